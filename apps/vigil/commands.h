@@ -1,0 +1,17 @@
+// The subcommands of the `vigil` command line, each in its own file.
+#pragma once
+
+#include <CLI/App.hpp>
+
+namespace vigil::cli {
+
+const char* Version();
+
+/// The exit status chosen by the subcommand that ran (0 unless it set another).
+int ExitCode();
+void SetExitCode(int code);
+
+/// `vigil measure dns|tcp|tls|http ...`: one observation, printed as a measurement.
+void AddMeasureCommand(CLI::App& app);
+
+}  // namespace vigil::cli

@@ -1,0 +1,216 @@
+#include "probe/dns/dns_observer.h"
+
+#include <arpa/inet.h>
+#include <ares.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/deferred.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/use_awaitable.hpp>
+#include <charconv>
+
+#include "probe/base/base64.h"
+#include "probe/dns/ares_channel.h"
+#include "probe/dns/dns_message.h"
+#include "probe/net/deadline.h"
+#include "probe/net/endpoint.h"
+#include "probe/net/failure.h"
+
+namespace vigil {
+
+std::string ResolverSpec::Address() const {
+  if (engine == "getaddrinfo") return "";
+  return JoinHostPort(ip, port);
+}
+
+std::string ResolverSpec::ToString() const {
+  if (engine == "getaddrinfo") return "";
+  return engine + "://" + Address();
+}
+
+Result<ResolverSpec> ParseResolverSpec(std::string_view text) {
+  ResolverSpec spec;
+  if (text == "system" || text == "getaddrinfo") return spec;
+  const auto scheme_end = text.find("://");
+  if (scheme_end == std::string_view::npos) {
+    return Error{"resolver '" + std::string(text) + "': expected udp://IP:PORT, tcp://IP:PORT or system"};
+  }
+  spec.engine = std::string(text.substr(0, scheme_end));
+  if (spec.engine != "udp" && spec.engine != "tcp") {
+    return Error{"resolver '" + std::string(text) + "': unsupported scheme '" + spec.engine +
+                 "' (udp or tcp)"};
+  }
+  std::string_view rest = text.substr(scheme_end + 3);
+  std::string_view host = rest;
+  std::string_view port;
+  if (!rest.empty() && rest.front() == '[') {
+    const auto close = rest.find(']');
+    if (close == std::string_view::npos) {
+      return Error{"resolver '" + std::string(text) + "': missing ']'"};
+    }
+    host = rest.substr(1, close - 1);
+    if (close + 1 < rest.size()) {
+      if (rest[close + 1] != ':') return Error{"resolver '" + std::string(text) + "': bad port"};
+      port = rest.substr(close + 2);
+    }
+  } else if (const auto colon = rest.rfind(':'); colon != std::string_view::npos) {
+    if (rest.find(':') != colon) {
+      return Error{"resolver '" + std::string(text) + "': put an IPv6 address in brackets"};
+    }
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+  }
+  spec.ip = std::string(host);
+  if (!IsIpLiteral(spec.ip)) {
+    return Error{"resolver '" + std::string(text) + "': '" + spec.ip + "' is not an IP address"};
+  }
+  if (!port.empty()) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) {
+      return Error{"resolver '" + std::string(text) + "': bad port '" + std::string(port) + "'"};
+    }
+    spec.port = static_cast<uint16_t>(value);
+  }
+  return spec;
+}
+
+DnsObserver::DnsObserver(asio::any_io_executor executor, ResolverSpec resolver,
+                         std::chrono::milliseconds timeout)
+    : executor_(std::move(executor)), resolver_(std::move(resolver)), timeout_(timeout) {}
+
+asio::awaitable<DnsQuery> DnsObserver::Query(Trace& trace, std::string hostname, int qtype) {
+  const int64_t id = trace.NextTransactionId();
+  if (resolver_.engine == "getaddrinfo") co_return co_await SystemLookup(trace, hostname, id);
+  co_return co_await RoundTrip(trace, hostname, qtype, id);
+}
+
+asio::awaitable<DnsQuery> DnsObserver::RoundTrip(Trace& trace, const std::string& hostname,
+                                                 int qtype, int64_t transaction_id) {
+  DnsQuery q;
+  q.hostname = hostname;
+  q.query_type = DnsTypeName(qtype);
+  q.engine = resolver_.engine;
+  q.resolver_address = resolver_.Address();
+  const double t0 = trace.Now();
+  trace.Event("resolve_start", t0, transaction_id);
+
+  AresOptions options;
+  options.servers = {resolver_.Address()};
+  options.use_tcp = resolver_.engine == "tcp";
+  options.timeout = timeout_;
+  std::string error;
+  auto channel = AresChannel::Create(executor_, options, &error);
+  if (!channel) {
+    q.failure = UnknownFailure(error);
+  } else {
+    // c-ares times out by itself; the deadline is a backstop for a channel stuck
+    // on a TCP connect that never completes.
+    Deadline deadline(executor_, timeout_ + std::chrono::milliseconds(500),
+                      [c = channel.get()] { c->Cancel(); });
+    AresReply reply = co_await channel->Query(hostname, qtype);
+    if (!reply.message.empty()) {
+      q.raw_response = Base64Encode(reply.message);
+      auto parsed = ParseDnsResponse(reply.message);
+      if (parsed.ok()) {
+        q.rcode = parsed->rcode;
+        bool has_answers = false;
+        for (const auto& a : parsed->answers) {
+          if (a.answer_type == q.query_type) has_answers = true;
+        }
+        q.answers = std::move(parsed->answers);
+        q.failure = AsFailure(FailureFromDnsRcode(parsed->rcode, has_answers));
+      } else {
+        q.failure = "dns_server_misbehaving";
+        q.extra["x_parse_error"] = parsed.error();
+      }
+    } else if (deadline.expired()) {
+      q.failure = std::string(kGenericTimeoutError);
+    } else {
+      q.failure = AsFailure(FailureFromAresStatus(reply.status));
+      if (!q.failure) q.failure = "dns_server_misbehaving";  // success without a message
+    }
+  }
+  q.timing = trace.Span(t0, transaction_id);
+  trace.Event("resolve_done", t0, transaction_id, std::nullopt, std::nullopt, q.failure);
+  trace.keys().queries.push_back(q);
+  co_return q;
+}
+
+asio::awaitable<DnsQuery> DnsObserver::SystemLookup(Trace& trace, const std::string& hostname,
+                                                    int64_t transaction_id) {
+  DnsQuery q;
+  q.hostname = hostname;
+  q.query_type = "ANY";
+  q.engine = "getaddrinfo";
+  q.resolver_address = "";
+  const double t0 = trace.Now();
+  trace.Event("resolve_start", t0, transaction_id);
+  AresOptions options;
+  options.timeout = timeout_;
+  std::string error;
+  auto channel = AresChannel::Create(executor_, options, &error);
+  if (!channel) {
+    q.failure = UnknownFailure(error);
+  } else {
+    Deadline deadline(executor_, timeout_ + std::chrono::milliseconds(500),
+                      [c = channel.get()] { c->Cancel(); });
+    AresAddrinfoReply reply = co_await channel->GetAddrinfo(hostname);
+    if (deadline.expired()) {
+      q.failure = std::string(kGenericTimeoutError);
+    } else {
+      q.failure = AsFailure(FailureFromAresStatus(reply.status));
+    }
+    if (!q.failure && reply.addresses.empty()) q.failure = "dns_no_answer";
+    for (const auto& cname : reply.cnames) {
+      if (cname == hostname) continue;
+      DnsAnswer a;
+      a.answer_type = "CNAME";
+      a.hostname = cname;
+      q.answers.push_back(std::move(a));
+    }
+    for (const auto& addr : reply.addresses) {
+      DnsAnswer a;
+      a.answer_type = addr.family == AF_INET ? "A" : "AAAA";
+      (addr.family == AF_INET ? a.ipv4 : a.ipv6) = addr.ip;
+      a.ttl = addr.ttl;
+      q.answers.push_back(std::move(a));
+    }
+  }
+  q.timing = trace.Span(t0, transaction_id);
+  trace.Event("resolve_done", t0, transaction_id, std::nullopt, std::nullopt, q.failure);
+  trace.keys().queries.push_back(q);
+  co_return q;
+}
+
+asio::awaitable<LookupResult> DnsObserver::Lookup(Trace& trace, std::string hostname) {
+  LookupResult result;
+  if (IsIpLiteral(hostname)) {
+    result.addresses.push_back(hostname);
+    co_return result;
+  }
+  std::vector<DnsQuery> queries;
+  if (resolver_.engine == "getaddrinfo") {
+    queries.push_back(co_await Query(trace, hostname, 0));
+  } else {
+    using namespace asio::experimental::awaitable_operators;
+    const int64_t id = trace.NextTransactionId();
+    auto [a, aaaa] = co_await (RoundTrip(trace, hostname, 1, id) &&
+                               RoundTrip(trace, hostname, 28, id));
+    queries.push_back(std::move(a));
+    queries.push_back(std::move(aaaa));
+  }
+  for (const auto& q : queries) {
+    for (const auto& a : q.answers) {
+      if (a.ipv4) result.addresses.push_back(*a.ipv4);
+      if (a.ipv6) result.addresses.push_back(*a.ipv6);
+    }
+  }
+  if (result.addresses.empty()) {
+    // Prefer the A query's reason: it is the one a browser would report.
+    result.failure = queries.front().failure.value_or("dns_no_answer");
+  }
+  co_return result;
+}
+
+}  // namespace vigil

@@ -1,0 +1,25 @@
+// JSON conversion of the measurement model (measurement.h), in OONI's shapes.
+// Parsing reports the first bad field by its JSON path ("test_keys.queries[2].rcode:
+// expected an integer, got a string"); unknown keys go to `extra`.
+#pragma once
+
+#include <string_view>
+
+#include "probe/base/result.h"
+#include "probe/measurement/measurement.h"
+
+namespace vigil {
+
+Json ToJson(const Measurement& m);
+Json ToJson(const TestKeys& k);
+Json ToJson(const DnsQuery& q);
+Json ToJson(const TcpConnect& c);
+Json ToJson(const TlsHandshake& h);
+Json ToJson(const HttpTransaction& r);
+Json ToJson(const NetworkEvent& e);
+
+Result<Measurement> MeasurementFromJson(const Json& j);
+/// Parses one JSON document (e.g. a JSONL line); syntax errors name the byte offset.
+Result<Measurement> ParseMeasurement(std::string_view text);
+
+}  // namespace vigil
