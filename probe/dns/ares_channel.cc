@@ -203,15 +203,17 @@ struct Pending {
 
 }  // namespace
 
+// Not coroutines: these return the awaitable that async_initiate makes, and the
+// initiations receive their arguments by value when awaited. (GCC 12 destroys
+// objects captured in a temporary inside `co_await` twice.)
 asio::awaitable<AresReply> AresChannel::Query(const std::string& name, int qtype) {
-  auto state = state_;
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(AresReply)>(
-      [state, name, qtype](auto handler) {
+  return asio::async_initiate<decltype(asio::use_awaitable), void(AresReply)>(
+      [state = state_](auto handler, std::string qname, int type) {
         using P = Pending<decltype(handler), AresReply>;
         auto* pending = new P{std::move(handler), state->executor};
         unsigned char* query = nullptr;
         int query_len = 0;
-        int status = ares_create_query(name.c_str(), /*class IN*/ 1, qtype, 0, /*rd=*/1, &query, &query_len,
+        int status = ares_create_query(qname.c_str(), /*class IN*/ 1, type, 0, /*rd=*/1, &query, &query_len,
                                        /*max_udpsize=*/0);
         if (status != ARES_SUCCESS) {
           P::Complete(pending, AresReply{status, {}});
@@ -228,20 +230,19 @@ asio::awaitable<AresReply> AresChannel::Query(const std::string& name, int qtype
         ares_free_string(query);
         state->ScheduleTimeout();
       },
-      asio::use_awaitable);
+      asio::use_awaitable, name, qtype);
 }
 
 asio::awaitable<AresAddrinfoReply> AresChannel::GetAddrinfo(const std::string& name) {
-  auto state = state_;
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(AresAddrinfoReply)>(
-      [state, name](auto handler) {
+  return asio::async_initiate<decltype(asio::use_awaitable), void(AresAddrinfoReply)>(
+      [state = state_](auto handler, std::string host) {
         using P = Pending<decltype(handler), AresAddrinfoReply>;
         auto* pending = new P{std::move(handler), state->executor};
         ares_addrinfo_hints hints{};
         hints.ai_family = AF_UNSPEC;
         hints.ai_flags = ARES_AI_CANONNAME;
         ares_getaddrinfo(
-            state->channel, name.c_str(), nullptr, &hints,
+            state->channel, host.c_str(), nullptr, &hints,
             [](void* arg, int st, int /*timeouts*/, ares_addrinfo* result) {
               AresAddrinfoReply reply;
               reply.status = st;
@@ -269,7 +270,7 @@ asio::awaitable<AresAddrinfoReply> AresChannel::GetAddrinfo(const std::string& n
             pending);
         state->ScheduleTimeout();
       },
-      asio::use_awaitable);
+      asio::use_awaitable, name);
 }
 
 }  // namespace vigil

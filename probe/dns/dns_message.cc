@@ -99,10 +99,14 @@ Result<DnsResponse> ParseDnsResponse(std::string_view message) {
     a.answer_type = DnsTypeName(type);
     a.ttl = ttl;
     char text[INET6_ADDRSTRLEN];
-    if (type == 1 && rdlength == 4) {
+    if ((type == 1 && rdlength != 4) || (type == 28 && rdlength != 16)) {
+      return Error{"dns answer " + std::to_string(i) + " has " + std::to_string(rdlength) +
+                   " bytes of rdata for type " + DnsTypeName(type)};
+    }
+    if (type == 1) {
       inet_ntop(AF_INET, msg + pos, text, sizeof text);
       a.ipv4 = text;
-    } else if (type == 28 && rdlength == 16) {
+    } else if (type == 28) {
       inet_ntop(AF_INET6, msg + pos, text, sizeof text);
       a.ipv6 = text;
     } else if (type == 5) {

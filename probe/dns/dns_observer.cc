@@ -4,7 +4,6 @@
 #include <ares.h>
 
 #include <asio/co_spawn.hpp>
-#include <asio/deferred.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/use_awaitable.hpp>
 #include <charconv>

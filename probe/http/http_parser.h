@@ -16,9 +16,10 @@ namespace vigil {
 /// max_header_bytes or max_headers is an error; a body over body_cap is cut.
 struct HttpLimits {
   size_t max_line = 8192;  ///< status, header, chunk-size or trailer line, without CRLF
-  size_t max_header_bytes = 64 * 1024;  ///< all header sections incl. 1xx ones; trailers apart
-  size_t max_headers = 128;             ///< header fields in one response; also trailer fields
-  size_t body_cap = 1 << 20;            ///< body bytes kept
+  size_t max_header_bytes =
+      64 * 1024;              ///< all header sections incl. 1xx ones; trailers alike, apart
+  size_t max_headers = 128;   ///< header fields in one response; also trailer lines
+  size_t body_cap = 1 << 20;  ///< body bytes kept
 };
 
 class HttpResponseParser {
@@ -46,9 +47,7 @@ class HttpResponseParser {
   /// "HTTP/1.1", "HTTP/1.0", as received.
   const std::string& http_version() const { return http_version_; }
   /// Header fields in wire order; names as received, values trimmed, obs-folds joined by a space.
-  const std::vector<std::pair<std::string, std::string>>& headers_list() const {
-    return headers_;
-  }
+  const std::vector<std::pair<std::string, std::string>>& headers_list() const { return headers_; }
   /// The body after de-chunking (content codings are not undone), at most body_cap bytes.
   const std::string& body() const { return body_; }
   /// The body was longer than body_cap; body() holds its first body_cap bytes.
@@ -95,8 +94,8 @@ class HttpResponseParser {
   std::string body_;
   bool body_truncated_ = false;
 
-  std::string line_;        // the line being assembled, at most max_line + 2 bytes
-  size_t head_bytes_ = 0;   // status and header lines so far, 1xx responses included
+  std::string line_;       // the line being assembled, at most max_line + 2 bytes
+  size_t head_bytes_ = 0;  // status and header lines so far, 1xx responses included
   size_t trailer_bytes_ = 0;
   size_t trailer_count_ = 0;
   uint64_t remaining_ = 0;  // of the Content-Length body or of the current chunk

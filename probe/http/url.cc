@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <optional>
 
@@ -35,8 +36,8 @@ struct ReferenceParts {
 ReferenceParts SplitReference(std::string_view ref) {
   ReferenceParts parts;
   if (size_t hash = ref.find('#'); hash != std::string_view::npos) ref = ref.substr(0, hash);
-  if (size_t end = ref.find_first_of(":/?"); end != std::string_view::npos && end > 0 &&
-                                             ref[end] == ':') {
+  if (size_t end = ref.find_first_of(":/?");
+      end != std::string_view::npos && end > 0 && ref[end] == ':') {
     parts.scheme = ref.substr(0, end);
     ref.remove_prefix(end + 1);
   }
@@ -206,13 +207,22 @@ std::string RemoveDotSegments(std::string_view in) {
   return out;
 }
 
+// Percent-encoding can triple a URL and resolution joins two, so the limit is
+// checked again on the result: what is accepted must also read back.
+Result<Url> Bounded(Url url) {
+  if (url.ToString().size() > kMaxUrlBytes) {
+    return Error{"URL longer than " + std::to_string(kMaxUrlBytes) + " bytes once normalised"};
+  }
+  return url;
+}
+
 Result<Url> FromAuthority(std::string scheme, std::string_view authority, std::string_view path,
                           std::optional<std::string_view> query) {
   Url url;
   url.scheme = std::move(scheme);
   if (std::optional<Error> error = ParseAuthority(authority, &url)) return *error;
   url.target = BuildTarget(path, query);
-  return url;
+  return Bounded(std::move(url));
 }
 
 }  // namespace
@@ -260,8 +270,7 @@ Result<Url> ResolveReference(const Url& base, std::string_view location) {
     parts.scheme.reset();
   }
   if (parts.authority) {
-    return FromAuthority(base.scheme, *parts.authority, RemoveDotSegments(parts.path),
-                         parts.query);
+    return FromAuthority(base.scheme, *parts.authority, RemoveDotSegments(parts.path), parts.query);
   }
 
   // Same authority as the base: only the target changes.
@@ -284,7 +293,7 @@ Result<Url> ResolveReference(const Url& base, std::string_view location) {
     merged += parts.path;
     url.target = BuildTarget(RemoveDotSegments(merged), parts.query);
   }
-  return url;
+  return Bounded(std::move(url));
 }
 
 }  // namespace vigil

@@ -1,20 +1,17 @@
 // The OONI measurement model: the df-000 base envelope and the extensions that
 // observers fill (dnst queries, tcpconnect, tlshandshake, httpt requests,
 // netevents), as plain C++ values with JSON conversion in measurement_json.h.
-// Keys the model does not know are kept verbatim in `extra`, and the way a document
-// spelled the keys it does know in `spellings`, so a parsed document is written back
-// unchanged.
-// Plain value types; not synchronised.
+// Unknown keys are kept in `extra` and known keys' odd spellings in `spellings`, so
+// a parsed document is written back unchanged. Plain value types; not synchronised.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace vigil {
 
@@ -185,7 +182,7 @@ struct Measurement {
   std::map<std::string, std::string> annotations;
   std::string data_format_version = "0.2.0";
   std::map<std::string, int64_t> extensions;
-  Json input;  // null, or a string (URL, host:port, ...)
+  Json input;                          // null, or a string (URL, host:port, ...)
   std::string measurement_start_time;  // "YYYY-MM-DD hh:mm:ss" UTC
   std::string test_start_time;
   std::string probe_asn = "AS0";

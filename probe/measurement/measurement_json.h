@@ -1,6 +1,6 @@
-// JSON conversion of the measurement model (measurement.h), in OONI's shapes.
-// Parsing reports the first bad field by its JSON path ("test_keys.queries[2].rcode:
-// expected an integer, got a string"); unknown keys go to `extra`.
+// JSON conversion of the measurement model (measurement.h), in OONI's shapes. Parsing
+// names the first bad field by its JSON path ("test_keys.queries[2].rcode: expected an
+// integer, got string"); unknown keys go to `extra`. Pure functions; thread-safe.
 #pragma once
 
 #include <string_view>
@@ -20,6 +20,7 @@ Json ToJson(const NetworkEvent& e);
 
 Result<Measurement> MeasurementFromJson(const Json& j);
 /// Parses one JSON document (e.g. a JSONL line); syntax errors name the byte offset.
+/// Documents nested deeper than 256 levels are refused, never recursed into.
 Result<Measurement> ParseMeasurement(std::string_view text);
 
 }  // namespace vigil

@@ -47,8 +47,12 @@ asio::awaitable<void> RunBounded(std::vector<Task> tasks, size_t limit) {
   pool->done = &done;
   pool->running_workers = workers;
   for (size_t i = 0; i < workers; ++i) asio::co_spawn(executor, Worker(pool), asio::detached);
-  std::error_code ec;
-  co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  // Workers may finish before the wait begins (tasks that never suspend), and
+  // cancelling a timer nobody waits on does nothing: check the count first.
+  while (pool->running_workers > 0) {
+    std::error_code ec;
+    co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
   if (pool->first_error) std::rethrow_exception(pool->first_error);
 }
 

@@ -5,6 +5,7 @@
 #include <openssl/x509v3.h>
 
 #include <asio/redirect_error.hpp>
+#include <asio/ssl/error.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <map>

@@ -39,8 +39,7 @@ std::string TempDir::Join(std::string_view name) const {
   return joined;
 }
 
-bool TempDir::WriteFile(std::string_view name, std::string_view content,
-                        std::string* error) const {
+bool TempDir::WriteFile(std::string_view name, std::string_view content, std::string* error) const {
   const std::filesystem::path path = Join(name);
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
