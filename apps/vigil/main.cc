@@ -7,6 +7,41 @@
 
 #include "apps/vigil/commands.h"
 
+namespace {
+
+// CLI11 says "A subcommand is required" for `vigil measure smtp`; name the word
+// that was not a subcommand, and the ones that would have been.
+std::string DescribeParseError(const CLI::App& app, const CLI::ParseError& e, int argc,
+                               char** argv) {
+  const CLI::App* deepest = &app;
+  for (bool descended = true; descended;) {
+    descended = false;
+    for (const CLI::App* sub : deepest->get_subcommands({})) {
+      if (sub->parsed()) {
+        deepest = sub;
+        descended = true;
+        break;
+      }
+    }
+  }
+  if (deepest->get_require_subcommand_min() == 0 || !deepest->get_subcommands().empty()) {
+    return e.what();
+  }
+  std::string choices;
+  for (const CLI::App* sub : deepest->get_subcommands({})) {
+    choices += (choices.empty() ? "" : ", ") + sub->get_name();
+  }
+  std::string got = deepest == &app && argc > 1 ? argv[1] : "";
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (deepest != &app && argv[i] == deepest->get_name()) got = argv[i + 1];
+  }
+  const std::string where = deepest == &app ? "" : deepest->get_name() + ": ";
+  if (got.empty() || got[0] == '-') return where + "a subcommand is required (" + choices + ")";
+  return where + "unknown subcommand '" + got + "' (" + choices + ")";
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"vigil: network-interference probe and analyzer for messaging services"};
   app.require_subcommand(1);
@@ -24,7 +59,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // One line that names the argument; the full usage is one --help away.
-    std::fprintf(stderr, "vigil: %s (see --help)\n", e.what());
+    std::fprintf(stderr, "vigil: %s (see --help)\n", DescribeParseError(app, e, argc, argv).c_str());
     return 2;
   }
   return vigil::cli::ExitCode();
