@@ -120,20 +120,23 @@ std::unique_ptr<AresChannel> AresChannel::Create(const asio::any_io_executor& ex
   auto state = std::make_shared<State>(executor);
   ares_options opts{};
   int mask = 0;
-  // No retries, no search list, no hosts aliases; pass every response up, whatever
-  // its rcode, so the measurement sees REFUSED and SERVFAIL as they were.
-  opts.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+  // Pass every response up, whatever its rcode, so the measurement sees REFUSED and
+  // SERVFAIL as they were; no HOSTALIASES file either way.
+  opts.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOALIASES;
   if (options.use_tcp) opts.flags |= ARES_FLAG_USEVC;
-  mask |= ARES_OPT_FLAGS;
-  opts.tries = 1;
-  mask |= ARES_OPT_TRIES;
   opts.timeout = static_cast<int>(options.timeout.count());
   mask |= ARES_OPT_TIMEOUTMS;
-  opts.ndomains = 0;
-  opts.domains = nullptr;
-  mask |= ARES_OPT_DOMAINS;
-  opts.ndots = 1;
-  mask |= ARES_OPT_NDOTS;
+  if (!options.system_style) {
+    opts.flags |= ARES_FLAG_NOSEARCH;
+    opts.tries = 1;
+    mask |= ARES_OPT_TRIES;
+    opts.ndomains = 0;
+    opts.domains = nullptr;
+    mask |= ARES_OPT_DOMAINS;
+    opts.ndots = 1;
+    mask |= ARES_OPT_NDOTS;
+  }
+  mask |= ARES_OPT_FLAGS;
   opts.sock_state_cb = &State::OnSocketState;
   opts.sock_state_cb_data = state.get();
   mask |= ARES_OPT_SOCK_STATE_CB;

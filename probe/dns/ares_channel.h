@@ -19,6 +19,9 @@ struct AresOptions {
   /// "ip:port" servers; empty means the system's (resolv.conf).
   std::vector<std::string> servers;
   bool use_tcp = false;
+  /// A system-style lookup keeps the system's search list, ndots and retries;
+  /// otherwise one try, no search domains (a measurement of exactly one question).
+  bool system_style = false;
   std::chrono::milliseconds timeout{5000};
 };
 

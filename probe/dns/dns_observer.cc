@@ -147,6 +147,7 @@ asio::awaitable<DnsQuery> DnsObserver::SystemLookup(Trace& trace, const std::str
   trace.Event("resolve_start", t0, transaction_id);
   AresOptions options;
   options.timeout = timeout_;
+  options.system_style = true;
   std::string error;
   auto channel = AresChannel::Create(executor_, options, &error);
   if (!channel) {
