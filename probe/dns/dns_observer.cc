@@ -17,6 +17,21 @@
 
 namespace vigil {
 
+namespace {
+
+// Closes the query's record: timing, the resolve_done event, the queries[] entry.
+void RecordQuery(Trace& trace, DnsQuery& q, double t0, int64_t transaction_id) {
+  q.timing = trace.Span(t0, transaction_id);
+  trace.Event("resolve_done", t0, transaction_id, std::nullopt, std::nullopt, q.failure);
+  trace.keys().queries.push_back(q);
+}
+
+// c-ares times out by itself; the deadline is a backstop for a channel stuck on a
+// TCP connect that never completes, or a system configuration with many retries.
+constexpr std::chrono::milliseconds kDeadlineSlack{500};
+
+}  // namespace
+
 std::string ResolverSpec::Address() const {
   if (engine == "getaddrinfo") return "";
   return JoinHostPort(ip, port);
@@ -103,9 +118,7 @@ asio::awaitable<DnsQuery> DnsObserver::RoundTrip(Trace& trace, const std::string
   if (!channel) {
     q.failure = UnknownFailure(error);
   } else {
-    // c-ares times out by itself; the deadline is a backstop for a channel stuck
-    // on a TCP connect that never completes.
-    Deadline deadline(executor_, timeout_ + std::chrono::milliseconds(500),
+    Deadline deadline(executor_, timeout_ + kDeadlineSlack,
                       [c = channel.get()] { c->Cancel(); });
     AresReply reply = co_await channel->Query(hostname, qtype);
     if (!reply.message.empty()) {
@@ -130,9 +143,7 @@ asio::awaitable<DnsQuery> DnsObserver::RoundTrip(Trace& trace, const std::string
       if (!q.failure) q.failure = "dns_server_misbehaving";  // success without a message
     }
   }
-  q.timing = trace.Span(t0, transaction_id);
-  trace.Event("resolve_done", t0, transaction_id, std::nullopt, std::nullopt, q.failure);
-  trace.keys().queries.push_back(q);
+  RecordQuery(trace, q, t0, transaction_id);
   co_return q;
 }
 
@@ -153,7 +164,7 @@ asio::awaitable<DnsQuery> DnsObserver::SystemLookup(Trace& trace, const std::str
   if (!channel) {
     q.failure = UnknownFailure(error);
   } else {
-    Deadline deadline(executor_, timeout_ + std::chrono::milliseconds(500),
+    Deadline deadline(executor_, timeout_ + kDeadlineSlack,
                       [c = channel.get()] { c->Cancel(); });
     AresAddrinfoReply reply = co_await channel->GetAddrinfo(hostname);
     if (deadline.expired()) {
@@ -177,9 +188,7 @@ asio::awaitable<DnsQuery> DnsObserver::SystemLookup(Trace& trace, const std::str
       q.answers.push_back(std::move(a));
     }
   }
-  q.timing = trace.Span(t0, transaction_id);
-  trace.Event("resolve_done", t0, transaction_id, std::nullopt, std::nullopt, q.failure);
-  trace.keys().queries.push_back(q);
+  RecordQuery(trace, q, t0, transaction_id);
   co_return q;
 }
 
