@@ -1,0 +1,133 @@
+// Scenario: what the lab censor does, as loaded from a YAML scenario file — phases
+// with start offsets, each an ordered rule list (first matching rule acts).
+// Plain data, immutable once loaded; safe to read from any thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/lab/censor/ip_prefix.h"
+#include "tests/lab/censor/name_pattern.h"
+
+namespace vigil::lab {
+
+enum class Proto { kAny, kTcp, kUdp };
+
+/// All given conditions must hold; each list inside is an OR.
+struct Match {
+  Proto proto = Proto::kAny;
+  std::vector<IpPrefix> dst_ip;
+  std::vector<uint16_t> dst_port;
+  std::optional<NamePattern> dns_qname;
+  std::optional<NamePattern> sni;
+  std::optional<NamePattern> http_host;
+  std::optional<NamePattern> http_path;
+  /// Each entry is a combination: all its words must have been seen in the flow.
+  std::vector<std::vector<std::string>> keywords;
+};
+
+enum class ActionKind {
+  kDnsInject,
+  kDnsNxdomain,
+  kDnsDrop,
+  kRstInject,
+  kDrop,
+  kHttpBlockpage,
+  kThrottle,
+  kDelay,
+  kKeywordDrop,
+};
+
+const char* ActionName(ActionKind kind);
+
+/// An IP ID: fixed, or drawn at random per packet.
+struct IpIdSpec {
+  bool random = true;
+  uint16_t value = 0;
+  /// Random IDs are drawn from [lo, hi] (GFW type III uses 0x9916-0x9933).
+  uint16_t lo = 0, hi = 0xffff;
+};
+
+/// An IP TTL: fixed, random in [lo, hi] per injection, or copied from the trigger.
+struct TtlSpec {
+  enum Kind { kFixed, kRandom, kCopy } kind = kFixed;
+  uint8_t lo = 64, hi = 64;
+};
+
+struct DnsInjectParams {
+  std::vector<IpAddress> pool;
+  std::vector<IpAddress> pool6;
+  bool random = false;
+  int copies = 1;
+  TtlSpec ip_ttl;
+  IpIdSpec ip_id;
+  bool df = false;
+  uint16_t dns_flags = 0x8180;
+  uint32_t answer_ttl = 60;
+};
+
+enum class RstDirection { kBoth, kClient, kServer };
+
+/// The packets one RST injection sends; filled from the type's defaults, or from
+/// the scenario for type custom.
+struct RstParams {
+  std::string type;  // gfw1 | gfw2 | gfw3 | henan | custom
+  RstDirection direction = RstDirection::kBoth;
+  int count = 1;
+  bool ack = false;  // flags RA rather than R
+  bool df = false;
+  IpIdSpec ip_id;
+  TtlSpec ttl;
+  std::string payload;
+};
+
+struct BlockpageParams {
+  int status = 403;
+  std::string body;
+  bool then_rst = true;  // false: FIN
+};
+
+struct ThrottleParams {
+  uint64_t rate_bps = 0;
+  uint32_t burst_bytes = 4500;
+  uint32_t queue_bytes = 256 * 1024;
+};
+
+struct DelayParams {
+  uint32_t up_ms = 0;    // client -> server
+  uint32_t down_ms = 0;  // server -> client
+};
+
+struct Rule {
+  std::string id;
+  int line = 0;
+  Match match;
+  ActionKind action = ActionKind::kDrop;
+  DnsInjectParams dns;
+  RstParams rst;
+  BlockpageParams blockpage;
+  ThrottleParams throttle;
+  DelayParams delay;
+  /// Seconds the (client, server, server port) 3-tuple stays blocked after the rule
+  /// fired on a TCP flow; 0 for none.
+  uint32_t residual_seconds = 0;
+};
+
+struct Phase {
+  int64_t start_ms = 0;
+  std::vector<Rule> rules;
+};
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  std::vector<Phase> phases;
+};
+
+/// The packet parameters of a named RST type (gfw1, gfw2, gfw3, henan); false for an
+/// unknown name.
+bool RstTypeDefaults(const std::string& type, RstParams* out);
+
+}  // namespace vigil::lab

@@ -1,0 +1,84 @@
+#include "tests/lab/verify/lab_environment.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "tests/support_paths.h"
+
+namespace vigil::testing {
+
+namespace {
+
+std::string CensorBinary() {
+  if (const char* env = std::getenv("VIGIL_LAB_CENSOR"); env && *env) return env;
+  // The censor is built beside the test binary (build/<preset>/tests/lab/).
+  return std::string(VIGIL_LAB_CENSOR_BINARY);
+}
+
+}  // namespace
+
+std::optional<std::string> LabEnvironment::Unavailable() {
+  if (geteuid() != 0) return "the lab needs root (network namespaces); run the suite as root";
+  auto probe = RunCommand({"ip", "netns", "list"}, std::chrono::seconds(5));
+  if (probe.exit_code != 0) return "`ip netns` does not work here: " + probe.output;
+  if (!IsExecutable(CensorBinary())) return "lab_censor not built at " + CensorBinary();
+  return std::nullopt;
+}
+
+LabEnvironment::LabEnvironment(const std::string& scenario)
+    : lab_sh_(SourceDir() + "/tests/lab/lab.sh"),
+      state_("/tmp/vigil-lab-test-" + std::to_string(getpid())) {
+  setenv("VIGIL_LAB_CENSOR", CensorBinary().c_str(), 0);
+  setenv("VIGIL_LAB_STATE", state_.c_str(), 1);
+  auto r = RunCommand({"bash", lab_sh_, "up", "--scenario", scenario, "--state", state_},
+                      std::chrono::seconds(60));
+  if (r.exit_code != 0) error_ = "lab.sh up failed (" + std::to_string(r.exit_code) + "):\n" + r.output;
+}
+
+LabEnvironment::~LabEnvironment() {
+  RunCommand({"bash", lab_sh_, "down", "--state", state_}, std::chrono::seconds(60));
+}
+
+bool LabEnvironment::SwitchScenario(const std::string& scenario, std::string* error) {
+  auto r = RunCommand({"bash", lab_sh_, "scenario", scenario, "--state", state_},
+                      std::chrono::seconds(30));
+  if (r.exit_code != 0 && error) *error = r.output;
+  return r.exit_code == 0;
+}
+
+CommandResult LabEnvironment::Exec(const std::string& ns, std::vector<std::string> argv,
+                                   std::chrono::milliseconds timeout) const {
+  argv.insert(argv.begin(), {"ip", "netns", "exec", "vgl-" + ns});
+  return RunCommand(argv, timeout);
+}
+
+nlohmann::json LabEnvironment::Measure(const std::string& ns, std::vector<std::string> args) const {
+  args.insert(args.begin(), {VigilBinary(), "measure"});
+  auto r = Exec(ns, args, std::chrono::seconds(60));
+  auto j = nlohmann::json::parse(r.output, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return nullptr;
+  return j;
+}
+
+std::vector<nlohmann::json> LabEnvironment::Truth() const {
+  std::vector<nlohmann::json> lines;
+  std::ifstream in(state_ + "/truth.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded()) lines.push_back(std::move(j));
+  }
+  return lines;
+}
+
+std::vector<nlohmann::json> LabEnvironment::Actions() const {
+  std::vector<nlohmann::json> actions;
+  for (auto& j : Truth()) {
+    if (j.contains("action")) actions.push_back(j);
+  }
+  return actions;
+}
+
+}  // namespace vigil::testing

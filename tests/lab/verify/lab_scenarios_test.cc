@@ -1,0 +1,290 @@
+// Every scenario of the library, observed the way a volunteer or a researcher would:
+// dig, curl, openssl s_client, tcpdump, mosquitto clients, and `vigil measure`,
+// from the censored network (vgl-client) and the open one (vgl-client2), checked
+// against the censor's ground truth. The lab comes up once for the whole program.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "tests/lab/verify/lab_environment.h"
+#include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace vigil::testing {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+LabEnvironment* g_lab = nullptr;
+
+class LabScenariosTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (LabEnvironment::Unavailable()) return;
+    g_lab = new LabEnvironment("clean");
+  }
+  static void TearDownTestSuite() {
+    delete g_lab;
+    g_lab = nullptr;
+  }
+
+  void SetUp() override {
+    if (auto why = LabEnvironment::Unavailable()) GTEST_SKIP() << *why;
+    ASSERT_TRUE(g_lab && g_lab->ok()) << (g_lab ? g_lab->error() : "no lab");
+  }
+
+  void Use(const std::string& scenario) {
+    std::string error;
+    ASSERT_TRUE(g_lab->SwitchScenario(scenario, &error)) << error;
+  }
+
+  // Every DNS reply that reaches `ns` from `server` for one dig of `name`, in
+  // arrival order, as the A addresses each carried (tcpdump keeps listening after
+  // dig has taken the first reply, as an injection detector must).
+  std::vector<std::vector<std::string>> DnsReplies(const std::string& ns, const std::string& server,
+                                                   const std::string& name) {
+    const std::string log = g_lab->state_dir() + "/tcpdump-" + ns + ".txt";
+    ChildProcess tcpdump;
+    std::string error;
+    EXPECT_TRUE(tcpdump.Start({"ip", "netns", "exec", "vgl-" + ns, "tcpdump", "-l", "-n", "-i",
+                               "eth0", "-c", "10", "udp and src port 53 and src host " + server},
+                              log, &error))
+        << error;
+    for (int i = 0; i < 50 && ReadFileOrEmpty(log).find("listening on") == std::string::npos; ++i) {
+      std::this_thread::sleep_for(50ms);
+    }
+    auto dig = g_lab->Exec(ns, {"dig", "@" + server, name, "A", "+tries=1", "+time=3"});
+    EXPECT_EQ(dig.exit_code, 0) << dig.output;
+    std::this_thread::sleep_for(1500ms);  // the genuine answer may trail the forged ones
+    tcpdump.Kill();
+    std::vector<std::vector<std::string>> replies;
+    std::istringstream lines(ReadFileOrEmpty(log));
+    static const std::regex kA(R"( A (\d+\.\d+\.\d+\.\d+))");
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find(" > ") == std::string::npos) continue;
+      std::vector<std::string> addresses;
+      for (std::sregex_iterator it(line.begin(), line.end(), kA), end; it != end; ++it) {
+        addresses.push_back((*it)[1]);
+      }
+      replies.push_back(addresses);
+    }
+    return replies;
+  }
+
+  json Measure(const std::string& ns, std::vector<std::string> args) {
+    json m = g_lab->Measure(ns, std::move(args));
+    EXPECT_TRUE(m.is_object()) << "vigil measure printed no measurement";
+    return m.is_object() ? m : json::object();
+  }
+
+  static std::string Failure(const json& m) {
+    const json& f = m.value("test_keys", json::object()).value("failure", json());
+    return f.is_string() ? f.get<std::string>() : "";
+  }
+
+  std::vector<json> ActionsOf(const std::string& rule) {
+    std::vector<json> out;
+    for (auto& a : g_lab->Actions()) {
+      if (a.value("rule", "") == rule) out.push_back(a);
+    }
+    return out;
+  }
+};
+
+TEST_F(LabScenariosTest, CleanShowsNoInterferenceAtAll) {
+  Use("clean");
+  auto dig = g_lab->Exec("client", {"dig", "+short", "web.whatsapp.com"});
+  EXPECT_EQ(dig.output, "198.18.71.3\n") << "the ISP resolver answers with the lab address";
+
+  auto replies = DnsReplies("client", "198.18.20.53", "e1.whatsapp.net");
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0], std::vector<std::string>{"198.18.71.11"});
+
+  auto curl = g_lab->Exec("client", {"curl", "-sS", "--max-time", "5", "--cacert", g_lab->ca_file(),
+                                     "-o", "/dev/null", "-w", "%{http_code}",
+                                     "https://web.whatsapp.com/"});
+  EXPECT_EQ(curl.output, "200") << curl.output;
+
+  auto s_client = g_lab->Exec("client", {"sh", "-c",
+                                         "echo | openssl s_client -connect 198.18.70.10:443 "
+                                         "-servername web.telegram.org -CAfile " +
+                                             g_lab->ca_file() + " 2>&1"});
+  EXPECT_NE(s_client.output.find("Verify return code: 0 (ok)"), std::string::npos) << s_client.output;
+
+  json http = Measure("client", {"http", "https://web.telegram.org/", "--ca-file", g_lab->ca_file(),
+                                 "--timeout", "5"});
+  EXPECT_EQ(Failure(http), "");
+  EXPECT_EQ(http["test_keys"]["requests"][0]["response"]["code"], 200);
+  json tcp = Measure("client", {"tcp", "198.18.70.1:443", "--timeout", "3"});
+  EXPECT_EQ(Failure(tcp), "");
+
+  EXPECT_TRUE(g_lab->Actions().empty()) << g_lab->Actions().front().dump();
+}
+
+TEST_F(LabScenariosTest, GfwDnsForgedAnswersRaceAheadOfTheGenuineOne) {
+  Use("gfw-dns");
+  auto replies = DnsReplies("client", "198.18.20.53", "e1.whatsapp.net");
+  ASSERT_EQ(replies.size(), 3u) << "two forged copies, then the genuine answer";
+  ASSERT_EQ(replies[0].size(), 1u);
+  EXPECT_EQ(replies[0][0].rfind("198.18.240.", 0), 0u) << replies[0][0];
+  EXPECT_EQ(replies.back(), std::vector<std::string>{"198.18.71.11"});
+
+  // c-ares takes the first reply: vigil's plain lookup is fooled, as any client is.
+  json dns = Measure("client", {"dns", "e1.whatsapp.net", "--resolver", "udp://198.18.20.53:53"});
+  EXPECT_EQ(dns["test_keys"]["queries"][0]["answers"][0]["ipv4"].get<std::string>().rfind("198.18.240.", 0),
+            0u);
+  EXPECT_EQ(dns["test_keys"]["queries"][0]["answers"][0]["ttl"], 173);
+
+  // Unlisted names and the open network see only the genuine answer.
+  replies = DnsReplies("client", "198.18.20.53", "weixin.qq.com");
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0], std::vector<std::string>{"198.18.74.1"});
+  replies = DnsReplies("client2", "198.18.20.53", "e1.whatsapp.net");
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0], std::vector<std::string>{"198.18.71.11"});
+
+  auto injected = ActionsOf("messaging-dns");
+  ASSERT_GE(injected.size(), 2u);
+  EXPECT_EQ(injected[0]["action"], "dns_inject");
+  EXPECT_NE(injected[0].dump().find("e1.whatsapp.net"), std::string::npos) << injected[0].dump();
+}
+
+TEST_F(LabScenariosTest, GfwSniRstResetsAfterClientHelloThenBlocksTheThreeTuple) {
+  Use("gfw-sni-rst");
+  auto s_client = g_lab->Exec("client", {"sh", "-c",
+                                         "echo | openssl s_client -connect 198.18.71.3:443 "
+                                         "-servername web.whatsapp.com -CAfile " +
+                                             g_lab->ca_file() + " 2>&1"});
+  EXPECT_EQ(s_client.output.find("Verify return code: 0 (ok)"), std::string::npos) << s_client.output;
+  EXPECT_TRUE(s_client.output.find("errno=104") != std::string::npos ||
+              s_client.output.find("Connection reset") != std::string::npos)
+      << s_client.output;
+
+  json tls = Measure("client", {"tls", "198.18.70.10:443", "--sni", "web.telegram.org", "--ca-file",
+                                g_lab->ca_file(), "--timeout", "5"});
+  EXPECT_EQ(Failure(tls), "connection_reset");
+  EXPECT_EQ(tls["test_keys"]["failed_operation"], "tls_handshake");
+
+  // Residual: the same (client, server, port) is blocked whatever the content...
+  json again = Measure("client", {"tcp", "198.18.70.10:443", "--timeout", "3"});
+  EXPECT_NE(Failure(again), "") << "residual blocking of the 3-tuple";
+  // ...another port of the same server is not...
+  EXPECT_EQ(Failure(Measure("client", {"tcp", "198.18.70.10:80", "--timeout", "3"})), "");
+  // ...and the open network is not filtered at all.
+  EXPECT_EQ(Failure(Measure("client2", {"tls", "198.18.70.10:443", "--sni", "web.telegram.org",
+                                        "--ca-file", g_lab->ca_file(), "--timeout", "5"})),
+            "");
+
+  bool residual_logged = false;
+  for (auto& a : g_lab->Actions()) residual_logged |= a.dump().find("\"residual\":true") != std::string::npos;
+  EXPECT_TRUE(residual_logged);
+  EXPECT_FALSE(ActionsOf("telegram-sni-gfw1").empty());
+  EXPECT_FALSE(ActionsOf("whatsapp-sni-gfw2").empty());
+
+  // The residual block expires (20 s in the library scenario).
+  std::this_thread::sleep_for(21s);
+  EXPECT_EQ(Failure(Measure("client", {"tcp", "198.18.70.10:443", "--timeout", "3"})), "");
+}
+
+TEST_F(LabScenariosTest, HenanResetsWithoutResidualBlocking) {
+  Use("henan-rst");
+  json tls = Measure("client", {"tls", "198.18.71.3:443", "--sni", "web.whatsapp.com", "--ca-file",
+                                g_lab->ca_file(), "--timeout", "5"});
+  EXPECT_EQ(Failure(tls), "connection_reset");
+  EXPECT_EQ(Failure(Measure("client", {"tcp", "198.18.71.3:443", "--timeout", "3"})), "")
+      << "no residual block after a Henan reset";
+  auto resets = ActionsOf("henan-sni");
+  ASSERT_FALSE(resets.empty());
+  EXPECT_NE(resets[0].dump().find("henan"), std::string::npos) << resets[0].dump();
+}
+
+TEST_F(LabScenariosTest, BlackholedTelegramDataCentresTimeOut) {
+  Use("blackhole-ips");
+  json tcp = Measure("client", {"tcp", "198.18.70.1:443", "--timeout", "1"});
+  EXPECT_EQ(Failure(tcp), "generic_timeout_error");
+  json post = Measure("client", {"http", "http://198.18.70.2/", "--method", "POST", "--timeout", "1"});
+  EXPECT_EQ(Failure(post), "generic_timeout_error");
+  EXPECT_EQ(Failure(Measure("client2", {"tcp", "198.18.70.1:443", "--timeout", "3"})), "");
+  EXPECT_EQ(Failure(Measure("client", {"tcp", "198.18.71.3:443", "--timeout", "3"})), "")
+      << "only the data centres are blackholed";
+  EXPECT_FALSE(ActionsOf("telegram-dc-blackhole").empty());
+}
+
+TEST_F(LabScenariosTest, BlockPageIsInjectedForBlockedHosts) {
+  Use("blockpage-http");
+  auto curl = g_lab->Exec("client", {"curl", "-s", "-i", "--max-time", "5", "http://web.whatsapp.com/"});
+  EXPECT_NE(curl.output.find("403"), std::string::npos) << curl.output;
+  EXPECT_NE(curl.output.find("This site is blocked"), std::string::npos) << curl.output;
+
+  json http = Measure("client", {"http", "http://web.whatsapp.com/", "--timeout", "5"});
+  EXPECT_EQ(http["test_keys"]["requests"][0]["response"]["code"], 403) << http.dump();
+  EXPECT_EQ(http["test_keys"]["requests"][0]["response"]["x_title"], "Blocked");
+
+  json open = Measure("client2", {"http", "http://web.whatsapp.com/", "--timeout", "5"});
+  EXPECT_EQ(open["test_keys"]["requests"][0]["response"]["code"], 200) << open.dump();
+  EXPECT_FALSE(ActionsOf("messaging-host-blockpage").empty());
+}
+
+TEST_F(LabScenariosTest, ThrottleSlowsMessagingDownloads) {
+  Use("throttle");
+  auto speed = [](const CommandResult& r) { return std::atof(r.output.c_str()); };
+  const std::vector<std::string> curl = {"curl", "-s", "-o", "/dev/null", "--max-time", "4",
+                                         "-w", "%{speed_download}", "http://web.whatsapp.com/large"};
+  const double throttled = speed(g_lab->Exec("client", curl));
+  const double open = speed(g_lab->Exec("client2", curl));
+  EXPECT_GT(throttled, 0);
+  EXPECT_LT(throttled, 20000) << "64 kbit/s is 8 kB/s";
+  EXPECT_GT(open, 10 * throttled);
+}
+
+TEST_F(LabScenariosTest, KeywordFilterDropsMessagesSilently) {
+  Use("keyword-filter");
+  const std::string log = g_lab->state_dir() + "/mqtt-sub.txt";
+  ChildProcess sub;
+  std::string error;
+  ASSERT_TRUE(sub.Start({"ip", "netns", "exec", "vgl-control", "mosquitto_sub", "-h",
+                         "198.18.64.11", "-t", "chat/room", "-v"},
+                        log, &error))
+      << error;
+  std::this_thread::sleep_for(500ms);
+  for (const char* message : {"hello nonce-1", "falungong nonce-2", "tiananmen nonce-3",
+                              "1989 nonce-4", "tiananmen 1989 nonce-5", "bye nonce-6"}) {
+    auto pub = g_lab->Exec("client", {"mosquitto_pub", "-h", "198.18.64.11", "-t", "chat/room",
+                                      "-m", message});
+    EXPECT_EQ(pub.exit_code, 0) << pub.output << " (the connection survives the drop)";
+  }
+  std::this_thread::sleep_for(1s);
+  sub.Kill();
+  const std::string got = ReadFileOrEmpty(log);
+  for (const char* delivered : {"nonce-1", "nonce-3", "nonce-4", "nonce-6"}) {
+    EXPECT_NE(got.find(delivered), std::string::npos) << delivered << " in:\n" << got;
+  }
+  for (const char* dropped : {"nonce-2", "nonce-5"}) {
+    EXPECT_EQ(got.find(dropped), std::string::npos) << dropped << " in:\n" << got;
+  }
+  EXPECT_EQ(ActionsOf("wechat-keywords").size(), 2u);
+}
+
+TEST_F(LabScenariosTest, CrackdownBeginsAtItsOffset) {
+  const auto start = std::chrono::steady_clock::now();
+  Use("crackdown");
+  EXPECT_EQ(Failure(Measure("client", {"tcp", "198.18.70.1:443", "--timeout", "2"})), "")
+      << "nothing is blocked before the crackdown";
+  std::this_thread::sleep_until(start + 31s);
+  EXPECT_EQ(Failure(Measure("client", {"tcp", "198.18.70.1:443", "--timeout", "1"})),
+            "generic_timeout_error");
+  json tls = Measure("client", {"tls", "198.18.72.5:443", "--sni", "chat.signal.org", "--ca-file",
+                                g_lab->ca_file(), "--timeout", "5"});
+  EXPECT_EQ(Failure(tls), "connection_reset");
+  int phase_starts = 0;
+  for (auto& t : g_lab->Truth()) phase_starts += t.value("event", "") == "phase_start";
+  EXPECT_EQ(phase_starts, 2);
+}
+
+}  // namespace
+}  // namespace vigil::testing
