@@ -8,11 +8,14 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   # libraries
   libssl-dev libc-ares-dev libpcap-dev libtins-dev libspdlog-dev libfmt-dev
-  libasio-dev libcli11-dev nlohmann-json3-dev zlib1g-dev
+  libasio-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libyaml-cpp-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # real servers and tools the tests drive
-  unbound nginx-light openssl dnsutils curl iproute2 ca-certificates python3
+  unbound nginx-light openssl dnsutils curl iproute2 ca-certificates python3 tcpdump
+  # the interference lab (tests/lab): messaging servers, mmdb writer, network tools
+  prosody mosquitto mosquitto-clients coturn libmaxmind-db-writer-perl mmdb-bin
+  libmaxminddb-dev iputils-ping traceroute netcat-openbsd ethtool procps psmisc
 )
 
 missing=()
@@ -34,10 +37,22 @@ $SUDO apt-get update -qq >/dev/null
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts packaged daemons on install; the tests start their own instances
 # on loopback with their own configs, so the system copies are not needed.
-for svc in unbound nginx; do
-  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
-    $SUDO systemctl stop "$svc" >/dev/null 2>&1 || true
-    $SUDO systemctl disable "$svc" >/dev/null 2>&1 || true
+# The lab (tests/lab) runs its own prosody/mosquitto/coturn inside namespaces, and
+# nothing may listen in the host's namespace, so those are stopped and disabled too
+# (with systemd, or with the sysv scripts where systemd is not PID 1).
+for svc in unbound nginx prosody mosquitto coturn; do
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    if systemctl is-active --quiet "$svc" 2>/dev/null; then
+      $SUDO systemctl stop "$svc" >/dev/null 2>&1 || true
+    fi
+    if systemctl is-enabled --quiet "$svc" 2>/dev/null; then
+      $SUDO systemctl disable "$svc" >/dev/null 2>&1 || true
+    fi
+  elif [ -x "/etc/init.d/$svc" ]; then
+    $SUDO "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
+    if command -v update-rc.d >/dev/null 2>&1; then
+      $SUDO update-rc.d "$svc" disable >/dev/null 2>&1 || true
+    fi
   fi
 done
 exit 0

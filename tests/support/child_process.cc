@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 
 extern char** environ;
@@ -54,7 +55,34 @@ std::string Errno(const std::string& what) { return what + ": " + std::strerror(
 
 bool IsExecutable(const std::string& path) { return access(path.c_str(), X_OK) == 0; }
 
-CommandResult RunCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+std::string FindExecutable(const std::string& name) {
+  if (name.empty() || name.find('/') != std::string::npos) return name;
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    const std::string dir = end > start ? dirs.substr(start, end - start) : ".";
+    const std::string candidate = dir + "/" + name;
+    if (IsExecutable(candidate)) return candidate;
+    start = end + 1;
+  }
+  return name;
+}
+
+namespace {
+// argv with argv[0] resolved through PATH in the parent (the child only execs).
+std::vector<std::string> Resolved(const std::vector<std::string>& argv) {
+  std::vector<std::string> out = argv;
+  if (!out.empty()) out[0] = FindExecutable(out[0]);
+  return out;
+}
+}  // namespace
+
+CommandResult RunCommand(const std::vector<std::string>& command,
+                         std::chrono::milliseconds timeout) {
+  const std::vector<std::string> argv = Resolved(command);
   CommandResult result;
   if (argv.empty() || !IsExecutable(argv[0])) {
     result.output = (argv.empty() ? std::string("no command") : argv[0]) + ": not executable";
@@ -115,8 +143,9 @@ CommandResult RunCommand(const std::vector<std::string>& argv, std::chrono::mill
 
 ChildProcess::~ChildProcess() { Kill(); }
 
-bool ChildProcess::Start(const std::vector<std::string>& argv, const std::string& log_file,
+bool ChildProcess::Start(const std::vector<std::string>& command, const std::string& log_file,
                          std::string* error) {
+  const std::vector<std::string> argv = Resolved(command);
   Kill();
   if (argv.empty() || !IsExecutable(argv[0])) {
     *error = (argv.empty() ? std::string("no command") : argv[0]) + ": not executable";

@@ -19,7 +19,7 @@ struct CommandResult {
   std::string output;
 };
 
-/// Runs argv (argv[0] is an absolute path) with the test's environment and standard input
+/// Runs argv (argv[0] a path, or a bare name looked up in PATH) with the test's environment and standard input
 /// from /dev/null. Kills it after `timeout` so that a hung tool fails a test instead of
 /// hanging it.
 CommandResult RunCommand(const std::vector<std::string>& argv,
@@ -27,6 +27,10 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
 
 /// True when `path` names an executable file.
 bool IsExecutable(const std::string& path);
+
+/// `name` itself when it holds a '/', else the first executable PATH entry of that
+/// name (or `name` unchanged when there is none).
+std::string FindExecutable(const std::string& name);
 
 class ChildProcess {
  public:

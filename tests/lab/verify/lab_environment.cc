@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -39,6 +41,12 @@ LabEnvironment::LabEnvironment(const std::string& scenario)
 
 LabEnvironment::~LabEnvironment() {
   RunCommand({"bash", lab_sh_, "down", "--state", state_}, std::chrono::seconds(60));
+  // The state (certificates, logs, captures) goes too, unless asked to keep it.
+  const char* keep = std::getenv("VIGIL_LAB_KEEP");
+  if (!keep || std::string(keep) != "1") {
+    std::error_code ignored;
+    std::filesystem::remove_all(state_, ignored);
+  }
 }
 
 bool LabEnvironment::SwitchScenario(const std::string& scenario, std::string* error) {
