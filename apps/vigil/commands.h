@@ -14,4 +14,7 @@ void SetExitCode(int code);
 /// `vigil measure dns|tcp|tls|http ...`: one observation, printed as a measurement.
 void AddMeasureCommand(CLI::App& app);
 
+/// `vigil lists check [PATH...]`: lints the URL test lists, FILE:LINE:COLUMN per problem.
+void AddListsCommand(CLI::App& app);
+
 }  // namespace vigil::cli

@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("vigil ") + vigil::cli::Version());
 
   vigil::cli::AddMeasureCommand(app);
+  vigil::cli::AddListsCommand(app);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,74 @@
+// Experiment: the one small interface every experiment implements (name, version,
+// input policy, run → measurement, summary), after zgrab2's modules and
+// probe-cli's experiments. An experiment returns an Error only when it could not
+// run at all; every network outcome is data inside the measurement.
+// Implementations are stateless between runs; Run is called from the executor's thread.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "probe/base/result.h"
+#include "probe/dns/dns_observer.h"
+#include "probe/measurement/measurement.h"
+
+namespace vigil {
+
+/// Real IP literals → the addresses to contact instead (the lab's endpoints file);
+/// empty in real use.
+using AddressMap = std::map<std::string, std::string>;
+
+/// What every experiment may use; filled by `vigil run` from flags and config.
+struct ExperimentContext {
+  asio::any_io_executor executor;
+  ResolverSpec resolver;                     // system by default
+  std::string ca_file;                       // "" = the system store
+  std::chrono::milliseconds timeout{10000};  // per step
+  size_t parallelism = 8;                    // steps in flight inside one measurement
+  AddressMap address_map;
+  std::string helper_url;  // web_connectivity's control helper
+  std::string data_dir;    // testlists/ (endpoints, keywords, pinned CAs)
+  /// CIDR lists (one prefix a line) added to an ASN's prefixes from data_dir/asn/:
+  /// the lab serves "Facebook" from its own range, which no public list contains.
+  std::vector<std::string> extra_asn_files;
+
+  /// `ip` itself unless the address map says otherwise.
+  std::string MapAddress(const std::string& ip) const {
+    auto it = address_map.find(ip);
+    return it == address_map.end() ? ip : it->second;
+  }
+};
+
+/// The line `vigil run` prints for a measurement.
+struct RunSummary {
+  std::string service;   // "WhatsApp", a URL, ...
+  std::string verdict;   // ok | blocked | anomaly | down | error
+  std::string blocking;  // dns | tcp_ip | tls | http-failure | http-diff | "" ...
+  std::string evidence;  // one line: what was seen
+};
+
+class Experiment {
+ public:
+  enum class InputPolicy { kNone, kRequired, kOptional };
+
+  virtual ~Experiment() = default;
+
+  virtual std::string_view name() const = 0;
+  virtual std::string_view version() const = 0;
+  virtual InputPolicy input_policy() const = 0;
+
+  /// Measures once; `input` is the target (null when the experiment takes none).
+  virtual asio::awaitable<Result<Measurement>> Run(const ExperimentContext& context,
+                                                   const Json& input) const = 0;
+
+  /// The verdict line for a finished measurement of this experiment.
+  virtual RunSummary Summarize(const Measurement& measurement) const = 0;
+};
+
+}  // namespace vigil

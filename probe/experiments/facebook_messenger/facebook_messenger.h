@@ -1,0 +1,73 @@
+// Facebook Messenger (OONI ts-019): DNS lookups of Messenger's service names and TCP
+// connects to port 443, with OONI's test_keys. An answer is consistent when every
+// address lies in Facebook's AS32934, read as CIDR prefixes from
+// data_dir/asn/AS32934.txt plus ExperimentContext::extra_asn_files (no ASN
+// database needed). Stateless; Run on the executor's thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "probe/experiments/common/endpoint_sweep.h"
+#include "probe/experiments/common/ip_prefix_set.h"
+#include "probe/experiments/experiment.h"
+
+namespace vigil {
+
+inline constexpr const char* kFacebookMessengerName = "facebook_messenger";
+inline constexpr const char* kFacebookMessengerVersion = "0.5.0";
+
+/// One service OONI reports on: its key ("b_api" in facebook_b_api_reachable),
+/// its host, and the port connected to (none for STUN: OONI only resolves it).
+struct FacebookService {
+  std::string key;
+  std::string host;
+  std::optional<uint16_t> port;
+};
+
+const std::vector<FacebookService>& FacebookServices();
+
+struct FacebookObservations {
+  std::map<std::string, SweepLookup> lookups;  // host → lookup
+  std::map<std::string, std::map<uint16_t, PortOutcome>> endpoints;
+  std::string client_resolver;  // the explicit resolver's IP, "" for the system one
+};
+
+/// OONI's keys and ours, from the observations and Facebook's prefixes:
+///  facebook_<key>_dns_consistent  false when the lookup failed or an address lies
+///      outside the prefixes, else true
+///  facebook_<key>_reachable  null unless DNS was consistent (and always for STUN);
+///      then whether some address accepted on 443
+///  facebook_dns_blocking / facebook_tcp_blocking  some service inconsistent /
+///      unreachable
+///  client_resolver  as measurement-kit wrote it: the resolver asked (null for the
+///      system's)
+///  x_dns_status     {host: "consistent" | "inconsistent" | failure}
+///  x_inconsistent_addresses  {host: [addresses outside the prefixes]}
+///  x_endpoint_status / x_endpoint_failures  per host, per port, whatever DNS said
+///  x_failures  failed lookups, inconsistent answers (failure "dns_inconsistent") and
+///      refused connects to consistent addresses (see step_failure.h)
+Json FacebookMessengerTestKeys(const FacebookObservations& o, const IpPrefixSet& facebook);
+
+/// "blocked" when DNS or TCP blocking was seen, else "ok".
+std::string FacebookMessengerVerdict(const Json& test_keys);
+
+/// Facebook's prefixes: data_dir/asn/AS32934.txt and the context's extra files,
+/// whose names go to `sources`. An unreadable or malformed file is an error.
+Result<IpPrefixSet> LoadFacebookPrefixes(const ExperimentContext& context,
+                                         std::vector<std::string>* sources);
+
+class FacebookMessengerExperiment : public Experiment {
+ public:
+  std::string_view name() const override { return kFacebookMessengerName; }
+  std::string_view version() const override { return kFacebookMessengerVersion; }
+  InputPolicy input_policy() const override { return InputPolicy::kNone; }
+  asio::awaitable<Result<Measurement>> Run(const ExperimentContext& context,
+                                           const Json& input) const override;
+  RunSummary Summarize(const Measurement& measurement) const override;
+};
+
+}  // namespace vigil

@@ -1,0 +1,130 @@
+#include "probe/experiments/signal/signal.h"
+
+#include <asio/this_coro.hpp>
+#include <filesystem>
+
+#include "probe/dns/dns_observer.h"
+#include "probe/experiments/common/fetch.h"
+#include "probe/experiments/common/test_keys.h"
+#include "probe/http/url.h"
+#include "probe/measurement/envelope.h"
+#include "probe/net/concurrency.h"
+#include "probe/net/trace.h"
+#include "probe/tls/tls_observer.h"
+
+namespace vigil {
+
+namespace {
+
+constexpr const char* kUptimeHost = "uptime.signal.org";
+constexpr const char* kPinnedCaFile = "ca/signal-ca.pem";
+
+std::string HostOf(const std::string& url) {
+  auto parsed = ParseUrl(url);
+  return parsed.ok() ? parsed->host : url;
+}
+
+}  // namespace
+
+const std::vector<std::string>& SignalBackendUrls() {
+  static const std::vector<std::string> kUrls = {
+      "https://cdsi.signal.org/", "https://chat.signal.org/", "https://sfu.voip.signal.org/",
+      "https://storage.signal.org/"};
+  return kUrls;
+}
+
+Json SignalTestKeys(const SignalObservations& o) {
+  Json keys = Json::object();
+  Json backend_status = Json::object(), failures = Json::array();
+  const StepFailure* first = nullptr;
+  for (const auto& [url, failure] : o.backends) {
+    std::string status = "ok";
+    if (failure) {
+      if (!first) first = &*failure;
+      const bool unverifiable =
+          o.ca_source == "system" && failure->failure == "ssl_unknown_authority";
+      status = unverifiable ? "unverifiable" : "blocked";
+      failures.push_back(ToJson(*failure));
+    }
+    backend_status[HostOf(url)] = status;
+  }
+  keys["signal_backend_status"] = first ? "blocked" : "ok";
+  keys["signal_backend_failure"] = first ? Json(first->failure) : Json();
+  keys["x_backend_status"] = backend_status;
+  keys["x_ca_source"] = o.ca_source;
+  keys["x_uptime_failure"] = o.uptime_failure.empty() ? Json() : Json(o.uptime_failure);
+  keys["x_failures"] = failures;
+  return keys;
+}
+
+std::string SignalVerdict(const Json& k) {
+  bool unverifiable = false;
+  if (auto it = k.find("x_backend_status"); it != k.end() && it->is_object()) {
+    for (const auto& [host, status] : it->items()) {
+      if (status == "blocked") return "blocked";
+      if (status == "unverifiable") unverifiable = true;
+    }
+    return unverifiable ? "anomaly" : "ok";
+  }
+  // A measurement without our keys (OONI's own): OONI's key is all there is.
+  return k.contains("signal_backend_status") && k["signal_backend_status"] == "blocked" ? "blocked"
+                                                                                        : "ok";
+}
+
+asio::awaitable<Result<Measurement>> SignalExperiment::Run(const ExperimentContext& context,
+                                                           const Json& /*input*/) const {
+  auto executor = co_await asio::this_coro::executor;
+  HttpOptions options = HttpOptionsFor(context);
+  std::string ca_source = "context";
+  if (context.ca_file.empty()) {
+    const std::string pinned =
+        (std::filesystem::path(context.data_dir.empty() ? "testlists" : context.data_dir) /
+         kPinnedCaFile)
+            .string();
+    std::error_code ec;
+    if (std::filesystem::exists(pinned, ec)) {
+      if (auto ok = CheckCaFile(pinned); !ok.ok()) co_return Error{"signal: " + ok.error()};
+      options.ca_file = pinned;
+      ca_source = "pinned";
+    } else {
+      ca_source = "system";
+    }
+  }
+
+  Measurement m = NewMeasurement(kSignalName, kSignalVersion, nullptr);
+  Trace trace;
+  DnsObserver dns(executor, context.resolver, context.timeout);
+  std::vector<HttpOutcome> outcomes(SignalBackendUrls().size());
+  std::vector<Task> tasks;
+  for (size_t i = 0; i < SignalBackendUrls().size(); ++i) {
+    tasks.push_back([&, i]() -> asio::awaitable<void> {
+      outcomes[i] = co_await FetchUrl(trace, dns, context, SignalBackendUrls()[i], options);
+    });
+  }
+  LookupResult uptime;
+  tasks.push_back(
+      [&]() -> asio::awaitable<void> { uptime = co_await dns.Lookup(trace, kUptimeHost); });
+  co_await RunBounded(std::move(tasks), context.parallelism);
+
+  SignalObservations o;
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    o.backends.emplace_back(SignalBackendUrls()[i],
+                            FetchFailure(SignalBackendUrls()[i], outcomes[i]));
+  }
+  o.uptime_failure = uptime.failure;
+  o.ca_source = ca_source;
+  FinishMeasurement(m, trace, SignalTestKeys(o), context);
+  co_return m;
+}
+
+RunSummary SignalExperiment::Summarize(const Measurement& measurement) const {
+  const Json& k = measurement.test_keys.extra;
+  RunSummary s = SummarizeFailures("Signal", SignalVerdict(k),
+                                   StepFailuresFromJson(k.value("x_failures", Json::array())));
+  if (s.verdict == "anomaly") {
+    s.evidence += " (verified with the system store, which lacks Signal's CA)";
+  }
+  return s;
+}
+
+}  // namespace vigil

@@ -1,0 +1,68 @@
+// Telegram (OONI ts-020): plain-HTTP POSTs to the data centres on ports 80 and 443
+// and an HTTPS fetch of Telegram Web, with OONI's test_keys. Ours beside them: each
+// DC and port on its own (IPv6 DCs and port 5222 too), so that one reachable DC no
+// longer hides the blocking of the others. Stateless; Run on the executor's thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "probe/experiments/common/step_failure.h"
+#include "probe/experiments/experiment.h"
+
+namespace vigil {
+
+inline constexpr const char* kTelegramName = "telegram";
+inline constexpr const char* kTelegramVersion = "0.3.0";
+inline constexpr const char* kTelegramWebUrl = "https://web.telegram.org/";
+
+/// The IPv4 data centres OONI measures; only these decide OONI's keys.
+const std::vector<std::string>& TelegramOoniDcs();
+/// The IPv6 data centres, measured for the x_ keys only.
+const std::vector<std::string>& TelegramIpv6Dcs();
+
+/// One data-centre step: a POST on 80/443, a TCP connect on 5222.
+struct TelegramAttempt {
+  std::string dc;  // the real address
+  uint16_t port = 0;
+  bool http = false;             // a POST (80, 443) rather than a bare connect (5222)
+  std::string failure;           // "" when the step completed
+  std::string failed_operation;  // connect | http_round_trip | ...
+};
+
+struct TelegramObservations {
+  std::vector<TelegramAttempt> attempts;
+  std::optional<StepFailure> web;  // nullopt: a response arrived
+};
+
+/// OONI's keys and ours, from the observations:
+///  telegram_tcp_blocking   false iff some OONI-DC POST got past connect
+///  telegram_http_blocking  false iff some OONI-DC POST completed (any status code)
+///  telegram_web_status / telegram_web_failure  "blocked" + failure when the fetch
+///      failed at DNS, TCP, TLS or I/O; "ok" + null otherwise
+///  x_dc_status    {dc: {port: "ok" | "blocked"}} for every DC (IPv4 and IPv6) and port
+///  x_dc_failures  {dc: {port: failure}} for the failed ones
+///  x_ipv6_usable  some IPv6 DC step failed otherwise than for want of a local route
+///      (network_unreachable, network_down, address_not_available) or succeeded; when
+///      false this host has no IPv6, and its IPv6 failures say nothing about Telegram
+///  x_partial_blocking  some DC steps completed and some failed (IPv6 ones counted
+///      only when x_ipv6_usable)
+///  x_failures  the failed steps the verdict counts (see step_failure.h)
+Json TelegramTestKeys(const TelegramObservations& o);
+
+/// "blocked" when an OONI key says so, "anomaly" for partial blocking, else "ok".
+std::string TelegramVerdict(const Json& test_keys);
+
+class TelegramExperiment : public Experiment {
+ public:
+  std::string_view name() const override { return kTelegramName; }
+  std::string_view version() const override { return kTelegramVersion; }
+  InputPolicy input_policy() const override { return InputPolicy::kNone; }
+  asio::awaitable<Result<Measurement>> Run(const ExperimentContext& context,
+                                           const Json& input) const override;
+  RunSummary Summarize(const Measurement& measurement) const override;
+};
+
+}  // namespace vigil

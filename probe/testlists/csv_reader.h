@@ -1,0 +1,41 @@
+// ParseCsv: RFC 4180 records from CSV text, each with the line it starts on, and every
+// syntax problem with its line and field number, so a linter can report them all at once.
+// A pure function over a string; safe to call from any thread.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vigil {
+
+struct CsvRecord {
+  /// 1-based line on which the record starts (a quoted field may span lines).
+  int line = 0;
+  /// The fields, with quotes removed and "" read as one quote.
+  std::vector<std::string> fields;
+};
+
+struct CsvSyntaxError {
+  int line = 0;
+  /// 1-based number of the field the error is in.
+  int column = 0;
+  std::string message;
+};
+
+struct CsvText {
+  std::vector<CsvRecord> records;
+  std::vector<CsvSyntaxError> errors;
+  /// The text began with a UTF-8 byte order mark, which was skipped.
+  bool had_bom = false;
+};
+
+/// Splits `text` into records. LF and CRLF both end a line and a leading UTF-8 byte order
+/// mark is skipped: spreadsheet programs write all three. The line end after the last
+/// record does not start another one; every other empty line is a record with one empty
+/// field, so callers can report it. Reading goes on after an error: a quote inside an
+/// unquoted field is kept as a byte, bytes after a closing quote are appended to the
+/// field, and an unterminated quoted field runs to the end of the text.
+CsvText ParseCsv(std::string_view text);
+
+}  // namespace vigil

@@ -1,0 +1,127 @@
+// The pieces the messaging experiments share: CIDR prefix sets from data files,
+// summary lines rebuilt from x_failures, and the registry's explicit list.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "probe/experiments/common/ip_prefix_set.h"
+#include "probe/experiments/common/step_failure.h"
+#include "probe/experiments/registry.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support_paths.h"
+
+namespace vigil {
+namespace {
+
+TEST(IpPrefixSet, MatchesInsideAndNotOutside) {
+  IpPrefixSet set;
+  ASSERT_TRUE(set.Add("31.13.24.0/21").ok());
+  ASSERT_TRUE(set.Add("2a03:2880::/32").ok());
+  ASSERT_TRUE(set.Add("192.0.2.7").ok());
+  EXPECT_TRUE(set.Contains("31.13.24.1"));
+  EXPECT_TRUE(set.Contains("31.13.31.255"));
+  EXPECT_FALSE(set.Contains("31.13.32.0"));
+  EXPECT_TRUE(set.Contains("2a03:2880:f10c:83:face:b00c:0:25de"));
+  EXPECT_FALSE(set.Contains("2a03:2881::1"));
+  EXPECT_TRUE(set.Contains("192.0.2.7"));
+  EXPECT_FALSE(set.Contains("192.0.2.8"));
+  EXPECT_FALSE(set.Contains("::ffff:31.13.24.1")) << "families never mix";
+  EXPECT_FALSE(set.Contains("not an ip"));
+}
+
+TEST(IpPrefixSet, RejectsBadPrefixes) {
+  IpPrefixSet set;
+  EXPECT_FALSE(set.Add("31.13.24.0/33").ok());
+  EXPECT_FALSE(set.Add("31.13.24.0/").ok());
+  EXPECT_FALSE(set.Add("facebook.com/16").ok());
+  EXPECT_EQ(set.size(), 0u);
+}
+
+TEST(IpPrefixSet, FileErrorsNameTheLine) {
+  testing::TempDir dir("vigil-prefixes-");
+  const std::string path = dir.path() + "/list.txt";
+  std::ofstream(path) << "# comment\n\n10.0.0.0/8  # lab\n10.0.0.0/99\n";
+  IpPrefixSet set;
+  auto added = set.AddFile(path);
+  ASSERT_FALSE(added.ok());
+  EXPECT_EQ(added.error(), path + ":4: '10.0.0.0/99': prefix length must be 0-32");
+  EXPECT_FALSE(set.AddFile(dir.path() + "/missing.txt").ok());
+}
+
+TEST(IpPrefixSet, ShippedFacebookListHasFacebooksAddresses) {
+  IpPrefixSet set;
+  auto added = set.AddFile(testing::SourceDir() + "/testlists/asn/AS32934.txt");
+  ASSERT_TRUE(added.ok()) << added.error();
+  EXPECT_TRUE(set.Contains("157.240.3.35"));  // www.facebook.com
+  EXPECT_TRUE(set.Contains("31.13.72.36"));   // edge-star
+  EXPECT_TRUE(set.Contains("2a03:2880:f10c:83:face:b00c:0:25de"));
+  EXPECT_FALSE(set.Contains("8.8.8.8"));
+  EXPECT_FALSE(set.Contains("127.0.0.1"));
+}
+
+TEST(StepFailure, HostNamesFoldIntoRuns) {
+  EXPECT_EQ(CompressHostNames({"e3.whatsapp.net", "e1.whatsapp.net", "e2.whatsapp.net"}),
+            "e1-e3.whatsapp.net");
+  EXPECT_EQ(CompressHostNames({"e1.whatsapp.net", "e2.whatsapp.net", "e5.whatsapp.net"}),
+            "e1-e2,e5.whatsapp.net");
+  EXPECT_EQ(CompressHostNames({"web.whatsapp.com", "149.154.175.50", "2001:b28:f23d:f001::a"}),
+            "149.154.175.50,[2001:b28:f23d:f001::a],web.whatsapp.com");
+}
+
+TEST(StepFailure, SummaryNamesLayerAndEvidence) {
+  std::vector<StepFailure> failures;
+  for (int i = 1; i <= 16; ++i) {
+    for (uint16_t port : {443, 5222}) {
+      failures.push_back(
+          {"e" + std::to_string(i) + ".whatsapp.net", port, "connect", "connection_reset"});
+    }
+  }
+  failures.push_back({"web.whatsapp.com", 443, "tls_handshake", "connection_reset"});
+  RunSummary s = SummarizeFailures("WhatsApp", "blocked", failures);
+  EXPECT_EQ(s.service, "WhatsApp");
+  EXPECT_EQ(s.verdict, "blocked");
+  EXPECT_EQ(s.blocking, "tcp_ip");
+  EXPECT_EQ(s.evidence,
+            "e1-e16.whatsapp.net:443/5222 connect connection_reset; "
+            "web.whatsapp.com:443 tls_handshake connection_reset");
+
+  RunSummary ok = SummarizeFailures("WhatsApp", "ok", {});
+  EXPECT_EQ(ok.blocking, "");
+  EXPECT_EQ(ok.evidence, "");
+}
+
+TEST(StepFailure, JsonRoundTrip) {
+  StepFailure f{"chat.signal.org", 443, "tls_handshake", "ssl_unknown_authority"};
+  auto back = StepFailuresFromJson(Json::array({ToJson(f), "junk", Json::object()}));
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].host, f.host);
+  EXPECT_EQ(back[0].port, f.port);
+  EXPECT_EQ(back[0].operation, f.operation);
+  EXPECT_EQ(back[0].failure, f.failure);
+  EXPECT_EQ(BlockingTypeOf("resolve"), "dns");
+  EXPECT_EQ(BlockingTypeOf("connect"), "tcp_ip");
+  EXPECT_EQ(BlockingTypeOf("tls_handshake"), "tls");
+  EXPECT_EQ(BlockingTypeOf("http_round_trip"), "http-failure");
+}
+
+TEST(Registry, ExplicitListAndGroups) {
+  std::vector<std::string> names;
+  for (const auto& e : MakeExperiments()) {
+    names.emplace_back(e->name());
+    EXPECT_EQ(e->input_policy(), Experiment::InputPolicy::kNone) << e->name();
+    EXPECT_FALSE(e->version().empty());
+  }
+  for (const auto& name : ExperimentGroup("im")) {
+    auto e = MakeExperiment(name);
+    ASSERT_NE(e, nullptr) << name;
+    EXPECT_EQ(e->name(), name);
+  }
+  EXPECT_EQ(ExperimentGroup("im"),
+            (std::vector<std::string>{"facebook_messenger", "signal", "telegram", "whatsapp"}));
+  EXPECT_EQ(ExperimentGroup("all"), names);
+  EXPECT_TRUE(ExperimentGroup("nonsense").empty());
+  EXPECT_EQ(MakeExperiment("nonsense"), nullptr);
+}
+
+}  // namespace
+}  // namespace vigil
