@@ -17,4 +17,7 @@ void AddMeasureCommand(CLI::App& app);
 /// `vigil lists check [PATH...]`: lints the URL test lists, FILE:LINE:COLUMN per problem.
 void AddListsCommand(CLI::App& app);
 
+/// `vigil run TARGET`: experiments or groups (im, websites, all), a verdict table.
+void AddRunCommand(CLI::App& app);
+
 }  // namespace vigil::cli

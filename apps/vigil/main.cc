@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
 
   vigil::cli::AddMeasureCommand(app);
   vigil::cli::AddListsCommand(app);
+  vigil::cli::AddRunCommand(app);
 
   try {
     app.parse(argc, argv);

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,8 @@
 #include "probe/measurement/measurement.h"
 
 namespace vigil {
+
+class AsnDatabase;
 
 /// Real IP literals → the addresses to contact instead (the lab's endpoints file);
 /// empty in real use.
@@ -37,6 +40,11 @@ struct ExperimentContext {
   /// CIDR lists (one prefix a line) added to an ASN's prefixes from data_dir/asn/:
   /// the lab serves "Facebook" from its own range, which no public list contains.
   std::vector<std::string> extra_asn_files;
+  /// Addresses added to an ASN's prefixes ("AS32934" → {"198.18.73.1", ...}): the
+  /// lab's endpoints file says which stand-in addresses play which network.
+  std::map<std::string, std::vector<std::string>> extra_asn_addresses;
+  /// IP → AS (a GeoLite2-ASN-style mmdb); null when none was given.
+  std::shared_ptr<const AsnDatabase> asn_db;
 
   /// `ip` itself unless the address map says otherwise.
   std::string MapAddress(const std::string& ip) const {

@@ -25,7 +25,7 @@ TEST(ScenarioLibrary, EveryScenarioValidates) {
     EXPECT_TRUE(load.scenario.has_value()) << entry.path();
     for (const auto& e : load.errors) ADD_FAILURE() << e;
   }
-  EXPECT_EQ(files, 9);
+  EXPECT_EQ(files, 10);
 }
 
 TEST(ScenarioLibrary, CrackdownStartsAtThirtySeconds) {

@@ -282,8 +282,10 @@ write_configs() {
     {
       echo "server {"
       if [ "$kind" = ip ]; then
-        # Telegram data centres: plain HTTP on 80 and on 443 (no TLS), any method
+        # Telegram data centres: plain HTTP on 80 and on 443 (no TLS), any method,
+        # and an open TCP port 5222 (MTProto's alternative port)
         echo "    listen $v4:80; listen [$v6]:80; listen $v4:443; listen [$v6]:443;"
+        echo "    listen $v4:5222; listen [$v6]:5222;"
         echo "    server_name _;"
         echo "    location / { default_type text/plain; return 200 'Telegram (lab) data centre $real\n'; }"
       else

@@ -108,8 +108,16 @@ RunSummary SummarizeFailures(std::string service, std::string verdict,
   s.verdict = std::move(verdict);
   if (failures.empty()) return s;
 
+  // A host whose lookup failed or lied fails every later step because of it: all
+  // its failures count as DNS ones.
+  std::set<std::string> dns_hosts;
+  for (const auto& f : failures) {
+    if (BlockingTypeOf(f.operation) == "dns") dns_hosts.insert(f.host);
+  }
   std::map<std::string, int> by_type;
-  for (const auto& f : failures) ++by_type[BlockingTypeOf(f.operation)];
+  for (const auto& f : failures) {
+    ++by_type[dns_hosts.count(f.host) ? std::string("dns") : BlockingTypeOf(f.operation)];
+  }
   auto best = std::max_element(by_type.begin(), by_type.end(), [](const auto& a, const auto& b) {
     return std::make_tuple(a.second, -LayerRank(a.first)) <
            std::make_tuple(b.second, -LayerRank(b.first));
@@ -122,7 +130,12 @@ RunSummary SummarizeFailures(std::string service, std::string verdict,
     std::set<uint16_t> ports;
   };
   std::vector<std::pair<std::pair<std::string, std::string>, Group>> groups;
-  for (const auto& f : failures) {
+  // Lower layers first: the evidence leads with the cause.
+  std::vector<StepFailure> ordered = failures;
+  std::stable_sort(ordered.begin(), ordered.end(), [](const StepFailure& a, const StepFailure& b) {
+    return LayerRank(BlockingTypeOf(a.operation)) < LayerRank(BlockingTypeOf(b.operation));
+  });
+  for (const auto& f : ordered) {
     auto key = std::make_pair(f.operation, f.failure);
     auto it = std::find_if(groups.begin(), groups.end(),
                            [&key](const auto& g) { return g.first == key; });

@@ -112,6 +112,13 @@ Result<IpPrefixSet> LoadFacebookPrefixes(const ExperimentContext& context,
   // File names only: a full path could name the user running the probe.
   for (const auto& file : files)
     sources->push_back(std::filesystem::path(file).filename().string());
+  if (auto it = context.extra_asn_addresses.find("AS32934");
+      it != context.extra_asn_addresses.end()) {
+    for (const auto& address : it->second) {
+      if (auto added = set.Add(address); !added.ok()) return Error{added.error()};
+    }
+    sources->push_back("endpoints file");
+  }
   return set;
 }
 

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "probe/dns/dns_observer.h"
+#include "probe/experiments/common/dns_consistency.h"
 #include "probe/experiments/common/fetch.h"
 #include "probe/experiments/common/test_keys.h"
 #include "probe/http/url.h"
@@ -57,7 +58,13 @@ Json SignalTestKeys(const SignalObservations& o) {
   return keys;
 }
 
+const std::vector<uint32_t>& SignalAsns() {
+  static const std::vector<uint32_t> kAsns = {16509, 14618, 15169, 396982, 54113};
+  return kAsns;
+}
+
 std::string SignalVerdict(const Json& k) {
+  if (HasInconsistentDns(k)) return "blocked";
   bool unverifiable = false;
   if (auto it = k.find("x_backend_status"); it != k.end() && it->is_object()) {
     for (const auto& [host, status] : it->items()) {
@@ -113,7 +120,9 @@ asio::awaitable<Result<Measurement>> SignalExperiment::Run(const ExperimentConte
   }
   o.uptime_failure = uptime.failure;
   o.ca_source = ca_source;
-  FinishMeasurement(m, trace, SignalTestKeys(o), context);
+  Json keys = SignalTestKeys(o);
+  AddDnsConsistency(keys, CheckDnsConsistency(trace.keys().queries, SignalAsns(), context));
+  FinishMeasurement(m, trace, keys, context);
   co_return m;
 }
 

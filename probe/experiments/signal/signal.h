@@ -5,6 +5,7 @@
 // x_ca_source. Stateless; Run on the executor's thread.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -20,6 +21,10 @@ inline constexpr const char* kSignalVersion = "0.2.5";
 
 /// The backends fetched, as OONI's signal 0.2.5 does.
 const std::vector<std::string>& SignalBackendUrls();
+
+/// The clouds Signal's services run on (Amazon AS16509/AS14618, Google
+/// AS15169/AS396982, Fastly AS54113): DNS answers elsewhere are inconsistent.
+const std::vector<uint32_t>& SignalAsns();
 
 struct SignalObservations {
   /// Backend URL → its failure (nullopt: a response arrived, whatever its status).

@@ -4,6 +4,7 @@
 #include <asio/this_coro.hpp>
 
 #include "probe/dns/dns_observer.h"
+#include "probe/experiments/common/dns_consistency.h"
 #include "probe/experiments/common/endpoint_sweep.h"
 #include "probe/experiments/common/fetch.h"
 #include "probe/experiments/common/mapped_addresses.h"
@@ -100,7 +101,7 @@ Json TelegramTestKeys(const TelegramObservations& o) {
 std::string TelegramVerdict(const Json& k) {
   auto is = [&k](const char* key, const Json& value) { return k.contains(key) && k[key] == value; };
   if (is("telegram_tcp_blocking", true) || is("telegram_http_blocking", true) ||
-      is("telegram_web_status", "blocked")) {
+      is("telegram_web_status", "blocked") || HasInconsistentDns(k)) {
     return "blocked";
   }
   if (is("x_partial_blocking", true)) return "anomaly";
@@ -144,7 +145,9 @@ asio::awaitable<Result<Measurement>> TelegramExperiment::Run(const ExperimentCon
   }
   TelegramObservations o{attempts, FetchFailure(kTelegramWebUrl, web)};
   MarkMappedAddresses(trace.keys(), MappedLiterals(context, dcs));
-  FinishMeasurement(m, trace, TelegramTestKeys(o), context);
+  Json keys = TelegramTestKeys(o);
+  AddDnsConsistency(keys, CheckDnsConsistency(trace.keys().queries, {kTelegramAsn}, context));
+  FinishMeasurement(m, trace, keys, context);
   co_return m;
 }
 

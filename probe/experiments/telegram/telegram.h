@@ -17,6 +17,8 @@ namespace vigil {
 inline constexpr const char* kTelegramName = "telegram";
 inline constexpr const char* kTelegramVersion = "0.3.0";
 inline constexpr const char* kTelegramWebUrl = "https://web.telegram.org/";
+/// Telegram's own AS: DNS answers for web.telegram.org elsewhere are inconsistent.
+inline constexpr uint32_t kTelegramAsn = 62041;
 
 /// The IPv4 data centres OONI measures; only these decide OONI's keys.
 const std::vector<std::string>& TelegramOoniDcs();

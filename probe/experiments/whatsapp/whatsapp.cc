@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "probe/dns/dns_observer.h"
+#include "probe/experiments/common/dns_consistency.h"
 #include "probe/experiments/common/fetch.h"
 #include "probe/experiments/common/test_keys.h"
 #include "probe/measurement/envelope.h"
@@ -61,7 +62,7 @@ std::string WhatsappVerdict(const Json& k) {
     return k.contains(key) && k[key].is_string() && k[key] == value;
   };
   if (is("whatsapp_endpoints_status", "blocked") || is("registration_server_status", "blocked") ||
-      is("whatsapp_web_status", "blocked")) {
+      is("whatsapp_web_status", "blocked") || HasInconsistentDns(k)) {
     return "blocked";
   }
   if (k.contains("x_partial_blocking") && k["x_partial_blocking"] == true) return "anomaly";
@@ -94,7 +95,14 @@ asio::awaitable<Result<Measurement>> WhatsappExperiment::Run(const ExperimentCon
   o.endpoints = sweep.Outcomes();
   o.registration = FetchFailure(kWhatsappRegistrationUrl, registration);
   o.web = FetchFailure(kWhatsappWebUrl, web);
-  FinishMeasurement(m, trace, WhatsappTestKeys(o), context);
+  Json keys = WhatsappTestKeys(o);
+  const auto dns_check = CheckDnsConsistency(trace.keys().queries, {kWhatsappAsn}, context);
+  AddDnsConsistency(keys, dns_check);
+  // OONI defined this key and never filled it: the endpoints whose answers lie.
+  for (const auto& f : InconsistentHosts(dns_check)) {
+    if (o.endpoints.count(f.host)) keys["whatsapp_endpoints_dns_inconsistent"].push_back(f.host);
+  }
+  FinishMeasurement(m, trace, keys, context);
   co_return m;
 }
 

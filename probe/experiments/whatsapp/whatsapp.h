@@ -20,6 +20,8 @@ inline constexpr const char* kWhatsappName = "whatsapp";
 inline constexpr const char* kWhatsappVersion = "0.11.0";
 inline constexpr const char* kWhatsappRegistrationUrl = "https://v.whatsapp.net/v2/register";
 inline constexpr const char* kWhatsappWebUrl = "https://web.whatsapp.com/";
+/// Facebook's AS, which serves WhatsApp: DNS answers elsewhere are inconsistent.
+inline constexpr uint32_t kWhatsappAsn = 32934;
 
 /// What a run saw, reduced to what the verdicts need.
 struct WhatsappObservations {

@@ -229,7 +229,26 @@ TEST_F(MessagingExperimentsTest, FacebookMessengerTakesTheLabsPrefixes) {
   EXPECT_FALSE(RunExperiment("facebook_messenger", context_).ok());
 }
 
+TEST_F(MessagingExperimentsTest, AnswersOutsideWhatsappsNetworkAreDnsBlocking) {
+  // Loopback is nobody's network: every WhatsApp name resolved to a bogon.
+  Json k = RunToJson("whatsapp")["test_keys"];
+  EXPECT_EQ(k["x_dns_consistency"]["e1.whatsapp.net"]["consistent"], false);
+  EXPECT_EQ(k["x_dns_consistency"]["e1.whatsapp.net"]["addresses"]["127.0.0.1"], "bogon");
+  EXPECT_EQ(k["whatsapp_endpoints_dns_inconsistent"].size(), 16u);
+  auto m = RunExperiment("whatsapp", context_);
+  ASSERT_TRUE(m.ok()) << m.error();
+  RunSummary s = MakeExperiment("whatsapp")->Summarize(*m);
+  EXPECT_EQ(s.verdict, "blocked");
+  EXPECT_EQ(s.blocking, "dns");
+  EXPECT_EQ(s.evidence.rfind("e1-e16.whatsapp.net,v.whatsapp.net,web.whatsapp.com resolve "
+                             "dns_inconsistent; ",
+                             0),
+            0u)
+      << s.evidence;
+}
+
 TEST_F(MessagingExperimentsTest, SummariesNameLayerAndEvidence) {
+  context_.extra_asn_addresses["AS32934"] = {"127.0.0.1"};  // loopback plays WhatsApp
   auto m = RunExperiment("whatsapp", context_);
   ASSERT_TRUE(m.ok()) << m.error();
   RunSummary s = MakeExperiment("whatsapp")->Summarize(*m);
@@ -296,6 +315,7 @@ TEST(MessagingDeadlines, BlackholedWhatsappEndsOnTime) {
   context.resolver = *ParseResolverSpec("udp://" + unbound.address());
   context.timeout = 400ms;
   context.parallelism = 8;
+  context.extra_asn_addresses["AS32934"] = {ip};  // the blackholed host plays WhatsApp
 
   const auto start = std::chrono::steady_clock::now();
   auto m = RunExperiment("whatsapp", context);

@@ -1,0 +1,418 @@
+// `vigil run <experiment|group>`: runs experiments (the messaging group `im`, the
+// `websites` group over the test lists, `all`, or one experiment by name) with
+// bounded concurrency on one event loop. Measurements go to a JSONL file (and to
+// stdout as JSON lines with --batch); a terminal gets a progress line while the run
+// goes on and a verdict table at the end.
+#include <unistd.h>
+
+#include <algorithm>
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "apps/vigil/commands.h"
+#include "probe/experiments/common/endpoints_file.h"
+#include "probe/experiments/registry.h"
+#include "probe/geo/asn_database.h"
+#include "probe/measurement/measurement_json.h"
+#include "probe/net/concurrency.h"
+#include "probe/testlists/test_list.h"
+
+namespace vigil::cli {
+
+namespace {
+
+struct RunFlags {
+  std::string target;
+  std::vector<std::string> inputs;
+  std::string input_file;
+  std::vector<std::string> categories;
+  std::string country;
+  bool batch = false;
+  std::string output;
+  std::string resolver = "system";
+  std::string ca_file;
+  double timeout_seconds = 10;
+  size_t parallel = 4;
+  size_t step_parallelism = 8;
+  std::string endpoints_file;
+  std::string asn_db;
+  std::string helper_url;
+  std::string data_dir;
+};
+
+struct Job {
+  const Experiment* experiment = nullptr;
+  Json input;
+};
+
+struct Row {
+  std::string test;
+  RunSummary summary;
+};
+
+void Fail(const std::string& message, int code = 2) {
+  std::fprintf(stderr, "vigil run: %s\n", message.c_str());
+  SetExitCode(code);
+}
+
+// testlists/ beside an installed binary, in the source tree of a build, or in the
+// working directory.
+std::string DefaultDataDir() {
+  if (const char* env = std::getenv("VIGIL_DATA_DIR"); env && *env) return env;
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  std::vector<std::filesystem::path> candidates;
+  if (!ec) {
+    const auto dir = exe.parent_path();
+    candidates.push_back(dir / "../share/vigil/testlists");
+    candidates.push_back(dir / "../../../../testlists");  // build/<preset>/apps/vigil/vigil
+  }
+  candidates.push_back("testlists");
+  for (const auto& c : candidates) {
+    if (std::filesystem::is_directory(c / "lists", ec)) {
+      return std::filesystem::weakly_canonical(c, ec).string();
+    }
+  }
+  return "testlists";
+}
+
+std::string DefaultOutput() {
+  std::string base;
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) {
+    base = xdg;
+  } else if (const char* home = std::getenv("HOME"); home && *home) {
+    base = std::string(home) + "/.local/share";
+  } else {
+    base = ".";
+  }
+  char stamp[32];
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  return base + "/vigil/measurements/run-" + stamp + ".jsonl";
+}
+
+Result<std::vector<std::string>> ReadInputFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Error{path + ": cannot read"};
+  std::vector<std::string> inputs;
+  std::string line;
+  while (std::getline(in, line)) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+      line.pop_back();
+    }
+    const size_t start = line.find_first_not_of(" \t");
+    if (start == std::string::npos || line[start] == '#') continue;
+    inputs.push_back(line.substr(start));
+  }
+  return inputs;
+}
+
+// The URLs of the global list and the country's list, filtered by category.
+Result<std::vector<std::string>> TestListUrls(const RunFlags& flags) {
+  const std::string lists = flags.data_dir + "/lists";
+  std::vector<std::string> files = {lists + "/global.csv"};
+  if (!flags.country.empty()) {
+    std::string cc = flags.country;
+    std::transform(cc.begin(), cc.end(), cc.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    const std::string file = lists + "/" + cc + ".csv";
+    if (!std::filesystem::exists(file))
+      return Error{"--country " + flags.country + ": no list " + file};
+    files.push_back(file);
+  }
+  std::set<std::string> wanted(flags.categories.begin(), flags.categories.end());
+  std::vector<std::string> urls;
+  std::set<std::string> seen;
+  for (const auto& file : files) {
+    auto list = ReadTestList(file);
+    if (!list.ok()) return Error{list.error()};
+    for (const auto& e : list.value().entries) {
+      if (!wanted.empty() && !wanted.count(e.category_code)) continue;
+      if (seen.insert(e.url).second) urls.push_back(e.url);
+    }
+  }
+  return urls;
+}
+
+std::string Pad(std::string s, size_t width) {
+  if (s.size() < width) s.append(width - s.size(), ' ');
+  return s;
+}
+
+// The verdict table: one row per measurement, columns sized to their content
+// (evidence last, unpadded).
+void PrintTable(const std::vector<Row>& rows) {
+  size_t w_service = 7, w_test = 4, w_verdict = 7, w_blocking = 8;
+  for (const auto& r : rows) {
+    w_service = std::max(w_service, std::min<size_t>(r.summary.service.size(), 48));
+    w_test = std::max(w_test, r.test.size());
+    w_verdict = std::max(w_verdict, r.summary.verdict.size());
+    w_blocking = std::max(w_blocking, r.summary.blocking.size());
+  }
+  auto line = [&](const std::string& a, const std::string& b, const std::string& c,
+                  const std::string& d, const std::string& e) {
+    std::string service = a.size() > 48 ? a.substr(0, 45) + "..." : a;
+    std::cout << Pad(service, w_service) << "  " << Pad(b, w_test) << "  " << Pad(c, w_verdict)
+              << "  " << Pad(d, w_blocking) << "  " << e << "\n";
+  };
+  line("SERVICE", "TEST", "VERDICT", "BLOCKING", "EVIDENCE");
+  for (const auto& r : rows) {
+    line(r.summary.service, r.test, r.summary.verdict,
+         r.summary.blocking.empty() ? "-" : r.summary.blocking,
+         r.summary.evidence.empty() ? "-" : r.summary.evidence);
+  }
+}
+
+class Progress {
+ public:
+  Progress(bool enabled, size_t total)
+      : enabled_(enabled), tty_(isatty(STDERR_FILENO) == 1), total_(total) {}
+
+  void Done(const Row& row) {
+    ++done_;
+    if (!enabled_) return;
+    std::string text = "[" + std::to_string(done_) + "/" + std::to_string(total_) + "] " +
+                       row.test + " " + row.summary.service + ": " + row.summary.verdict;
+    if (!row.summary.blocking.empty()) text += " (" + row.summary.blocking + ")";
+    if (tty_) {
+      std::fprintf(stderr, "\r\033[K%s", text.c_str());
+      if (done_ == total_) std::fputc('\n', stderr);
+    } else {
+      std::fprintf(stderr, "vigil run: %s\n", text.c_str());
+    }
+    std::fflush(stderr);
+  }
+
+ private:
+  bool enabled_;
+  bool tty_;
+  size_t total_;
+  size_t done_ = 0;
+};
+
+void Run(RunFlags& flags) {
+  if (flags.data_dir.empty()) flags.data_dir = DefaultDataDir();
+
+  // What to run.
+  std::vector<std::string> names;
+  std::string group = flags.target;
+  if (group == "websites") {
+    names = {"web_connectivity"};
+  } else {
+    names = ExperimentGroup(group);
+  }
+  if (names.empty()) names = {flags.target};
+  std::vector<std::unique_ptr<Experiment>> experiments;
+  for (const auto& n : names) {
+    auto e = MakeExperiment(n);
+    if (!e) {
+      std::string known = "im, websites, all";
+      for (const auto& x : MakeExperiments()) known += ", " + std::string(x->name());
+      return Fail("unknown experiment or group '" + flags.target + "' (" + known + ")");
+    }
+    experiments.push_back(std::move(e));
+  }
+
+  std::vector<std::string> inputs = flags.inputs;
+  if (!flags.input_file.empty()) {
+    auto more = ReadInputFile(flags.input_file);
+    if (!more.ok()) return Fail("--input-file: " + more.error());
+    inputs.insert(inputs.end(), more.value().begin(), more.value().end());
+  }
+
+  std::vector<Job> jobs;
+  for (const auto& e : experiments) {
+    switch (e->input_policy()) {
+      case Experiment::InputPolicy::kNone:
+        jobs.push_back({e.get(), nullptr});
+        break;
+      case Experiment::InputPolicy::kOptional:
+        if (inputs.empty()) jobs.push_back({e.get(), nullptr});
+        for (const auto& in : inputs) jobs.push_back({e.get(), Json(in)});
+        break;
+      case Experiment::InputPolicy::kRequired: {
+        std::vector<std::string> own = inputs;
+        if (own.empty() && e->name() == "web_connectivity") {
+          auto urls = TestListUrls(flags);
+          if (!urls.ok()) return Fail(urls.error());
+          own = urls.value();
+        }
+        if (own.empty()) {
+          return Fail(std::string(e->name()) + " needs inputs: --input or --input-file");
+        }
+        for (const auto& in : own) jobs.push_back({e.get(), Json(in)});
+        break;
+      }
+    }
+  }
+
+  // How to run it.
+  ExperimentContext context;
+  auto resolver = ParseResolverSpec(flags.resolver);
+  if (!resolver.ok()) return Fail("--resolver: " + resolver.error());
+  context.resolver = resolver.value();
+  if (!flags.ca_file.empty() && !std::filesystem::is_regular_file(flags.ca_file)) {
+    return Fail("--ca-file: " + flags.ca_file + ": no such file");
+  }
+  context.ca_file = flags.ca_file;
+  context.timeout = std::chrono::milliseconds(static_cast<int64_t>(flags.timeout_seconds * 1000));
+  context.parallelism = flags.step_parallelism;
+  context.helper_url = flags.helper_url;
+  context.data_dir = flags.data_dir;
+  if (!flags.endpoints_file.empty()) {
+    auto endpoints = ReadEndpointsFile(flags.endpoints_file);
+    if (!endpoints.ok()) return Fail("--endpoints: " + endpoints.error());
+    context.address_map = std::move(endpoints.value().address_map);
+    context.extra_asn_addresses = std::move(endpoints.value().asn_addresses);
+  }
+
+  if (!flags.asn_db.empty()) {
+    auto db = AsnDatabase::Open(flags.asn_db);
+    if (!db.ok()) return Fail("--asn-db: " + db.error());
+    context.asn_db = db.value();
+  }
+
+  // Where the measurements go.
+  std::string output = flags.output;
+  if (output.empty() && !flags.batch) output = DefaultOutput();
+  std::ofstream file;
+  if (!output.empty()) {
+    std::error_code ec;
+    const auto parent = std::filesystem::path(output).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    file.open(output, std::ios::app | std::ios::binary);
+    if (!file) return Fail("--output: cannot write " + output);
+  }
+
+  asio::io_context io;
+  context.executor = io.get_executor();
+  std::vector<Row> rows(jobs.size());
+  Progress progress(!flags.batch, jobs.size());
+  size_t could_not_run = 0;
+  std::vector<Task> tasks;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    tasks.push_back([&, i]() -> asio::awaitable<void> {
+      const Job& job = jobs[i];
+      Row& row = rows[i];
+      row.test = std::string(job.experiment->name());
+      std::optional<Result<Measurement>> result;
+      std::string crash;
+      try {
+        result.emplace(co_await job.experiment->Run(context, job.input));
+      } catch (const std::exception& e) {
+        crash = e.what();
+      }
+      if (!result || !result->ok()) {
+        ++could_not_run;
+        row.summary.service = job.input.is_string() ? job.input.get<std::string>() : row.test;
+        row.summary.verdict = "error";
+        row.summary.evidence = result ? result->error() : "could not run: " + crash;
+        std::fprintf(stderr, "vigil run: %s: %s\n", row.test.c_str(), row.summary.evidence.c_str());
+      } else {
+        const Measurement& m = result->value();
+        row.summary = job.experiment->Summarize(m);
+        const std::string line = ToJson(m).dump(-1, ' ', false, Json::error_handler_t::replace);
+        if (file.is_open()) {
+          file << line << '\n';
+          file.flush();
+        }
+        if (flags.batch) {
+          std::fwrite(line.data(), 1, line.size(), stdout);
+          std::fputc('\n', stdout);
+          std::fflush(stdout);
+        }
+      }
+      progress.Done(row);
+    });
+  }
+  std::exception_ptr failure;
+  asio::co_spawn(io, RunBounded(std::move(tasks), std::max<size_t>(flags.parallel, 1)),
+                 [&](std::exception_ptr e) { failure = e; });
+  io.run();
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      return Fail(std::string("the run stopped: ") + e.what(), 1);
+    }
+  }
+  if (file.is_open()) {
+    file.close();
+    if (!file) return Fail("--output: writing " + output + " failed", 1);
+  }
+
+  if (!flags.batch) {
+    PrintTable(rows);
+    size_t ok = 0, blocked = 0, anomaly = 0, other = 0;
+    for (const auto& r : rows) {
+      if (r.summary.verdict == "ok") {
+        ++ok;
+      } else if (r.summary.verdict == "blocked") {
+        ++blocked;
+      } else if (r.summary.verdict == "anomaly") {
+        ++anomaly;
+      } else {
+        ++other;
+      }
+    }
+    std::cout << "\n"
+              << rows.size() << " measurements: " << ok << " ok, " << blocked << " blocked, "
+              << anomaly << " anomaly, " << other << " other";
+    if (!output.empty()) std::cout << "; written to " << output;
+    std::cout << "\n";
+  }
+  if (could_not_run > 0) SetExitCode(1);
+}
+
+}  // namespace
+
+void AddRunCommand(CLI::App& app) {
+  auto flags = std::make_shared<RunFlags>();
+  CLI::App* run = app.add_subcommand(
+      "run", "Run an experiment or a group of them (im, websites, all) and print the verdicts");
+  run->add_option("TARGET", flags->target, "Experiment name or group: im, websites, all")
+      ->required();
+  run->add_option("--input", flags->inputs, "An input (URL, resolver, ...); repeatable");
+  run->add_option("--input-file", flags->input_file, "A file of inputs, one a line ('#' comments)");
+  run->add_option("--category", flags->categories,
+                  "websites: only URLs of this category code (repeatable)");
+  run->add_option("--country", flags->country, "websites: add the country's list (e.g. CN)");
+  run->add_flag("--batch", flags->batch, "Print one JSON measurement a line, no table or progress");
+  run->add_option("--output,-o", flags->output,
+                  "Append measurements to this JSONL file (default: a new file under "
+                  "$XDG_DATA_HOME/vigil/measurements/ unless --batch)");
+  run->add_option("--resolver", flags->resolver,
+                  "system (default), udp://IP:PORT or tcp://IP:PORT");
+  run->add_option("--ca-file", flags->ca_file, "Trust this CA bundle instead of the system store");
+  run->add_option("--timeout", flags->timeout_seconds, "Deadline of each step, in seconds")
+      ->check(CLI::Range(0.05, 600.0));
+  run->add_option("--parallel", flags->parallel, "Measurements in flight at once (default 4)")
+      ->check(CLI::Range(1, 4096));
+  run->add_option("--step-parallelism", flags->step_parallelism,
+                  "Steps in flight inside one measurement (default 8)")
+      ->check(CLI::Range(1, 1024));
+  run->add_option("--endpoints", flags->endpoints_file,
+                  "A lab endpoints file: contact real IP literals at stand-in addresses");
+  run->add_option("--asn-db", flags->asn_db,
+                  "An ASN database (GeoLite2-ASN-style mmdb) for DNS consistency checks");
+  run->add_option("--helper", flags->helper_url, "The control helper of web_connectivity (URL)");
+  run->add_option("--data-dir", flags->data_dir, "The testlists/ directory (default: found)");
+  run->callback([flags] { Run(*flags); });
+}
+
+}  // namespace vigil::cli

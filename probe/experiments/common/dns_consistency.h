@@ -1,0 +1,57 @@
+// DNS consistency of a messaging service: every A/AAAA answer a measurement's
+// queries hold for the service's names is placed in an autonomous system — the
+// lab's endpoints file first, then the ASN database (ExperimentContext::asn_db),
+// then the service's prefix files (data_dir/asn/AS<n>.txt) — or found to be a
+// bogon, and a name whose answers fall outside the service's own networks is
+// inconsistent: the forged answers of a GFW-style injector (random addresses,
+// 2001::/32 for IPv6) are caught however the later steps then fail.
+// Pure functions over their inputs; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "probe/experiments/common/step_failure.h"
+#include "probe/experiments/experiment.h"
+#include "probe/measurement/measurement.h"
+
+namespace vigil {
+
+struct HostConsistency {
+  /// true: every answer is in an expected AS; false: some answer is a bogon or in
+  /// another (or no) AS; nullopt: nothing to judge by (no database, no prefix list).
+  std::optional<bool> consistent;
+  /// address → "AS<n>", "bogon", "no_as" (not in the database) or "unknown".
+  std::map<std::string, std::string> addresses;
+};
+
+/// True for addresses no public service answers with: unspecified, loopback,
+/// private, link-local, shared, multicast, reserved, Teredo (2001::/32), ULA,
+/// documentation ranges.
+bool IsBogon(const std::string& ip);
+
+/// Judges the answers of `queries` (names in `hosts` only; every name when empty)
+/// against `expected_asns`, and fills each answer's asn/as_org_name when the ASN
+/// database knows it.
+std::map<std::string, HostConsistency> CheckDnsConsistency(
+    std::vector<DnsQuery>& queries, const std::vector<uint32_t>& expected_asns,
+    const ExperimentContext& context, const std::vector<std::string>& hosts = {});
+
+/// {"host": {"consistent": true|false|null, "addresses": {"ip": "AS32934"}}}.
+Json ToJson(const std::map<std::string, HostConsistency>& hosts);
+
+/// One {host, 0, "resolve", "dns_inconsistent"} per inconsistent host.
+std::vector<StepFailure> InconsistentHosts(const std::map<std::string, HostConsistency>& hosts);
+
+/// Adds the check to an experiment's keys: `x_dns_consistency` (ToJson), the
+/// inconsistent names as `x_dns_inconsistent`, and their "resolve dns_inconsistent"
+/// entries at the front of `x_failures`.
+void AddDnsConsistency(Json& keys, const std::map<std::string, HostConsistency>& hosts);
+
+/// True when the keys name a host whose answers were inconsistent.
+bool HasInconsistentDns(const Json& keys);
+
+}  // namespace vigil

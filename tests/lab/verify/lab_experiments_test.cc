@@ -1,0 +1,216 @@
+// `vigil run im` from the censored network of the lab, scenario by scenario: each
+// messaging experiment's verdict and blocking type must agree with what the censor
+// did (its ground truth), and the clean scenario must yield no anomaly at all. The
+// open network sees no blocking whatever the scenario.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <sstream>
+
+#include "probe/experiments/registry.h"
+#include "probe/measurement/measurement_json.h"
+#include "tests/lab/verify/lab_environment.h"
+#include "tests/support_paths.h"
+
+namespace vigil::testing {
+namespace {
+
+using nlohmann::json;
+
+LabEnvironment* g_lab = nullptr;
+
+struct Verdict {
+  std::string verdict;
+  std::string blocking;
+  std::string evidence;
+  json test_keys;
+};
+
+class LabExperimentsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (LabEnvironment::Unavailable()) return;
+    g_lab = new LabEnvironment("clean");
+  }
+  static void TearDownTestSuite() {
+    delete g_lab;
+    g_lab = nullptr;
+  }
+
+  void SetUp() override {
+    if (auto why = LabEnvironment::Unavailable()) GTEST_SKIP() << *why;
+    ASSERT_TRUE(g_lab && g_lab->ok()) << (g_lab ? g_lab->error() : "no lab");
+  }
+
+  void Use(const std::string& scenario) {
+    std::string error;
+    ASSERT_TRUE(g_lab->SwitchScenario(scenario, &error)) << error;
+  }
+
+  std::vector<std::string> RunArgs(std::vector<std::string> extra) const {
+    std::vector<std::string> argv = {VigilBinary(),
+                                     "run",
+                                     "im",
+                                     "--timeout",
+                                     "2",
+                                     "--ca-file",
+                                     g_lab->ca_file(),
+                                     "--endpoints",
+                                     g_lab->state_dir() + "/endpoints.csv",
+                                     "--asn-db",
+                                     g_lab->state_dir() + "/asn.mmdb"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  }
+
+  // test name → verdict, from `vigil run im --batch` in vgl-<ns>, judged by the
+  // experiments' own Summarize (what the table prints).
+  std::map<std::string, Verdict> RunIm(const std::string& ns = "client") {
+    auto r = g_lab->Exec(ns, RunArgs({"--batch"}), std::chrono::seconds(60));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::map<std::string, Verdict> out;
+    std::istringstream lines(r.output);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.empty() || line[0] != '{') continue;
+      auto m = ParseMeasurement(line);
+      EXPECT_TRUE(m.ok()) << line.substr(0, 200);
+      if (!m.ok()) continue;
+      auto e = MakeExperiment(m->test_name);
+      EXPECT_NE(e, nullptr) << m->test_name;
+      if (!e) continue;
+      RunSummary s = e->Summarize(*m);
+      out[m->test_name] = {s.verdict, s.blocking, s.evidence, ToJson(m->test_keys)};
+    }
+    EXPECT_EQ(out.size(), ExperimentGroup("im").size()) << r.output;
+    return out;
+  }
+
+  // The rules of the truth file that acted, with how many times.
+  std::map<std::string, int> RulesThatActed() {
+    std::map<std::string, int> rules;
+    for (auto& a : g_lab->Actions()) ++rules[a.value("rule", "")];
+    return rules;
+  }
+
+  static std::string Describe(const std::map<std::string, Verdict>& v) {
+    std::string s;
+    for (const auto& [test, x] : v)
+      s += test + ": " + x.verdict + " " + x.blocking + " " + x.evidence + "\n";
+    return s;
+  }
+};
+
+TEST_F(LabExperimentsTest, CleanYieldsNoAnomalyAtAll) {
+  Use("clean");
+  auto v = RunIm();
+  for (const auto& [test, x] : v) {
+    EXPECT_EQ(x.verdict, "ok") << Describe(v);
+    EXPECT_EQ(x.blocking, "") << Describe(v);
+  }
+  EXPECT_TRUE(g_lab->Actions().empty());
+  // OONI's keys agree.
+  EXPECT_EQ(v["whatsapp"].test_keys["whatsapp_endpoints_status"], "ok");
+  EXPECT_EQ(v["telegram"].test_keys["telegram_tcp_blocking"], false);
+  EXPECT_EQ(v["signal"].test_keys["signal_backend_status"], "ok");
+  EXPECT_EQ(v["facebook_messenger"].test_keys["facebook_tcp_blocking"], false);
+  EXPECT_EQ(v["facebook_messenger"].test_keys["facebook_dns_blocking"], false);
+}
+
+TEST_F(LabExperimentsTest, GfwDnsIsBlockingByDnsForEveryService) {
+  Use("gfw-dns");
+  auto v = RunIm();
+  for (const char* test : {"whatsapp", "telegram", "signal", "facebook_messenger"}) {
+    EXPECT_EQ(v[test].verdict, "blocked") << Describe(v);
+    EXPECT_EQ(v[test].blocking, "dns") << Describe(v);
+  }
+  EXPECT_FALSE(v["whatsapp"].test_keys["whatsapp_endpoints_dns_inconsistent"].empty());
+  EXPECT_EQ(v["facebook_messenger"].test_keys["facebook_dns_blocking"], true);
+  EXPECT_GT(RulesThatActed()["messaging-dns"], 0);
+
+  // The same run from the open network sees nothing.
+  auto open = RunIm("client2");
+  for (const auto& [test, x] : open) EXPECT_EQ(x.verdict, "ok") << Describe(open);
+}
+
+TEST_F(LabExperimentsTest, GfwSniRstIsBlockingByTls) {
+  Use("gfw-sni-rst");
+  auto v = RunIm();
+  for (const char* test : {"whatsapp", "telegram", "signal"}) {
+    EXPECT_EQ(v[test].verdict, "blocked") << Describe(v);
+    EXPECT_EQ(v[test].blocking, "tls") << Describe(v);
+  }
+  EXPECT_NE(v["telegram"].evidence.find("connection_reset"), std::string::npos) << Describe(v);
+  // facebook_messenger (as OONI's) connects without TLS: no SNI, nothing to reset.
+  EXPECT_EQ(v["facebook_messenger"].verdict, "ok") << Describe(v);
+  auto rules = RulesThatActed();
+  EXPECT_GT(rules["telegram-sni-gfw1"], 0);
+  EXPECT_GT(rules["whatsapp-sni-gfw2"], 0);
+  EXPECT_GT(rules["signal-facebook-sni-gfw3"], 0);
+}
+
+TEST_F(LabExperimentsTest, BlackholedDataCentresAreTcpBlocking) {
+  Use("blackhole-ips");
+  auto v = RunIm();
+  EXPECT_EQ(v["telegram"].verdict, "blocked") << Describe(v);
+  EXPECT_EQ(v["telegram"].blocking, "tcp_ip") << Describe(v);
+  EXPECT_EQ(v["telegram"].test_keys["telegram_tcp_blocking"], true);
+  EXPECT_NE(v["telegram"].evidence.find("generic_timeout_error"), std::string::npos);
+  for (const char* test : {"whatsapp", "signal", "facebook_messenger"}) {
+    EXPECT_EQ(v[test].verdict, "ok") << Describe(v);
+  }
+  EXPECT_GT(RulesThatActed()["telegram-dc-blackhole"], 0);
+}
+
+TEST_F(LabExperimentsTest, PartialTelegramBlockingIsReportedNotHidden) {
+  Use("telegram-partial");
+  auto v = RunIm();
+  const json& k = v["telegram"].test_keys;
+  // OONI's key: one reachable DC means "not blocked"...
+  EXPECT_EQ(k["telegram_tcp_blocking"], false);
+  // ...ours name the DCs that are not reachable.
+  EXPECT_EQ(v["telegram"].verdict, "anomaly") << Describe(v);
+  EXPECT_EQ(v["telegram"].blocking, "tcp_ip") << Describe(v);
+  EXPECT_EQ(k["x_partial_blocking"], true);
+  EXPECT_EQ(k["x_dc_status"]["149.154.175.50"]["443"], "blocked") << k["x_dc_status"].dump();
+  EXPECT_EQ(k["x_dc_status"]["149.154.167.91"]["443"], "ok") << k["x_dc_status"].dump();
+  for (const char* test : {"whatsapp", "signal", "facebook_messenger"}) {
+    EXPECT_EQ(v[test].verdict, "ok") << Describe(v);
+  }
+  EXPECT_GT(RulesThatActed()["telegram-dc1-dc3-blackhole"], 0);
+}
+
+TEST_F(LabExperimentsTest, HttpBlockPagesDoNotTouchTheHttpsOnlyServices) {
+  Use("blockpage-http");
+  auto v = RunIm();
+  // The messaging experiments speak HTTPS (and plain HTTP only to Telegram's DC
+  // addresses, which the rules do not name): the censor had nothing to act on.
+  for (const auto& [test, x] : v) EXPECT_EQ(x.verdict, "ok") << Describe(v);
+  EXPECT_TRUE(g_lab->Actions().empty()) << g_lab->Actions().front().dump();
+}
+
+TEST_F(LabExperimentsTest, TheTableNamesServiceVerdictAndBlockingType) {
+  Use("blackhole-ips");
+  auto r = g_lab->Exec("client", RunArgs({"--output", g_lab->state_dir() + "/run.jsonl"}),
+                       std::chrono::seconds(60));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("SERVICE"), std::string::npos) << r.output;
+  bool telegram_row = false;
+  std::istringstream lines(r.output);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("Telegram ", 0) == 0) {
+      telegram_row = true;
+      EXPECT_NE(line.find("blocked"), std::string::npos) << line;
+      EXPECT_NE(line.find("tcp_ip"), std::string::npos) << line;
+    }
+    if (line.rfind("WhatsApp ", 0) == 0) {
+      EXPECT_NE(line.find(" ok "), std::string::npos) << line;
+    }
+  }
+  EXPECT_TRUE(telegram_row) << r.output;
+  const std::string counts = std::to_string(ExperimentGroup("im").size()) + " measurements: " +
+                             std::to_string(ExperimentGroup("im").size() - 1) + " ok, 1 blocked";
+  EXPECT_NE(r.output.find(counts), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace vigil::testing
