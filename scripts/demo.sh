@@ -1,43 +1,62 @@
 #!/usr/bin/env bash
-# Sets up (Debian packages), builds, and measures a few real messaging endpoints
-# with `vigil measure`. Without internet access every step fails, and each failure
-# is recorded as data in the measurement (exit status 0), which is the point.
+# Sets up (Debian packages), builds, then:
+#  1. runs `vigil run im` on this machine's own network: without internet access every
+#     step fails, and each failure is recorded as data (that is a measurement too);
+#  2. as root, brings up the interference lab (tests/lab/lab.sh) and runs `vigil run im`
+#     from its censored network under a clean network, GFW-style DNS injection, SNI
+#     RSTs with residual blocking, blackholed Telegram data centres and partial
+#     blocking, printing each verdict table beside what the censor did.
+# Measurements land in build/demo/. VIGIL_DEMO_SCENARIOS overrides the scenario list.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 cmake --preset dev >/dev/null
-cmake --build --preset dev -j "$(nproc)" --target vigil
-vigil=build/dev/apps/vigil/vigil
-out=build/demo
+cmake --build --preset dev -j "$(nproc)" --target vigil lab_censor
+vigil=$PWD/build/dev/apps/vigil/vigil
+out=$PWD/build/demo
 mkdir -p "$out"
 
-targets=(
-  "dns e1.whatsapp.net"
-  "tcp 149.154.175.50:443"
-  "tls web.telegram.org:443"
-  "http https://web.whatsapp.com/"
-  "http https://chat.signal.org/"
-  "http http://dns.weixin.qq.com/cgi-bin/micromsg-bin/newgetdns"
-)
-i=0
-for t in "${targets[@]}"; do
-  i=$((i + 1))
-  # shellcheck disable=SC2086
-  "$vigil" measure $t --timeout 5 >"$out/$i.json" &
-done
-wait
+echo "== vigil run im, on this machine's network"
+"$vigil" run im --timeout 5 --output "$out/here.jsonl"
 
-echo "measurements in $out/:"
-i=0
-for t in "${targets[@]}"; do
-  i=$((i + 1))
-  python3 - "$out/$i.json" "$t" <<'PY'
-import json, sys
-m = json.load(open(sys.argv[1]))
-k = m["test_keys"]
-failure = k.get("failure") or "ok"
-op = k.get("failed_operation") or ""
-steps = ", ".join(f"{n}={len(k.get(n) or [])}" for n in ("queries", "tcp_connect", "tls_handshakes", "requests"))
-print(f"  {sys.argv[2]:<62} {failure} {('(' + op + ')') if op else ''}  [{steps}]")
+if [ "$(id -u)" != 0 ]; then
+  echo
+  echo "The lab part of the demo needs root (network namespaces): run it as root."
+  exit 0
+fi
+
+state=$(mktemp -d /tmp/vigil-demo-lab.XXXXXX)
+cleanup() { bash tests/lab/lab.sh down --state "$state" >/dev/null 2>&1 || true; rm -rf "$state"; }
+trap cleanup EXIT INT TERM
+export VIGIL_LAB_CENSOR=$PWD/build/dev/tests/lab/lab_censor
+bash tests/lab/lab.sh up --scenario clean --state "$state" >/dev/null
+# A scenario's description (folded YAML text on one line).
+describe() {
+  awk '/^description:/ { sub(/^description: *>? */, ""); d = $0; on = 1; next }
+       on && /^  / { sub(/^ +/, ""); d = d (d == "" ? "" : " ") $0; next }
+       { on = 0 }
+       END { print d }' "$1"
+}
+read -r -a scenarios <<<"${VIGIL_DEMO_SCENARIOS:-clean gfw-dns gfw-sni-rst blackhole-ips telegram-partial}"
+for scenario in "${scenarios[@]}"; do
+  if ! bash tests/lab/lab.sh scenario "$scenario" --state "$state" >"$state/switch.log" 2>&1; then
+    cat "$state/switch.log" >&2
+    exit 1
+  fi
+  echo
+  echo "== lab scenario $scenario: $(describe "tests/lab/scenarios/$scenario.yaml")"
+  ip netns exec vgl-client "$vigil" run im --timeout 2 --ca-file "$state/ca.pem" \
+    --endpoints "$state/endpoints.csv" --asn-db "$state/asn.mmdb" \
+    --output "$out/lab-$scenario.jsonl" 2>/dev/null
+  python3 - "$state/truth.jsonl" <<'PY'
+import collections, json, sys
+acted = collections.Counter()
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    if "action" in t:
+        acted[(t["rule"], t["action"])] += 1
+print("censor's ground truth: " + (", ".join(f"{r} ({a}) x{n}" for (r, a), n in sorted(acted.items())) or "no action"))
 PY
 done
+echo
+echo "measurements in $out/"
