@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   # libraries
   libssl-dev libc-ares-dev libpcap-dev libtins-dev libspdlog-dev libfmt-dev
-  libasio-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libyaml-cpp-dev
+  libasio-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libyaml-cpp-dev libcpp-httplib-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # real servers and tools the tests drive

@@ -20,4 +20,7 @@ void AddListsCommand(CLI::App& app);
 /// `vigil run TARGET`: experiments or groups (im, websites, all), a verdict table.
 void AddRunCommand(CLI::App& app);
 
+/// `vigil helper`: the web_connectivity control helper, until SIGINT or SIGTERM.
+void AddHelperCommand(CLI::App& app);
+
 }  // namespace vigil::cli

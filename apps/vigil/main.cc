@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   vigil::cli::AddMeasureCommand(app);
   vigil::cli::AddListsCommand(app);
   vigil::cli::AddRunCommand(app);
+  vigil::cli::AddHelperCommand(app);
 
   try {
     app.parse(argc, argv);

@@ -3,6 +3,7 @@
 #include "probe/experiments/facebook_messenger/facebook_messenger.h"
 #include "probe/experiments/signal/signal.h"
 #include "probe/experiments/telegram/telegram.h"
+#include "probe/experiments/web_connectivity/web_connectivity.h"
 #include "probe/experiments/whatsapp/whatsapp.h"
 
 namespace vigil {
@@ -12,6 +13,7 @@ std::vector<std::unique_ptr<Experiment>> MakeExperiments() {
   all.push_back(std::make_unique<FacebookMessengerExperiment>());
   all.push_back(std::make_unique<SignalExperiment>());
   all.push_back(std::make_unique<TelegramExperiment>());
+  all.push_back(std::make_unique<WebConnectivityExperiment>());
   all.push_back(std::make_unique<WhatsappExperiment>());
   return all;
 }
@@ -27,6 +29,8 @@ std::vector<std::string> ExperimentGroup(std::string_view group) {
   std::vector<std::string> names;
   if (group == "im") {
     names = {"facebook_messenger", "signal", "telegram", "whatsapp"};
+  } else if (group == "websites") {
+    names = {"web_connectivity"};
   } else if (group == "all") {
     for (const auto& e : MakeExperiments()) names.emplace_back(e->name());
   }

@@ -19,7 +19,8 @@ std::vector<std::unique_ptr<Experiment>> MakeExperiments();
 /// The experiment called `name` (OONI's test_name), or null when there is none.
 std::unique_ptr<Experiment> MakeExperiment(std::string_view name);
 
-/// The experiment names of a group: "im" (messaging), "all"; empty for an unknown group.
+/// The experiment names of a group: "im" (messaging), "websites" (web_connectivity), "all";
+/// empty for an unknown group.
 std::vector<std::string> ExperimentGroup(std::string_view group);
 
 }  // namespace vigil

@@ -154,6 +154,16 @@ asio::awaitable<HttpOutcome> ObserveHttp(Trace& trace, DnsObserver& dns, const U
       record(outcome.failure);
       co_return outcome;
     }
+    if (options.address_allowed) {
+      std::erase_if(lookup.addresses,
+                    [&options](const std::string& ip) { return !options.address_allowed(ip); });
+      if (lookup.addresses.empty()) {
+        outcome.failure = "dns_bogon_error";
+        outcome.failed_operation = "resolve";
+        record(outcome.failure);
+        co_return outcome;
+      }
+    }
 
     // Connect to the addresses in answer order until one accepts.
     std::optional<asio::ip::tcp::socket> socket;

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,10 @@ struct HttpOptions {
   size_t body_cap = size_t{1} << 20;
   int max_redirects = 10;
   std::chrono::milliseconds timeout{10000};  // per step: connect, handshake, round trip
+  /// When set, only the addresses it accepts are contacted, on every hop; a name with
+  /// none left fails with dns_bogon_error. The control helper keeps clients from
+  /// steering it into private networks with it.
+  std::function<bool(const std::string& ip)> address_allowed;
 };
 
 /// How the whole fetch ended.

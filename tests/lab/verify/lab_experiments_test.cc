@@ -6,10 +6,12 @@
 
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "probe/experiments/registry.h"
 #include "probe/measurement/measurement_json.h"
 #include "tests/lab/verify/lab_environment.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support_paths.h"
 
 namespace vigil::testing {
@@ -18,6 +20,8 @@ namespace {
 using nlohmann::json;
 
 LabEnvironment* g_lab = nullptr;
+ChildProcess* g_helper = nullptr;  // `vigil helper` in vgl-control, the uncensored vantage
+constexpr const char* kHelperUrl = "http://198.18.30.2:8090/";
 
 struct Verdict {
   std::string verdict;
@@ -31,8 +35,24 @@ class LabExperimentsTest : public ::testing::Test {
   static void SetUpTestSuite() {
     if (LabEnvironment::Unavailable()) return;
     g_lab = new LabEnvironment("clean");
+    if (!g_lab->ok()) return;
+    g_helper = new ChildProcess();
+    std::string error;
+    if (!g_helper->Start({"ip", "netns", "exec", "vgl-control", VigilBinary(), "helper", "--listen",
+                          "198.18.30.2:8090", "--ca-file", g_lab->ca_file(), "--quiet"},
+                         g_lab->state_dir() + "/helper.log", &error)) {
+      ADD_FAILURE() << "vigil helper: " << error;
+    }
+    // Ready once it accepts connections.
+    for (int i = 0; i < 50; ++i) {
+      auto probe = g_lab->Exec("control", {"curl", "-s", "-o", "/dev/null", kHelperUrl});
+      if (probe.exit_code == 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
   static void TearDownTestSuite() {
+    delete g_helper;
+    g_helper = nullptr;
     delete g_lab;
     g_lab = nullptr;
   }
@@ -207,9 +227,66 @@ TEST_F(LabExperimentsTest, TheTableNamesServiceVerdictAndBlockingType) {
     }
   }
   EXPECT_TRUE(telegram_row) << r.output;
-  const std::string counts = std::to_string(ExperimentGroup("im").size()) + " measurements: " +
-                             std::to_string(ExperimentGroup("im").size() - 1) + " ok, 1 blocked";
+  const std::string counts = std::to_string(ExperimentGroup("im").size()) +
+                             " measurements: " + std::to_string(ExperimentGroup("im").size() - 1) +
+                             " ok, 1 blocked";
   EXPECT_NE(r.output.find(counts), std::string::npos) << r.output;
+}
+
+// web_connectivity from the censored network with our helper as the control:
+// URL → (verdict, blocking) for each scenario.
+TEST_F(LabExperimentsTest, WebConnectivityAgainstTheHelperNamesTheTechnique) {
+  ASSERT_TRUE(g_helper && g_helper->Running())
+      << ReadFileOrEmpty(g_lab->state_dir() + "/helper.log");
+  auto websites = [](const std::string& scenario) {
+    std::map<std::string, std::pair<std::string, std::string>> out;
+    auto r =
+        g_lab->Exec("client",
+                    {VigilBinary(), "run", "websites", "--batch", "--helper", kHelperUrl,
+                     "--ca-file", g_lab->ca_file(), "--asn-db", g_lab->state_dir() + "/asn.mmdb",
+                     "--timeout", "3", "--input", "http://web.whatsapp.com/", "--input",
+                     "https://web.telegram.org/", "--input", "http://www.qq.com/"},
+                    std::chrono::seconds(90));
+    EXPECT_EQ(r.exit_code, 0) << scenario << ": " << r.output;
+    std::istringstream lines(r.output);
+    for (std::string line; std::getline(lines, line);) {
+      auto m = ParseMeasurement(line);
+      if (!m.ok()) continue;
+      RunSummary s = MakeExperiment("web_connectivity")->Summarize(*m);
+      out[m->input.is_string() ? m->input.get<std::string>() : ""] = {s.verdict, s.blocking};
+    }
+    EXPECT_EQ(out.size(), 3u) << scenario << ": " << r.output;
+    return out;
+  };
+  using V = std::pair<std::string, std::string>;
+  const V ok{"ok", ""};
+
+  Use("clean");
+  auto clean = websites("clean");
+  for (const auto& [url, v] : clean) EXPECT_EQ(v, ok) << "clean: " << url;
+
+  Use("gfw-dns");
+  auto dns = websites("gfw-dns");
+  EXPECT_EQ(dns["http://web.whatsapp.com/"], V("blocked", "dns"));
+  EXPECT_EQ(dns["https://web.telegram.org/"], V("blocked", "dns"));
+  EXPECT_EQ(dns["http://www.qq.com/"], ok);
+
+  Use("blockpage-http");
+  auto page = websites("blockpage-http");
+  EXPECT_EQ(page["http://web.whatsapp.com/"], V("blocked", "http-diff"));
+  EXPECT_EQ(page["https://web.telegram.org/"], ok) << "HTTPS hides the Host";
+  EXPECT_EQ(page["http://www.qq.com/"], ok);
+  EXPECT_GT(RulesThatActed()["messaging-host-blockpage"], 0);
+
+  Use("blackhole-ips");
+  auto hole = websites("blackhole-ips");
+  EXPECT_EQ(hole["https://web.telegram.org/"], V("blocked", "tcp_ip"));
+  EXPECT_EQ(hole["http://web.whatsapp.com/"], ok);
+
+  Use("gfw-sni-rst");
+  auto sni = websites("gfw-sni-rst");
+  EXPECT_EQ(sni["https://web.telegram.org/"], V("blocked", "http-failure"));
+  EXPECT_EQ(sni["http://www.qq.com/"], ok);
 }
 
 }  // namespace

@@ -108,7 +108,11 @@ TEST(Registry, ExplicitListAndGroups) {
   std::vector<std::string> names;
   for (const auto& e : MakeExperiments()) {
     names.emplace_back(e->name());
-    EXPECT_EQ(e->input_policy(), Experiment::InputPolicy::kNone) << e->name();
+    // Only web_connectivity measures an input (a URL); the rest know their targets.
+    EXPECT_EQ(e->input_policy(), e->name() == "web_connectivity"
+                                     ? Experiment::InputPolicy::kRequired
+                                     : Experiment::InputPolicy::kNone)
+        << e->name();
     EXPECT_FALSE(e->version().empty());
   }
   for (const auto& name : ExperimentGroup("im")) {
@@ -118,6 +122,7 @@ TEST(Registry, ExplicitListAndGroups) {
   }
   EXPECT_EQ(ExperimentGroup("im"),
             (std::vector<std::string>{"facebook_messenger", "signal", "telegram", "whatsapp"}));
+  EXPECT_EQ(ExperimentGroup("websites"), std::vector<std::string>{"web_connectivity"});
   EXPECT_EQ(ExperimentGroup("all"), names);
   EXPECT_TRUE(ExperimentGroup("nonsense").empty());
   EXPECT_EQ(MakeExperiment("nonsense"), nullptr);

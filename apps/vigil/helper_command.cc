@@ -1,0 +1,114 @@
+// `vigil helper`: runs the web_connectivity control helper (vantage/helper) until
+// SIGINT or SIGTERM.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "apps/vigil/commands.h"
+#include "probe/net/endpoint.h"
+#include "probe/tls/tls_observer.h"
+#include "vantage/helper/helper_server.h"
+
+namespace vigil::cli {
+
+namespace {
+
+struct HelperFlags {
+  std::string listen = "127.0.0.1:8090";
+  std::string resolver = "system";
+  std::string ca_file;
+  double timeout_seconds = 5;
+  size_t max_in_flight = 16;
+  bool allow_private = false;
+  bool quiet = false;
+};
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "vigil helper: %s\n", message.c_str());
+  return 2;
+}
+
+int RunHelper(const HelperFlags& flags) {
+  HelperConfig config;
+  auto listen = ParseHostPort(flags.listen);
+  if (!listen.ok()) return Fail("--listen: " + listen.error());
+  if (!IsIpLiteral(listen->host))
+    return Fail("--listen: '" + listen->host + "' is not an IP address");
+  config.listen_ip = listen->host;
+  config.listen_port = listen->port;
+  auto resolver = ParseResolverSpec(flags.resolver);
+  if (!resolver.ok()) return Fail("--resolver: " + resolver.error());
+  config.measurement.resolver = *resolver;
+  if (!flags.ca_file.empty()) {
+    auto ca = CheckCaFile(flags.ca_file);
+    if (!ca.ok()) return Fail("--ca-file: " + ca.error());
+  }
+  config.measurement.ca_file = flags.ca_file;
+  config.measurement.timeout =
+      std::chrono::milliseconds(static_cast<int64_t>(flags.timeout_seconds * 1000));
+  config.measurement.allow_bogons = flags.allow_private;
+  config.max_in_flight = flags.max_in_flight;
+  config.log_requests = !flags.quiet;
+
+  // Signals go to one thread that stops the server; every other thread (the
+  // server's pool included, created later) inherits the blocked mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  HelperServer server(config);
+  auto port = server.Bind();
+  if (!port.ok()) return Fail(port.error());
+  std::fprintf(stderr, "vigil helper: listening on %s:%u (resolver %s%s)\n",
+               listen->host.find(':') != std::string::npos ? ("[" + listen->host + "]").c_str()
+                                                           : listen->host.c_str(),
+               static_cast<unsigned>(*port), flags.resolver.c_str(),
+               flags.allow_private ? ", private addresses allowed" : "");
+  std::fflush(stderr);
+
+  std::thread waiter([&server, signals] {
+    int received = 0;
+    sigwait(&signals, &received);
+    server.Stop();
+  });
+  server.Serve();
+  // Serve returned on its own (not through a signal): wake the waiter.
+  pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+  return 0;
+}
+
+}  // namespace
+
+void AddHelperCommand(CLI::App& app) {
+  auto flags = std::make_shared<HelperFlags>();
+  CLI::App* helper = app.add_subcommand(
+      "helper", "Serve web_connectivity control measurements (OONI's test-helper protocol)");
+  helper->add_option("--listen", flags->listen, "IP:PORT to listen on ([v6]:port)")
+      ->capture_default_str();
+  helper
+      ->add_option("--resolver", flags->resolver,
+                   "The helper's own resolver: system, udp://IP:PORT or tcp://IP:PORT")
+      ->capture_default_str();
+  helper->add_option("--ca-file", flags->ca_file,
+                     "PEM CA bundle for HTTPS (default: system store)");
+  helper
+      ->add_option("--timeout", flags->timeout_seconds,
+                   "Deadline of each step in seconds (a whole fetch gets three)")
+      ->check(CLI::Range(0.05, 600.0))
+      ->capture_default_str();
+  helper->add_option("--max-in-flight", flags->max_in_flight, "Measurements at once; more get 503")
+      ->check(CLI::Range(size_t{1}, size_t{1024}))
+      ->capture_default_str();
+  helper->add_flag("--allow-private", flags->allow_private,
+                   "Also measure private, loopback and other bogon addresses (labs, tests)");
+  helper->add_flag("--quiet", flags->quiet, "Do not log one line per request");
+  helper->callback([flags] { SetExitCode(RunHelper(*flags)); });
+}
+
+}  // namespace vigil::cli

@@ -1,0 +1,286 @@
+#include "probe/experiments/web_connectivity/control_protocol.h"
+
+#include "probe/http/url.h"
+#include "probe/net/endpoint.h"
+
+namespace vigil {
+
+namespace {
+
+Json FailureJson(const FailureString& f) { return f ? Json(*f) : Json(); }
+
+std::string TypeOf(const Json& j) { return j.is_number() ? "number" : j.type_name(); }
+
+Error WrongType(const std::string& key, const char* expected, const Json& got) {
+  return Error{key + ": expected " + expected + ", got " + TypeOf(got)};
+}
+
+// Lenient readers for answers: null or absent reads as the default.
+bool ReadFailure(const Json& obj, const char* key, const std::string& path, FailureString* out,
+                 std::string* error) {
+  if (!obj.contains(key) || obj[key].is_null()) return true;
+  if (!obj[key].is_string()) {
+    *error = WrongType(path + "." + key, "a string or null", obj[key]).message;
+    return false;
+  }
+  *out = obj[key].get<std::string>();
+  return true;
+}
+
+bool ReadString(const Json& obj, const char* key, const std::string& path, std::string* out,
+                std::string* error) {
+  if (!obj.contains(key) || obj[key].is_null()) return true;
+  if (!obj[key].is_string()) {
+    *error = WrongType(path + "." + key, "a string", obj[key]).message;
+    return false;
+  }
+  *out = obj[key].get<std::string>();
+  return true;
+}
+
+bool ReadInt(const Json& obj, const char* key, const std::string& path, int64_t* out,
+             std::string* error) {
+  if (!obj.contains(key) || obj[key].is_null()) return true;
+  if (!obj[key].is_number()) {
+    *error = WrongType(path + "." + key, "a number", obj[key]).message;
+    return false;
+  }
+  *out = obj[key].is_number_float() ? static_cast<int64_t>(obj[key].get<double>())
+                                    : obj[key].get<int64_t>();
+  return true;
+}
+
+bool ReadBool(const Json& obj, const char* key, const std::string& path, bool* out,
+              std::string* error) {
+  if (!obj.contains(key) || obj[key].is_null()) return true;
+  if (!obj[key].is_boolean()) {
+    *error = WrongType(path + "." + key, "a boolean", obj[key]).message;
+    return false;
+  }
+  *out = obj[key].get<bool>();
+  return true;
+}
+
+// An object member that may be absent or null (read as empty).
+const Json* ObjectOrNull(const Json& obj, const char* key, const std::string& path,
+                         std::string* error) {
+  static const Json kEmpty = Json::object();
+  if (!obj.contains(key) || obj[key].is_null()) return &kEmpty;
+  if (!obj[key].is_object()) {
+    *error = WrongType(path + key, "an object", obj[key]).message;
+    return nullptr;
+  }
+  return &obj[key];
+}
+
+}  // namespace
+
+Result<Json> ParseControlJson(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxControlJsonDepth) {
+        return Error{"byte offset " + std::to_string(i) + ": JSON nested deeper than " +
+                     std::to_string(kMaxControlJsonDepth) + " levels"};
+      }
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  try {
+    return Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    std::string what = e.what();
+    // Drop nlohmann's "[json.exception.parse_error.101] " prefix.
+    if (size_t space = what.find("] "); space != std::string::npos) what.erase(0, space + 2);
+    return Error{what};
+  }
+}
+
+Json ToJson(const ControlRequest& r) {
+  Json headers = Json::object();
+  for (const auto& [name, values] : r.http_request_headers) headers[name] = values;
+  return Json{{"http_request", r.http_request},
+              {"http_request_headers", headers},
+              {"tcp_connect", r.tcp_connect},
+              {"x_quic_enabled", r.x_quic_enabled}};
+}
+
+Json ToJson(const ControlResponse& r) {
+  Json tcp = Json::object();
+  for (const auto& [endpoint, c] : r.tcp_connect) {
+    tcp[endpoint] = Json{{"status", c.status}, {"failure", FailureJson(c.failure)}};
+  }
+  Json tls = Json::object();
+  for (const auto& [endpoint, h] : r.tls_handshake) {
+    tls[endpoint] = Json{
+        {"server_name", h.server_name}, {"status", h.status}, {"failure", FailureJson(h.failure)}};
+  }
+  Json headers = Json::object();
+  for (const auto& [name, value] : r.http_request.headers) headers[name] = value;
+  Json ip_info = Json::object();
+  for (const auto& [ip, info] : r.ip_info)
+    ip_info[ip] = Json{{"asn", info.asn}, {"flags", info.flags}};
+  return Json{
+      {"tcp_connect", tcp},
+      {"tls_handshake", tls},
+      // We measure no QUIC: an empty map and a null HTTP/3 result, as OONI's helper
+      // answers clients that do not ask for QUIC.
+      {"quic_handshake", Json::object()},
+      {"http_request", Json{{"body_length", r.http_request.body_length},
+                            {"discovered_h3_endpoint", r.http_request.discovered_h3_endpoint},
+                            {"failure", FailureJson(r.http_request.failure)},
+                            {"title", r.http_request.title},
+                            {"headers", headers},
+                            {"status_code", r.http_request.status_code}}},
+      {"http3_request", nullptr},
+      {"dns", Json{{"failure", FailureJson(r.dns.failure)}, {"addrs", r.dns.addrs}}},
+      {"ip_info", ip_info},
+  };
+}
+
+Result<ControlRequest> ControlRequestFromJson(const Json& j) {
+  if (!j.is_object()) return WrongType("request", "an object", j);
+  ControlRequest r;
+  if (!j.contains("http_request")) return Error{"http_request: missing"};
+  if (!j["http_request"].is_string())
+    return WrongType("http_request", "a string", j["http_request"]);
+  r.http_request = j["http_request"].get<std::string>();
+  if (auto url = ParseUrl(r.http_request); !url.ok()) {
+    return Error{"http_request: " + url.error()};
+  }
+
+  if (j.contains("http_request_headers") && !j["http_request_headers"].is_null()) {
+    const Json& h = j["http_request_headers"];
+    if (!h.is_object()) return WrongType("http_request_headers", "an object", h);
+    for (const auto& [name, values] : h.items()) {
+      const std::string path = "http_request_headers." + name;
+      if (values.is_string()) {
+        r.http_request_headers[name].push_back(values.get<std::string>());
+        continue;
+      }
+      if (!values.is_array()) return WrongType(path, "a list of strings", values);
+      for (const auto& v : values) {
+        if (!v.is_string()) return WrongType(path + "[]", "a string", v);
+        r.http_request_headers[name].push_back(v.get<std::string>());
+      }
+    }
+  }
+
+  if (j.contains("tcp_connect") && !j["tcp_connect"].is_null()) {
+    const Json& t = j["tcp_connect"];
+    if (!t.is_array()) return WrongType("tcp_connect", "a list of \"ip:port\" strings", t);
+    for (size_t i = 0; i < t.size(); ++i) {
+      const std::string path = "tcp_connect[" + std::to_string(i) + "]";
+      if (!t[i].is_string()) return WrongType(path, "an \"ip:port\" string", t[i]);
+      const std::string endpoint = t[i].get<std::string>();
+      auto hp = ParseHostPort(endpoint);
+      if (!hp.ok()) return Error{path + ": " + hp.error()};
+      if (!IsIpLiteral(hp->host)) return Error{path + ": '" + endpoint + "' is not an IP address"};
+      r.tcp_connect.push_back(endpoint);
+    }
+  }
+
+  std::string error;
+  if (!ReadBool(j, "x_quic_enabled", "request", &r.x_quic_enabled, &error)) {
+    return Error{"x_quic_enabled: expected a boolean"};
+  }
+  return r;
+}
+
+Result<ControlResponse> ControlResponseFromJson(const Json& j) {
+  if (!j.is_object()) return WrongType("response", "an object", j);
+  ControlResponse r;
+  std::string error;
+
+  const Json* tcp = ObjectOrNull(j, "tcp_connect", "", &error);
+  if (!tcp) return Error{error};
+  for (const auto& [endpoint, value] : tcp->items()) {
+    const std::string path = "tcp_connect." + endpoint;
+    if (!value.is_object()) return WrongType(path, "an object", value);
+    ControlTcpConnect c;
+    if (!ReadBool(value, "status", path, &c.status, &error) ||
+        !ReadFailure(value, "failure", path, &c.failure, &error)) {
+      return Error{error};
+    }
+    r.tcp_connect[endpoint] = c;
+  }
+
+  const Json* tls = ObjectOrNull(j, "tls_handshake", "", &error);
+  if (!tls) return Error{error};
+  for (const auto& [endpoint, value] : tls->items()) {
+    const std::string path = "tls_handshake." + endpoint;
+    if (!value.is_object()) return WrongType(path, "an object", value);
+    ControlTlsHandshake h;
+    if (!ReadString(value, "server_name", path, &h.server_name, &error) ||
+        !ReadBool(value, "status", path, &h.status, &error) ||
+        !ReadFailure(value, "failure", path, &h.failure, &error)) {
+      return Error{error};
+    }
+    r.tls_handshake[endpoint] = h;
+  }
+
+  const Json* http = ObjectOrNull(j, "http_request", "", &error);
+  if (!http) return Error{error};
+  {
+    const std::string path = "http_request";
+    ControlHttpRequest& h = r.http_request;
+    if (!ReadInt(*http, "body_length", path, &h.body_length, &error) ||
+        !ReadString(*http, "discovered_h3_endpoint", path, &h.discovered_h3_endpoint, &error) ||
+        !ReadFailure(*http, "failure", path, &h.failure, &error) ||
+        !ReadString(*http, "title", path, &h.title, &error) ||
+        !ReadInt(*http, "status_code", path, &h.status_code, &error)) {
+      return Error{error};
+    }
+    const Json* headers = ObjectOrNull(*http, "headers", "http_request.", &error);
+    if (!headers) return Error{error};
+    for (const auto& [name, value] : headers->items()) {
+      // Old helpers sent lists of values; keep the first.
+      if (value.is_array() && !value.empty() && value[0].is_string()) {
+        h.headers[name] = value[0].get<std::string>();
+      } else if (value.is_string()) {
+        h.headers[name] = value.get<std::string>();
+      } else {
+        return WrongType(path + ".headers." + name, "a string", value);
+      }
+    }
+  }
+
+  const Json* dns = ObjectOrNull(j, "dns", "", &error);
+  if (!dns) return Error{error};
+  if (!ReadFailure(*dns, "failure", "dns", &r.dns.failure, &error)) return Error{error};
+  if (dns->contains("addrs") && !(*dns)["addrs"].is_null()) {
+    const Json& addrs = (*dns)["addrs"];
+    if (!addrs.is_array()) return WrongType("dns.addrs", "a list of strings", addrs);
+    for (const auto& a : addrs) {
+      if (!a.is_string()) return WrongType("dns.addrs[]", "a string", a);
+      r.dns.addrs.push_back(a.get<std::string>());
+    }
+  }
+
+  const Json* ip_info = ObjectOrNull(j, "ip_info", "", &error);
+  if (!ip_info) return Error{error};
+  for (const auto& [ip, value] : ip_info->items()) {
+    const std::string path = "ip_info." + ip;
+    if (!value.is_object()) return WrongType(path, "an object", value);
+    ControlIpInfo info;
+    if (!ReadInt(value, "asn", path, &info.asn, &error) ||
+        !ReadInt(value, "flags", path, &info.flags, &error)) {
+      return Error{error};
+    }
+    r.ip_info[ip] = info;
+  }
+  return r;
+}
+
+}  // namespace vigil
