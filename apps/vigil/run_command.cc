@@ -26,6 +26,7 @@
 #include "probe/experiments/common/endpoints_file.h"
 #include "probe/experiments/registry.h"
 #include "probe/geo/asn_database.h"
+#include "probe/http/url.h"
 #include "probe/measurement/measurement_json.h"
 #include "probe/net/concurrency.h"
 #include "probe/testlists/test_list.h"
@@ -46,6 +47,7 @@ struct RunFlags {
   std::string ca_file;
   double timeout_seconds = 10;
   size_t parallel = 4;
+  size_t per_host = 2;
   size_t step_parallelism = 8;
   std::string endpoints_file;
   std::string asn_db;
@@ -205,6 +207,15 @@ class Progress {
   size_t done_ = 0;
 };
 
+// What per-host politeness counts a job against: the host of a URL input, else
+// the input itself, else the experiment (whose own steps are bounded inside it).
+std::string PolitenessKey(const Job& job) {
+  if (!job.input.is_string()) return std::string(job.experiment->name());
+  const std::string input = job.input.get<std::string>();
+  auto url = ParseUrl(input);
+  return url.ok() ? url->host : input;
+}
+
 void Run(RunFlags& flags) {
   if (flags.data_dir.empty()) flags.data_dir = DefaultDataDir();
 
@@ -304,9 +315,9 @@ void Run(RunFlags& flags) {
   std::vector<Row> rows(jobs.size());
   Progress progress(!flags.batch, jobs.size());
   size_t could_not_run = 0;
-  std::vector<Task> tasks;
+  std::vector<KeyedTask> tasks;
   for (size_t i = 0; i < jobs.size(); ++i) {
-    tasks.push_back([&, i]() -> asio::awaitable<void> {
+    tasks.emplace_back(PolitenessKey(jobs[i]), [&, i]() -> asio::awaitable<void> {
       const Job& job = jobs[i];
       Row& row = rows[i];
       row.test = std::string(job.experiment->name());
@@ -341,8 +352,9 @@ void Run(RunFlags& flags) {
     });
   }
   std::exception_ptr failure;
-  asio::co_spawn(io, RunBounded(std::move(tasks), std::max<size_t>(flags.parallel, 1)),
-                 [&](std::exception_ptr e) { failure = e; });
+  asio::co_spawn(
+      io, RunBoundedPerKey(std::move(tasks), std::max<size_t>(flags.parallel, 1), flags.per_host),
+      [&](std::exception_ptr e) { failure = e; });
   io.run();
   if (failure) {
     try {
@@ -403,6 +415,9 @@ void AddRunCommand(CLI::App& app) {
       ->check(CLI::Range(0.05, 600.0));
   run->add_option("--parallel", flags->parallel, "Measurements in flight at once (default 4)")
       ->check(CLI::Range(1, 4096));
+  run->add_option("--per-host", flags->per_host,
+                  "Measurements of one host at once (politeness; default 2, 0 = no bound)")
+      ->check(CLI::Range(0, 4096));
   run->add_option("--step-parallelism", flags->step_parallelism,
                   "Steps in flight inside one measurement (default 8)")
       ->check(CLI::Range(1, 1024));

@@ -11,6 +11,8 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <chrono>
+#include <map>
+#include <string>
 #include <thread>
 
 #include "probe/net/deadline.h"
@@ -47,6 +49,46 @@ TEST(ConcurrencyTest, NeverMoreThanTheLimitInFlightAndAllComplete) {
   EXPECT_TRUE(done);
   EXPECT_EQ(completed, 200);
   EXPECT_EQ(peak, 16);
+}
+
+TEST(ConcurrencyTest, PerKeyBoundHoldsAndOtherKeysGoAhead) {
+  asio::io_context io;
+  std::map<std::string, int> in_flight, peak;
+  int total_in_flight = 0, total_peak = 0, completed = 0;
+  std::vector<KeyedTask> tasks;
+  // 30 tasks of one busy host first, then 10 of each of 9 others: the others must
+  // not queue behind the busy one.
+  auto add = [&](const std::string& key, int ms) {
+    tasks.push_back({key, [&, key, ms]() -> asio::awaitable<void> {
+                       ++total_in_flight;
+                       total_peak = std::max(total_peak, total_in_flight);
+                       peak[key] = std::max(peak[key], ++in_flight[key]);
+                       asio::steady_timer t(co_await asio::this_coro::executor,
+                                            std::chrono::milliseconds(ms));
+                       co_await t.async_wait(asio::use_awaitable);
+                       --in_flight[key];
+                       --total_in_flight;
+                       ++completed;
+                     }});
+  };
+  for (int i = 0; i < 30; ++i) add("busy.example", 10);
+  for (int h = 0; h < 9; ++h) {
+    for (int i = 0; i < 10; ++i) add("host" + std::to_string(h), 10);
+  }
+  bool done = false;
+  const auto start = std::chrono::steady_clock::now();
+  asio::co_spawn(io, RunBoundedPerKey(std::move(tasks), 16, 2), [&](std::exception_ptr e) {
+    EXPECT_FALSE(e);
+    done = true;
+  });
+  io.run();
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(done);
+  EXPECT_EQ(completed, 120);
+  for (const auto& [key, p] : peak) EXPECT_EQ(p, 2) << key;
+  EXPECT_EQ(total_peak, 16) << "ten keys with room for two each fill the 16 workers";
+  // The busy key alone needs 15 rounds of 10 ms; the rest run beside it.
+  EXPECT_LT(elapsed, 400ms);
 }
 
 TEST(ConcurrencyTest, ExceptionPropagatesAfterTheRestDrain) {

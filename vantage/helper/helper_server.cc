@@ -1,5 +1,9 @@
 #include "vantage/helper/helper_server.h"
 
+// httplib's default accept backlog is 5: a probe with hundreds of measurements in
+// flight would see SYNs dropped and retried seconds later. The kernel caps it at
+// net.core.somaxconn.
+#define CPPHTTPLIB_LISTEN_BACKLOG 4096
 #include <httplib.h>
 
 #include <asio/co_spawn.hpp>
@@ -73,6 +77,10 @@ struct HelperServer::Impl {
     server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     server.set_read_timeout(kReadTimeoutSeconds, 0);
     server.set_write_timeout(kWriteTimeoutSeconds, 0);
+    // httplib writes a response's headers and body in separate sends: without
+    // TCP_NODELAY, Nagle holds the body back for the headers' ACK, a whole round
+    // trip more for every answer.
+    server.set_tcp_nodelay(true);
     server.set_keep_alive_timeout(kKeepAliveSeconds);
     server.set_keep_alive_max_count(kKeepAliveMaxCount);
     server.set_payload_max_length(config.max_request_bytes);
