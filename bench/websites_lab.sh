@@ -112,14 +112,30 @@ print(f"{wall:.3f} {rss:.1f} {rc}")
 PY
 }
 
+# Retransmissions seen by the client and the helper during a run: loss inside the lab
+# (the censor's capture falling behind) shows here, not in vigil's figures.
+retrans() {
+  local ns total=0 n
+  for ns in vgl-client vgl-control; do
+    n=$(ip netns exec "$ns" nstat -az TcpRetransSegs 2>/dev/null | awk '$1 == "TcpRetransSegs" {print $2}')
+    total=$((total + ${n:-0}))
+  done
+  echo "$total"
+}
+r0=$(retrans)
 read -r v_wall v_rss v_rc < <(measure ip netns exec vgl-client "$vigil" run websites \
   --input-file "$state/urls.txt" --helper http://198.18.30.2:8091/ --batch \
   --parallel "$parallel" --per-host "$per_host" --timeout 10 --output "$state/vigil.jsonl")
+r1=$(retrans)
 read -r c_wall c_rss c_rc < <(measure ip netns exec vgl-client curl --parallel \
   --parallel-max "$parallel" --parallel-immediate -s -K "$state/curl.cfg")
 
+r2=$(retrans)
+for ns in vgl-client vgl-control vgl-server; do
+  echo "  $ns: $(ip netns exec $ns nstat -az TcpExtListenDrops TcpExtListenOverflows TcpExtTCPSynRetrans TcpExtTCPTimeouts TcpExtTCPAbortOnTimeout 2>/dev/null | awk 'NR > 1 && $2 > 0 {printf "%s=%s ", $1, $2}')" >&2
+done
 python3 - "$urls" "$parallel" "$per_host" "$rtt_ms" "$v_wall" "$v_rss" "$v_rc" "$c_wall" "$c_rss" "$c_rc" \
-  "$state/vigil.jsonl" <<'PY'
+  "$state/vigil.jsonl" "$((r1 - r0))" "$((r2 - r1))" <<'PY'
 import json, sys
 urls, par, per_host = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 rtt = float(sys.argv[4]) / 1000
@@ -136,9 +152,10 @@ for line in open(sys.argv[11]):
 limit = urls * 2 * rtt / par
 print(f"websites benchmark: {urls} URLs, {par} in flight, per-host {per_host}, RTT {rtt*1000:.1f} ms")
 print(f"  round-trip-bound limit (URLs x 2 RTT / {par}): {limit:.2f} s")
-print(f"  {'':24} {'wall s':>8} {'x limit':>8} {'peak RSS MB':>12} {'exit':>5}")
-print(f"  {'vigil run websites':24} {v_wall:8.2f} {v_wall/limit:8.2f} {v_rss:12.1f} {int(v_rc):5}")
-print(f"  {'curl --parallel':24} {c_wall:8.2f} {c_wall/limit:8.2f} {c_rss:12.1f} {int(c_rc):5}")
+v_re, c_re = int(sys.argv[12]), int(sys.argv[13])
+print(f"  {'':24} {'wall s':>8} {'x limit':>8} {'peak RSS MB':>12} {'TCP retrans':>12} {'exit':>5}")
+print(f"  {'vigil run websites':24} {v_wall:8.2f} {v_wall/limit:8.2f} {v_rss:12.1f} {v_re:12} {int(v_rc):5}")
+print(f"  {'curl --parallel':24} {c_wall:8.2f} {c_wall/limit:8.2f} {c_rss:12.1f} {c_re:12} {int(c_rc):5}")
 print(f"  vigil verdicts: {ok} accessible, {blocked} blocking, {other} other (expected: all accessible)")
 print(f"  targets: vigil within 1.3x of the limit ({'met' if v_wall <= 1.3*limit else 'NOT met'}), "
       f"RSS under 100 MB ({'met' if v_rss < 100 else 'NOT met'})")

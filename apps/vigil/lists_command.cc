@@ -1,8 +1,11 @@
-// `vigil lists check`: lints the URL test lists under testlists/ with Citizen Lab's rules,
-// one "FILE:LINE:COLUMN: message" line per problem on standard output, so editors and CI
-// can point at the field; exit 0 when clean, 1 with problems, 2 for bad arguments.
+// `vigil lists check`: lints the URL test lists under testlists/ with Citizen Lab's rules
+// and the messaging lists (testlists/messaging/, told apart by their header) with the
+// messaging experiment's, one "FILE:LINE:COLUMN: message" line per problem on standard
+// output, so editors and CI can point at the field; exit 0 when clean, 1 with problems,
+// 2 for bad arguments.
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -10,6 +13,7 @@
 #include <vector>
 
 #include "apps/vigil/commands.h"
+#include "probe/testlists/messaging_list.h"
 #include "probe/testlists/test_list.h"
 
 namespace vigil::cli {
@@ -23,10 +27,20 @@ namespace fs = std::filesystem;
 constexpr const char* kLegendNames[] = {"00-LEGEND-category_codes.csv",
                                         "00-LEGEND-new_category_codes.csv"};
 
+constexpr const char* kDefaultUrlLists = "testlists/lists";
+constexpr const char* kDefaultMessagingLists = "testlists/messaging";
+
 struct CheckFlags {
-  std::vector<std::string> paths{"testlists/lists"};
+  std::vector<std::string> paths;  // empty: the defaults above
   std::string legend;
 };
+
+bool IsMessagingListFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string first_line;
+  std::getline(in, first_line);
+  return LooksLikeMessagingList(first_line);
+}
 
 std::string FindLegendBeside(const std::string& path) {
   std::error_code ec;
@@ -38,29 +52,42 @@ std::string FindLegendBeside(const std::string& path) {
   return "";
 }
 
-void RunCheck(const CheckFlags& flags) {
+void RunCheck(CheckFlags flags) {
+  if (flags.paths.empty()) {
+    flags.paths = {kDefaultUrlLists};
+    std::error_code ec;
+    if (fs::is_directory(kDefaultMessagingLists, ec)) flags.paths.push_back(kDefaultMessagingLists);
+  }
   Result<std::vector<std::string>> files = ExpandTestListPaths(flags.paths);
   if (!files) {
     std::fprintf(stderr, "vigil lists check: %s\n", files.error().c_str());
     SetExitCode(2);
     return;
   }
-  std::string legend_path = flags.legend;
-  if (legend_path.empty()) legend_path = FindLegendBeside(flags.paths.front());
-  if (legend_path.empty()) {
-    std::fprintf(stderr, "vigil lists check: no %s beside %s (name a legend with --legend)\n",
-                 kLegendNames[0], flags.paths.front().c_str());
-    SetExitCode(2);
-    return;
-  }
-  Result<CategoryLegend> legend = ReadCategoryLegend(legend_path);
-  if (!legend) {
-    std::fprintf(stderr, "vigil lists check: legend: %s\n", legend.error().c_str());
-    SetExitCode(2);
-    return;
+  std::vector<std::string> url_lists, messaging_lists;
+  for (const auto& file : *files) {
+    (IsMessagingListFile(file) ? messaging_lists : url_lists).push_back(file);
   }
 
-  const std::vector<Problem> problems = CheckTestLists(flags.paths, *legend);
+  std::vector<Problem> problems;
+  if (!url_lists.empty()) {
+    std::string legend_path = flags.legend;
+    if (legend_path.empty()) legend_path = FindLegendBeside(url_lists.front());
+    if (legend_path.empty()) {
+      std::fprintf(stderr, "vigil lists check: no %s beside %s (name a legend with --legend)\n",
+                   kLegendNames[0], url_lists.front().c_str());
+      SetExitCode(2);
+      return;
+    }
+    Result<CategoryLegend> legend = ReadCategoryLegend(legend_path);
+    if (!legend) {
+      std::fprintf(stderr, "vigil lists check: legend: %s\n", legend.error().c_str());
+      SetExitCode(2);
+      return;
+    }
+    problems = CheckTestLists(url_lists, *legend);
+  }
+  for (Problem& p : CheckMessagingListFiles(messaging_lists)) problems.push_back(std::move(p));
   std::set<std::string> files_with_problems;
   for (const Problem& p : problems) {
     std::cout << p.ToString() << "\n";
@@ -79,14 +106,17 @@ void RunCheck(const CheckFlags& flags) {
 }  // namespace
 
 void AddListsCommand(CLI::App& app) {
-  CLI::App* lists = app.add_subcommand("lists", "Work with the URL test lists under testlists/");
+  CLI::App* lists = app.add_subcommand("lists", "Work with the lists under testlists/");
   lists->require_subcommand(1);
 
   auto flags = std::make_shared<CheckFlags>();
   CLI::App* check = lists->add_subcommand(
-      "check", "Lint test lists (Citizen Lab CSV format); prints FILE:LINE:COLUMN: message");
+      "check",
+      "Lint URL test lists (Citizen Lab CSV format) and messaging lists; prints "
+      "FILE:LINE:COLUMN: message");
   check->add_option("PATH", flags->paths,
-                    "List files or directories of them (default: testlists/lists)");
+                    "List files or directories of them (default: testlists/lists and "
+                    "testlists/messaging)");
   check->add_option("--legend", flags->legend,
                     "Category legend CSV (default: 00-LEGEND-category_codes.csv beside the "
                     "first PATH)");

@@ -252,16 +252,29 @@ void Run(RunFlags& flags) {
       case Experiment::InputPolicy::kNone:
         jobs.push_back({e.get(), nullptr});
         break;
-      case Experiment::InputPolicy::kOptional:
-        if (inputs.empty()) jobs.push_back({e.get(), nullptr});
-        for (const auto& in : inputs) jobs.push_back({e.get(), Json(in)});
+      case Experiment::InputPolicy::kOptional: {
+        std::vector<std::string> own = inputs;
+        if (own.empty()) {
+          auto defaults = e->DefaultInputs(flags.data_dir);
+          if (!defaults.ok()) return Fail(defaults.error());
+          own = std::move(defaults.value());
+        }
+        if (own.empty()) jobs.push_back({e.get(), nullptr});
+        for (const auto& in : own) jobs.push_back({e.get(), Json(in)});
         break;
+      }
       case Experiment::InputPolicy::kRequired: {
         std::vector<std::string> own = inputs;
         if (own.empty() && e->name() == "web_connectivity") {
           auto urls = TestListUrls(flags);
           if (!urls.ok()) return Fail(urls.error());
           own = urls.value();
+        }
+        if (own.empty() && experiments.size() > 1) {
+          // A group: run what can run, and say what was left out.
+          std::fprintf(stderr, "vigil run: %s skipped: it needs inputs (--input or --input-file)\n",
+                       std::string(e->name()).c_str());
+          continue;
         }
         if (own.empty()) {
           return Fail(std::string(e->name()) + " needs inputs: --input or --input-file");

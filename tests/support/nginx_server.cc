@@ -48,8 +48,15 @@ std::string Quoted(std::string_view body) {
 // The paths every server block includes. `return` serves fixed bodies for any method;
 // the SSI filter on /chunked is what makes nginx drop Content-Length and stream the static
 // file chunked (a plain static file or `return` always carries Content-Length).
-std::string Locations(const std::string& document_root, uint16_t http_port) {
+std::string Locations(const std::string& document_root, uint16_t http_port,
+                      const NginxOptions& options) {
   std::string conf = "root " + document_root + ";\nindex index.html;\nlocation / {\n}\n";
+  if (options.dns_query_upstream_port != 0) {
+    // grpc_pass is nginx's one way to speak HTTP/2 to an upstream; it forwards any
+    // request, not only gRPC ones.
+    conf += "location = /dns-query {\n    grpc_pass grpcs://127.0.0.1:" +
+            std::to_string(options.dns_query_upstream_port) + ";\n}\n";
+  }
   conf += R"(location = /chunked {
     ssi on;
     ssi_types text/plain;
@@ -88,7 +95,8 @@ location = /redirect/0 {
 //   ones under /var are not writable for a developer and are shared with a system nginx;
 // - absolute_redirect off, so that Location headers are sent as written.
 std::string Config(const TempDir& dir, uint16_t http_port,
-                   const std::array<uint16_t, TestPki::kAllKinds.size()>& https_ports, bool ipv6) {
+                   const std::array<uint16_t, TestPki::kAllKinds.size()>& https_ports, bool ipv6,
+                   const NginxOptions& options) {
   const std::string temp = dir.Join("temp");
   std::string conf = "daemon off;\nmaster_process off;\nworker_processes 1;\n";
   conf += "worker_rlimit_nofile 10000;\n";
@@ -104,11 +112,21 @@ std::string Config(const TempDir& dir, uint16_t http_port,
     conf += std::string("    ") + kind + "_temp_path " + temp + "/" + kind + ";\n";
   }
   const std::string include_locations = "        include " + dir.Join("locations.conf") + ";\n";
-  conf += "    server {\n" + Listen(http_port, ipv6, "") + include_locations + "    }\n";
+  std::string extra_http;
+  for (const std::string& address : options.extra_http_listen) {
+    extra_http += "        listen " + address + ";\n";
+  }
+  conf +=
+      "    server {\n" + Listen(http_port, ipv6, "") + extra_http + include_locations + "    }\n";
   const TestPki& pki = TestPki::Get();
   for (TestPki::Kind kind : TestPki::kAllKinds) {
     const CertificateFiles& files = pki.files(kind);
     conf += "    server {\n" + Listen(https_ports[static_cast<size_t>(kind)], ipv6, " ssl");
+    if (kind == TestPki::Kind::kValid) {
+      for (const std::string& address : options.extra_https_listen) {
+        conf += "        listen " + address + " ssl;\n";
+      }
+    }
     conf += "        ssl_certificate " + files.cert + ";\n";
     conf += "        ssl_certificate_key " + files.key + ";\n";
     conf += include_locations + "    }\n";
@@ -148,7 +166,9 @@ std::optional<std::string> NginxServer::Unavailable() {
   return TestPki::Unavailable();
 }
 
-NginxServer::NginxServer() {
+NginxServer::NginxServer() : NginxServer(NginxOptions{}) {}
+
+NginxServer::NginxServer(NginxOptions options) : options_(options) {
   if (std::optional<std::string> reason = Unavailable()) {
     error_ = *reason;
     return;
@@ -195,8 +215,9 @@ bool NginxServer::StartOnce(std::string* error) {
       !dir_->WriteFile("www/big.bin", BigBody(), error) ||
       !dir_->WriteFile("www/binary.bin", kBinaryBody, error) ||
       !dir_->WriteFile("temp/.keep", "", error) ||
-      !dir_->WriteFile("locations.conf", Locations(document_root_, http_port_), error) ||
-      !dir_->WriteFile("nginx.conf", Config(*dir_, http_port_, https_ports_, ipv6_), error)) {
+      !dir_->WriteFile("locations.conf", Locations(document_root_, http_port_, options_), error) ||
+      !dir_->WriteFile("nginx.conf", Config(*dir_, http_port_, https_ports_, ipv6_, options_),
+                       error)) {
     return false;
   }
   process_ = std::make_unique<ChildProcess>();
@@ -219,12 +240,30 @@ bool NginxServer::StartOnce(std::string* error) {
       if (!TcpConnects(v6 ? "::1" : "127.0.0.1", ports[listening % ports.size()])) break;
       ++listening;
     }
-    if (listening == needed) return true;
+    if (listening == needed && ExtraListenersAccept()) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   *error = "nginx did not listen on every port within " + std::to_string(kStartTimeout.count()) +
            " s; log:\n" + Log();
   return false;
+}
+
+bool NginxServer::ExtraListenersAccept() const {
+  std::vector<std::string> addresses = options_.extra_http_listen;
+  addresses.insert(addresses.end(), options_.extra_https_listen.begin(),
+                   options_.extra_https_listen.end());
+  for (const std::string& address : addresses) {
+    const size_t colon = address.rfind(':');
+    if (colon == std::string::npos) return false;
+    std::string host = address.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+    if (!TcpConnects(host, static_cast<uint16_t>(std::stoi(address.substr(colon + 1))))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 std::string NginxServer::Log() const {

@@ -13,6 +13,9 @@
 //   /status/N         N with StatusBody(N), N in kStatusCodes
 //   /post             200 kPostedBody for any method (the request body is discarded)
 //   /binary           kBinaryBody (application/octet-stream, not UTF-8)
+//   /dns-query        with NginxOptions::dns_query_upstream_port only: passed on over
+//                     HTTP/2 with TLS (grpc_pass) to that 127.0.0.1 port, so that an
+//                     HTTP/1.1 client reaches a DoH server that speaks only HTTP/2 (unbound)
 #pragma once
 
 #include <array>
@@ -21,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tests/support/test_pki.h"
 
@@ -28,6 +32,16 @@ namespace vigil::testing {
 
 class ChildProcess;
 class TempDir;
+
+struct NginxOptions {
+  /// A DNS-over-HTTPS server (HTTP/2 over TLS) on 127.0.0.1 to front at /dns-query; 0: none.
+  uint16_t dns_query_upstream_port = 0;
+  /// More "ip:port" listeners ("127.74.0.1:80", "[::1]:8080") serving the same paths: plain
+  /// HTTP ones, and HTTPS ones with the kValid certificate. For services whose ports are
+  /// fixed; ports below 1024 need root.
+  std::vector<std::string> extra_http_listen;
+  std::vector<std::string> extra_https_listen;
+};
 
 class NginxServer {
  public:
@@ -54,6 +68,7 @@ class NginxServer {
   /// ~50 ms for the process's first TestPki). On failure ok() is false and, unless
   /// Unavailable(), a test failure is recorded.
   NginxServer();
+  explicit NginxServer(NginxOptions options);
   ~NginxServer();
 
   NginxServer(const NginxServer&) = delete;
@@ -75,7 +90,9 @@ class NginxServer {
 
  private:
   bool StartOnce(std::string* error);
+  bool ExtraListenersAccept() const;
 
+  NginxOptions options_;
   std::unique_ptr<TempDir> dir_;
   std::unique_ptr<ChildProcess> process_;
   uint16_t http_port_ = 0;

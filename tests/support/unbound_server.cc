@@ -15,6 +15,7 @@
 #include "tests/support/child_process.h"
 #include "tests/support/loopback_port.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_pki.h"
 
 namespace vigil::testing {
 namespace {
@@ -51,10 +52,22 @@ v4only  IN A     127.0.0.1
 //   for all of .test before the zones above are consulted;
 // - the forward zone fails closed: 127.0.0.1 is on the default do-not-query list, so if a
 //   query ever reaches the iterator it ends in SERVFAIL without a packet leaving loopback.
-std::string Config(const TempDir& dir, uint16_t port, const std::vector<std::string>& local_data) {
+// - the encrypted ports (optional) are extra interfaces with their own port numbers; the
+//   certificate is TestPki's valid one, which names 127.0.0.1 and *.example.test.
+std::string Config(const TempDir& dir, uint16_t port, uint16_t tls_port, uint16_t https_port,
+                   const std::vector<std::string>& local_data) {
   std::string config = "server:\n";
   config += "  directory: \"" + dir.path() + "\"\n";
   config += "  port: " + std::to_string(port) + "\n";
+  if (tls_port != 0) {
+    const CertificateFiles& files = TestPki::Get().valid();
+    config += "  interface: 127.0.0.1@" + std::to_string(tls_port) + "\n";
+    config += "  interface: 127.0.0.1@" + std::to_string(https_port) + "\n";
+    config += "  tls-port: " + std::to_string(tls_port) + "\n";
+    config += "  https-port: " + std::to_string(https_port) + "\n";
+    config += "  tls-service-key: \"" + files.key + "\"\n";
+    config += "  tls-service-pem: \"" + files.cert + "\"\n";
+  }
   config += R"(  username: ""
   chroot: ""
   pidfile: ""
@@ -190,23 +203,32 @@ std::optional<std::string> UnboundServer::Unavailable() {
   return std::nullopt;
 }
 
-UnboundServer::UnboundServer(std::vector<std::string> extra_records) {
-  if (std::optional<std::string> reason = Unavailable()) {
+UnboundServer::UnboundServer(std::vector<std::string> extra_records)
+    : UnboundServer(UnboundOptions{std::move(extra_records), false}) {}
+
+UnboundServer::UnboundServer(UnboundOptions options) : options_(std::move(options)) {
+  std::optional<std::string> reason = Unavailable();
+  if (!reason && options_.encrypted) reason = TestPki::Unavailable();
+  if (reason) {
     error_ = *reason;
     return;
   }
   std::string error;
-  for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
-    if (StartOnce(extra_records, &error)) return;
+  if (options_.encrypted && !TestPki::Get().ok()) {
+    error = "no certificates: " + TestPki::Get().error();
+  } else {
+    for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
+      if (StartOnce(&error)) return;
+    }
   }
-  port_ = 0;
+  port_ = tls_port_ = https_port_ = 0;
   error_ = "UnboundServer: " + error;
   ADD_FAILURE() << error_;
 }
 
 UnboundServer::~UnboundServer() = default;
 
-bool UnboundServer::StartOnce(const std::vector<std::string>& extra_records, std::string* error) {
+bool UnboundServer::StartOnce(std::string* error) {
   process_.reset();
   dir_ = std::make_unique<TempDir>("vigil-unbound-");
   if (!dir_->ok()) {
@@ -214,13 +236,17 @@ bool UnboundServer::StartOnce(const std::vector<std::string>& extra_records, std
     return false;
   }
   port_ = FreeLoopbackPort();
-  if (port_ == 0) {
+  if (options_.encrypted) {
+    tls_port_ = FreeLoopbackPort();
+    https_port_ = FreeLoopbackPort();
+  }
+  if (port_ == 0 || (options_.encrypted && (tls_port_ == 0 || https_port_ == 0))) {
     *error = "no free loopback port";
     return false;
   }
   std::string zone = kExampleZone;
   std::vector<std::string> local_data;
-  for (const std::string& record : extra_records) {
+  for (const std::string& record : options_.extra_records) {
     auto [owner, rest] = SplitOwner(record);
     if (owner.empty()) continue;
     if (InExampleZone(owner)) {
@@ -231,7 +257,8 @@ bool UnboundServer::StartOnce(const std::vector<std::string>& extra_records, std
   }
   const std::string config = dir_->Join("unbound.conf");
   if (!dir_->WriteFile("example.test.zone", zone, error) ||
-      !dir_->WriteFile("unbound.conf", Config(*dir_, port_, local_data), error)) {
+      !dir_->WriteFile("unbound.conf", Config(*dir_, port_, tls_port_, https_port_, local_data),
+                       error)) {
     return false;
   }
   process_ = std::make_unique<ChildProcess>();
@@ -245,7 +272,10 @@ bool UnboundServer::StartOnce(const std::vector<std::string>& extra_records, std
                "; log:\n" + Log();
       return false;
     }
-    if (AnswersQuery(port_)) return true;
+    if (AnswersQuery(port_) && (!options_.encrypted || (TcpConnects("127.0.0.1", tls_port_) &&
+                                                        TcpConnects("127.0.0.1", https_port_)))) {
+      return true;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   *error = "unbound did not answer on port " + std::to_string(port_) + " within " +

@@ -12,6 +12,9 @@
 //   refused.test and below: REFUSED
 //   servfail.test and below: SERVFAIL, in about 10 ms (an authoritative zone with no data)
 //   anything else: REFUSED
+// With UnboundOptions::encrypted it also serves DNS over TLS (tls_port()) and DNS over
+// HTTPS at /dns-query (https_port(); HTTP/2 only, as unbound serves it) with TestPki's
+// valid certificate.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +28,13 @@ namespace vigil::testing {
 class ChildProcess;
 class TempDir;
 
+struct UnboundOptions {
+  /// Zone-file lines with absolute owner names, as for UnboundServer's first constructor.
+  std::vector<std::string> extra_records;
+  /// Also serve DNS over TLS and DNS over HTTPS on two more ports.
+  bool encrypted = false;
+};
+
 class UnboundServer {
  public:
   /// Why unbound cannot run here (binary missing), or nullopt; for GTEST_SKIP().
@@ -36,6 +46,8 @@ class UnboundServer {
   /// (CNAMEs to it are followed), others become local data of their own. On failure ok()
   /// is false and, unless Unavailable(), a test failure is recorded.
   explicit UnboundServer(std::vector<std::string> extra_records = {});
+  /// The same, with the options above; also skips (Unavailable) when TestPki cannot be made.
+  explicit UnboundServer(UnboundOptions options);
   ~UnboundServer();
 
   UnboundServer(const UnboundServer&) = delete;
@@ -48,15 +60,21 @@ class UnboundServer {
   uint16_t port() const { return port_; }
   /// "127.0.0.1:PORT".
   std::string address() const;
+  /// DNS over TLS and DNS over HTTPS ports on 127.0.0.1; 0 unless options.encrypted.
+  uint16_t tls_port() const { return tls_port_; }
+  uint16_t https_port() const { return https_port_; }
   /// unbound's own log, for a failure message.
   std::string Log() const;
 
  private:
-  bool StartOnce(const std::vector<std::string>& extra_records, std::string* error);
+  bool StartOnce(std::string* error);
 
   std::unique_ptr<TempDir> dir_;
   std::unique_ptr<ChildProcess> process_;
+  UnboundOptions options_;
   uint16_t port_ = 0;
+  uint16_t tls_port_ = 0;
+  uint16_t https_port_ = 0;
   std::string error_;
 };
 

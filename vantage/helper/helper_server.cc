@@ -1,10 +1,7 @@
 #include "vantage/helper/helper_server.h"
 
-// httplib's default accept backlog is 5: a probe with hundreds of measurements in
-// flight would see SYNs dropped and retried seconds later. The kernel caps it at
-// net.core.somaxconn.
-#define CPPHTTPLIB_LISTEN_BACKLOG 4096
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
@@ -26,6 +23,7 @@ namespace {
 constexpr time_t kReadTimeoutSeconds = 10;
 constexpr time_t kWriteTimeoutSeconds = 10;
 constexpr time_t kKeepAliveSeconds = 5;
+constexpr int kListenBacklog = 4096;
 constexpr size_t kKeepAliveMaxCount = 20;
 // Threads beyond max_in_flight answer 503, 404, ... while every measuring thread is busy.
 constexpr size_t kSpareThreads = 4;
@@ -144,17 +142,34 @@ HelperServer::HelperServer(HelperConfig config)
 HelperServer::~HelperServer() { Stop(); }
 
 Result<uint16_t> HelperServer::Bind() {
+  // httplib (built into Debian's shared library) listens with a backlog of 5: a
+  // probe with hundreds of measurements in flight would see its SYNs dropped and
+  // retried a second later. Keep the listening socket's descriptor (its options
+  // are ours to set, so set httplib's own too) and widen the backlog after bind;
+  // the kernel caps it at net.core.somaxconn.
+  int listen_fd = -1;
+  impl_->server.set_socket_options([&listen_fd](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    setsockopt(sock, SOL_SOCKET, SO_REUSEPORT, &yes, sizeof yes);
+    listen_fd = sock;
+  });
+  auto widen = [&listen_fd] {
+    if (listen_fd >= 0) ::listen(listen_fd, kListenBacklog);
+  };
   const std::string& ip = impl_->config.listen_ip;
   const std::string where = (ip.find(':') != std::string::npos ? "[" + ip + "]" : ip) + ":" +
                             std::to_string(impl_->config.listen_port);
   if (impl_->config.listen_port == 0) {
     const int port = impl_->server.bind_to_any_port(ip);
     if (port <= 0) return Error{"cannot listen on " + where};
+    widen();
     return static_cast<uint16_t>(port);
   }
   if (!impl_->server.bind_to_port(ip, impl_->config.listen_port)) {
     return Error{"cannot listen on " + where + " (in use, or not an address of this machine)"};
   }
+  widen();
   return impl_->config.listen_port;
 }
 

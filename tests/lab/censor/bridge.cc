@@ -169,6 +169,19 @@ int Bridge::Run(Censor* censor, volatile std::sig_atomic_t* stop) {
     }
     pending_.clear();
   }
+  // How the capture kept up: drops here are loss inside the lab, not the censor's
+  // doing, and explain retransmissions a benchmark sees.
+  for (int i = 0; i < 2; ++i) {
+    pcap_stat st{};
+    if (pcap_stats(pcap_[i], &st) == 0) {
+      std::fprintf(stderr, "lab_censor: %s: %u frames received, %u dropped by the kernel\n",
+                   name_[i].c_str(), st.ps_recv, st.ps_drop);
+    }
+  }
+  if (queue_full_ > 0) {
+    std::fprintf(stderr, "lab_censor: %zu frames dropped: delay queue full\n",
+                 static_cast<size_t>(queue_full_));
+  }
   return 0;
 }
 

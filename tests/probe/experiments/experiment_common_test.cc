@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 
 #include "probe/experiments/common/ip_prefix_set.h"
 #include "probe/experiments/common/step_failure.h"
@@ -108,10 +109,15 @@ TEST(Registry, ExplicitListAndGroups) {
   std::vector<std::string> names;
   for (const auto& e : MakeExperiments()) {
     names.emplace_back(e->name());
-    // Only web_connectivity measures an input (a URL); the rest know their targets.
-    EXPECT_EQ(e->input_policy(), e->name() == "web_connectivity"
+    // These measure an input (a URL, a resolver, an SNI, a STUN server); the rest know
+    // their targets.
+    const std::set<std::string> with_input = {"dnscheck", "sni_blocking", "stunreachability",
+                                              "web_connectivity"};
+    // messaging measures the service its input names, or every service.
+    EXPECT_EQ(e->input_policy(), with_input.contains(std::string(e->name()))
                                      ? Experiment::InputPolicy::kRequired
-                                     : Experiment::InputPolicy::kNone)
+                                 : e->name() == "messaging" ? Experiment::InputPolicy::kOptional
+                                                            : Experiment::InputPolicy::kNone)
         << e->name();
     EXPECT_FALSE(e->version().empty());
   }
@@ -121,7 +127,8 @@ TEST(Registry, ExplicitListAndGroups) {
     EXPECT_EQ(e->name(), name);
   }
   EXPECT_EQ(ExperimentGroup("im"),
-            (std::vector<std::string>{"facebook_messenger", "signal", "telegram", "whatsapp"}));
+            (std::vector<std::string>{"facebook_messenger", "messaging", "signal", "telegram",
+                                      "wechat", "whatsapp"}));
   EXPECT_EQ(ExperimentGroup("websites"), std::vector<std::string>{"web_connectivity"});
   EXPECT_EQ(ExperimentGroup("all"), names);
   EXPECT_TRUE(ExperimentGroup("nonsense").empty());

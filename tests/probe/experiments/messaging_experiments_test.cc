@@ -2,13 +2,7 @@
 // service name → 127.0.0.1, where 443 and 5222 refuse): their measurements carry
 // every test_keys key real OONI measurements carry, with the same JSON types; the
 // lab mapping of Telegram's DCs is recorded; and a blackholed run ends on time.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -18,6 +12,7 @@
 
 #include "probe/experiments/registry.h"
 #include "probe/measurement/measurement_json.h"
+#include "tests/support/blackhole_host.h"
 #include "tests/support/run_coroutine.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/unbound_server.h"
@@ -260,54 +255,10 @@ TEST_F(MessagingExperimentsTest, SummariesNameLayerAndEvidence) {
             "connection_refused");
 }
 
-// Listeners on 443 and 5222 of one loopback address whose accept queues are full:
-// the kernel drops further SYNs, as a censor's blackhole does.
-class BlackholeHost {
- public:
-  explicit BlackholeHost(const std::string& ip) : ip_(ip) {
-    for (uint16_t port : {443, 5222}) {
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_port = htons(port);
-      inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
-      const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      fds_.push_back(fd);
-      if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd, 0) != 0) {
-        error_ = ip + ":" + std::to_string(port) + ": " + std::strerror(errno);
-        return;
-      }
-      for (int i = 0; i < 8 && !Full(fd); ++i) {
-        const int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        fds_.push_back(c);
-        if (connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno == EINPROGRESS) {
-          pollfd p{c, POLLOUT, 0};
-          poll(&p, 1, 500);
-        }
-      }
-      if (!Full(fd)) error_ = "cannot fill the accept queue of " + ip;
-    }
-  }
-  ~BlackholeHost() {
-    for (int fd : fds_) close(fd);
-  }
-  const std::string& error() const { return error_; }
-
- private:
-  static bool Full(int fd) {
-    tcp_info info{};
-    socklen_t length = sizeof info;
-    return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) == 0 &&
-           info.tcpi_unacked > info.tcpi_sacked;
-  }
-  std::string ip_;
-  std::string error_;
-  std::vector<int> fds_;
-};
-
 TEST(MessagingDeadlines, BlackholedWhatsappEndsOnTime) {
   if (auto why = testing::UnboundServer::Unavailable()) GTEST_SKIP() << *why;
   const std::string ip = "127.77.0.1";
-  BlackholeHost blackhole(ip);
+  testing::BlackholeHost blackhole(ip, {443, 5222});
   if (!blackhole.error().empty()) GTEST_SKIP() << "no blackhole: " << blackhole.error();
   testing::UnboundServer unbound(ZoneRecords(ip));
   ASSERT_TRUE(unbound.ok()) << unbound.error();

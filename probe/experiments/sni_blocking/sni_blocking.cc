@@ -1,0 +1,199 @@
+#include "probe/experiments/sni_blocking/sni_blocking.h"
+
+#include <asio/this_coro.hpp>
+#include <vector>
+
+#include "probe/dns/dns_observer.h"
+#include "probe/experiments/common/experiment_input.h"
+#include "probe/experiments/common/step_failure.h"
+#include "probe/http/url.h"
+#include "probe/measurement/envelope.h"
+#include "probe/measurement/measurement_json.h"
+#include "probe/net/endpoint.h"
+#include "probe/net/trace.h"
+#include "probe/tcp/tcp_observer.h"
+#include "probe/tls/tls_observer.h"
+
+namespace vigil {
+
+namespace {
+
+constexpr char kInvalidHostname[] = "ssl_invalid_hostname";
+
+// A handshake that reached the server's certificate counts as success whether or not
+// the certificate names the SNI: the helper need not serve the names we send.
+bool HandshakeWorked(const std::optional<std::string>& failure) {
+  return !failure || *failure == kInvalidHostname;
+}
+
+struct Handshake {
+  std::string sni;
+  std::unique_ptr<Trace> trace;
+  std::string ip;  // the address that connected, or the one tried
+  std::string failure;
+  std::string failed_operation;
+};
+
+asio::awaitable<void> Measure(Handshake& h, const std::vector<std::string>& ips, uint16_t port,
+                              const ExperimentContext& context) {
+  Trace& trace = *h.trace;
+  const int64_t tid = trace.NextTransactionId();
+  std::optional<asio::ip::tcp::socket> socket;
+  for (const auto& ip : ips) {
+    h.ip = ip;
+    auto connected = co_await ObserveTcpConnect(trace, ip, port, tid, context.timeout);
+    if (connected.socket) {
+      socket = std::move(connected.socket);
+      break;
+    }
+    h.failure = connected.failure;
+    h.failed_operation = "connect";
+  }
+  if (!socket) co_return;
+  h.failure.clear();
+  h.failed_operation.clear();
+  TlsOptions tls;
+  tls.sni = h.sni;
+  tls.alpn = {"h2", "http/1.1"};
+  tls.ca_file = context.ca_file;
+  tls.timeout = context.timeout;
+  TlsOutcome outcome =
+      co_await ObserveTlsHandshake(trace, std::move(*socket), JoinHostPort(h.ip, port), tls, tid);
+  if (outcome.stream) {
+    std::error_code ignored;
+    outcome.stream->lowest_layer().close(ignored);
+  }
+  h.failure = outcome.failure;
+  if (!h.failure.empty()) h.failed_operation = "tls_handshake";
+}
+
+Json Subresult(Handshake& h, const std::string& th_address) {
+  TestKeys& k = h.trace->keys();
+  k.failure = AsFailure(h.failure);
+  if (!h.failure.empty()) k.failed_operation = h.failed_operation;
+  k.extra["sni"] = h.sni;
+  k.extra["th_address"] = th_address;
+  return ToJson(k);
+}
+
+[[maybe_unused]] bool StartsWith(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+}  // namespace
+
+std::string SniBlockingResult(const std::optional<std::string>& target,
+                              const std::optional<std::string>& control) {
+  if (!target || *target == kInvalidHostname) return "success.got_server_hello";
+  const std::string& f = *target;
+  if (f == "connection_refused" || f == "dns_nxdomain_error") {
+    return "anomaly.test_helper_unreachable";
+  }
+  if (f == "connection_reset") return "interference.reset";
+  if (f == "eof_error") return "interference.closed";
+  if (f == "generic_timeout_error") {
+    return control ? "anomaly.test_helper_unreachable" : "anomaly.timeout";
+  }
+  if (f == "ssl_invalid_certificate") return "interference.invalid_certificate";
+  if (f == "ssl_unknown_authority") return "interference.unknown_authority";
+  return "anomaly.unexpected_failure";
+}
+
+std::string SniBlockingExtendedResult(const std::optional<std::string>& target,
+                                      const std::optional<std::string>& control) {
+  if (!HandshakeWorked(control)) return "anomaly.control." + *control;
+  return SniBlockingResult(target, control);
+}
+
+std::string SniBlockingVerdict(const Json& k) {
+  const std::string x_result = k.value("x_result", std::string());
+  const std::string result = k.value("result", std::string());
+  if (StartsWith(x_result, "anomaly.control.")) return "anomaly";
+  if (result == "success.got_server_hello") return "ok";
+  if (StartsWith(result, "interference.") || result == "anomaly.timeout") return "blocked";
+  return "anomaly";
+}
+
+asio::awaitable<Result<Measurement>> SniBlockingExperiment::Run(const ExperimentContext& context,
+                                                                const Json& input) const {
+  auto executor = co_await asio::this_coro::executor;
+  auto parsed_input = ParseExperimentInput(input);
+  if (!parsed_input.ok()) co_return Error{"sni_blocking: " + parsed_input.error()};
+  std::string target = parsed_input->target;
+  if (target.find("://") != std::string::npos) {
+    auto url = ParseUrl(target);
+    if (!url.ok()) co_return Error{"sni_blocking: input: " + url.error()};
+    target = url->host;
+  }
+  if (target.empty() || target.find_first_of(" /:@") != std::string::npos) {
+    if (!IsIpLiteral(target)) co_return Error{"sni_blocking: '" + target + "' is not a name"};
+  }
+  auto control_sni = StringOption(*parsed_input, "control_sni", kSniBlockingDefaultControl);
+  if (!control_sni.ok()) co_return Error{"sni_blocking: " + control_sni.error()};
+  const std::string default_endpoint =
+      (target.find(':') == std::string::npos ? target : "[" + target + "]") + ":443";
+  auto endpoint_text = StringOption(*parsed_input, "endpoint", default_endpoint);
+  if (!endpoint_text.ok()) co_return Error{"sni_blocking: " + endpoint_text.error()};
+  auto endpoint = ParseHostPort(*endpoint_text);
+  if (!endpoint.ok()) co_return Error{"sni_blocking: endpoint: " + endpoint.error()};
+
+  Measurement m = NewMeasurement(kSniBlockingName, kSniBlockingVersion, parsed_input->target);
+  const auto zero = Trace::Clock::now();
+  Trace top(zero);
+  Handshake control{*control_sni, std::make_unique<Trace>(zero), "", "", ""};
+  Handshake probe{target, std::make_unique<Trace>(zero), "", "", ""};
+
+  std::vector<std::string> ips;
+  if (IsIpLiteral(endpoint->host)) {
+    ips.push_back(context.MapAddress(endpoint->host));
+  } else {
+    DnsObserver dns(executor, context.resolver, context.timeout);
+    LookupResult found = co_await dns.Lookup(top, endpoint->host);
+    ips = std::move(found.addresses);
+    if (!found.failure.empty()) {
+      for (Handshake* h : {&control, &probe}) {
+        h->failure = found.failure;
+        h->failed_operation = "resolve";
+      }
+    }
+  }
+  if (!ips.empty()) {
+    co_await Measure(control, ips, endpoint->port, context);
+    // The target goes to the address the control reached, so both see the same server.
+    const std::vector<std::string> same_ip = {control.ip};
+    co_await Measure(probe, same_ip, endpoint->port, context);
+  }
+
+  Json keys = Json::object();
+  keys["control"] = Subresult(control, *endpoint_text);
+  keys["target"] = Subresult(probe, *endpoint_text);
+  const auto control_failure = AsFailure(control.failure);
+  const auto target_failure = AsFailure(probe.failure);
+  keys["result"] = SniBlockingResult(target_failure, control_failure);
+  keys["x_result"] = SniBlockingExtendedResult(target_failure, control_failure);
+  Json failures = Json::array();
+  for (const Handshake* h : {&control, &probe}) {
+    if (HandshakeWorked(AsFailure(h->failure))) continue;
+    failures.push_back(ToJson(StepFailure{h == &control ? "control " + h->sni : h->sni,
+                                          endpoint->port, h->failed_operation, h->failure}));
+  }
+  keys["x_failures"] = std::move(failures);
+  if (!context.resolver.ToString().empty()) keys["x_resolver"] = context.resolver.ToString();
+
+  m.test_runtime = top.Now();
+  m.test_keys = std::move(top.keys());
+  m.test_keys.extra = std::move(keys);
+  co_return m;
+}
+
+RunSummary SniBlockingExperiment::Summarize(const Measurement& measurement) const {
+  const Json& k = measurement.test_keys.extra;
+  const std::string service =
+      measurement.input.is_string() ? measurement.input.get<std::string>() : kSniBlockingName;
+  RunSummary s = SummarizeFailures(service, SniBlockingVerdict(k),
+                                   StepFailuresFromJson(k.value("x_failures", Json::array())));
+  if (s.verdict != "ok") s.evidence = k.value("x_result", std::string()) + ": " + s.evidence;
+  return s;
+}
+
+}  // namespace vigil
