@@ -1,7 +1,11 @@
 #include "tests/lab/verify/lab_environment.h"
 
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +23,45 @@ std::string CensorBinary() {
   return std::string(VIGIL_LAB_CENSOR_BINARY);
 }
 
+// `bash lab.sh down --state DIR`, prepared before any signal can arrive: the
+// handler below may only fork, exec and wait.
+std::string g_bash, g_lab_sh, g_state;
+char* g_down_argv[6] = {};
+
+// SIGINT, SIGTERM or SIGHUP (ctest's timeout, Ctrl-C, a closed terminal): bring the
+// lab down before dying, so no namespace, process or interface outlives the test.
+void TearDownOnSignal(int sig) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execve(g_down_argv[0], g_down_argv, environ);
+    _exit(127);
+  }
+  if (pid > 0) {
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+void InstallTearDownOnSignal(const std::string& lab_sh, const std::string& state) {
+  g_bash = FindExecutable("bash");
+  g_lab_sh = lab_sh;
+  g_state = state;
+  static char down[] = "down", flag[] = "--state";
+  g_down_argv[0] = g_bash.data();
+  g_down_argv[1] = g_lab_sh.data();
+  g_down_argv[2] = down;
+  g_down_argv[3] = flag;
+  g_down_argv[4] = g_state.data();
+  g_down_argv[5] = nullptr;
+  struct sigaction sa {};
+  sa.sa_handler = TearDownOnSignal;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
+}
+
 }  // namespace
 
 std::optional<std::string> LabEnvironment::Unavailable() {
@@ -34,9 +77,11 @@ LabEnvironment::LabEnvironment(const std::string& scenario)
       state_("/tmp/vigil-lab-test-" + std::to_string(getpid())) {
   setenv("VIGIL_LAB_CENSOR", CensorBinary().c_str(), 0);
   setenv("VIGIL_LAB_STATE", state_.c_str(), 1);
+  InstallTearDownOnSignal(lab_sh_, state_);
   auto r = RunCommand({"bash", lab_sh_, "up", "--scenario", scenario, "--state", state_},
                       std::chrono::seconds(60));
-  if (r.exit_code != 0) error_ = "lab.sh up failed (" + std::to_string(r.exit_code) + "):\n" + r.output;
+  if (r.exit_code != 0)
+    error_ = "lab.sh up failed (" + std::to_string(r.exit_code) + "):\n" + r.output;
 }
 
 LabEnvironment::~LabEnvironment() {
