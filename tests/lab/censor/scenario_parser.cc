@@ -102,7 +102,10 @@ class Parser {
   void ForEachKey(const YAML::Node& map, Fn fn, const std::string& unknown_reason = "unknown key") {
     std::set<std::string> seen;
     for (auto it = map.begin(); it != map.end(); ++it) {
-      const YAML::Node& k = it->first;
+      // Copies: yaml-cpp's iterator hands out a temporary proxy, so a reference to
+      // it->first would dangle once this statement ends.
+      const YAML::Node k = it->first;
+      const YAML::Node v = it->second;
       if (!k.IsScalar()) {
         Fail(k, "key", "expected a scalar key");
         continue;
@@ -112,7 +115,7 @@ class Parser {
         Fail(k, key, "duplicate key");
         continue;
       }
-      if (!fn(key, k, it->second)) Fail(k, key, unknown_reason);
+      if (!fn(key, k, v)) Fail(k, key, unknown_reason);
     }
   }
 
