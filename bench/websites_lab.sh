@@ -83,7 +83,7 @@ http {
 }
 EOF
 ip netns exec vgl-server nginx -c "$state/nginx.conf"
-ip netns exec vgl-control "$vigil" helper --listen 198.18.30.2:8091 --quiet --max-in-flight 1024 \
+ip netns exec vgl-control "$vigil" helper --listen 198.18.30.2:8091 --quiet --max-in-flight $((parallel + 16)) \
   >"$state/helper.log" 2>&1 &
 for _ in $(seq 50); do
   ip netns exec vgl-control curl -s -o /dev/null http://198.18.30.2:8091/ && break
@@ -107,8 +107,8 @@ import resource, subprocess, sys, time
 t0 = time.monotonic()
 rc = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 wall = time.monotonic() - t0
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print(f"{wall:.3f} {rss:.1f} {rc}")
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{wall:.3f} {ru.ru_maxrss / 1024:.1f} {rc} {ru.ru_utime + ru.ru_stime:.2f}")
 PY
 }
 
@@ -122,15 +122,30 @@ retrans() {
   done
   echo "$total"
 }
+# CPU seconds used so far by the lab's own processes (censor, helper, nginx).
+cpu_of_lab() {
+  local total=0 pid
+  for pid in $(pgrep -f "${1:-lab_censor|vigil helper|nginx}"); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
 r0=$(retrans)
-read -r v_wall v_rss v_rc < <(measure ip netns exec vgl-client "$vigil" run websites \
+cpu0=$(cpu_of_lab)
+h0=$(cpu_of_lab "vigil helper")
+read -r v_wall v_rss v_rc v_cpu < <(measure ip netns exec vgl-client "$vigil" run websites \
   --input-file "$state/urls.txt" --helper http://198.18.30.2:8091/ --batch \
   --parallel "$parallel" --per-host "$per_host" --timeout 10 --output "$state/vigil.jsonl")
 r1=$(retrans)
-read -r c_wall c_rss c_rc < <(measure ip netns exec vgl-client curl --parallel \
+cpu1=$(cpu_of_lab)
+h1=$(cpu_of_lab "vigil helper")
+read -r c_wall c_rss c_rc c_cpu < <(measure ip netns exec vgl-client curl --parallel \
   --parallel-max "$parallel" --parallel-immediate -s -K "$state/curl.cfg")
 
 r2=$(retrans)
+cpu2=$(cpu_of_lab)
+hz=$(getconf CLK_TCK)
+echo "  CPU seconds: vigil run $v_cpu, helper meanwhile $(( (h1 - h0) / hz )).$(( (h1 - h0) % hz * 100 / hz )), lab in all meanwhile $(( (cpu1 - cpu0) / hz )).$(( (cpu1 - cpu0) % hz * 100 / hz )); curl $c_cpu, lab meanwhile $(( (cpu2 - cpu1) / hz )).$(( (cpu2 - cpu1) % hz * 100 / hz ))"
 for ns in vgl-client vgl-control vgl-server; do
   echo "  $ns: $(ip netns exec $ns nstat -az TcpExtListenDrops TcpExtListenOverflows TcpExtTCPSynRetrans TcpExtTCPTimeouts TcpExtTCPAbortOnTimeout 2>/dev/null | awk 'NR > 1 && $2 > 0 {printf "%s=%s ", $1, $2}')" >&2
 done
