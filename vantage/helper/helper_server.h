@@ -24,7 +24,7 @@ struct HelperConfig {
   ControlMeasurementOptions measurement;
   size_t max_in_flight = 16;
   size_t max_request_bytes = size_t{256} << 10;
-  bool log_requests = true;  // one line per request: method, path, status, duration
+  bool log_requests = true;  // one line per request: method, path, status
 };
 
 /// What POST / answers for one request body.

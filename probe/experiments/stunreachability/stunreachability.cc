@@ -8,6 +8,7 @@
 #include "probe/experiments/common/experiment_input.h"
 #include "probe/experiments/common/step_failure.h"
 #include "probe/measurement/envelope.h"
+#include "probe/measurement/measurement_json.h"
 #include "probe/net/endpoint.h"
 #include "probe/net/trace.h"
 #include "probe/stun/stun_observer.h"
@@ -127,7 +128,8 @@ asio::awaitable<Result<Measurement>> StunReachabilityExperiment::Run(
 }
 
 RunSummary StunReachabilityExperiment::Summarize(const Measurement& measurement) const {
-  const Json& k = measurement.test_keys.extra;
+  // The whole of test_keys: `failure` is a key of the model, not of `extra`.
+  const Json k = ToJson(measurement.test_keys);
   const std::string service =
       measurement.input.is_string() ? measurement.input.get<std::string>() : kStunReachabilityName;
   auto failures = StepFailuresFromJson(k.value("x_failures", Json::array()));
