@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "apps/vigil/commands.h"
+#include "probe/geo/asn_database.h"
 #include "probe/net/endpoint.h"
 #include "probe/tls/tls_observer.h"
 #include "vantage/helper/helper_server.h"
@@ -20,6 +21,7 @@ struct HelperFlags {
   std::string listen = "127.0.0.1:8090";
   std::string resolver = "system";
   std::string ca_file;
+  std::string asn_db;
   double timeout_seconds = 5;
   size_t max_in_flight = 16;
   bool allow_private = false;
@@ -47,6 +49,11 @@ int RunHelper(const HelperFlags& flags) {
     if (!ca.ok()) return Fail("--ca-file: " + ca.error());
   }
   config.measurement.ca_file = flags.ca_file;
+  if (!flags.asn_db.empty()) {
+    auto db = AsnDatabase::Open(flags.asn_db);
+    if (!db.ok()) return Fail("--asn-db: " + db.error());
+    config.measurement.asn_db = *db;
+  }
   config.measurement.timeout =
       std::chrono::milliseconds(static_cast<int64_t>(flags.timeout_seconds * 1000));
   config.measurement.allow_bogons = flags.allow_private;
@@ -95,6 +102,8 @@ void AddHelperCommand(CLI::App& app) {
       ->add_option("--resolver", flags->resolver,
                    "The helper's own resolver: system, udp://IP:PORT or tcp://IP:PORT")
       ->capture_default_str();
+  helper->add_option("--asn-db", flags->asn_db,
+                     "An ASN database (GeoLite2-ASN-style mmdb): fills ip_info's asn");
   helper->add_option("--ca-file", flags->ca_file,
                      "PEM CA bundle for HTTPS (default: system store)");
   helper

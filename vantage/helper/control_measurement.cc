@@ -12,6 +12,7 @@
 
 #include "probe/experiments/common/dns_consistency.h"
 #include "probe/experiments/web_connectivity/classification.h"
+#include "probe/geo/asn_database.h"
 #include "probe/http/http_observer.h"
 #include "probe/http/url.h"
 #include "probe/net/concurrency.h"
@@ -200,6 +201,9 @@ asio::awaitable<ControlResponse> MeasureControl(const ControlRequest& request,
   std::vector<Endpoint> endpoints;
   for (auto& [ip, info] : response.ip_info) {
     if (IsBogon(ip)) info.flags |= kIpInfoBogon;
+    if (options.asn_db) {
+      if (auto as = options.asn_db->Lookup(ip)) info.asn = as->number;
+    }
     if ((info.flags & kIpInfoBogon) && !options.allow_bogons) continue;
     for (uint16_t port : PortsFor(url)) {
       const bool tls = port == 443 || (url.scheme == "https" && port == url.port);

@@ -9,6 +9,7 @@
 #include <asio/awaitable.hpp>
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,8 @@
 
 namespace vigil {
 
+class AsnDatabase;
+
 struct ControlMeasurementOptions {
   ResolverSpec resolver;                    // the helper's own; system by default
   std::string ca_file;                      // "" = the system store
@@ -25,6 +28,8 @@ struct ControlMeasurementOptions {
   /// Off: bogon addresses (private, loopback, ...) are neither connected to nor
   /// fetched from, so clients cannot use the helper to reach its own network.
   bool allow_bogons = false;
+  /// IP → AS for ip_info's asn (null: asn stays 0, "not known").
+  std::shared_ptr<const AsnDatabase> asn_db;
   size_t parallelism = 16;            // endpoints measured at once, per request
   size_t max_endpoints = 64;          // more addresses × ports than this are not measured
   size_t body_cap = size_t{8} << 20;  // bytes of the page kept (its body_length caps here)

@@ -40,7 +40,8 @@ class LabExperimentsTest : public ::testing::Test {
     g_helper = new ChildProcess();
     std::string error;
     if (!g_helper->Start({"ip", "netns", "exec", "vgl-control", VigilBinary(), "helper", "--listen",
-                          "198.18.30.2:8090", "--ca-file", g_lab->ca_file(), "--quiet"},
+                          "198.18.30.2:8090", "--ca-file", g_lab->ca_file(), "--asn-db",
+                          g_lab->state_dir() + "/asn.mmdb", "--quiet"},
                          g_lab->state_dir() + "/helper.log", &error)) {
       ADD_FAILURE() << "vigil helper: " << error;
     }
@@ -267,7 +268,8 @@ TEST_F(LabExperimentsTest, TheTableNamesServiceVerdictAndBlockingType) {
 TEST_F(LabExperimentsTest, WebConnectivityAgainstTheHelperNamesTheTechnique) {
   ASSERT_TRUE(g_helper && g_helper->Running())
       << ReadFileOrEmpty(g_lab->state_dir() + "/helper.log");
-  auto websites = [](const std::string& scenario) {
+  std::map<std::string, json> last_keys;  // URL → test_keys of the latest run
+  auto websites = [&last_keys](const std::string& scenario) {
     std::map<std::string, std::pair<std::string, std::string>> out;
     auto r =
         g_lab->Exec("client",
@@ -282,7 +284,9 @@ TEST_F(LabExperimentsTest, WebConnectivityAgainstTheHelperNamesTheTechnique) {
       auto m = ParseMeasurement(line);
       if (!m.ok()) continue;
       RunSummary s = MakeExperiment("web_connectivity")->Summarize(*m);
-      out[m->input.is_string() ? m->input.get<std::string>() : ""] = {s.verdict, s.blocking};
+      const std::string url = m->input.is_string() ? m->input.get<std::string>() : "";
+      out[url] = {s.verdict, s.blocking};
+      last_keys[url] = ToJson(m->test_keys);
     }
     EXPECT_EQ(out.size(), 3u) << scenario << ": " << r.output;
     return out;
@@ -293,6 +297,9 @@ TEST_F(LabExperimentsTest, WebConnectivityAgainstTheHelperNamesTheTechnique) {
   Use("clean");
   auto clean = websites("clean");
   for (const auto& [url, v] : clean) EXPECT_EQ(v, ok) << "clean: " << url;
+  // The helper (given the lab's ASN database) says whose addresses these are.
+  const json& info = last_keys["http://web.whatsapp.com/"]["control"]["ip_info"];
+  EXPECT_EQ(info["198.18.71.3"]["asn"], 32934) << info.dump();
 
   Use("gfw-dns");
   auto dns = websites("gfw-dns");
