@@ -29,6 +29,7 @@
 #include "probe/http/url.h"
 #include "probe/measurement/measurement_json.h"
 #include "probe/net/concurrency.h"
+#include "probe/net/trace.h"
 #include "probe/testlists/test_list.h"
 
 namespace vigil::cli {
@@ -63,7 +64,42 @@ struct Job {
 struct Row {
   std::string test;
   RunSummary summary;
+  std::set<std::string> tls_resets;        // ip:port where a TLS handshake was reset
+  std::set<std::string> refused_connects;  // ip:port where a TCP connect was refused or reset
 };
+
+// A GFW-style censor that resets a TLS handshake then blocks the (client, server,
+// port) 3-tuple for a while, whatever the content: a later connect there in the same
+// run is refused or reset by that residual block. Such a row says so instead of
+// reading as TCP/IP blocking: its blocking type becomes the trigger's (tls).
+void AttributeResidualBlocking(std::vector<Row>& rows) {
+  std::set<std::string> resets;
+  for (const auto& r : rows) resets.insert(r.tls_resets.begin(), r.tls_resets.end());
+  for (auto& r : rows) {
+    if (r.summary.blocking != "tcp_ip" || r.refused_connects.empty()) continue;
+    const bool all_residual =
+        std::all_of(r.refused_connects.begin(), r.refused_connects.end(),
+                    [&resets](const std::string& a) { return resets.count(a) > 0; });
+    if (!all_residual) continue;
+    r.summary.blocking = "tls";
+    r.summary.evidence +=
+        " (residual block: a TLS handshake to the same address:port was reset "
+        "earlier in this run)";
+  }
+}
+
+// What AttributeResidualBlocking needs from a measurement.
+void NoteResets(const Measurement& m, Row* row) {
+  for (const auto& h : m.test_keys.tls_handshakes) {
+    if (h.failure.value_or("") == "connection_reset") row->tls_resets.insert(h.address);
+  }
+  for (const auto& c : m.test_keys.tcp_connect) {
+    const std::string f = c.status.failure.value_or("");
+    if (f == "connection_refused" || f == "connection_reset") {
+      row->refused_connects.insert(JoinHostPort(c.ip, static_cast<uint16_t>(c.port)));
+    }
+  }
+}
 
 void Fail(const std::string& message, int code = 2) {
   std::fprintf(stderr, "vigil run: %s\n", message.c_str());
@@ -350,6 +386,7 @@ void Run(RunFlags& flags) {
       } else {
         const Measurement& m = result->value();
         row.summary = job.experiment->Summarize(m);
+        NoteResets(m, &row);
         const std::string line = ToJson(m).dump(-1, ' ', false, Json::error_handler_t::replace);
         if (file.is_open()) {
           file << line << '\n';
@@ -382,6 +419,7 @@ void Run(RunFlags& flags) {
   }
 
   if (!flags.batch) {
+    AttributeResidualBlocking(rows);
     PrintTable(rows);
     size_t ok = 0, blocked = 0, anomaly = 0, other = 0;
     for (const auto& r : rows) {

@@ -193,6 +193,22 @@ TEST_F(LabExperimentsTest, GfwSniRstIsBlockingByTls) {
   // facebook_messenger (as OONI's) connects without TLS: no SNI, nothing to reset.
   EXPECT_EQ(v["facebook_messenger"].verdict, "ok") << Describe(v);
   EXPECT_GT(rules["telegram-sni-gfw1"], 0);
+
+  // All at once, as a volunteer runs them: whichever experiment reaches a server
+  // second meets the residual block (its connect refused); the table still names
+  // the technique, TLS, and says why.
+  Use("gfw-sni-rst");
+  auto table = g_lab->Exec("client", RunArgs({"--output", g_lab->state_dir() + "/sni.jsonl"}),
+                           std::chrono::seconds(60));
+  ASSERT_EQ(table.exit_code, 0) << table.output;
+  std::istringstream lines(table.output);
+  int rows = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("Telegram ", 0) != 0 && line.rfind("WhatsApp ", 0) != 0) continue;
+    ++rows;
+    EXPECT_NE(line.find(" blocked  tls "), std::string::npos) << line;
+  }
+  EXPECT_EQ(rows, 2) << table.output;
   EXPECT_GT(rules["whatsapp-sni-gfw2"], 0);
   EXPECT_GT(rules["signal-facebook-sni-gfw3"], 0);
 }
