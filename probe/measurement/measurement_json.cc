@@ -650,8 +650,9 @@ Json RenderCertificates(const std::vector<std::string>& certificates) {
   return out;
 }
 
-// Offset of the first byte nested deeper than kMaxDepth, outside strings.
-std::optional<size_t> TooDeep(std::string_view text) {
+}  // namespace
+
+std::optional<size_t> JsonNestedDeeperThan(std::string_view text, int max_depth) {
   int depth = 0;
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -665,15 +666,13 @@ std::optional<size_t> TooDeep(std::string_view text) {
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
-      if (++depth > kMaxDepth) return i;
+      if (++depth > max_depth) return i;
     } else if (c == ']' || c == '}') {
       --depth;
     }
   }
   return std::nullopt;
 }
-
-}  // namespace
 
 Json ToJson(const Measurement& m) { return Render(m); }
 Json ToJson(const TestKeys& k) { return Render(k); }
@@ -701,7 +700,7 @@ Result<Measurement> MeasurementFromJson(const Json& j) {
 }
 
 Result<Measurement> ParseMeasurement(std::string_view text) {
-  if (std::optional<size_t> offset = TooDeep(text)) {
+  if (std::optional<size_t> offset = JsonNestedDeeperThan(text, kMaxDepth)) {
     return Error{"byte offset " + std::to_string(*offset) + ": JSON nested deeper than " +
                  std::to_string(kMaxDepth) + " levels"};
   }

@@ -1,6 +1,7 @@
 #include "probe/experiments/web_connectivity/control_protocol.h"
 
 #include "probe/http/url.h"
+#include "probe/measurement/measurement_json.h"
 #include "probe/net/endpoint.h"
 
 namespace vigil {
@@ -76,26 +77,9 @@ const Json* ObjectOrNull(const Json& obj, const char* key, const std::string& pa
 }  // namespace
 
 Result<Json> ParseControlJson(std::string_view text) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxControlJsonDepth) {
-        return Error{"byte offset " + std::to_string(i) + ": JSON nested deeper than " +
-                     std::to_string(kMaxControlJsonDepth) + " levels"};
-      }
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
+  if (auto offset = JsonNestedDeeperThan(text, kMaxControlJsonDepth)) {
+    return Error{"byte offset " + std::to_string(*offset) + ": JSON nested deeper than " +
+                 std::to_string(kMaxControlJsonDepth) + " levels"};
   }
   try {
     return Json::parse(text);
