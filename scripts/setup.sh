@@ -9,6 +9,8 @@ packages=(
   # libraries
   libssl-dev libc-ares-dev libpcap-dev libtins-dev libspdlog-dev libfmt-dev
   libasio-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libyaml-cpp-dev libcpp-httplib-dev
+  # the analyzer: JSON at speed, the embedded store, the store at scale
+  libsimdjson-dev libsqlite3-dev sqlite3 clickhouse-server clickhouse-client
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # real servers and tools the tests drive
@@ -40,7 +42,7 @@ $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The lab (tests/lab) runs its own prosody/mosquitto/coturn inside namespaces, and
 # nothing may listen in the host's namespace, so those are stopped and disabled too
 # (with systemd, or with the sysv scripts where systemd is not PID 1).
-for svc in unbound nginx prosody mosquitto coturn; do
+for svc in unbound nginx prosody mosquitto coturn clickhouse-server; do
   if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     if systemctl is-active --quiet "$svc" 2>/dev/null; then
       $SUDO systemctl stop "$svc" >/dev/null 2>&1 || true

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/App.hpp>
+#include <string>
 
 namespace vigil::cli {
 
@@ -10,6 +11,10 @@ const char* Version();
 /// The exit status chosen by the subcommand that ran (0 unless it set another).
 int ExitCode();
 void SetExitCode(int code);
+
+/// testlists/: $VIGIL_DATA_DIR, beside an installed binary, in the source tree of a
+/// build, or in the working directory.
+std::string DefaultDataDir();
 
 /// `vigil measure dns|tcp|tls|http ...`: one observation, printed as a measurement.
 void AddMeasureCommand(CLI::App& app);

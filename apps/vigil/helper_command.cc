@@ -24,6 +24,7 @@ struct HelperFlags {
   std::string asn_db;
   double timeout_seconds = 5;
   size_t max_in_flight = 16;
+  size_t threads = 0;
   bool allow_private = false;
   bool quiet = false;
 };
@@ -58,6 +59,7 @@ int RunHelper(const HelperFlags& flags) {
       std::chrono::milliseconds(static_cast<int64_t>(flags.timeout_seconds * 1000));
   config.measurement.allow_bogons = flags.allow_private;
   config.max_in_flight = flags.max_in_flight;
+  config.threads = flags.threads;
   config.log_requests = !flags.quiet;
 
   // Signals go to one thread that stops the server; every other thread (the
@@ -113,6 +115,11 @@ void AddHelperCommand(CLI::App& app) {
       ->capture_default_str();
   helper->add_option("--max-in-flight", flags->max_in_flight, "Measurements at once; more get 503")
       ->check(CLI::Range(size_t{1}, size_t{1024}))
+      ->capture_default_str();
+  helper
+      ->add_option("--threads", flags->threads,
+                   "Event-loop threads (each serves many connections); 0 = one per core")
+      ->check(CLI::Range(size_t{0}, size_t{256}))
       ->capture_default_str();
   helper->add_flag("--allow-private", flags->allow_private,
                    "Also measure private, loopback and other bogon addresses (labs, tests)");

@@ -373,6 +373,80 @@ TEST_F(HelperProtocolTest, BadRequestsGetAReasonAndTheServerKeepsServing) {
   EXPECT_EQ(JsonOf(r)["http_request"]["status_code"], 200);
 }
 
+// One connection, several requests: kept alive, pipelined requests answered in
+// order, an Expect: 100-continue client told to go on, and a client that sends
+// half a head and stalls does not stop others from being served.
+TEST_F(HelperProtocolTest, ConnectionsAreKeptAlivePipelinedAndContinued) {
+  Start();
+  const uint16_t port = helper_->port();
+  const std::string url = "http://www.example.test:" + std::to_string(nginx_->http_port()) + "/";
+  const std::string body = ToJson(ControlRequest{url, {}, {}, false}).dump();
+  auto request = [&](const std::string& extra) {
+    return "POST / HTTP/1.1\r\nHost: helper\r\n" + extra +
+           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  };
+
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  auto receive_until = [&](std::string& in, auto done) {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!done(in) && std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd, POLLIN, 0};
+      if (poll(&p, 1, 200) <= 0) continue;
+      char buf[16384];
+      const ssize_t n = recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      in.append(buf, static_cast<size_t>(n));
+    }
+  };
+  auto count = [](const std::string& in, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = in.find(what); at != std::string::npos; at = in.find(what, at + 1)) ++n;
+    return n;
+  };
+
+  // Two requests in one send: two answers, in order, on the same connection.
+  const std::string two = request("") + request("");
+  ASSERT_EQ(send(fd, two.data(), two.size(), MSG_NOSIGNAL), static_cast<ssize_t>(two.size()));
+  std::string in;
+  receive_until(in, [&](const std::string& s) { return count(s, "\"http_request\"") >= 2; });
+  EXPECT_EQ(count(in, "HTTP/1.1 200 OK"), 2u) << in;
+  EXPECT_EQ(count(in, "Connection: keep-alive"), 2u) << in;
+
+  // Expect: 100-continue: the head alone gets "100 Continue", then the body an answer.
+  std::string with_expect = request("Expect: 100-continue\r\n");
+  const std::string head_only = with_expect.substr(0, with_expect.size() - body.size());
+  ASSERT_GT(send(fd, head_only.data(), head_only.size(), MSG_NOSIGNAL), 0);
+  in.clear();
+  receive_until(in, [&](const std::string& s) { return s.find("\r\n\r\n") != std::string::npos; });
+  EXPECT_EQ(in.rfind("HTTP/1.1 100 Continue\r\n\r\n", 0), 0u) << in;
+  ASSERT_GT(send(fd, body.data(), body.size(), MSG_NOSIGNAL), 0);
+  receive_until(in, [&](const std::string& s) { return count(s, "\"http_request\"") >= 1; });
+  EXPECT_NE(in.find("HTTP/1.1 200 OK"), std::string::npos) << in;
+
+  // A stalled client (half a head) holds nothing that others need.
+  const int stalled = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_EQ(connect(stalled, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_GT(send(stalled, "POST / HTTP/1.1\r\nHost:", 22, MSG_NOSIGNAL), 0);
+  RawReply r = Post(port, body);
+  EXPECT_EQ(r.status, 200) << r.head;
+  close(stalled);
+
+  // Connection: close is honoured.
+  const std::string closing = request("Connection: close\r\n");
+  ASSERT_GT(send(fd, closing.data(), closing.size(), MSG_NOSIGNAL), 0);
+  in.clear();
+  receive_until(in, [](const std::string&) { return false; });  // until the server closes
+  EXPECT_NE(in.find("Connection: close"), std::string::npos) << in;
+  EXPECT_NE(in.find("\"http_request\""), std::string::npos) << in;
+  close(fd);
+}
+
 TEST_F(HelperProtocolTest, FailuresUseTheHelpersWords) {
   testing::MisbehavingListeners listeners;
   ASSERT_TRUE(listeners.ok());

@@ -3,8 +3,9 @@
 // ControlResponse measured from here (control_measurement.h). Bad requests get a
 // 4xx with {"error": reason}; at most max_in_flight measurements run at once and
 // the rest get 503; nothing a client sends can stop the server. It logs no client
-// addresses. Serve() blocks on the calling thread and measures on a pool of its
-// own; Stop() may be called from any thread.
+// addresses. Serve() blocks on the calling thread, which runs one of the server's
+// event loops (one per thread; a connection stays on one for its life, measurements
+// are coroutines on it); Stop() may be called from any thread.
 #pragma once
 
 #include <cstddef>
@@ -25,6 +26,7 @@ struct HelperConfig {
   size_t max_in_flight = 16;
   size_t max_request_bytes = size_t{256} << 10;
   bool log_requests = true;  // one line per request: method, path, status
+  size_t threads = 0;        // event-loop threads; 0 = one per core
 };
 
 /// What POST / answers for one request body.
@@ -33,8 +35,11 @@ struct HelperReply {
   std::string body;  // JSON: a ControlResponse, or {"error": reason}
 };
 
-/// Parses `body`, measures and answers; never throws. Runs the measurement on a
-/// private event loop on the calling thread.
+/// Parses `body`, measures and answers; never throws. Runs on the caller's executor.
+asio::awaitable<HelperReply> AnswerControlRequest(std::string_view body,
+                                                  const ControlMeasurementOptions& options);
+
+/// The same on a private event loop on the calling thread.
 HelperReply HandleControlRequest(std::string_view body, const ControlMeasurementOptions& options);
 
 class HelperServer {
