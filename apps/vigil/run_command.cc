@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "apps/vigil/commands.h"
+#include "apps/vigil/measurement_writer.h"
 #include "probe/experiments/common/endpoints_file.h"
 #include "probe/experiments/registry.h"
 #include "probe/geo/asn_database.h"
@@ -340,6 +341,7 @@ void Run(RunFlags& flags) {
 
   asio::io_context io;
   context.executor = io.get_executor();
+  MeasurementWriter writer(&file, flags.batch);
   std::vector<Row> rows(jobs.size());
   Progress progress(!flags.batch, jobs.size());
   size_t could_not_run = 0;
@@ -363,19 +365,10 @@ void Run(RunFlags& flags) {
         row.summary.evidence = result ? result->error() : "could not run: " + crash;
         std::fprintf(stderr, "vigil run: %s: %s\n", row.test.c_str(), row.summary.evidence.c_str());
       } else {
-        const Measurement& m = result->value();
+        Measurement& m = result->value();
         row.summary = job.experiment->Summarize(m);
         NoteResets(m, &row);
-        const std::string line = ToJson(m).dump(-1, ' ', false, Json::error_handler_t::replace);
-        if (file.is_open()) {
-          file << line << '\n';
-          file.flush();
-        }
-        if (flags.batch) {
-          std::fwrite(line.data(), 1, line.size(), stdout);
-          std::fputc('\n', stdout);
-          std::fflush(stdout);
-        }
+        writer.Push(std::move(m));
       }
       progress.Done(row);
     });
@@ -385,6 +378,7 @@ void Run(RunFlags& flags) {
       io, RunBoundedPerKey(std::move(tasks), std::max<size_t>(flags.parallel, 1), flags.per_host),
       [&](std::exception_ptr e) { failure = e; });
   io.run();
+  const bool written = writer.Finish();
   if (failure) {
     try {
       std::rethrow_exception(failure);
@@ -394,7 +388,7 @@ void Run(RunFlags& flags) {
   }
   if (file.is_open()) {
     file.close();
-    if (!file) return Fail("--output: writing " + output + " failed", 1);
+    if (!file || !written) return Fail("--output: writing " + output + " failed", 1);
   }
 
   if (!flags.batch) {

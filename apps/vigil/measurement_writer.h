@@ -1,0 +1,47 @@
+// MeasurementWriter: renders finished measurements to JSON lines and writes them
+// (to a file, to stdout, or both) on a thread of its own, in the order they were
+// handed over, so that the event loop running the measurements never waits for
+// serialisation or for the disk. Push() may be called from one thread at a time;
+// Finish() joins the writer and says whether every line reached its file.
+#pragma once
+
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "probe/measurement/measurement.h"
+
+namespace vigil::cli {
+
+class MeasurementWriter {
+ public:
+  /// `file` may be closed (no file output); `to_stdout` adds one line per measurement.
+  MeasurementWriter(std::ofstream* file, bool to_stdout);
+  ~MeasurementWriter();
+
+  MeasurementWriter(const MeasurementWriter&) = delete;
+  MeasurementWriter& operator=(const MeasurementWriter&) = delete;
+
+  void Push(Measurement measurement);
+
+  /// Writes what is queued, stops the thread; false when a write to the file failed.
+  bool Finish();
+
+ private:
+  void Loop();
+
+  std::ofstream* file_;
+  bool to_stdout_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<Measurement> queue_;  // guarded by mutex_
+  bool closing_ = false;           // guarded by mutex_
+  bool file_failed_ = false;       // the writer thread's alone until joined
+  std::thread thread_;
+};
+
+}  // namespace vigil::cli
