@@ -126,6 +126,7 @@ struct VerdictRow {
   bool failure = false;
   std::string blocking_type;  // dns, tcp_ip, tls, http-failure, http-diff, delivery, or ""
   std::string fingerprint;    // name of the fingerprint that confirmed, or ""
+  std::string failure_reason;  // why `failure` holds ("envelope.probe_cc_zz", ...), or ""
 };
 
 /// Everything ingest produces for one measurement.

@@ -1,0 +1,517 @@
+// The verdict rules over measurements built here, fact by fact, as ingest extracts them:
+// each rule family, masking, the flags, the rules file's errors, and re-scoring.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "analysis/verdict/rules.h"
+#include "tests/support_paths.h"
+
+namespace vigil::analysis {
+namespace {
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string RulesPath() { return vigil::testing::SourceDir() + "/testlists/verdict/rules.json"; }
+std::string FingerprintsDir() { return vigil::testing::SourceDir() + "/testlists/fingerprints"; }
+
+const VerdictEngine& Engine() {
+  static const VerdictEngine engine = [] {
+    auto e = VerdictEngine::Load(RulesPath(), FingerprintsDir());
+    EXPECT_TRUE(e.ok()) << e.error();
+    return e.ok() ? std::move(e).value() : VerdictEngine();
+  }();
+  return engine;
+}
+
+ExtractedMeasurement Make(const std::string& test, const std::string& cc = "IT",
+                          const std::string& summary = "{}") {
+  ExtractedMeasurement m;
+  m.measurement.measurement_uid = "uid-" + test;
+  m.measurement.report_id = "20240101T000000Z_" + test + "_" + cc + "_30722_n1_x";
+  m.measurement.probe_cc = cc;
+  m.measurement.probe_asn = 30722;
+  m.measurement.start_time = 1700000000;
+  m.measurement.upload_time = 1700000100;
+  m.measurement.test_name = test;
+  m.summary_json = summary;
+  return m;
+}
+
+ObservationRow Dns(const std::string& host, std::vector<std::string> answers,
+                   std::optional<std::string> failure = std::nullopt) {
+  ObservationRow o;
+  o.hostname = host;
+  o.dns_measured = true;
+  o.dns_answers = std::move(answers);
+  o.dns_failure = std::move(failure);
+  return o;
+}
+
+ObservationRow Tcp(const std::string& host, const std::string& ip, uint16_t port,
+                   std::optional<std::string> failure = std::nullopt) {
+  ObservationRow o;
+  o.hostname = host;
+  o.ip = ip;
+  o.port = port;
+  o.tcp_success = failure ? Tri::kNo : Tri::kYes;
+  o.tcp_failure = std::move(failure);
+  return o;
+}
+
+ObservationRow Https(const std::string& host, std::optional<std::string> tls_failure,
+                     int status = 200, std::optional<std::string> http_failure = std::nullopt) {
+  ObservationRow o = Tcp(host, "192.0.2.1", 443);
+  o.ip = "203.0.113.7";
+  o.tls_measured = true;
+  o.tls_server_name = host;
+  o.tls_failure = tls_failure;
+  o.tls_cert_valid = tls_failure ? Tri::kNo : Tri::kYes;
+  o.http_measured = true;
+  o.http_url = "https://" + host + "/";
+  o.http_failure = tls_failure ? tls_failure : http_failure;
+  o.http_status = o.http_failure ? -1 : status;
+  return o;
+}
+
+const LayerVerdict& L(const VerdictRow& row, Layer layer) {
+  return row.layers[static_cast<size_t>(layer)];
+}
+
+int Flags(const VerdictRow& row) {
+  return int{row.anomaly} + int{row.confirmed} + int{row.failure};
+}
+
+TEST(VerdictRulesTest, ShippedRulesLoad) {
+  EXPECT_EQ(Engine().version(), "v1");
+  EXPECT_EQ(Engine().fingerprints().size(), 1955u);
+  EXPECT_EQ(VerdictRuleIds().size(), 45u);
+}
+
+TEST(VerdictRulesTest, DnsFingerprintConfirmsAndMasksLaterLayers) {
+  // web_connectivity L18 of the reference data, as facts: IR answers 10.10.34.36.
+  ExtractedMeasurement m =
+      Make("web_connectivity", "IR",
+           R"({"blocking":"dns","accessible":false,"dns_consistency":"inconsistent",)"
+           R"("dns_experiment_failure":null,"http_experiment_failure":"generic_timeout_error",)"
+           R"("control_failure":null})");
+  m.observations.push_back(Dns("www.facebook.com", {"10.10.34.36"}));
+  m.observations.push_back(Tcp("www.facebook.com", "10.10.34.36", 443, "generic_timeout_error"));
+  const VerdictRow row = Engine().Score(m);
+  EXPECT_TRUE(row.confirmed);
+  EXPECT_FALSE(row.anomaly);
+  EXPECT_FALSE(row.failure);
+  EXPECT_EQ(row.fingerprint, "ooni.ir_10dot10_ipv4_1");
+  EXPECT_EQ(row.blocking_type, "dns");
+  EXPECT_EQ(row.rules_version, "v1");
+  EXPECT_EQ(L(row, Layer::kDns).rule_id, "dns.fingerprint");
+  EXPECT_EQ(L(row, Layer::kDns).evidence, Evidence::kConfirmed);
+  EXPECT_DOUBLE_EQ(L(row, Layer::kDns).blocked, 1.0);
+  EXPECT_TRUE(L(row, Layer::kTcp).masked);
+  EXPECT_EQ(row.worst_layer, Layer::kDns);
+  EXPECT_DOUBLE_EQ(row.score, 1.0);
+}
+
+TEST(VerdictRulesTest, CountryMismatchLeavesAnAnomalyNotAConfirmation) {
+  // A product's block page (scope prod, expected in some countries) seen from a country
+  // it is not known in: the probe's http-diff stands, unconfirmed.
+  const Fingerprint* prod = nullptr;
+  for (const Fingerprint& fp : Engine().fingerprints().all()) {
+    if (fp.scope == "prod" && fp.location == FingerprintLocation::kBody &&
+        fp.pattern_type == PatternType::kContains && !fp.expected_countries.empty() &&
+        std::find(fp.expected_countries.begin(), fp.expected_countries.end(), "AQ") ==
+            fp.expected_countries.end()) {
+      prod = &fp;
+      break;
+    }
+  }
+  ASSERT_NE(prod, nullptr);
+  for (const std::string& cc : {prod->expected_countries.front(), std::string("AQ")}) {
+    ExtractedMeasurement m = Make("web_connectivity", cc,
+                                  R"({"blocking":"http-diff","accessible":false,)"
+                                  R"("dns_consistency":"consistent","control_failure":null})");
+    m.observations.push_back(Dns("example.org", {"93.184.216.34"}));
+    ObservationRow http = Tcp("example.org", "93.184.216.34", 80);
+    http.http_measured = true;
+    http.http_status = 200;
+    http.http_body_sample = "<html><body>" + prod->pattern + "</body></html>";
+    m.observations.push_back(http);
+    const VerdictRow row = Engine().Score(m);
+    if (cc == "AQ") {
+      EXPECT_FALSE(row.confirmed) << prod->name;
+      EXPECT_TRUE(row.anomaly);
+      EXPECT_EQ(L(row, Layer::kHttp).rule_id, "http.diff");
+      EXPECT_EQ(row.fingerprint, "");
+    } else {
+      EXPECT_TRUE(row.confirmed) << prod->name;
+      EXPECT_EQ(row.fingerprint, prod->name);
+      EXPECT_EQ(row.blocking_type, "http-diff");
+    }
+    EXPECT_EQ(Flags(row), 1);
+  }
+}
+
+TEST(VerdictRulesTest, WebConnectivityLayersFollowTheProbeAndTheControl) {
+  const std::string control_ok =
+      R"("control":{"dns":{"failure":null,"addrs":["93.184.216.34"]},)"
+      R"("tcp_connect":{"93.184.216.34:443":{"status":true,"failure":null}},)"
+      R"("http_request":{"status_code":200,"failure":null,"body_length":1256}})";
+  {  // TCP blocked: every connect failed here and succeeded at the control.
+    ExtractedMeasurement m =
+        Make("web_connectivity", "IT",
+             R"({"blocking":"tcp_ip","accessible":false,"dns_consistency":"consistent",)"
+             R"("control_failure":null,)" +
+                 control_ok + "}");
+    m.observations.push_back(Dns("www.example.com", {"93.184.216.34"}));
+    m.observations.push_back(Tcp("www.example.com", "93.184.216.34", 443, "generic_timeout_error"));
+    const VerdictRow row = Engine().Score(m);
+    EXPECT_EQ(L(row, Layer::kDns).rule_id, "dns.matches_control");
+    EXPECT_EQ(L(row, Layer::kTcp).rule_id, "tcp.fail_control_ok");
+    EXPECT_EQ(L(row, Layer::kTcp).evidence, Evidence::kControl);
+    EXPECT_TRUE(row.anomaly);
+    EXPECT_EQ(row.blocking_type, "tcp_ip");
+  }
+  {  // TLS reset with the control fetching fine.
+    ExtractedMeasurement m =
+        Make("web_connectivity", "IT",
+             R"({"blocking":"http-failure","accessible":false,"dns_consistency":"consistent",)"
+             R"("http_experiment_failure":"connection_reset","control_failure":null,)" +
+                 control_ok + "}");
+    m.observations.push_back(Dns("www.example.com", {"93.184.216.34"}));
+    m.observations.push_back(Https("www.example.com", "connection_reset"));
+    const VerdictRow row = Engine().Score(m);
+    EXPECT_EQ(L(row, Layer::kTls).rule_id, "tls.reset_control_ok");
+    EXPECT_TRUE(L(row, Layer::kHttp).masked);
+    EXPECT_EQ(row.blocking_type, "tls");
+    EXPECT_TRUE(row.anomaly);
+  }
+  {  // A bogon answer the control never saw.
+    ExtractedMeasurement m =
+        Make("web_connectivity", "IT",
+             R"({"blocking":"dns","accessible":false,"dns_consistency":"inconsistent",)"
+             R"("control_failure":null,)" +
+                 control_ok + "}");
+    m.observations.push_back(Dns("www.example.com", {"192.168.77.77"}));
+    const VerdictRow row = Engine().Score(m);
+    EXPECT_EQ(L(row, Layer::kDns).rule_id, "dns.bogon_not_in_control");
+    EXPECT_DOUBLE_EQ(row.score, 0.95);
+  }
+  {  // The website is down: the control failed too. Not an anomaly.
+    ExtractedMeasurement m =
+        Make("web_connectivity", "IT",
+             R"({"blocking":false,"accessible":false,"dns_consistency":"consistent",)"
+             R"("http_experiment_failure":"connection_refused","control_failure":null})");
+    m.observations.push_back(Dns("www.example.com", {"93.184.216.34"}));
+    m.observations.push_back(Tcp("www.example.com", "93.184.216.34", 444, "connection_refused"));
+    const VerdictRow row = Engine().Score(m);
+    EXPECT_EQ(L(row, Layer::kTcp).rule_id, "tcp.fail_control_failed");
+    EXPECT_DOUBLE_EQ(L(row, Layer::kTcp).down, 1.0);
+    EXPECT_EQ(Flags(row), 0);
+  }
+  {  // No usable control: the measurement says nothing.
+    ExtractedMeasurement m = Make("web_connectivity", "TM",
+                                  R"({"blocking":null,"accessible":null,"dns_consistency":null,)"
+                                  R"("http_experiment_failure":"generic_timeout_error",)"
+                                  R"("control_failure":"connection_refused"})");
+    m.observations.push_back(Dns("ajax.aspnetcdn.com", {"152.199.19.160"}));
+    const VerdictRow row = Engine().Score(m);
+    EXPECT_TRUE(row.failure);
+    EXPECT_EQ(row.failure_reason, "web_connectivity.blocking_null");
+    EXPECT_EQ(Flags(row), 1);
+  }
+}
+
+TEST(VerdictRulesTest, EnvelopeFailuresOutrankEverything) {
+  ExtractedMeasurement base =
+      Make("web_connectivity", "IR", R"({"blocking":"dns","dns_consistency":"inconsistent"})");
+  base.observations.push_back(Dns("www.facebook.com", {"10.10.34.36"}));
+  struct Case {
+    const char* reason;
+    std::function<void(ExtractedMeasurement&)> edit;
+  };
+  const std::vector<Case> cases = {
+      {"envelope.probe_cc_zz", [](ExtractedMeasurement& m) { m.measurement.probe_cc = "ZZ"; }},
+      {"envelope.asn_zero", [](ExtractedMeasurement& m) { m.measurement.probe_asn = 0; }},
+      {"envelope.no_report_id", [](ExtractedMeasurement& m) { m.measurement.report_id = ""; }},
+      {"envelope.start_in_future",
+       [](ExtractedMeasurement& m) {
+         m.measurement.start_time = m.measurement.upload_time + 3601;
+       }},
+  };
+  for (const Case& c : cases) {
+    ExtractedMeasurement m = base;
+    c.edit(m);
+    const VerdictRow row = Engine().Score(m);
+    EXPECT_TRUE(row.failure) << c.reason;
+    EXPECT_FALSE(row.confirmed) << c.reason;
+    EXPECT_FALSE(row.anomaly) << c.reason;
+    EXPECT_EQ(row.failure_reason, c.reason);
+  }
+  ExtractedMeasurement skew = base;
+  skew.measurement.start_time = skew.measurement.upload_time + 3600;  // within the hour
+  EXPECT_TRUE(Engine().Score(skew).confirmed);
+}
+
+TEST(VerdictRulesTest, WhatsappIgnoresStatusCodesAndSeesTlsFailures) {
+  {  // reference whatsapp L3 (IE): web.whatsapp.com answered 400/403; OONI's key says blocked.
+    ExtractedMeasurement m = Make(
+        "whatsapp", "IE",
+        R"({"registration_server_status":"ok","whatsapp_web_status":"blocked",)"
+        R"("whatsapp_web_failure":"http_unexpected_status_code","whatsapp_endpoints_status":"ok"})");
+    for (int i = 1; i <= 16; ++i) {
+      m.observations.push_back(Tcp("e" + std::to_string(i) + ".whatsapp.net", "157.240.1.1", 443));
+    }
+    m.observations.push_back(Https("web.whatsapp.com", std::nullopt, 400));
+    m.observations.push_back(Https("v.whatsapp.net", std::nullopt, 200));
+    const VerdictRow row = Engine().Score(m);
+    EXPECT_EQ(Flags(row), 0) << VerdictEngine::RulesFired(row);
+    EXPECT_EQ(L(row, Layer::kHttp).rule_id, "http.ok");
+  }
+  {  // reference whatsapp L1 (JP): TLS to the registration service fails.
+    ExtractedMeasurement m = Make("whatsapp", "JP",
+                                  R"({"registration_server_status":"blocked",)"
+                                  R"("registration_server_failure":"ssl_invalid_hostname"})");
+    m.observations.push_back(Tcp("e1.whatsapp.net", "157.240.1.1", 443));
+    m.observations.push_back(Https("v.whatsapp.net", "ssl_invalid_hostname"));
+    const VerdictRow row = Engine().Score(m);
+    EXPECT_TRUE(row.anomaly);
+    EXPECT_EQ(L(row, Layer::kTls).rule_id, "tls.failure");
+    EXPECT_EQ(L(row, Layer::kTls).evidence, Evidence::kHeuristic);
+    EXPECT_EQ(row.blocking_type, "tls");
+    EXPECT_TRUE(L(row, Layer::kHttp).masked);
+  }
+}
+
+TEST(VerdictRulesTest, TelegramPartialBlockingIsNotHiddenByOneReachableDc) {
+  ExtractedMeasurement m = Make("telegram", "RU",
+                                R"({"telegram_tcp_blocking":false,"telegram_http_blocking":false,)"
+                                R"("telegram_web_status":"ok"})");
+  m.observations.push_back(Tcp("", "149.154.175.50", 80));
+  for (const char* dc : {"149.154.167.51", "149.154.175.100", "149.154.167.91", "149.154.171.5"}) {
+    m.observations.push_back(Tcp("", dc, 80, "generic_timeout_error"));
+  }
+  // No IPv6 route here: says nothing about Telegram.
+  m.observations.push_back(Tcp("", "2001:b28:f23d:f001::a", 80, "network_unreachable"));
+  const VerdictRow row = Engine().Score(m);
+  EXPECT_EQ(L(row, Layer::kTcp).rule_id, "tcp.some_failed");
+  EXPECT_TRUE(row.anomaly);
+  EXPECT_EQ(row.blocking_type, "tcp_ip");
+
+  ExtractedMeasurement all_down = m;
+  all_down.observations[0] = Tcp("", "149.154.175.50", 80, "connection_reset");
+  EXPECT_EQ(L(Engine().Score(all_down), Layer::kTcp).rule_id, "tcp.all_failed");
+}
+
+TEST(VerdictRulesTest, SignalUnreliableFailuresMakeAFailure) {
+  ExtractedMeasurement m = Make("signal", "AM",
+                                R"({"signal_backend_status":"blocked",)"
+                                R"("signal_backend_failure":"ssl_unknown_authority"})");
+  m.observations.push_back(Https("storage.signal.org", "ssl_unknown_authority"));
+  m.observations.push_back(Https("sfu.voip.signal.org", "ssl_unknown_authority"));
+  VerdictRow row = Engine().Score(m);
+  EXPECT_TRUE(row.failure);
+  EXPECT_EQ(row.failure_reason, "signal.unreliable_failure");
+  EXPECT_EQ(Flags(row), 1);
+
+  ExtractedMeasurement nx = Make("signal", "IR", R"({"signal_backend_status":"blocked"})");
+  nx.observations.push_back(Dns("storage.signal.org", {}, "dns_nxdomain_error"));
+  nx.observations.push_back(Dns("uptime.signal.org", {}, "dns_nxdomain_error"));
+  row = Engine().Score(nx);
+  EXPECT_TRUE(row.anomaly);
+  EXPECT_EQ(L(row, Layer::kDns).rule_id, "dns.failure");
+  EXPECT_EQ(row.blocking_type, "dns");
+}
+
+TEST(VerdictRulesTest, FacebookMessengerWechatMessaging) {
+  ExtractedMeasurement fb = Make("facebook_messenger", "RU",
+                                 R"({"facebook_dns_blocking":true,"facebook_tcp_blocking":false})");
+  fb.observations.push_back(Dns("b-api.facebook.com", {"31.13.72.1"}));
+  EXPECT_EQ(L(Engine().Score(fb), Layer::kDns).rule_id, "dns.outside_service_asn");
+  EXPECT_TRUE(Engine().Score(fb).anomaly);
+
+  ExtractedMeasurement wechat =
+      Make("wechat", "CN",
+           R"({"wechat_longlink_status":"ok","wechat_shortlink_status":)"
+           R"("blocked","wechat_httpdns_status":"ok","wechat_web_status":"ok"})");
+  wechat.observations.push_back(Tcp("long.weixin.qq.com", "203.205.1.1", 8080));
+  const VerdictRow w = Engine().Score(wechat);
+  EXPECT_EQ(L(w, Layer::kHttp).rule_id, "http.failure");
+  EXPECT_TRUE(w.anomaly);
+
+  ExtractedMeasurement line = Make("messaging", "IT",
+                                   R"({"service":"line","service_status":"ok",)"
+                                   R"("x_dns_inconsistent":["gd2.line.naver.jp"]})");
+  line.observations.push_back(Dns("gd2.line.naver.jp", {"198.51.100.9"}));
+  EXPECT_EQ(L(Engine().Score(line), Layer::kDns).rule_id, "dns.outside_service_asn");
+}
+
+TEST(VerdictRulesTest, PacketEvidenceAndDelivery) {
+  ExtractedMeasurement inj = Make("dns_injection", "CN");
+  ObservationRow o = Dns("www.google.com", {"8.7.198.46"});
+  o.x_injection = "dns:two_answers";
+  inj.observations.push_back(o);
+  VerdictRow row = Engine().Score(inj);
+  EXPECT_EQ(L(row, Layer::kDns).rule_id, "dns.injected");
+  EXPECT_EQ(L(row, Layer::kDns).evidence, Evidence::kPacket);
+  EXPECT_TRUE(row.anomaly);
+  EXPECT_EQ(row.blocking_type, "dns");
+
+  ExtractedMeasurement delivery = Make("delivery", "CN");
+  ObservationRow sent = Tcp("relay.example", "192.0.2.10", 5222);
+  sent.x_delivery = "delivered";
+  ObservationRow kept = sent;
+  kept.x_delivery = "dropped";
+  delivery.observations = {sent, kept};
+  row = Engine().Score(delivery);
+  EXPECT_EQ(L(row, Layer::kDelivery).rule_id, "delivery.dropped");
+  EXPECT_EQ(L(row, Layer::kTcp).rule_id, "tcp.ok");
+  EXPECT_EQ(row.blocking_type, "delivery");
+  EXPECT_TRUE(row.anomaly);
+  delivery.observations = {sent};
+  EXPECT_EQ(Flags(Engine().Score(delivery)), 0);
+}
+
+TEST(VerdictRulesTest, NetworkChecks) {
+  auto sni = [](const char* result) {
+    return Engine().Score(
+        Make("sni_blocking", "IT", std::string(R"({"result":")") + result + R"("})"));
+  };
+  EXPECT_EQ(L(sni("interference.reset"), Layer::kTls).rule_id, "tls.sni_interference");
+  EXPECT_TRUE(sni("interference.reset").anomaly);
+  EXPECT_EQ(Flags(sni("success.got_server_hello")), 0);
+  EXPECT_FALSE(sni("anomaly.test_helper_unreachable").anomaly);
+  const VerdictRow control = Engine().Score(
+      Make("sni_blocking", "IT",
+           R"({"result":"anomaly.timeout","x_result":"anomaly.control.connection_reset"})"));
+  EXPECT_EQ(control.failure_reason, "sni_blocking.control_failed");
+
+  const VerdictRow dot = Engine().Score(Make(
+      "dnscheck", "IT",
+      R"({"bootstrap_failure":null,"lookups":{"dot://8.8.8.8:853":{"failure":"connection_reset",)"
+      R"("failed_operation":"tls_handshake"},"dot://8.8.4.4:853":{"failure":null}}})"));
+  EXPECT_EQ(L(dot, Layer::kDns).rule_id, "dns.ok");
+  const VerdictRow nx = Engine().Score(Make(
+      "dnscheck", "IT",
+      R"({"bootstrap_failure":null,"lookups":{"udp://1.1.1.1:53":{"failure":"dns_nxdomain_error"}}})"));
+  EXPECT_EQ(L(nx, Layer::kDns).rule_id, "dns.resolver_no_address");
+  EXPECT_FALSE(nx.anomaly);
+
+  const VerdictRow stun =
+      Engine().Score(Make("stunreachability", "IT", R"({"failure":"generic_timeout_error"})"));
+  EXPECT_EQ(L(stun, Layer::kTcp).rule_id, "tcp.stun_no_response");
+  EXPECT_EQ(stun.blocking_type, "tcp_ip");
+
+  const VerdictRow tampering =
+      Engine().Score(Make("http_invalid_request_line", "US", R"({"tampering":true})"));
+  EXPECT_EQ(L(tampering, Layer::kHttp).rule_id, "http.tampering");
+  EXPECT_TRUE(tampering.anomaly);
+  EXPECT_EQ(Engine().Score(Make("http_header_field_manipulation", "PK")).failure_reason,
+            "generic.no_data");
+}
+
+std::string ModifiedRules(const std::function<void(nlohmann::json&)>& edit) {
+  nlohmann::json j = nlohmann::json::parse(Slurp(RulesPath()));
+  edit(j);
+  return j.dump();
+}
+
+std::string LoadError(const std::string& text) {
+  auto fps = FingerprintSet::LoadDir(FingerprintsDir());
+  auto e = VerdictEngine::FromText(text, "rules.json", std::move(fps).value());
+  return e.ok() ? "" : e.error();
+}
+
+TEST(VerdictRulesTest, RulesFileErrorsNameTheKey) {
+  EXPECT_EQ(LoadError(Slurp(RulesPath())), "");
+  EXPECT_EQ(LoadError(ModifiedRules([](nlohmann::json& j) {
+              j["measurement"]["anomaly_thresold"] = 0.5;
+            })).rfind("rules.json: measurement.anomaly_thresold: unknown key", 0),
+            0u);
+  EXPECT_EQ(LoadError(ModifiedRules([](nlohmann::json& j) { j["rules"].erase("tcp.ok"); })),
+            "rules.json: rules.tcp.ok: missing (every rule needs its blocked, down, ok triple)");
+  EXPECT_EQ(
+      LoadError(ModifiedRules([](nlohmann::json& j) { j["rules"]["tcp.ok"]["blocked"] = 1.5; })),
+      "rules.json: rules.tcp.ok.blocked: must be from 0 to 1 (is 1.5)");
+  EXPECT_EQ(LoadError(ModifiedRules(
+                [](nlohmann::json& j) { j["rules"]["dns.unmatched"]["down"] = 0.5; })),
+            "rules.json: rules.dns.unmatched: blocked + down + ok must not exceed 1 (is 1.5)");
+  EXPECT_EQ(LoadError(ModifiedRules(
+                [](nlohmann::json& j) { j["rules"]["tcp.guess"] = j["rules"]["tcp.ok"]; })),
+            "rules.json: rules.tcp.guess: unknown rule id");
+  EXPECT_EQ(LoadError(ModifiedRules(
+                [](nlohmann::json& j) { j["measurement"]["mask_threshold"] = "high"; })),
+            "rules.json: measurement.mask_threshold: must be a number");
+  EXPECT_EQ(LoadError(ModifiedRules([](nlohmann::json& j) { j.erase("version"); })),
+            "rules.json: version: missing");
+  EXPECT_EQ(LoadError(ModifiedRules([](nlohmann::json& j) { j["signal"]["ignored_hosts"] = {1}; })),
+            "rules.json: signal.ignored_hosts[0]: must be a non-empty string");
+  EXPECT_EQ(LoadError("{\"version\": ").rfind("rules.json: not JSON", 0), 0u);
+}
+
+TEST(VerdictRulesTest, RescoringWithANewVersionChangesVerdicts) {
+  ExtractedMeasurement m = Make("telegram", "RU", R"({"telegram_web_status":"ok"})");
+  m.observations.push_back(Tcp("", "149.154.175.50", 80));
+  m.observations.push_back(Tcp("", "149.154.167.51", 80, "generic_timeout_error"));
+  const VerdictRow v1 = Engine().Score(m);
+  EXPECT_TRUE(v1.anomaly);
+
+  const std::string v2_text = ModifiedRules([](nlohmann::json& j) {
+    j["version"] = "v2";
+    j["rules"]["tcp.some_failed"] = {{"blocked", 0.3}, {"down", 0.2}, {"ok", 0.5}};
+    j["measurement"]["anomaly_threshold"] = 0.7;
+  });
+  auto v2 = VerdictEngine::FromText(v2_text, "rules-v2.json",
+                                    std::move(FingerprintSet::LoadDir(FingerprintsDir())).value());
+  ASSERT_TRUE(v2.ok()) << v2.error();
+  EXPECT_EQ(v2->version(), "v2");
+  const VerdictRow r2 = v2->Score(m);
+  EXPECT_EQ(r2.rules_version, "v2");
+  EXPECT_FALSE(r2.anomaly);
+  EXPECT_DOUBLE_EQ(r2.score, 0.3);
+  // A 0.7 HTTP failure is an anomaly under v1 and not under v2's higher threshold.
+  ExtractedMeasurement web = Make("whatsapp", "IT", "{}");
+  web.observations.push_back(Https("web.whatsapp.com", std::nullopt, -1, "generic_timeout_error"));
+  EXPECT_TRUE(Engine().Score(web).anomaly);
+  EXPECT_FALSE(v2->Score(web).anomaly);
+}
+
+// Scoring must stay within a few microseconds per measurement (ingest and verdicts share
+// a budget of 300 MB/s of JSONL per core).
+TEST(VerdictRulesTest, ScoringIsFast) {
+  ExtractedMeasurement m = Make(
+      "whatsapp", "IT",
+      R"({"registration_server_status":"ok","registration_server_failure":null,)"
+      R"("whatsapp_web_status":"ok","whatsapp_web_failure":null,"whatsapp_endpoints_status":"ok",)"
+      R"("whatsapp_endpoints_blocked":[],"x_partial_blocking":false,"x_dns_inconsistent":[]})");
+  for (int i = 1; i <= 16; ++i) {
+    const std::string host = "e" + std::to_string(i) + ".whatsapp.net";
+    m.observations.push_back(Dns(host, {"157.240.1." + std::to_string(i)}));
+    m.observations.push_back(Tcp(host, "157.240.1." + std::to_string(i), 443));
+    m.observations.push_back(Tcp(host, "157.240.1." + std::to_string(i), 5222));
+  }
+  m.observations.push_back(Https("v.whatsapp.net", std::nullopt, 200));
+  m.observations.push_back(Https("web.whatsapp.com", std::nullopt, 400));
+  const int rounds = 20000;
+  int anomalies = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < rounds; ++i) anomalies += Engine().Score(m).anomaly;
+  const double us =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() /
+      rounds;
+  std::printf("whatsapp measurement with %zu observations: %.2f us per verdict\n",
+              m.observations.size(), us);
+  EXPECT_EQ(anomalies, 0);
+  EXPECT_LT(us, 50.0);  // unoptimised build; see BENCHMARKS.md for release numbers
+}
+
+}  // namespace
+}  // namespace vigil::analysis
