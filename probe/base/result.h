@@ -42,4 +42,20 @@ class Result {
   std::variant<T, Error> v_;
 };
 
+/// A Result with no value: success, or an error message.
+template <>
+class Result<void> {
+ public:
+  Result() = default;
+  Result(Error error) : error_(std::move(error.message)), failed_(true) {}  // NOLINT
+
+  bool ok() const { return !failed_; }
+  explicit operator bool() const { return ok(); }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string error_;
+  bool failed_ = false;
+};
+
 }  // namespace vigil

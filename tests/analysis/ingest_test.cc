@@ -1,0 +1,296 @@
+// Ingest over real OONI measurements (every file of the reference data, plain and
+// gzipped in OONI's raw layout) and over broken input: each bad line reported with its
+// file and line, the good ones kept.
+#include "analysis/ingest/ingest.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "tests/support/temp_dir.h"
+#include "tests/support_paths.h"
+
+namespace vigil::analysis {
+namespace {
+
+std::string MeasurementsDir() { return vigil::testing::ReferenceDir() + "/ooni-measurements"; }
+bool HaveReference() { return std::filesystem::is_directory(MeasurementsDir()); }
+
+struct Ingested {
+  IngestStats stats;
+  std::vector<ExtractedMeasurement> measurements;
+  std::vector<IngestError> errors;
+};
+
+Ingested Ingest(const std::string& path, const IngestOptions& options = {}) {
+  Ingested out;
+  auto stats = IngestPath(
+      path, options, [&](ExtractedMeasurement& m) { out.measurements.push_back(std::move(m)); },
+      [&](const IngestError& e) { out.errors.push_back(e); });
+  EXPECT_TRUE(stats.ok()) << path << ": " << stats.error();
+  if (stats.ok()) out.stats = *stats;
+  return out;
+}
+
+size_t CountLines(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line)) n += !line.empty();
+  return n;
+}
+
+const ExtractedMeasurement* At(const Ingested& in, const std::string& file, uint64_t line) {
+  for (const auto& m : in.measurements) {
+    if (std::filesystem::path(m.measurement.source_file).filename() == file &&
+        m.measurement.source_line == line) {
+      return &m;
+    }
+  }
+  return nullptr;
+}
+
+TEST(Ingest, EveryRealMeasurementIsRead) {
+  if (!HaveReference()) GTEST_SKIP() << "no reference data at " << MeasurementsDir();
+  Ingested in = Ingest(MeasurementsDir());
+  for (const auto& e : in.errors) ADD_FAILURE() << e.file << ":" << e.line << ": " << e.reason;
+  size_t expected = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(MeasurementsDir())) {
+    if (entry.path().extension() == ".jsonl") expected += CountLines(entry.path().string());
+  }
+  EXPECT_EQ(in.stats.measurements, expected);
+  EXPECT_EQ(in.stats.bad_lines, 0u);
+  std::set<std::string> uids;
+  for (const auto& m : in.measurements) uids.insert(m.measurement.measurement_uid);
+  EXPECT_EQ(uids.size(), in.measurements.size()) << "uids must be distinct";
+
+  // whatsapp.jsonl:1 (index.csv): JP, AS55392, 2022-11-05 22:39:29, ooniprobe-android 3.7.1.
+  const ExtractedMeasurement* w = At(in, "whatsapp.jsonl", 1);
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->measurement.test_name, "whatsapp");
+  EXPECT_EQ(w->measurement.probe_cc, "JP");
+  EXPECT_EQ(w->measurement.probe_asn, 55392u);
+  EXPECT_EQ(w->measurement.start_time, 1667687969);  // date -u -d '2022-11-05 22:39:29' +%s
+  EXPECT_EQ(w->measurement.report_id, "20221105T223928Z_whatsapp_JP_55392_n1_aL6HH9GHYc1YbILm");
+  EXPECT_EQ(w->measurement.software_name, "ooniprobe-android");
+  EXPECT_EQ(w->measurement.test_version, "0.9.0");
+  EXPECT_EQ(w->measurement.target, "whatsapp");
+  auto summary = nlohmann::json::parse(w->summary_json);
+  EXPECT_EQ(summary["registration_server_status"], "blocked");
+  EXPECT_EQ(summary["whatsapp_web_status"], "blocked");
+  EXPECT_FALSE(summary.contains("queries"));
+  EXPECT_FALSE(summary.contains("network_events"));
+
+  // Observations are the archival arrays, one row per entry, in order.
+  std::ifstream file(MeasurementsDir() + "/whatsapp.jsonl");
+  std::string first;
+  std::getline(file, first);
+  auto raw = nlohmann::json::parse(first)["test_keys"];
+  const size_t steps = raw["queries"].size() + raw["tcp_connect"].size() +
+                       raw["tls_handshakes"].size() + raw["requests"].size();
+  ASSERT_EQ(w->observations.size(), steps);
+  const ObservationRow& q0 = w->observations[0];
+  EXPECT_TRUE(q0.dns_measured);
+  EXPECT_EQ(q0.hostname, raw["queries"][0]["hostname"]);
+  ASSERT_FALSE(q0.dns_answers.empty());
+  EXPECT_EQ(q0.dns_answers[0], raw["queries"][0]["answers"][0]["ipv4"]);
+  // In the document's own order: whatsapp.jsonl writes requests before tcp_connect.
+  const ObservationRow* first_tcp = nullptr;
+  for (const auto& o : w->observations) {
+    if (!first_tcp && o.tcp_success != Tri::kUnknown) first_tcp = &o;
+  }
+  ASSERT_NE(first_tcp, nullptr);
+  const ObservationRow& t0 = *first_tcp;
+  EXPECT_EQ(t0.ip, raw["tcp_connect"][0]["ip"]);
+  EXPECT_EQ(t0.port, raw["tcp_connect"][0]["port"]);
+  EXPECT_EQ(t0.tcp_success == Tri::kYes, raw["tcp_connect"][0]["status"]["success"] == true);
+  for (const auto& o : w->observations)
+    EXPECT_EQ(o.measurement_uid, w->measurement.measurement_uid);
+
+  // web_connectivity: the input's domain is the target, bodies are decoded.
+  size_t with_body = 0, web = 0;
+  for (const auto& m : in.measurements) {
+    if (m.measurement.test_name != "web_connectivity") continue;
+    ++web;
+    EXPECT_FALSE(m.measurement.input.empty());
+    EXPECT_EQ(m.measurement.target, UrlHost(m.measurement.input)) << m.measurement.input;
+    for (const auto& o : m.observations) {
+      if (o.http_measured && o.http_body_length > 0) {
+        ++with_body;
+        EXPECT_LE(o.http_body_sample.size(), static_cast<size_t>(o.http_body_length));
+      }
+    }
+  }
+  EXPECT_GT(web, 0u);
+  EXPECT_GT(with_body, 0u);
+  // The older spelling of stunreachability is normalised.
+  for (const auto& m : in.measurements) EXPECT_NE(m.measurement.test_name, "stun_reachability");
+}
+
+void WriteGzip(const std::string& path, const std::string& content, size_t cut = 0) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  gzFile f = gzopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  gzwrite(f, content.data(), static_cast<unsigned>(content.size()));
+  gzclose(f);
+  if (cut > 0) std::filesystem::resize_file(path, std::filesystem::file_size(path) - cut);
+}
+
+TEST(Ingest, OonisRawLayoutGzippedReadsLikeThePlainFiles) {
+  if (!HaveReference()) GTEST_SKIP() << "no reference data at " << MeasurementsDir();
+  testing::TempDir dir("vigil-ingest");
+  ASSERT_TRUE(dir.error().empty()) << dir.error();
+  Ingested plain;
+  for (const char* name : {"telegram.jsonl", "signal.jsonl", "web_connectivity.jsonl"}) {
+    Ingested one = Ingest(MeasurementsDir() + "/" + name);
+    for (auto& m : one.measurements) plain.measurements.push_back(std::move(m));
+    std::ifstream in(MeasurementsDir() + "/" + name);
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string test = std::string(name).substr(0, std::string(name).find('.'));
+    WriteGzip(dir.Join("20221110/10/US/" + test + "/2022111010_US_" + test + ".n1.0.jsonl.gz"),
+              text.str());
+  }
+  Ingested raw = Ingest(dir.path());
+  EXPECT_EQ(raw.stats.files, 3u);
+  EXPECT_EQ(raw.stats.bad_lines, 0u);
+  std::map<std::string, std::string> plain_by_uid, raw_by_uid;
+  for (const auto& m : plain.measurements) {
+    plain_by_uid[m.measurement.measurement_uid] = m.summary_json;
+  }
+  for (const auto& m : raw.measurements) {
+    raw_by_uid[m.measurement.measurement_uid] = m.summary_json;
+  }
+  EXPECT_EQ(plain_by_uid, raw_by_uid);
+  EXPECT_EQ(raw.measurements.size(), plain.measurements.size());
+}
+
+const char* kGood =
+    R"({"test_name":"telegram","measurement_start_time":"2024-03-01 12:00:00","probe_cc":"IR",)"
+    R"("probe_asn":"AS197207","report_id":"r1","test_keys":{"telegram_tcp_blocking":true,)"
+    R"("tcp_connect":[{"ip":"149.154.167.51","port":443,"status":{"success":false,)"
+    R"("failure":"generic_timeout_error"}}]}})";
+
+TEST(Ingest, BadLinesAreReportedWithFileAndLineAndSkipped) {
+  testing::TempDir dir("vigil-ingest");
+  ASSERT_TRUE(dir.error().empty()) << dir.error();
+  const std::string good = kGood;
+  std::string text;
+  text += good + "\n";                             // 1
+  text += "this is not json\n";                    // 2
+  text += good.substr(0, good.size() / 2) + "\n";  // 3 truncated
+  text += "[1,2,3]\n";                             // 4 an array
+  text += "\n";                                    // blank: not a line
+  text += R"({"measurement_start_time":"2024-03-01 12:00:00"})"
+          "\n";  // 6 no test_name
+  text += R"({"test_name":"x","measurement_start_time":"yesterday"})"
+          "\n";  // 7 bad time
+  text += R"({"test_name":"x","measurement_start_time":"2024-03-01 12:00:00","probe_asn":"ASx"})"
+          "\n";  // 8 bad ASN
+  text += R"({"test_name":"x","measurement_start_time":"2024-03-01 12:00:00","test_keys":)"
+          R"({"tcp_connect":[{"ip":"1.2.3.4","port":99999}]}})"
+          "\n";  // 9 bad port
+  text += good;  // 10, no final newline
+  std::string error;
+  ASSERT_TRUE(dir.WriteFile("m.jsonl", text, &error)) << error;
+
+  Ingested in = Ingest(dir.Join("m.jsonl"));
+  EXPECT_EQ(in.stats.measurements, 2u);
+  EXPECT_EQ(in.stats.bad_lines, 7u);
+  EXPECT_EQ(in.stats.lines, 9u);
+  std::map<uint64_t, std::string> by_line;
+  for (const auto& e : in.errors) {
+    EXPECT_EQ(e.file, dir.Join("m.jsonl"));
+    by_line[e.line] = e.reason;
+  }
+  const std::map<uint64_t, std::string> expect = {
+      {2, "JSON"},
+      {3, "JSON"},
+      {4, "not a JSON object"},
+      {6, "no test_name"},
+      {7, "measurement_start_time"},
+      {8, "probe_asn"},
+      {9, "tcp_connect[].port"},
+  };
+  ASSERT_EQ(by_line.size(), expect.size());
+  for (const auto& [line, words] : expect) {
+    ASSERT_TRUE(by_line.count(line)) << "line " << line << " not reported";
+    EXPECT_NE(by_line[line].find(words), std::string::npos) << line << ": " << by_line[line];
+  }
+  ASSERT_EQ(in.measurements.size(), 2u);
+  EXPECT_EQ(in.measurements[0].measurement.source_line, 1u);
+  EXPECT_EQ(in.measurements[1].measurement.source_line, 10u);
+  const auto& m = in.measurements[0];
+  EXPECT_EQ(m.measurement.probe_asn, 197207u);
+  EXPECT_EQ(m.measurement.target, "telegram");
+  ASSERT_EQ(m.observations.size(), 1u);
+  EXPECT_EQ(m.observations[0].tcp_success, Tri::kNo);
+  EXPECT_EQ(m.observations[0].tcp_failure, "generic_timeout_error");
+  // The same measurement twice: the same derived uid (a re-upload is not a new one).
+  EXPECT_EQ(in.measurements[0].measurement.measurement_uid,
+            in.measurements[1].measurement.measurement_uid);
+}
+
+TEST(Ingest, ATruncatedGzipKeepsWhatCameBeforeAndSaysSo) {
+  testing::TempDir dir("vigil-ingest");
+  ASSERT_TRUE(dir.error().empty()) << dir.error();
+  std::string text;
+  for (int i = 0; i < 2000; ++i) {
+    std::string line = kGood;
+    line.replace(line.find("\"r1\""), 4, "\"r" + std::to_string(i) + "\"");
+    text += line + "\n";
+  }
+  WriteGzip(dir.Join("cut.jsonl.gz"), text, 200);
+  Ingested in = Ingest(dir.Join("cut.jsonl.gz"));
+  EXPECT_GT(in.stats.measurements, 1000u);
+  EXPECT_LT(in.stats.measurements, 2000u);
+  ASSERT_FALSE(in.errors.empty());
+  EXPECT_NE(in.errors.back().reason.find("truncated"), std::string::npos)
+      << in.errors.back().reason;
+  EXPECT_EQ(in.errors.back().line, in.stats.lines);
+  EXPECT_EQ(in.stats.bad_lines, 1u);
+
+  auto missing = IngestPath(
+      dir.Join("nothing-here"), {}, [](ExtractedMeasurement&) {}, [](const IngestError&) {});
+  EXPECT_FALSE(missing.ok());
+}
+
+TEST(Ingest, CategoriesComeFromTheTestLists) {
+  const std::string lists = vigil::testing::SourceDir() + "/testlists/lists";
+  auto index = LoadCategoryIndex({lists + "/global.csv"});
+  ASSERT_TRUE(index.ok()) << index.error();
+  ASSERT_GT(index->size(), 0u);
+  std::ifstream in(lists + "/global.csv");
+  std::string header, row;
+  std::getline(in, header);
+  std::getline(in, row);
+  const std::string url = row.substr(0, row.find(','));
+  const std::string rest = row.substr(row.find(',') + 1);
+  const std::string code = rest.substr(0, rest.find(','));
+  EXPECT_EQ(index->Find(url, UrlHost(url)), code);
+  EXPECT_EQ(index->Find("https://no-such.example/", "no-such.example"), "");
+  testing::TempDir dir("vigil-ingest");
+  std::string error;
+  ASSERT_TRUE(dir.WriteFile("bad.csv", "website,code\n", &error)) << error;
+  auto bad = LoadCategoryIndex({dir.Join("bad.csv")});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("bad.csv:1"), std::string::npos) << bad.error();
+}
+
+TEST(Ingest, TimesAndHosts) {
+  EXPECT_EQ(ParseMeasurementTime("1970-01-01 00:00:00"), 0);
+  EXPECT_EQ(ParseMeasurementTime("2024-02-29 23:59:59"), 1709251199);
+  EXPECT_FALSE(ParseMeasurementTime("2024-13-01 00:00:00"));
+  EXPECT_FALSE(ParseMeasurementTime("2024-01-01"));
+  EXPECT_EQ(UrlHost("https://user@a.example:8443/x?y"), "a.example");
+  EXPECT_EQ(UrlHost("http://[2001:db8::1]:80/"), "2001:db8::1");
+  EXPECT_EQ(UrlHost("a.example"), "");
+}
+
+}  // namespace
+}  // namespace vigil::analysis
