@@ -860,7 +860,10 @@ WebControl ReadWebControl(const Summary& s) {
     w.dns_failed = Summary::StrOf(Summary::Field(dns, "failure")).has_value();
     auto addrs = Summary::Field(dns, "addrs");
     if (addrs && addrs->is_array()) {
-      for (auto a : addrs->get_array().value_unsafe()) {
+      // A named array: a range-for over value_unsafe() of the temporary result would
+      // iterate a destroyed object.
+      const dom::array list = addrs->get_array().value_unsafe();
+      for (auto a : list) {
         if (a.is_string()) w.addrs.push_back(a.get_string().value_unsafe());
       }
     }
@@ -998,7 +1001,8 @@ void ScoreGeneric(Context& c) {
     bool tampered = false;
     if (t->is_bool()) tampered = t->get_bool().value_unsafe();
     if (t->is_object()) {
-      for (auto field : t->get_object().value_unsafe()) {
+      const dom::object fields = t->get_object().value_unsafe();
+      for (auto field : fields) {
         if (field.value.is_bool() && field.value.get_bool().value_unsafe()) tampered = true;
       }
     }

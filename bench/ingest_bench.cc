@@ -1,0 +1,88 @@
+// Ingest + verdict throughput on one thread: reads a JSONL file (ours or OONI's) with
+// the analyzer's ingest, scores every measurement with the verdict rules, and prints
+// MB/s and measurements/s of the whole, of ingest alone and of verdicts alone. The file
+// is read once beforehand so the page cache, not the disk, feeds the run.
+//
+//   vigil_ingest_bench FILE [--rules testlists/verdict/rules.json]
+//                           [--fingerprints testlists/fingerprints] [--repeat N]
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "analysis/ingest/ingest.h"
+#include "analysis/verdict/rules.h"
+
+using namespace vigil::analysis;
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s FILE [--rules F] [--fingerprints DIR] [--repeat N]\n", argv[0]);
+    return 2;
+  }
+  std::string file = argv[1];
+  std::string rules = VIGIL_SOURCE_DIR "/testlists/verdict/rules.json";
+  std::string fingerprints = VIGIL_SOURCE_DIR "/testlists/fingerprints";
+  int repeat = 3;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--rules")) rules = argv[i + 1];
+    if (!std::strcmp(argv[i], "--fingerprints")) fingerprints = argv[i + 1];
+    if (!std::strcmp(argv[i], "--repeat")) repeat = std::atoi(argv[i + 1]);
+  }
+  auto engine = VerdictEngine::Load(rules, fingerprints);
+  if (!engine.ok()) {
+    std::fprintf(stderr, "%s\n", engine.error().c_str());
+    return 1;
+  }
+  {  // warm the page cache
+    std::ifstream in(file, std::ios::binary);
+    std::vector<char> buf(1 << 20);
+    while (in.read(buf.data(), static_cast<std::streamsize>(buf.size()))) {
+    }
+  }
+  auto run = [&](bool score) {
+    uint64_t anomalies = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto stats = IngestPath(
+        file, {},
+        [&](ExtractedMeasurement& m) {
+          if (score) anomalies += engine->Score(m).anomaly;
+        },
+        [](const IngestError& e) {
+          std::fprintf(stderr, "%s:%llu: %s\n", e.file.c_str(),
+                       static_cast<unsigned long long>(e.line), e.reason.c_str());
+        });
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!stats.ok()) {
+      std::fprintf(stderr, "%s\n", stats.error().c_str());
+      std::exit(1);
+    }
+    return std::make_tuple(*stats, s, anomalies);
+  };
+  double best_all = 1e30, best_ingest = 1e30;
+  IngestStats stats;
+  for (int i = 0; i < repeat; ++i) {
+    auto [st, s, a] = run(true);
+    (void)a;
+    stats = st;
+    best_all = std::min(best_all, s);
+    auto [st2, s2, a2] = run(false);
+    (void)st2;
+    (void)a2;
+    best_ingest = std::min(best_ingest, s2);
+  }
+  const double mb = static_cast<double>(stats.bytes) / 1e6;
+  const double n = static_cast<double>(stats.measurements);
+  std::printf("ingest bench: %s: %.1f MB, %.0f measurements (%.1f KB each), %llu bad lines\n",
+              file.c_str(), mb, n, mb * 1e3 / n, static_cast<unsigned long long>(stats.bad_lines));
+  std::printf("  %-26s %10s %16s\n", "", "MB/s", "measurements/s");
+  std::printf("  %-26s %10.0f %16.0f\n", "ingest + verdict (1 core)", mb / best_all, n / best_all);
+  std::printf("  %-26s %10.0f %16.0f\n", "ingest alone", mb / best_ingest, n / best_ingest);
+  std::printf("  %-26s %10s %16.0f\n", "verdicts alone", "",
+              n / std::max(best_all - best_ingest, 1e-9));
+  std::printf("  target: ingest + verdict >= 300 MB/s per core (%s)\n",
+              mb / best_all >= 300 ? "met" : "NOT met");
+  return 0;
+}
