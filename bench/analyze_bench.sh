@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Benchmark: the analyzer's ingest + verdicts on synthetic messaging measurements,
+# beside the same file loaded into SQLite by the sqlite3 shell and into ClickHouse by
+# clickhouse-client (JSONEachRow), in the same run, on the same machine.
+#
+#   bench/analyze_bench.sh [--count N] [--seed S]
+#
+# The measurements come from bench/gen_measurements.py (OONI's shape, a few KB each,
+# whatsapp/telegram/signal/facebook_messenger/web_connectivity with a mix of blocking).
+# Baselines only load: sqlite3 stores each line and extracts the envelope's fields with
+# json_extract; clickhouse-client parses each line into a MergeTree table of those
+# fields. vigil parses every field the rows hold, observations included, and scores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+count=50000 seed=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --count) count=$2; shift 2 ;;
+    --seed) seed=$2; shift 2 ;;
+    *) echo "usage: $0 [--count N] [--seed S]" >&2; exit 2 ;;
+  esac
+done
+
+./scripts/setup.sh
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc)" --target vigil vigil_ingest_bench >/dev/null
+
+work=$(mktemp -d /tmp/vigil-analyze-bench.XXXXXX)
+ch_pid=
+cleanup() {
+  [ -n "$ch_pid" ] && kill "$ch_pid" 2>/dev/null && wait "$ch_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+python3 bench/gen_measurements.py --count "$count" --seed "$seed" --output "$work/m.jsonl"
+bytes=$(stat -c %s "$work/m.jsonl")
+cat "$work/m.jsonl" >/dev/null  # into the page cache
+
+seconds() {  # wall seconds of a command
+  python3 - "$@" <<'PY'
+import subprocess, sys, time
+t0 = time.monotonic()
+rc = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(f"{time.monotonic() - t0:.3f} {rc}")
+PY
+}
+
+# vigil: ingest + verdicts on one core.
+build/release/bench/vigil_ingest_bench "$work/m.jsonl" --repeat 3 | tee "$work/vigil.txt"
+v_rate=$(awk '/^  ingest \+ verdict \(1 core\)/ {print $(NF-1)}' "$work/vigil.txt")
+
+# sqlite3 shell: each line into a table, then the envelope's fields out of it.
+us=$'\x1f'  # a column separator no JSON text holds unescaped
+cat >"$work/load.sql" <<EOF
+PRAGMA journal_mode=WAL;
+CREATE TABLE raw(j TEXT);
+.mode ascii
+.separator "$us" "\n"
+.import $work/m.jsonl raw
+CREATE TABLE measurements AS SELECT json_extract(j,'\$.report_id') AS report_id,
+  json_extract(j,'\$.measurement_start_time') AS start_time, json_extract(j,'\$.probe_cc') AS probe_cc,
+  json_extract(j,'\$.probe_asn') AS probe_asn, json_extract(j,'\$.test_name') AS test_name,
+  json_extract(j,'\$.input') AS input FROM raw;
+EOF
+read -r s_wall s_rc < <(seconds sqlite3 "$work/s.db" ".read $work/load.sql")
+
+# clickhouse-client: the same lines into MergeTree (JSONEachRow, unknown keys skipped).
+ch_rate=n/a
+if command -v clickhouse-server >/dev/null && command -v clickhouse-client >/dev/null; then
+  port=$((20000 + RANDOM % 20000))
+  mkdir -p "$work/ch/data" "$work/ch/tmp" "$work/ch/user_files" "$work/ch/format_schemas"
+  cat >"$work/ch/config.xml" <<EOF
+<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>$work/ch/server.log</log><errorlog>$work/ch/err.log</errorlog><console>0</console></logger>
+  <listen_host>127.0.0.1</listen_host>
+  <http_port>$((port + 1))</http_port>
+  <tcp_port>$port</tcp_port>
+  <path>$work/ch/data/</path>
+  <tmp_path>$work/ch/tmp/</tmp_path>
+  <user_files_path>$work/ch/user_files/</user_files_path>
+  <format_schema_path>$work/ch/format_schemas/</format_schema_path>
+  <users_config>$work/ch/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <timezone>UTC</timezone>
+  <mark_cache_size>67108864</mark_cache_size>
+  <mlock_executable>false</mlock_executable>
+</yandex>
+EOF
+  cat >"$work/ch/users.xml" <<'EOF'
+<?xml version="1.0"?>
+<yandex>
+  <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+EOF
+  clickhouse-server --config-file="$work/ch/config.xml" >/dev/null 2>&1 &
+  ch_pid=$!
+  for _ in $(seq 100); do
+    clickhouse-client --port "$port" --query "SELECT 1" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  clickhouse-client --port "$port" --query "CREATE TABLE m (report_id String,
+    measurement_start_time String, probe_cc String, probe_asn String, test_name String,
+    input Nullable(String)) ENGINE = MergeTree ORDER BY (probe_cc, probe_asn, test_name)"
+  read -r c_wall c_rc < <(seconds sh -c "clickhouse-client --port $port \
+    --input_format_skip_unknown_fields=1 --query 'INSERT INTO m FORMAT JSONEachRow' <'$work/m.jsonl'")
+  c_rows=$(clickhouse-client --port "$port" --query "SELECT count() FROM m")
+  ch_rate=$(python3 -c "print(f'{$bytes / 1e6 / $c_wall:.0f}')")
+fi
+
+python3 - "$bytes" "$count" "$v_rate" "$s_wall" "$s_rc" "${c_wall:-0}" "${c_rc:-1}" "${c_rows:-0}" <<'PY'
+import sys
+size, n, v_rate, s_wall, s_rc, c_wall, c_rc, c_rows = sys.argv[1:]
+size, n, v_rate, s_wall, c_wall = int(size), int(n), float(v_rate), float(s_wall), float(c_wall)
+mb = size / 1e6
+print(f"analyze benchmark: {n} measurements, {mb:.1f} MB of JSONL ({size / n / 1e3:.1f} KB each)")
+print(f"  {'':40} {'MB/s':>8} {'measurements/s':>15}")
+print(f"  {'vigil ingest + verdict (1 core)':40} {v_rate:8.0f} {v_rate * 1e6 / (size / n):15.0f}")
+print(f"  {'sqlite3 shell: .import + json_extract':40} {mb / s_wall:8.0f} {n / s_wall:15.0f}  (exit {s_rc})")
+if c_wall > 0:
+    print(f"  {'clickhouse-client JSONEachRow':40} {mb / c_wall:8.0f} {n / c_wall:15.0f}  (exit {c_rc}, {c_rows} rows)")
+print(f"  OONI's observation stage, for scale: 7,000-8,000 measurements/s")
+print(f"  targets: >= 300 MB/s per core ({'met' if v_rate >= 300 else 'NOT met'}); "
+      f"faster than clickhouse-client ({'met' if c_wall > 0 and v_rate > mb / c_wall else 'NOT met'})")
+PY
