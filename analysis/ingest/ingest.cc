@@ -232,6 +232,11 @@ Result<IngestStats> IngestPath(const std::string& path, const IngestOptions& opt
   } else {
     files.push_back(path);
   }
+#if defined(__x86_64__) && defined(__SSE4_2__)
+  if (!__builtin_cpu_supports("sse4.2") || !__builtin_cpu_supports("pclmul")) {
+    return Error{"this CPU lacks SSE4.2 or CLMUL, which the analyzer's JSON parser needs"};
+  }
+#endif
   IngestStats stats;
   MeasurementExtractor extractor(options);
   FileIngest ingest(extractor, sink, errors, stats);
