@@ -28,4 +28,7 @@ void AddRunCommand(CLI::App& app);
 /// `vigil helper`: the web_connectivity control helper, until SIGINT or SIGTERM.
 void AddHelperCommand(CLI::App& app);
 
+/// `vigil analyze PATH...`: ingest and score measurements; --agreement with OONI's flags.
+void AddAnalyzeCommand(CLI::App& app);
+
 }  // namespace vigil::cli
