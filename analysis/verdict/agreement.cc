@@ -41,31 +41,6 @@ int Column(const CsvRow& header, std::string_view name) {
 
 }  // namespace
 
-const char* OutcomeName(Outcome outcome) {
-  switch (outcome) {
-    case Outcome::kOk:
-      return "ok";
-    case Outcome::kAnomaly:
-      return "anomaly";
-    case Outcome::kConfirmed:
-      return "confirmed";
-    case Outcome::kFailure:
-      return "failure";
-  }
-  return "?";
-}
-
-Outcome OutcomeOf(bool anomaly, bool confirmed, bool failure) {
-  if (confirmed) return Outcome::kConfirmed;
-  if (failure) return Outcome::kFailure;
-  if (anomaly) return Outcome::kAnomaly;
-  return Outcome::kOk;
-}
-
-Outcome OutcomeOf(const VerdictRow& row) {
-  return OutcomeOf(row.anomaly, row.confirmed, row.failure);
-}
-
 Result<OoniVerdicts> LoadOoniVerdicts(const std::string& reference_dir) {
   const std::string expected_path = reference_dir + "/ooni-measurements/expected.csv";
   const std::string index_path = reference_dir + "/ooni-measurements/index.csv";

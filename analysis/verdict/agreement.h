@@ -18,13 +18,6 @@
 
 namespace vigil::analysis {
 
-/// The four outcomes of OONI's aggregation, which do not overlap.
-enum class Outcome : uint8_t { kOk = 0, kAnomaly = 1, kConfirmed = 2, kFailure = 3 };
-const char* OutcomeName(Outcome outcome);
-/// confirmed, else failure, else anomaly, else ok.
-Outcome OutcomeOf(bool anomaly, bool confirmed, bool failure);
-Outcome OutcomeOf(const VerdictRow& row);
-
 /// OONI's flags for one measurement line: key = (file name without directory, line).
 using OoniVerdicts = std::map<std::pair<std::string, uint64_t>, Outcome>;
 

@@ -1,0 +1,116 @@
+// The analyzer's store: facts (measurements, observations) and verdicts (one row per
+// measurement and rules version) behind one interface with two backends. SQLite is the
+// embedded default, one file; ClickHouse, over its HTTP interface, is for data that
+// outgrows one machine. Both keep the same three tables with the same columns
+// (docs/analysis.md "Store"), and every read (aggregation, drill-down, the facts for
+// re-scoring) is the same SQL, built once in store.cc, so both give the same answers.
+//
+// Writes are idempotent by measurement_uid (and rules version for verdicts): ingesting a
+// file twice, or re-scoring under a version already stored, replaces rows instead of
+// adding them. Commit() makes the writes durable and visible to exact queries.
+// A Store is used from one thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "analysis/model/rows.h"
+#include "analysis/query/aggregation.h"
+#include "probe/base/result.h"
+
+namespace vigil::analysis {
+
+class VerdictEngine;
+
+/// One row of a SELECT: every value as text (numbers in decimal), NULL flagged.
+struct SqlRow {
+  std::vector<std::string> values;
+  std::vector<bool> null;
+};
+using SqlRowSink = std::function<void(const SqlRow&)>;
+
+enum class SqlDialect : uint8_t { kSqlite, kClickHouse };
+
+/// "ok", "anomaly", "confirmed", "failure" (Outcome is in rows.h).
+Result<Outcome> ParseOutcome(std::string_view text);
+
+struct StoreCounts {
+  uint64_t measurements = 0;
+  uint64_t observations = 0;
+  std::vector<std::pair<std::string, uint64_t>> verdicts;  // per rules version, sorted
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  /// "sqlite:/path/analysis.sqlite" or "clickhouse://host:port/db" (no credentials).
+  virtual std::string Describe() const = 0;
+  virtual SqlDialect dialect() const = 0;
+
+  /// Adds (or replaces, by uid) measurements with their observations, and their
+  /// verdicts (verdicts[i] belongs to facts[i]; verdicts may be empty to store facts only).
+  virtual Result<void> Write(const std::vector<ExtractedMeasurement>& facts,
+                             const std::vector<VerdictRow>& verdicts) = 0;
+  /// Adds (or replaces) verdicts only; facts[i] is the measurement verdicts[i] scores.
+  virtual Result<void> WriteVerdicts(const std::vector<ExtractedMeasurement>& facts,
+                                     const std::vector<VerdictRow>& verdicts) = 0;
+  /// Makes everything written so far durable, and exact for queries (ClickHouse merges
+  /// the months written so that replaced rows are gone).
+  virtual Result<void> Commit() = 0;
+
+  /// Runs a SELECT in this store's dialect; rows in the order the query gives.
+  virtual Result<void> Select(const std::string& sql, const SqlRowSink& sink) = 0;
+};
+
+/// Opens (and creates: the file, the database, the tables) a store:
+///   PATH or sqlite:PATH            SQLite file (directories created)
+///   clickhouse://HOST:PORT/DB      ClickHouse's HTTP interface (DB created); a query
+///                                  string may set user=..., password=...
+Result<std::unique_ptr<Store>> OpenStore(const std::string& spec);
+
+/// $VIGIL_STORE, else $XDG_DATA_HOME/vigil/analysis.sqlite, else
+/// ~/.local/share/vigil/analysis.sqlite.
+std::string DefaultStoreSpec();
+
+/// What a store holds.
+Result<StoreCounts> CountRows(Store& store);
+
+/// The rules versions that have verdicts in the store.
+Result<std::vector<std::string>> RulesVersions(Store& store);
+
+/// Resolves the query against the store (default window ending with the newest
+/// measurement the filters match; newest rules version) and answers it.
+Result<AggregationResult> Aggregate(Store& store, const AggregationQuery& query);
+
+/// The measurements behind a query's cells (same filters and window), newest first,
+/// at most `limit`; `outcome` narrows to one count of the cell.
+Result<std::vector<MeasurementListing>> ListMeasurements(Store& store,
+                                                         const AggregationQuery& query,
+                                                         std::optional<Outcome> outcome,
+                                                         size_t limit, ResolvedQuery* resolved);
+
+/// Every stored measurement's facts, one UTC day at a time (days in order, within a day
+/// by uid), rebuilt as ingest produced them.
+Result<uint64_t> ScanFacts(Store& store,
+                           const std::function<Result<void>(ExtractedMeasurement&)>& sink);
+
+struct RescoreStats {
+  uint64_t measurements = 0;
+  std::string rules_version;
+};
+
+/// Scores every stored measurement with `engine` and stores the verdicts under its
+/// version (replacing verdicts of that version; others are kept), then commits.
+Result<RescoreStats> Rescore(Store& store, const VerdictEngine& engine);
+
+/// The SQL the stores share (exposed for tests and docs).
+std::string QuoteSql(SqlDialect dialect, std::string_view text);
+std::string AggregationSql(SqlDialect dialect, const ResolvedQuery& query);
+
+}  // namespace vigil::analysis

@@ -1,0 +1,559 @@
+// The analyzer's store on both backends: the embedded SQLite file and a real ClickHouse
+// server started on loopback. Synthetic messaging measurements (bench/gen_measurements.py,
+// six months, ten networks) go through the real ingest and verdict rules into the store;
+// every aggregation is checked against a tally computed here from the same verdicts,
+// and the two backends must give identical answers.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "analysis/ingest/ingest.h"
+#include "analysis/store/store.h"
+#include "analysis/verdict/rules.h"
+#include "tests/support/child_process.h"
+#include "tests/support/clickhouse_server.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support_paths.h"
+
+namespace vigil::analysis {
+namespace {
+
+constexpr int kMeasurements = 2500;
+
+struct Corpus {
+  std::unique_ptr<testing::TempDir> dir;
+  std::string file;
+  std::vector<ExtractedMeasurement> facts;
+  std::vector<VerdictRow> verdicts;  // under v1
+  std::string error;
+};
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Result<VerdictEngine> Engine(const std::string& version = "v1", double anomaly_threshold = 0.5) {
+  std::string text = ReadAll(testing::SourceDir() + "/testlists/verdict/rules.json");
+  auto replace = [&](const std::string& from, const std::string& to) {
+    const size_t at = text.find(from);
+    if (at != std::string::npos) text.replace(at, from.size(), to);
+  };
+  replace("\"version\": \"v1\"", "\"version\": \"" + version + "\"");
+  char threshold[64];
+  std::snprintf(threshold, sizeof threshold, "\"anomaly_threshold\": %.2f", anomaly_threshold);
+  replace("\"anomaly_threshold\": 0.5", threshold);
+  auto fingerprints = FingerprintSet::LoadDir(testing::SourceDir() + "/testlists/fingerprints");
+  if (!fingerprints.ok()) return Error{fingerprints.error()};
+  return VerdictEngine::FromText(text, "rules.json", std::move(*fingerprints));
+}
+
+const Corpus& TheCorpus() {
+  static Corpus* corpus = [] {
+    auto* c = new Corpus;
+    c->dir = std::make_unique<testing::TempDir>("vigil-store-");
+    c->file = c->dir->Join("m.jsonl");
+    auto gen = testing::RunCommand({"python3", testing::SourceDir() + "/bench/gen_measurements.py",
+                                    "--count", std::to_string(kMeasurements), "--seed", "7",
+                                    "--output", c->file},
+                                   std::chrono::seconds(120));
+    if (gen.exit_code != 0) {
+      c->error = "gen_measurements.py: " + gen.output;
+      return c;
+    }
+    auto engine = Engine();
+    if (!engine.ok()) {
+      c->error = engine.error();
+      return c;
+    }
+    IngestOptions options;
+    auto stats = IngestPath(
+        c->file, options,
+        [&](ExtractedMeasurement& m) {
+          c->verdicts.push_back(engine->Score(m));
+          c->facts.push_back(std::move(m));
+        },
+        [&](const IngestError& e) { c->error += e.file + ":" + std::to_string(e.line) + ": " + e.reason + "\n"; });
+    if (!stats.ok()) c->error = stats.error();
+    return c;
+  }();
+  return *corpus;
+}
+
+testing::ClickHouseServer* TheClickHouse() {
+  static testing::ClickHouseServer* server = new testing::ClickHouseServer();
+  return server;
+}
+
+// A fresh, empty store of the given backend.
+struct StoreHandle {
+  std::unique_ptr<testing::TempDir> dir;
+  std::unique_ptr<Store> store;
+  std::string spec;
+};
+
+Result<StoreHandle> NewStore(const std::string& backend) {
+  static std::atomic<int> counter{0};
+  StoreHandle h;
+  if (backend == "sqlite") {
+    h.dir = std::make_unique<testing::TempDir>("vigil-sqlite-");
+    h.spec = h.dir->Join("sub/analysis.sqlite");
+  } else {
+    h.spec = TheClickHouse()->StoreSpec("vigil_test_" + std::to_string(counter++));
+  }
+  auto s = OpenStore(h.spec);
+  if (!s.ok()) return Error{s.error()};
+  h.store = std::move(*s);
+  return h;
+}
+
+class StoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "clickhouse") {
+      if (auto why = testing::ClickHouseServer::Unavailable()) GTEST_SKIP() << *why;
+      ASSERT_TRUE(TheClickHouse()->ok()) << TheClickHouse()->error();
+    }
+    ASSERT_TRUE(TheCorpus().error.empty()) << TheCorpus().error;
+    ASSERT_EQ(TheCorpus().facts.size(), static_cast<size_t>(kMeasurements));
+    auto h = NewStore(GetParam());
+    ASSERT_TRUE(h.ok()) << h.error();
+    handle_ = std::move(*h);
+  }
+
+  Store& store() { return *handle_.store; }
+
+  void Fill() {
+    const Corpus& c = TheCorpus();
+    // In batches, as `vigil analyze` writes them.
+    for (size_t i = 0; i < c.facts.size(); i += 1000) {
+      const size_t end = std::min(c.facts.size(), i + 1000);
+      std::vector<ExtractedMeasurement> facts(c.facts.begin() + i, c.facts.begin() + end);
+      std::vector<VerdictRow> verdicts(c.verdicts.begin() + i, c.verdicts.begin() + end);
+      auto w = store().Write(facts, verdicts);
+      ASSERT_TRUE(w.ok()) << w.error();
+    }
+    auto c2 = store().Commit();
+    ASSERT_TRUE(c2.ok()) << c2.error();
+  }
+
+  StoreHandle handle_;
+};
+
+bool Matches(const AggregationQuery& q, const MeasurementRow& m, const VerdictRow& v,
+             int64_t since, int64_t until) {
+  if (!q.test_name.empty() && m.test_name != q.test_name) return false;
+  if (!q.probe_cc.empty() && m.probe_cc != q.probe_cc) return false;
+  if (q.probe_asn && m.probe_asn != *q.probe_asn) return false;
+  if (!q.target.empty() && m.target != q.target) return false;
+  if (!q.category_code.empty() && m.category_code != q.category_code) return false;
+  if (q.blocking_type && v.blocking_type != *q.blocking_type) return false;
+  return m.start_time >= since && m.start_time < until;
+}
+
+// The answer computed here, from the verdicts in memory, for the store's resolved query.
+std::vector<AggregationCell> Tally(const ResolvedQuery& r, const std::vector<VerdictRow>& verdicts) {
+  const Corpus& c = TheCorpus();
+  struct Acc {
+    AggregationCell cell;
+    std::set<std::string> reports;
+    std::set<std::pair<std::string, uint32_t>> networks;
+  };
+  std::map<std::vector<std::string>, Acc> by_key;
+  for (size_t i = 0; i < c.facts.size(); ++i) {
+    const MeasurementRow& m = c.facts[i].measurement;
+    const VerdictRow& v = verdicts[i];
+    if (!Matches(r.query, m, v, r.since, r.until)) continue;
+    AggregationCell cell;
+    std::vector<std::string> key;
+    for (Axis a : r.query.axes) {
+      switch (a) {
+        case Axis::kTime: cell.time = BucketStart(m.start_time, r.grain); break;
+        case Axis::kCc: cell.probe_cc = m.probe_cc; break;
+        case Axis::kAsn: cell.probe_asn = m.probe_asn; break;
+        case Axis::kTarget: cell.target = m.target; break;
+        case Axis::kInput: cell.input = m.input; break;
+        case Axis::kCategory: cell.category_code = m.category_code; break;
+        case Axis::kTest: cell.test_name = m.test_name; break;
+        case Axis::kBlockingType: cell.blocking_type = v.blocking_type; break;
+      }
+      key.push_back(AxisValue(cell, a, r.grain));
+    }
+    Acc& acc = by_key.try_emplace(key, Acc{cell, {}, {}}).first->second;
+    ++acc.cell.measurement_count;
+    if (v.failure) {
+      ++acc.cell.failure_count;
+    } else if (v.confirmed) {
+      ++acc.cell.confirmed_count;
+    } else if (v.anomaly) {
+      ++acc.cell.anomaly_count;
+    } else {
+      ++acc.cell.ok_count;
+    }
+    if (!m.report_id.empty()) acc.reports.insert(m.report_id);
+    acc.networks.insert({m.probe_cc, m.probe_asn});
+  }
+  std::vector<AggregationCell> cells;
+  for (auto& [key, acc] : by_key) {
+    acc.cell.probe_count = acc.reports.size();
+    acc.cell.network_count = acc.networks.size();
+    cells.push_back(acc.cell);
+  }
+  if (r.query.axes.empty() && cells.empty()) cells.emplace_back();
+  return FinishAggregation(r, cells).cells;
+}
+
+std::vector<AggregationQuery> Queries() {
+  std::vector<AggregationQuery> qs;
+  auto q = [&](std::vector<Axis> axes) {
+    AggregationQuery a;
+    a.axes = std::move(axes);
+    return a;
+  };
+  qs.push_back(q({}));
+  qs.push_back(q({Axis::kTime}));
+  auto whatsapp = q({Axis::kTime, Axis::kCc});
+  whatsapp.test_name = "whatsapp";
+  qs.push_back(whatsapp);
+  auto months = q({Axis::kTime, Axis::kTarget});
+  months.grain = Grain::kMonth;
+  months.since = *ParseTime("2023-12-01");
+  months.until = *ParseTime("2024-08-01");
+  qs.push_back(months);
+  auto weeks = q({Axis::kCc, Axis::kTime});
+  weeks.grain = Grain::kWeek;
+  weeks.since = *ParseTime("2024-01-01");
+  weeks.until = *ParseTime("2024-07-01");
+  qs.push_back(weeks);
+  auto hours = q({Axis::kTime});
+  hours.grain = Grain::kHour;
+  hours.probe_cc = "IR";
+  hours.since = *ParseTime("2024-03-01");
+  hours.until = *ParseTime("2024-03-08");
+  qs.push_back(hours);
+  auto asn = q({Axis::kAsn, Axis::kBlockingType});
+  asn.since = *ParseTime("2024-01-01");
+  asn.until = *ParseTime("2024-07-01");
+  qs.push_back(asn);
+  auto test = q({Axis::kTest, Axis::kCategory});
+  test.probe_asn = 197207;
+  test.since = *ParseTime("2024-01-01");
+  test.until = *ParseTime("2024-07-01");
+  qs.push_back(test);
+  auto dns = q({Axis::kCc});
+  dns.blocking_type = "dns";
+  dns.since = *ParseTime("2024-01-01");
+  dns.until = *ParseTime("2024-07-01");
+  qs.push_back(dns);
+  auto telegram = q({Axis::kTarget});
+  telegram.target = "telegram";
+  telegram.until = *ParseTime("2024-04-01");  // the default since: 30 days before
+  qs.push_back(telegram);
+  return qs;
+}
+
+std::string Describe(const AggregationCell& c) {
+  return FormatTime(c.time) + "|" + c.probe_cc + "|" + std::to_string(c.probe_asn) + "|" + c.target +
+         "|" + c.category_code + "|" + c.test_name + "|" + c.blocking_type + " n=" +
+         std::to_string(c.measurement_count) + " ok=" + std::to_string(c.ok_count) +
+         " anomaly=" + std::to_string(c.anomaly_count) + " confirmed=" +
+         std::to_string(c.confirmed_count) + " failure=" + std::to_string(c.failure_count) +
+         " probes=" + std::to_string(c.probe_count) + " networks=" +
+         std::to_string(c.network_count);
+}
+
+void ExpectSameCells(const std::vector<AggregationCell>& got, const std::vector<AggregationCell>& want,
+                     const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i], want[i]) << what << " cell " << i << ": got " << Describe(got[i])
+                               << ", want " << Describe(want[i]);
+  }
+}
+
+TEST_P(StoreTest, AggregationsMatchATallyOfTheVerdicts) {
+  Fill();
+  const auto& c = TheCorpus();
+  uint64_t nonzero_queries = 0;
+  for (const AggregationQuery& q : Queries()) {
+    auto got = Aggregate(store(), q);
+    ASSERT_TRUE(got.ok()) << got.error();
+    const std::vector<AggregationCell> want = Tally(got->query, c.verdicts);
+    uint64_t total = 0;
+    for (const auto& cell : got->cells) total += cell.measurement_count;
+    nonzero_queries += total > 0;
+    ExpectSameCells(got->cells, want,
+                    "axes " + std::to_string(q.axes.size()) + " window " +
+                        FormatTime(got->query.since) + ".." + FormatTime(got->query.until));
+  }
+  EXPECT_EQ(nonzero_queries, Queries().size()) << "every query should count something";
+}
+
+TEST_P(StoreTest, TheDefaultWindowEndsWithTheNewestMatchingMeasurement) {
+  Fill();
+  int64_t newest = 0, newest_whatsapp = 0;
+  for (const auto& f : TheCorpus().facts) {
+    newest = std::max(newest, f.measurement.start_time);
+    if (f.measurement.test_name == "whatsapp") {
+      newest_whatsapp = std::max(newest_whatsapp, f.measurement.start_time);
+    }
+  }
+  AggregationQuery q;
+  q.axes = {Axis::kTime, Axis::kCc};
+  auto all = Aggregate(store(), q);
+  ASSERT_TRUE(all.ok()) << all.error();
+  EXPECT_EQ(all->query.until, BucketStart(newest, Grain::kDay) + 86400);
+  EXPECT_EQ(all->query.since, all->query.until - 30 * 86400);
+  EXPECT_EQ(all->query.grain, Grain::kDay);
+  EXPECT_EQ(all->query.rules_version, "v1");
+  q.test_name = "whatsapp";
+  auto w = Aggregate(store(), q);
+  ASSERT_TRUE(w.ok()) << w.error();
+  EXPECT_EQ(w->query.until, BucketStart(newest_whatsapp, Grain::kDay) + 86400);
+  // Every day of the window is there for every country seen, counted or not.
+  std::set<std::string> countries;
+  for (const auto& cell : w->cells) countries.insert(cell.probe_cc);
+  EXPECT_EQ(w->cells.size(), 30 * countries.size());
+}
+
+TEST_P(StoreTest, RefusalsNameTheLimit) {
+  AggregationQuery q;
+  auto empty = Aggregate(store(), q);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.error().find("no verdicts yet"), std::string::npos) << empty.error();
+  Fill();
+  q.axes = {Axis::kTime};
+  q.grain = Grain::kHour;
+  auto hours = Aggregate(store(), q);
+  ASSERT_FALSE(hours.ok());
+  EXPECT_NE(hours.error().find("grain 'hour' covers at most 7 days"), std::string::npos)
+      << hours.error();
+  q.grain.reset();
+  q.rules_version = "v9";
+  auto v9 = Aggregate(store(), q);
+  ASSERT_FALSE(v9.ok());
+  EXPECT_NE(v9.error().find("rules version 'v9' is not in the store (versions: v1)"),
+            std::string::npos)
+      << v9.error();
+}
+
+TEST_P(StoreTest, WritingTheSameMeasurementsTwiceChangesNothing) {
+  Fill();
+  auto once = CountRows(store());
+  ASSERT_TRUE(once.ok()) << once.error();
+  uint64_t observations = 0;
+  for (const auto& f : TheCorpus().facts) observations += f.observations.size();
+  EXPECT_EQ(once->measurements, static_cast<uint64_t>(kMeasurements));
+  EXPECT_EQ(once->observations, observations);
+  ASSERT_EQ(once->verdicts.size(), 1u);
+  EXPECT_EQ(once->verdicts[0], (std::pair<std::string, uint64_t>{"v1", kMeasurements}));
+  AggregationQuery q;
+  q.axes = {Axis::kCc};
+  auto before = Aggregate(store(), q);
+  ASSERT_TRUE(before.ok()) << before.error();
+
+  Fill();
+  auto twice = CountRows(store());
+  ASSERT_TRUE(twice.ok()) << twice.error();
+  EXPECT_EQ(twice->measurements, once->measurements);
+  EXPECT_EQ(twice->observations, once->observations);
+  EXPECT_EQ(twice->verdicts, once->verdicts);
+  auto after = Aggregate(store(), q);
+  ASSERT_TRUE(after.ok()) << after.error();
+  ExpectSameCells(after->cells, before->cells, "after writing twice");
+}
+
+TEST_P(StoreTest, StoredFactsScoreAsTheIngestedOnes) {
+  Fill();
+  const Corpus& c = TheCorpus();
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < c.facts.size(); ++i) index[c.facts[i].measurement.measurement_uid] = i;
+  auto engine = Engine();
+  ASSERT_TRUE(engine.ok()) << engine.error();
+  std::set<std::string> seen;
+  auto scanned = ScanFacts(store(), [&](ExtractedMeasurement& m) -> Result<void> {
+    auto it = index.find(m.measurement.measurement_uid);
+    if (it == index.end()) return Error{"unknown uid " + m.measurement.measurement_uid};
+    seen.insert(m.measurement.measurement_uid);
+    const ExtractedMeasurement& want = c.facts[it->second];
+    EXPECT_EQ(m.measurement.input, want.measurement.input);
+    EXPECT_EQ(m.measurement.start_time, want.measurement.start_time);
+    EXPECT_EQ(m.measurement.probe_network_name, want.measurement.probe_network_name);
+    EXPECT_EQ(m.summary_json, want.summary_json);
+    EXPECT_EQ(m.observations.size(), want.observations.size());
+    for (size_t i = 0; i < std::min(m.observations.size(), want.observations.size()); ++i) {
+      const ObservationRow& a = m.observations[i];
+      const ObservationRow& b = want.observations[i];
+      EXPECT_EQ(a.ip, b.ip);
+      EXPECT_EQ(a.dns_answers, b.dns_answers);
+      EXPECT_EQ(a.dns_failure, b.dns_failure);
+      EXPECT_EQ(a.tcp_success, b.tcp_success);
+      EXPECT_EQ(a.tls_failure, b.tls_failure);
+      EXPECT_EQ(a.http_body_sample, b.http_body_sample);
+      EXPECT_EQ(a.http_headers, b.http_headers);
+    }
+    const VerdictRow v = engine->Score(m);
+    const VerdictRow& w = c.verdicts[it->second];
+    EXPECT_EQ(OutcomeOf(v), OutcomeOf(w)) << m.measurement.measurement_uid;
+    EXPECT_EQ(v.blocking_type, w.blocking_type) << m.measurement.measurement_uid;
+    EXPECT_EQ(VerdictEngine::RulesFired(v), VerdictEngine::RulesFired(w));
+    return {};
+  });
+  ASSERT_TRUE(scanned.ok()) << scanned.error();
+  EXPECT_EQ(*scanned, c.facts.size());
+  EXPECT_EQ(seen.size(), c.facts.size());
+}
+
+TEST_P(StoreTest, RescoringAddsAVersionAndKeepsTheOld) {
+  Fill();
+  auto v2 = Engine("v2", 0.99);  // stricter: fewer measurements are anomalies
+  ASSERT_TRUE(v2.ok()) << v2.error();
+  auto stats = Rescore(store(), *v2);
+  ASSERT_TRUE(stats.ok()) << stats.error();
+  EXPECT_EQ(stats->measurements, static_cast<uint64_t>(kMeasurements));
+  EXPECT_EQ(stats->rules_version, "v2");
+  // Rescoring again under the same version replaces, never adds.
+  stats = Rescore(store(), *v2);
+  ASSERT_TRUE(stats.ok()) << stats.error();
+  auto counts = CountRows(store());
+  ASSERT_TRUE(counts.ok()) << counts.error();
+  EXPECT_EQ(counts->verdicts, (std::vector<std::pair<std::string, uint64_t>>{
+                                  {"v1", kMeasurements}, {"v2", kMeasurements}}));
+
+  std::vector<VerdictRow> want_v2;
+  for (const auto& f : TheCorpus().facts) want_v2.push_back(v2->Score(f));
+  AggregationQuery q;
+  q.axes = {Axis::kCc, Axis::kTest};
+  q.since = *ParseTime("2024-01-01");
+  q.until = *ParseTime("2024-07-01");
+  auto newest = Aggregate(store(), q);  // v2: the newest version
+  ASSERT_TRUE(newest.ok()) << newest.error();
+  EXPECT_EQ(newest->query.rules_version, "v2");
+  ExpectSameCells(newest->cells, Tally(newest->query, want_v2), "v2");
+  q.rules_version = "v1";
+  auto old = Aggregate(store(), q);
+  ASSERT_TRUE(old.ok()) << old.error();
+  ExpectSameCells(old->cells, Tally(old->query, TheCorpus().verdicts), "v1");
+  uint64_t anomalies_v1 = 0, anomalies_v2 = 0;
+  for (const auto& cell : old->cells) anomalies_v1 += cell.anomaly_count;
+  for (const auto& cell : newest->cells) anomalies_v2 += cell.anomaly_count;
+  EXPECT_LT(anomalies_v2, anomalies_v1) << "the stricter threshold changed nothing";
+}
+
+TEST_P(StoreTest, DrillDownListsTheMeasurementsOfACell) {
+  Fill();
+  AggregationQuery q;
+  q.axes = {Axis::kTime, Axis::kCc};
+  q.since = *ParseTime("2024-01-01");
+  q.until = *ParseTime("2024-07-01");
+  auto agg = Aggregate(store(), q);
+  ASSERT_TRUE(agg.ok()) << agg.error();
+  // The busiest cell with anomalies.
+  const AggregationCell* cell = nullptr;
+  for (const auto& c : agg->cells) {
+    if (c.anomaly_count > 0 && (!cell || c.anomaly_count > cell->anomaly_count)) cell = &c;
+  }
+  ASSERT_NE(cell, nullptr);
+  AggregationQuery drill;
+  drill.probe_cc = cell->probe_cc;
+  drill.since = cell->time;
+  drill.until = NextBucket(cell->time, agg->query.grain);
+  ResolvedQuery resolved;
+  auto listed = ListMeasurements(store(), drill, Outcome::kAnomaly, 100000, &resolved);
+  ASSERT_TRUE(listed.ok()) << listed.error();
+  EXPECT_EQ(listed->size(), cell->anomaly_count);
+  std::set<std::string> want;
+  const Corpus& c = TheCorpus();
+  for (size_t i = 0; i < c.facts.size(); ++i) {
+    const auto& m = c.facts[i].measurement;
+    if (m.probe_cc == cell->probe_cc && m.start_time >= drill.since && m.start_time < drill.until &&
+        OutcomeOf(c.verdicts[i]) == Outcome::kAnomaly) {
+      want.insert(m.measurement_uid);
+    }
+  }
+  std::set<std::string> got;
+  for (const auto& m : *listed) {
+    got.insert(m.measurement_uid);
+    EXPECT_TRUE(m.anomaly);
+    EXPECT_FALSE(m.source_file.empty());
+    EXPECT_GT(m.source_line, 0u);
+  }
+  EXPECT_EQ(got, want);
+  for (size_t i = 1; i < listed->size(); ++i) {
+    EXPECT_GE((*listed)[i - 1].start_time, (*listed)[i].start_time) << "newest first";
+  }
+  auto limited = ListMeasurements(store(), drill, std::nullopt, 3, nullptr);
+  ASSERT_TRUE(limited.ok()) << limited.error();
+  EXPECT_EQ(limited->size(), std::min<uint64_t>(3, cell->measurement_count));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "clickhouse"),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+
+TEST(StoreBackends, SqliteAndClickHouseGiveTheSameAnswers) {
+  if (auto why = testing::ClickHouseServer::Unavailable()) GTEST_SKIP() << *why;
+  ASSERT_TRUE(TheClickHouse()->ok()) << TheClickHouse()->error();
+  ASSERT_TRUE(TheCorpus().error.empty()) << TheCorpus().error;
+  auto sqlite = NewStore("sqlite");
+  auto clickhouse = NewStore("clickhouse");
+  ASSERT_TRUE(sqlite.ok()) << sqlite.error();
+  ASSERT_TRUE(clickhouse.ok()) << clickhouse.error();
+  for (Store* s : {sqlite->store.get(), clickhouse->store.get()}) {
+    auto w = s->Write(TheCorpus().facts, TheCorpus().verdicts);
+    ASSERT_TRUE(w.ok()) << w.error();
+    auto c = s->Commit();
+    ASSERT_TRUE(c.ok()) << c.error();
+  }
+  for (const AggregationQuery& q : Queries()) {
+    auto a = Aggregate(*sqlite->store, q);
+    auto b = Aggregate(*clickhouse->store, q);
+    ASSERT_TRUE(a.ok()) << a.error();
+    ASSERT_TRUE(b.ok()) << b.error();
+    EXPECT_EQ(a->query.since, b->query.since);
+    EXPECT_EQ(a->query.until, b->query.until);
+    ExpectSameCells(b->cells, a->cells, "clickhouse vs sqlite");
+    auto la = ListMeasurements(*sqlite->store, q, std::nullopt, 50, nullptr);
+    auto lb = ListMeasurements(*clickhouse->store, q, std::nullopt, 50, nullptr);
+    ASSERT_TRUE(la.ok()) << la.error();
+    ASSERT_TRUE(lb.ok()) << lb.error();
+    EXPECT_EQ(*la, *lb);
+  }
+}
+
+TEST(StoreSpecs, BadSpecsAreRefusedWithTheReason) {
+  auto scheme = OpenStore("postgres://localhost/x");
+  ASSERT_FALSE(scheme.ok());
+  EXPECT_NE(scheme.error().find("unknown scheme"), std::string::npos) << scheme.error();
+  auto port = OpenStore("clickhouse://127.0.0.1:99999/x");
+  ASSERT_FALSE(port.ok());
+  EXPECT_NE(port.error().find("bad port '99999'"), std::string::npos) << port.error();
+  auto db = OpenStore("clickhouse://127.0.0.1:8123/x;drop");
+  ASSERT_FALSE(db.ok());
+  EXPECT_NE(db.error().find("bad database name"), std::string::npos) << db.error();
+  auto param = OpenStore("clickhouse://127.0.0.1:8123/x?pasword=1");
+  ASSERT_FALSE(param.ok());
+  EXPECT_NE(param.error().find("unknown parameter 'pasword'"), std::string::npos) << param.error();
+  testing::TempDir dir("vigil-store-spec-");
+  std::string error;
+  ASSERT_TRUE(dir.WriteFile("not-a-store", "this is not a database, just text\n", &error)) << error;
+  auto text = OpenStore(dir.Join("not-a-store"));
+  ASSERT_FALSE(text.ok());
+  EXPECT_NE(text.error().find(dir.Join("not-a-store")), std::string::npos) << text.error();
+}
+
+TEST(StoreSpecs, AnUnreachableClickHouseIsNamed) {
+  // A loopback port nothing listens on.
+  auto s = OpenStore("clickhouse://127.0.0.1:1/vigil");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().find("cannot reach ClickHouse"), std::string::npos) << s.error();
+}
+
+}  // namespace
+}  // namespace vigil::analysis
