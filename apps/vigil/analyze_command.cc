@@ -1,8 +1,10 @@
 // `vigil analyze PATH...`: ingests measurement files and directories (JSONL, JSONL.gz,
 // OONI's raw layout; ours and real OONI probes' alike), scores each measurement with the
-// verdict rules, and prints how many measurements of each test came out ok, anomaly,
+// verdict rules, stores facts and verdicts (SQLite by default, ClickHouse with --store
+// clickhouse://...) and prints how many measurements of each test came out ok, anomaly,
 // confirmed and failure; `--agreement` compares those flags with OONI's own on the
-// reference measurements. Bad lines are reported with file:line and skipped.
+// reference measurements; `--rescore` scores everything in the store again under the
+// given rules. Bad lines are reported with file:line and skipped.
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "analysis/ingest/ingest.h"
+#include "analysis/store/store.h"
 #include "analysis/verdict/agreement.h"
 #include "analysis/verdict/rules.h"
 #include "apps/vigil/commands.h"
@@ -31,7 +34,12 @@ struct AnalyzeFlags {
   bool agreement = false;
   std::string reference_dir;
   size_t errors_shown = 20;
+  std::string store;
+  bool no_store = false;
+  bool rescore = false;
 };
+
+constexpr size_t kStoreBatch = 2000;
 
 int Fail(const std::string& message, int code = 2) {
   std::fprintf(stderr, "vigil analyze: %s\n", message.c_str());
@@ -68,13 +76,41 @@ std::vector<std::string> ListFiles(const std::string& data_dir) {
   return lists;
 }
 
+int RunRescore(const analysis::VerdictEngine& engine, analysis::Store& store) {
+  auto stats = analysis::Rescore(store, engine);
+  if (!stats.ok()) return Fail("--rescore: " + stats.error(), 1);
+  auto counts = analysis::CountRows(store);
+  if (!counts.ok()) return Fail(counts.error(), 1);
+  std::printf("rescored %llu measurements in %s under rules %s\n",
+              static_cast<unsigned long long>(stats->measurements), store.Describe().c_str(),
+              stats->rules_version.c_str());
+  for (const auto& [version, n] : counts->verdicts) {
+    std::printf("  rules %-10s %llu verdicts\n", version.c_str(), static_cast<unsigned long long>(n));
+  }
+  return 0;
+}
+
 int RunAnalyze(AnalyzeFlags& flags) {
   if (flags.data_dir.empty()) flags.data_dir = DefaultDataDir();
   if (flags.rules.empty()) flags.rules = flags.data_dir + "/verdict/rules.json";
   if (flags.fingerprints.empty()) flags.fingerprints = flags.data_dir + "/fingerprints";
-  if (flags.paths.empty()) return Fail("give measurement files or directories to read");
+  if (flags.rescore && !flags.paths.empty()) {
+    return Fail("--rescore scores what the store holds: give no paths with it");
+  }
+  if (flags.rescore && flags.no_store) return Fail("--rescore needs a store, not --no-store");
+  if (flags.paths.empty() && !flags.rescore) {
+    return Fail("give measurement files or directories to read (or --rescore)");
+  }
   auto engine = analysis::VerdictEngine::Load(flags.rules, flags.fingerprints);
   if (!engine.ok()) return Fail("--rules: " + engine.error());
+  std::unique_ptr<analysis::Store> store;
+  if (!flags.no_store) {
+    auto opened =
+        analysis::OpenStore(flags.store.empty() ? analysis::DefaultStoreSpec() : flags.store);
+    if (!opened.ok()) return Fail("--store: " + opened.error(), 1);
+    store = std::move(*opened);
+  }
+  if (flags.rescore) return RunRescore(*engine, *store);
   analysis::IngestOptions options;
   auto index = analysis::LoadCategoryIndex(ListFiles(flags.data_dir));
   if (!index.ok()) return Fail("test lists: " + index.error());
@@ -84,12 +120,27 @@ int RunAnalyze(AnalyzeFlags& flags) {
   std::map<std::pair<std::string, std::string>, Tally> by_test_cc;
   analysis::IngestStats total;
   uint64_t errors = 0;
+  std::vector<ExtractedMeasurement> batch;
+  std::vector<VerdictRow> verdicts;
+  std::string store_error;
+  auto flush = [&] {
+    if (batch.empty() || !store_error.empty()) return;
+    if (auto w = store->Write(batch, verdicts); !w) store_error = w.error();
+    batch.clear();
+    verdicts.clear();
+  };
   for (const auto& path : flags.paths) {
     auto stats = analysis::IngestPath(
         path, options,
         [&](ExtractedMeasurement& m) {
-          by_test_cc[{m.measurement.test_name, m.measurement.probe_cc}].Add(engine->Score(m));
-          if (flags.agreement) kept.push_back(std::move(m));
+          VerdictRow v = engine->Score(m);
+          by_test_cc[{m.measurement.test_name, m.measurement.probe_cc}].Add(v);
+          if (flags.agreement) kept.push_back(m);
+          if (store) {
+            batch.push_back(std::move(m));
+            verdicts.push_back(std::move(v));
+            if (batch.size() >= kStoreBatch) flush();
+          }
         },
         [&](const analysis::IngestError& e) {
           if (errors++ < flags.errors_shown) {
@@ -102,6 +153,13 @@ int RunAnalyze(AnalyzeFlags& flags) {
     total.measurements += stats->measurements;
     total.bad_lines += stats->bad_lines;
     total.bytes += stats->bytes;
+  }
+  if (store) {
+    flush();
+    if (store_error.empty()) {
+      if (auto c = store->Commit(); !c) store_error = c.error();
+    }
+    if (!store_error.empty()) return Fail("--store: " + store_error, 1);
   }
   if (errors > flags.errors_shown) {
     std::fprintf(stderr, "vigil analyze: ... and %llu more bad lines\n",
@@ -146,6 +204,10 @@ int RunAnalyze(AnalyzeFlags& flags) {
                static_cast<unsigned long long>(total.measurements),
                static_cast<unsigned long long>(total.files), static_cast<double>(total.bytes) / 1e6,
                static_cast<unsigned long long>(total.bad_lines), engine->version().c_str());
+  if (store) {
+    std::fprintf(stderr, "vigil analyze: stored in %s (`vigil query` reads it)\n",
+                 store->Describe().c_str());
+  }
   return total.measurements == 0 && total.bad_lines > 0 ? 1 : 0;
 }
 
@@ -168,6 +230,14 @@ void AddAnalyzeCommand(CLI::App& app) {
                   "Reference data for --agreement (default: ../shared/reference)");
   cmd->add_option("--errors-shown", flags->errors_shown, "Bad lines printed (all are counted)")
       ->capture_default_str();
+  cmd->add_option("--store", flags->store,
+                  "Where facts and verdicts go: a SQLite file, sqlite:PATH or "
+                  "clickhouse://HOST:PORT/DB (default: $VIGIL_STORE or "
+                  "$XDG_DATA_HOME/vigil/analysis.sqlite)");
+  cmd->add_flag("--no-store", flags->no_store, "Only count; store nothing");
+  cmd->add_flag("--rescore", flags->rescore,
+                "Score every measurement in the store again under --rules (a new version is "
+                "added beside the old ones; the same version is replaced)");
   cmd->callback([flags] { SetExitCode(RunAnalyze(*flags)); });
 }
 

@@ -28,7 +28,10 @@ void AddRunCommand(CLI::App& app);
 /// `vigil helper`: the web_connectivity control helper, until SIGINT or SIGTERM.
 void AddHelperCommand(CLI::App& app);
 
-/// `vigil analyze PATH...`: ingest and score measurements; --agreement with OONI's flags.
+/// `vigil analyze PATH...`: ingest, score and store measurements; --rescore; --agreement.
 void AddAnalyzeCommand(CLI::App& app);
+
+/// `vigil query [measurements]`: aggregation (and drill-down) over the analysis store.
+void AddQueryCommand(CLI::App& app);
 
 }  // namespace vigil::cli

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   vigil::cli::AddRunCommand(app);
   vigil::cli::AddHelperCommand(app);
   vigil::cli::AddAnalyzeCommand(app);
+  vigil::cli::AddQueryCommand(app);
 
   try {
     app.parse(argc, argv);

@@ -17,7 +17,7 @@ TEST(AnalyzeCommand, CountsVerdictsOfTheRealMeasurements) {
   if (!std::filesystem::is_directory(Measurements())) {
     GTEST_SKIP() << "no reference data at " << Measurements();
   }
-  auto r = testing::RunCommand({testing::VigilBinary(), "analyze", Measurements()});
+  auto r = testing::RunCommand({testing::VigilBinary(), "analyze", Measurements(), "--no-store"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("122 measurements from 14 files"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("0 bad lines skipped; rules v1"), std::string::npos) << r.output;
@@ -32,7 +32,7 @@ TEST(AnalyzeCommand, AgreementWithOoniIsPrinted) {
     GTEST_SKIP() << "no reference data at " << Measurements();
   }
   auto r = testing::RunCommand({testing::VigilBinary(), "analyze", Measurements(), "--agreement",
-                                "--reference-dir", testing::ReferenceDir()});
+                                "--reference-dir", testing::ReferenceDir(), "--no-store"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("32 of 35 measurements"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("telegram.jsonl:3"), std::string::npos) << r.output;
@@ -42,19 +42,20 @@ TEST(AnalyzeCommand, BadInputIsNamed) {
   testing::TempDir dir("vigil-analyze");
   std::string error;
   ASSERT_TRUE(dir.WriteFile("bad.jsonl", "{\"test_name\": 5}\nnot json\n", &error)) << error;
-  auto r = testing::RunCommand({testing::VigilBinary(), "analyze", dir.Join("bad.jsonl")});
+  auto r = testing::RunCommand(
+      {testing::VigilBinary(), "analyze", dir.Join("bad.jsonl"), "--store", dir.Join("s.sqlite")});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find(dir.Join("bad.jsonl") + ":1: field 'test_name'"), std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find(dir.Join("bad.jsonl") + ":2:"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("2 bad lines skipped"), std::string::npos) << r.output;
 
-  r = testing::RunCommand({testing::VigilBinary(), "analyze", dir.Join("missing")});
+  r = testing::RunCommand({testing::VigilBinary(), "analyze", dir.Join("missing"), "--no-store"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("no such file or directory"), std::string::npos) << r.output;
 
   r = testing::RunCommand(
-      {testing::VigilBinary(), "analyze", dir.path(), "--rules", dir.Join("bad.jsonl")});
+      {testing::VigilBinary(), "analyze", dir.path(), "--rules", dir.Join("bad.jsonl"), "--no-store"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("--rules"), std::string::npos) << r.output;
 }
