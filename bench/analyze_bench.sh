@@ -12,6 +12,7 @@
 # fields. vigil parses every field the rows hold, observations included, and scores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/clickhouse_lib.sh
 
 count=50000 seed=1
 while [ $# -gt 0 ]; do
@@ -68,42 +69,8 @@ read -r s_wall s_rc < <(seconds sqlite3 "$work/s.db" ".read $work/load.sql")
 
 # clickhouse-client: the same lines into MergeTree (JSONEachRow, unknown keys skipped).
 ch_rate=n/a
-if command -v clickhouse-server >/dev/null && command -v clickhouse-client >/dev/null; then
-  port=$((20000 + RANDOM % 20000))
-  mkdir -p "$work/ch/data" "$work/ch/tmp" "$work/ch/user_files" "$work/ch/format_schemas"
-  cat >"$work/ch/config.xml" <<EOF
-<?xml version="1.0"?>
-<yandex>
-  <logger><level>warning</level><log>$work/ch/server.log</log><errorlog>$work/ch/err.log</errorlog><console>0</console></logger>
-  <listen_host>127.0.0.1</listen_host>
-  <http_port>$((port + 1))</http_port>
-  <tcp_port>$port</tcp_port>
-  <path>$work/ch/data/</path>
-  <tmp_path>$work/ch/tmp/</tmp_path>
-  <user_files_path>$work/ch/user_files/</user_files_path>
-  <format_schema_path>$work/ch/format_schemas/</format_schema_path>
-  <users_config>$work/ch/users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <timezone>UTC</timezone>
-  <mark_cache_size>67108864</mark_cache_size>
-  <mlock_executable>false</mlock_executable>
-</yandex>
-EOF
-  cat >"$work/ch/users.xml" <<'EOF'
-<?xml version="1.0"?>
-<yandex>
-  <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
-  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
-</yandex>
-EOF
-  clickhouse-server --config-file="$work/ch/config.xml" >/dev/null 2>&1 &
-  ch_pid=$!
-  for _ in $(seq 100); do
-    clickhouse-client --port "$port" --query "SELECT 1" >/dev/null 2>&1 && break
-    sleep 0.2
-  done
+if start_clickhouse "$work/ch"; then
+  port=$ch_port
   clickhouse-client --port "$port" --query "CREATE TABLE m (report_id String,
     measurement_start_time String, probe_cc String, probe_asn String, test_name String,
     input Nullable(String)) ENGINE = MergeTree ORDER BY (probe_cc, probe_asn, test_name)"

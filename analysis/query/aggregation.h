@@ -1,5 +1,5 @@
 // The aggregation query model, after OONI's /api/v1/aggregation: filters narrow the
-// measurements, up to two axes split them into cells, and every cell carries counts
+// measurements, up to three axes split them into cells, and every cell carries counts
 // that do not overlap (ok + anomaly + confirmed + failure = measurement_count) plus
 // distinct probes and networks. Parsing of the command-line spellings lives here too,
 // with errors that name the allowed values. Plain value types; thread-compatible.
@@ -40,7 +40,7 @@ const char* AxisColumn(Axis axis);
 /// "hour", "day", "week", "month".
 const char* GrainName(Grain grain);
 
-inline constexpr size_t kMaxAxes = 2;
+inline constexpr size_t kMaxAxes = 3;
 inline constexpr int64_t kDefaultWindowSeconds = 30 * 86400;
 
 /// What an analyst asks. Empty / nullopt filters match everything.

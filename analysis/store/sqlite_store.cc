@@ -5,6 +5,9 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "analysis/store/schema.h"
 
@@ -67,6 +70,25 @@ class Binder : public ValueSink {
  private:
   sqlite3_stmt* stmt_;
   int i_ = 0;
+};
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
+
+std::string_view ColumnText(sqlite3_stmt* stmt, int i) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+  return {text ? text : "", static_cast<size_t>(sqlite3_column_bytes(stmt, i))};
+}
+
+// One cell being counted in memory.
+struct CellAcc {
+  AggregationCell cell;
+  StringSet reports;
+  std::unordered_set<uint64_t> networks;  // cc (two letters) and ASN packed
+  StringSet other_networks;               // the rare cc that is not two letters
 };
 
 class SqliteStore : public Store {
@@ -181,6 +203,101 @@ class SqliteStore : public Store {
     return Exec("COMMIT");
   }
 
+  // SQLite's GROUP BY sorts every matching row (and its count(DISTINCT) sorts again): on
+  // ten million rows that takes minutes' worth of seconds. One scan that counts into a
+  // hash table gives the same cells (the cross-backend tests hold it to ClickHouse's)
+  // several times faster. The time index is used only for windows that cover a small
+  // part of the stored time, where skipping rows beats reading them in order.
+  Result<std::vector<AggregationCell>> AggregateCells(const ResolvedQuery& q) override {
+    std::vector<Axis> text_axes;  // axes read as a column of their own
+    std::string sql = "SELECT start_time, outcome, report_id, probe_cc, probe_asn";
+    for (Axis a : q.query.axes) {
+      if (a == Axis::kTime || a == Axis::kCc || a == Axis::kAsn) continue;
+      text_axes.push_back(a);
+      sql += std::string(", ") + AxisColumn(a);
+    }
+    auto hint = IndexHint(q);
+    if (!hint.ok()) return Error{hint.error()};
+    sql += " FROM verdicts " + *hint + VerdictFilterSql(SqlDialect::kSqlite, q);
+    Statement stmt;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, stmt.out(), nullptr) != SQLITE_OK) {
+      return Fail("query");
+    }
+    std::unordered_map<std::string, CellAcc, StringHash, std::equal_to<>> cells;
+    std::string key;
+    sqlite3_stmt* st = stmt.get();
+    while (true) {
+      const int rc = sqlite3_step(st);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return Fail("query");
+      const int64_t start_time = sqlite3_column_int64(st, 0);
+      const int outcome = sqlite3_column_int(st, 1);
+      const std::string_view report = ColumnText(st, 2);
+      const std::string_view cc = ColumnText(st, 3);
+      const auto asn = static_cast<uint32_t>(sqlite3_column_int64(st, 4));
+      key.clear();
+      int column = 5;
+      for (Axis a : q.query.axes) {
+        switch (a) {
+          case Axis::kTime: {
+            const int64_t b = BucketStart(start_time, q.grain);
+            key.append(reinterpret_cast<const char*>(&b), sizeof b);
+            break;
+          }
+          case Axis::kCc: key.append(cc); break;
+          case Axis::kAsn: key.append(reinterpret_cast<const char*>(&asn), sizeof asn); break;
+          default: key.append(ColumnText(st, column++)); break;
+        }
+        key.push_back('\x1f');
+      }
+      auto it = cells.find(std::string_view(key));
+      if (it == cells.end()) {
+        CellAcc acc;
+        int c = 5;
+        for (Axis a : q.query.axes) {
+          switch (a) {
+            case Axis::kTime: acc.cell.time = BucketStart(start_time, q.grain); break;
+            case Axis::kCc: acc.cell.probe_cc = cc; break;
+            case Axis::kAsn: acc.cell.probe_asn = asn; break;
+            case Axis::kTarget: acc.cell.target = ColumnText(st, c++); break;
+            case Axis::kInput: acc.cell.input = ColumnText(st, c++); break;
+            case Axis::kCategory: acc.cell.category_code = ColumnText(st, c++); break;
+            case Axis::kTest: acc.cell.test_name = ColumnText(st, c++); break;
+            case Axis::kBlockingType: acc.cell.blocking_type = ColumnText(st, c++); break;
+          }
+        }
+        it = cells.emplace(key, std::move(acc)).first;
+      }
+      CellAcc& acc = it->second;
+      AggregationCell& cell = acc.cell;
+      ++cell.measurement_count;
+      switch (outcome) {
+        case 0: ++cell.ok_count; break;
+        case 1: ++cell.anomaly_count; break;
+        case 2: ++cell.confirmed_count; break;
+        default: ++cell.failure_count; break;
+      }
+      if (!report.empty() && acc.reports.find(report) == acc.reports.end()) {
+        acc.reports.emplace(report);
+      }
+      if (cc.size() == 2) {
+        acc.networks.insert((static_cast<uint64_t>(static_cast<unsigned char>(cc[0])) << 40) |
+                            (static_cast<uint64_t>(static_cast<unsigned char>(cc[1])) << 32) | asn);
+      } else {
+        acc.other_networks.insert(std::string(cc) + ":" + std::to_string(asn));
+      }
+    }
+    std::vector<AggregationCell> out;
+    out.reserve(cells.size());
+    for (auto& [k, acc] : cells) {
+      acc.cell.probe_count = acc.reports.size();
+      acc.cell.network_count = acc.networks.size() + acc.other_networks.size();
+      out.push_back(std::move(acc.cell));
+    }
+    if (q.query.axes.empty() && out.empty()) out.emplace_back();  // as SQL answers: zeros
+    return out;
+  }
+
   Result<void> Select(const std::string& sql, const SqlRowSink& sink) override {
     Statement stmt;
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, stmt.out(), nullptr) != SQLITE_OK) {
@@ -207,6 +324,26 @@ class SqliteStore : public Store {
  private:
   Error Fail(const std::string& what) const {
     return Error{Describe() + ": " + what + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory")};
+  }
+
+  // INDEXED BY the time index when the window holds under a fifth of the version's
+  // stored time span, else NOT INDEXED (a scan in table order).
+  Result<std::string> IndexHint(const ResolvedQuery& q) {
+    const std::string v = QuoteSql(SqlDialect::kSqlite, q.rules_version);
+    int64_t lo = 0, hi = 0;
+    bool any = false;
+    auto r = Select("SELECT (SELECT min(start_time) FROM verdicts WHERE rules_version = " + v +
+                        "), (SELECT max(start_time) FROM verdicts WHERE rules_version = " + v + ")",
+                    [&](const SqlRow& row) {
+                      if (row.null[0] || row.null[1]) return;
+                      any = true;
+                      lo = std::stoll(row.values[0]);
+                      hi = std::stoll(row.values[1]) + 1;
+                    });
+    if (!r.ok()) return Error{r.error()};
+    if (!any) return std::string("NOT INDEXED");
+    const int64_t overlap = std::min(hi, q.until) - std::max(lo, q.since);
+    return std::string(overlap * 5 < (hi - lo) ? "INDEXED BY verdicts_version_time" : "NOT INDEXED");
   }
 
   Result<void> Exec(const std::string& sql) {

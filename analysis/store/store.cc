@@ -117,7 +117,7 @@ Result<ResolvedQuery> Resolve(Store& s, const AggregationQuery& query) {
   std::string version = query.rules_version.empty() ? NewestRulesVersion(*versions)
                                                     : query.rules_version;
   std::optional<int64_t> newest;
-  if (!version.empty()) {
+  if (!version.empty() && !(query.since && query.until)) {  // a window given needs no default
     std::string sql = "SELECT count(*), max(start_time) FROM verdicts WHERE 1 = 1" +
                       FilterTerms(s.dialect(), query, version);
     if (query.since) sql += " AND start_time >= " + std::to_string(*query.since);
@@ -234,6 +234,18 @@ Result<std::vector<std::string>> RulesVersions(Store& s) {
 Result<AggregationResult> Aggregate(Store& s, const AggregationQuery& query) {
   auto resolved = Resolve(s, query);
   if (!resolved.ok()) return Error{resolved.error()};
+  auto cells = s.AggregateCells(*resolved);
+  if (!cells.ok()) return Error{cells.error()};
+  return FinishAggregation(*resolved, std::move(*cells));
+}
+
+std::string VerdictFilterSql(SqlDialect d, const ResolvedQuery& r) {
+  return " WHERE 1 = 1" + FilterTerms(d, r.query, r.rules_version) + WindowTerms(r.since, r.until);
+}
+
+Result<std::vector<AggregationCell>> Store::AggregateCells(const ResolvedQuery& query) {
+  const ResolvedQuery* resolved = &query;
+  Store& s = *this;
   std::vector<AggregationCell> cells;
   const std::vector<Axis>& axes = resolved->query.axes;
   auto r = s.Select(AggregationSql(s.dialect(), *resolved), [&](const SqlRow& row) {
@@ -264,7 +276,7 @@ Result<AggregationResult> Aggregate(Store& s, const AggregationQuery& query) {
     cells.push_back(std::move(c));
   });
   if (!r.ok()) return Error{r.error()};
-  return FinishAggregation(*resolved, std::move(cells));
+  return cells;
 }
 
 Result<std::vector<MeasurementListing>> ListMeasurements(Store& s, const AggregationQuery& query,

@@ -66,6 +66,11 @@ class Store {
 
   /// Runs a SELECT in this store's dialect; rows in the order the query gives.
   virtual Result<void> Select(const std::string& sql, const SqlRowSink& sink) = 0;
+
+  /// The cells of a resolved query as the engine groups them, before FinishAggregation
+  /// (no empty buckets, any order). By default AggregationSql through Select; SQLite
+  /// groups in memory instead, because its GROUP BY sorts every row (see sqlite_store.cc).
+  virtual Result<std::vector<AggregationCell>> AggregateCells(const ResolvedQuery& query);
 };
 
 /// Opens (and creates: the file, the database, the tables) a store:
@@ -112,5 +117,7 @@ Result<RescoreStats> Rescore(Store& store, const VerdictEngine& engine);
 /// The SQL the stores share (exposed for tests and docs).
 std::string QuoteSql(SqlDialect dialect, std::string_view text);
 std::string AggregationSql(SqlDialect dialect, const ResolvedQuery& query);
+/// " WHERE ..." selecting the verdicts a resolved query counts.
+std::string VerdictFilterSql(SqlDialect dialect, const ResolvedQuery& query);
 
 }  // namespace vigil::analysis

@@ -1,6 +1,6 @@
 // `vigil query`: OONI-style aggregation over the analyzer's store. Filters narrow the
 // measurements (test, country, network, target, input, category, blocking type, a
-// window with a bounded default), up to two axes split them into cells (time at an
+// window with a bounded default), up to three axes split them into cells (time at an
 // hour/day/week/month grain, cc, asn, target, input, category, test, blocking_type), and
 // each cell carries counts that do not overlap plus distinct probes and networks.
 // `vigil query measurements` lists the measurements behind a cell, with their uid and
@@ -283,7 +283,7 @@ void AddQueryCommand(CLI::App& app) {
                   "SQLite file, sqlite:PATH or clickhouse://HOST:PORT/DB (default: "
                   "$VIGIL_STORE or $XDG_DATA_HOME/vigil/analysis.sqlite)");
   cmd->add_option("--axis", flags->axes,
-                  "Up to two of time, cc, asn, target, input, category, test, blocking_type "
+                  "Up to three of time, cc, asn, target, input, category, test, blocking_type "
                   "(comma-separated)");
   cmd->add_option("--grain", flags->grain,
                   "Time axis grain: hour (window <= 7 days), day, week (<= 365 days), month");
