@@ -212,7 +212,13 @@ class ClickHouseStore : public Store {
              ") PARTITION BY toYYYYMM(toDateTime(start_time, 'UTC')) ORDER BY " + t->order_by;
       if (auto r = Run(sql); !r) return r;
     }
-    return {};
+    // Tables an analyst made Distributed over a cluster (docs/analysis.md): inserts wait
+    // until every shard has the rows, and OPTIMIZE, which does not reach through them,
+    // is left to the shards.
+    return Select("SELECT name FROM system.tables WHERE database = " +
+                      QuoteSql(SqlDialect::kClickHouse, endpoint_.database) +
+                      " AND engine = 'Distributed'",
+                  [&](const SqlRow& row) { distributed_.insert(row.values[0]); });
   }
 
   std::string Describe() const override {
@@ -254,6 +260,7 @@ class ClickHouseStore : public Store {
   Result<void> Commit() override {
     if (auto f = Flush(); !f) return f;
     for (const auto& [table, month] : written_) {
+      if (distributed_.count(table)) continue;
       if (auto r = Run("OPTIMIZE TABLE " + table + " PARTITION " + std::to_string(month) +
                        " FINAL");
           !r) {
@@ -289,7 +296,10 @@ class ClickHouseStore : public Store {
     for (auto& [name, b] : buffers_) {
       if (b.empty()) continue;
       std::string ignored;
-      if (auto r = Post("INSERT INTO " + name + " FORMAT TabSeparated", b, &ignored, true); !r) {
+      const bool sync = distributed_.count(name) > 0;
+      if (auto r = Post("INSERT INTO " + name + " FORMAT TabSeparated", b, &ignored, true,
+                        true, sync);
+          !r) {
         return r;
       }
       b.clear();
@@ -304,8 +314,9 @@ class ClickHouseStore : public Store {
 
   // Sends `sql` (as the body, or as the query parameter when `data` is the body).
   Result<void> Post(const std::string& sql, const std::string& data, std::string* response,
-                    bool sql_in_url = false, bool in_database = true) {
+                    bool sql_in_url = false, bool in_database = true, bool sync_insert = false) {
     httplib::Params params;
+    if (sync_insert) params.emplace("insert_distributed_sync", "1");
     if (in_database) params.emplace("database", endpoint_.database);
     if (!endpoint_.user.empty()) params.emplace("user", endpoint_.user);
     if (!endpoint_.password.empty()) params.emplace("password", endpoint_.password);
@@ -329,6 +340,7 @@ class ClickHouseStore : public Store {
   httplib::Client client_;
   std::map<std::string, std::string> buffers_;
   std::set<std::pair<std::string, uint32_t>> written_;
+  std::set<std::string> distributed_;
 };
 
 }  // namespace

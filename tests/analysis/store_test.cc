@@ -527,6 +527,44 @@ TEST(StoreBackends, SqliteAndClickHouseGiveTheSameAnswers) {
   }
 }
 
+// The cluster layout of docs/analysis.md on a one-shard cluster: local tables made by
+// vigil, Distributed tables over them, vigil pointed at the Distributed ones.
+TEST(StoreBackends, ClickHouseDistributedTablesAnswerAsOneServer) {
+  if (auto why = testing::ClickHouseServer::Unavailable()) GTEST_SKIP() << *why;
+  testing::ClickHouseServer* ch = TheClickHouse();
+  ASSERT_TRUE(ch->ok()) << ch->error();
+  ASSERT_TRUE(TheCorpus().error.empty()) << TheCorpus().error;
+  {
+    auto local = OpenStore(ch->StoreSpec("cluster_local"));
+    ASSERT_TRUE(local.ok()) << local.error();
+  }
+  ASSERT_EQ(ch->Run("CREATE DATABASE IF NOT EXISTS cluster_dist"), "");
+  for (const char* table : {"measurements", "observations", "verdicts"}) {
+    const std::string t = table;
+    ASSERT_EQ(ch->Run("CREATE TABLE cluster_dist." + t + " AS cluster_local." + t +
+                      " ENGINE = Distributed(vigil_test, cluster_local, " + t +
+                      ", cityHash64(measurement_uid))"),
+              "");
+  }
+  auto dist = OpenStore(ch->StoreSpec("cluster_dist"));
+  ASSERT_TRUE(dist.ok()) << dist.error();
+  auto sqlite = NewStore("sqlite");
+  ASSERT_TRUE(sqlite.ok()) << sqlite.error();
+  for (Store* s : {sqlite->store.get(), dist->get()}) {
+    auto w = s->Write(TheCorpus().facts, TheCorpus().verdicts);
+    ASSERT_TRUE(w.ok()) << w.error();
+    auto c = s->Commit();
+    ASSERT_TRUE(c.ok()) << c.error();
+  }
+  for (const AggregationQuery& q : Queries()) {
+    auto a = Aggregate(*sqlite->store, q);
+    auto b = Aggregate(**dist, q);
+    ASSERT_TRUE(a.ok()) << a.error();
+    ASSERT_TRUE(b.ok()) << b.error();
+    ExpectSameCells(b->cells, a->cells, "distributed vs sqlite");
+  }
+}
+
 TEST(StoreSpecs, BadSpecsAreRefusedWithTheReason) {
   auto scheme = OpenStore("postgres://localhost/x");
   ASSERT_FALSE(scheme.ok());

@@ -60,6 +60,15 @@ std::string ClickHouseServer::StoreSpec(const std::string& database) const {
   return "clickhouse://127.0.0.1:" + std::to_string(http_port_) + "/" + database;
 }
 
+std::string ClickHouseServer::Run(const std::string& sql) const {
+  httplib::Client client("127.0.0.1", http_port_);
+  client.set_read_timeout(60, 0);
+  auto res = client.Post("/", sql, "text/plain");
+  if (!res) return "no answer: " + httplib::to_string(res.error());
+  if (res->status != 200) return "status " + std::to_string(res->status) + ": " + res->body;
+  return "";
+}
+
 std::string ClickHouseServer::Log() const {
   return dir_ ? ReadFileOrEmpty(dir_->Join("server.log")) : "";
 }
@@ -94,6 +103,8 @@ bool ClickHouseServer::StartOnce(std::string* error) {
       "  <default_profile>default</default_profile>\n"
       "  <default_database>default</default_database>\n"
       "  <mark_cache_size>67108864</mark_cache_size>\n"
+      "  <remote_servers><vigil_test><shard><replica><host>127.0.0.1</host><port>" +
+      std::to_string(tcp_port) + "</port></replica></shard></vigil_test></remote_servers>\n"
       "</yandex>\n";
   const std::string users =
       "<?xml version=\"1.0\"?>\n<yandex>\n"

@@ -30,6 +30,9 @@ class ClickHouseServer {
   uint16_t http_port() const { return http_port_; }
   /// "clickhouse://127.0.0.1:PORT/DATABASE", a store spec for analysis::OpenStore.
   std::string StoreSpec(const std::string& database) const;
+  /// Runs one statement over HTTP; "" on success, else the reason. The server knows a
+  /// one-shard cluster `vigil_test` (itself), for Distributed tables.
+  std::string Run(const std::string& sql) const;
   /// The server's log, for failure messages.
   std::string Log() const;
 
