@@ -202,14 +202,17 @@ class ClickHouseStore : public Store {
     if (auto r = Run("CREATE DATABASE IF NOT EXISTS " + endpoint_.database, "", false); !r) {
       return r;
     }
-    for (const Table* t : {&MeasurementsTable(), &ObservationsTable(), &VerdictsTable()}) {
+    for (const Table* t : {&MeasurementsTable(), &ObservationsTable(), &VerdictsTable(),
+                           &RulesVersionsTable()}) {
       std::string sql = std::string("CREATE TABLE IF NOT EXISTS ") + t->name + " (";
       for (size_t i = 0; i < t->columns.size(); ++i) {
         if (i) sql += ", ";
         sql += std::string(t->columns[i].name) + " " + ClickHouseType(t->columns[i].type);
       }
-      sql += std::string(") ENGINE = ReplacingMergeTree(") + t->version_column +
-             ") PARTITION BY toYYYYMM(toDateTime(start_time, 'UTC')) ORDER BY " + t->order_by;
+      const bool by_time = t != &RulesVersionsTable();
+      sql += std::string(") ENGINE = ReplacingMergeTree(") + t->version_column + ")" +
+             (by_time ? " PARTITION BY toYYYYMM(toDateTime(start_time, 'UTC'))" : "") +
+             " ORDER BY " + t->order_by;
       if (auto r = Run(sql); !r) return r;
     }
     // Tables an analyst made Distributed over a cluster (docs/analysis.md): inserts wait
@@ -253,6 +256,10 @@ class ClickHouseStore : public Store {
     for (size_t i = 0; i < verdicts.size(); ++i) {
       TsvWriter w(&Buffer(VerdictsTable(), MonthOf(facts[i].measurement.start_time)));
       VerdictValues(facts[i], verdicts[i], stamp, w);
+      if (versions_written_.insert(verdicts[i].rules_version).second) {
+        TsvWriter v(&Buffer(RulesVersionsTable(), 0));  // month 0: not partitioned
+        RulesVersionValues(verdicts[i].rules_version, stamp, v);
+      }
     }
     return MaybeFlush();
   }
@@ -261,8 +268,8 @@ class ClickHouseStore : public Store {
     if (auto f = Flush(); !f) return f;
     for (const auto& [table, month] : written_) {
       if (distributed_.count(table)) continue;
-      if (auto r = Run("OPTIMIZE TABLE " + table + " PARTITION " + std::to_string(month) +
-                       " FINAL");
+      if (auto r = Run("OPTIMIZE TABLE " + table +
+                       (month ? " PARTITION " + std::to_string(month) : std::string()) + " FINAL");
           !r) {
         return r;
       }
@@ -341,6 +348,7 @@ class ClickHouseStore : public Store {
   std::map<std::string, std::string> buffers_;
   std::set<std::pair<std::string, uint32_t>> written_;
   std::set<std::string> distributed_;
+  std::set<std::string> versions_written_;
 };
 
 }  // namespace

@@ -150,6 +150,20 @@ const Table& VerdictsTable() {
   return table;
 }
 
+const Table& RulesVersionsTable() {
+  static const Table table{"rules_versions",
+                           {{"rules_version", T::kText}, {"written_at", T::kInt64}},
+                           "(rules_version)",
+                           "written_at",
+                           "rules_version"};
+  return table;
+}
+
+void RulesVersionValues(const std::string& version, int64_t written_at, ValueSink& out) {
+  out.Text(version);
+  out.Int(written_at);
+}
+
 void MeasurementValues(const ExtractedMeasurement& x, int64_t written_at, ValueSink& out) {
   const MeasurementRow& m = x.measurement;
   out.Text(m.measurement_uid);

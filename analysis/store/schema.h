@@ -37,6 +37,9 @@ struct Table {
 const Table& MeasurementsTable();
 const Table& ObservationsTable();
 const Table& VerdictsTable();
+/// The rules versions with verdicts in the store (one row each), so that listing them
+/// does not read every verdict.
+const Table& RulesVersionsTable();
 
 /// Receives one row's values in column order.
 class ValueSink {
@@ -49,6 +52,7 @@ class ValueSink {
 };
 
 void MeasurementValues(const ExtractedMeasurement& m, int64_t written_at, ValueSink& out);
+void RulesVersionValues(const std::string& version, int64_t written_at, ValueSink& out);
 void ObservationValues(const ExtractedMeasurement& m, const ObservationRow& o, int64_t written_at,
                        ValueSink& out);
 void VerdictValues(const ExtractedMeasurement& m, const VerdictRow& v, int64_t written_at,

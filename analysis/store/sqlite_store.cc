@@ -4,7 +4,14 @@
 // ended every kRowsPerTransaction measurements so the journal stays small).
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <array>
+#include <deque>
 #include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -72,32 +79,317 @@ class Binder : public ValueSink {
   int i_ = 0;
 };
 
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
 
 std::string_view ColumnText(sqlite3_stmt* stmt, int i) {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
   return {text ? text : "", static_cast<size_t>(sqlite3_column_bytes(stmt, i))};
 }
 
-// One cell being counted in memory.
-struct CellAcc {
-  AggregationCell cell;
-  StringSet reports;
-  std::unordered_set<uint64_t> networks;  // cc (two letters) and ASN packed
-  StringSet other_networks;               // the rare cc that is not two letters
+// uint64 -> uint32 with open addressing (linear probing, power-of-two size): the
+// aggregation below looks up several keys per row, and std::unordered_map's node per
+// entry and modulo by a prime cost more than SQLite's own scan. ~0 is not a key.
+class FlatMap64 {
+ public:
+  FlatMap64() : slots_(64, Slot{kEmpty, 0}), mask_(63) {}
+  /// The value of `key`, inserting `value` when absent; *added says which.
+  uint32_t FindOrAdd(uint64_t key, uint32_t value, bool* added) {
+    if ((size_ + 1) * 2 > slots_.size()) Grow();
+    size_t i = Hash(key) & mask_;
+    while (true) {
+      Slot& s = slots_[i];
+      if (s.key == key) {
+        *added = false;
+        return s.value;
+      }
+      if (s.key == kEmpty) {
+        s = Slot{key, value};
+        ++size_;
+        *added = true;
+        return value;
+      }
+      i = (i + 1) & mask_;
+    }
+  }
+  template <typename F>
+  void ForEachKey(F f) const {
+    for (const Slot& s : slots_) {
+      if (s.key != kEmpty) f(s.key);
+    }
+  }
+
+ private:
+  static constexpr uint64_t kEmpty = ~0ULL;
+  struct Slot {
+    uint64_t key;
+    uint32_t value;
+  };
+  static size_t Hash(uint64_t k) {  // MurmurHash3's finalizer: every bit moves every bit
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ULL;
+    k ^= k >> 33;
+    return static_cast<size_t>(k);
+  }
+  void Grow() {
+    std::vector<Slot> old(slots_.size() * 2, Slot{kEmpty, 0});
+    old.swap(slots_);
+    mask_ = slots_.size() - 1;
+    size_ = 0;
+    bool added = false;
+    for (const Slot& s : old) {
+      if (s.key != kEmpty) FindOrAdd(s.key, s.value, &added);
+    }
+  }
+  std::vector<Slot> slots_;
+  size_t mask_;
+  size_t size_ = 0;
 };
+
+// Small integer ids for the distinct strings of one column, in order of appearance.
+class Interner {
+ public:
+  uint32_t Id(std::string_view v) {
+    // The same value as the previous row's is the common case (cc, test, category).
+    if (last_ != kNone && v == values_[last_]) return last_;
+    bool added = false;
+    uint32_t id = 0;
+    if (v.size() <= 7) {
+      // Short values (countries, blocking types, most tests) are their own key, exactly:
+      // the bytes, and the length in the top byte (bit 63 set marks the kind).
+      uint64_t key = (1ULL << 63) | (static_cast<uint64_t>(v.size()) << 56);
+      for (size_t i = 0; i < v.size(); ++i) {
+        key |= static_cast<uint64_t>(static_cast<unsigned char>(v[i])) << (8 * i);
+      }
+      id = by_hash_.FindOrAdd(key, static_cast<uint32_t>(values_.size()), &added);
+      if (added) values_.emplace_back(v);
+      last_ = id;
+      return id;
+    }
+    const uint64_t h = std::hash<std::string_view>{}(v) & ~(1ULL << 63);
+    // Distinct strings may share a hash: chain them through `collisions_`.
+    id = by_hash_.FindOrAdd(h, static_cast<uint32_t>(values_.size()), &added);
+    if (added) {
+      values_.emplace_back(v);
+    } else {
+      while (values_[id] != v) {
+        auto next = collisions_.find(id);
+        if (next == collisions_.end()) {
+          const auto fresh = static_cast<uint32_t>(values_.size());
+          values_.emplace_back(v);
+          collisions_.emplace(id, fresh);
+          id = fresh;
+          break;
+        }
+        id = next->second;
+      }
+    }
+    last_ = id;
+    return id;
+  }
+  const std::string& Value(uint32_t id) const { return values_[id]; }
+  size_t size() const { return values_.size(); }
+
+ private:
+  static constexpr uint32_t kNone = ~0U;
+  FlatMap64 by_hash_;
+  std::unordered_map<uint32_t, uint32_t> collisions_;
+  std::vector<std::string> values_;
+  uint32_t last_ = kNone;
+};
+
+class NumberInterner {
+ public:
+  uint32_t Id(uint64_t v) {
+    bool added = false;
+    const uint32_t id = ids_.FindOrAdd(v, static_cast<uint32_t>(values_.size()), &added);
+    if (added) values_.push_back(v);
+    return id;
+  }
+  uint64_t Value(uint32_t id) const { return values_[id]; }
+  size_t size() const { return values_.size(); }
+
+ private:
+  FlatMap64 ids_;
+  std::vector<uint64_t> values_;
+};
+
+// At most 2^21 distinct values per axis, so that three ids pack into one key.
+constexpr uint32_t kMaxAxisValues = 1u << 21;
+
+uint64_t Mix(uint64_t k) {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdULL;
+  k ^= k >> 33;
+  k *= 0xc4ceb9fe1a85ec53ULL;
+  k ^= k >> 33;
+  return k;
+}
+
+// A (cell, value) pair as one set key; bit 63 clear so that it is never FlatMap64's ~0.
+uint64_t PairKey(uint32_t cell, uint64_t value) {
+  return Mix(value ^ Mix(cell + 0x9e3779b97f4a7c15ULL)) & ~(1ULL << 63);
+}
+
+// The cells of one scan (a range of rows), before they are merged with other scans'.
+// Distinct reports and networks are kept as (cell, value) pairs, each once; a report is
+// its 64-bit hash (as ClickHouse's uniqExact counts distinct hashes of strings: two
+// report ids merge only if their hashes collide), a network its packed cc and ASN.
+struct PartialCells {
+  Interner text[kMaxAxes];
+  NumberInterner times, asns;
+  FlatMap64 cell_ids;
+  std::vector<uint64_t> keys;
+  std::vector<std::array<uint64_t, 4>> counts;  // by outcome
+  FlatMap64 seen_reports, seen_networks;
+  std::vector<std::pair<uint32_t, uint64_t>> reports, networks;
+  Interner long_networks;
+  std::string error;
+};
+
+uint32_t AxisId(uint64_t key, size_t i) {
+  return static_cast<uint32_t>((key >> (21 * i)) & (kMaxAxisValues - 1));
+}
+
+// Reads `stmt`'s rows (start_time, outcome, report_id, probe_cc, probe_asn, then the
+// text axes in order) into `out`.
+void ScanCells(sqlite3_stmt* st, const ResolvedQuery& q, PartialCells* out) {
+  const std::vector<Axis>& axes = q.query.axes;
+  int64_t last_time = 0, last_bucket = 0;
+  uint32_t last_bucket_id = 0;
+  bool have_bucket = false;
+  bool added = false;
+  while (true) {
+    const int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return;
+    if (rc != SQLITE_ROW) {
+      out->error = sqlite3_errmsg(sqlite3_db_handle(st));
+      return;
+    }
+    const int64_t start_time = sqlite3_column_int64(st, 0);
+    const int outcome = std::clamp(sqlite3_column_int(st, 1), 0, 3);
+    const std::string_view cc = ColumnText(st, 3);
+    const auto asn = static_cast<uint32_t>(sqlite3_column_int64(st, 4));
+    uint64_t key = 0;
+    int column = 5;
+    for (size_t i = 0; i < axes.size(); ++i) {
+      uint32_t id = 0;
+      switch (axes[i]) {
+        case Axis::kTime:
+          // Rows come roughly in time order: most fall in the previous row's bucket.
+          if (!have_bucket || start_time < last_bucket || start_time >= last_time) {
+            last_bucket = BucketStart(start_time, q.grain);
+            last_time = NextBucket(last_bucket, q.grain);
+            last_bucket_id = out->times.Id(static_cast<uint64_t>(last_bucket));
+            have_bucket = true;
+          }
+          id = last_bucket_id;
+          break;
+        case Axis::kCc: id = out->text[i].Id(cc); break;
+        case Axis::kAsn: id = out->asns.Id(asn); break;
+        default: id = out->text[i].Id(ColumnText(st, column++)); break;
+      }
+      if (id >= kMaxAxisValues) {
+        out->error = "more than " + std::to_string(kMaxAxisValues) + " distinct values on the " +
+                     AxisName(axes[i]) + " axis; filter first";
+        return;
+      }
+      key |= static_cast<uint64_t>(id) << (21 * i);
+    }
+    const uint32_t cell = out->cell_ids.FindOrAdd(key, static_cast<uint32_t>(out->keys.size()), &added);
+    if (added) {
+      out->keys.push_back(key);
+      out->counts.push_back({});
+    }
+    ++out->counts[cell][static_cast<size_t>(outcome)];
+    const std::string_view report = ColumnText(st, 2);
+    if (!report.empty()) {
+      const uint64_t h = std::hash<std::string_view>{}(report);
+      out->seen_reports.FindOrAdd(PairKey(cell, h), 0, &added);
+      if (added) out->reports.emplace_back(cell, h);
+    }
+    uint64_t network = asn;  // up to three letters and 32 bits of ASN pack exactly
+    if (cc.size() <= 3) {
+      for (size_t k = 0; k < cc.size(); ++k) {
+        network |= static_cast<uint64_t>(static_cast<unsigned char>(cc[k])) << (32 + 8 * k);
+      }
+    } else {
+      network = (1ULL << 62) | out->long_networks.Id(std::string(cc) + ":" + std::to_string(asn));
+    }
+    out->seen_networks.FindOrAdd(PairKey(cell, network), 0, &added);
+    if (added) out->networks.emplace_back(cell, network);
+  }
+}
+
+// Merges partial scans into cells, by value.
+std::vector<AggregationCell> MergeCells(const ResolvedQuery& q, std::vector<PartialCells>& parts) {
+  const std::vector<Axis>& axes = q.query.axes;
+  std::vector<AggregationCell> out;
+  std::map<std::vector<std::string>, uint32_t> index;
+  FlatMap64 seen_reports, seen_networks;
+  bool added = false;
+  for (PartialCells& p : parts) {
+    std::vector<uint32_t> global(p.keys.size());
+    for (size_t c = 0; c < p.keys.size(); ++c) {
+      AggregationCell cell;
+      std::vector<std::string> values;
+      for (size_t i = 0; i < axes.size(); ++i) {
+        const uint32_t id = AxisId(p.keys[c], i);
+        switch (axes[i]) {
+          case Axis::kTime: cell.time = static_cast<int64_t>(p.times.Value(id)); break;
+          case Axis::kCc: cell.probe_cc = p.text[i].Value(id); break;
+          case Axis::kAsn: cell.probe_asn = static_cast<uint32_t>(p.asns.Value(id)); break;
+          case Axis::kTarget: cell.target = p.text[i].Value(id); break;
+          case Axis::kInput: cell.input = p.text[i].Value(id); break;
+          case Axis::kCategory: cell.category_code = p.text[i].Value(id); break;
+          case Axis::kTest: cell.test_name = p.text[i].Value(id); break;
+          case Axis::kBlockingType: cell.blocking_type = p.text[i].Value(id); break;
+        }
+        values.push_back(AxisValue(cell, axes[i], Grain::kHour));
+      }
+      auto [it, fresh] = index.try_emplace(std::move(values), static_cast<uint32_t>(out.size()));
+      if (fresh) out.push_back(std::move(cell));
+      AggregationCell& g = out[it->second];
+      g.ok_count += p.counts[c][0];
+      g.anomaly_count += p.counts[c][1];
+      g.confirmed_count += p.counts[c][2];
+      g.failure_count += p.counts[c][3];
+      g.measurement_count += p.counts[c][0] + p.counts[c][1] + p.counts[c][2] + p.counts[c][3];
+      global[c] = it->second;
+    }
+    for (const auto& [cell, value] : p.reports) {
+      const uint32_t g = global[cell];
+      seen_reports.FindOrAdd(PairKey(g, value), 0, &added);
+      out[g].probe_count += added;
+    }
+    for (const auto& [cell, value] : p.networks) {
+      const uint32_t g = global[cell];
+      // Long country codes were numbered per scan: count them by name instead.
+      const uint64_t v = (value >> 62) == 1
+                             ? std::hash<std::string_view>{}(p.long_networks.Value(
+                                   static_cast<uint32_t>(value & 0xffffffffULL))) | (1ULL << 62)
+                             : value;
+      seen_networks.FindOrAdd(PairKey(g, v), 0, &added);
+      out[g].network_count += added;
+    }
+  }
+  if (axes.empty() && out.empty()) out.emplace_back();  // as SQL answers: zeros
+  return out;
+}
 
 class SqliteStore : public Store {
  public:
-  explicit SqliteStore(std::string path) : path_(std::move(path)) {}
+  explicit SqliteStore(std::string path) : path_(std::move(path)) {
+    // Below this many rows one scan is as quick as starting threads; the tests set it
+    // to 0 to run the parallel scan on small stores.
+    if (const char* rows = std::getenv("VIGIL_SQLITE_PARALLEL_MIN_ROWS"); rows && *rows) {
+      min_parallel_rows_ = std::atoll(rows);
+    }
+  }
   ~SqliteStore() override {
     if (db_ && in_transaction_) Exec("COMMIT");
     for (auto* s : {&insert_measurement_, &insert_observation_, &insert_verdict_,
-                    &delete_observations_}) {
+                    &delete_observations_, &insert_version_}) {
       s->reset();
     }
     sqlite3_close(db_);
@@ -107,7 +399,10 @@ class SqliteStore : public Store {
     std::error_code ec;
     const auto parent = std::filesystem::path(path_).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-    if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+    // NOMUTEX: a Store is used from one thread, and SQLite's per-call mutex costs a
+    // tenth of a scan.
+    if (sqlite3_open_v2(path_.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         nullptr) != SQLITE_OK) {
       return Fail("cannot open");
     }
@@ -128,7 +423,7 @@ class SqliteStore : public Store {
     for (const std::string& sql :
          {std::string("PRAGMA journal_mode = WAL"), std::string("PRAGMA synchronous = NORMAL"),
           CreateTableSql(MeasurementsTable()), CreateTableSql(ObservationsTable()),
-          CreateTableSql(VerdictsTable()),
+          CreateTableSql(VerdictsTable()), CreateTableSql(RulesVersionsTable()),
           std::string("CREATE INDEX IF NOT EXISTS measurements_time ON measurements (start_time)"),
           std::string("CREATE INDEX IF NOT EXISTS observations_time ON observations (start_time)"),
           std::string("CREATE INDEX IF NOT EXISTS verdicts_version_time ON verdicts "
@@ -140,6 +435,7 @@ class SqliteStore : public Store {
          {std::pair{&insert_measurement_, InsertSql(MeasurementsTable())},
           std::pair{&insert_observation_, InsertSql(ObservationsTable())},
           std::pair{&insert_verdict_, InsertSql(VerdictsTable())},
+          std::pair{&insert_version_, InsertSql(RulesVersionsTable())},
           std::pair{&delete_observations_,
                     std::string("DELETE FROM observations WHERE measurement_uid = ?")}}) {
       *stmt = std::make_unique<Statement>();
@@ -190,6 +486,11 @@ class SqliteStore : public Store {
       Binder b(insert_verdict_->get());
       VerdictValues(facts[i], verdicts[i], stamp, b);
       if (auto s = Step(insert_verdict_->get()); !s) return s;
+      if (versions_written_.insert(verdicts[i].rules_version).second) {
+        Binder v(insert_version_->get());
+        RulesVersionValues(verdicts[i].rules_version, stamp, v);
+        if (auto s = Step(insert_version_->get()); !s) return s;
+      }
     }
     pending_ += verdicts.size();
     if (pending_ >= kRowsPerTransaction) return Commit();
@@ -204,98 +505,66 @@ class SqliteStore : public Store {
   }
 
   // SQLite's GROUP BY sorts every matching row (and its count(DISTINCT) sorts again): on
-  // ten million rows that takes minutes' worth of seconds. One scan that counts into a
-  // hash table gives the same cells (the cross-backend tests hold it to ClickHouse's)
-  // several times faster. The time index is used only for windows that cover a small
-  // part of the stored time, where skipping rows beats reading them in order.
+  // ten million rows that is minutes. Scans that count into hash tables give the same
+  // cells (the cross-backend tests hold them to ClickHouse's) several times faster, and
+  // over a large window they run on every core, each over a range of rowids on a
+  // connection of its own, merged at the end. The time index is used only for windows
+  // that cover a small part of the stored time, where skipping rows beats reading them.
   Result<std::vector<AggregationCell>> AggregateCells(const ResolvedQuery& q) override {
-    std::vector<Axis> text_axes;  // axes read as a column of their own
+    if (auto c = Commit(); !c) return Error{c.error()};  // other connections read
     std::string sql = "SELECT start_time, outcome, report_id, probe_cc, probe_asn";
     for (Axis a : q.query.axes) {
       if (a == Axis::kTime || a == Axis::kCc || a == Axis::kAsn) continue;
-      text_axes.push_back(a);
       sql += std::string(", ") + AxisColumn(a);
     }
     auto hint = IndexHint(q);
     if (!hint.ok()) return Error{hint.error()};
     sql += " FROM verdicts " + *hint + VerdictFilterSql(SqlDialect::kSqlite, q);
-    Statement stmt;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, stmt.out(), nullptr) != SQLITE_OK) {
-      return Fail("query");
-    }
-    std::unordered_map<std::string, CellAcc, StringHash, std::equal_to<>> cells;
-    std::string key;
-    sqlite3_stmt* st = stmt.get();
-    while (true) {
-      const int rc = sqlite3_step(st);
-      if (rc == SQLITE_DONE) break;
-      if (rc != SQLITE_ROW) return Fail("query");
-      const int64_t start_time = sqlite3_column_int64(st, 0);
-      const int outcome = sqlite3_column_int(st, 1);
-      const std::string_view report = ColumnText(st, 2);
-      const std::string_view cc = ColumnText(st, 3);
-      const auto asn = static_cast<uint32_t>(sqlite3_column_int64(st, 4));
-      key.clear();
-      int column = 5;
-      for (Axis a : q.query.axes) {
-        switch (a) {
-          case Axis::kTime: {
-            const int64_t b = BucketStart(start_time, q.grain);
-            key.append(reinterpret_cast<const char*>(&b), sizeof b);
-            break;
-          }
-          case Axis::kCc: key.append(cc); break;
-          case Axis::kAsn: key.append(reinterpret_cast<const char*>(&asn), sizeof asn); break;
-          default: key.append(ColumnText(st, column++)); break;
+    int64_t lo = 0, hi = 0;
+    auto r = Select("SELECT min(rowid), max(rowid) FROM verdicts", [&](const SqlRow& row) {
+      if (!row.null[0]) lo = std::stoll(row.values[0]);
+      if (!row.null[1]) hi = std::stoll(row.values[1]) + 1;
+    });
+    if (!r.ok()) return Error{r.error()};
+    size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
+    if (*hint != "NOT INDEXED" || hi - lo < min_parallel_rows_) threads = 1;
+    std::vector<PartialCells> parts(threads);
+    std::vector<std::thread> pool;
+    for (size_t t = 0; t < threads; ++t) {
+      const int64_t a = lo + (hi - lo) * static_cast<int64_t>(t) / static_cast<int64_t>(threads);
+      const int64_t b = lo + (hi - lo) * static_cast<int64_t>(t + 1) / static_cast<int64_t>(threads);
+      std::string range = threads == 1 ? sql
+                                       : sql + " AND rowid >= " + std::to_string(a) +
+                                             " AND rowid < " + std::to_string(b);
+      auto run = [this, range = std::move(range), &q, part = &parts[t], own = threads > 1] {
+        sqlite3* db = db_;
+        if (own && sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                                   nullptr) != SQLITE_OK) {
+          part->error = "cannot open for reading: " + std::string(sqlite3_errmsg(db));
+          sqlite3_close(db);
+          return;
         }
-        key.push_back('\x1f');
-      }
-      auto it = cells.find(std::string_view(key));
-      if (it == cells.end()) {
-        CellAcc acc;
-        int c = 5;
-        for (Axis a : q.query.axes) {
-          switch (a) {
-            case Axis::kTime: acc.cell.time = BucketStart(start_time, q.grain); break;
-            case Axis::kCc: acc.cell.probe_cc = cc; break;
-            case Axis::kAsn: acc.cell.probe_asn = asn; break;
-            case Axis::kTarget: acc.cell.target = ColumnText(st, c++); break;
-            case Axis::kInput: acc.cell.input = ColumnText(st, c++); break;
-            case Axis::kCategory: acc.cell.category_code = ColumnText(st, c++); break;
-            case Axis::kTest: acc.cell.test_name = ColumnText(st, c++); break;
-            case Axis::kBlockingType: acc.cell.blocking_type = ColumnText(st, c++); break;
+        {
+          Statement stmt;  // finalized before its connection closes
+          if (sqlite3_prepare_v2(db, range.c_str(), -1, stmt.out(), nullptr) != SQLITE_OK) {
+            part->error = sqlite3_errmsg(db);
+          } else {
+            ScanCells(stmt.get(), q, part);
           }
         }
-        it = cells.emplace(key, std::move(acc)).first;
-      }
-      CellAcc& acc = it->second;
-      AggregationCell& cell = acc.cell;
-      ++cell.measurement_count;
-      switch (outcome) {
-        case 0: ++cell.ok_count; break;
-        case 1: ++cell.anomaly_count; break;
-        case 2: ++cell.confirmed_count; break;
-        default: ++cell.failure_count; break;
-      }
-      if (!report.empty() && acc.reports.find(report) == acc.reports.end()) {
-        acc.reports.emplace(report);
-      }
-      if (cc.size() == 2) {
-        acc.networks.insert((static_cast<uint64_t>(static_cast<unsigned char>(cc[0])) << 40) |
-                            (static_cast<uint64_t>(static_cast<unsigned char>(cc[1])) << 32) | asn);
+        if (own) sqlite3_close(db);
+      };
+      if (threads == 1) {
+        run();
       } else {
-        acc.other_networks.insert(std::string(cc) + ":" + std::to_string(asn));
+        pool.emplace_back(std::move(run));
       }
     }
-    std::vector<AggregationCell> out;
-    out.reserve(cells.size());
-    for (auto& [k, acc] : cells) {
-      acc.cell.probe_count = acc.reports.size();
-      acc.cell.network_count = acc.networks.size() + acc.other_networks.size();
-      out.push_back(std::move(acc.cell));
+    for (auto& th : pool) th.join();
+    for (const auto& p : parts) {
+      if (!p.error.empty()) return Error{Describe() + ": query: " + p.error};
     }
-    if (q.query.axes.empty() && out.empty()) out.emplace_back();  // as SQL answers: zeros
-    return out;
+    return MergeCells(q, parts);
   }
 
   Result<void> Select(const std::string& sql, const SqlRowSink& sink) override {
@@ -381,7 +650,9 @@ class SqliteStore : public Store {
   bool in_transaction_ = false;
   uint64_t pending_ = 0;
   std::unique_ptr<Statement> insert_measurement_, insert_observation_, insert_verdict_,
-      delete_observations_;
+      delete_observations_, insert_version_;
+  std::set<std::string> versions_written_;
+  int64_t min_parallel_rows_ = 200000;
 };
 
 }  // namespace

@@ -118,12 +118,15 @@ Result<ResolvedQuery> Resolve(Store& s, const AggregationQuery& query) {
                                                     : query.rules_version;
   std::optional<int64_t> newest;
   if (!version.empty() && !(query.since && query.until)) {  // a window given needs no default
-    std::string sql = "SELECT count(*), max(start_time) FROM verdicts WHERE 1 = 1" +
-                      FilterTerms(s.dialect(), query, version);
+    // max() of no rows is NULL in SQLite (which then needs no count, and with only the
+    // version filtered reads one index entry) but 0 in ClickHouse.
+    const bool sqlite = s.dialect() == SqlDialect::kSqlite;
+    std::string sql = std::string(sqlite ? "SELECT 1, max(start_time)" : "SELECT count(), max(start_time)") +
+                      " FROM verdicts WHERE 1 = 1" + FilterTerms(s.dialect(), query, version);
     if (query.since) sql += " AND start_time >= " + std::to_string(*query.since);
     if (query.until) sql += " AND start_time < " + std::to_string(*query.until);
     auto r = s.Select(sql, [&](const SqlRow& row) {
-      if (ToNumber<uint64_t>(row, 0) > 0) newest = ToNumber<int64_t>(row, 1);
+      if (ToNumber<uint64_t>(row, 0) > 0 && !row.null[1]) newest = ToNumber<int64_t>(row, 1);
     });
     if (!r.ok()) return Error{r.error()};
   }
@@ -171,7 +174,10 @@ std::string AggregationSql(SqlDialect d, const ResolvedQuery& r) {
     select += ch ? ", countIf(outcome = " + std::to_string(o) + ")"
                  : ", sum(outcome = " + std::to_string(o) + ")";
   }
-  select += ch ? ", uniqExactIf(report_id, report_id != ''), uniqExact(probe_cc, probe_asn)"
+  // Distinct reports and networks by 64-bit hashes (ClickHouse's uniqExact hashes strings
+  // anyway; hashing first lets it keep numbers): the same policy as SQLite's scan.
+  select += ch ? ", uniqExactIf(cityHash64(report_id), report_id != ''), "
+                 "uniqExact(cityHash64(probe_cc, probe_asn))"
                : ", count(DISTINCT NULLIF(report_id, '')), count(DISTINCT probe_cc || ':' || "
                  "probe_asn)";
   std::string sql = "SELECT " + select + " FROM verdicts WHERE 1 = 1" +
@@ -225,7 +231,7 @@ Result<StoreCounts> CountRows(Store& s) {
 
 Result<std::vector<std::string>> RulesVersions(Store& s) {
   std::vector<std::string> versions;
-  auto r = s.Select("SELECT DISTINCT rules_version FROM verdicts ORDER BY rules_version",
+  auto r = s.Select("SELECT DISTINCT rules_version FROM rules_versions ORDER BY rules_version",
                     [&](const SqlRow& row) { versions.push_back(row.values[0]); });
   if (!r.ok()) return Error{r.error()};
   return versions;

@@ -102,13 +102,16 @@ struct StoreHandle {
 Result<StoreHandle> NewStore(const std::string& backend) {
   static std::atomic<int> counter{0};
   StoreHandle h;
-  if (backend == "sqlite") {
+  if (backend == "sqlite" || backend == "sqlite_parallel") {
     h.dir = std::make_unique<testing::TempDir>("vigil-sqlite-");
     h.spec = h.dir->Join("sub/analysis.sqlite");
+    // sqlite_parallel: the scan over rowid ranges on threads, merged, even for small stores.
+    if (backend == "sqlite_parallel") setenv("VIGIL_SQLITE_PARALLEL_MIN_ROWS", "0", 1);
   } else {
     h.spec = TheClickHouse()->StoreSpec("vigil_test_" + std::to_string(counter++));
   }
   auto s = OpenStore(h.spec);
+  unsetenv("VIGIL_SQLITE_PARALLEL_MIN_ROWS");
   if (!s.ok()) return Error{s.error()};
   h.store = std::move(*s);
   return h;
@@ -494,7 +497,7 @@ TEST_P(StoreTest, DrillDownListsTheMeasurementsOfACell) {
   EXPECT_EQ(limited->size(), std::min<uint64_t>(3, cell->measurement_count));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "clickhouse"),
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "sqlite_parallel", "clickhouse"),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 TEST(StoreBackends, SqliteAndClickHouseGiveTheSameAnswers) {
@@ -539,11 +542,12 @@ TEST(StoreBackends, ClickHouseDistributedTablesAnswerAsOneServer) {
     ASSERT_TRUE(local.ok()) << local.error();
   }
   ASSERT_EQ(ch->Run("CREATE DATABASE IF NOT EXISTS cluster_dist"), "");
-  for (const char* table : {"measurements", "observations", "verdicts"}) {
+  for (const char* table : {"measurements", "observations", "verdicts", "rules_versions"}) {
     const std::string t = table;
+    const std::string key = t == "rules_versions" ? "rules_version" : "measurement_uid";
     ASSERT_EQ(ch->Run("CREATE TABLE cluster_dist." + t + " AS cluster_local." + t +
-                      " ENGINE = Distributed(vigil_test, cluster_local, " + t +
-                      ", cityHash64(measurement_uid))"),
+                      " ENGINE = Distributed(vigil_test, cluster_local, " + t + ", cityHash64(" +
+                      key + "))"),
               "");
   }
   auto dist = OpenStore(ch->StoreSpec("cluster_dist"));
