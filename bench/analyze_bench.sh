@@ -51,6 +51,7 @@ PY
 # vigil: ingest + verdicts on one core.
 build/release/bench/vigil_ingest_bench "$work/m.jsonl" --repeat 3 | tee "$work/vigil.txt"
 v_rate=$(awk '/^  ingest \+ verdict \(1 core\)/ {print $(NF-1)}' "$work/vigil.txt")
+p_rate=$(awk '/^  ingest \+ verdict \([0-9]+ cores\)/ {print $(NF-1)}' "$work/vigil.txt")
 
 # sqlite3 shell: each line into a table, then the envelope's fields out of it.
 us=$'\x1f'  # a column separator no JSON text holds unescaped
@@ -80,18 +81,19 @@ if start_clickhouse "$work/ch"; then
   ch_rate=$(python3 -c "print(f'{$bytes / 1e6 / $c_wall:.0f}')")
 fi
 
-python3 - "$bytes" "$count" "$v_rate" "$s_wall" "$s_rc" "${c_wall:-0}" "${c_rc:-1}" "${c_rows:-0}" <<'PY'
+python3 - "$bytes" "$count" "$v_rate" "$p_rate" "$s_wall" "$s_rc" "${c_wall:-0}" "${c_rc:-1}" "${c_rows:-0}" <<'PY'
 import sys
-size, n, v_rate, s_wall, s_rc, c_wall, c_rc, c_rows = sys.argv[1:]
-size, n, v_rate, s_wall, c_wall = int(size), int(n), float(v_rate), float(s_wall), float(c_wall)
+size, n, v_rate, p_rate, s_wall, s_rc, c_wall, c_rc, c_rows = sys.argv[1:]
+size, n, v_rate, p_rate, s_wall, c_wall = int(size), int(n), float(v_rate), float(p_rate), float(s_wall), float(c_wall)
 mb = size / 1e6
 print(f"analyze benchmark: {n} measurements, {mb:.1f} MB of JSONL ({size / n / 1e3:.1f} KB each)")
 print(f"  {'':40} {'MB/s':>8} {'measurements/s':>15}")
 print(f"  {'vigil ingest + verdict (1 core)':40} {v_rate:8.0f} {v_rate * 1e6 / (size / n):15.0f}")
+print(f"  {'vigil ingest + verdict (all cores)':40} {p_rate:8.0f} {p_rate * 1e6 / (size / n):15.0f}")
 print(f"  {'sqlite3 shell: .import + json_extract':40} {mb / s_wall:8.0f} {n / s_wall:15.0f}  (exit {s_rc})")
 if c_wall > 0:
     print(f"  {'clickhouse-client JSONEachRow':40} {mb / c_wall:8.0f} {n / c_wall:15.0f}  (exit {c_rc}, {c_rows} rows)")
 print(f"  OONI's observation stage, for scale: 7,000-8,000 measurements/s")
 print(f"  targets: >= 300 MB/s per core ({'met' if v_rate >= 300 else 'NOT met'}); "
-      f"faster than clickhouse-client ({'met' if c_wall > 0 and v_rate > mb / c_wall else 'NOT met'})")
+      f"faster than clickhouse-client on the same cores ({'met' if c_wall > 0 and p_rate > mb / c_wall else 'NOT met'})")
 PY

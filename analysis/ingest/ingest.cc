@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 
 namespace vigil::analysis {
@@ -43,11 +44,14 @@ bool IsBlank(const char* begin, const char* end) {
   return true;
 }
 
+// Reads one file's documents and hands each (non-blank) to `handler` where it lies in
+// the read buffer, with `readable` bytes from its start (>= size + 64).
 class FileIngest {
  public:
-  FileIngest(MeasurementExtractor& extractor, const MeasurementSink& sink, const ErrorSink& errors,
-             IngestStats& stats)
-      : extractor_(extractor), sink_(sink), errors_(errors), stats_(stats) {}
+  using LineHandler = std::function<void(const std::string& path, const char* start, size_t size,
+                                         size_t readable, uint64_t line)>;
+  FileIngest(LineHandler handler, const ErrorSink& errors, IngestStats& stats)
+      : handler_(std::move(handler)), errors_(errors), stats_(stats) {}
 
   Result<void> Run(const std::string& path) {
     gzFile file = gzopen(path.c_str(), "rb");
@@ -151,28 +155,66 @@ class FileIngest {
     ++stats_.lines;
     // The bytes after the line are the next lines or the zeroed tail: readable.
     const size_t readable = static_cast<size_t>(buffer_.data() + buffer_.size() - start);
-    ExtractedMeasurement m;
-    auto ok = extractor_.ExtractPadded(start, size, readable, &m);
-    if (!ok.ok()) {
-      ++stats_.bad_lines;
-      errors_({path_, line, ok.error()});
-      return;
-    }
-    m.measurement.source_file = path_;
-    m.measurement.source_line = line;
-    ++stats_.measurements;
-    sink_(m);
+    handler_(path_, start, size, readable, line);
   }
 
-  MeasurementExtractor& extractor_;
-  const MeasurementSink& sink_;
+  LineHandler handler_;
   const ErrorSink& errors_;
   IngestStats& stats_;
   std::string path_;
   std::string buffer_;
 };
 
+Result<std::vector<std::string>> MeasurementFiles(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) return Error{"no such file or directory"};
+  std::vector<std::string> files;
+  if (fs::is_directory(status)) {
+    for (fs::recursive_directory_iterator
+             it(path, fs::directory_options::skip_permission_denied, ec),
+         end;
+         !ec && it != end; it.increment(ec)) {
+      if (it->is_regular_file(ec) && IsMeasurementFile(it->path().filename().string())) {
+        files.push_back(it->path().string());
+      }
+    }
+    if (ec) return Error{"cannot list: " + ec.message()};
+    std::sort(files.begin(), files.end());
+  } else {
+    files.push_back(path);
+  }
+  return files;
+}
+
+Result<void> CheckCpu() {
+#if defined(__x86_64__) && defined(__SSE4_2__)
+  if (!__builtin_cpu_supports("sse4.2") || !__builtin_cpu_supports("pclmul")) {
+    return Error{"this CPU lacks SSE4.2 or CLMUL, which the analyzer's JSON parser needs"};
+  }
+#endif
+  return {};
+}
+
 }  // namespace
+
+Result<void> ReadMeasurementFiles(const std::string& path, IngestStats& stats,
+                                  const ErrorSink& errors, const DocumentHandler& handler) {
+  auto files = MeasurementFiles(path);
+  if (!files.ok()) return Error{files.error()};
+  if (auto cpu = CheckCpu(); !cpu) return cpu;
+  FileIngest ingest(handler, errors, stats);
+  for (const auto& file : *files) {
+    auto done = ingest.Run(file);
+    if (!done.ok()) {
+      if (files->size() == 1) return Error{done.error()};
+      ++stats.bad_lines;
+      errors({file, 0, done.error()});
+    }
+  }
+  return {};
+}
 
 void CategoryIndex::Add(const std::string& url, const std::string& category_code) {
   by_url_.emplace(url, category_code);
@@ -213,41 +255,24 @@ Result<CategoryIndex> LoadCategoryIndex(const std::vector<std::string>& paths) {
 
 Result<IngestStats> IngestPath(const std::string& path, const IngestOptions& options,
                                const MeasurementSink& sink, const ErrorSink& errors) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const auto status = fs::status(path, ec);
-  if (ec || !fs::exists(status)) return Error{"no such file or directory"};
-  std::vector<std::string> files;
-  if (fs::is_directory(status)) {
-    for (fs::recursive_directory_iterator
-             it(path, fs::directory_options::skip_permission_denied, ec),
-         end;
-         !ec && it != end; it.increment(ec)) {
-      if (it->is_regular_file(ec) && IsMeasurementFile(it->path().filename().string())) {
-        files.push_back(it->path().string());
-      }
-    }
-    if (ec) return Error{"cannot list: " + ec.message()};
-    std::sort(files.begin(), files.end());
-  } else {
-    files.push_back(path);
-  }
-#if defined(__x86_64__) && defined(__SSE4_2__)
-  if (!__builtin_cpu_supports("sse4.2") || !__builtin_cpu_supports("pclmul")) {
-    return Error{"this CPU lacks SSE4.2 or CLMUL, which the analyzer's JSON parser needs"};
-  }
-#endif
   IngestStats stats;
   MeasurementExtractor extractor(options);
-  FileIngest ingest(extractor, sink, errors, stats);
-  for (const auto& file : files) {
-    auto done = ingest.Run(file);
-    if (!done.ok()) {
-      if (files.size() == 1) return Error{done.error()};
-      ++stats.bad_lines;
-      errors({file, 0, done.error()});
-    }
-  }
+  auto done = ReadMeasurementFiles(
+      path, stats, errors,
+      [&](const std::string& file, const char* start, size_t size, size_t readable, uint64_t line) {
+        ExtractedMeasurement m;
+        auto ok = extractor.ExtractPadded(start, size, readable, &m);
+        if (!ok.ok()) {
+          ++stats.bad_lines;
+          errors({file, line, ok.error()});
+          return;
+        }
+        m.measurement.source_file = file;
+        m.measurement.source_line = line;
+        ++stats.measurements;
+        sink(m);
+      });
+  if (!done.ok()) return Error{done.error()};
   return stats;
 }
 

@@ -83,6 +83,35 @@ class MeasurementExtractor {
 Result<IngestStats> IngestPath(const std::string& path, const IngestOptions& options,
                                const MeasurementSink& sink, const ErrorSink& errors);
 
+/// The reading half of IngestPath: every non-blank document of the files under `path`
+/// goes to `handler(file, start, size, readable, line)` where it lies in the read buffer
+/// (`readable` >= size + 64 bytes from `start`, for simdjson); read errors go to `errors`
+/// and into `stats` (files, lines, bytes, bad_lines). The handler counts measurements.
+using DocumentHandler = std::function<void(const std::string& file, const char* start, size_t size,
+                                           size_t readable, uint64_t line)>;
+Result<void> ReadMeasurementFiles(const std::string& path, IngestStats& stats,
+                                  const ErrorSink& errors, const DocumentHandler& handler);
+
+class VerdictEngine;
+
+/// A measurement's facts with its verdict.
+struct ScoredMeasurement {
+  ExtractedMeasurement facts;
+  VerdictRow verdict;
+};
+/// Receives scored measurements in batches, in file order; may move from them.
+using ScoredSink = std::function<void(std::vector<ScoredMeasurement>& batch)>;
+
+/// IngestPath and VerdictEngine::Score on `threads` workers: the calling thread reads
+/// (and inflates) the files and hands blocks of lines to the workers, which parse and
+/// score them; `sink` and `errors` run on the calling thread, in file order (a read
+/// error may come before the parse errors of lines read earlier). threads = 0: one per
+/// core.
+Result<IngestStats> IngestAndScore(const std::vector<std::string>& paths,
+                                   const IngestOptions& options, const VerdictEngine& engine,
+                                   unsigned threads, const ScoredSink& sink,
+                                   const ErrorSink& errors);
+
 /// "2024-01-02 03:04:05" (UTC) → Unix seconds; nullopt when malformed.
 std::optional<int64_t> ParseMeasurementTime(std::string_view text);
 

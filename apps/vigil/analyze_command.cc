@@ -37,6 +37,7 @@ struct AnalyzeFlags {
   std::string store;
   bool no_store = false;
   bool rescore = false;
+  unsigned threads = 0;
 };
 
 constexpr size_t kStoreBatch = 2000;
@@ -129,31 +130,30 @@ int RunAnalyze(AnalyzeFlags& flags) {
     batch.clear();
     verdicts.clear();
   };
-  for (const auto& path : flags.paths) {
-    auto stats = analysis::IngestPath(
-        path, options,
-        [&](ExtractedMeasurement& m) {
-          VerdictRow v = engine->Score(m);
-          by_test_cc[{m.measurement.test_name, m.measurement.probe_cc}].Add(v);
+  // Parsing and scoring run on every core (--threads); the store is written here, on
+  // this thread, while the workers go on.
+  auto stats = analysis::IngestAndScore(
+      flags.paths, options, *engine, flags.threads,
+      [&](std::vector<analysis::ScoredMeasurement>& scored) {
+        for (auto& s : scored) {
+          ExtractedMeasurement& m = s.facts;
+          by_test_cc[{m.measurement.test_name, m.measurement.probe_cc}].Add(s.verdict);
           if (flags.agreement) kept.push_back(m);
           if (store) {
             batch.push_back(std::move(m));
-            verdicts.push_back(std::move(v));
+            verdicts.push_back(std::move(s.verdict));
             if (batch.size() >= kStoreBatch) flush();
           }
-        },
-        [&](const analysis::IngestError& e) {
-          if (errors++ < flags.errors_shown) {
-            std::fprintf(stderr, "%s:%llu: %s\n", e.file.c_str(),
-                         static_cast<unsigned long long>(e.line), e.reason.c_str());
-          }
-        });
-    if (!stats.ok()) return Fail(path + ": " + stats.error(), 1);
-    total.files += stats->files;
-    total.measurements += stats->measurements;
-    total.bad_lines += stats->bad_lines;
-    total.bytes += stats->bytes;
-  }
+        }
+      },
+      [&](const analysis::IngestError& e) {
+        if (errors++ < flags.errors_shown) {
+          std::fprintf(stderr, "%s:%llu: %s\n", e.file.c_str(),
+                       static_cast<unsigned long long>(e.line), e.reason.c_str());
+        }
+      });
+  if (!stats.ok()) return Fail(stats.error(), 1);
+  total = *stats;
   if (store) {
     flush();
     if (store_error.empty()) {
@@ -235,6 +235,8 @@ void AddAnalyzeCommand(CLI::App& app) {
                   "clickhouse://HOST:PORT/DB (default: $VIGIL_STORE or "
                   "$XDG_DATA_HOME/vigil/analysis.sqlite)");
   cmd->add_flag("--no-store", flags->no_store, "Only count; store nothing");
+  cmd->add_option("--threads", flags->threads,
+                  "Threads that parse and score (default: one per core)");
   cmd->add_flag("--rescore", flags->rescore,
                 "Score every measurement in the store again under --rules (a new version is "
                 "added beside the old ones; the same version is replaced)");

@@ -2,6 +2,7 @@
 // gzipped in OONI's raw layout) and over broken input: each bad line reported with its
 // file and line, the good ones kept.
 #include "analysis/ingest/ingest.h"
+#include "analysis/verdict/rules.h"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -290,6 +291,81 @@ TEST(Ingest, TimesAndHosts) {
   EXPECT_EQ(UrlHost("https://user@a.example:8443/x?y"), "a.example");
   EXPECT_EQ(UrlHost("http://[2001:db8::1]:80/"), "2001:db8::1");
   EXPECT_EQ(UrlHost("a.example"), "");
+}
+
+}  // namespace
+}  // namespace vigil::analysis
+
+namespace vigil::analysis {
+namespace {
+
+// IngestAndScore on several threads, over blocks of lines, gives what IngestPath and
+// Score give one line at a time: the same measurements and verdicts in the same order,
+// the same errors at the same file:line, the same counts.
+TEST(Ingest, ParallelIngestMatchesTheSequentialOne) {
+  testing::TempDir dir("vigil-ingest");
+  const std::string good = kGood;
+  std::string unit = good + "\n" + "not json\n" + "\n" +
+                     R"({"test_name":"x","measurement_start_time":"yesterday"})" "\n";
+  std::string text;
+  for (int i = 0; text.size() < (size_t{9} << 20); ++i) {  // several 4 MB blocks
+    std::string g = good;
+    g.replace(g.find("\"r1\""), 4, "\"r" + std::to_string(i) + "\"");
+    text += g + "\n" + unit;
+  }
+  std::string error;
+  ASSERT_TRUE(dir.WriteFile("a.jsonl", text, &error)) << error;
+  ASSERT_TRUE(dir.WriteFile("b/c.jsonl", unit + good, &error)) << error;
+  auto engine = VerdictEngine::Load(testing::SourceDir() + "/testlists/verdict/rules.json",
+                                    testing::SourceDir() + "/testlists/fingerprints");
+  ASSERT_TRUE(engine.ok()) << engine.error();
+
+  std::vector<std::pair<std::string, uint64_t>> seq_lines, par_lines;
+  std::vector<std::string> seq_verdicts, par_verdicts, seq_errors, par_errors;
+  IngestStats seq_total;
+  for (const std::string& path : {dir.Join("a.jsonl"), dir.Join("b")}) {
+    auto st = IngestPath(
+        path, {},
+        [&](ExtractedMeasurement& m) {
+          seq_lines.emplace_back(m.measurement.source_file, m.measurement.source_line);
+          seq_verdicts.push_back(VerdictEngine::RulesFired(engine->Score(m)));
+        },
+        [&](const IngestError& e) {
+          seq_errors.push_back(e.file + ":" + std::to_string(e.line) + ": " + e.reason);
+        });
+    ASSERT_TRUE(st.ok()) << st.error();
+    seq_total.measurements += st->measurements;
+    seq_total.bad_lines += st->bad_lines;
+    seq_total.lines += st->lines;
+  }
+  size_t batches = 0;
+  auto par = IngestAndScore(
+      {dir.Join("a.jsonl"), dir.Join("b")}, {}, *engine, 3,
+      [&](std::vector<ScoredMeasurement>& batch) {
+        ++batches;
+        for (const auto& s : batch) {
+          par_lines.emplace_back(s.facts.measurement.source_file, s.facts.measurement.source_line);
+          par_verdicts.push_back(VerdictEngine::RulesFired(s.verdict));
+        }
+      },
+      [&](const IngestError& e) {
+        par_errors.push_back(e.file + ":" + std::to_string(e.line) + ": " + e.reason);
+      });
+  ASSERT_TRUE(par.ok()) << par.error();
+  EXPECT_GT(batches, 2u) << "the file should span several blocks";
+  EXPECT_EQ(par->measurements, seq_total.measurements);
+  EXPECT_EQ(par->bad_lines, seq_total.bad_lines);
+  EXPECT_EQ(par->lines, seq_total.lines);
+  EXPECT_EQ(par->files, 2u);
+  EXPECT_EQ(par_lines, seq_lines);
+  EXPECT_EQ(par_verdicts, seq_verdicts);
+  EXPECT_EQ(par_errors, seq_errors);
+  EXPECT_GT(seq_errors.size(), 1000u);
+
+  auto missing = IngestAndScore({dir.Join("nope")}, {}, *engine, 2,
+                                [](std::vector<ScoredMeasurement>&) {}, [](const IngestError&) {});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().find("no such file or directory"), std::string::npos) << missing.error();
 }
 
 }  // namespace
