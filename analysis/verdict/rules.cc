@@ -120,7 +120,7 @@ constexpr std::array<RuleInfo, kRuleCount> kRules = {{
     {"delivery.delivered", Layer::kDelivery, Evidence::kNone},
 }};
 
-constexpr std::array<std::string_view, 10> kFailureReasons = {
+constexpr std::array<std::string_view, 11> kFailureReasons = {
     "envelope.probe_cc_zz",
     "envelope.asn_zero",
     "envelope.no_report_id",
@@ -131,6 +131,7 @@ constexpr std::array<std::string_view, 10> kFailureReasons = {
     "sni_blocking.control_failed",
     "dnscheck.no_lookups",
     "generic.no_data",
+    "middlebox.no_comparison",
 };
 
 struct Triple {
@@ -1007,6 +1008,13 @@ void ScoreGeneric(Context& c) {
       }
     }
     c.Fire(tampered ? kHttpTampering : kHttpOk);
+    return;
+  }
+  // A middlebox test without `tampering` never compared anything (as OONI's fastpath
+  // reads it): a failed request to its helper says nothing about the network.
+  const std::string& test = c.m.measurement.test_name;
+  if (test == "http_header_field_manipulation" || test == "http_invalid_request_line") {
+    c.Fail("middlebox.no_comparison");
     return;
   }
   if (c.m.observations.empty()) {
