@@ -217,7 +217,11 @@ TEST(FingerprintsTest, BadRowsAreReportedWithFileLineAndColumn) {
 
 // Matching a page against all 1,729 HTTP fingerprints must cost about as much as reading
 // it a few times, not 1,729 substring searches.
-TEST(FingerprintsTest, BodyMatchingIsOnePassOverThePage) {
+// A large ordinary page matches no block page (except the one fingerprint that is a
+// lone replacement character), and a block page's text buried deep inside it is still
+// found: the index scans the whole body, not a prefix. (Its speed is measured by
+// bench/vigil_ingest_bench, not here.)
+TEST(FingerprintsTest, BodyMatchingScansTheWholePage) {
   const FingerprintSet& set = Shipped();
   std::string page = "<!DOCTYPE html><html><head><title>An ordinary page</title></head><body>";
   while (page.size() < 64 * 1024) {
@@ -227,22 +231,12 @@ TEST(FingerprintsTest, BodyMatchingIsOnePassOverThePage) {
         "<a href=\"/articles/2024/item.html\">read more</a></div>\n";
   }
   std::vector<uint32_t> ids;
-  const int rounds = 50;
-  const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < rounds; ++i) {
-    ids.clear();
-    set.MatchBody(page, &ids);
-  }
-  const double us =
-      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() /
-      rounds;
-  std::printf("64 KiB body against %zu fingerprints: %.1f us (%.0f MB/s)\n", set.size(), us,
-              page.size() / us);
+  set.MatchBody(page, &ids);
   EXPECT_TRUE(Names(set, ids).empty() ||
               Names(set, ids) == std::vector<std::string>{"cp.fp_x_\xEF\xBF\xBD"});
-  // A naive scan (one std::string::find per pattern) takes well over 10 ms here even
-  // optimised; the index, unoptimised, stays far below.
-  EXPECT_LT(us, 5000.0);
+  std::vector<uint32_t> deep;
+  set.MatchBody(page + "http://eais.rkn.gov.ru/" + page, &deep);
+  EXPECT_GT(deep.size(), ids.size()) << "a fingerprint 64 KiB into the body was missed";
 }
 
 }  // namespace
