@@ -6,6 +6,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <unordered_map>
 
@@ -130,62 +131,68 @@ std::string_view RawJson(od::value v) {
 
 void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
-  for (char c : s) {
+  size_t run = 0;  // start of the bytes that need no escape, appended in one go
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default: {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
+        out += buf;
+      }
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out += '"';
 }
 
-int Base64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+' || c == '-') return 62;
-  if (c == '/' || c == '_') return 63;
-  return -1;
-}
+// Base64 digit values (standard and URL-safe alphabets); -1 for anything else.
+constexpr std::array<int8_t, 256> kBase64 = [] {
+  std::array<int8_t, 256> t{};
+  for (auto& v : t) v = -1;
+  for (int i = 0; i < 26; ++i) {
+    t['A' + i] = static_cast<int8_t>(i);
+    t['a' + i] = static_cast<int8_t>(26 + i);
+  }
+  for (int i = 0; i < 10; ++i) t['0' + i] = static_cast<int8_t>(52 + i);
+  t['+'] = t['-'] = 62;
+  t['/'] = t['_'] = 63;
+  return t;
+}();
 
-// Decodes base64 up to `cap` output bytes; returns the full decoded length.
+// Decodes base64 up to `cap` output bytes; returns the full decoded length. Characters
+// outside the alphabet ('=', whitespace) are skipped.
 size_t DecodeBase64(std::string_view in, size_t cap, std::string* out) {
+  const size_t start = out->size();
+  out->resize(start + std::min(cap, in.size() / 4 * 3 + 3));
+  char* w = out->data() + start;
   uint32_t acc = 0;
   int bits = 0;
   size_t length = 0;
-  for (char c : in) {
-    const int v = Base64Value(c);
-    if (v < 0) continue;  // '=', whitespace
+  size_t i = 0;
+  for (; i < in.size() && length < cap; ++i) {
+    const int v = kBase64[static_cast<unsigned char>(in[i])];
+    if (v < 0) continue;
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      if (length < cap) out->push_back(static_cast<char>((acc >> bits) & 0xff));
-      ++length;
+      w[length++] = static_cast<char>((acc >> bits) & 0xff);
     }
   }
-  return length;
+  out->resize(start + length);
+  // Past the cap only the length matters: count the remaining digits.
+  size_t digits = 0;
+  for (; i < in.size(); ++i) digits += kBase64[static_cast<unsigned char>(in[i])] >= 0;
+  return length + (static_cast<size_t>(bits) + digits * 6) / 8;
 }
 
 std::string TitleOf(std::string_view body) {
