@@ -370,3 +370,45 @@ TEST(Ingest, ParallelIngestMatchesTheSequentialOne) {
 
 }  // namespace
 }  // namespace vigil::analysis
+
+namespace vigil::analysis {
+namespace {
+
+// A base64 body (OONI writes non-UTF-8 bodies so) is decoded into the sample up to the
+// cap; the length is the whole body's, and the alphabet's '=' padding and line breaks
+// are skipped.
+TEST(Ingest, Base64BodiesAreDecodedUpToTheCap) {
+  const std::string body = "<html>\x01\xff blocked by order</html>";  // 31 bytes
+  static const char* kDigits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string b64;
+  for (size_t i = 0; i < body.size(); i += 3) {
+    uint32_t v = static_cast<uint32_t>(static_cast<unsigned char>(body[i])) << 16;
+    if (i + 1 < body.size()) v |= static_cast<uint32_t>(static_cast<unsigned char>(body[i + 1])) << 8;
+    if (i + 2 < body.size()) v |= static_cast<unsigned char>(body[i + 2]);
+    b64 += kDigits[(v >> 18) & 63];
+    b64 += kDigits[(v >> 12) & 63];
+    b64 += i + 1 < body.size() ? kDigits[(v >> 6) & 63] : '=';
+    b64 += i + 2 < body.size() ? kDigits[v & 63] : '=';
+    if (i == 12) b64 += "\\n";  // a JSON-escaped line break inside the data
+  }
+  const std::string line =
+      R"({"test_name":"web_connectivity","measurement_start_time":"2024-03-01 12:00:00",)"
+      R"("probe_cc":"IR","probe_asn":"AS197207","report_id":"r","input":"http://a.example/",)"
+      R"("test_keys":{"requests":[{"request":{"url":"http://a.example/"},"response":{"code":200,)"
+      R"("body":{"format":"base64","data":")" +
+      b64 + R"("}}}]}})";
+  for (size_t cap : {size_t{64}, size_t{10}, size_t{0}}) {
+    IngestOptions options;
+    options.body_sample_bytes = cap;
+    MeasurementExtractor extractor(options);
+    ExtractedMeasurement m;
+    auto ok = extractor.Extract(line, &m);
+    ASSERT_TRUE(ok.ok()) << ok.error();
+    ASSERT_EQ(m.observations.size(), 1u);
+    EXPECT_EQ(m.observations[0].http_body_length, static_cast<int64_t>(body.size())) << cap;
+    EXPECT_EQ(m.observations[0].http_body_sample, body.substr(0, cap)) << cap;
+  }
+}
+
+}  // namespace
+}  // namespace vigil::analysis
