@@ -3,9 +3,11 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "analysis/query/aggregation.h"
+#include "analysis/verdict/rules.h"
 
 namespace vigil::analysis::store {
 namespace {
@@ -251,17 +253,7 @@ void VerdictValues(const ExtractedMeasurement& x, const VerdictRow& v, int64_t w
   out.Text(v.failure_reason);
   out.Real(v.score);
   out.Text(LayerName(v.worst_layer));
-  // RulesFired is a static of the engine; it needs only the row.
-  std::string fired;
-  for (size_t i = 0; i < kLayerCount; ++i) {
-    const LayerVerdict& l = v.layers[i];
-    if (!l.measured || l.rule_id.empty()) continue;
-    if (!fired.empty()) fired += ',';
-    fired += LayerName(static_cast<Layer>(i));
-    fired += ':';
-    fired += l.rule_id;
-  }
-  out.Text(fired);
+  out.Text(VerdictEngine::RulesFired(v));
   out.Text(JsonLayers(v));
   out.Text(m.source_file);
   out.Int(static_cast<int64_t>(m.source_line));
@@ -365,10 +357,11 @@ int64_t WriteStamp() {
   }
 }
 
-uint32_t MonthOf(int64_t start_time) {
-  const int64_t month_start = BucketStart(start_time, Grain::kMonth);
-  const std::string text = FormatTime(month_start, true);  // YYYY-MM-01
-  return static_cast<uint32_t>(std::stoul(text.substr(0, 4)) * 100 + std::stoul(text.substr(5, 2)));
+uint32_t MonthOf(int64_t start_time) {  // on every row ClickHouse is sent: no formatting
+  const time_t t = static_cast<time_t>(start_time);
+  struct tm utc {};
+  if (!gmtime_r(&t, &utc)) return 0;
+  return static_cast<uint32_t>((utc.tm_year + 1900) * 100 + utc.tm_mon + 1);
 }
 
 }  // namespace vigil::analysis::store

@@ -74,19 +74,6 @@ int64_t ToBucketStart(int64_t raw, Grain grain) {
   return t.ok() ? *t : 0;
 }
 
-const char* AxisExprColumn(Axis axis) {
-  switch (axis) {
-    case Axis::kTime: return "";
-    case Axis::kCc: return "probe_cc";
-    case Axis::kAsn: return "probe_asn";
-    case Axis::kTarget: return "target";
-    case Axis::kInput: return "input";
-    case Axis::kCategory: return "category_code";
-    case Axis::kTest: return "test_name";
-    case Axis::kBlockingType: return "blocking_type";
-  }
-  return "";
-}
 
 template <typename N>
 N ToNumber(const SqlRow& row, size_t i) {
@@ -164,7 +151,7 @@ std::string AggregationSql(SqlDialect d, const ResolvedQuery& r) {
   std::string select, group;
   for (size_t i = 0; i < r.query.axes.size(); ++i) {
     const Axis axis = r.query.axes[i];
-    const std::string expr = axis == Axis::kTime ? TimeExpr(d, r.grain) : AxisExprColumn(axis);
+    const std::string expr = axis == Axis::kTime ? TimeExpr(d, r.grain) : AxisColumn(axis);
     const std::string alias = "a" + std::to_string(i);
     select += expr + " AS " + alias + ", ";
     group += (group.empty() ? "" : ", ") + alias;
@@ -250,17 +237,15 @@ std::string VerdictFilterSql(SqlDialect d, const ResolvedQuery& r) {
 }
 
 Result<std::vector<AggregationCell>> Store::AggregateCells(const ResolvedQuery& query) {
-  const ResolvedQuery* resolved = &query;
-  Store& s = *this;
   std::vector<AggregationCell> cells;
-  const std::vector<Axis>& axes = resolved->query.axes;
-  auto r = s.Select(AggregationSql(s.dialect(), *resolved), [&](const SqlRow& row) {
+  const std::vector<Axis>& axes = query.query.axes;
+  auto r = Select(AggregationSql(dialect(), query), [&](const SqlRow& row) {
     AggregationCell c;
     size_t i = 0;
     for (Axis axis : axes) {
       const std::string& v = row.values[i];
       switch (axis) {
-        case Axis::kTime: c.time = ToBucketStart(ToNumber<int64_t>(row, i), resolved->grain); break;
+        case Axis::kTime: c.time = ToBucketStart(ToNumber<int64_t>(row, i), query.grain); break;
         case Axis::kCc: c.probe_cc = v; break;
         case Axis::kAsn: c.probe_asn = ToNumber<uint32_t>(row, i); break;
         case Axis::kTarget: c.target = v; break;

@@ -497,6 +497,14 @@ TEST_P(StoreTest, DrillDownListsTheMeasurementsOfACell) {
   EXPECT_EQ(limited->size(), std::min<uint64_t>(3, cell->measurement_count));
 }
 
+// The whole corpus in one write, committed.
+void WriteAll(Store& s) {
+  auto w = s.Write(TheCorpus().facts, TheCorpus().verdicts);
+  ASSERT_TRUE(w.ok()) << w.error();
+  auto c = s.Commit();
+  ASSERT_TRUE(c.ok()) << c.error();
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "sqlite_parallel", "clickhouse"),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
@@ -508,12 +516,7 @@ TEST(StoreBackends, SqliteAndClickHouseGiveTheSameAnswers) {
   auto clickhouse = NewStore("clickhouse");
   ASSERT_TRUE(sqlite.ok()) << sqlite.error();
   ASSERT_TRUE(clickhouse.ok()) << clickhouse.error();
-  for (Store* s : {sqlite->store.get(), clickhouse->store.get()}) {
-    auto w = s->Write(TheCorpus().facts, TheCorpus().verdicts);
-    ASSERT_TRUE(w.ok()) << w.error();
-    auto c = s->Commit();
-    ASSERT_TRUE(c.ok()) << c.error();
-  }
+  for (Store* s : {sqlite->store.get(), clickhouse->store.get()}) WriteAll(*s);
   for (const AggregationQuery& q : Queries()) {
     auto a = Aggregate(*sqlite->store, q);
     auto b = Aggregate(*clickhouse->store, q);
@@ -554,12 +557,7 @@ TEST(StoreBackends, ClickHouseDistributedTablesAnswerAsOneServer) {
   ASSERT_TRUE(dist.ok()) << dist.error();
   auto sqlite = NewStore("sqlite");
   ASSERT_TRUE(sqlite.ok()) << sqlite.error();
-  for (Store* s : {sqlite->store.get(), dist->get()}) {
-    auto w = s->Write(TheCorpus().facts, TheCorpus().verdicts);
-    ASSERT_TRUE(w.ok()) << w.error();
-    auto c = s->Commit();
-    ASSERT_TRUE(c.ok()) << c.error();
-  }
+  for (Store* s : {sqlite->store.get(), dist->get()}) WriteAll(*s);
   for (const AggregationQuery& q : Queries()) {
     auto a = Aggregate(*sqlite->store, q);
     auto b = Aggregate(**dist, q);
