@@ -34,4 +34,10 @@ void AddAnalyzeCommand(CLI::App& app);
 /// `vigil query [measurements]`: aggregation (and drill-down) over the analysis store.
 void AddQueryCommand(CLI::App& app);
 
+/// `vigil collector --archive DIR`: OONI's collector API, measurements kept durably.
+void AddCollectorCommand(CLI::App& app);
+
+/// `vigil onboard`: informed consent, a short quiz, the upload choice; writes the config.
+void AddOnboardCommand(CLI::App& app);
+
 }  // namespace vigil::cli

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   vigil::cli::AddHelperCommand(app);
   vigil::cli::AddAnalyzeCommand(app);
   vigil::cli::AddQueryCommand(app);
+  vigil::cli::AddCollectorCommand(app);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,125 @@
+// `vigil collector`: the OONI-compatible collector (vantage/collector) until SIGINT or
+// SIGTERM; raw measurements go to an archive directory in OONI's layout.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "apps/vigil/commands.h"
+#include "probe/net/endpoint.h"
+#include "vantage/collector/collector_server.h"
+
+namespace vigil::cli {
+namespace {
+
+struct CollectorFlags {
+  std::string listen = "127.0.0.1:8080";
+  std::string archive;
+  std::vector<std::string> helpers;
+  std::string relay;
+  std::string data_dir;
+  size_t max_body_kib = 8 << 10;
+  size_t max_measurement_kib = 32 << 10;
+  int dedup_days = 7;
+  int collector_number = 1;
+  size_t threads = 0;
+  bool quiet = false;
+};
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "vigil collector: %s\n", message.c_str());
+  return 2;
+}
+
+int RunCollector(const CollectorFlags& flags) {
+  CollectorConfig config;
+  auto listen = ParseHostPort(flags.listen);
+  if (!listen.ok()) return Fail("--listen: " + listen.error());
+  if (!IsIpLiteral(listen->host)) return Fail("--listen: '" + listen->host + "' is not an IP address");
+  if (flags.archive.empty()) return Fail("--archive DIR is required (where measurements are kept)");
+  config.http.listen_ip = listen->host;
+  config.http.listen_port = listen->port;
+  config.http.threads = flags.threads;
+  config.http.log_requests = !flags.quiet;
+  config.archive.root = flags.archive;
+  config.archive.dedup_days = flags.dedup_days;
+  config.max_body_bytes = flags.max_body_kib << 10;
+  config.limits.max_measurement_bytes = flags.max_measurement_kib << 10;
+  config.collector_number = flags.collector_number;
+  config.test_helpers = flags.helpers;
+  config.relay = flags.relay;
+  config.testlists_dir = (flags.data_dir.empty() ? DefaultDataDir() : flags.data_dir) + "/lists";
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  RecoveryReport recovery;
+  auto server = CollectorServer::Create(config, &recovery);
+  if (!server.ok()) return Fail(server.error());
+  std::fprintf(stderr, "vigil collector: archive %s: %zu measurements in %zu files of the last %d days",
+               flags.archive.c_str(), recovery.measurements, recovery.files, flags.dedup_days);
+  if (recovery.torn_files > 0) {
+    std::fprintf(stderr, "; cut off %zu bytes of unacknowledged batches torn by a crash in %zu files",
+                 recovery.torn_bytes, recovery.torn_files);
+  }
+  std::fprintf(stderr, "\n");
+  for (const auto& problem : recovery.problems) std::fprintf(stderr, "vigil collector: %s\n", problem.c_str());
+  auto port = (*server)->Bind();
+  if (!port.ok()) return Fail(port.error());
+  std::fprintf(stderr, "vigil collector: listening on %s:%u\n",
+               listen->host.find(':') != std::string::npos ? ("[" + listen->host + "]").c_str()
+                                                           : listen->host.c_str(),
+               static_cast<unsigned>(*port));
+  std::fflush(stderr);
+  CollectorServer& s = **server;
+  std::thread waiter([&s, signals] {
+    int received = 0;
+    sigwait(&signals, &received);
+    s.Stop();
+  });
+  s.Serve();
+  pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+  return 0;
+}
+
+}  // namespace
+
+void AddCollectorCommand(CLI::App& app) {
+  auto flags = std::make_shared<CollectorFlags>();
+  CLI::App* c = app.add_subcommand(
+      "collector", "Receive measurements over OONI's collector API and keep them durably");
+  c->add_option("--listen", flags->listen, "IP:PORT to listen on ([v6]:port)")->capture_default_str();
+  c->add_option("--archive", flags->archive,
+                "Directory of raw measurements (YYYYMMDD/HH/CC/testname/*.jsonl.gz)")
+      ->required();
+  c->add_option("--helper", flags->helpers, "A control helper URL to give probes at check-in; repeatable");
+  c->add_option("--relay", flags->relay, "The message relay (HOST:PORT) to give probes at check-in");
+  c->add_option("--data-dir", flags->data_dir, "The testlists/ directory (check-in URLs; default: found)");
+  c->add_option("--max-body-kib", flags->max_body_kib, "Largest request body, as sent (KiB)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20))
+      ->capture_default_str();
+  c->add_option("--max-measurement-kib", flags->max_measurement_kib,
+                "Largest measurement once inflated (KiB): bounds gzip bombs")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20))
+      ->capture_default_str();
+  c->add_option("--dedup-days", flags->dedup_days,
+                "Days of the archive read at start to recognise measurements sent again")
+      ->check(CLI::Range(0, 3650))
+      ->capture_default_str();
+  c->add_option("--collector-number", flags->collector_number, "This collector's n<N> in report ids")
+      ->check(CLI::Range(0, 999))
+      ->capture_default_str();
+  c->add_option("--threads", flags->threads, "Event-loop threads; 0 = one per core")
+      ->check(CLI::Range(size_t{0}, size_t{256}))
+      ->capture_default_str();
+  c->add_flag("--quiet", flags->quiet, "Do not log one line per request");
+  c->callback([flags] { SetExitCode(RunCollector(*flags)); });
+}
+
+}  // namespace vigil::cli
