@@ -47,4 +47,18 @@ std::optional<AsnInfo> AsnDatabase::Lookup(std::string_view ip) const {
   return info;
 }
 
+std::optional<std::string> AsnDatabase::LookupCountry(std::string_view ip) const {
+  const std::string text(ip);
+  int gai_error = 0, mmdb_error = MMDB_SUCCESS;
+  MMDB_lookup_result_s result =
+      MMDB_lookup_string(const_cast<MMDB_s*>(&impl_->mmdb), text.c_str(), &gai_error, &mmdb_error);
+  if (gai_error != 0 || mmdb_error != MMDB_SUCCESS || !result.found_entry) return std::nullopt;
+  MMDB_entry_data_s data{};
+  if (MMDB_get_value(&result.entry, &data, "country", "iso_code", nullptr) != MMDB_SUCCESS ||
+      !data.has_data || data.type != MMDB_DATA_TYPE_UTF8_STRING || data.data_size != 2) {
+    return std::nullopt;
+  }
+  return std::string(data.utf8_string, data.data_size);
+}
+
 }  // namespace vigil

@@ -34,6 +34,10 @@ class AsnDatabase {
   /// entry for it or `ip` is not an address.
   std::optional<AsnInfo> Lookup(std::string_view ip) const;
 
+  /// The country (ISO 3166 alpha-2, "IT") of `ip` in a GeoLite2-Country-style file
+  /// (country.iso_code), or nullopt. Open the country database for this, not the ASN one.
+  std::optional<std::string> LookupCountry(std::string_view ip) const;
+
  private:
   AsnDatabase();
   struct Impl;

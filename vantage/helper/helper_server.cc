@@ -67,6 +67,10 @@ struct HelperServer::Impl {
             ServerConfig(config),
             [](const RequestHead& head, std::string_view path) -> std::optional<HttpReply> {
               // The wrong path, method or encoding is refused before the body is read.
+              if (path == kWhoamiPath) {
+                if (head.method != "GET") return JsonError(405, "method not allowed: GET " + std::string(kWhoamiPath));
+                return std::nullopt;
+              }
               if (path != "/") {
                 return JsonError(404, "no such endpoint: the control helper answers POST /");
               }
@@ -83,6 +87,10 @@ struct HelperServer::Impl {
             [this](const ServerRequest& request) { return Answer(request); }) {}
 
   asio::awaitable<HttpReply> Answer(const ServerRequest& request) {
+    if (request.path == kWhoamiPath) {
+      // How a probe learns its own public address (to scrub it from what it sends).
+      co_return HttpReply{200, Json{{"ip", std::string(request.peer_ip)}}.dump()};
+    }
     if (in_flight.fetch_add(1) >= config.max_in_flight) {
       in_flight.fetch_sub(1);
       HttpReply busy = JsonError(503, "busy: too many measurements in flight, retry later");

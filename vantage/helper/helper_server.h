@@ -19,6 +19,10 @@
 
 namespace vigil {
 
+/// GET here answers {"ip": the client's address as the helper sees it}: how a probe
+/// behind NAT learns the public address it must scrub from its measurements.
+inline constexpr std::string_view kWhoamiPath = "/x/whoami";
+
 struct HelperConfig {
   std::string listen_ip = "127.0.0.1";  // an IP literal
   uint16_t listen_port = 8090;          // 0: any free port (Bind says which)

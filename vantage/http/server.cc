@@ -148,6 +148,12 @@ struct HttpServer::Impl {
   // the keep-alive timeout or has sent the most requests one connection may carry.
   asio::awaitable<void> Session(tcp::socket socket) {
     std::string buffer;
+    asio::error_code peer_error;
+    auto peer = socket.remote_endpoint(peer_error).address();
+    if (peer.is_v6() && peer.to_v6().is_v4_mapped()) {
+      peer = asio::ip::make_address_v4(asio::ip::v4_mapped, peer.to_v6());
+    }
+    const std::string peer_ip = peer_error ? std::string() : peer.to_string();
     const size_t max_requests = std::max<size_t>(1, config.keep_alive_max_requests);
     for (size_t served = 0; served < max_requests; ++served) {
       const bool last = served + 1 == max_requests;
@@ -206,7 +212,7 @@ struct HttpServer::Impl {
         }
       }
       const ServerRequest request{head, path, query,
-                                std::string_view(buffer).substr(*head_end, *length)};
+                                std::string_view(buffer).substr(*head_end, *length), peer_ip};
       const bool close = last || !head.KeepAlive();
       HttpReply reply;
       try {

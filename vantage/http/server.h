@@ -44,6 +44,9 @@ struct ServerRequest {
   std::string_view path;   // the target up to '?'
   std::string_view query;  // after '?', or empty
   std::string_view body;   // as sent (still encoded when Admit allowed an encoding)
+  /// The client's address, for answers that tell a client its own address (never
+  /// logged or stored by the server).
+  std::string_view peer_ip;
 };
 
 struct HttpServerConfig {
