@@ -40,4 +40,13 @@ void AddCollectorCommand(CLI::App& app);
 /// `vigil onboard`: informed consent, a short quiz, the upload choice; writes the config.
 void AddOnboardCommand(CLI::App& app);
 
+/// `vigil upload`: every pending measurement to the collectors, failures with reasons.
+void AddUploadCommand(CLI::App& app);
+
+/// `vigil results list|show`: runs and measurements from the local results database.
+void AddResultsCommand(CLI::App& app);
+
+/// `vigil autorun enable|disable|status`: hourly runs (systemd timer or a cron line).
+void AddAutorunCommand(CLI::App& app);
+
 }  // namespace vigil::cli

@@ -6,15 +6,15 @@
 
 namespace vigil::cli {
 
-MeasurementWriter::MeasurementWriter(std::ofstream* file, bool to_stdout)
-    : file_(file), to_stdout_(to_stdout), thread_([this] { Loop(); }) {}
+MeasurementWriter::MeasurementWriter(std::ofstream* file, bool to_stdout, Hook hook)
+    : file_(file), to_stdout_(to_stdout), hook_(std::move(hook)), thread_([this] { Loop(); }) {}
 
 MeasurementWriter::~MeasurementWriter() { Finish(); }
 
-void MeasurementWriter::Push(Measurement measurement) {
+void MeasurementWriter::Push(Measurement measurement, RunSummary summary) {
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back(std::move(measurement));
+    queue_.emplace_back(std::move(measurement), std::move(summary));
   }
   ready_.notify_one();
 }
@@ -30,7 +30,7 @@ bool MeasurementWriter::Finish() {
 }
 
 void MeasurementWriter::Loop() {
-  std::deque<Measurement> batch;
+  std::deque<std::pair<Measurement, RunSummary>> batch;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
@@ -38,8 +38,9 @@ void MeasurementWriter::Loop() {
       if (queue_.empty()) return;  // closing, and nothing left
       batch.swap(queue_);
     }
-    for (const Measurement& m : batch) {
-      const std::string line = ToJson(m).dump(-1, ' ', false, Json::error_handler_t::replace);
+    for (const auto& [m, summary] : batch) {
+      std::string line = ToJson(m).dump(-1, ' ', false, Json::error_handler_t::replace);
+      if (hook_) hook_(m, summary, line);
       if (file_ && file_->is_open()) {
         *file_ << line << '\n';
       }

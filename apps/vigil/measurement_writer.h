@@ -9,24 +9,30 @@
 #include <cstdio>
 #include <deque>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
 
+#include "probe/experiments/experiment.h"
 #include "probe/measurement/measurement.h"
 
 namespace vigil::cli {
 
 class MeasurementWriter {
  public:
+  /// Runs on the writer thread for each rendered line before it is written anywhere:
+  /// may rewrite it (scrubbing) and keep it (the spool).
+  using Hook = std::function<void(const Measurement&, const RunSummary&, std::string& line)>;
+
   /// `file` may be closed (no file output); `to_stdout` adds one line per measurement.
-  MeasurementWriter(std::ofstream* file, bool to_stdout);
+  MeasurementWriter(std::ofstream* file, bool to_stdout, Hook hook = {});
   ~MeasurementWriter();
 
   MeasurementWriter(const MeasurementWriter&) = delete;
   MeasurementWriter& operator=(const MeasurementWriter&) = delete;
 
-  void Push(Measurement measurement);
+  void Push(Measurement measurement, RunSummary summary = {});
 
   /// Writes what is queued, stops the thread; false when a write to the file failed.
   bool Finish();
@@ -38,7 +44,8 @@ class MeasurementWriter {
   bool to_stdout_;
   std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<Measurement> queue_;  // guarded by mutex_
+  Hook hook_;
+  std::deque<std::pair<Measurement, RunSummary>> queue_;  // guarded by mutex_
   bool closing_ = false;           // guarded by mutex_
   bool file_failed_ = false;       // the writer thread's alone until joined
   std::thread thread_;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <chrono>
@@ -24,6 +25,7 @@
 
 #include "apps/vigil/commands.h"
 #include "apps/vigil/measurement_writer.h"
+#include "apps/vigil/volunteer.h"
 #include "probe/experiments/common/endpoints_file.h"
 #include "probe/experiments/registry.h"
 #include "probe/geo/asn_database.h"
@@ -32,6 +34,10 @@
 #include "probe/net/concurrency.h"
 #include "probe/net/trace.h"
 #include "probe/testlists/test_list.h"
+#include "vantage/geo/geolocate.h"
+#include "vantage/geo/scrub.h"
+#include "vantage/spool/results_db.h"
+#include "vantage/spool/spool.h"
 
 namespace vigil::cli {
 
@@ -55,6 +61,14 @@ struct RunFlags {
   std::string asn_db;
   std::string helper_url;
   std::string data_dir;
+  std::string config;
+  std::string country_db;
+  int max_runtime_seconds = -1;  // -1: the config's
+  bool unattended = false;
+  bool no_upload = false;
+  // Whether a flag was given (else the config's value applies).
+  bool parallel_given = false, per_host_given = false, helper_given = false, asn_db_given = false,
+       categories_given = false;
 };
 
 struct Job {
@@ -204,8 +218,17 @@ class Progress {
   void Done(const Row& row) {
     ++done_;
     if (!enabled_) return;
-    std::string text = "[" + std::to_string(done_) + "/" + std::to_string(total_) + "] " +
-                       row.test + " " + row.summary.service + ": " + row.summary.verdict;
+    std::string text = "[" + std::to_string(done_) + "/" + std::to_string(total_) + "] ";
+    if (done_ < total_) {
+      // The time left at the pace so far.
+      const double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+      const long left = static_cast<long>(elapsed / static_cast<double>(done_) *
+                                          static_cast<double>(total_ - done_) + 0.5);
+      text += "ETA " + (left >= 60 ? std::to_string(left / 60) + "m" : "") +
+              std::to_string(left % 60) + "s ";
+    }
+    text += row.test + " " + row.summary.service + ": " + row.summary.verdict;
     if (!row.summary.blocking.empty()) text += " (" + row.summary.blocking + ")";
     if (tty_) {
       std::fprintf(stderr, "\r\033[K%s", text.c_str());
@@ -221,6 +244,7 @@ class Progress {
   bool tty_;
   size_t total_;
   size_t done_ = 0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
 // What per-host politeness counts a job against: the host of a URL input, else
@@ -234,6 +258,19 @@ std::string PolitenessKey(const Job& job) {
 
 void Run(RunFlags& flags) {
   if (flags.data_dir.empty()) flags.data_dir = DefaultDataDir();
+
+  // Nothing measures before informed consent.
+  auto volunteer = LoadVolunteer(flags.config, /*need_consent=*/true);
+  if (!volunteer.ok()) return Fail(volunteer.error());
+  const VantageConfig& config = volunteer->config;
+  if (!flags.parallel_given) flags.parallel = static_cast<size_t>(config.parallel);
+  if (!flags.per_host_given) flags.per_host = static_cast<size_t>(config.per_host);
+  if (!flags.helper_given && !config.helper.empty()) flags.helper_url = config.helper;
+  if (!flags.asn_db_given && !config.asn_db.empty()) flags.asn_db = config.asn_db;
+  if (!flags.categories_given && !config.categories.empty()) flags.categories = config.categories;
+  if (flags.country_db.empty()) flags.country_db = config.country_db;
+  if (flags.max_runtime_seconds < 0) flags.max_runtime_seconds = config.max_runtime_seconds;
+  if (flags.unattended) flags.batch = false;
 
   // What to run.
   std::vector<std::string> names;
@@ -327,6 +364,68 @@ void Run(RunFlags& flags) {
     context.asn_db = db.value();
   }
 
+  // Where this vantage point is: its own address only to scrub it, never to record it.
+  GeoOptions geo_options;
+  geo_options.helper_url = flags.helper_url;
+  geo_options.asn_db = flags.asn_db;
+  geo_options.country_db = flags.country_db;
+  geo_options.ca_file = flags.ca_file;
+  if (!context.resolver.ip.empty()) geo_options.resolver_ip = context.resolver.ip;
+  geo_options.timeout = std::min(context.timeout, std::chrono::milliseconds(5000));
+  const GeoInfo geo = Geolocate(geo_options);
+  if (!flags.batch) {
+    for (const auto& note : geo.notes) std::fprintf(stderr, "vigil run: geolocation: %s\n", note.c_str());
+    std::fprintf(stderr, "vigil run: network %s (%s), country %s\n", geo.probe_asn.c_str(),
+                 geo.probe_network_name.empty() ? "unknown" : geo.probe_network_name.c_str(),
+                 geo.probe_cc.c_str());
+  }
+
+  // Every measurement is on disk in the spool before anything else happens to it.
+  auto spool = Spool::Open(volunteer->spool_dir);
+  if (!spool.ok()) return Fail("spool: " + spool.error());
+  auto db = ResultsDb::Open(volunteer->results_db);
+  if (!db.ok()) return Fail("results database: " + db.error());
+  auto run_id = (*db)->BeginRun({FormatUtcTime(std::chrono::system_clock::now()), flags.target,
+                                 geo.probe_cc, geo.probe_asn, geo.probe_network_name});
+  if (!run_id.ok()) return Fail("results database: " + run_id.error());
+  const bool uploading = config.upload && !flags.no_upload && !config.collectors.empty();
+  std::atomic<size_t> spool_failures{0};
+  RunCounts counts;  // the writer thread's until it is joined
+  auto keep = [&](const Measurement& m, const RunSummary& summary, std::string& line) {
+    line = ScrubProbeIp(line, geo.probe_ips);
+    const std::string uid = NewLocalUid();
+    auto put = spool->Put(uid, line);
+    if (!put.ok()) {
+      spool_failures.fetch_add(1);
+      std::fprintf(stderr, "vigil run: spool: %s\n", put.error().c_str());
+      return;
+    }
+    MeasurementRow row;
+    row.uid = uid;
+    row.run_id = *run_id;
+    row.test_name = m.test_name;
+    row.input = m.input.is_string() ? m.input.get<std::string>() : "";
+    row.start_time = m.measurement_start_time;
+    row.probe_cc = m.probe_cc;
+    row.probe_asn = m.probe_asn;
+    row.verdict = summary.verdict;
+    row.blocking = summary.blocking;
+    row.anomaly = summary.verdict != "ok" && summary.verdict != "down" && summary.verdict != "error";
+    row.spool_path = put->path;
+    row.upload_state = uploading ? UploadState::kPending : UploadState::kDisabled;
+    auto added = (*db)->AddMeasurement(row);
+    if (!added.ok()) std::fprintf(stderr, "vigil run: results database: %s\n", added.error().c_str());
+    ++counts.measurements;
+    if (row.anomaly) ++counts.anomalies;
+    if (summary.verdict == "down" || summary.verdict == "error") ++counts.failures;
+  };
+  const auto started = std::chrono::steady_clock::now();
+  const std::optional<std::chrono::steady_clock::time_point> run_deadline =
+      flags.max_runtime_seconds > 0
+          ? std::optional(started + std::chrono::seconds(flags.max_runtime_seconds))
+          : std::nullopt;
+  size_t not_started = 0;
+
   // Where the measurements go.
   std::string output = flags.output;
   if (output.empty() && !flags.batch) output = DefaultOutput();
@@ -341,7 +440,7 @@ void Run(RunFlags& flags) {
 
   asio::io_context io;
   context.executor = io.get_executor();
-  MeasurementWriter writer(&file, flags.batch);
+  MeasurementWriter writer(&file, flags.batch, keep);
   std::vector<Row> rows(jobs.size());
   Progress progress(!flags.batch, jobs.size());
   size_t could_not_run = 0;
@@ -351,6 +450,15 @@ void Run(RunFlags& flags) {
       const Job& job = jobs[i];
       Row& row = rows[i];
       row.test = std::string(job.experiment->name());
+      if (run_deadline && std::chrono::steady_clock::now() >= *run_deadline) {
+        // Past the run's time budget: what has not started is left for the next run.
+        ++not_started;
+        row.summary.service = job.input.is_string() ? job.input.get<std::string>() : row.test;
+        row.summary.verdict = "skipped";
+        row.summary.evidence = "not run: the run's --max-runtime was reached";
+        progress.Done(row);
+        co_return;
+      }
       std::optional<Result<Measurement>> result;
       std::string crash;
       try {
@@ -366,9 +474,15 @@ void Run(RunFlags& flags) {
         std::fprintf(stderr, "vigil run: %s: %s\n", row.test.c_str(), row.summary.evidence.c_str());
       } else {
         Measurement& m = result->value();
+        m.probe_asn = geo.probe_asn;
+        m.probe_cc = geo.probe_cc;
+        m.probe_network_name = geo.probe_network_name;
+        m.resolver_asn = geo.resolver_asn;
+        m.resolver_ip = geo.resolver_ip;
+        m.resolver_network_name = geo.resolver_network_name;
         row.summary = job.experiment->Summarize(m);
         NoteResets(m, &row);
-        writer.Push(std::move(m));
+        writer.Push(std::move(m), row.summary);
       }
       progress.Done(row);
     });
@@ -386,9 +500,14 @@ void Run(RunFlags& flags) {
       return Fail(std::string("the run stopped: ") + e.what(), 1);
     }
   }
+  auto finished = (*db)->FinishRun(*run_id, FormatUtcTime(std::chrono::system_clock::now()), counts);
+  if (!finished.ok()) std::fprintf(stderr, "vigil run: results database: %s\n", finished.error().c_str());
   if (file.is_open()) {
     file.close();
     if (!file || !written) return Fail("--output: writing " + output + " failed", 1);
+  }
+  if (spool_failures.load() > 0) {
+    return Fail(std::to_string(spool_failures.load()) + " measurements could not be kept in the spool", 1);
   }
 
   if (!flags.batch) {
@@ -411,6 +530,19 @@ void Run(RunFlags& flags) {
               << anomaly << " anomaly, " << other << " other";
     if (!output.empty()) std::cout << "; written to " << output;
     std::cout << "\n";
+    if (not_started > 0) {
+      std::cout << not_started << " not started: the run's time budget (" << flags.max_runtime_seconds
+                << " s) was reached\n";
+    }
+    std::cout << "run " << *run_id << " in the results database (vigil results show " << *run_id << ")\n";
+  }
+  if (uploading) {
+    // The rest of the time budget, if there is one: a blocked collector cannot stall
+    // the probe; what is not sent stays pending for `vigil upload` or the next run.
+    const int upload_status = UploadSpool(*volunteer, {}, 0, flags.batch || flags.unattended, run_deadline);
+    if (upload_status == 2) SetExitCode(1);
+  } else if (!flags.batch && config.upload && config.collectors.empty()) {
+    std::fprintf(stderr, "vigil run: uploading is on but no collector is configured: measurements stay pending\n");
   }
   if (could_not_run > 0) SetExitCode(1);
 }
@@ -451,7 +583,22 @@ void AddRunCommand(CLI::App& app) {
                   "An ASN database (GeoLite2-ASN-style mmdb) for DNS consistency checks");
   run->add_option("--helper", flags->helper_url, "The control helper of web_connectivity (URL)");
   run->add_option("--data-dir", flags->data_dir, "The testlists/ directory (default: found)");
-  run->callback([flags] { Run(*flags); });
+  run->add_option("--config", flags->config, "The volunteer's config file (default: XDG path)");
+  run->add_option("--country-db", flags->country_db,
+                  "A country database (GeoLite2-Country-style mmdb) for probe_cc");
+  run->add_option("--max-runtime", flags->max_runtime_seconds,
+                  "Start no measurement after this many seconds (default: the config's; 0: none)")
+      ->check(CLI::Range(0, 7 * 24 * 3600));
+  run->add_flag("--unattended", flags->unattended, "A scheduled run (autorun): no table, uploads quietly");
+  run->add_flag("--no-upload", flags->no_upload, "Keep this run's measurements pending");
+  run->callback([flags, run] {
+    flags->parallel_given = run->count("--parallel") > 0;
+    flags->per_host_given = run->count("--per-host") > 0;
+    flags->helper_given = run->count("--helper") > 0;
+    flags->asn_db_given = run->count("--asn-db") > 0;
+    flags->categories_given = run->count("--category") > 0;
+    Run(*flags);
+  });
 }
 
 }  // namespace vigil::cli

@@ -1,0 +1,60 @@
+// The volunteer's config file: JSON at $VIGIL_CONFIG, else
+// $XDG_CONFIG_HOME/vigil/config.json, else ~/.config/vigil/config.json. It records the
+// informed consent (`vigil onboard`), the upload choice, where measurements go
+// (collectors tried in order), the helper and relay, what to test, and limits. Unknown
+// keys and bad values are refused with the key and a reason (a misspelt key that was
+// silently ignored would leave a volunteer running with settings they did not choose).
+// Plain values and pure functions; thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "probe/base/result.h"
+
+namespace vigil {
+
+struct VantageConfig {
+  int config_version = 1;
+  struct Consent {
+    bool informed = false;
+    int text_version = 0;     // the consent text's version that was accepted
+    std::string accepted_at;  // UTC "2026-12-03T11:22:33Z"
+    bool unattended = false;  // accepted with --yes
+  } consent;
+  bool upload = false;  // opt-in
+  std::vector<std::string> collectors;  // base URLs, tried in order
+  std::string helper;                   // control helper URL (also tells the probe its address)
+  std::string relay;                    // message relay host:port
+  std::vector<std::string> test_lists;  // extra URL lists (Citizen Lab CSV)
+  std::vector<std::string> categories;  // category codes; empty: all
+  int max_runtime_seconds = 0;          // 0: no limit
+  int parallel = 4;                     // measurements in flight
+  int per_host = 2;                     // per-host politeness
+  std::string asn_db;                   // GeoLite2-ASN-style mmdb
+  std::string country_db;               // GeoLite2-Country-style mmdb
+  std::string spool_dir;                // empty: $XDG_DATA_HOME/vigil/spool
+  std::string results_db;               // empty: $XDG_DATA_HOME/vigil/results.sqlite
+};
+
+/// Where the config is read from when no --config is given.
+std::string DefaultConfigPath();
+
+/// $XDG_DATA_HOME/vigil (else ~/.local/share/vigil): the spool and results live there.
+std::string DefaultDataHome();
+
+/// Parses a config's text; `path` only names it in messages ("path: key 'x': reason",
+/// "path:line:column: malformed JSON: ...").
+Result<VantageConfig> ParseConfig(std::string_view json, const std::string& path);
+
+/// Reads and parses a file; a missing file says that `vigil onboard` creates it.
+Result<VantageConfig> LoadConfig(const std::string& path);
+
+/// Every key, pretty-printed.
+std::string RenderConfig(const VantageConfig& config);
+
+/// Writes durably (mode 0600), creating the directory.
+Result<void> SaveConfig(const std::string& path, const VantageConfig& config);
+
+}  // namespace vigil
