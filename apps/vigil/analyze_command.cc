@@ -64,19 +64,6 @@ struct Tally {
   uint64_t total() const { return ok + anomaly + confirmed + failure; }
 };
 
-// Citizen Lab lists under DATA/lists (not the legend).
-std::vector<std::string> ListFiles(const std::string& data_dir) {
-  std::vector<std::string> lists;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(data_dir + "/lists", ec)) {
-    const auto name = entry.path().filename().string();
-    if (entry.path().extension() == ".csv" && name.rfind("00-", 0) != 0) {
-      lists.push_back(entry.path().string());
-    }
-  }
-  return lists;
-}
-
 int RunRescore(const analysis::VerdictEngine& engine, analysis::Store& store) {
   auto stats = analysis::Rescore(store, engine);
   if (!stats.ok()) return Fail("--rescore: " + stats.error(), 1);
@@ -113,7 +100,7 @@ int RunAnalyze(AnalyzeFlags& flags) {
   }
   if (flags.rescore) return RunRescore(*engine, *store);
   analysis::IngestOptions options;
-  auto index = analysis::LoadCategoryIndex(ListFiles(flags.data_dir));
+  auto index = analysis::LoadCategoryIndex(TestListFiles(flags.data_dir));
   if (!index.ok()) return Fail("test lists: " + index.error());
   options.categories = std::move(*index);
 

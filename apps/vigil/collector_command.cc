@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "apps/vigil/commands.h"
+#include "apps/vigil/live_store.h"
 #include "probe/net/endpoint.h"
 #include "vantage/collector/collector_server.h"
 
@@ -26,6 +27,8 @@ struct CollectorFlags {
   int collector_number = 1;
   size_t threads = 0;
   bool quiet = false;
+  std::string store;
+  bool no_store = false;
 };
 
 int Fail(const std::string& message) {
@@ -50,7 +53,8 @@ int RunCollector(const CollectorFlags& flags) {
   config.collector_number = flags.collector_number;
   config.test_helpers = flags.helpers;
   config.relay = flags.relay;
-  config.testlists_dir = (flags.data_dir.empty() ? DefaultDataDir() : flags.data_dir) + "/lists";
+  const std::string data_dir = flags.data_dir.empty() ? DefaultDataDir() : flags.data_dir;
+  config.testlists_dir = data_dir + "/lists";
 
   sigset_t signals;
   sigemptyset(&signals);
@@ -69,6 +73,16 @@ int RunCollector(const CollectorFlags& flags) {
   }
   std::fprintf(stderr, "\n");
   for (const auto& problem : recovery.problems) std::fprintf(stderr, "vigil collector: %s\n", problem.c_str());
+  // Measurements reach the analyzer's store as they arrive (after the archive has them).
+  std::unique_ptr<LiveStore> live;
+  if (!flags.no_store) {
+    auto opened = LiveStore::Open(flags.store, data_dir);
+    if (!opened.ok()) return Fail(opened.error());
+    live = std::move(*opened);
+    LiveStore* feed = live.get();
+    (*server)->archive().SetOnCommitted([feed](const std::vector<ArchivedMeasurement>& stored) { feed->Add(stored); });
+    std::fprintf(stderr, "vigil collector: feeding the analysis store %s\n", live->Describe().c_str());
+  }
   auto port = (*server)->Bind();
   if (!port.ok()) return Fail(port.error());
   std::fprintf(stderr, "vigil collector: listening on %s:%u\n",
@@ -85,6 +99,8 @@ int RunCollector(const CollectorFlags& flags) {
   s.Serve();
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
+  server->reset();  // the archive's last batch reaches the store before it closes
+  live.reset();
   return 0;
 }
 
@@ -119,6 +135,10 @@ void AddCollectorCommand(CLI::App& app) {
       ->check(CLI::Range(size_t{0}, size_t{256}))
       ->capture_default_str();
   c->add_flag("--quiet", flags->quiet, "Do not log one line per request");
+  c->add_option("--store", flags->store,
+                "The analysis store fed as measurements arrive: sqlite:PATH or clickhouse://HOST:PORT/DB "
+                "(default: vigil analyze's SQLite file)");
+  c->add_flag("--no-store", flags->no_store, "Only archive; feed no analysis store");
   c->callback([flags] { SetExitCode(RunCollector(*flags)); });
 }
 

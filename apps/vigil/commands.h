@@ -3,6 +3,7 @@
 
 #include <CLI/App.hpp>
 #include <string>
+#include <vector>
 
 namespace vigil::cli {
 
@@ -15,6 +16,9 @@ void SetExitCode(int code);
 /// testlists/: $VIGIL_DATA_DIR, beside an installed binary, in the source tree of a
 /// build, or in the working directory.
 std::string DefaultDataDir();
+
+/// The Citizen Lab lists under DATA/lists (not the "00-" legends), sorted.
+std::vector<std::string> TestListFiles(const std::string& data_dir);
 
 /// `vigil measure dns|tcp|tls|http ...`: one observation, printed as a measurement.
 void AddMeasureCommand(CLI::App& app);

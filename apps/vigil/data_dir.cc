@@ -1,6 +1,7 @@
 #include "apps/vigil/commands.h"
 
 #include <cstdlib>
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 #include <vector>
@@ -26,6 +27,19 @@ std::string DefaultDataDir() {
     }
   }
   return "testlists";
+}
+
+std::vector<std::string> TestListFiles(const std::string& data_dir) {
+  std::vector<std::string> lists;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir + "/lists", ec)) {
+    const auto name = entry.path().filename().string();
+    if (entry.path().extension() == ".csv" && name.rfind("00-", 0) != 0) {
+      lists.push_back(entry.path().string());
+    }
+  }
+  std::sort(lists.begin(), lists.end());
+  return lists;
 }
 
 }  // namespace vigil::cli

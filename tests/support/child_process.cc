@@ -195,6 +195,18 @@ void ChildProcess::Kill() {
   pid_ = -1;
 }
 
+bool ChildProcess::Terminate(std::chrono::milliseconds grace) {
+  if (pid_ < 0 || reaped_) return false;
+  kill(pid_, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!Running()) return WIFEXITED(wait_status_);
+    usleep(10000);
+  }
+  Kill();
+  return false;
+}
+
 std::string ChildProcess::ExitDescription() const {
   if (!reaped_) return "still running";
   if (WIFEXITED(wait_status_))

@@ -52,6 +52,10 @@ class ChildProcess {
   /// SIGKILL and reap; the servers keep no state worth a graceful shutdown.
   void Kill();
 
+  /// SIGTERM, then waits up to `grace` for it to exit (SIGKILL after); true when it
+  /// exited on its own.
+  bool Terminate(std::chrono::milliseconds grace);
+
   /// "exited with status N" or "killed by signal N", once the child has been reaped.
   std::string ExitDescription() const;
 

@@ -89,7 +89,7 @@ bool StartCollector(testing::ChildProcess& child, const std::string& archive, ui
                     const std::string& log) {
   std::string error;
   if (!child.Start({testing::VigilBinary(), "collector", "--archive", archive, "--listen",
-                    "127.0.0.1:" + std::to_string(port), "--quiet", "--threads", "2"},
+                    "127.0.0.1:" + std::to_string(port), "--quiet", "--threads", "2", "--no-store"},
                    log, &error)) {
     ADD_FAILURE() << error;
     return false;
