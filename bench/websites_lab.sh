@@ -36,6 +36,10 @@ vigil=$PWD/build/release/apps/vigil/vigil
 export VIGIL_LAB_CENSOR=$PWD/build/release/tests/lab/lab_censor
 
 state=$(mktemp -d /tmp/vigil-bench.XXXXXX)
+# A volunteer of the benchmark's own (consent recorded unattended, uploads off).
+export VIGIL_CONFIG=$state/config.json
+printf '{"spool_dir": "%s", "results_db": "%s"}\n' "$state/spool" "$state/results.sqlite" >"$VIGIL_CONFIG"
+"$vigil" onboard --yes --no-upload >/dev/null
 cleanup() {
   [ -f "$state/nginx.pid" ] && kill "$(cat "$state/nginx.pid")" 2>/dev/null || true
   bash tests/lab/lab.sh down --state "$state/lab" >/dev/null 2>&1 || true

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Sets up (Debian packages), builds, then:
+#  0. onboards a demo volunteer (`vigil onboard --yes`: it says what it accepted; the
+#     config, spool and results database live in build/demo/) and starts a collector
+#     on loopback with one command (`vigil collector`), feeding an analysis store;
 #  1. runs `vigil run im` on this machine's own network: without internet access every
 #     step fails, and each failure is recorded as data (that is a measurement too);
+#     the measurements are uploaded to the collector; `vigil results list` and
+#     `vigil query` over what the collector received show the round trip;
 #  2. as root, brings up the interference lab (tests/lab/lab.sh) and runs `vigil run im`
 #     from its censored network under a clean network, GFW-style DNS injection, SNI
 #     RSTs with residual blocking, blackholed Telegram data centres and partial
@@ -16,8 +21,33 @@ vigil=$PWD/build/dev/apps/vigil/vigil
 out=$PWD/build/demo
 mkdir -p "$out"
 
+# A demo volunteer of its own, so the demo never touches the user's config.
+export VIGIL_CONFIG=$out/config.json
+rm -rf "$out/spool" "$out/results.sqlite" "$out/archive" "$out/analysis.sqlite"
+printf '{"spool_dir": "%s", "results_db": "%s"}\n' "$out/spool" "$out/results.sqlite" >"$VIGIL_CONFIG"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+echo "== vigil onboard --yes (a demo volunteer; uploads to a collector on this machine)"
+"$vigil" onboard --yes --upload --collector "http://127.0.0.1:$port"
+echo
+echo "== vigil collector, on 127.0.0.1:$port"
+"$vigil" collector --archive "$out/archive" --listen "127.0.0.1:$port" --quiet \
+  --store "sqlite:$out/analysis.sqlite" 2>"$out/collector.log" &
+collector=$!
+stop_collector() { kill "$collector" 2>/dev/null || true; wait "$collector" 2>/dev/null || true; }
+trap stop_collector EXIT
+for _ in $(seq 100); do grep -q listening "$out/collector.log" 2>/dev/null && break; sleep 0.05; done
+cat "$out/collector.log"
+
+echo
 echo "== vigil run im, on this machine's network"
 "$vigil" run im --timeout 5 --output "$out/here.jsonl"
+echo
+echo "== vigil results list"
+"$vigil" results list
+stop_collector
+echo
+echo "== vigil query over what the collector received"
+"$vigil" query --store "sqlite:$out/analysis.sqlite" --axis test --since 2012-01-01 2>/dev/null
 
 if [ "$(id -u)" != 0 ]; then
   echo
@@ -26,7 +56,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 state=$(mktemp -d /tmp/vigil-demo-lab.XXXXXX)
-cleanup() { bash tests/lab/lab.sh down --state "$state" >/dev/null 2>&1 || true; rm -rf "$state"; }
+cleanup() { bash tests/lab/lab.sh down --state "$state" >/dev/null 2>&1 || true; rm -rf "$state"; stop_collector; }
 trap cleanup EXIT INT TERM
 export VIGIL_LAB_CENSOR=$PWD/build/dev/tests/lab/lab_censor
 bash tests/lab/lab.sh up --scenario clean --state "$state" >/dev/null
@@ -45,7 +75,7 @@ for scenario in "${scenarios[@]}"; do
   fi
   echo
   echo "== lab scenario $scenario: $(describe "tests/lab/scenarios/$scenario.yaml")"
-  ip netns exec vgl-client "$vigil" run im --timeout 2 --ca-file "$state/ca.pem" \
+  ip netns exec vgl-client "$vigil" run im --no-upload --timeout 2 --ca-file "$state/ca.pem" \
     --endpoints "$state/endpoints.csv" --asn-db "$state/asn.mmdb" \
     --output "$out/lab-$scenario.jsonl" 2>/dev/null
   python3 - "$state/truth.jsonl" <<'PY'
