@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <map>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -402,6 +403,44 @@ TEST_F(LabExperimentsTest, ResolverSniAndStunExperimentsAcrossScenarios) {
   Use(file);
   EXPECT_EQ(run("stunreachability", stun)["failure"], "generic_timeout_error");
   EXPECT_GT(RulesThatActed()["stun-drop"], 0);
+}
+
+// A volunteer in the censored network: the helper tells the probe the address it is
+// seen at, the lab's mmdb files give its network and country, and that address is in
+// no measurement (probe_ip is 127.0.0.1).
+TEST_F(LabExperimentsTest, GeolocationThroughTheHelperAndNoTraceOfTheProbesAddress) {
+  ASSERT_TRUE(g_helper && g_helper->Running())
+      << ReadFileOrEmpty(g_lab->state_dir() + "/helper.log");
+  Use("clean");
+  auto r = g_lab->Exec("client",
+                       {VigilBinary(), "run", "websites", "--batch", "--helper", kHelperUrl,
+                        "--ca-file", g_lab->ca_file(), "--asn-db", g_lab->state_dir() + "/asn.mmdb",
+                        "--country-db", g_lab->state_dir() + "/country.mmdb", "--timeout", "3",
+                        "--input", "http://www.qq.com/"},
+                       std::chrono::seconds(60));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // The address the helper sees the client at, as curl learns it.
+  auto whoami = g_lab->Exec("client", {"curl", "-s", std::string(kHelperUrl) + "x/whoami"},
+                            std::chrono::seconds(10));
+  const auto seen = json::parse(whoami.output, nullptr, false);
+  ASSERT_TRUE(seen.is_object() && seen["ip"].is_string()) << whoami.output;
+  const std::string address = seen["ip"].get<std::string>();
+  ASSERT_EQ(address.rfind("198.18.1.", 0), 0u) << address;
+  // As a whole address (not a prefix of another one).
+  const std::regex client_address(std::regex_replace(address, std::regex(R"(\.)"), R"(\.)") + "(?![0-9])");
+  EXPECT_FALSE(std::regex_search(r.output, client_address)) << address << "\n" << r.output.substr(0, 2000);
+  size_t measurements = 0;
+  std::istringstream lines(r.output);
+  for (std::string line; std::getline(lines, line);) {
+    auto m = ParseMeasurement(line);
+    if (!m.ok()) continue;
+    ++measurements;
+    EXPECT_EQ(m->probe_ip, "127.0.0.1");
+    EXPECT_EQ(m->probe_cc, "CN");
+    EXPECT_EQ(m->probe_asn, "AS64500");
+    EXPECT_EQ(m->probe_network_name, "LAB-ISP-CN Censored Telecom");
+  }
+  EXPECT_EQ(measurements, 1u) << r.output;
 }
 
 }  // namespace
