@@ -12,6 +12,7 @@
 #include "probe/net/endpoint.h"
 #include "probe/tls/tls_observer.h"
 #include "vantage/helper/helper_server.h"
+#include "vantage/helper/whoami_dns.h"
 
 namespace vigil::cli {
 
@@ -27,6 +28,8 @@ struct HelperFlags {
   size_t threads = 0;
   bool allow_private = false;
   bool quiet = false;
+  std::string whoami_dns;   // IP:PORT
+  std::string whoami_zone;  // the zone delegated to it
 };
 
 int Fail(const std::string& message) {
@@ -70,9 +73,24 @@ int RunHelper(const HelperFlags& flags) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  std::unique_ptr<WhoamiDnsServer> whoami;
+  if (flags.whoami_dns.empty() != flags.whoami_zone.empty()) {
+    return Fail("--whoami-dns and --whoami-zone go together");
+  }
+  if (!flags.whoami_dns.empty()) {
+    auto where = ParseHostPort(flags.whoami_dns);
+    if (!where.ok()) return Fail("--whoami-dns: " + where.error());
+    whoami = std::make_unique<WhoamiDnsServer>(flags.whoami_zone, where->host, where->port);
+    auto bound = whoami->Bind();
+    if (!bound.ok()) return Fail(bound.error());
+    std::fprintf(stderr, "vigil helper: whoami DNS for %s on %s\n", flags.whoami_zone.c_str(),
+                 flags.whoami_dns.c_str());
+  }
   HelperServer server(config);
   auto port = server.Bind();
   if (!port.ok()) return Fail(port.error());
+  std::thread whoami_thread;
+  if (whoami) whoami_thread = std::thread([&whoami] { whoami->Serve(); });
   std::fprintf(stderr, "vigil helper: listening on %s:%u (resolver %s%s)\n",
                listen->host.find(':') != std::string::npos ? ("[" + listen->host + "]").c_str()
                                                            : listen->host.c_str(),
@@ -89,6 +107,10 @@ int RunHelper(const HelperFlags& flags) {
   // Serve returned on its own (not through a signal): wake the waiter.
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
+  if (whoami) {
+    whoami->Stop();
+    whoami_thread.join();
+  }
   return 0;
 }
 
@@ -124,6 +146,10 @@ void AddHelperCommand(CLI::App& app) {
   helper->add_flag("--allow-private", flags->allow_private,
                    "Also measure private, loopback and other bogon addresses (labs, tests)");
   helper->add_flag("--quiet", flags->quiet, "Do not log one line per request");
+  helper->add_option("--whoami-dns", flags->whoami_dns,
+                     "Also answer DNS on IP:PORT for --whoami-zone with the asking resolver's address");
+  helper->add_option("--whoami-zone", flags->whoami_zone,
+                     "The zone delegated to --whoami-dns (probes set resolver_whoami to a name in it)");
   helper->callback([flags] { SetExitCode(RunHelper(*flags)); });
 }
 

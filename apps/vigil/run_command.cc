@@ -63,6 +63,7 @@ struct RunFlags {
   std::string data_dir;
   std::string config;
   std::string country_db;
+  std::string resolver_whoami;
   int max_runtime_seconds = -1;  // -1: the config's
   bool unattended = false;
   bool no_upload = false;
@@ -269,6 +270,7 @@ void Run(RunFlags& flags) {
   if (!flags.asn_db_given && !config.asn_db.empty()) flags.asn_db = config.asn_db;
   if (!flags.categories_given && !config.categories.empty()) flags.categories = config.categories;
   if (flags.country_db.empty()) flags.country_db = config.country_db;
+  if (flags.resolver_whoami.empty()) flags.resolver_whoami = config.resolver_whoami;
   if (flags.max_runtime_seconds < 0) flags.max_runtime_seconds = config.max_runtime_seconds;
   if (flags.unattended) flags.batch = false;
 
@@ -370,7 +372,11 @@ void Run(RunFlags& flags) {
   geo_options.asn_db = flags.asn_db;
   geo_options.country_db = flags.country_db;
   geo_options.ca_file = flags.ca_file;
-  if (!context.resolver.ip.empty()) geo_options.resolver_ip = context.resolver.ip;
+  if (!context.resolver.ip.empty()) {
+    geo_options.resolver_ip = context.resolver.ip;
+    geo_options.resolver_port = context.resolver.port;
+  }
+  geo_options.resolver_whoami = flags.resolver_whoami;
   geo_options.timeout = std::min(context.timeout, std::chrono::milliseconds(5000));
   const GeoInfo geo = Geolocate(geo_options);
   if (!flags.batch) {
@@ -586,6 +592,8 @@ void AddRunCommand(CLI::App& app) {
   run->add_option("--config", flags->config, "The volunteer's config file (default: XDG path)");
   run->add_option("--country-db", flags->country_db,
                   "A country database (GeoLite2-Country-style mmdb) for probe_cc");
+  run->add_option("--resolver-whoami", flags->resolver_whoami,
+                  "A name in a helper's whoami zone: learn the resolver's egress address");
   run->add_option("--max-runtime", flags->max_runtime_seconds,
                   "Start no measurement after this many seconds (default: the config's; 0: none)")
       ->check(CLI::Range(0, 7 * 24 * 3600));

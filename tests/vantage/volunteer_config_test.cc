@@ -67,9 +67,11 @@ TEST(VolunteerConfig, BadKeysAndValuesAreNamedWithAReason) {
       {R"({"helper": "nonsense"})", "key 'helper': 'nonsense' is not an http"},
       {R"({"categories": ["comt"]})", "key 'categories[0]': 'comt' is not a category code"},
       {R"({"relay": "nohost"})", "key 'relay': expected HOST:PORT"},
+      {R"({"relay": "host:abc"})", "key 'relay': expected HOST:PORT"},
+      {R"({"config_version": 2})", "key 'config_version': written by a newer vigil"},
       {R"({"consent": []})", "key 'consent': expected an object"},
       {"[1]", "config.json: expected a JSON object"},
-      {"{\n  \"upload\": true,\n  \"parallel\": 4,,\n}", "config.json:3:17: malformed JSON"},
+      {"{\n  \"upload\": true,\n  \"parallel\": 4,,\n}", "config.json:3:17: malformed JSON: syntax error while parsing object key"},
   };
   for (const auto& c : cases) {
     auto parsed = ParseConfig(c.json, "config.json");

@@ -9,6 +9,7 @@
 #include "probe/geo/asn_database.h"
 #include "probe/http/url.h"
 #include "probe/net/endpoint.h"
+#include "vantage/helper/whoami_dns.h"
 
 namespace vigil {
 
@@ -66,6 +67,19 @@ GeoInfo Geolocate(const GeoOptions& options) {
   }
   if (!probe_ip.empty()) geo.probe_ips.push_back(probe_ip);
   geo.resolver_ip = options.resolver_ip.empty() ? FirstNameserver() : options.resolver_ip;
+  if (!options.resolver_whoami.empty()) {
+    if (geo.resolver_ip.empty()) {
+      geo.notes.push_back("no resolver address to ask " + options.resolver_whoami);
+    } else {
+      auto egress = LookupWhoami(geo.resolver_ip, options.resolver_port, options.resolver_whoami,
+                                 static_cast<int>(options.timeout.count()));
+      if (egress.ok()) {
+        geo.resolver_ip = *egress;
+      } else {
+        geo.notes.push_back("resolver's egress address unknown: " + egress.error());
+      }
+    }
+  }
 
   std::shared_ptr<const AsnDatabase> asn, country;
   if (!options.asn_db.empty()) {

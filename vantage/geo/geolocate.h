@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,10 @@ struct GeoOptions {
   std::string asn_db;       // GeoLite2-ASN-style mmdb; empty: AS0
   std::string country_db;   // GeoLite2-Country-style mmdb; empty: ZZ
   std::string resolver_ip;  // the resolver's address; empty: /etc/resolv.conf's first
+  uint16_t resolver_port = 53;
+  /// A name under a helper's whoami zone: resolved through the resolver, its answer is
+  /// the address the resolver recursed from (its egress), which then is resolver_ip.
+  std::string resolver_whoami;
   std::string ca_file;      // for an https helper
   std::chrono::milliseconds timeout{5000};
 };

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "probe/http/url.h"
+#include "probe/net/endpoint.h"
 #include "vantage/base/durable_file.h"
 
 namespace vigil {
@@ -153,17 +154,23 @@ Result<VantageConfig> ParseConfig(std::string_view text, const std::string& path
   try {
     json = Json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
+    // nlohmann's message: "[json.exception.parse_error.101] parse error at line 3,
+    // column 17: syntax error while parsing ...": keep what follows the position.
     const std::string what = e.what();
-    const size_t colon = what.rfind(": ");
+    const size_t reason = what.find(": ", what.find("column"));
     return Error{path + ":" + LineColumn(text, e.byte > 0 ? e.byte - 1 : 0) + ": malformed JSON" +
-                 (colon != std::string::npos ? what.substr(colon) : "")};
+                 (reason != std::string::npos ? what.substr(reason) : "")};
   }
   if (!json.is_object()) return Error{path + ": expected a JSON object"};
   VantageConfig c;
   Reader top(json, path, "");
-  VIGIL_TRY(top.CheckKeys({"config_version", "consent", "upload", "collectors", "helper", "relay",
+  VIGIL_TRY(top.CheckKeys({"config_version", "consent", "upload", "collectors", "helper", "relay", "resolver_whoami",
                            "test_lists", "categories", "max_runtime_seconds", "parallel", "per_host",
                            "asn_db", "country_db", "spool_dir", "results_db"}));
+  if (auto v = json.find("config_version"); v != json.end() && v->is_number_integer() && v->get<int64_t>() > 1) {
+    return Error{top.Where("config_version") + "written by a newer vigil (version " +
+                 std::to_string(v->get<int64_t>()) + "); upgrade vigil to read it"};
+  }
   VIGIL_TRY(top.Int("config_version", &c.config_version, 1, 1));
   if (auto it = json.find("consent"); it != json.end()) {
     if (!it->is_object()) return Error{top.Where("consent") + "expected an object"};
@@ -182,8 +189,10 @@ Result<VantageConfig> ParseConfig(std::string_view text, const std::string& path
   VIGIL_TRY(top.String("helper", &c.helper));
   if (!c.helper.empty()) VIGIL_TRY(CheckHttpUrl(path, "helper", c.helper));
   VIGIL_TRY(top.String("relay", &c.relay));
-  if (!c.relay.empty() && c.relay.rfind(':') == std::string::npos) {
-    return Error{top.Where("relay") + "expected HOST:PORT"};
+  VIGIL_TRY(top.String("resolver_whoami", &c.resolver_whoami));
+  if (!c.relay.empty()) {
+    auto relay = ParseHostPort(c.relay);
+    if (!relay.ok() || relay->port == 0) return Error{top.Where("relay") + "expected HOST:PORT"};
   }
   VIGIL_TRY(top.Strings("test_lists", &c.test_lists));
   VIGIL_TRY(top.Strings("categories", &c.categories));
@@ -228,6 +237,7 @@ std::string RenderConfig(const VantageConfig& c) {
             {"collectors", c.collectors},
             {"helper", c.helper},
             {"relay", c.relay},
+            {"resolver_whoami", c.resolver_whoami},
             {"test_lists", c.test_lists},
             {"categories", c.categories},
             {"max_runtime_seconds", c.max_runtime_seconds},
@@ -237,7 +247,8 @@ std::string RenderConfig(const VantageConfig& c) {
             {"country_db", c.country_db},
             {"spool_dir", c.spool_dir},
             {"results_db", c.results_db}};
-  return json.dump(2) + "\n";
+  // A path that is not UTF-8 is written with U+FFFD rather than refused with an exception.
+  return json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 Result<void> SaveConfig(const std::string& path, const VantageConfig& config) {

@@ -27,6 +27,7 @@ struct VantageConfig {
   std::vector<std::string> collectors;  // base URLs, tried in order
   std::string helper;                   // control helper URL (also tells the probe its address)
   std::string relay;                    // message relay host:port
+  std::string resolver_whoami;          // a name in the helper's whoami zone
   std::vector<std::string> test_lists;  // extra URL lists (Citizen Lab CSV)
   std::vector<std::string> categories;  // category codes; empty: all
   int max_runtime_seconds = 0;          // 0: no limit

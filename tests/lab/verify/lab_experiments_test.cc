@@ -42,7 +42,8 @@ class LabExperimentsTest : public ::testing::Test {
     std::string error;
     if (!g_helper->Start({"ip", "netns", "exec", "vgl-control", VigilBinary(), "helper", "--listen",
                           "198.18.30.2:8090", "--ca-file", g_lab->ca_file(), "--asn-db",
-                          g_lab->state_dir() + "/asn.mmdb", "--quiet"},
+                          g_lab->state_dir() + "/asn.mmdb", "--quiet", "--whoami-dns",
+                          "198.18.30.2:5353", "--whoami-zone", "whoami.vigil.test"},
                          g_lab->state_dir() + "/helper.log", &error)) {
       ADD_FAILURE() << "vigil helper: " << error;
     }
@@ -416,7 +417,7 @@ TEST_F(LabExperimentsTest, GeolocationThroughTheHelperAndNoTraceOfTheProbesAddre
                        {VigilBinary(), "run", "websites", "--batch", "--helper", kHelperUrl,
                         "--ca-file", g_lab->ca_file(), "--asn-db", g_lab->state_dir() + "/asn.mmdb",
                         "--country-db", g_lab->state_dir() + "/country.mmdb", "--timeout", "3",
-                        "--input", "http://www.qq.com/"},
+                        "--resolver-whoami", "probe.whoami.vigil.test", "--input", "http://www.qq.com/"},
                        std::chrono::seconds(60));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   // The address the helper sees the client at, as curl learns it.
@@ -439,6 +440,11 @@ TEST_F(LabExperimentsTest, GeolocationThroughTheHelperAndNoTraceOfTheProbesAddre
     EXPECT_EQ(m->probe_cc, "CN");
     EXPECT_EQ(m->probe_asn, "AS64500");
     EXPECT_EQ(m->probe_network_name, "LAB-ISP-CN Censored Telecom");
+    // The resolver as the helper's name server saw it recurse: the ISP resolver's
+    // egress address (its end of the r1-r2 link, not the 198.18.1.1 the client's
+    // resolv.conf names), in the ISP's network.
+    EXPECT_EQ(m->resolver_ip, "198.18.11.1");
+    EXPECT_EQ(m->resolver_asn, "AS64500") << m->resolver_ip;
   }
   EXPECT_EQ(measurements, 1u) << r.output;
 }
