@@ -6,8 +6,13 @@
 
 namespace vigil::cli {
 
-MeasurementWriter::MeasurementWriter(std::ofstream* file, bool to_stdout, Hook hook)
-    : file_(file), to_stdout_(to_stdout), hook_(std::move(hook)), thread_([this] { Loop(); }) {}
+MeasurementWriter::MeasurementWriter(std::ofstream* file, bool to_stdout, Hook hook,
+                                     BatchHook batch_hook)
+    : file_(file),
+      to_stdout_(to_stdout),
+      hook_(std::move(hook)),
+      batch_hook_(std::move(batch_hook)),
+      thread_([this] { Loop(); }) {}
 
 MeasurementWriter::~MeasurementWriter() { Finish(); }
 
@@ -50,6 +55,7 @@ void MeasurementWriter::Loop() {
       }
     }
     batch.clear();
+    if (batch_hook_) batch_hook_();
     // One flush per batch: a line is whole on disk (and on a pipe) as soon as its
     // batch is written, and a burst costs one write instead of one per measurement.
     if (file_ && file_->is_open()) {

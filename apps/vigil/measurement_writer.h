@@ -25,8 +25,11 @@ class MeasurementWriter {
   /// may rewrite it (scrubbing) and keep it (the spool).
   using Hook = std::function<void(const Measurement&, const RunSummary&, std::string& line)>;
 
+  /// Runs on the writer thread after each batch of lines (a group commit's moment).
+  using BatchHook = std::function<void()>;
+
   /// `file` may be closed (no file output); `to_stdout` adds one line per measurement.
-  MeasurementWriter(std::ofstream* file, bool to_stdout, Hook hook = {});
+  MeasurementWriter(std::ofstream* file, bool to_stdout, Hook hook = {}, BatchHook batch_hook = {});
   ~MeasurementWriter();
 
   MeasurementWriter(const MeasurementWriter&) = delete;
@@ -45,6 +48,7 @@ class MeasurementWriter {
   std::mutex mutex_;
   std::condition_variable ready_;
   Hook hook_;
+  BatchHook batch_hook_;
   std::deque<std::pair<Measurement, RunSummary>> queue_;  // guarded by mutex_
   bool closing_ = false;           // guarded by mutex_
   bool file_failed_ = false;       // the writer thread's alone until joined

@@ -397,17 +397,14 @@ void Run(RunFlags& flags) {
   const bool uploading = config.upload && !flags.no_upload && !config.collectors.empty();
   std::atomic<size_t> spool_failures{0};
   RunCounts counts;  // the writer thread's until it is joined
+  // The writer thread's: measurements of the current batch, kept together by one
+  // group commit (spool files, then their rows in one transaction).
+  std::vector<std::pair<std::string, std::string>> pending_files;
+  std::vector<MeasurementRow> pending_rows;
   auto keep = [&](const Measurement& m, const RunSummary& summary, std::string& line) {
     line = ScrubProbeIp(line, geo.probe_ips);
-    const std::string uid = NewLocalUid();
-    auto put = spool->Put(uid, line);
-    if (!put.ok()) {
-      spool_failures.fetch_add(1);
-      std::fprintf(stderr, "vigil run: spool: %s\n", put.error().c_str());
-      return;
-    }
     MeasurementRow row;
-    row.uid = uid;
+    row.uid = NewLocalUid();
     row.run_id = *run_id;
     row.test_name = m.test_name;
     row.input = m.input.is_string() ? m.input.get<std::string>() : "";
@@ -417,13 +414,29 @@ void Run(RunFlags& flags) {
     row.verdict = summary.verdict;
     row.blocking = summary.blocking;
     row.anomaly = summary.verdict != "ok" && summary.verdict != "down" && summary.verdict != "error";
-    row.spool_path = put->path;
     row.upload_state = uploading ? UploadState::kPending : UploadState::kDisabled;
-    auto added = (*db)->AddMeasurement(row);
-    if (!added.ok()) std::fprintf(stderr, "vigil run: results database: %s\n", added.error().c_str());
-    ++counts.measurements;
-    if (row.anomaly) ++counts.anomalies;
-    if (summary.verdict == "down" || summary.verdict == "error") ++counts.failures;
+    pending_files.emplace_back(row.uid, line);
+    pending_rows.push_back(std::move(row));
+  };
+  auto commit = [&] {
+    if (pending_files.empty()) return;
+    auto put = spool->PutBatch(pending_files);
+    if (!put.ok()) {
+      spool_failures.fetch_add(pending_files.size());
+      std::fprintf(stderr, "vigil run: spool: %s\n", put.error().c_str());
+    } else {
+      for (size_t i = 0; i < pending_rows.size(); ++i) {
+        MeasurementRow& row = pending_rows[i];
+        row.spool_path = (*put)[i].path;
+        ++counts.measurements;
+        if (row.anomaly) ++counts.anomalies;
+        if (row.verdict == "down" || row.verdict == "error") ++counts.failures;
+      }
+      auto added = (*db)->AddMeasurements(pending_rows);
+      if (!added.ok()) std::fprintf(stderr, "vigil run: results database: %s\n", added.error().c_str());
+    }
+    pending_files.clear();
+    pending_rows.clear();
   };
   const auto started = std::chrono::steady_clock::now();
   const std::optional<std::chrono::steady_clock::time_point> run_deadline =
@@ -446,7 +459,7 @@ void Run(RunFlags& flags) {
 
   asio::io_context io;
   context.executor = io.get_executor();
-  MeasurementWriter writer(&file, flags.batch, keep);
+  MeasurementWriter writer(&file, flags.batch, keep, commit);
   std::vector<Row> rows(jobs.size());
   Progress progress(!flags.batch, jobs.size());
   size_t could_not_run = 0;

@@ -205,6 +205,34 @@ TEST_F(SpoolTest, UncreatableDirectoryIsAnErrorNamingIt) {
   EXPECT_FALSE(Spool::Open("").ok());
 }
 
+TEST_F(SpoolTest, ABatchIsKeptWholeAndChecksEachEntry) {
+  auto spool = Spool::Open(root_ + "/spool");
+  ASSERT_TRUE(spool.ok()) << spool.error();
+  ASSERT_TRUE(spool->Put("u1", R"({"n":1})").ok());
+  auto batch = spool->PutBatch({{"u1", R"({"n":1})"}, {"u2", R"({"n":2})"}, {"u3", R"({"n":3})"}});
+  ASSERT_TRUE(batch.ok()) << batch.error();
+  ASSERT_EQ(batch->size(), 3u);
+  EXPECT_EQ((*batch)[2].path, root_ + "/spool/pending/u3.json");
+  EXPECT_EQ(Mode((*batch)[2].path), 0600u);
+  auto pending = spool->Pending();
+  ASSERT_TRUE(pending.ok());
+  EXPECT_EQ(Uids(*pending), (std::vector<std::string>{"u1", "u2", "u3"}));
+  EXPECT_EQ(*spool->Read((*pending)[1]), R"({"n":2})");
+  // No temporary file is left behind, and a bad entry fails the batch without leaving one.
+  auto bad = spool->PutBatch({{"u4", R"({"n":4})"}, {"u5", "not json"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("u5.json"), std::string::npos) << bad.error();
+  auto clash = spool->PutBatch({{"u2", R"({"n":22})"}});
+  ASSERT_FALSE(clash.ok());
+  EXPECT_NE(clash.error().find("different measurement"), std::string::npos) << clash.error();
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(root_ + "/spool/pending")) {
+    ++files;
+    EXPECT_EQ(e.path().extension(), ".json") << e.path();
+  }
+  EXPECT_EQ(files, 3u);
+}
+
 TEST(NewLocalUid, IsTimestampedRandomAndValid) {
   const std::regex shape("[0-9]{8}T[0-9]{6}Z_[0-9a-f]{16}");
   std::set<std::string> seen;

@@ -396,10 +396,13 @@ Result<void> ResultsDb::FinishRun(int64_t run_id, std::string_view finished_at,
   return {};
 }
 
-Result<void> ResultsDb::AddMeasurement(const MeasurementRow& m) {
+Result<void> ResultsDb::AddMeasurement(const MeasurementRow& m) { return AddMeasurements({m}); }
+
+Result<void> ResultsDb::AddMeasurements(const std::vector<MeasurementRow>& rows) {
   std::lock_guard lock(impl_->mu);
-  const std::string what = "add measurement " + m.uid;
   return impl_->Transaction("BEGIN IMMEDIATE", [&]() -> Result<void> {
+   for (const MeasurementRow& m : rows) {
+    const std::string what = "add measurement " + m.uid;
     auto insert = impl_->Prepare(
         "INSERT INTO measurements (uid, run_id, test_name, input, start_time, probe_cc, "
         "probe_asn, verdict, blocking, anomaly, failure, spool_path, upload_state, "
@@ -423,14 +426,16 @@ Result<void> ResultsDb::AddMeasurement(const MeasurementRow& m) {
       q.OptionalText(m.uploaded_at);
       if (auto r = impl_->Run(q, what); !r) return r;
     }
-    if (sqlite3_changes(impl_->db) == 0) return {};  // already there
+    if (sqlite3_changes(impl_->db) == 0) continue;  // already there
     auto count = impl_->Prepare(
         "UPDATE runs SET measurement_count = measurement_count + 1, "
         "anomaly_count = anomaly_count + ?, failure_count = failure_count + ? WHERE id = ?");
     if (!count.ok()) return Error{count.error()};
     Query q(*count);
     q.Int(m.anomaly ? 1 : 0).Int(m.failure ? 1 : 0).Int(m.run_id);
-    return impl_->Run(q, what);
+    if (auto r = impl_->Run(q, what); !r) return r;
+   }
+   return {};
   });
 }
 

@@ -125,6 +125,8 @@ class ResultsDb {
   /// Adds a measurement of an existing run and counts it in the run. Adding a uid that is
   /// already there changes nothing (a retry after a crash).
   Result<void> AddMeasurement(const MeasurementRow& row);
+  /// The same for many, in one transaction (one sync to disk for all of them).
+  Result<void> AddMeasurements(const std::vector<MeasurementRow>& rows);
 
   /// The most recent runs first; limit 0: all.
   Result<std::vector<RunRow>> ListRuns(size_t limit);

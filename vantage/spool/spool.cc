@@ -1,11 +1,13 @@
 #include "vantage/spool/spool.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -168,6 +170,79 @@ Result<SpoolEntry> Spool::Put(std::string_view uid, std::string_view measurement
     return Error{written.error()};
   }
   return entry;
+}
+
+Result<std::vector<SpoolEntry>> Spool::PutBatch(
+    const std::vector<std::pair<std::string, std::string>>& batch) const {
+  std::vector<SpoolEntry> entries;
+  std::vector<std::pair<std::string, std::string>> renames;  // temp -> final
+  auto cleanup = [&] {
+    for (const auto& [temp, final_path] : renames) ::unlink(temp.c_str());
+  };
+  static std::atomic<uint64_t> counter{0};
+  for (const auto& [uid, json] : batch) {
+    if (!IsValidSpoolUid(uid)) {
+      cleanup();
+      return Error{"spool " + dir_ + ": invalid uid \"" + uid.substr(0, kMaxUidLength) + "\""};
+    }
+    const std::string name = uid + std::string(kSuffix);
+    if (json.empty() || json.front() != '{' || json.back() != '}' || json.find('\n') != std::string::npos) {
+      cleanup();
+      return Error{"spool " + dir_ + ": " + name + ": not a JSON object on one line"};
+    }
+    SpoolEntry entry{uid, pending_dir_ + "/" + name};
+    if (Exists(entry.path) || Exists(sent_dir_ + "/" + name)) {
+      // Already spooled: the single Put decides (same bytes: fine; others: an error).
+      auto single = Put(uid, json);
+      if (!single.ok()) {
+        cleanup();
+        return Error{single.error()};
+      }
+      entries.push_back(*single);
+      continue;
+    }
+    const std::string temp = entry.path + ".tmp." + std::to_string(::getpid()) + "." +
+                             std::to_string(counter.fetch_add(1));
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      const std::string reason = Reason();
+      cleanup();
+      return Error{temp + ": cannot create: " + reason};
+    }
+    bool ok = true;
+    for (size_t done = 0; ok && done < json.size();) {
+      const ssize_t n = ::write(fd, json.data() + done, json.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) ok = false; else done += static_cast<size_t>(n);
+    }
+    const std::string reason = ok ? "" : Reason();
+    ::close(fd);
+    renames.emplace_back(temp, entry.path);
+    if (!ok) {
+      cleanup();
+      return Error{temp + ": write: " + reason};
+    }
+    entries.push_back(std::move(entry));
+  }
+  if (renames.empty()) return entries;
+  // The files' bytes first (one syncfs for all), then their names (one fsync of pending/).
+  const int dir_fd = ::open(pending_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0 || ::syncfs(dir_fd) != 0) {
+    const std::string reason = Reason();
+    if (dir_fd >= 0) ::close(dir_fd);
+    cleanup();
+    return Error{pending_dir_ + ": syncfs: " + reason};
+  }
+  ::close(dir_fd);
+  for (const auto& [temp, final_path] : renames) {
+    if (::rename(temp.c_str(), final_path.c_str()) != 0) {
+      const std::string reason = Reason();
+      cleanup();
+      return Error{final_path + ": rename: " + reason};
+    }
+  }
+  if (auto synced = SyncDirectory(pending_dir_); !synced.ok()) return Error{synced.error()};
+  return entries;
 }
 
 Result<std::vector<SpoolEntry>> Spool::Pending() const { return ListEntries(pending_dir_); }
