@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support_paths.h"
 #include "probe/base/base64.h"
 #include "probe/base/utf8.h"
 #include "probe/measurement/measurement_json.h"
@@ -19,12 +20,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path ReferenceDir() {
-  if (const char* env = std::getenv("VIGIL_REFERENCE_DIR"); env != nullptr && *env != '\0') {
-    return env;
-  }
-  return fs::path(VIGIL_SOURCE_DIR "/../shared/reference/ooni-measurements").lexically_normal();
-}
+// The real OONI measurements: ooni-measurements/ of the reference data (found as every
+// suite finds it: $VIGIL_REFERENCE_DIR or ../shared/reference).
+fs::path ReferenceDir() { return fs::path(testing::ReferenceDir()) / "ooni-measurements"; }
 
 std::vector<fs::path> ReferenceFiles(const fs::path& dir) {
   std::vector<fs::path> files;
