@@ -173,6 +173,30 @@ TEST(Volunteer, OnboardRunUploadAndResults) {
   EXPECT_EQ(collector.stored(), 3u);
 }
 
+TEST(Volunteer, MaxRuntimeLeavesTheRestForTheNextRunAndProgressShowsAnEta) {
+  testing::TempDir dir("volunteer");
+  SilentResolver resolver;
+  const std::string config = ConfigWith(dir, "");
+  ASSERT_EQ(RunCommand({VigilBinary(), "onboard", "--yes", "--config", config}).exit_code, 0);
+  // One at a time, each waiting out its 1 s DNS timeouts: after 1 s nothing new starts.
+  const auto start = std::chrono::steady_clock::now();
+  auto r = RunCommand({VigilBinary(), "run", "im", "--config", config, "--timeout", "1", "--resolver",
+                       resolver.url(), "--parallel", "1", "--max-runtime", "1", "--output",
+                       dir.Join("run.jsonl")},
+                      120s);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("not started: the run's time budget (1 s) was reached"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("skipped"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ETA "), std::string::npos) << "progress lines give the time left: " << r.output;
+  EXPECT_LT(elapsed, 30s);
+  // What ran is kept; what did not start is not invented.
+  const size_t kept = FilesIn(dir.Join("spool/pending"));
+  EXPECT_GE(kept, 1u);
+  EXPECT_LT(kept, 16u);
+}
+
 TEST(Volunteer, UploadIsRefusedWhenTheVolunteerDidNotOptIn) {
   testing::TempDir dir("volunteer");
   const std::string config = ConfigWith(dir, "");
