@@ -123,6 +123,10 @@ class Pipeline {
         block = std::move(queue_.front());
         queue_.pop_front();
       }
+      // The previous use's results are freed here, on a worker, not on the reader: most
+      // of their memory came from a worker's malloc arena, and frees on another thread
+      // contend for that arena's lock with the worker allocating in it.
+      block->scored.clear();
       block->scored.reserve(block->lines.size());
       for (const Line& line : block->lines) {
         ScoredMeasurement s;
@@ -151,8 +155,7 @@ class Pipeline {
     block->data.clear();
     block->lines.clear();
     block->files.clear();
-    block->scored.clear();
-    block->errors.clear();
+    block->errors.clear();  // `scored` is cleared by the worker that takes the block next
     if (free_.size() < 4) free_.push_back(std::move(block));
   }
 

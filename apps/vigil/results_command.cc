@@ -48,7 +48,7 @@ int List(const ResultsFlags& flags) {
                      {"network_name", r.network_name}, {"measurements", r.counts.measurements},
                      {"anomalies", r.counts.anomalies}, {"failures", r.counts.failures}});
     }
-    std::cout << out.dump(2) << "\n";
+    std::cout << out.dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
     return 0;
   }
   if (runs->empty()) {
@@ -92,7 +92,7 @@ int Show(const ResultsFlags& flags) {
                      {"measurement_uid", m.measurement_uid ? Json(*m.measurement_uid) : Json(nullptr)},
                      {"file", m.spool_path}});
     }
-    std::cout << out.dump(2) << "\n";
+    std::cout << out.dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
     return 0;
   }
   std::printf("run %lld: %s, started %s%s, %s %s\n", static_cast<long long>(r.run.id),

@@ -26,6 +26,7 @@
 #include "apps/vigil/commands.h"
 #include "apps/vigil/measurement_writer.h"
 #include "apps/vigil/volunteer.h"
+#include "probe/base/utf8.h"
 #include "probe/experiments/common/endpoints_file.h"
 #include "probe/experiments/registry.h"
 #include "probe/geo/asn_database.h"
@@ -422,9 +423,25 @@ void Run(RunFlags& flags) {
     if (pending_files.empty()) return;
     auto put = spool->PutBatch(pending_files);
     if (!put.ok()) {
-      spool_failures.fetch_add(pending_files.size());
-      std::fprintf(stderr, "vigil run: spool: %s\n", put.error().c_str());
-    } else {
+      // One bad moment (a full disk, an I/O error) must not lose the batch: try each
+      // measurement on its own, and keep the ones that go in.
+      std::fprintf(stderr, "vigil run: spool: %s (keeping the batch one by one)\n", put.error().c_str());
+      std::vector<SpoolEntry> kept;
+      std::vector<MeasurementRow> rows;
+      for (size_t i = 0; i < pending_files.size(); ++i) {
+        auto one = spool->Put(pending_files[i].first, pending_files[i].second);
+        if (!one.ok()) {
+          spool_failures.fetch_add(1);
+          std::fprintf(stderr, "vigil run: spool: %s\n", one.error().c_str());
+          continue;
+        }
+        kept.push_back(*one);
+        rows.push_back(std::move(pending_rows[i]));
+      }
+      put = std::move(kept);
+      pending_rows = std::move(rows);
+    }
+    {
       for (size_t i = 0; i < pending_rows.size(); ++i) {
         MeasurementRow& row = pending_rows[i];
         row.spool_path = (*put)[i].path;
@@ -501,6 +518,20 @@ void Run(RunFlags& flags) {
         m.resolver_network_name = geo.resolver_network_name;
         row.summary = job.experiment->Summarize(m);
         NoteResets(m, &row);
+        // Bytes that are not UTF-8 are written base64-encoded, where scrubbing the text
+        // cannot see an address: scrub them before they are encoded.
+        if (!geo.probe_ips.empty()) {
+          for (auto& t : m.test_keys.requests) {
+            std::string& body = t.response.body.bytes;
+            if (!IsValidUtf8(body)) body = ScrubProbeIp(body, geo.probe_ips);
+            for (auto& [name, value] : t.response.headers_list) {
+              if (!IsValidUtf8(value)) value = ScrubProbeIp(value, geo.probe_ips);
+            }
+            for (auto& [name, value] : t.response.headers) {
+              if (!IsValidUtf8(value)) value = ScrubProbeIp(value, geo.probe_ips);
+            }
+          }
+        }
         writer.Push(std::move(m), row.summary);
       }
       progress.Done(row);

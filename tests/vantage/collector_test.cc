@@ -296,7 +296,11 @@ TEST(Collector, BadInputGetsA4xxWithAReasonAndTheServerKeepsServing) {
                                         std::string(size_t{64} << 20, ' '));
   ASSERT_LT(bomb.size(), size_t{1} << 20);
 
+  const std::string deep = "{\"format\":\"json\",\"content\":{\"x\":" + std::string(200000, '[') +
+                           std::string(200000, ']') + "}}";
   std::vector<Case> cases = {
+      {"nested a million deep", Post(port, "/report/" + report_id, GzipCompress(deep), {{"Content-Encoding", "gzip"}}),
+       400, "nested deeper"},
       {"not JSON", Post(port, "/report/" + report_id, "{not json"), 400, "not JSON"},
       {"not gzip", Post(port, "/report/" + report_id, std::string("\x1f\x8b garbage", 10)), 400, "gzip"},
       {"no format", Post(port, "/report/" + report_id, Json{{"content", Measurement()}}.dump()), 400, "format"},
@@ -436,6 +440,53 @@ TEST(Uploader, RetriesUntilTheCollectorIsBackAndFallsBackToTheNextOne) {
   EXPECT_TRUE(no.permanent);
   EXPECT_EQ(no.attempts, 1);
   EXPECT_NE(no.error.find("probe_cc"), std::string::npos) << no.error;
+}
+
+// Servers that answer like a captive portal (200 with a page) or like a web server
+// that is not a collector (404 everywhere).
+class FakeServer {
+ public:
+  FakeServer(int status, std::string body) {
+    HttpServerConfig config;
+    config.log_requests = false;
+    config.threads = 1;
+    server_ = std::make_unique<HttpServer>(
+        config, [](const RequestHead&, std::string_view) { return std::optional<HttpReply>(); },
+        [status, body](const ServerRequest&) -> asio::awaitable<HttpReply> {
+          HttpReply r(status, body);
+          r.content_type = "text/html";
+          co_return r;
+        });
+    port_ = *server_->Bind();
+    thread_ = std::thread([this] { server_->Serve(); });
+  }
+  ~FakeServer() {
+    server_->Stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  std::unique_ptr<HttpServer> server_;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+TEST(Uploader, APortalsPageIsNotAnAcknowledgementAndAWrongServerIsSkipped) {
+  FakeServer portal(200, "<html>Please log in to the hotel Wi-Fi</html>");
+  Uploader u(Quick({portal.url()}));
+  auto r = u.Upload(Measurement().dump());
+  EXPECT_FALSE(r.ok) << "a 200 without a measurement_uid must leave the measurement pending";
+  EXPECT_FALSE(r.permanent);
+
+  testing::TempDir dir("collector");
+  RunningCollector collector(dir.Join("archive"));
+  FakeServer not_a_collector(404, "<html>Not Found</html>");
+  Uploader next(Quick({not_a_collector.url(), collector.url()}));
+  auto moved = next.Upload(Measurement().dump());
+  EXPECT_TRUE(moved.ok) << moved.error;
+  EXPECT_EQ(moved.collector, collector.url());
+  EXPECT_EQ(moved.attempts, 2) << "one try at the wrong server, one at the collector";
 }
 
 TEST(Collector, EveryRealOoniMeasurementGoesThroughTheProtocol) {

@@ -36,10 +36,12 @@ Result<void> MakeDirectories(const std::string& dir) {
     auto made = MakeDirectories(parent);
     if (!made.ok()) return made;
   }
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+  if (::mkdir(dir.c_str(), 0700) != 0) {
+    if (errno == EEXIST) return {};
     return Error{dir + ": cannot create directory: " + Reason()};
   }
-  return {};
+  // The new entry survives a crash only once its parent is synced.
+  return SyncDirectory(parent);
 }
 
 Result<void> SyncDirectory(const std::string& dir) {

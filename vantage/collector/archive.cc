@@ -170,10 +170,6 @@ struct Archive::Impl {
       ::close(it->second.fd);
       files.erase(it);
     }
-    if (files.size() >= 256) {  // hours go by: close what is no longer written
-      for (auto& [dir, f] : files) ::close(f.fd);
-      files.clear();
-    }
     auto made = MakeBucket(day, hour, cc, test);
     if (!made.ok()) return Error{made.error()};
     OpenFile f;
@@ -195,9 +191,11 @@ struct Archive::Impl {
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         const std::string reason = Reason();
-        if (::ftruncate(f.fd, static_cast<off_t>(f.bytes)) != 0) {
-          // The torn member stays; the next Open cuts it off.
-        }
+        // Cut back what was written; the file is not written again either way (a torn
+        // member may stay if the cut fails, and must stay last for recovery to cut it).
+        const bool cut = ::ftruncate(f.fd, static_cast<off_t>(f.bytes)) == 0;
+        (void)cut;
+        f.bytes = options.max_file_bytes;  // FileFor opens a new file next time
         return Error{f.path + ": write: " + reason};
       }
       done += static_cast<size_t>(n);
@@ -215,6 +213,12 @@ struct Archive::Impl {
       const auto& m = batch[i].m;
       buckets[options.root + "/" + day + "/" + hour + "/" + m.probe_cc + "/" + m.test_name]
           .push_back(i);
+    }
+    // Hours go by: close what is no longer written, before this commit holds pointers
+    // into the map.
+    if (files.size() + buckets.size() > 256) {
+      for (auto& [dir, f] : files) ::close(f.fd);
+      files.clear();
     }
     std::vector<std::string> errors(batch.size());
     std::vector<OpenFile*> touched;
@@ -317,6 +321,12 @@ struct Archive::Impl {
                 continue;
               }
               ++report.files;
+              // What a crash left may still be only in the page cache: make it durable
+              // before its uids count as stored (a copy sent again is then acknowledged).
+              if (const int sync_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC); sync_fd >= 0) {
+                if (::fsync(sync_fd) != 0) report.problems.push_back(path + ": fsync: " + Reason());
+                ::close(sync_fd);
+              }
               FileScan scan = ScanFile(*data);
               report.measurements += scan.uids.size();
               for (auto& uid : scan.uids) known.insert(std::move(uid));

@@ -19,7 +19,9 @@ namespace {
 using Json = nlohmann::json;
 constexpr auto kTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
-HttpReply JsonReply(int status, const Json& json) { return HttpReply{status, json.dump()}; }
+HttpReply JsonReply(int status, const Json& json) {
+  return HttpReply{status, json.dump(-1, ' ', false, Json::error_handler_t::replace)};
+}
 
 std::string UtcNow(const char* format) {
   const std::time_t now = std::time(nullptr);
@@ -108,13 +110,13 @@ struct CollectorServer::Impl {
     }
     std::string cc = "ZZ", asn = "AS0";
     if (auto it = request.find("probe_cc"); it != request.end()) {
-      if (!it->is_string() || it->get<std::string>().size() != 2) {
+      if (!it->is_string() || !IsCountryCode(it->get<std::string>())) {
         return Bad(400, "check-in: probe_cc: not a two-letter country code");
       }
       cc = it->get<std::string>();
     }
     if (auto it = request.find("probe_asn"); it != request.end()) {
-      if (!it->is_string() || it->get<std::string>().rfind("AS", 0) != 0) {
+      if (!it->is_string() || !IsAsn(it->get<std::string>())) {
         return Bad(400, "check-in: probe_asn: expected AS<number>");
       }
       asn = it->get<std::string>();

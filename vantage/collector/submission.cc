@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -22,6 +23,8 @@ std::string WithoutUnderscores(std::string_view s) {
   return out;
 }
 
+}  // namespace
+
 bool IsCountryCode(std::string_view s) {
   return s.size() == 2 && std::isupper(static_cast<unsigned char>(s[0])) &&
          std::isupper(static_cast<unsigned char>(s[1]));
@@ -35,6 +38,8 @@ bool IsAsn(std::string_view s) {
   }
   return true;
 }
+
+namespace {
 
 bool IsTestName(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
@@ -88,6 +93,32 @@ std::string Hex(const unsigned char* bytes, size_t n) {
   return out;
 }
 
+// How deep arrays and objects nest (outside strings). Serialising recurses once per
+// level, so a tiny body nested a million deep would exhaust the stack: refuse it first.
+size_t NestingDepth(std::string_view text) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+constexpr size_t kMaxNesting = 128;
+
 }  // namespace
 
 std::string NewReportId(std::time_t now, std::string_view test_name, std::string_view probe_cc,
@@ -114,7 +145,10 @@ Result<ReportIdParts> ParseReportId(std::string_view id) {
       start = i + 1;
     }
   }
-  const std::string bad = "report id '" + std::string(id.substr(0, 120)) + "': ";
+  // Quoted back only as far as it is plain ASCII (a reply must be valid UTF-8).
+  std::string shown;
+  for (char c : id.substr(0, 120)) shown.push_back(static_cast<unsigned char>(c) < 0x80 ? c : '?');
+  const std::string bad = "report id '" + shown + "': ";
   if (parts.size() != 6) {
     return Error{bad + "expected YYYYmmddTHHMMSSZ_<test>_<CC>_<ASN>_n<collector>_<random>"};
   }
@@ -192,6 +226,9 @@ Result<Submission> ParseSubmission(std::string_view body, std::string_view url_r
   if (body.size() > limits.max_measurement_bytes + 4096) {
     return Error{"measurement over " + std::to_string(limits.max_measurement_bytes) + " bytes"};
   }
+  if (NestingDepth(body) > kMaxNesting) {
+    return Error{"measurement nested deeper than " + std::to_string(kMaxNesting) + " levels"};
+  }
   Json json = Json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) return Error{"request body is not JSON"};
   if (!json.is_object()) return Error{"request body is not a JSON object"};
@@ -262,7 +299,7 @@ Result<Submission> ParseSubmission(std::string_view body, std::string_view url_r
   }
   // One line, keys in the order sent; dump() escapes control characters, so no
   // newline can split the line.
-  s.content = content.dump();
+  s.content = content.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   s.measurement_uid = MeasurementUid(s.content, s.report_id, s.measurement_start_time,
                                      s.probe_cc, s.test_name);
   return s;

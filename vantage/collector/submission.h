@@ -20,6 +20,10 @@ struct ReportIdParts {
   std::string probe_asn; // "AS30722"
 };
 
+/// Two capital letters ("IT"); "AS" and 1-10 digits ("AS30722").
+bool IsCountryCode(std::string_view s);
+bool IsAsn(std::string_view s);
+
 /// A new report id for a report opened at `now` by collector `collector_number`.
 std::string NewReportId(std::time_t now, std::string_view test_name, std::string_view probe_cc,
                         std::string_view probe_asn, int collector_number);

@@ -1,7 +1,7 @@
 // Probe-IP scrubbing: OONI's rule that the volunteer's own address never leaves the
 // machine. The runner scrubs every measurement before it is written to the spool, so
 // what is spooled, shown as "to be uploaded" and uploaded is the scrubbed text; the
-// uploader checks it once more with ContainsProbeIp. Pure functions; thread-safe.
+// tests check it with ContainsProbeIp. Pure functions; thread-safe.
 #pragma once
 
 #include <string>
@@ -36,7 +36,7 @@ std::string ScrubProbeIp(std::string_view measurement_json,
                          const std::vector<std::string>& probe_ips);
 
 /// Whether `text` (JSON text: escapes are understood) holds one of `ips` as a whole
-/// address in any spelling, by ScrubProbeIp's rules. The uploader's last check.
+/// address in any spelling, by ScrubProbeIp's rules. What tests check with.
 bool ContainsProbeIp(std::string_view text, const std::vector<std::string>& ips);
 
 }  // namespace vigil

@@ -9,6 +9,7 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/udp.hpp>
 #include <cctype>
+#include <chrono>
 #include <random>
 
 #include "probe/dns/dns_message.h"
@@ -202,21 +203,28 @@ Result<std::string> LookupWhoami(const std::string& resolver_ip, uint16_t port, 
   std::random_device rd;
   const auto id = static_cast<uint16_t>(rd());
   const std::string query = WhoamiQuery(id, name);
-  if (::sendto(fd, query.data(), query.size(), 0, reinterpret_cast<sockaddr*>(&addr), len) < 0) {
+  // Connected: the kernel drops datagrams from anyone but the resolver.
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+      ::send(fd, query.data(), query.size(), 0) < 0) {
     ::close(fd);
     return Error{"resolver " + resolver_ip + ": cannot send"};
   }
   char buf[1500];
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, timeout_ms) <= 0) {
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
       ::close(fd);
       return Error{"resolver " + resolver_ip + ": no answer for " + name + " (generic_timeout_error)"};
     }
     const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
     if (n <= 0) continue;
     auto response = ParseDnsResponse(std::string_view(buf, static_cast<size_t>(n)));
-    if (!response.ok() || response->id != id) continue;  // not ours: keep waiting
+    if (!response.ok() || response->id != id || Lower(response->question_name) != Lower(name)) {
+      continue;  // not the answer to our question: keep waiting, until the deadline
+    }
     ::close(fd);
     if (response->rcode != 0) {
       return Error{"resolver " + resolver_ip + ": " + name + " answered with rcode " + std::to_string(response->rcode)};

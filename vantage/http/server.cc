@@ -99,7 +99,8 @@ asio::awaitable<void> LingeringClose(tcp::socket& socket) {
 }  // namespace
 
 HttpReply JsonError(int status, const std::string& reason) {
-  return HttpReply{status, nlohmann::json{{"error", reason}}.dump()};
+  return HttpReply{status, nlohmann::json{{"error", reason}}.dump(-1, ' ', false,
+                                                                 nlohmann::json::error_handler_t::replace)};
 }
 
 struct HttpServer::Impl {

@@ -27,7 +27,12 @@ std::string ReasonOf(const Answer& a) {
   if (json.is_object() && json.contains("error") && json["error"].is_string()) {
     return "HTTP " + std::to_string(a.status) + ": " + json["error"].get<std::string>();
   }
-  return "HTTP " + std::to_string(a.status) + ": " + a.body.substr(0, 200);
+  std::string start;  // the body's first bytes, as plain ASCII (it goes into JSON and logs)
+  for (char c : a.body.substr(0, 200)) {
+    const auto u = static_cast<unsigned char>(c);
+    start.push_back(u >= 0x20 && u < 0x7f ? c : ' ');
+  }
+  return "HTTP " + std::to_string(a.status) + ": " + start;
 }
 
 bool Retryable(const Answer& a) {
@@ -152,6 +157,13 @@ struct Uploader::Impl {
           Answer opened = Post(c, "/report", opening.dump());
           if (opened.status != 200) {
             last = "opening a report: " + ReasonOf(opened);
+            // A collector that will not open any report (a wrong URL: 404, 405; 401,
+            // 403) is this collector's problem: try the next one. Another 4xx refuses
+            // this measurement's fields, which no collector will take either.
+            if (opened.status == 401 || opened.status == 403 || opened.status == 404 ||
+                opened.status == 405) {
+              break;
+            }
             if (!Retryable(opened)) {
               result.permanent = true;
               result.error = c.base + ": " + last;
@@ -170,20 +182,26 @@ struct Uploader::Impl {
         const Json envelope{{"format", "json"}, {"content", m}};
         Answer submitted = Post(c, "/report/" + report->second, envelope.dump());
         if (submitted.status == 200) {
+          // Only a collector's answer counts: a portal's or proxy's 200 page is not an
+          // acknowledgement, and the measurement must stay pending.
           auto json = nlohmann::json::parse(submitted.body, nullptr, false);
-          result.ok = true;
-          result.report_id = report->second;
-          if (json.is_object() && json.contains("measurement_uid") && json["measurement_uid"].is_string()) {
+          if (json.is_object() && json.contains("measurement_uid") && json["measurement_uid"].is_string() &&
+              !json["measurement_uid"].get<std::string>().empty()) {
+            result.ok = true;
+            result.report_id = report->second;
             result.measurement_uid = json["measurement_uid"].get<std::string>();
+            result.error.clear();
+            return result;
           }
-          result.error.clear();
-          return result;
+          last = "submitting: HTTP 200 without a measurement_uid (not a collector's answer)";
+          continue;
         }
         last = "submitting: " + ReasonOf(submitted);
         if (submitted.status == 404) {
           c.reports.erase(report);  // the collector does not know the report: open another
           continue;
         }
+        if (submitted.status == 401 || submitted.status == 403 || submitted.status == 405) break;
         if (!Retryable(submitted)) {
           result.permanent = true;
           result.report_id = report->second;
