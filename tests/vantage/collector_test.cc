@@ -361,9 +361,10 @@ TEST(Collector, CheckInGivesTheCountrysUrlsAndTheHelpers) {
   auto filtered = Post(collector.port(), "/api/v1/check-in",
                        Json{{"probe_cc", "CN"}, {"web_connectivity", {{"category_codes", {"COMT"}}}}}.dump());
   ASSERT_EQ(filtered.status, 200);
-  for (const auto& u : Json::parse(filtered.body)["tests"]["web_connectivity"]["urls"]) {
-    EXPECT_EQ(u["category_code"], "COMT");
-  }
+  const auto filtered_json = Json::parse(filtered.body);  // alive for the loop below
+  const auto& filtered_urls = filtered_json["tests"]["web_connectivity"]["urls"];
+  ASSERT_FALSE(filtered_urls.empty());
+  for (const auto& u : filtered_urls) EXPECT_EQ(u["category_code"], "COMT");
 }
 
 TEST(Collector, ATornBatchIsCutOffAtRestartAndTheRestKept) {
