@@ -17,7 +17,10 @@
 namespace vigil::analysis {
 namespace {
 
-constexpr size_t kBlockBytes = size_t{4} << 20;
+// Blocks small enough that a block's results (several times its bytes) stay in cache
+// between the worker that makes them and the sink that reads them: 4 MB blocks cost a
+// third of the one-worker throughput in cache misses and cold allocations.
+constexpr size_t kBlockBytes = size_t{256} << 10;
 constexpr size_t kPadding = 64;  // simdjson::SIMDJSON_PADDING
 
 struct Line {
