@@ -136,7 +136,8 @@ cpu_of_lab() {
 r0=$(retrans)
 cpu0=$(cpu_of_lab)
 h0=$(cpu_of_lab "vigil helper")
-read -r v_wall v_rss v_rc v_cpu < <(measure ip netns exec vgl-client "$vigil" run websites \
+# VIGIL_BENCH_WRAP (e.g. "perf record -g -o /tmp/vigil.perf") prefixes vigil run, for profiles.
+read -r v_wall v_rss v_rc v_cpu < <(measure ip netns exec vgl-client ${VIGIL_BENCH_WRAP:-} "$vigil" run websites \
   --input-file "$state/urls.txt" --helper http://198.18.30.2:8091/ --batch \
   --parallel "$parallel" --per-host "$per_host" --timeout 10 --output "$state/vigil.jsonl")
 r1=$(retrans)

@@ -250,15 +250,120 @@ struct MeasurementExtractor::Impl {
   IngestOptions options;
   od::parser parser;
   std::string copy;  // for Extract(string_view): the text with padding
-  std::unordered_map<std::string, std::string> name_of_ip;
+  // Rows of earlier measurements kept for their buffers: a measurement's rows are
+  // refilled in place (strings keep their capacity), so a stream of measurements
+  // allocates little once warm.
+  std::vector<ObservationRow> spare;
+  size_t used = 0;  // rows of the current measurement in out->observations
 
   explicit Impl(const IngestOptions& o) : options(o) {}
+
+  static void Clear(ObservationRow& o) {
+    o.measurement_uid.clear();
+    o.index = 0;
+    o.hostname.clear();
+    o.ip.clear();
+    o.port = 0;
+    o.ip_asn = 0;
+    o.transaction_id = 0;
+    o.tag.clear();
+    o.dns_engine.clear();
+    o.dns_resolver.clear();
+    o.dns_failure.reset();
+    o.dns_answers.clear();
+    o.dns_answer_asns.clear();
+    o.dns_measured = false;
+    o.tcp_success = Tri::kUnknown;
+    o.tcp_failure.reset();
+    o.tls_server_name.clear();
+    o.tls_cert_valid = Tri::kUnknown;
+    o.tls_failure.reset();
+    o.tls_measured = false;
+    o.http_url.clear();
+    o.http_status = -1;
+    o.http_body_length = -1;
+    o.http_failure.reset();
+    o.http_title.clear();
+    o.http_body_sample.clear();
+    o.http_headers.clear();
+    o.http_measured = false;
+    o.x_injection.clear();
+    o.x_delivery.clear();
+  }
+
+  // The next row of the measurement, cleared: one of `out`'s from an earlier use, or a
+  // spare, or a new one. References to earlier rows do not survive the call.
+  ObservationRow& Next(ExtractedMeasurement* out) {
+    auto& rows = out->observations;
+    if (used == rows.size()) {
+      if (!spare.empty()) {
+        rows.push_back(std::move(spare.back()));
+        spare.pop_back();
+      } else {
+        rows.emplace_back();
+      }
+    }
+    ObservationRow& o = rows[used];
+    Clear(o);
+    o.index = static_cast<uint32_t>(used);
+    ++used;
+    return o;
+  }
+
+  // Resets `out` for a new measurement, keeping its buffers.
+  void Reset(ExtractedMeasurement* out) {
+    MeasurementRow& m = out->measurement;
+    m.measurement_uid.clear();
+    m.report_id.clear();
+    m.start_time = 0;
+    m.upload_time = 0;
+    m.probe_cc = "ZZ";
+    m.probe_asn = 0;
+    m.probe_network_name.clear();
+    m.resolver_ip.clear();
+    m.resolver_asn = 0;
+    m.software_name.clear();
+    m.software_version.clear();
+    m.test_name.clear();
+    m.test_version.clear();
+    m.input.clear();
+    m.target.clear();
+    m.category_code.clear();
+    m.test_runtime = 0;
+    m.source_file.clear();
+    m.source_line = 0;
+    out->summary_json.clear();
+    used = 0;
+  }
+
+  // Rows past the measurement's own go back to the spares.
+  void Finish(ExtractedMeasurement* out) {
+    auto& rows = out->observations;
+    while (rows.size() > used) {
+      if (spare.size() < 256) spare.push_back(std::move(rows.back()));
+      rows.pop_back();
+    }
+  }
+
+  // The hostname a DNS query of this measurement resolved to `ip` (the first such), or
+  // nullptr.
+  static const std::string* NameOfIp(const std::vector<ObservationRow>& rows, size_t count,
+                                     const std::string& ip) {
+    for (size_t i = 0; i < count; ++i) {
+      const ObservationRow& q = rows[i];
+      if (!q.dns_measured || q.hostname.empty()) continue;
+      for (const auto& a : q.dns_answers) {
+        if (a == ip) return &q.hostname;
+      }
+    }
+    return nullptr;
+  }
 
   void Queries(od::array queries, ExtractedMeasurement* out) {
     for (od::value q : queries) {
       od::object obj;
       if (q.get_object().get(obj)) Bad("test_keys.queries[]", "expected an object");
-      ObservationRow o;
+      ObservationRow& o = Next(out);
       o.dns_measured = true;
       std::string_view resolver_address;
       for (auto field : obj) {
@@ -301,11 +406,6 @@ struct MeasurementExtractor::Impl {
           }
         }
       }
-      for (const auto& ip : o.dns_answers) {
-        if (!o.hostname.empty()) name_of_ip.emplace(ip, o.hostname);
-      }
-      o.index = static_cast<uint32_t>(out->observations.size());
-      out->observations.push_back(std::move(o));
     }
   }
 
@@ -313,7 +413,7 @@ struct MeasurementExtractor::Impl {
     for (od::value t : connects) {
       od::object obj;
       if (t.get_object().get(obj)) Bad("test_keys.tcp_connect[]", "expected an object");
-      ObservationRow o;
+      ObservationRow& o = Next(out);
       for (auto field : obj) {
         std::string_view key;
         if (field.unescaped_key().get(key)) Bad("test_keys.tcp_connect[]", "bad key");
@@ -346,8 +446,6 @@ struct MeasurementExtractor::Impl {
         }
       }
       if (o.tcp_success == Tri::kUnknown) o.tcp_success = o.tcp_failure ? Tri::kNo : Tri::kYes;
-      o.index = static_cast<uint32_t>(out->observations.size());
-      out->observations.push_back(std::move(o));
     }
   }
 
@@ -355,7 +453,7 @@ struct MeasurementExtractor::Impl {
     for (od::value h : handshakes) {
       od::object obj;
       if (h.get_object().get(obj)) Bad("test_keys.tls_handshakes[]", "expected an object");
-      ObservationRow o;
+      ObservationRow& o = Next(out);
       o.tls_measured = true;
       bool no_verify = false;
       for (auto field : obj) {
@@ -386,8 +484,6 @@ struct MeasurementExtractor::Impl {
       }
       o.hostname = o.tls_server_name;
       o.tls_cert_valid = o.tls_failure ? Tri::kNo : (no_verify ? Tri::kUnknown : Tri::kYes);
-      o.index = static_cast<uint32_t>(out->observations.size());
-      out->observations.push_back(std::move(o));
     }
   }
 
@@ -465,7 +561,7 @@ struct MeasurementExtractor::Impl {
     for (od::value r : requests) {
       od::object obj;
       if (r.get_object().get(obj)) Bad("test_keys.requests[]", "expected an object");
-      ObservationRow o;
+      ObservationRow& o = Next(out);
       o.http_measured = true;
       std::vector<std::pair<std::string, std::string>> list, map;
       bool have_list = false;
@@ -509,10 +605,8 @@ struct MeasurementExtractor::Impl {
         }
       }
       o.http_headers = have_list ? std::move(list) : std::move(map);
-      o.hostname = std::string(UrlHost(o.http_url));
+      o.hostname.assign(UrlHost(o.http_url));
       if (!o.http_body_sample.empty()) o.http_title = TitleOf(o.http_body_sample);
-      o.index = static_cast<uint32_t>(out->observations.size());
-      out->observations.push_back(std::move(o));
     }
   }
 
@@ -552,8 +646,7 @@ struct MeasurementExtractor::Impl {
   }
 
   Result<void> Run(const char* json, size_t size, size_t readable, ExtractedMeasurement* out) {
-    *out = ExtractedMeasurement{};
-    name_of_ip.clear();
+    Reset(out);
     MeasurementRow& m = out->measurement;
     std::string test_start_time;
     bool have_test_name = false, have_start = false, have_test_keys = false;
@@ -652,10 +745,11 @@ struct MeasurementExtractor::Impl {
       m.target = in;
     }
     if (!m.input.empty()) m.category_code = options.categories.Find(m.input, m.target);
+    Finish(out);
     for (auto& o : out->observations) {
       o.measurement_uid = m.measurement_uid;
       if (o.hostname.empty() && !o.ip.empty()) {
-        if (auto it = name_of_ip.find(o.ip); it != name_of_ip.end()) o.hostname = it->second;
+        if (const std::string* name = NameOfIp(out->observations, used, o.ip)) o.hostname = *name;
       }
     }
     return {};
@@ -697,13 +791,15 @@ MeasurementExtractor::~MeasurementExtractor() { delete impl_; }
 
 Result<void> MeasurementExtractor::ExtractPadded(const char* json, size_t size, size_t readable,
                                                  ExtractedMeasurement* out) {
-  return impl_->Run(json, size, readable, out);
+  auto done = impl_->Run(json, size, readable, out);
+  if (!done.ok()) impl_->Finish(out);  // no stale rows past a partial measurement's own
+  return done;
 }
 
 Result<void> MeasurementExtractor::Extract(std::string_view json, ExtractedMeasurement* out) {
   impl_->copy.assign(json);
   impl_->copy.append(simdjson::SIMDJSON_PADDING, '\0');
-  return impl_->Run(impl_->copy.data(), json.size(), impl_->copy.size(), out);
+  return ExtractPadded(impl_->copy.data(), json.size(), impl_->copy.size(), out);
 }
 
 std::optional<int64_t> ParseMeasurementTime(std::string_view t) {

@@ -257,10 +257,10 @@ Result<IngestStats> IngestPath(const std::string& path, const IngestOptions& opt
                                const MeasurementSink& sink, const ErrorSink& errors) {
   IngestStats stats;
   MeasurementExtractor extractor(options);
+  ExtractedMeasurement m;  // reused: the extractor refills its buffers in place
   auto done = ReadMeasurementFiles(
       path, stats, errors,
       [&](const std::string& file, const char* start, size_t size, size_t readable, uint64_t line) {
-        ExtractedMeasurement m;
         auto ok = extractor.ExtractPadded(start, size, readable, &m);
         if (!ok.ok()) {
           ++stats.bad_lines;

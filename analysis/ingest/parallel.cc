@@ -126,13 +126,13 @@ class Pipeline {
         block = std::move(queue_.front());
         queue_.pop_front();
       }
-      // The previous use's results are freed here, on a worker, not on the reader: most
-      // of their memory came from a worker's malloc arena, and frees on another thread
-      // contend for that arena's lock with the worker allocating in it.
-      block->scored.clear();
-      block->scored.reserve(block->lines.size());
+      // The previous use's measurements are refilled in place, so their buffers are
+      // reused rather than freed and allocated again.
+      auto& scored = block->scored;
+      size_t n = 0;
       for (const Line& line : block->lines) {
-        ScoredMeasurement s;
+        if (n == scored.size()) scored.emplace_back();
+        ScoredMeasurement& s = scored[n];
         const char* start = block->data.data() + line.offset;
         auto ok = extractor.ExtractPadded(start, line.size, block->data.size() - line.offset,
                                           &s.facts);
@@ -143,8 +143,9 @@ class Pipeline {
         s.facts.measurement.source_file = block->files[line.file];
         s.facts.measurement.source_line = line.number;
         s.verdict = engine_.Score(s.facts);
-        block->scored.push_back(std::move(s));
+        ++n;
       }
+      scored.resize(n);
       {
         std::lock_guard lock(mu_);
         const uint64_t seq = block->seq;

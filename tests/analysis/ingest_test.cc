@@ -12,6 +12,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "tests/support/temp_dir.h"
 #include "tests/support_paths.h"
@@ -408,6 +409,107 @@ TEST(Ingest, Base64BodiesAreDecodedUpToTheCap) {
     EXPECT_EQ(m.observations[0].http_body_length, static_cast<int64_t>(body.size())) << cap;
     EXPECT_EQ(m.observations[0].http_body_sample, body.substr(0, cap)) << cap;
   }
+}
+
+}  // namespace
+}  // namespace vigil::analysis
+
+namespace vigil::analysis {
+namespace {
+
+// Every fact of a measurement as text, so that two extractions can be compared whole.
+std::string Describe(const ExtractedMeasurement& e) {
+  std::ostringstream s;
+  const MeasurementRow& m = e.measurement;
+  s << m.measurement_uid << '|' << m.report_id << '|' << m.start_time << '|' << m.upload_time
+    << '|' << m.probe_cc << '|' << m.probe_asn << '|' << m.probe_network_name << '|'
+    << m.resolver_ip << '|' << m.resolver_asn << '|' << m.software_name << '|'
+    << m.software_version << '|' << m.test_name << '|' << m.test_version << '|' << m.input
+    << '|' << m.target << '|' << m.category_code << '|' << m.test_runtime << '\n'
+    << e.summary_json << '\n';
+  auto opt = [](const std::optional<std::string>& v) { return v ? "'" + *v + "'" : "null"; };
+  for (const ObservationRow& o : e.observations) {
+    s << o.measurement_uid << '|' << o.index << '|' << o.hostname << '|' << o.ip << '|' << o.port
+      << '|' << o.ip_asn << '|' << o.transaction_id << '|' << o.tag << "|dns:" << o.dns_measured
+      << o.dns_engine << '|' << o.dns_resolver << '|' << opt(o.dns_failure);
+    for (size_t i = 0; i < o.dns_answers.size(); ++i) {
+      s << ',' << o.dns_answers[i] << '/' << o.dns_answer_asns[i];
+    }
+    s << "|tcp:" << static_cast<int>(o.tcp_success) << opt(o.tcp_failure) << "|tls:"
+      << o.tls_measured << o.tls_server_name << static_cast<int>(o.tls_cert_valid)
+      << opt(o.tls_failure) << "|http:" << o.http_measured << o.http_url << '|' << o.http_status
+      << '|' << o.http_body_length << '|' << opt(o.http_failure) << '|' << o.http_title << '|'
+      << o.http_body_sample.size() << ':' << o.http_body_sample;
+    for (const auto& [k, v] : o.http_headers) s << ',' << k << '=' << v;
+    s << '|' << o.x_injection << '|' << o.x_delivery << '\n';
+  }
+  return s.str();
+}
+
+// The extractor refills the rows of the measurement it is given (and keeps spare rows
+// between measurements) to save allocations: nothing of an earlier measurement may show
+// in a later one. Each document read through one reused ExtractedMeasurement, in file
+// order and then backwards, must equal the same document read fresh.
+TEST(Ingest, AReusedMeasurementHoldsNothingOfTheOneBefore) {
+  std::vector<std::string> docs = {
+      // Many rows, failures, answers, headers and a body ...
+      R"({"test_name":"web_connectivity","measurement_start_time":"2024-03-01 12:00:00",)"
+      R"("probe_cc":"IR","probe_asn":"AS197207","report_id":"r1","input":"http://a.example/",)"
+      R"("test_keys":{"blocking":"dns","queries":[{"hostname":"a.example","engine":"system",)"
+      R"("failure":null,"answers":[{"ipv4":"10.10.34.35","asn":0},{"ipv4":"10.10.34.36"}]},)"
+      R"({"hostname":"b.example","failure":"dns_nxdomain_error","answers":null}],)"
+      R"("tcp_connect":[{"ip":"10.10.34.35","port":80,"status":{"success":false,)"
+      R"("failure":"connection_reset"}},{"ip":"10.10.34.36","port":443,"status":{"success":true}}],)"
+      R"("tls_handshakes":[{"address":"10.10.34.36:443","server_name":"a.example",)"
+      R"("failure":"ssl_invalid_hostname","tags":["tcptls_experiment"]}],)"
+      R"("requests":[{"failure":null,"request":{"url":"http://a.example/"},"response":{"code":403,)"
+      R"("body":"<html><title>Blocked by order</title></html>","headers_list":[["Server","x"],)"
+      R"(["Content-Type","text/html; charset=utf-8"]]}}]}})",
+      // ... then one with fewer rows and none of those facts ...
+      R"({"test_name":"telegram","measurement_start_time":"2024-03-02 12:00:00",)"
+      R"("probe_cc":"RU","probe_asn":"AS1","report_id":"r2",)"
+      R"("test_keys":{"telegram_tcp_blocking":false,"tcp_connect":[{"ip":"149.154.175.50",)"
+      R"("port":443,"status":{"success":true,"failure":null}}]}})",
+      // ... and one with none at all.
+      R"({"test_name":"signal","measurement_start_time":"2024-03-03 12:00:00","probe_cc":"BR",)"
+      R"("probe_asn":"AS2","report_id":"r3","test_keys":null})",
+  };
+  if (HaveReference()) {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(MeasurementsDir())) {
+      if (entry.path().extension() != ".jsonl") continue;
+      std::ifstream in(entry.path());
+      std::string line;
+      while (std::getline(in, line)) {
+        if (!line.empty()) docs.push_back(line);
+      }
+    }
+  } else {
+    std::printf("ingest_test: %s absent: reuse checked on the built-in documents only\n",
+                MeasurementsDir().c_str());
+  }
+  auto fresh = [](const std::string& doc) {
+    MeasurementExtractor extractor({});
+    ExtractedMeasurement m;
+    auto ok = extractor.Extract(doc, &m);
+    return ok.ok() ? Describe(m) : "error: " + ok.error();
+  };
+  std::vector<std::string> expected;
+  for (const auto& doc : docs) expected.push_back(fresh(doc));
+  EXPECT_NE(expected[0].rfind("error: ", 0), 0u) << expected[0];
+  MeasurementExtractor extractor({});
+  ExtractedMeasurement reused;
+  size_t compared = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t k = 0; k < docs.size(); ++k) {
+      const size_t i = pass == 0 ? k : docs.size() - 1 - k;
+      auto ok = extractor.Extract(docs[i], &reused);
+      const std::string got = ok.ok() ? Describe(reused) : "error: " + ok.error();
+      EXPECT_EQ(got, expected[i]) << "document " << i << " after document "
+                                  << (pass == 0 ? i - 1 : i + 1);
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 2 * docs.size());
 }
 
 }  // namespace

@@ -2,10 +2,7 @@
 // resolver that never answers, every real IP literal sent to loopback through an
 // endpoints file) it records honest failures and ends within its deadlines; bad
 // arguments and malformed files get one precise line and exit status 2.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -17,6 +14,7 @@
 #include "probe/experiments/telegram/telegram.h"
 #include "probe/measurement/measurement_json.h"
 #include "tests/support/child_process.h"
+#include "tests/support/silent_resolver.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support_paths.h"
 
@@ -25,30 +23,9 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::RunCommand;
+using testing::SilentResolver;
 using testing::VigilBinary;
 
-// A UDP socket on loopback that never answers: every query to it times out.
-class SilentResolver {
- public:
-  SilentResolver() {
-    fd_ = socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-        getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-      port_ = ntohs(a.sin_port);
-    }
-  }
-  ~SilentResolver() { close(fd_); }
-  std::string url() const { return "udp://127.0.0.1:" + std::to_string(port_); }
-  bool ok() const { return port_ != 0; }
-
- private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
-};
 
 // Every IP literal the experiments contact, sent to loopback, where nothing listens
 // on their ports: nothing leaves the machine.

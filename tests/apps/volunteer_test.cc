@@ -5,10 +5,7 @@
 // why) until `vigil upload` sends it; `vigil results list|show` tell the story;
 // `vigil autorun` writes an hourly timer with a randomised delay; a malformed config
 // is named with line and column.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -17,6 +14,7 @@
 #include <thread>
 
 #include "tests/support/child_process.h"
+#include "tests/support/silent_resolver.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support_paths.h"
 #include "vantage/base/gzip.h"
@@ -27,30 +25,10 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::RunCommand;
+using testing::SilentResolver;
 using testing::VigilBinary;
 namespace fs = std::filesystem;
 
-// A UDP socket on loopback that never answers: DNS fails fast and honestly.
-class SilentResolver {
- public:
-  SilentResolver() {
-    fd_ = socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-        getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-      port_ = ntohs(a.sin_port);
-    }
-  }
-  ~SilentResolver() { close(fd_); }
-  std::string url() const { return "udp://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
-};
 
 class Collector {
  public:

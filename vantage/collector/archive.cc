@@ -20,6 +20,7 @@
 
 #include "vantage/base/durable_file.h"
 #include "vantage/base/gzip.h"
+#include "vantage/base/utc_time.h"
 #include "vantage/collector/submission.h"
 
 namespace vigil {
@@ -43,14 +44,6 @@ std::vector<std::string> ListDir(const std::string& dir) {
 bool IsDir(const std::string& path) {
   struct stat st{};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-std::string Utc(std::time_t t, const char* format) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char out[32];
-  std::strftime(out, sizeof(out), format, &tm);
-  return out;
 }
 
 // The uid of a stored line (what ParseSubmission computed when it arrived).
@@ -206,7 +199,7 @@ struct Archive::Impl {
 
   void Commit(std::vector<Pending>& batch) {
     const std::time_t now = Now();
-    const std::string day = Utc(now, "%Y%m%d"), hour = Utc(now, "%H");
+    const std::string day = FormatUtc(now, "%Y%m%d"), hour = FormatUtc(now, "%H");
     // Bucket directory -> indexes into batch.
     std::map<std::string, std::vector<size_t>> buckets;
     for (size_t i = 0; i < batch.size(); ++i) {
@@ -305,7 +298,7 @@ struct Archive::Impl {
   }
 
   Result<void> Recover(RecoveryReport& report) {
-    const std::string cutoff = Utc(Now() - std::time_t{86400} * options.dedup_days, "%Y%m%d");
+    const std::string cutoff = FormatUtc(Now() - std::time_t{86400} * options.dedup_days, "%Y%m%d");
     for (const std::string& day : ListDir(options.root)) {
       if (day.size() != 8 || day < cutoff || !IsDir(options.root + "/" + day)) continue;
       for (const std::string& hour : ListDir(options.root + "/" + day)) {
@@ -358,7 +351,7 @@ Result<std::unique_ptr<Archive>> Archive::Open(ArchiveOptions options, RecoveryR
   std::unique_ptr<Archive> archive(new Archive());
   Impl& impl = *archive->impl_;
   impl.options = std::move(options);
-  impl.file_prefix = Utc(impl.Now(), "%Y%m%dT%H%M%SZ") + "_" + std::to_string(::getpid());
+  impl.file_prefix = FormatUtc(impl.Now(), "%Y%m%dT%H%M%SZ") + "_" + std::to_string(::getpid());
   RecoveryReport local;
   auto recovered = impl.Recover(report ? *report : local);
   if (!recovered.ok()) return Error{recovered.error()};

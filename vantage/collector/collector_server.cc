@@ -12,6 +12,7 @@
 
 #include "probe/testlists/test_list.h"
 #include "vantage/base/gzip.h"
+#include "vantage/base/utc_time.h"
 
 namespace vigil {
 namespace {
@@ -21,15 +22,6 @@ constexpr auto kTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 HttpReply JsonReply(int status, const Json& json) {
   return HttpReply{status, json.dump(-1, ' ', false, Json::error_handler_t::replace)};
-}
-
-std::string UtcNow(const char* format) {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char out[32];
-  std::strftime(out, sizeof(out), format, &tm);
-  return out;
 }
 
 struct ListedUrl {
@@ -152,7 +144,7 @@ struct CollectorServer::Impl {
         200, {{"v", 1},
               {"probe_cc", cc},
               {"probe_asn", asn},
-              {"utc_time", UtcNow("%Y-%m-%dT%H:%M:%SZ")},
+              {"utc_time", FormatUtcNow("%Y-%m-%dT%H:%M:%SZ")},
               {"conf", conf},
               {"tests",
                {{"web_connectivity",

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "vantage/base/gzip.h"
+#include "vantage/base/utc_time.h"
 
 namespace vigil {
 namespace {
@@ -123,16 +124,13 @@ constexpr size_t kMaxNesting = 128;
 
 std::string NewReportId(std::time_t now, std::string_view test_name, std::string_view probe_cc,
                         std::string_view probe_asn, int collector_number) {
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char when[32];
-  std::strftime(when, sizeof(when), "%Y%m%dT%H%M%SZ", &tm);
+  const std::string when = FormatUtc(now, "%Y%m%dT%H%M%SZ");
   thread_local std::mt19937_64 rng{std::random_device{}()};
   static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::string random;
   for (int i = 0; i < 50; ++i) random.push_back(kAlphabet[rng() % 62]);
   std::string asn(probe_asn.substr(probe_asn.substr(0, 2) == "AS" ? 2 : 0));
-  return std::string(when) + "_" + WithoutUnderscores(test_name) + "_" + std::string(probe_cc) +
+  return when + "_" + WithoutUnderscores(test_name) + "_" + std::string(probe_cc) +
          "_" + asn + "_n" + std::to_string(collector_number) + "_" + random;
 }
 

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <ctime>
 
+#include "vantage/base/utc_time.h"
+
 namespace vigil {
 namespace {
 
@@ -26,15 +28,6 @@ const Question kQuiz[] = {
      "uploaded measurements are open data; they carry the network and country, and vigil "
      "replaces your IP address before anything is written or sent."},
 };
-
-std::string UtcNow() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char out[32];
-  std::strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return out;
-}
 
 // "true"/"false"/"t"/"f"/"yes"/"no"/"y"/"n"; nullopt for anything else.
 std::optional<bool> ParseAnswer(std::string line) {
@@ -154,7 +147,7 @@ int RunOnboard(const OnboardOptions& options, std::istream& in, std::ostream& ou
   }
   config.consent.informed = true;
   config.consent.text_version = kConsentTextVersion;
-  config.consent.accepted_at = UtcNow();
+  config.consent.accepted_at = FormatUtcNow("%Y-%m-%dT%H:%M:%SZ");
   config.consent.unattended = options.yes;
   config.upload = upload;
   if (!options.collectors.empty()) config.collectors = options.collectors;

@@ -15,6 +15,7 @@
 #include <mutex>
 
 #include "vantage/base/durable_file.h"
+#include "vantage/base/utc_time.h"
 
 namespace vigil {
 namespace {
@@ -318,12 +319,7 @@ struct ResultsDb::Impl {
 };
 
 std::string FormatUtcTime(std::chrono::system_clock::time_point t) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm utc{};
-  ::gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
+  return FormatUtc(std::chrono::system_clock::to_time_t(t), "%Y-%m-%dT%H:%M:%SZ");
 }
 
 std::string_view UploadStateName(UploadState state) {
