@@ -205,32 +205,103 @@ TEST_F(SpoolTest, UncreatableDirectoryIsAnErrorNamingIt) {
   EXPECT_FALSE(Spool::Open("").ok());
 }
 
-TEST_F(SpoolTest, ABatchIsKeptWholeAndChecksEachEntry) {
+TEST_F(SpoolTest, ABatchIsOneFileAndChecksEachEntry) {
   auto spool = Spool::Open(root_ + "/spool");
   ASSERT_TRUE(spool.ok()) << spool.error();
   ASSERT_TRUE(spool->Put("u1", R"({"n":1})").ok());
   auto batch = spool->PutBatch({{"u1", R"({"n":1})"}, {"u2", R"({"n":2})"}, {"u3", R"({"n":3})"}});
   ASSERT_TRUE(batch.ok()) << batch.error();
   ASSERT_EQ(batch->size(), 3u);
-  EXPECT_EQ((*batch)[2].path, root_ + "/spool/pending/u3.json");
+  // u1 was a file of its own already; the new ones share one batch file.
+  EXPECT_EQ((*batch)[0].path, root_ + "/spool/pending/u1.json");
+  EXPECT_FALSE((*batch)[0].in_batch);
+  EXPECT_EQ((*batch)[1].path, root_ + "/spool/pending/u2.2.batch");
+  EXPECT_EQ((*batch)[2].path, root_ + "/spool/pending/u2.2.batch");
+  EXPECT_TRUE((*batch)[2].in_batch);
   EXPECT_EQ(Mode((*batch)[2].path), 0600u);
+  EXPECT_EQ(*spool->Read((*batch)[2]), R"({"n":3})");
   auto pending = spool->Pending();
   ASSERT_TRUE(pending.ok());
   EXPECT_EQ(Uids(*pending), (std::vector<std::string>{"u1", "u2", "u3"}));
   EXPECT_EQ(*spool->Read((*pending)[1]), R"({"n":2})");
-  // No temporary file is left behind, and a bad entry fails the batch without leaving one.
+  // The same batch again is a no-op.
+  auto again = spool->PutBatch({{"u2", R"({"n":2})"}, {"u3", R"({"n":3})"}});
+  ASSERT_TRUE(again.ok()) << again.error();
+  EXPECT_EQ((*again)[1].path, root_ + "/spool/pending/u2.2.batch");
+  // A bad entry fails the batch and nothing is written; a uid spooled with other bytes
+  // as a file of its own is refused, and so is another batch under an existing name.
   auto bad = spool->PutBatch({{"u4", R"({"n":4})"}, {"u5", "not json"}});
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().find("u5.json"), std::string::npos) << bad.error();
-  auto clash = spool->PutBatch({{"u2", R"({"n":22})"}});
+  auto clash = spool->PutBatch({{"u1", R"({"n":11})"}, {"u6", R"({"n":6})"}});
   ASSERT_FALSE(clash.ok());
   EXPECT_NE(clash.error().find("different measurement"), std::string::npos) << clash.error();
-  size_t files = 0;
+  auto renamed = spool->PutBatch({{"u2", R"({"n":22})"}, {"u7", R"({"n":7})"}});
+  ASSERT_FALSE(renamed.ok());
+  EXPECT_NE(renamed.error().find("other measurements"), std::string::npos) << renamed.error();
+  std::vector<std::string> files;
   for (const auto& e : fs::directory_iterator(root_ + "/spool/pending")) {
-    ++files;
-    EXPECT_EQ(e.path().extension(), ".json") << e.path();
+    files.push_back(e.path().filename().string());
   }
-  EXPECT_EQ(files, 3u);
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{"u1.json", "u2.2.batch"}));
+}
+
+// Acknowledgements of a batch's measurements are kept beside it until all are in; then
+// the batch moves to sent/ whole (or is deleted without keep_sent).
+TEST_F(SpoolTest, ABatchLeavesPendingWhenAllItsMeasurementsAreAcknowledged) {
+  for (const bool keep : {true, false}) {
+    SCOPED_TRACE(keep ? "keep_sent" : "delete sent");
+    const std::string dir = root_ + (keep ? "/keep" : "/drop");
+    auto spool = Spool::Open(dir, SpoolOptions{.keep_sent = keep});
+    ASSERT_TRUE(spool.ok()) << spool.error();
+    ASSERT_TRUE(spool->PutBatch({{"b1", R"({"n":1})"}, {"b2", R"({"n":2})"}, {"b3", R"({"n":3})"}}).ok());
+    auto pending = spool->Pending();
+    ASSERT_TRUE(pending.ok());
+    ASSERT_EQ(pending->size(), 3u);
+    ASSERT_TRUE(spool->MarkSent((*pending)[1]).ok());
+    ASSERT_TRUE(spool->MarkSent((*pending)[1]).ok()) << "marking twice (racing uploaders) is fine";
+    EXPECT_TRUE(fs::exists(dir + "/pending/b1.3.batch.sent"));
+    // Another Spool over the directory (another process) sees the same.
+    auto other = Spool::Open(dir, SpoolOptions{.keep_sent = keep});
+    ASSERT_TRUE(other.ok());
+    EXPECT_EQ(Uids(*other->Pending()), (std::vector<std::string>{"b1", "b3"}));
+    ASSERT_TRUE(other->MarkSent("b1").ok()) << "by uid, the batch is found";
+    EXPECT_TRUE(fs::exists(dir + "/pending/b1.3.batch"));
+    ASSERT_TRUE(spool->MarkSent((*pending)[2]).ok());
+    EXPECT_TRUE(spool->Pending()->empty());
+    EXPECT_FALSE(fs::exists(dir + "/pending/b1.3.batch"));
+    EXPECT_FALSE(fs::exists(dir + "/pending/b1.3.batch.sent"));
+    if (keep) {
+      auto sent = spool->Sent();
+      ASSERT_TRUE(sent.ok());
+      EXPECT_EQ(Uids(*sent), (std::vector<std::string>{"b1", "b2", "b3"}));
+      EXPECT_EQ(*spool->Read((*sent)[2]), R"({"n":3})");
+      // An entry listed before the batch moved still reads.
+      EXPECT_EQ(*spool->Read((*pending)[0]), R"({"n":1})");
+      EXPECT_TRUE(spool->MarkSent("b2").ok());
+    } else {
+      EXPECT_TRUE(spool->Sent()->empty());
+      EXPECT_FALSE(fs::exists(dir + "/sent/b1.3.batch"));
+    }
+  }
+}
+
+TEST_F(SpoolTest, OpenRemovesBatchLeftovers) {
+  const std::string pending = root_ + "/pending";
+  ASSERT_TRUE(MakeDirectories(pending).ok());
+  Touch(pending + "/x1.2.batch.tmp.999999999.7");          // a dead writer's
+  Touch(pending + "/gone.4.batch.sent");                   // marks of a retired batch
+  ASSERT_TRUE(WriteFileDurably(pending + "/k1.1.batch", "k1\t{}\n").ok());
+  Touch(pending + "/k1.1.batch.sent.tmp");                 // not ours: left alone
+  ASSERT_TRUE(WriteFileDurably(pending + "/k1.1.batch.sent", "").ok());
+  auto spool = Spool::Open(root_);
+  ASSERT_TRUE(spool.ok()) << spool.error();
+  EXPECT_EQ(spool->removed_temp_files(), 2u);
+  EXPECT_FALSE(fs::exists(pending + "/x1.2.batch.tmp.999999999.7"));
+  EXPECT_FALSE(fs::exists(pending + "/gone.4.batch.sent"));
+  EXPECT_TRUE(fs::exists(pending + "/k1.1.batch.sent"));
+  EXPECT_EQ(Uids(*spool->Pending()), (std::vector<std::string>{"k1"}));
 }
 
 TEST(NewLocalUid, IsTimestampedRandomAndValid) {

@@ -1,14 +1,19 @@
-// The spool: measurements on the volunteer's disk waiting for upload, one file each
-// under <dir>/pending/<uid>.json, written durably (temp file, fsync, rename, fsync of
-// the directory) before anything else happens to them, then moved to <dir>/sent/ (or
-// deleted) once the collector has acknowledged them. What is put here must already be
-// scrubbed (ScrubProbeIp): the spool stores and uploads exactly these bytes.
+// The spool: measurements on the volunteer's disk waiting for upload, written durably
+// (temp file, fsync, rename, fsync of the directory) before anything else happens to
+// them: one file each (<dir>/pending/<uid>.json, Put) or one file per batch
+// (<dir>/pending/<first uid>.<count>.batch, a "<uid>\t<json>" line each, PutBatch: one
+// new file per batch, which matters on filesystems where creating a file is dear).
+// Acknowledged measurements leave pending: a file of its own moves to <dir>/sent/ (or is
+// deleted); a batch's acknowledged uids are appended to <batch>.sent beside it, and the
+// batch moves (or is deleted) once all are. What is put here must already be scrubbed
+// (ScrubProbeIp): the spool stores and uploads exactly these bytes.
 // Thread-safe: a Spool holds only its paths, so threads (and processes: a `vigil run`
 // and a `vigil upload`) may use the same directory at once, as long as no two of them
 // Put the same uid concurrently.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,6 +34,9 @@ bool IsValidSpoolUid(std::string_view uid);
 struct SpoolEntry {
   std::string uid;
   std::string path;  // the file holding the measurement's JSON
+  bool in_batch = false;  // the file is a batch: the JSON is bytes [offset, offset + size)
+  uint64_t offset = 0;
+  uint64_t size = 0;
 };
 
 struct SpoolOptions {
@@ -50,10 +58,12 @@ class Spool {
   /// names one measurement forever), as is a uid IsValidSpoolUid refuses.
   Result<SpoolEntry> Put(std::string_view uid, std::string_view measurement_json) const;
 
-  /// Put for many at once, as one group commit: every file is written, then one
-  /// syncfs makes their bytes durable, then they are renamed into pending/ and the
-  /// directory is synced once — two syncs for the batch instead of two per measurement.
-  /// All or nothing for the syncs; an entry that fails its checks fails the batch.
+  /// Put for many at once, as one group commit: the measurements whose uid is not yet
+  /// spooled go into one batch file (two syncs and one new file for the batch instead of
+  /// two syncs and a file per measurement); a uid already spooled as a file of its own
+  /// follows Put's rule. The uids are meant to be new (NewLocalUid): those inside earlier
+  /// batches are not looked up (Pending lists each uid once). The same batch put again
+  /// is a no-op. An entry that fails its checks fails the batch, and nothing is written.
   Result<std::vector<SpoolEntry>> PutBatch(
       const std::vector<std::pair<std::string, std::string>>& uid_and_json) const;
 
@@ -66,10 +76,14 @@ class Spool {
   /// The JSON text of an entry, as it was put.
   Result<std::string> Read(const SpoolEntry& entry) const;
 
-  /// Moves pending/<uid>.json to sent/ (or deletes it without keep_sent), durably.
-  /// Marking a uid that is already in sent/ again succeeds (two uploaders may race); an
-  /// unknown uid is an error, and so, without keep_sent, is one already deleted.
+  /// Moves pending/<uid>.json to sent/ (or deletes it without keep_sent), durably; for
+  /// a uid in a batch, records it in the batch's .sent file (fdatasync) and retires the
+  /// batch once every uid of it is recorded. Marking a uid that is already in sent/ again
+  /// succeeds (two uploaders may race); an unknown uid is an error, and so, without
+  /// keep_sent, is one already deleted.
   Result<void> MarkSent(std::string_view uid) const;
+  /// MarkSent for an entry of Pending() (no search for its batch).
+  Result<void> MarkSent(const SpoolEntry& entry) const;
 
   const std::string& dir() const { return dir_; }
   const std::string& pending_dir() const { return pending_dir_; }

@@ -33,7 +33,7 @@ UploadReport UploadPending(const Spool& spool, ResultsDb* db, const UploadPendin
     }
     const std::string now = FormatUtcTime(std::chrono::system_clock::now());
     if (result.ok) {
-      auto marked = spool.MarkSent(entry.uid);
+      auto marked = spool.MarkSent(entry);
       if (!marked.ok()) {
         // Uploaded, but still in pending/: the next pass sends it again, and the
         // collector answers with the same uid. Say so rather than hide it.
