@@ -11,9 +11,9 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "tests/support/child_process.h"
+#include "tests/support/running_collector.h"
 #include "tests/support/silent_resolver.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support_paths.h"
@@ -30,33 +30,17 @@ using testing::VigilBinary;
 namespace fs = std::filesystem;
 
 
-class Collector {
- public:
-  Collector(const std::string& archive, uint16_t port) {
-    CollectorConfig config;
-    config.http.listen_port = port;
+// An in-process collector on loopback `port` (0: any), one serving thread.
+struct Collector : testing::RunningCollector {
+  static CollectorConfig Config(const std::string& archive, uint16_t port) {
+    CollectorConfig config = DefaultConfig(archive, port);
     config.http.threads = 1;
-    config.http.log_requests = false;
-    config.archive.root = archive;
-    auto server = CollectorServer::Create(config);
-    EXPECT_TRUE(server.ok()) << server.error();
-    server_ = std::move(*server);
-    auto bound = server_->Bind();
-    EXPECT_TRUE(bound.ok()) << bound.error();
-    port_ = *bound;
-    thread_ = std::thread([this] { server_->Serve(); });
+    return config;
   }
-  ~Collector() {
-    server_->Stop();
-    thread_.join();
+  Collector(const std::string& archive, uint16_t port)
+      : testing::RunningCollector(Config(archive, port)) {
+    EXPECT_EQ(error(), "");
   }
-  uint16_t port() const { return port_; }
-  uint64_t stored() const { return server_->archive().stored(); }
-
- private:
-  std::unique_ptr<CollectorServer> server_;
-  std::thread thread_;
-  uint16_t port_ = 0;
 };
 
 std::string ConfigWith(const testing::TempDir& dir, const std::string& extra) {

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "tests/support/running_collector.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support_paths.h"
 #include "vantage/base/gzip.h"
@@ -47,49 +48,21 @@ Json Measurement(const std::string& test = "whatsapp", const std::string& cc = "
               {"test_version", "0.2.0"}};
 }
 
-// A collector serving on a thread of its own for the life of the object.
-class RunningCollector {
- public:
-  explicit RunningCollector(const std::string& archive, uint16_t port = 0,
-                            RecoveryReport* recovery = nullptr) {
-    CollectorConfig config;
-    config.http.listen_port = port;
-    config.http.threads = 2;
-    config.http.log_requests = false;
-    config.archive.root = archive;
+// A collector serving on a thread of its own for the life of the object, with the test
+// lists, helpers, relay and limits these tests check.
+struct RunningCollector : testing::RunningCollector {
+  static CollectorConfig Config(const std::string& archive, uint16_t port) {
+    CollectorConfig config = DefaultConfig(archive, port);
     config.testlists_dir = testing::SourceDir() + "/testlists/lists";
     config.test_helpers = {"http://127.0.0.1:8090"};
     config.relay = "127.0.0.1:5999";
     config.max_body_bytes = 1 << 20;
     config.limits.max_measurement_bytes = 4 << 20;
-    auto server = CollectorServer::Create(config, recovery);
-    if (!server.ok()) {
-      error_ = server.error();
-      return;
-    }
-    server_ = std::move(*server);
-    auto bound = server_->Bind();
-    if (!bound.ok()) {
-      error_ = bound.error();
-      return;
-    }
-    port_ = *bound;
-    thread_ = std::thread([this] { server_->Serve(); });
+    return config;
   }
-  ~RunningCollector() {
-    if (server_) server_->Stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  uint16_t port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  const std::string& error() const { return error_; }
-  CollectorServer& server() { return *server_; }
-
- private:
-  std::unique_ptr<CollectorServer> server_;
-  std::thread thread_;
-  uint16_t port_ = 0;
-  std::string error_;
+  explicit RunningCollector(const std::string& archive, uint16_t port = 0,
+                            RecoveryReport* recovery = nullptr)
+      : testing::RunningCollector(Config(archive, port), recovery) {}
 };
 
 // Every line of every .jsonl.gz under `root`, with the path relative to it.
