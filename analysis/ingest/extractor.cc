@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstring>
 #include <unordered_map>
 
@@ -759,21 +760,42 @@ struct MeasurementExtractor::Impl {
   // measurement read twice (a re-upload, a copy) gets the same id. Without a report_id
   // (runs never submitted, synthetic data) the envelope identifies nothing, and the
   // whole text is part of the key.
-  static std::string DerivedUid(const MeasurementRow& m, std::string_view test_start_time,
-                                std::string_view text) {
-    std::string key;
+  std::string DerivedUid(const MeasurementRow& m, std::string_view test_start_time,
+                         std::string_view text) {
+    std::string& key = uid_key;
+    key.clear();
     for (std::string_view part :
          {std::string_view(m.report_id), std::string_view(m.test_name), std::string_view(m.input),
           test_start_time, std::string_view(m.probe_cc)}) {
       key.append(part);
       key.push_back('\0');
     }
-    key += std::to_string(m.start_time) + '\0' + std::to_string(m.probe_asn) + '\0' +
-           std::to_string(m.test_runtime);
+    // As std::to_string wrote them (the uids of stored measurements depend on it):
+    // decimal integers, and the runtime as printf's "%f" (fixed, six decimals).
+    char number[64];
+    auto put = [&](auto value, auto... format) {
+      auto [end, ec] = std::to_chars(number, number + sizeof number, value, format...);
+      key.append(number, ec == std::errc() ? end : number);
+    };
+    put(m.start_time);
+    key.push_back('\0');
+    put(m.probe_asn);
+    key.push_back('\0');
+    put(m.test_runtime, std::chars_format::fixed, 6);
     if (m.report_id.empty()) key.append(text);
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
-    EVP_Digest(key.data(), key.size(), digest, &length, EVP_sha256(), nullptr);
+    // One context and one fetched digest for every measurement: EVP_Digest would fetch
+    // and allocate them again per call.
+    if (!digest_ctx) {
+      sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+      digest_ctx = EVP_MD_CTX_new();
+    }
+    if (!sha256 || !digest_ctx || !EVP_DigestInit_ex(digest_ctx, sha256, nullptr) ||
+        !EVP_DigestUpdate(digest_ctx, key.data(), key.size()) ||
+        !EVP_DigestFinal_ex(digest_ctx, digest, &length)) {
+      EVP_Digest(key.data(), key.size(), digest, &length, EVP_sha256(), nullptr);
+    }
     static const char* const kHex = "0123456789abcdef";
     std::string uid = "v";
     for (unsigned int i = 0; i < 16 && i < length; ++i) {
@@ -782,6 +804,15 @@ struct MeasurementExtractor::Impl {
     }
     return uid;
   }
+
+  ~Impl() {
+    EVP_MD_CTX_free(digest_ctx);
+    EVP_MD_free(sha256);
+  }
+
+  std::string uid_key;
+  EVP_MD* sha256 = nullptr;
+  EVP_MD_CTX* digest_ctx = nullptr;
 };
 
 MeasurementExtractor::MeasurementExtractor(const IngestOptions& options)

@@ -1,6 +1,6 @@
 // IngestAndScore: ingest and verdicts on every core. Reading a file is cheap (memchr for
 // newlines, zlib for .gz); parsing and scoring are not. So the calling thread reads and
-// copies lines into blocks of a few MB, workers each with their own extractor parse and
+// copies lines into blocks of 64 KB, workers each with their own extractor parse and
 // score whole blocks, and the calling thread takes finished blocks back in order and
 // hands them to the sink, so that stores see measurements in file order and errors keep
 // their file:line order.
@@ -18,9 +18,11 @@ namespace vigil::analysis {
 namespace {
 
 // Blocks small enough that a block's results (several times its bytes) stay in cache
-// between the worker that makes them and the sink that reads them: 4 MB blocks cost a
-// third of the one-worker throughput in cache misses and cold allocations.
-constexpr size_t kBlockBytes = size_t{256} << 10;
+// between the worker that makes them and the sink that reads them, and that the rows a
+// recycled block's measurements are refilled into are still in cache: 4 MB blocks cost
+// a third of the one-worker throughput in cache misses and cold allocations, and 64 KB
+// blocks take a quarter less CPU than 256 KB ones for the same work.
+constexpr size_t kBlockBytes = size_t{64} << 10;
 constexpr size_t kPadding = 64;  // simdjson::SIMDJSON_PADDING
 
 struct Line {

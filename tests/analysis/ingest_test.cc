@@ -514,3 +514,32 @@ TEST(Ingest, AReusedMeasurementHoldsNothingOfTheOneBefore) {
 
 }  // namespace
 }  // namespace vigil::analysis
+
+namespace vigil::analysis {
+namespace {
+
+// A measurement without OONI's uid gets one derived from what identifies it; stores
+// key their rows by it, so the derivation must never change: SHA-256 of report_id,
+// test_name, input, test_start_time and probe_cc (each NUL-terminated), then the start
+// time, NUL, the ASN, NUL and the runtime as printf's "%f" (values computed
+// independently, with Python's hashlib).
+TEST(Ingest, DerivedUidsAreStable) {
+  const std::string base =
+      R"({"test_name":"web_connectivity","measurement_start_time":"2024-03-01 12:00:00",)"
+      R"("probe_cc":"IR","probe_asn":"AS197207","report_id":"r1","input":"http://a.example/")";
+  MeasurementExtractor extractor({});
+  ExtractedMeasurement m;
+  ASSERT_TRUE(extractor.Extract(base + R"(,"test_start_time":"2024-03-01 11:59:58",)"
+                                       R"("test_runtime":1.0948865,"test_keys":{}})",
+                                &m)
+                  .ok());
+  EXPECT_EQ(m.measurement.measurement_uid, "v4742a74a6c840c6e68d55adabda81390");
+  ASSERT_TRUE(extractor.Extract(base + R"(,"test_keys":{}})", &m).ok());
+  EXPECT_EQ(m.measurement.measurement_uid, "v087c057aca344a9e52e2d888c4b7da46");
+  // OONI's own uid is kept as it is.
+  ASSERT_TRUE(extractor.Extract(base + R"(,"measurement_uid":"20240301120000.1_IR_webconnectivity_x"})", &m).ok());
+  EXPECT_EQ(m.measurement.measurement_uid, "20240301120000.1_IR_webconnectivity_x");
+}
+
+}  // namespace
+}  // namespace vigil::analysis
