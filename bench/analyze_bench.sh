@@ -68,15 +68,23 @@ CREATE TABLE measurements AS SELECT json_extract(j,'\$.report_id') AS report_id,
 EOF
 read -r s_wall s_rc < <(seconds sqlite3 "$work/s.db" ".read $work/load.sql")
 
-# clickhouse-client: the same lines into MergeTree (JSONEachRow, unknown keys skipped).
+# clickhouse-client: the same lines into MergeTree (JSONEachRow, unknown keys skipped),
+# best of three loads into the emptied table.
 ch_rate=n/a
 if start_clickhouse "$work/ch"; then
   port=$ch_port
   clickhouse-client --port "$port" --query "CREATE TABLE m (report_id String,
     measurement_start_time String, probe_cc String, probe_asn String, test_name String,
     input Nullable(String)) ENGINE = MergeTree ORDER BY (probe_cc, probe_asn, test_name)"
-  read -r c_wall c_rc < <(seconds sh -c "clickhouse-client --port $port \
-    --input_format_skip_unknown_fields=1 --query 'INSERT INTO m FORMAT JSONEachRow' <'$work/m.jsonl'")
+  # Best of three loads, as vigil's figures are best of three repeats.
+  c_wall=
+  for _ in 1 2 3; do
+    clickhouse-client --port "$port" --query "TRUNCATE TABLE m"
+    read -r w c_rc < <(seconds sh -c "clickhouse-client --port $port \
+      --input_format_skip_unknown_fields=1 --query 'INSERT INTO m FORMAT JSONEachRow' <'$work/m.jsonl'")
+    c_wall=$(python3 -c "print(min(float('$w'), float('${c_wall:-1e9}')))")
+    [ "$c_rc" = 0 ] || break
+  done
   c_rows=$(clickhouse-client --port "$port" --query "SELECT count() FROM m")
   ch_rate=$(python3 -c "print(f'{$bytes / 1e6 / $c_wall:.0f}')")
 fi
