@@ -40,6 +40,9 @@ struct MeasurementRow {
 /// A tri-state fact: not measured, succeeded, failed.
 enum class Tri : int8_t { kUnknown = -1, kNo = 0, kYes = 1 };
 
+// Ingest refills these rows in place (MeasurementExtractor's Reset and Clear): a field
+// added to MeasurementRow or ObservationRow must be cleared there too.
+
 /// One endpoint step of a measurement (OONI v5's observation): a DNS lookup of a
 /// name, a TCP connect to ip:port, a TLS handshake on it, an HTTP request over it.
 /// Empty strings and nullopt mean "not measured" (a connect-only step has no HTTP).

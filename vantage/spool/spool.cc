@@ -83,6 +83,17 @@ Result<std::vector<std::string>> Names(const std::string& dir) {
   return out;
 }
 
+// Calls line(start, end) for each line of `text` ([start, end), without the newline).
+template <typename F>
+void ForEachLine(const std::string& text, F line) {
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    line(start, end);
+    start = end + 1;
+  }
+}
+
 // The count in a batch's name (<first uid>.<count>.batch), or 0 when it is not one.
 size_t BatchCount(std::string_view name) {
   if (!EndsWith(name, kBatchSuffix)) return 0;
@@ -104,18 +115,12 @@ Result<std::vector<SpoolEntry>> ReadBatch(const std::string& path) {
   auto text = ReadWholeFile(path);
   if (!text.ok()) return Error{text.error()};
   std::vector<SpoolEntry> out;
-  for (size_t start = 0; start < text->size();) {
-    size_t end = text->find('\n', start);
-    if (end == std::string::npos) end = text->size();
+  ForEachLine(*text, [&](size_t start, size_t end) {
     const size_t tab = text->find('\t', start);
-    if (tab < end) {
-      const std::string_view uid(text->data() + start, tab - start);
-      if (IsValidSpoolUid(uid)) {
-        out.push_back({std::string(uid), path, true, tab + 1, end - tab - 1});
-      }
-    }
-    start = end + 1;
-  }
+    if (tab >= end) return;
+    const std::string_view uid(text->data() + start, tab - start);
+    if (IsValidSpoolUid(uid)) out.push_back({std::string(uid), path, true, tab + 1, end - tab - 1});
+  });
   return out;
 }
 
@@ -124,12 +129,9 @@ std::vector<std::string> Marks(const std::string& batch_path) {
   auto text = ReadWholeFile(batch_path + std::string(kMarksSuffix));
   std::vector<std::string> out;
   if (!text.ok()) return out;
-  for (size_t start = 0; start < text->size();) {
-    size_t end = text->find('\n', start);
-    if (end == std::string::npos) end = text->size();
+  ForEachLine(*text, [&](size_t start, size_t end) {
     if (end > start) out.emplace_back(text->substr(start, end - start));
-    start = end + 1;
-  }
+  });
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
