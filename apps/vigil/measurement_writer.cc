@@ -1,17 +1,25 @@
 #include "apps/vigil/measurement_writer.h"
 
+#include <type_traits>
 #include <utility>
 
 #include "probe/measurement/measurement_json.h"
 
 namespace vigil::cli {
 
+// The queue is a vector whose capacity the two threads hand back and forth: pushing
+// a measurement allocates nothing once the run is under way, and growing moves them.
+static_assert(std::is_nothrow_move_constructible_v<Measurement>);
+
 MeasurementWriter::MeasurementWriter(std::ofstream* file, bool to_stdout, Hook hook,
-                                     BatchHook batch_hook)
+                                     BatchHook batch_hook, Complete complete,
+                                     std::chrono::milliseconds commit_interval)
     : file_(file),
       to_stdout_(to_stdout),
       hook_(std::move(hook)),
       batch_hook_(std::move(batch_hook)),
+      complete_(std::move(complete)),
+      commit_interval_(commit_interval),
       thread_([this] { Loop(); }) {}
 
 MeasurementWriter::~MeasurementWriter() { Finish(); }
@@ -35,15 +43,37 @@ bool MeasurementWriter::Finish() {
 }
 
 void MeasurementWriter::Loop() {
-  std::deque<std::pair<Measurement, RunSummary>> batch;
+  using Clock = std::chrono::steady_clock;
+  std::vector<std::pair<Measurement, RunSummary>> batch;
+  size_t uncommitted = 0;  // lines rendered and handed to the hook since the last commit
+  Clock::time_point last_commit = Clock::now();
+  auto commit = [&] {
+    if (batch_hook_) batch_hook_();
+    // One flush per commit: a line is whole on disk (and on a pipe) as soon as its
+    // batch is committed, and a burst costs one write instead of one per measurement.
+    if (file_ && file_->is_open()) {
+      file_->flush();
+      if (!*file_) file_failed_ = true;
+    }
+    if (to_stdout_) std::fflush(stdout);
+    uncommitted = 0;
+    last_commit = Clock::now();
+  };
   for (;;) {
+    bool closing = false;
     {
       std::unique_lock lock(mutex_);
-      ready_.wait(lock, [this] { return closing_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // closing, and nothing left
+      auto more = [this] { return closing_ || !queue_.empty(); };
+      if (uncommitted == 0) {
+        ready_.wait(lock, more);
+      } else {
+        ready_.wait_until(lock, last_commit + commit_interval_, more);
+      }
       batch.swap(queue_);
+      closing = closing_ && batch.empty();
     }
-    for (const auto& [m, summary] : batch) {
+    for (auto& [m, summary] : batch) {
+      if (complete_) complete_(m);
       std::string line = ToJson(m).dump(-1, ' ', false, Json::error_handler_t::replace);
       if (hook_) hook_(m, summary, line);
       if (file_ && file_->is_open()) {
@@ -53,16 +83,14 @@ void MeasurementWriter::Loop() {
         std::fwrite(line.data(), 1, line.size(), stdout);
         std::fputc('\n', stdout);
       }
+      ++uncommitted;
     }
     batch.clear();
-    if (batch_hook_) batch_hook_();
-    // One flush per batch: a line is whole on disk (and on a pipe) as soon as its
-    // batch is written, and a burst costs one write instead of one per measurement.
-    if (file_ && file_->is_open()) {
-      file_->flush();
-      if (!*file_) file_failed_ = true;
+    if (closing) {
+      if (uncommitted > 0) commit();
+      return;
     }
-    if (to_stdout_) std::fflush(stdout);
+    if (uncommitted > 0 && Clock::now() >= last_commit + commit_interval_) commit();
   }
 }
 

@@ -1,13 +1,18 @@
 // MeasurementWriter: renders finished measurements to JSON lines and writes them
 // (to a file, to stdout, or both) on a thread of its own, in the order they were
 // handed over, so that the event loop running the measurements never waits for
-// serialisation or for the disk. Push() may be called from one thread at a time;
-// Finish() joins the writer and says whether every line reached its file.
+// serialisation or for the disk. Lines are rendered as they come; they are committed
+// (the batch hook: the spool's group commit, the file's flush) at most once per
+// commit interval, so a burst of finished measurements costs one commit, not one for
+// every few measurements the thread happened to find queued. Push() may be called from
+// one thread at a time; Finish() commits what is left, joins the writer and says
+// whether every line reached its file.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <deque>
+#include <vector>
 #include <fstream>
 #include <functional>
 #include <mutex>
@@ -28,8 +33,19 @@ class MeasurementWriter {
   /// Runs on the writer thread after each batch of lines (a group commit's moment).
   using BatchHook = std::function<void()>;
 
+  /// Runs on the writer thread for each measurement before it is rendered: fills in
+  /// what the run learnt while it measured (where the probe is) and may block until
+  /// that is known, without holding up the measurements in flight.
+  using Complete = std::function<void(Measurement&)>;
+
   /// `file` may be closed (no file output); `to_stdout` adds one line per measurement.
-  MeasurementWriter(std::ofstream* file, bool to_stdout, Hook hook = {}, BatchHook batch_hook = {});
+  MeasurementWriter(std::ofstream* file, bool to_stdout, Hook hook = {}, BatchHook batch_hook = {},
+                    Complete complete = {},
+                    std::chrono::milliseconds commit_interval = kDefaultCommitInterval);
+
+  /// A measurement waits at most this long, once rendered, for its commit: short
+  /// beside the round trips that made it, long enough to gather a burst.
+  static constexpr std::chrono::milliseconds kDefaultCommitInterval{100};
   ~MeasurementWriter();
 
   MeasurementWriter(const MeasurementWriter&) = delete;
@@ -49,7 +65,9 @@ class MeasurementWriter {
   std::condition_variable ready_;
   Hook hook_;
   BatchHook batch_hook_;
-  std::deque<std::pair<Measurement, RunSummary>> queue_;  // guarded by mutex_
+  Complete complete_;
+  std::chrono::milliseconds commit_interval_;
+  std::vector<std::pair<Measurement, RunSummary>> queue_;  // guarded by mutex_
   bool closing_ = false;           // guarded by mutex_
   bool file_failed_ = false;       // the writer thread's alone until joined
   std::thread thread_;

@@ -16,6 +16,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -29,6 +30,7 @@
 #include "probe/base/utf8.h"
 #include "probe/experiments/common/endpoints_file.h"
 #include "probe/experiments/registry.h"
+#include "probe/experiments/web_connectivity/web_connectivity.h"
 #include "probe/geo/asn_database.h"
 #include "probe/http/url.h"
 #include "probe/measurement/measurement_json.h"
@@ -379,13 +381,10 @@ void Run(RunFlags& flags) {
   }
   geo_options.resolver_whoami = flags.resolver_whoami;
   geo_options.timeout = std::min(context.timeout, std::chrono::milliseconds(5000));
-  const GeoInfo geo = Geolocate(geo_options);
-  if (!flags.batch) {
-    for (const auto& note : geo.notes) std::fprintf(stderr, "vigil run: geolocation: %s\n", note.c_str());
-    std::fprintf(stderr, "vigil run: network %s (%s), country %s\n", geo.probe_asn.c_str(),
-                 geo.probe_network_name.empty() ? "unknown" : geo.probe_network_name.c_str(),
-                 geo.probe_cc.c_str());
-  }
+  // Geolocation takes round trips of its own (the helper's whoami, the resolver's): it
+  // runs beside the first measurements, and the writer thread waits for its answer
+  // before it stamps, scrubs or writes any measurement.
+  std::future<GeoInfo> geo_answer;  // started with the measurements, below
 
   // Every measurement is on disk in the spool before anything else happens to it.
   auto spool = Spool::Open(volunteer->spool_dir);
@@ -393,8 +392,49 @@ void Run(RunFlags& flags) {
   auto db = ResultsDb::Open(volunteer->results_db);
   if (!db.ok()) return Fail("results database: " + db.error());
   auto run_id = (*db)->BeginRun({FormatUtcTime(std::chrono::system_clock::now()), flags.target,
-                                 geo.probe_cc, geo.probe_asn, geo.probe_network_name});
+                                 "ZZ", "AS0", ""});
   if (!run_id.ok()) return Fail("results database: " + run_id.error());
+  // Where the probe is, once geolocation has answered: asked for by the writer thread
+  // before its first measurement, or by this thread after the writer is joined.
+  std::optional<GeoInfo> geo_known;
+  auto where = [&]() -> const GeoInfo& {
+    if (geo_known) return *geo_known;
+    geo_known = geo_answer.get();
+    const GeoInfo& geo = *geo_known;
+    if (!flags.batch) {
+      for (const auto& note : geo.notes) std::fprintf(stderr, "vigil run: geolocation: %s\n", note.c_str());
+      std::fprintf(stderr, "vigil run: network %s (%s), country %s\n", geo.probe_asn.c_str(),
+                   geo.probe_network_name.empty() ? "unknown" : geo.probe_network_name.c_str(),
+                   geo.probe_cc.c_str());
+    }
+    auto set = (*db)->SetRunNetwork(*run_id, geo.probe_cc, geo.probe_asn, geo.probe_network_name);
+    if (!set.ok()) std::fprintf(stderr, "vigil run: results database: %s\n", set.error().c_str());
+    return geo;
+  };
+  // The writer thread's: a finished measurement gets the probe's network and loses
+  // every trace of the probe's address before it is rendered.
+  auto complete = [&](Measurement& m) {
+    const GeoInfo& geo = where();
+    m.probe_asn = geo.probe_asn;
+    m.probe_cc = geo.probe_cc;
+    m.probe_network_name = geo.probe_network_name;
+    m.resolver_asn = geo.resolver_asn;
+    m.resolver_ip = geo.resolver_ip;
+    m.resolver_network_name = geo.resolver_network_name;
+    // Bytes that are not UTF-8 are written base64-encoded, where scrubbing the text
+    // cannot see an address: scrub them before they are encoded.
+    if (geo.probe_ips.empty()) return;
+    for (auto& t : m.test_keys.requests) {
+      std::string& body = t.response.body.bytes;
+      if (!IsValidUtf8(body)) body = ScrubProbeIp(body, geo.probe_ips);
+      for (auto& [name, value] : t.response.headers_list) {
+        if (!IsValidUtf8(value)) value = ScrubProbeIp(value, geo.probe_ips);
+      }
+      for (auto& [name, value] : t.response.headers) {
+        if (!IsValidUtf8(value)) value = ScrubProbeIp(value, geo.probe_ips);
+      }
+    }
+  };
   const bool uploading = config.upload && !flags.no_upload && !config.collectors.empty();
   std::atomic<size_t> spool_failures{0};
   RunCounts counts;  // the writer thread's until it is joined
@@ -403,7 +443,7 @@ void Run(RunFlags& flags) {
   std::vector<std::pair<std::string, std::string>> pending_files;
   std::vector<MeasurementRow> pending_rows;
   auto keep = [&](const Measurement& m, const RunSummary& summary, std::string& line) {
-    line = ScrubProbeIp(line, geo.probe_ips);
+    line = ScrubProbeIp(line, where().probe_ips);
     MeasurementRow row;
     row.uid = NewLocalUid();
     row.run_id = *run_id;
@@ -474,9 +514,16 @@ void Run(RunFlags& flags) {
     if (!file) return Fail("--output: cannot write " + output);
   }
 
+  geo_answer = std::async(std::launch::async, [geo_options] { return Geolocate(geo_options); });
   asio::io_context io;
   context.executor = io.get_executor();
-  MeasurementWriter writer(&file, flags.batch, keep, commit);
+  if (!context.helper_url.empty()) {
+    // The run's measurements share their connections to the helper.
+    auto client = MakeControlClient(context, context.executor, std::max<size_t>(flags.parallel, 1));
+    if (!client.ok()) return Fail("--helper: " + client.error());
+    context.control_client = std::move(*client);
+  }
+  MeasurementWriter writer(&file, flags.batch, keep, commit, complete);
   std::vector<Row> rows(jobs.size());
   Progress progress(!flags.batch, jobs.size());
   size_t could_not_run = 0;
@@ -510,28 +557,8 @@ void Run(RunFlags& flags) {
         std::fprintf(stderr, "vigil run: %s: %s\n", row.test.c_str(), row.summary.evidence.c_str());
       } else {
         Measurement& m = result->value();
-        m.probe_asn = geo.probe_asn;
-        m.probe_cc = geo.probe_cc;
-        m.probe_network_name = geo.probe_network_name;
-        m.resolver_asn = geo.resolver_asn;
-        m.resolver_ip = geo.resolver_ip;
-        m.resolver_network_name = geo.resolver_network_name;
         row.summary = job.experiment->Summarize(m);
         NoteResets(m, &row);
-        // Bytes that are not UTF-8 are written base64-encoded, where scrubbing the text
-        // cannot see an address: scrub them before they are encoded.
-        if (!geo.probe_ips.empty()) {
-          for (auto& t : m.test_keys.requests) {
-            std::string& body = t.response.body.bytes;
-            if (!IsValidUtf8(body)) body = ScrubProbeIp(body, geo.probe_ips);
-            for (auto& [name, value] : t.response.headers_list) {
-              if (!IsValidUtf8(value)) value = ScrubProbeIp(value, geo.probe_ips);
-            }
-            for (auto& [name, value] : t.response.headers) {
-              if (!IsValidUtf8(value)) value = ScrubProbeIp(value, geo.probe_ips);
-            }
-          }
-        }
         writer.Push(std::move(m), row.summary);
       }
       progress.Done(row);
@@ -542,7 +569,9 @@ void Run(RunFlags& flags) {
       io, RunBoundedPerKey(std::move(tasks), std::max<size_t>(flags.parallel, 1), flags.per_host),
       [&](std::exception_ptr e) { failure = e; });
   io.run();
+  context.control_client.reset();  // its sockets belong to `io`
   const bool written = writer.Finish();
+  where();  // a run that kept no measurement still says where it ran
   if (failure) {
     try {
       std::rethrow_exception(failure);

@@ -22,6 +22,7 @@
 namespace vigil {
 
 class AsnDatabase;
+class ControlClient;
 
 /// Real IP literals → the addresses to contact instead (the lab's endpoints file);
 /// empty in real use.
@@ -36,6 +37,9 @@ struct ExperimentContext {
   size_t parallelism = 8;                    // steps in flight inside one measurement
   AddressMap address_map;
   std::string helper_url;  // web_connectivity's control helper
+  /// Connections to helper_url kept between measurements (a run makes one on its
+  /// event loop); null: each control request opens and closes its own.
+  std::shared_ptr<ControlClient> control_client;
   std::string data_dir;    // testlists/ (endpoints, keywords, pinned CAs)
   /// CIDR lists (one prefix a line) added to an ASN's prefixes from data_dir/asn/:
   /// the lab serves "Facebook" from its own range, which no public list contains.

@@ -84,12 +84,14 @@ HttpResponseParser::State HttpResponseParser::Feed(std::string_view bytes) {
       }
     }
   }
+  if (state_ == State::kDone) trailing_bytes_ += bytes.size();
   return state_;
 }
 
 HttpResponseParser::State HttpResponseParser::FeedEof() {
   if (state_ != State::kNeedMore) return state_;
   if (phase_ == Phase::kCloseBody) {
+    ended_at_close_ = true;
     Finish();
   } else if (!headers_complete_) {
     Fail("eof before end of headers");
@@ -451,6 +453,24 @@ void HttpResponseParser::ConsumeBody(std::string_view* bytes) {
       phase_ = Phase::kChunkDataEnd;
     }
   }
+}
+
+bool HttpResponseParser::ConnectionReusable() const {
+  if (state_ != State::kDone || ended_at_close_ || body_truncated_ || trailing_bytes_ > 0 ||
+      status_code_ == 101) {
+    return false;
+  }
+  bool close = false, keep_alive = false;
+  for (const auto& [name, value] : headers_) {
+    if (!EqualsIgnoreCase(name, "connection")) continue;
+    ForEachListElement(value, [&](std::string_view option) {
+      if (EqualsIgnoreCase(option, "close")) close = true;
+      if (EqualsIgnoreCase(option, "keep-alive")) keep_alive = true;
+    });
+  }
+  if (close) return false;
+  if (http_version_ == "HTTP/1.1") return true;
+  return http_version_ == "HTTP/1.0" && keep_alive;
 }
 
 void HttpResponseParser::Finish() {

@@ -54,6 +54,13 @@ class HttpResponseParser {
   bool body_is_truncated() const { return body_truncated_; }
   bool headers_complete() const { return headers_complete_; }
 
+  /// Whether the connection may carry another request: the response is complete and
+  /// ended where its own framing said (Content-Length, chunked, or no body), not at
+  /// the close of the stream nor cut at body_cap; no byte followed it in what was fed;
+  /// and it did not ask to close (HTTP/1.1 without `Connection: close`, HTTP/1.0 only
+  /// with `Connection: keep-alive`). 101 (the stream changed protocol) is never reusable.
+  bool ConnectionReusable() const;
+
  private:
   enum class Phase {
     kStatusLine,
@@ -93,6 +100,8 @@ class HttpResponseParser {
 
   std::string body_;
   bool body_truncated_ = false;
+  bool ended_at_close_ = false;  // the body was delimited by the end of the stream
+  size_t trailing_bytes_ = 0;    // fed after the response was complete
 
   std::string line_;       // the line being assembled, at most max_line + 2 bytes
   size_t head_bytes_ = 0;  // status and header lines so far, 1xx responses included

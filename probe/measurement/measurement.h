@@ -53,7 +53,7 @@ struct DnsAnswer {
   std::optional<int64_t> ttl;
   std::optional<int64_t> asn;
   std::optional<std::string> as_org_name;
-  Json extra = Json::object();
+  Json extra;  // keys of no field here; null until one is added
   KeySpellings spellings = {};
 };
 
@@ -70,7 +70,7 @@ struct DnsQuery {
   std::optional<std::string> raw_response;  // base64 of the DNS message
   std::vector<DnsAnswer> answers;
   Timing timing;
-  Json extra = Json::object();
+  Json extra;  // keys of no field here; null until one is added
   KeySpellings spellings = {};
 };
 
@@ -78,7 +78,7 @@ struct TcpConnectStatus {
   bool success = false;
   FailureString failure;
   std::optional<bool> blocked;
-  Json extra = Json::object();
+  Json extra;  // keys of no field here; null until one is added
   KeySpellings spellings = {};
 };
 
@@ -88,7 +88,7 @@ struct TcpConnect {
   int64_t port = 0;
   TcpConnectStatus status;
   Timing timing;
-  Json extra = Json::object();
+  Json extra;  // keys of no field here; null until one is added
   KeySpellings spellings = {};
 };
 
@@ -104,7 +104,7 @@ struct TlsHandshake {
   bool no_tls_verify = false;
   FailureString failure;
   Timing timing;
-  Json extra = Json::object();
+  Json extra;  // keys of no field here; null until one is added
   KeySpellings spellings = {};
 };
 
@@ -123,7 +123,7 @@ struct HttpRequest {
   std::map<std::string, std::string> headers;
   HttpBody body;
   bool body_is_truncated = false;
-  Json extra = Json::object();
+  Json extra;  // keys of no field here; null until one is added
   KeySpellings spellings = {};
 };
 
@@ -134,7 +134,7 @@ struct HttpResponse {
   HttpBody body;
   bool body_is_truncated = false;
   std::optional<std::string> x_title;  // <title> of the body, when there is one
-  Json extra = Json::object();
+  Json extra;  // keys of no field here; null until one is added
   KeySpellings spellings = {};
 };
 
@@ -147,7 +147,7 @@ struct HttpTransaction {
   HttpRequest request;
   HttpResponse response;
   Timing timing;
-  Json extra = Json::object();
+  Json extra;  // keys of no field here; null until one is added
   KeySpellings spellings = {};
 };
 
@@ -159,7 +159,7 @@ struct NetworkEvent {
   std::optional<int64_t> num_bytes;
   FailureString failure;
   Timing timing;
-  Json extra = Json::object();
+  Json extra;  // keys of no field here; null until one is added
   KeySpellings spellings = {};
 };
 

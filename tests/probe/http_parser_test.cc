@@ -353,6 +353,57 @@ TEST(HttpResponseParserTest, FeedAfterTheEndChangesNothing) {
   EXPECT_EQ(failed.error(), "response does not start with \"HTTP/\"");
 }
 
+TEST(HttpResponseParserTest, ConnectionIsReusableOnlyAfterASelfDelimitedResponse) {
+  struct ReuseCase {
+    const char* name;
+    std::string wire;
+    bool eof;  // the stream closed after the bytes
+    bool head;
+    size_t body_cap;
+    bool reusable;
+  };
+  const std::string chunked = "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+  const std::vector<ReuseCase> cases = {
+      {"content-length", kOk + "Content-Length: 2\r\n\r\nok", false, false, 1024, true},
+      {"chunked", kOk + chunked, false, false, 1024, true},
+      {"no body (204)", "HTTP/1.1 204 No Content\r\n\r\n", false, false, 1024, true},
+      {"answer to HEAD", kOk + "Content-Length: 99\r\n\r\n", false, true, 1024, true},
+      {"connection: close", kOk + "Connection: close\r\nContent-Length: 2\r\n\r\nok", false,
+       false, 1024, false},
+      {"close among options", kOk + "Connection: Upgrade, CLOSE\r\nContent-Length: 0\r\n\r\n",
+       false, false, 1024, false},
+      {"ended by the close", kOk + "\r\nuntil eof", true, false, 1024, false},
+      {"incomplete", kOk + "Content-Length: 5\r\n\r\nok", false, false, 1024, false},
+      {"bytes after the response", kOk + "Content-Length: 2\r\n\r\nokHTTP/1.1", false, false,
+       1024, false},
+      {"cut at the body cap", kOk + "Content-Length: 10\r\n\r\n0123456789", false, false, 4,
+       false},
+      {"HTTP/1.0", "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", false, false, 1024, false},
+      {"HTTP/1.0 keep-alive",
+       "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok", false, false,
+       1024, true},
+      {"switching protocols", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n", false,
+       false, 1024, false},
+      {"malformed", "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", false, false, 1024, false},
+  };
+  for (const ReuseCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    // Whole, and a byte at a time: the answer must not depend on how the bytes came.
+    for (bool bytewise : {false, true}) {
+      HttpLimits limits;
+      limits.body_cap = c.body_cap;
+      HttpResponseParser parser(limits, c.head);
+      if (bytewise) {
+        for (char ch : c.wire) parser.Feed(std::string_view(&ch, 1));
+      } else {
+        parser.Feed(c.wire);
+      }
+      if (c.eof) parser.FeedEof();
+      EXPECT_EQ(parser.ConnectionReusable(), c.reusable) << (bytewise ? "byte a time" : "whole");
+    }
+  }
+}
+
 TEST(HttpResponseParserTest, NonHttpPeerFailsOnItsFirstBytes) {
   HttpResponseParser parser;
   EXPECT_EQ(parser.Feed("HT"), State::kNeedMore);

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <fstream>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -57,6 +58,15 @@ std::string AskHelper(const GeoOptions& options, std::string* why) {
 
 GeoInfo Geolocate(const GeoOptions& options) {
   GeoInfo geo;
+  geo.resolver_ip = options.resolver_ip.empty() ? FirstNameserver() : options.resolver_ip;
+  // The resolver's egress is asked beside the helper: two independent round trips.
+  std::future<Result<std::string>> egress;
+  if (!options.resolver_whoami.empty() && !geo.resolver_ip.empty()) {
+    egress = std::async(std::launch::async, [&options, ip = geo.resolver_ip] {
+      return LookupWhoami(ip, options.resolver_port, options.resolver_whoami,
+                          static_cast<int>(options.timeout.count()));
+    });
+  }
   std::string probe_ip;
   if (options.helper_url.empty()) {
     geo.notes.push_back("no helper configured: the probe's address is unknown, so only probe_ip is scrubbed");
@@ -66,18 +76,13 @@ GeoInfo Geolocate(const GeoOptions& options) {
     if (probe_ip.empty()) geo.notes.push_back(why);
   }
   if (!probe_ip.empty()) geo.probe_ips.push_back(probe_ip);
-  geo.resolver_ip = options.resolver_ip.empty() ? FirstNameserver() : options.resolver_ip;
   if (!options.resolver_whoami.empty()) {
-    if (geo.resolver_ip.empty()) {
+    if (!egress.valid()) {
       geo.notes.push_back("no resolver address to ask " + options.resolver_whoami);
+    } else if (auto answer = egress.get(); answer.ok()) {
+      geo.resolver_ip = *answer;
     } else {
-      auto egress = LookupWhoami(geo.resolver_ip, options.resolver_port, options.resolver_whoami,
-                                 static_cast<int>(options.timeout.count()));
-      if (egress.ok()) {
-        geo.resolver_ip = *egress;
-      } else {
-        geo.notes.push_back("resolver's egress address unknown: " + egress.error());
-      }
+      geo.notes.push_back("resolver's egress address unknown: " + answer.error());
     }
   }
 

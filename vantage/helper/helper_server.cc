@@ -58,6 +58,10 @@ struct HelperServer::Impl {
     s.max_request_bytes = c.max_request_bytes;
     s.log_requests = c.log_requests;
     s.threads = c.threads;
+    // A probe's run sends its control requests over a few kept connections, one after
+    // another on each (web_connectivity's ControlClient): let a connection carry a
+    // whole run rather than reconnect every few requests.
+    s.keep_alive_max_requests = 1000;
     return s;
   }
 

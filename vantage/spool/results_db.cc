@@ -392,6 +392,20 @@ Result<void> ResultsDb::FinishRun(int64_t run_id, std::string_view finished_at,
   return {};
 }
 
+Result<void> ResultsDb::SetRunNetwork(int64_t run_id, std::string_view probe_cc,
+                                     std::string_view probe_asn, std::string_view network_name) {
+  std::lock_guard lock(impl_->mu);
+  auto stmt = impl_->Prepare("UPDATE runs SET probe_cc = ?, probe_asn = ?, network_name = ? WHERE id = ?");
+  if (!stmt.ok()) return Error{stmt.error()};
+  Query q(*stmt);
+  q.Text(probe_cc).Text(probe_asn).Text(network_name).Int(run_id);
+  if (auto r = impl_->Run(q, "set the network of run " + std::to_string(run_id)); !r) return r;
+  if (sqlite3_changes(impl_->db) == 0) {
+    return Error{impl_->path + ": set the network of run " + std::to_string(run_id) + ": no such run"};
+  }
+  return {};
+}
+
 Result<void> ResultsDb::AddMeasurement(const MeasurementRow& m) { return AddMeasurements({m}); }
 
 Result<void> ResultsDb::AddMeasurements(const std::vector<MeasurementRow>& rows) {

@@ -118,6 +118,11 @@ class ResultsDb {
   /// Records a new run and returns its id.
   Result<int64_t> BeginRun(const RunStart& run);
 
+  /// Sets where the run measured from, once geolocation has answered (it runs beside
+  /// the first measurements, so a run starts with OONI's defaults, ZZ and AS0).
+  Result<void> SetRunNetwork(int64_t run_id, std::string_view probe_cc, std::string_view probe_asn,
+                             std::string_view network_name);
+
   /// Sets the run's finish time and final counts (the runner's tally; AddMeasurement
   /// keeps them current meanwhile, so an interrupted run still shows what it stored).
   Result<void> FinishRun(int64_t run_id, std::string_view finished_at, const RunCounts& counts);

@@ -11,6 +11,7 @@
 #include "probe/experiments/common/fetch.h"
 #include "probe/experiments/common/test_keys.h"
 #include "probe/experiments/web_connectivity/classification.h"
+#include "probe/experiments/web_connectivity/control_client.h"
 #include "probe/geo/asn_database.h"
 #include "probe/http/http_observer.h"
 #include "probe/http/url.h"
@@ -42,8 +43,25 @@ struct ControlOutcome {
   std::string failure;
 };
 
-// POSTs the request to the helper. The exchange has a Trace of its own: like OONI,
-// the measurement records the target, not the helper.
+}  // namespace
+
+Result<std::shared_ptr<ControlClient>> MakeControlClient(const ExperimentContext& context,
+                                                         asio::any_io_executor executor,
+                                                         size_t max_idle) {
+  ControlClientOptions options;
+  options.helper_url = context.helper_url;
+  options.resolver = context.resolver;
+  options.ca_file = context.ca_file;
+  options.timeout = context.timeout * kControlTimeoutFactor;
+  options.body_cap = kMaxControlResponseBytes;
+  options.max_idle = max_idle;
+  return ControlClient::Create(std::move(executor), std::move(options));
+}
+
+namespace {
+
+// POSTs the request to the helper, on the run's kept connections when there are
+// some. Like OONI, the measurement records the target, not the helper.
 asio::awaitable<ControlOutcome> AskControl(const ExperimentContext& context,
                                            const ControlRequest& request) {
   ControlOutcome out;
@@ -51,37 +69,29 @@ asio::awaitable<ControlOutcome> AskControl(const ExperimentContext& context,
     out.failure = UnknownFailure("no control helper configured");
     co_return out;
   }
-  auto url = ParseUrl(context.helper_url);
-  if (!url.ok()) {
-    out.failure = UnknownFailure("bad control helper URL: " + url.error());
-    co_return out;
+  std::shared_ptr<ControlClient> client = context.control_client;
+  if (!client) {
+    auto made = MakeControlClient(context, co_await asio::this_coro::executor, 0);
+    if (!made.ok()) {
+      out.failure = UnknownFailure(made.error());
+      co_return out;
+    }
+    client = std::move(*made);
   }
-  auto executor = co_await asio::this_coro::executor;
-  Trace trace;
-  DnsObserver dns(executor, context.resolver, context.timeout);
-  HttpOptions options;
-  options.method = "POST";
-  options.body = ToJson(request).dump();
-  options.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
-  options.ca_file = context.ca_file;
-  options.timeout = context.timeout * kControlTimeoutFactor;
-  options.body_cap = kMaxControlResponseBytes;
-  options.max_redirects = 0;
-  const HttpOutcome http = co_await ObserveHttp(trace, dns, *url, options);
+  const ControlExchange http = co_await client->Post(ToJson(request).dump());
   if (!http.failure.empty()) {
     out.failure = http.failure;
     co_return out;
   }
-  const HttpResponse& response = trace.keys().requests.front().response;
   if (http.status_code != 200) {
     out.failure = "http_request_failed";
     co_return out;
   }
-  if (response.body_is_truncated) {
+  if (http.body_is_truncated) {
     out.failure = "json_parse_error";
     co_return out;
   }
-  auto json = ParseControlJson(response.body.bytes);
+  auto json = ParseControlJson(http.body);
   if (!json.ok()) {
     out.failure = "json_parse_error";
     co_return out;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "probe/experiments/experiment.h"
+#include "probe/experiments/web_connectivity/control_client.h"
 #include "probe/experiments/web_connectivity/control_protocol.h"
 
 namespace vigil {
@@ -18,6 +19,13 @@ inline constexpr const char* kWebConnectivityVersion = "0.4.9";
 /// joined with `port`), with the headers the probe's own fetch sends.
 ControlRequest MakeControlRequest(const std::string& url, const std::vector<std::string>& addresses,
                                   uint16_t port);
+
+/// A client of context.helper_url on `executor` with web_connectivity's deadlines and
+/// limits, keeping up to `max_idle` connections open between requests: a run sets it
+/// as context.control_client, so its measurements share connections to the helper.
+Result<std::shared_ptr<ControlClient>> MakeControlClient(const ExperimentContext& context,
+                                                         asio::any_io_executor executor,
+                                                         size_t max_idle);
 
 class WebConnectivityExperiment : public Experiment {
  public:
