@@ -1,5 +1,8 @@
 #include "apps/vigil/measurement_writer.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <type_traits>
 #include <utility>
 
@@ -10,6 +13,10 @@ namespace vigil::cli {
 // The queue is a vector whose capacity the two threads hand back and forth: pushing
 // a measurement allocates nothing once the run is under way, and growing moves them.
 static_assert(std::is_nothrow_move_constructible_v<Measurement>);
+
+namespace {
+constexpr int kWriterNiceness = 10;
+}  // namespace
 
 MeasurementWriter::MeasurementWriter(std::ofstream* file, bool to_stdout, Hook hook,
                                      BatchHook batch_hook, Complete complete,
@@ -43,6 +50,12 @@ bool MeasurementWriter::Finish() {
 }
 
 void MeasurementWriter::Loop() {
+  // Rendering and committing can wait; the measurements in flight cannot: their
+  // timings are part of what they record, and a round trip whose answer waits for a
+  // CPU busy here would be measured longer than it was. So this thread yields the CPU
+  // to the event loop (and to anything else that is waiting) and runs in the gaps.
+  // A thread's own niceness may always be raised; if even that fails it runs as is.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kWriterNiceness);
   using Clock = std::chrono::steady_clock;
   std::vector<std::pair<Measurement, RunSummary>> batch;
   size_t uncommitted = 0;  // lines rendered and handed to the hook since the last commit
