@@ -9,8 +9,8 @@
 # one nginx in vgl-server; per-host politeness stays on (--per-host). The control
 # helper runs in vgl-control. Round trips per URL on the critical path: web_connectivity
 # runs its TCP connect (1), its fetch (connect + request: 2) and its control request
-# (connect + POST: 2, the helper's own work being off the delayed path) side by side,
-# so 2; curl needs 2 (connect + request). limit = URLs x round trips x RTT / P.
+# (a POST on a kept connection: 1, or connect + POST: 2; the helper's own work being
+# off the delayed path) side by side, so 2; curl needs 2 (connect + request). limit = URLs x round trips x RTT / P.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
