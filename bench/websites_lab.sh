@@ -154,14 +154,23 @@ for ns in vgl-client vgl-control vgl-server; do
   echo "  $ns: $(ip netns exec $ns nstat -az TcpExtListenDrops TcpExtListenOverflows TcpExtTCPSynRetrans TcpExtTCPTimeouts TcpExtTCPAbortOnTimeout 2>/dev/null | awk 'NR > 1 && $2 > 0 {printf "%s=%s ", $1, $2}')" >&2
 done
 python3 - "$urls" "$parallel" "$per_host" "$rtt_ms" "$v_wall" "$v_rss" "$v_rc" "$c_wall" "$c_rss" "$c_rc" \
-  "$state/vigil.jsonl" "$((r1 - r0))" "$((r2 - r1))" <<'PY'
+  "$state/vigil.jsonl" "$((r1 - r0))" "$((r2 - r1))" \
+  "$(find "$state/spool/pending" -name '*.batch' 2>/dev/null | wc -l)" <<'PY'
 import json, sys
 urls, par, per_host = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 rtt = float(sys.argv[4]) / 1000
 v_wall, v_rss, v_rc, c_wall, c_rss, c_rc = map(float, sys.argv[5:11])
 ok = blocked = other = 0
+runtimes, connects, replies = [], [], []
 for line in open(sys.argv[11]):
-    k = json.loads(line)["test_keys"]
+    m = json.loads(line)
+    k = m["test_keys"]
+    runtimes.append(m["test_runtime"])
+    for e in k.get("network_events") or []:
+        if e.get("operation") == "connect":
+            connects.append(e["t"] - e["t0"])
+        elif e.get("operation") == "read":
+            replies.append(e["t"] - e["t0"])
     if k.get("blocking") is False and k.get("accessible") is True:
         ok += 1
     elif k.get("blocking"):
@@ -176,6 +185,13 @@ print(f"  {'':24} {'wall s':>8} {'x limit':>8} {'peak RSS MB':>12} {'TCP retrans
 print(f"  {'vigil run websites':24} {v_wall:8.2f} {v_wall/limit:8.2f} {v_rss:12.1f} {v_re:12} {int(v_rc):5}")
 print(f"  {'curl --parallel':24} {c_wall:8.2f} {c_wall/limit:8.2f} {c_rss:12.1f} {c_re:12} {int(c_rc):5}")
 print(f"  vigil verdicts: {ok} accessible, {blocked} blocking, {other} other (expected: all accessible)")
+def pct(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000 if xs else float("nan")
+print(f"  per measurement, ms (p50 / p90): runtime {pct(runtimes, .5):.0f} / {pct(runtimes, .9):.0f} "
+      f"(its 2 round trips: {2 * rtt * 1000:.0f}); TCP connect {pct(connects, .5):.0f} / {pct(connects, .9):.0f}, "
+      f"request to response {pct(replies, .5):.0f} / {pct(replies, .9):.0f} (1 round trip: {rtt * 1000:.0f})")
+print(f"  spool commits (batch files): {sys.argv[14]}")
 print(f"  targets: vigil within 1.3x of the limit ({'met' if v_wall <= 1.3*limit else 'NOT met'}), "
       f"RSS under 100 MB ({'met' if v_rss < 100 else 'NOT met'})")
 PY
