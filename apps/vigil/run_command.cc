@@ -514,7 +514,6 @@ void Run(RunFlags& flags) {
     if (!file) return Fail("--output: cannot write " + output);
   }
 
-  geo_answer = std::async(std::launch::async, [geo_options] { return Geolocate(geo_options); });
   asio::io_context io;
   context.executor = io.get_executor();
   if (!context.helper_url.empty()) {
@@ -523,6 +522,8 @@ void Run(RunFlags& flags) {
     if (!client.ok()) return Fail("--helper: " + client.error());
     context.control_client = std::move(*client);
   }
+  // Nothing returns early from here on: geolocation starts with the measurements.
+  geo_answer = std::async(std::launch::async, [geo_options] { return Geolocate(geo_options); });
   MeasurementWriter writer(&file, flags.batch, keep, commit, complete);
   std::vector<Row> rows(jobs.size());
   Progress progress(!flags.batch, jobs.size());
