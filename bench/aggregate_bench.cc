@@ -39,17 +39,34 @@ constexpr Network kNetworks[] = {{"IR", 197207, 0.45}, {"IR", 44244, 0.40}, {"RU
                                  {"RU", 8359, 0.15},   {"CN", 4134, 0.60},  {"CN", 4837, 0.55},
                                  {"TR", 9121, 0.10},   {"EG", 8452, 0.12},  {"PK", 17557, 0.08},
                                  {"US", 7922, 0.01}};
-constexpr const char* kTests[] = {"web_connectivity", "whatsapp", "telegram", "signal",
-                                  "facebook_messenger", "messaging"};
-constexpr const char* kTargets[] = {
-    "web.whatsapp.com", "web.telegram.org", "signal.org",       "www.messenger.com",
-    "web.wechat.com",   "www.viber.com",    "line.me",          "threema.ch",
-    "element.io",       "getsession.org",   "teams.microsoft.com", "discord.com",
-    "www.skype.com",    "www.icq.com",      "www.kakaocorp.com", "www.imo.im",
-    "zoom.us",          "slack.com",        "www.snapchat.com", "www.instagram.com",
-    "twitter.com",      "www.facebook.com", "www.youtube.com",  "www.tiktok.com"};
-constexpr const char* kServices[] = {"whatsapp", "telegram", "signal", "facebook_messenger",
-                                     "viber", "line"};
+constexpr const char* kTests[] = {"web_connectivity", "whatsapp",           "telegram",
+                                  "signal",           "facebook_messenger", "messaging"};
+constexpr const char* kTargets[] = {"web.whatsapp.com",
+                                    "web.telegram.org",
+                                    "signal.org",
+                                    "www.messenger.com",
+                                    "web.wechat.com",
+                                    "www.viber.com",
+                                    "line.me",
+                                    "threema.ch",
+                                    "element.io",
+                                    "getsession.org",
+                                    "teams.microsoft.com",
+                                    "discord.com",
+                                    "www.skype.com",
+                                    "www.icq.com",
+                                    "www.kakaocorp.com",
+                                    "www.imo.im",
+                                    "zoom.us",
+                                    "slack.com",
+                                    "www.snapchat.com",
+                                    "www.instagram.com",
+                                    "twitter.com",
+                                    "www.facebook.com",
+                                    "www.youtube.com",
+                                    "www.tiktok.com"};
+constexpr const char* kServices[] = {"whatsapp",           "telegram", "signal",
+                                     "facebook_messenger", "viber",    "line"};
 constexpr const char* kBlocking[] = {"dns", "tcp_ip", "tls", "http-failure", "http-diff"};
 
 double Seconds(std::chrono::steady_clock::duration d) {
@@ -163,11 +180,12 @@ int Bench(const std::string& spec, uint64_t rows, int runs, double target) {
     for (const auto& c : result->cells) total += c.measurement_count;
   }
   std::sort(times.begin(), times.end());
-  std::printf("  %-44s day x cc x target: best %.2f s, median %.2f s, target < %.0f s (%s); "
-              "%zu cells, %llu measurements counted%s\n",
-              (*store)->Describe().c_str(), times.front(), times[times.size() / 2], target,
-              times[times.size() / 2] < target ? "met" : "NOT met", cells,
-              static_cast<unsigned long long>(total), total == rows ? "" : " (WRONG TOTAL)");
+  std::printf(
+      "  %-44s day x cc x target: best %.2f s, median %.2f s, target < %.0f s (%s); "
+      "%zu cells, %llu measurements counted%s\n",
+      (*store)->Describe().c_str(), times.front(), times[times.size() / 2], target,
+      times[times.size() / 2] < target ? "met" : "NOT met", cells,
+      static_cast<unsigned long long>(total), total == rows ? "" : " (WRONG TOTAL)");
   return total == rows ? 0 : 1;
 }
 

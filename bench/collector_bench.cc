@@ -58,13 +58,17 @@ std::string Measurement(const std::string& report_id, size_t size, int n) {
          {"test_runtime", 1.25},
          {"test_start_time", "2026-12-01 10:00:00"},
          {"test_version", "0.2.0"}};
-  const Json entry0{{"ip", "198.18.0.0"}, {"port", 443}, {"status", {{"success", true}, {"failure", nullptr}}}, {"t", 0.0123}};
+  const Json entry0{{"ip", "198.18.0.0"},
+                    {"port", 443},
+                    {"status", {{"success", true}, {"failure", nullptr}}},
+                    {"t", 0.0123}};
   const size_t per_entry = entry0.dump().size() + 1;
   const size_t base = m.dump().size();
   for (int i = 0; base + per_entry * static_cast<size_t>(i) < size; ++i) {
-    m["test_keys"]["tcp_connect"].push_back(
-        {{"ip", "198.18.0." + std::to_string(i % 250)}, {"port", 443},
-         {"status", {{"success", true}, {"failure", nullptr}}}, {"t", 0.0123 * i}});
+    m["test_keys"]["tcp_connect"].push_back({{"ip", "198.18.0." + std::to_string(i % 250)},
+                                             {"port", 443},
+                                             {"status", {{"success", true}, {"failure", nullptr}}},
+                                             {"t", 0.0123 * i}});
   }
   return Json{{"format", "json"}, {"content", m}}.dump();
 }
@@ -102,9 +106,10 @@ Run Load(const Args& args, bool fsync_on) {
       httplib::Client client("127.0.0.1", *port);
       client.set_keep_alive(true);
       client.set_tcp_nodelay(true);
-      auto opened = client.Post("/report",
-                                R"({"data_format_version":"0.2.0","format":"json","probe_asn":"AS30722","probe_cc":"IT","software_name":"vigil","software_version":"0.1.0","test_name":"whatsapp","test_start_time":"2026-12-01 10:00:00","test_version":"0.2.0"})",
-                                "application/json");
+      auto opened = client.Post(
+          "/report",
+          R"({"data_format_version":"0.2.0","format":"json","probe_asn":"AS30722","probe_cc":"IT","software_name":"vigil","software_version":"0.1.0","test_name":"whatsapp","test_start_time":"2026-12-01 10:00:00","test_version":"0.2.0"})",
+          "application/json");
       if (!opened || opened->status != 200) {
         failures.fetch_add(1);
         return;
@@ -121,7 +126,8 @@ Run Load(const Args& args, bool fsync_on) {
         auto res = client.Post(("/report/" + id).c_str(), body, "application/json");
         const auto t1 = Clock::now();
         if (!res || res->status != 200) failures.fetch_add(1);
-        latencies[static_cast<size_t>(c)].push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+        latencies[static_cast<size_t>(c)].push_back(
+            std::chrono::duration<double, std::milli>(t1 - t0).count());
       }
     });
   }
@@ -165,10 +171,14 @@ int main(int argc, char** argv) {
   Args args;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--clients") args.clients = std::stoi(argv[i + 1]);
-    else if (flag == "--count") args.count = std::stoi(argv[i + 1]);
-    else if (flag == "--size") args.size = std::stoul(argv[i + 1]);
-    else if (flag == "--dir") args.dir = argv[i + 1];
+    if (flag == "--clients")
+      args.clients = std::stoi(argv[i + 1]);
+    else if (flag == "--count")
+      args.count = std::stoi(argv[i + 1]);
+    else if (flag == "--size")
+      args.size = std::stoul(argv[i + 1]);
+    else if (flag == "--dir")
+      args.dir = argv[i + 1];
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
@@ -181,11 +191,13 @@ int main(int argc, char** argv) {
   const double naive = NaiveDurableWrites(args, 3);
   std::filesystem::remove_all(args.dir);
   std::printf("%-34s %12s %10s %10s %9s\n", "", "uploads/s", "p50 ms", "p99 ms", "failures");
-  std::printf("%-34s %12.0f %10.2f %10.2f %9d\n", "collector, fsync before each ack", durable.per_second,
-              durable.p50_ms, durable.p99_ms, durable.failures);
+  std::printf("%-34s %12.0f %10.2f %10.2f %9d\n", "collector, fsync before each ack",
+              durable.per_second, durable.p50_ms, durable.p99_ms, durable.failures);
   std::printf("%-34s %12.0f %10.2f %10.2f %9d\n", "collector, fsync off", volatile_run.per_second,
               volatile_run.p50_ms, volatile_run.p99_ms, volatile_run.failures);
-  std::printf("%-34s %12.0f %10s %10s %9s\n", "one write+fsync per measurement", naive, "-", "-", "-");
-  std::printf("target: >= 2000 uploads/s durable: %s\n", durable.per_second >= 2000 ? "met" : "NOT met");
+  std::printf("%-34s %12.0f %10s %10s %9s\n", "one write+fsync per measurement", naive, "-", "-",
+              "-");
+  std::printf("target: >= 2000 uploads/s durable: %s\n",
+              durable.per_second >= 2000 ? "met" : "NOT met");
   return durable.failures == 0 && volatile_run.failures == 0 ? 0 : 1;
 }

@@ -89,7 +89,8 @@ int main(int argc, char** argv) {
         [](const IngestError&) {});
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!st.ok() || st->measurements != stats.measurements) {
-      std::fprintf(stderr, "parallel ingest: %s\n", st.ok() ? "measurement count differs" : st.error().c_str());
+      std::fprintf(stderr, "parallel ingest: %s\n",
+                   st.ok() ? "measurement count differs" : st.error().c_str());
       return 1;
     }
     best_parallel = std::min(best_parallel, s);

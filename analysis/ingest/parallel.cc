@@ -136,8 +136,8 @@ class Pipeline {
         if (n == scored.size()) scored.emplace_back();
         ScoredMeasurement& s = scored[n];
         const char* start = block->data.data() + line.offset;
-        auto ok = extractor.ExtractPadded(start, line.size, block->data.size() - line.offset,
-                                          &s.facts);
+        auto ok =
+            extractor.ExtractPadded(start, line.size, block->data.size() - line.offset, &s.facts);
         if (!ok.ok()) {
           block->errors.push_back({block->files[line.file], line.number, ok.error()});
           continue;
@@ -198,8 +198,8 @@ Result<IngestStats> IngestAndScore(const std::vector<std::string>& paths,
         path, stats, errors,
         [&](const std::string& file, const char* start, size_t size, size_t, uint64_t line) {
           if (block->files.empty() || block->files.back() != file) block->files.push_back(file);
-          block->lines.push_back({block->data.size(), size, line,
-                                  static_cast<uint32_t>(block->files.size() - 1)});
+          block->lines.push_back(
+              {block->data.size(), size, line, static_cast<uint32_t>(block->files.size() - 1)});
           block->data.append(start, size);
           block->data.push_back('\n');
           if (block->data.size() >= kBlockBytes) finish_block();

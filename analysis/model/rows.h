@@ -27,9 +27,9 @@ struct MeasurementRow {
   std::string software_version;
   std::string test_name;  // normalised: "stun_reachability" -> "stunreachability"
   std::string test_version;
-  std::string input;     // the measured URL or endpoint; empty for input-less tests
-  std::string target;    // what the analyst queries by: domain of input, or the service
-                         // for messaging tests ("whatsapp", "telegram", ...)
+  std::string input;          // the measured URL or endpoint; empty for input-less tests
+  std::string target;         // what the analyst queries by: domain of input, or the service
+                              // for messaging tests ("whatsapp", "telegram", ...)
   std::string category_code;  // from a test list when known, else empty
   double test_runtime = 0;
   // Where it came from, for drill-down and error messages.
@@ -60,8 +60,8 @@ struct ObservationRow {
   std::string dns_engine;  // system, udp, tcp, dot, doh, ...
   std::string dns_resolver;
   std::optional<std::string> dns_failure;
-  std::vector<std::string> dns_answers;  // A/AAAA/CNAME values in order
-  std::vector<uint32_t> dns_answer_asns; // same order as dns_answers, 0 when unknown
+  std::vector<std::string> dns_answers;   // A/AAAA/CNAME values in order
+  std::vector<uint32_t> dns_answer_asns;  // same order as dns_answers, 0 when unknown
   bool dns_measured = false;
 
   // TCP
@@ -127,8 +127,8 @@ struct VerdictRow {
   bool anomaly = false;
   bool confirmed = false;
   bool failure = false;
-  std::string blocking_type;  // dns, tcp_ip, tls, http-failure, http-diff, delivery, or ""
-  std::string fingerprint;    // name of the fingerprint that confirmed, or ""
+  std::string blocking_type;   // dns, tcp_ip, tls, http-failure, http-diff, delivery, or ""
+  std::string fingerprint;     // name of the fingerprint that confirmed, or ""
   std::string failure_reason;  // why `failure` holds ("envelope.probe_cc_zz", ...), or ""
 };
 

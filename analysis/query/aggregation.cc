@@ -17,9 +17,8 @@ constexpr int64_t kWeek = 7 * kDay;
 // 1970-01-05 was the first Monday after the epoch.
 constexpr int64_t kFirstMonday = 4 * kDay;
 
-constexpr Axis kAllAxes[] = {Axis::kTime,     Axis::kCc,   Axis::kAsn,  Axis::kTarget,
-                             Axis::kInput,    Axis::kCategory, Axis::kTest,
-                             Axis::kBlockingType};
+constexpr Axis kAllAxes[] = {Axis::kTime,  Axis::kCc,       Axis::kAsn,  Axis::kTarget,
+                             Axis::kInput, Axis::kCategory, Axis::kTest, Axis::kBlockingType};
 constexpr Grain kAllGrains[] = {Grain::kHour, Grain::kDay, Grain::kWeek, Grain::kMonth};
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
@@ -92,28 +91,52 @@ using CellKey = std::vector<std::tuple<int64_t, std::string>>;
 
 std::tuple<int64_t, std::string> KeyPart(const AggregationCell& c, Axis axis) {
   switch (axis) {
-    case Axis::kTime: return {c.time, ""};
-    case Axis::kCc: return {0, c.probe_cc};
-    case Axis::kAsn: return {c.probe_asn, ""};
-    case Axis::kTarget: return {0, c.target};
-    case Axis::kInput: return {0, c.input};
-    case Axis::kCategory: return {0, c.category_code};
-    case Axis::kTest: return {0, c.test_name};
-    case Axis::kBlockingType: return {0, c.blocking_type};
+    case Axis::kTime:
+      return {c.time, ""};
+    case Axis::kCc:
+      return {0, c.probe_cc};
+    case Axis::kAsn:
+      return {c.probe_asn, ""};
+    case Axis::kTarget:
+      return {0, c.target};
+    case Axis::kInput:
+      return {0, c.input};
+    case Axis::kCategory:
+      return {0, c.category_code};
+    case Axis::kTest:
+      return {0, c.test_name};
+    case Axis::kBlockingType:
+      return {0, c.blocking_type};
   }
   return {0, ""};
 }
 
 void CopyAxis(const AggregationCell& from, Axis axis, AggregationCell* to) {
   switch (axis) {
-    case Axis::kTime: to->time = from.time; break;
-    case Axis::kCc: to->probe_cc = from.probe_cc; break;
-    case Axis::kAsn: to->probe_asn = from.probe_asn; break;
-    case Axis::kTarget: to->target = from.target; break;
-    case Axis::kInput: to->input = from.input; break;
-    case Axis::kCategory: to->category_code = from.category_code; break;
-    case Axis::kTest: to->test_name = from.test_name; break;
-    case Axis::kBlockingType: to->blocking_type = from.blocking_type; break;
+    case Axis::kTime:
+      to->time = from.time;
+      break;
+    case Axis::kCc:
+      to->probe_cc = from.probe_cc;
+      break;
+    case Axis::kAsn:
+      to->probe_asn = from.probe_asn;
+      break;
+    case Axis::kTarget:
+      to->target = from.target;
+      break;
+    case Axis::kInput:
+      to->input = from.input;
+      break;
+    case Axis::kCategory:
+      to->category_code = from.category_code;
+      break;
+    case Axis::kTest:
+      to->test_name = from.test_name;
+      break;
+    case Axis::kBlockingType:
+      to->blocking_type = from.blocking_type;
+      break;
   }
 }
 
@@ -148,48 +171,71 @@ bool NaturalLess(const std::string& a, const std::string& b) {
 
 const char* AxisName(Axis axis) {
   switch (axis) {
-    case Axis::kTime: return "time";
-    case Axis::kCc: return "cc";
-    case Axis::kAsn: return "asn";
-    case Axis::kTarget: return "target";
-    case Axis::kInput: return "input";
-    case Axis::kCategory: return "category";
-    case Axis::kTest: return "test";
-    case Axis::kBlockingType: return "blocking_type";
+    case Axis::kTime:
+      return "time";
+    case Axis::kCc:
+      return "cc";
+    case Axis::kAsn:
+      return "asn";
+    case Axis::kTarget:
+      return "target";
+    case Axis::kInput:
+      return "input";
+    case Axis::kCategory:
+      return "category";
+    case Axis::kTest:
+      return "test";
+    case Axis::kBlockingType:
+      return "blocking_type";
   }
   return "?";
 }
 
 const char* AxisColumn(Axis axis) {
   switch (axis) {
-    case Axis::kTime: return "time";
-    case Axis::kCc: return "probe_cc";
-    case Axis::kAsn: return "probe_asn";
-    case Axis::kTarget: return "target";
-    case Axis::kInput: return "input";
-    case Axis::kCategory: return "category_code";
-    case Axis::kTest: return "test_name";
-    case Axis::kBlockingType: return "blocking_type";
+    case Axis::kTime:
+      return "time";
+    case Axis::kCc:
+      return "probe_cc";
+    case Axis::kAsn:
+      return "probe_asn";
+    case Axis::kTarget:
+      return "target";
+    case Axis::kInput:
+      return "input";
+    case Axis::kCategory:
+      return "category_code";
+    case Axis::kTest:
+      return "test_name";
+    case Axis::kBlockingType:
+      return "blocking_type";
   }
   return "?";
 }
 
 const char* GrainName(Grain grain) {
   switch (grain) {
-    case Grain::kHour: return "hour";
-    case Grain::kDay: return "day";
-    case Grain::kWeek: return "week";
-    case Grain::kMonth: return "month";
+    case Grain::kHour:
+      return "hour";
+    case Grain::kDay:
+      return "day";
+    case Grain::kWeek:
+      return "week";
+    case Grain::kMonth:
+      return "month";
   }
   return "?";
 }
 
 int64_t GrainWindowLimit(Grain grain) {
   switch (grain) {
-    case Grain::kHour: return 7 * kDay;
+    case Grain::kHour:
+      return 7 * kDay;
     case Grain::kDay:
-    case Grain::kWeek: return 365 * kDay;
-    case Grain::kMonth: return 0;
+    case Grain::kWeek:
+      return 365 * kDay;
+    case Grain::kMonth:
+      return 0;
   }
   return 0;
 }
@@ -236,8 +282,7 @@ Result<Grain> ParseGrain(std::string_view text) {
 
 Result<int64_t> ParseTime(std::string_view text) {
   const std::string s = Trim(text);
-  const Error bad{"bad time '" + s +
-                  "' (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, in UTC)"};
+  const Error bad{"bad time '" + s + "' (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, in UTC)"};
   unsigned y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
   if (!ParseDigits(s, 0, 4, &y) || s.size() < 10 || s[4] != '-' || !ParseDigits(s, 5, 2, &mo) ||
       s[7] != '-' || !ParseDigits(s, 8, 2, &d)) {
@@ -304,9 +349,12 @@ std::string FormatTime(int64_t t, bool date_only_at_midnight) {
 
 int64_t BucketStart(int64_t t, Grain grain) {
   switch (grain) {
-    case Grain::kHour: return FloorDiv(t, kHour) * kHour;
-    case Grain::kDay: return FloorDiv(t, kDay) * kDay;
-    case Grain::kWeek: return FloorDiv(t - kFirstMonday, kWeek) * kWeek + kFirstMonday;
+    case Grain::kHour:
+      return FloorDiv(t, kHour) * kHour;
+    case Grain::kDay:
+      return FloorDiv(t, kDay) * kDay;
+    case Grain::kWeek:
+      return FloorDiv(t - kFirstMonday, kWeek) * kWeek + kFirstMonday;
     case Grain::kMonth: {
       const Civil c = CivilFromDays(FloorDiv(t, kDay));
       return DaysFromCivil(c.year, c.month, 1) * kDay;
@@ -317,9 +365,12 @@ int64_t BucketStart(int64_t t, Grain grain) {
 
 int64_t NextBucket(int64_t bucket_start, Grain grain) {
   switch (grain) {
-    case Grain::kHour: return bucket_start + kHour;
-    case Grain::kDay: return bucket_start + kDay;
-    case Grain::kWeek: return bucket_start + kWeek;
+    case Grain::kHour:
+      return bucket_start + kHour;
+    case Grain::kDay:
+      return bucket_start + kDay;
+    case Grain::kWeek:
+      return bucket_start + kWeek;
     case Grain::kMonth: {
       const Civil c = CivilFromDays(FloorDiv(bucket_start, kDay));
       return c.month == 12 ? DaysFromCivil(c.year + 1, 1, 1) * kDay
@@ -391,9 +442,9 @@ Result<ResolvedQuery> ResolveQuery(const AggregationQuery& query,
     }
     const int64_t limit = GrainWindowLimit(r.grain);
     if (limit != 0 && span > limit) {
-      return Error{"grain '" + std::string(GrainName(r.grain)) + "' covers at most " +
-                   Days(limit) + "; the window " + FormatTime(r.since, true) + ".." +
-                   FormatTime(r.until, true) + " is " + Days(span) +
+      return Error{"grain '" + std::string(GrainName(r.grain)) + "' covers at most " + Days(limit) +
+                   "; the window " + FormatTime(r.since, true) + ".." + FormatTime(r.until, true) +
+                   " is " + Days(span) +
                    " (shorten it with --since/--until or use a coarser --grain)"};
     }
   }
@@ -408,8 +459,8 @@ Result<ResolvedQuery> ResolveQuery(const AggregationQuery& query,
         rules_versions.end()) {
       std::string list;
       for (const std::string& v : rules_versions) list += (list.empty() ? "" : ", ") + v;
-      return Error{"rules version '" + query.rules_version + "' is not in the store (versions: " +
-                   (list.empty() ? "none" : list) + ")"};
+      return Error{"rules version '" + query.rules_version +
+                   "' is not in the store (versions: " + (list.empty() ? "none" : list) + ")"};
     }
     r.rules_version = query.rules_version;
   }
@@ -464,14 +515,22 @@ AggregationResult FinishAggregation(const ResolvedQuery& query,
 
 std::string AxisValue(const AggregationCell& cell, Axis axis, Grain grain) {
   switch (axis) {
-    case Axis::kTime: return FormatTime(cell.time, grain != Grain::kHour);
-    case Axis::kCc: return cell.probe_cc;
-    case Axis::kAsn: return std::to_string(cell.probe_asn);
-    case Axis::kTarget: return cell.target;
-    case Axis::kInput: return cell.input;
-    case Axis::kCategory: return cell.category_code;
-    case Axis::kTest: return cell.test_name;
-    case Axis::kBlockingType: return cell.blocking_type;
+    case Axis::kTime:
+      return FormatTime(cell.time, grain != Grain::kHour);
+    case Axis::kCc:
+      return cell.probe_cc;
+    case Axis::kAsn:
+      return std::to_string(cell.probe_asn);
+    case Axis::kTarget:
+      return cell.target;
+    case Axis::kInput:
+      return cell.input;
+    case Axis::kCategory:
+      return cell.category_code;
+    case Axis::kTest:
+      return cell.test_name;
+    case Axis::kBlockingType:
+      return cell.blocking_type;
   }
   return "";
 }

@@ -147,11 +147,11 @@ struct MeasurementListing {
 
 /// Parsers for the command-line spellings. Errors name the allowed values.
 Result<std::vector<Axis>> ParseAxes(std::string_view text);  // "time,cc"
-Result<Grain> ParseGrain(std::string_view text);              // "day"
+Result<Grain> ParseGrain(std::string_view text);             // "day"
 /// "2024-01-01", "2024-01-01T05:00:00Z", "2024-01-01T05:00:00", "2024-01-01 05:00:00"
 /// (always UTC) -> Unix seconds.
 Result<int64_t> ParseTime(std::string_view text);
-Result<uint32_t> ParseAsn(std::string_view text);        // "AS197207" or "197207"
+Result<uint32_t> ParseAsn(std::string_view text);         // "AS197207" or "197207"
 Result<std::string> ParseCountry(std::string_view text);  // "ir" -> "IR"
 
 /// "2024-01-01T05:00:00Z"; "2024-01-01" when the time is midnight and `date_only_at_midnight`.

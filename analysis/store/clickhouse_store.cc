@@ -18,13 +18,20 @@ constexpr size_t kFlushBytes = 16 << 20;
 
 const char* ClickHouseType(ColumnType t) {
   switch (t) {
-    case ColumnType::kInt8: return "Int8";
-    case ColumnType::kInt32: return "Int32";
-    case ColumnType::kUInt32: return "UInt32";
-    case ColumnType::kInt64: return "Int64";
-    case ColumnType::kReal: return "Float64";
-    case ColumnType::kText: return "String";
-    case ColumnType::kNullableText: return "Nullable(String)";
+    case ColumnType::kInt8:
+      return "Int8";
+    case ColumnType::kInt32:
+      return "Int32";
+    case ColumnType::kUInt32:
+      return "UInt32";
+    case ColumnType::kInt64:
+      return "Int64";
+    case ColumnType::kReal:
+      return "Float64";
+    case ColumnType::kText:
+      return "String";
+    case ColumnType::kNullableText:
+      return "Nullable(String)";
   }
   return "String";
 }
@@ -32,12 +39,23 @@ const char* ClickHouseType(ColumnType t) {
 void AppendEscaped(std::string_view v, std::string* out) {
   for (char c : v) {
     switch (c) {
-      case '\\': *out += "\\\\"; break;
-      case '\t': *out += "\\t"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\0': *out += "\\0"; break;
-      default: *out += c;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\0':
+        *out += "\\0";
+        break;
+      default:
+        *out += c;
     }
   }
 }
@@ -103,13 +121,26 @@ void ParseTsv(std::string_view body, SqlRow* row, const SqlRowSink& sink) {
           }
           const char e = field[++i];
           switch (e) {
-            case 't': value += '\t'; break;
-            case 'n': value += '\n'; break;
-            case 'r': value += '\r'; break;
-            case '0': value += '\0'; break;
-            case 'b': value += '\b'; break;
-            case 'f': value += '\f'; break;
-            default: value += e;
+            case 't':
+              value += '\t';
+              break;
+            case 'n':
+              value += '\n';
+              break;
+            case 'r':
+              value += '\r';
+              break;
+            case '0':
+              value += '\0';
+              break;
+            case 'b':
+              value += '\b';
+              break;
+            case 'f':
+              value += '\f';
+              break;
+            default:
+              value += e;
           }
         }
         row->values.push_back(std::move(value));
@@ -202,8 +233,8 @@ class ClickHouseStore : public Store {
     if (auto r = Run("CREATE DATABASE IF NOT EXISTS " + endpoint_.database, "", false); !r) {
       return r;
     }
-    for (const Table* t : {&MeasurementsTable(), &ObservationsTable(), &VerdictsTable(),
-                           &RulesVersionsTable()}) {
+    for (const Table* t :
+         {&MeasurementsTable(), &ObservationsTable(), &VerdictsTable(), &RulesVersionsTable()}) {
       std::string sql = std::string("CREATE TABLE IF NOT EXISTS ") + t->name + " (";
       for (size_t i = 0; i < t->columns.size(); ++i) {
         if (i) sql += ", ";
@@ -304,8 +335,8 @@ class ClickHouseStore : public Store {
       if (b.empty()) continue;
       std::string ignored;
       const bool sync = distributed_.count(name) > 0;
-      if (auto r = Post("INSERT INTO " + name + " FORMAT TabSeparated", b, &ignored, true,
-                        true, sync);
+      if (auto r =
+              Post("INSERT INTO " + name + " FORMAT TabSeparated", b, &ignored, true, true, sync);
           !r) {
         return r;
       }

@@ -68,7 +68,8 @@ Result<void> Number(const SqlRow& row, size_t i, const char* column, N* out) {
   if constexpr (std::is_floating_point_v<N>) {
     char* end = nullptr;
     *out = static_cast<N>(std::strtod(s.c_str(), &end));
-    if (end != s.c_str() + s.size()) return Error{std::string("column ") + column + ": '" + s + "'"};
+    if (end != s.c_str() + s.size())
+      return Error{std::string("column ") + column + ": '" + s + "'"};
   } else {
     int64_t v = 0;
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -85,67 +86,88 @@ Tri TriOf(int64_t v) { return v < 0 ? Tri::kUnknown : (v == 0 ? Tri::kNo : Tri::
 }  // namespace
 
 const Table& MeasurementsTable() {
-  static const Table table{
-      "measurements",
-      {{"measurement_uid", T::kText},    {"report_id", T::kText},
-       {"start_time", T::kInt64},        {"upload_time", T::kInt64},
-       {"probe_cc", T::kText},           {"probe_asn", T::kUInt32},
-       {"probe_network_name", T::kText}, {"resolver_ip", T::kText},
-       {"resolver_asn", T::kUInt32},     {"software_name", T::kText},
-       {"software_version", T::kText},   {"test_name", T::kText},
-       {"test_version", T::kText},       {"input", T::kText},
-       {"target", T::kText},             {"category_code", T::kText},
-       {"test_runtime", T::kReal},       {"source_file", T::kText},
-       {"source_line", T::kInt64},       {"summary_json", T::kText},
-       {"written_at", T::kInt64}},
-      "(probe_cc, probe_asn, target, start_time, measurement_uid)",
-      "written_at",
-      "measurement_uid"};
+  static const Table table{"measurements",
+                           {{"measurement_uid", T::kText},
+                            {"report_id", T::kText},
+                            {"start_time", T::kInt64},
+                            {"upload_time", T::kInt64},
+                            {"probe_cc", T::kText},
+                            {"probe_asn", T::kUInt32},
+                            {"probe_network_name", T::kText},
+                            {"resolver_ip", T::kText},
+                            {"resolver_asn", T::kUInt32},
+                            {"software_name", T::kText},
+                            {"software_version", T::kText},
+                            {"test_name", T::kText},
+                            {"test_version", T::kText},
+                            {"input", T::kText},
+                            {"target", T::kText},
+                            {"category_code", T::kText},
+                            {"test_runtime", T::kReal},
+                            {"source_file", T::kText},
+                            {"source_line", T::kInt64},
+                            {"summary_json", T::kText},
+                            {"written_at", T::kInt64}},
+                           "(probe_cc, probe_asn, target, start_time, measurement_uid)",
+                           "written_at",
+                           "measurement_uid"};
   return table;
 }
 
 const Table& ObservationsTable() {
-  static const Table table{
-      "observations",
-      {{"measurement_uid", T::kText},    {"idx", T::kUInt32},
-       {"start_time", T::kInt64},        {"probe_cc", T::kText},
-       {"probe_asn", T::kUInt32},        {"target", T::kText},
-       {"hostname", T::kText},           {"ip", T::kText},
-       {"port", T::kInt32},              {"ip_asn", T::kUInt32},
-       {"transaction_id", T::kInt64},    {"tag", T::kText},
-       {"dns_measured", T::kInt8},       {"dns_engine", T::kText},
-       {"dns_resolver", T::kText},       {"dns_failure", T::kNullableText},
-       {"dns_answers", T::kText},        {"dns_answer_asns", T::kText},
-       {"tcp_success", T::kInt8},        {"tcp_failure", T::kNullableText},
-       {"tls_measured", T::kInt8},       {"tls_server_name", T::kText},
-       {"tls_cert_valid", T::kInt8},     {"tls_failure", T::kNullableText},
-       {"http_measured", T::kInt8},      {"http_url", T::kText},
-       {"http_status", T::kInt32},       {"http_body_length", T::kInt64},
-       {"http_failure", T::kNullableText}, {"http_title", T::kText},
-       {"http_body_sample", T::kText},   {"http_headers", T::kText},
-       {"x_injection", T::kText},        {"x_delivery", T::kText},
-       {"written_at", T::kInt64}},
-      "(probe_cc, probe_asn, target, start_time, measurement_uid, idx)",
-      "written_at",
-      "measurement_uid, idx"};
+  static const Table table{"observations",
+                           {{"measurement_uid", T::kText},
+                            {"idx", T::kUInt32},
+                            {"start_time", T::kInt64},
+                            {"probe_cc", T::kText},
+                            {"probe_asn", T::kUInt32},
+                            {"target", T::kText},
+                            {"hostname", T::kText},
+                            {"ip", T::kText},
+                            {"port", T::kInt32},
+                            {"ip_asn", T::kUInt32},
+                            {"transaction_id", T::kInt64},
+                            {"tag", T::kText},
+                            {"dns_measured", T::kInt8},
+                            {"dns_engine", T::kText},
+                            {"dns_resolver", T::kText},
+                            {"dns_failure", T::kNullableText},
+                            {"dns_answers", T::kText},
+                            {"dns_answer_asns", T::kText},
+                            {"tcp_success", T::kInt8},
+                            {"tcp_failure", T::kNullableText},
+                            {"tls_measured", T::kInt8},
+                            {"tls_server_name", T::kText},
+                            {"tls_cert_valid", T::kInt8},
+                            {"tls_failure", T::kNullableText},
+                            {"http_measured", T::kInt8},
+                            {"http_url", T::kText},
+                            {"http_status", T::kInt32},
+                            {"http_body_length", T::kInt64},
+                            {"http_failure", T::kNullableText},
+                            {"http_title", T::kText},
+                            {"http_body_sample", T::kText},
+                            {"http_headers", T::kText},
+                            {"x_injection", T::kText},
+                            {"x_delivery", T::kText},
+                            {"written_at", T::kInt64}},
+                           "(probe_cc, probe_asn, target, start_time, measurement_uid, idx)",
+                           "written_at",
+                           "measurement_uid, idx"};
   return table;
 }
 
 const Table& VerdictsTable() {
   static const Table table{
       "verdicts",
-      {{"measurement_uid", T::kText}, {"rules_version", T::kText},
-       {"start_time", T::kInt64},     {"probe_cc", T::kText},
-       {"probe_asn", T::kUInt32},     {"test_name", T::kText},
-       {"target", T::kText},          {"input", T::kText},
-       {"category_code", T::kText},   {"report_id", T::kText},
-       {"outcome", T::kInt8},         {"anomaly", T::kInt8},
-       {"confirmed", T::kInt8},       {"failure", T::kInt8},
-       {"blocking_type", T::kText},   {"fingerprint", T::kText},
-       {"failure_reason", T::kText},  {"score", T::kReal},
-       {"worst_layer", T::kText},     {"rules_fired", T::kText},
-       {"layers", T::kText},          {"source_file", T::kText},
-       {"source_line", T::kInt64},    {"written_at", T::kInt64}},
+      {{"measurement_uid", T::kText}, {"rules_version", T::kText},  {"start_time", T::kInt64},
+       {"probe_cc", T::kText},        {"probe_asn", T::kUInt32},    {"test_name", T::kText},
+       {"target", T::kText},          {"input", T::kText},          {"category_code", T::kText},
+       {"report_id", T::kText},       {"outcome", T::kInt8},        {"anomaly", T::kInt8},
+       {"confirmed", T::kInt8},       {"failure", T::kInt8},        {"blocking_type", T::kText},
+       {"fingerprint", T::kText},     {"failure_reason", T::kText}, {"score", T::kReal},
+       {"worst_layer", T::kText},     {"rules_fired", T::kText},    {"layers", T::kText},
+       {"source_file", T::kText},     {"source_line", T::kInt64},   {"written_at", T::kInt64}},
       "(probe_cc, probe_asn, target, start_time, rules_version, measurement_uid)",
       "written_at",
       "measurement_uid, rules_version"};

@@ -5,14 +5,14 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <array>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <map>
 #include <set>
-#include <thread>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -26,10 +26,13 @@ constexpr uint64_t kRowsPerTransaction = 50000;
 
 const char* SqliteType(ColumnType t) {
   switch (t) {
-    case ColumnType::kReal: return "REAL";
+    case ColumnType::kReal:
+      return "REAL";
     case ColumnType::kText:
-    case ColumnType::kNullableText: return "TEXT";
-    default: return "INTEGER";
+    case ColumnType::kNullableText:
+      return "TEXT";
+    default:
+      return "INTEGER";
   }
 }
 
@@ -78,7 +81,6 @@ class Binder : public ValueSink {
   sqlite3_stmt* stmt_;
   int i_ = 0;
 };
-
 
 std::string_view ColumnText(sqlite3_stmt* stmt, int i) {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
@@ -285,9 +287,15 @@ void ScanCells(sqlite3_stmt* st, const ResolvedQuery& q, PartialCells* out) {
           }
           id = last_bucket_id;
           break;
-        case Axis::kCc: id = out->text[i].Id(cc); break;
-        case Axis::kAsn: id = out->asns.Id(asn); break;
-        default: id = out->text[i].Id(ColumnText(st, column++)); break;
+        case Axis::kCc:
+          id = out->text[i].Id(cc);
+          break;
+        case Axis::kAsn:
+          id = out->asns.Id(asn);
+          break;
+        default:
+          id = out->text[i].Id(ColumnText(st, column++));
+          break;
       }
       if (id >= kMaxAxisValues) {
         out->error = "more than " + std::to_string(kMaxAxisValues) + " distinct values on the " +
@@ -296,7 +304,8 @@ void ScanCells(sqlite3_stmt* st, const ResolvedQuery& q, PartialCells* out) {
       }
       key |= static_cast<uint64_t>(id) << (21 * i);
     }
-    const uint32_t cell = out->cell_ids.FindOrAdd(key, static_cast<uint32_t>(out->keys.size()), &added);
+    const uint32_t cell =
+        out->cell_ids.FindOrAdd(key, static_cast<uint32_t>(out->keys.size()), &added);
     if (added) {
       out->keys.push_back(key);
       out->counts.push_back({});
@@ -336,14 +345,30 @@ std::vector<AggregationCell> MergeCells(const ResolvedQuery& q, std::vector<Part
       for (size_t i = 0; i < axes.size(); ++i) {
         const uint32_t id = AxisId(p.keys[c], i);
         switch (axes[i]) {
-          case Axis::kTime: cell.time = static_cast<int64_t>(p.times.Value(id)); break;
-          case Axis::kCc: cell.probe_cc = p.text[i].Value(id); break;
-          case Axis::kAsn: cell.probe_asn = static_cast<uint32_t>(p.asns.Value(id)); break;
-          case Axis::kTarget: cell.target = p.text[i].Value(id); break;
-          case Axis::kInput: cell.input = p.text[i].Value(id); break;
-          case Axis::kCategory: cell.category_code = p.text[i].Value(id); break;
-          case Axis::kTest: cell.test_name = p.text[i].Value(id); break;
-          case Axis::kBlockingType: cell.blocking_type = p.text[i].Value(id); break;
+          case Axis::kTime:
+            cell.time = static_cast<int64_t>(p.times.Value(id));
+            break;
+          case Axis::kCc:
+            cell.probe_cc = p.text[i].Value(id);
+            break;
+          case Axis::kAsn:
+            cell.probe_asn = static_cast<uint32_t>(p.asns.Value(id));
+            break;
+          case Axis::kTarget:
+            cell.target = p.text[i].Value(id);
+            break;
+          case Axis::kInput:
+            cell.input = p.text[i].Value(id);
+            break;
+          case Axis::kCategory:
+            cell.category_code = p.text[i].Value(id);
+            break;
+          case Axis::kTest:
+            cell.test_name = p.text[i].Value(id);
+            break;
+          case Axis::kBlockingType:
+            cell.blocking_type = p.text[i].Value(id);
+            break;
         }
         values.push_back(AxisValue(cell, axes[i], Grain::kHour));
       }
@@ -365,10 +390,10 @@ std::vector<AggregationCell> MergeCells(const ResolvedQuery& q, std::vector<Part
     for (const auto& [cell, value] : p.networks) {
       const uint32_t g = global[cell];
       // Long country codes were numbered per scan: count them by name instead.
-      const uint64_t v = (value >> 62) == 1
-                             ? std::hash<std::string_view>{}(p.long_networks.Value(
-                                   static_cast<uint32_t>(value & 0xffffffffULL))) | (1ULL << 62)
-                             : value;
+      const uint64_t v = (value >> 62) == 1 ? std::hash<std::string_view>{}(p.long_networks.Value(
+                                                  static_cast<uint32_t>(value & 0xffffffffULL))) |
+                                                  (1ULL << 62)
+                                            : value;
       seen_networks.FindOrAdd(PairKey(g, v), 0, &added);
       out[g].network_count += added;
     }
@@ -408,9 +433,8 @@ class SqliteStore : public Store {
     }
     sqlite3_busy_timeout(db_, 10000);
     int version = 0;
-    auto r = Select("PRAGMA user_version", [&](const SqlRow& row) {
-      version = std::atoi(row.values[0].c_str());
-    });
+    auto r = Select("PRAGMA user_version",
+                    [&](const SqlRow& row) { version = std::atoi(row.values[0].c_str()); });
     if (!r.ok()) return r;
     bool empty = true;
     r = Select("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1",
@@ -532,7 +556,8 @@ class SqliteStore : public Store {
     std::vector<std::thread> pool;
     for (size_t t = 0; t < threads; ++t) {
       const int64_t a = lo + (hi - lo) * static_cast<int64_t>(t) / static_cast<int64_t>(threads);
-      const int64_t b = lo + (hi - lo) * static_cast<int64_t>(t + 1) / static_cast<int64_t>(threads);
+      const int64_t b =
+          lo + (hi - lo) * static_cast<int64_t>(t + 1) / static_cast<int64_t>(threads);
       std::string range = threads == 1 ? sql
                                        : sql + " AND rowid >= " + std::to_string(a) +
                                              " AND rowid < " + std::to_string(b);
@@ -584,7 +609,8 @@ class SqliteStore : public Store {
         const auto k = static_cast<size_t>(i);
         row.null[k] = sqlite3_column_type(stmt.get(), i) == SQLITE_NULL;
         const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), i));
-        row.values[k].assign(text ? text : "", static_cast<size_t>(sqlite3_column_bytes(stmt.get(), i)));
+        row.values[k].assign(text ? text : "",
+                             static_cast<size_t>(sqlite3_column_bytes(stmt.get(), i)));
       }
       sink(row);
     }
@@ -612,13 +638,15 @@ class SqliteStore : public Store {
     if (!r.ok()) return Error{r.error()};
     if (!any) return std::string("NOT INDEXED");
     const int64_t overlap = std::min(hi, q.until) - std::max(lo, q.since);
-    return std::string(overlap * 5 < (hi - lo) ? "INDEXED BY verdicts_version_time" : "NOT INDEXED");
+    return std::string(overlap * 5 < (hi - lo) ? "INDEXED BY verdicts_version_time"
+                                               : "NOT INDEXED");
   }
 
   Result<void> Exec(const std::string& sql) {
     char* message = nullptr;
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-      Error e{Describe() + ": " + (message ? message : "error") + " (in: " + sql.substr(0, 80) + ")"};
+      Error e{Describe() + ": " + (message ? message : "error") + " (in: " + sql.substr(0, 80) +
+              ")"};
       sqlite3_free(message);
       return e;
     }

@@ -55,9 +55,12 @@ std::string TimeExpr(SqlDialect d, Grain grain) {
     return e;
   };
   switch (grain) {
-    case Grain::kHour: return floor(3600, 0);
-    case Grain::kDay: return floor(86400, 0);
-    case Grain::kWeek: return floor(7 * 86400, 4 * 86400);  // 1970-01-05 was a Monday
+    case Grain::kHour:
+      return floor(3600, 0);
+    case Grain::kDay:
+      return floor(86400, 0);
+    case Grain::kWeek:
+      return floor(7 * 86400, 4 * 86400);  // 1970-01-05 was a Monday
     case Grain::kMonth:
       return ch ? "toYYYYMM(toDateTime(start_time, 'UTC'))"
                 : "CAST(strftime('%Y%m', start_time, 'unixepoch') AS INTEGER)";
@@ -73,7 +76,6 @@ int64_t ToBucketStart(int64_t raw, Grain grain) {
   auto t = ParseTime(text);
   return t.ok() ? *t : 0;
 }
-
 
 template <typename N>
 N ToNumber(const SqlRow& row, size_t i) {
@@ -101,15 +103,16 @@ std::string DayExpr(SqlDialect d) {
 Result<ResolvedQuery> Resolve(Store& s, const AggregationQuery& query) {
   auto versions = RulesVersions(s);
   if (!versions.ok()) return Error{versions.error()};
-  std::string version = query.rules_version.empty() ? NewestRulesVersion(*versions)
-                                                    : query.rules_version;
+  std::string version =
+      query.rules_version.empty() ? NewestRulesVersion(*versions) : query.rules_version;
   std::optional<int64_t> newest;
   if (!version.empty() && !(query.since && query.until)) {  // a window given needs no default
     // max() of no rows is NULL in SQLite (which then needs no count, and with only the
     // version filtered reads one index entry) but 0 in ClickHouse.
     const bool sqlite = s.dialect() == SqlDialect::kSqlite;
-    std::string sql = std::string(sqlite ? "SELECT 1, max(start_time)" : "SELECT count(), max(start_time)") +
-                      " FROM verdicts WHERE 1 = 1" + FilterTerms(s.dialect(), query, version);
+    std::string sql =
+        std::string(sqlite ? "SELECT 1, max(start_time)" : "SELECT count(), max(start_time)") +
+        " FROM verdicts WHERE 1 = 1" + FilterTerms(s.dialect(), query, version);
     if (query.since) sql += " AND start_time >= " + std::to_string(*query.since);
     if (query.until) sql += " AND start_time < " + std::to_string(*query.until);
     auto r = s.Select(sql, [&](const SqlRow& row) {
@@ -245,14 +248,30 @@ Result<std::vector<AggregationCell>> Store::AggregateCells(const ResolvedQuery& 
     for (Axis axis : axes) {
       const std::string& v = row.values[i];
       switch (axis) {
-        case Axis::kTime: c.time = ToBucketStart(ToNumber<int64_t>(row, i), query.grain); break;
-        case Axis::kCc: c.probe_cc = v; break;
-        case Axis::kAsn: c.probe_asn = ToNumber<uint32_t>(row, i); break;
-        case Axis::kTarget: c.target = v; break;
-        case Axis::kInput: c.input = v; break;
-        case Axis::kCategory: c.category_code = v; break;
-        case Axis::kTest: c.test_name = v; break;
-        case Axis::kBlockingType: c.blocking_type = v; break;
+        case Axis::kTime:
+          c.time = ToBucketStart(ToNumber<int64_t>(row, i), query.grain);
+          break;
+        case Axis::kCc:
+          c.probe_cc = v;
+          break;
+        case Axis::kAsn:
+          c.probe_asn = ToNumber<uint32_t>(row, i);
+          break;
+        case Axis::kTarget:
+          c.target = v;
+          break;
+        case Axis::kInput:
+          c.input = v;
+          break;
+        case Axis::kCategory:
+          c.category_code = v;
+          break;
+        case Axis::kTest:
+          c.test_name = v;
+          break;
+        case Axis::kBlockingType:
+          c.blocking_type = v;
+          break;
       }
       ++i;
     }
@@ -272,7 +291,8 @@ Result<std::vector<AggregationCell>> Store::AggregateCells(const ResolvedQuery& 
 
 Result<std::vector<MeasurementListing>> ListMeasurements(Store& s, const AggregationQuery& query,
                                                          std::optional<Outcome> outcome,
-                                                         size_t limit, ResolvedQuery* resolved_out) {
+                                                         size_t limit,
+                                                         ResolvedQuery* resolved_out) {
   AggregationQuery no_axes = query;
   no_axes.axes.clear();
   no_axes.grain.reset();
@@ -319,18 +339,19 @@ Result<uint64_t> ScanFacts(Store& s,
   // Days and their sizes first; then windows of whole days holding a bounded number of
   // measurements, each read as two ordered queries and joined here.
   std::vector<std::pair<int64_t, uint64_t>> days;
-  auto r = s.Select("SELECT " + DayExpr(s.dialect()) +
-                        " AS d, count(*) FROM measurements GROUP BY d ORDER BY d",
-                    [&](const SqlRow& row) {
-                      days.emplace_back(ToNumber<int64_t>(row, 0), ToNumber<uint64_t>(row, 1));
-                    });
+  auto r = s.Select(
+      "SELECT " + DayExpr(s.dialect()) + " AS d, count(*) FROM measurements GROUP BY d ORDER BY d",
+      [&](const SqlRow& row) {
+        days.emplace_back(ToNumber<int64_t>(row, 0), ToNumber<uint64_t>(row, 1));
+      });
   if (!r.ok()) return Error{r.error()};
   uint64_t total = 0;
   size_t i = 0;
   while (i < days.size()) {
     const int64_t since = days[i].first * 86400;
     uint64_t in_window = 0;
-    while (i < days.size() && (in_window == 0 || in_window + days[i].second <= kScanWindowMeasurements)) {
+    while (i < days.size() &&
+           (in_window == 0 || in_window + days[i].second <= kScanWindowMeasurements)) {
       in_window += days[i].second;
       ++i;
     }

@@ -73,7 +73,8 @@ int RunRescore(const analysis::VerdictEngine& engine, analysis::Store& store) {
               static_cast<unsigned long long>(stats->measurements), store.Describe().c_str(),
               stats->rules_version.c_str());
   for (const auto& [version, n] : counts->verdicts) {
-    std::printf("  rules %-10s %llu verdicts\n", version.c_str(), static_cast<unsigned long long>(n));
+    std::printf("  rules %-10s %llu verdicts\n", version.c_str(),
+                static_cast<unsigned long long>(n));
   }
   return 0;
 }

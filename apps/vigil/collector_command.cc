@@ -40,7 +40,8 @@ int RunCollector(const CollectorFlags& flags) {
   CollectorConfig config;
   auto listen = ParseHostPort(flags.listen);
   if (!listen.ok()) return Fail("--listen: " + listen.error());
-  if (!IsIpLiteral(listen->host)) return Fail("--listen: '" + listen->host + "' is not an IP address");
+  if (!IsIpLiteral(listen->host))
+    return Fail("--listen: '" + listen->host + "' is not an IP address");
   if (flags.archive.empty()) return Fail("--archive DIR is required (where measurements are kept)");
   config.http.listen_ip = listen->host;
   config.http.listen_port = listen->port;
@@ -65,14 +66,17 @@ int RunCollector(const CollectorFlags& flags) {
   RecoveryReport recovery;
   auto server = CollectorServer::Create(config, &recovery);
   if (!server.ok()) return Fail(server.error());
-  std::fprintf(stderr, "vigil collector: archive %s: %zu measurements in %zu files of the last %d days",
+  std::fprintf(stderr,
+               "vigil collector: archive %s: %zu measurements in %zu files of the last %d days",
                flags.archive.c_str(), recovery.measurements, recovery.files, flags.dedup_days);
   if (recovery.torn_files > 0) {
-    std::fprintf(stderr, "; cut off %zu bytes of unacknowledged batches torn by a crash in %zu files",
+    std::fprintf(stderr,
+                 "; cut off %zu bytes of unacknowledged batches torn by a crash in %zu files",
                  recovery.torn_bytes, recovery.torn_files);
   }
   std::fprintf(stderr, "\n");
-  for (const auto& problem : recovery.problems) std::fprintf(stderr, "vigil collector: %s\n", problem.c_str());
+  for (const auto& problem : recovery.problems)
+    std::fprintf(stderr, "vigil collector: %s\n", problem.c_str());
   // Measurements reach the analyzer's store as they arrive (after the archive has them).
   std::unique_ptr<LiveStore> live;
   if (!flags.no_store) {
@@ -80,8 +84,10 @@ int RunCollector(const CollectorFlags& flags) {
     if (!opened.ok()) return Fail(opened.error());
     live = std::move(*opened);
     LiveStore* feed = live.get();
-    (*server)->archive().SetOnCommitted([feed](const std::vector<ArchivedMeasurement>& stored) { feed->Add(stored); });
-    std::fprintf(stderr, "vigil collector: feeding the analysis store %s\n", live->Describe().c_str());
+    (*server)->archive().SetOnCommitted(
+        [feed](const std::vector<ArchivedMeasurement>& stored) { feed->Add(stored); });
+    std::fprintf(stderr, "vigil collector: feeding the analysis store %s\n",
+                 live->Describe().c_str());
   }
   auto port = (*server)->Bind();
   if (!port.ok()) return Fail(port.error());
@@ -110,13 +116,17 @@ void AddCollectorCommand(CLI::App& app) {
   auto flags = std::make_shared<CollectorFlags>();
   CLI::App* c = app.add_subcommand(
       "collector", "Receive measurements over OONI's collector API and keep them durably");
-  c->add_option("--listen", flags->listen, "IP:PORT to listen on ([v6]:port)")->capture_default_str();
+  c->add_option("--listen", flags->listen, "IP:PORT to listen on ([v6]:port)")
+      ->capture_default_str();
   c->add_option("--archive", flags->archive,
                 "Directory of raw measurements (YYYYMMDD/HH/CC/testname/*.jsonl.gz)")
       ->required();
-  c->add_option("--helper", flags->helpers, "A control helper URL to give probes at check-in; repeatable");
-  c->add_option("--relay", flags->relay, "The message relay (HOST:PORT) to give probes at check-in");
-  c->add_option("--data-dir", flags->data_dir, "The testlists/ directory (check-in URLs; default: found)");
+  c->add_option("--helper", flags->helpers,
+                "A control helper URL to give probes at check-in; repeatable");
+  c->add_option("--relay", flags->relay,
+                "The message relay (HOST:PORT) to give probes at check-in");
+  c->add_option("--data-dir", flags->data_dir,
+                "The testlists/ directory (check-in URLs; default: found)");
   c->add_option("--max-body-kib", flags->max_body_kib, "Largest request body, as sent (KiB)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20))
       ->capture_default_str();
@@ -128,16 +138,18 @@ void AddCollectorCommand(CLI::App& app) {
                 "Days of the archive read at start to recognise measurements sent again")
       ->check(CLI::Range(0, 3650))
       ->capture_default_str();
-  c->add_option("--collector-number", flags->collector_number, "This collector's n<N> in report ids")
+  c->add_option("--collector-number", flags->collector_number,
+                "This collector's n<N> in report ids")
       ->check(CLI::Range(0, 999))
       ->capture_default_str();
   c->add_option("--threads", flags->threads, "Event-loop threads; 0 = one per core")
       ->check(CLI::Range(size_t{0}, size_t{256}))
       ->capture_default_str();
   c->add_flag("--quiet", flags->quiet, "Do not log one line per request");
-  c->add_option("--store", flags->store,
-                "The analysis store fed as measurements arrive: sqlite:PATH or clickhouse://HOST:PORT/DB "
-                "(default: vigil analyze's SQLite file)");
+  c->add_option(
+      "--store", flags->store,
+      "The analysis store fed as measurements arrive: sqlite:PATH or clickhouse://HOST:PORT/DB "
+      "(default: vigil analyze's SQLite file)");
   c->add_flag("--no-store", flags->no_store, "Only archive; feed no analysis store");
   c->callback([flags] { SetExitCode(RunCollector(*flags)); });
 }

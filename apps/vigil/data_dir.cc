@@ -1,10 +1,10 @@
-#include "apps/vigil/commands.h"
-
-#include <cstdlib>
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <system_error>
 #include <vector>
+
+#include "apps/vigil/commands.h"
 
 namespace vigil::cli {
 

@@ -146,10 +146,12 @@ void AddHelperCommand(CLI::App& app) {
   helper->add_flag("--allow-private", flags->allow_private,
                    "Also measure private, loopback and other bogon addresses (labs, tests)");
   helper->add_flag("--quiet", flags->quiet, "Do not log one line per request");
-  helper->add_option("--whoami-dns", flags->whoami_dns,
-                     "Also answer DNS on IP:PORT for --whoami-zone with the asking resolver's address");
-  helper->add_option("--whoami-zone", flags->whoami_zone,
-                     "The zone delegated to --whoami-dns (probes set resolver_whoami to a name in it)");
+  helper->add_option(
+      "--whoami-dns", flags->whoami_dns,
+      "Also answer DNS on IP:PORT for --whoami-zone with the asking resolver's address");
+  helper->add_option(
+      "--whoami-zone", flags->whoami_zone,
+      "The zone delegated to --whoami-dns (probes set resolver_whoami to a name in it)");
   helper->callback([flags] { SetExitCode(RunHelper(*flags)); });
 }
 

@@ -10,12 +10,14 @@
 
 namespace vigil::cli {
 
-Result<std::unique_ptr<LiveStore>> LiveStore::Open(const std::string& spec, const std::string& data_dir) {
+Result<std::unique_ptr<LiveStore>> LiveStore::Open(const std::string& spec,
+                                                   const std::string& data_dir) {
   std::unique_ptr<LiveStore> live(new LiveStore());
   auto store = analysis::OpenStore(spec.empty() ? analysis::DefaultStoreSpec() : spec);
   if (!store.ok()) return Error{"--store: " + store.error()};
   live->store_ = std::move(*store);
-  auto engine = analysis::VerdictEngine::Load(data_dir + "/verdict/rules.json", data_dir + "/fingerprints");
+  auto engine =
+      analysis::VerdictEngine::Load(data_dir + "/verdict/rules.json", data_dir + "/fingerprints");
   if (!engine.ok()) return Error{"verdict rules: " + engine.error()};
   live->engine_ = std::make_unique<analysis::VerdictEngine>(std::move(*engine));
   analysis::IngestOptions options;
@@ -65,7 +67,8 @@ void LiveStore::Loop() {
       analysis::ExtractedMeasurement m;
       auto ok = extractor_->Extract(line, &m);
       if (!ok.ok()) {
-        std::fprintf(stderr, "vigil collector: store: a stored measurement not ingested: %s\n", ok.error().c_str());
+        std::fprintf(stderr, "vigil collector: store: a stored measurement not ingested: %s\n",
+                     ok.error().c_str());
         continue;
       }
       m.measurement.source_file = "collector";

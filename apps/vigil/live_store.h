@@ -28,7 +28,8 @@ namespace vigil::cli {
 class LiveStore {
  public:
   /// Opens the store (`spec` as for `vigil analyze --store`) and the rules.
-  static Result<std::unique_ptr<LiveStore>> Open(const std::string& spec, const std::string& data_dir);
+  static Result<std::unique_ptr<LiveStore>> Open(const std::string& spec,
+                                                 const std::string& data_dir);
   ~LiveStore();  // writes and commits what is queued
 
   /// From the archive's writer thread: queues copies, returns at once.

@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // One line that names the argument; the full usage is one --help away.
-    std::fprintf(stderr, "vigil: %s (see --help)\n", DescribeParseError(app, e, argc, argv).c_str());
+    std::fprintf(stderr, "vigil: %s (see --help)\n",
+                 DescribeParseError(app, e, argc, argv).c_str());
     return 2;
   }
   return vigil::cli::ExitCode();

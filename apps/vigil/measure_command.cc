@@ -24,21 +24,22 @@ struct MeasureFlags {
 };
 
 void Run(MeasureFlags& flags) {
-  flags.config.timeout = std::chrono::milliseconds(static_cast<int64_t>(flags.timeout_seconds * 1000));
+  flags.config.timeout =
+      std::chrono::milliseconds(static_cast<int64_t>(flags.timeout_seconds * 1000));
   auto valid = ValidateUrlgetterConfig(flags.config);
   if (!valid.ok()) {
-    std::fprintf(stderr, "vigil measure %s: %s\n", flags.config.step.c_str(), valid.error().c_str());
+    std::fprintf(stderr, "vigil measure %s: %s\n", flags.config.step.c_str(),
+                 valid.error().c_str());
     SetExitCode(2);
     return;
   }
   asio::io_context io;
   std::optional<Measurement> result;
   std::exception_ptr error;
-  asio::co_spawn(io, RunUrlgetter(flags.config),
-                 [&](std::exception_ptr e, Measurement m) {
-                   error = e;
-                   if (!e) result = std::move(m);
-                 });
+  asio::co_spawn(io, RunUrlgetter(flags.config), [&](std::exception_ptr e, Measurement m) {
+    error = e;
+    if (!e) result = std::move(m);
+  });
   io.run();
   if (error || !result) {
     try {
@@ -74,23 +75,34 @@ void AddMeasureCommand(CLI::App& app) {
 
   CLI::App* dns = measure->add_subcommand("dns", "Resolve NAME");
   dns->add_option("NAME", flags->config.target, "Host name")->required();
-  dns->add_option("--type", flags->config.query_type, "Query type with an explicit resolver (A, AAAA, ...)");
+  dns->add_option("--type", flags->config.query_type,
+                  "Query type with an explicit resolver (A, AAAA, ...)");
   AddCommonFlags(dns, *flags);
-  dns->callback([flags] { flags->config.step = "dns"; Run(*flags); });
+  dns->callback([flags] {
+    flags->config.step = "dns";
+    Run(*flags);
+  });
 
   CLI::App* tcp = measure->add_subcommand("tcp", "Connect to IP:PORT");
   tcp->add_option("IP:PORT", flags->config.target, "Address and port ([v6]:port)")->required();
   AddCommonFlags(tcp, *flags);
-  tcp->callback([flags] { flags->config.step = "tcp"; Run(*flags); });
+  tcp->callback([flags] {
+    flags->config.step = "tcp";
+    Run(*flags);
+  });
 
   CLI::App* tls = measure->add_subcommand("tls", "Connect to HOST:PORT and handshake TLS");
   tls->add_option("HOST:PORT", flags->config.target, "Host name or address, and port")->required();
   tls->add_option("--sni", flags->config.sni, "server_name to send (default: HOST)");
   tls->add_option("--alpn", flags->config.alpn, "ALPN protocols to offer (repeatable)");
   tls->add_option("--ca-file", flags->config.ca_file, "PEM CA bundle (default: system store)");
-  tls->add_flag("--no-verify", flags->config.no_verify, "Record the certificate chain without verifying it");
+  tls->add_flag("--no-verify", flags->config.no_verify,
+                "Record the certificate chain without verifying it");
   AddCommonFlags(tls, *flags);
-  tls->callback([flags] { flags->config.step = "tls"; Run(*flags); });
+  tls->callback([flags] {
+    flags->config.step = "tls";
+    Run(*flags);
+  });
 
   CLI::App* http = measure->add_subcommand("http", "Fetch URL over HTTP/1.1 (TLS for https)");
   http->add_option("URL", flags->config.target, "http:// or https:// URL")->required();
@@ -102,7 +114,10 @@ void AddMeasureCommand(CLI::App& app) {
   http->add_option("--body-cap", flags->config.body_cap, "Bytes of response body to keep")
       ->check(CLI::Range(size_t{0}, size_t{1} << 30));
   AddCommonFlags(http, *flags);
-  http->callback([flags] { flags->config.step = "http"; Run(*flags); });
+  http->callback([flags] {
+    flags->config.step = "http";
+    Run(*flags);
+  });
 }
 
 }  // namespace vigil::cli

@@ -12,12 +12,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <vector>
 #include <fstream>
 #include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "probe/experiments/experiment.h"
 #include "probe/measurement/measurement.h"
@@ -68,8 +68,8 @@ class MeasurementWriter {
   Complete complete_;
   std::chrono::milliseconds commit_interval_;
   std::vector<std::pair<Measurement, RunSummary>> queue_;  // guarded by mutex_
-  bool closing_ = false;           // guarded by mutex_
-  bool file_failed_ = false;       // the writer thread's alone until joined
+  bool closing_ = false;                                   // guarded by mutex_
+  bool file_failed_ = false;                               // the writer thread's alone until joined
   std::thread thread_;
 };
 

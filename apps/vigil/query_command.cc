@@ -171,7 +171,8 @@ std::string WindowLine(const analysis::ResolvedQuery& r) {
   std::string line = analysis::FormatTime(r.since, true) + " .. " +
                      analysis::FormatTime(r.until, true) + " (UTC, until exclusive)";
   if (!r.query.since && !r.query.until) {
-    line += ", the default: 30 days up to the newest matching measurement (--since/--until widen it)";
+    line +=
+        ", the default: 30 days up to the newest matching measurement (--since/--until widen it)";
   }
   return line + "; rules " + r.rules_version;
 }
@@ -238,7 +239,8 @@ int RunQuery(const QueryFlags& f) {
 int RunMeasurements(const QueryFlags& f) {
   if (!CheckFormat(f.format)) return Fail("--format: '" + f.format + "' (table, csv, json)");
   if (!f.axes.empty() || !f.grain.empty()) {
-    return Fail("measurements takes filters, not --axis or --grain (narrow --since/--until to a cell)");
+    return Fail(
+        "measurements takes filters, not --axis or --grain (narrow --since/--until to a cell)");
   }
   auto query = BuildQuery(f, false);
   if (!query.ok()) return Fail(query.error());
@@ -253,11 +255,10 @@ int RunMeasurements(const QueryFlags& f) {
   analysis::ResolvedQuery resolved;
   auto listed = analysis::ListMeasurements(**store, *query, outcome, f.limit, &resolved);
   if (!listed.ok()) return Fail(listed.error(), 1);
-  const std::vector<std::string> header = {"measurement_uid", "start_time", "probe_cc",
-                                           "probe_asn",       "test_name",  "input",
+  const std::vector<std::string> header = {"measurement_uid", "start_time",    "probe_cc",
+                                           "probe_asn",       "test_name",     "input",
                                            "outcome",         "blocking_type", "source"};
-  const std::vector<bool> numeric = {false, false, false, true, false,
-                                     false, false, false, false};
+  const std::vector<bool> numeric = {false, false, false, true, false, false, false, false, false};
   std::vector<std::vector<std::string>> rows;
   for (const auto& m : *listed) {
     const auto o = analysis::OutcomeOf(m.anomaly, m.confirmed, m.failure);

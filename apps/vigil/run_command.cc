@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -227,8 +227,8 @@ class Progress {
       // The time left at the pace so far.
       const double elapsed =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-      const long left = static_cast<long>(elapsed / static_cast<double>(done_) *
-                                          static_cast<double>(total_ - done_) + 0.5);
+      const long left = static_cast<long>(
+          elapsed / static_cast<double>(done_) * static_cast<double>(total_ - done_) + 0.5);
       text += "ETA " + (left >= 60 ? std::to_string(left / 60) + "m" : "") +
               std::to_string(left % 60) + "s ";
     }
@@ -391,8 +391,8 @@ void Run(RunFlags& flags) {
   if (!spool.ok()) return Fail("spool: " + spool.error());
   auto db = ResultsDb::Open(volunteer->results_db);
   if (!db.ok()) return Fail("results database: " + db.error());
-  auto run_id = (*db)->BeginRun({FormatUtcTime(std::chrono::system_clock::now()), flags.target,
-                                 "ZZ", "AS0", ""});
+  auto run_id = (*db)->BeginRun(
+      {FormatUtcTime(std::chrono::system_clock::now()), flags.target, "ZZ", "AS0", ""});
   if (!run_id.ok()) return Fail("results database: " + run_id.error());
   // Where the probe is, once geolocation has answered: asked for by the writer thread
   // before its first measurement, or by this thread after the writer is joined.
@@ -402,7 +402,8 @@ void Run(RunFlags& flags) {
     geo_known = geo_answer.get();
     const GeoInfo& geo = *geo_known;
     if (!flags.batch) {
-      for (const auto& note : geo.notes) std::fprintf(stderr, "vigil run: geolocation: %s\n", note.c_str());
+      for (const auto& note : geo.notes)
+        std::fprintf(stderr, "vigil run: geolocation: %s\n", note.c_str());
       std::fprintf(stderr, "vigil run: network %s (%s), country %s\n", geo.probe_asn.c_str(),
                    geo.probe_network_name.empty() ? "unknown" : geo.probe_network_name.c_str(),
                    geo.probe_cc.c_str());
@@ -454,7 +455,8 @@ void Run(RunFlags& flags) {
     row.probe_asn = m.probe_asn;
     row.verdict = summary.verdict;
     row.blocking = summary.blocking;
-    row.anomaly = summary.verdict != "ok" && summary.verdict != "down" && summary.verdict != "error";
+    row.anomaly =
+        summary.verdict != "ok" && summary.verdict != "down" && summary.verdict != "error";
     row.upload_state = uploading ? UploadState::kPending : UploadState::kDisabled;
     pending_files.emplace_back(row.uid, line);
     pending_rows.push_back(std::move(row));
@@ -465,7 +467,8 @@ void Run(RunFlags& flags) {
     if (!put.ok()) {
       // One bad moment (a full disk, an I/O error) must not lose the batch: try each
       // measurement on its own, and keep the ones that go in.
-      std::fprintf(stderr, "vigil run: spool: %s (keeping the batch one by one)\n", put.error().c_str());
+      std::fprintf(stderr, "vigil run: spool: %s (keeping the batch one by one)\n",
+                   put.error().c_str());
       std::vector<SpoolEntry> kept;
       std::vector<MeasurementRow> rows;
       for (size_t i = 0; i < pending_files.size(); ++i) {
@@ -490,7 +493,8 @@ void Run(RunFlags& flags) {
         if (row.verdict == "down" || row.verdict == "error") ++counts.failures;
       }
       auto added = (*db)->AddMeasurements(pending_rows);
-      if (!added.ok()) std::fprintf(stderr, "vigil run: results database: %s\n", added.error().c_str());
+      if (!added.ok())
+        std::fprintf(stderr, "vigil run: results database: %s\n", added.error().c_str());
     }
     pending_files.clear();
     pending_rows.clear();
@@ -580,14 +584,17 @@ void Run(RunFlags& flags) {
       return Fail(std::string("the run stopped: ") + e.what(), 1);
     }
   }
-  auto finished = (*db)->FinishRun(*run_id, FormatUtcTime(std::chrono::system_clock::now()), counts);
-  if (!finished.ok()) std::fprintf(stderr, "vigil run: results database: %s\n", finished.error().c_str());
+  auto finished =
+      (*db)->FinishRun(*run_id, FormatUtcTime(std::chrono::system_clock::now()), counts);
+  if (!finished.ok())
+    std::fprintf(stderr, "vigil run: results database: %s\n", finished.error().c_str());
   if (file.is_open()) {
     file.close();
     if (!file || !written) return Fail("--output: writing " + output + " failed", 1);
   }
   if (spool_failures.load() > 0) {
-    return Fail(std::to_string(spool_failures.load()) + " measurements could not be kept in the spool", 1);
+    return Fail(
+        std::to_string(spool_failures.load()) + " measurements could not be kept in the spool", 1);
   }
 
   if (!flags.batch) {
@@ -611,18 +618,22 @@ void Run(RunFlags& flags) {
     if (!output.empty()) std::cout << "; written to " << output;
     std::cout << "\n";
     if (not_started > 0) {
-      std::cout << not_started << " not started: the run's time budget (" << flags.max_runtime_seconds
-                << " s) was reached\n";
+      std::cout << not_started << " not started: the run's time budget ("
+                << flags.max_runtime_seconds << " s) was reached\n";
     }
-    std::cout << "run " << *run_id << " in the results database (vigil results show " << *run_id << ")\n";
+    std::cout << "run " << *run_id << " in the results database (vigil results show " << *run_id
+              << ")\n";
   }
   if (uploading) {
     // The rest of the time budget, if there is one: a blocked collector cannot stall
     // the probe; what is not sent stays pending for `vigil upload` or the next run.
-    const int upload_status = UploadSpool(*volunteer, {}, 0, flags.batch || flags.unattended, run_deadline);
+    const int upload_status =
+        UploadSpool(*volunteer, {}, 0, flags.batch || flags.unattended, run_deadline);
     if (upload_status == 2) SetExitCode(1);
   } else if (!flags.batch && config.upload && config.collectors.empty()) {
-    std::fprintf(stderr, "vigil run: uploading is on but no collector is configured: measurements stay pending\n");
+    std::fprintf(
+        stderr,
+        "vigil run: uploading is on but no collector is configured: measurements stay pending\n");
   }
   if (could_not_run > 0) SetExitCode(1);
 }
@@ -671,7 +682,8 @@ void AddRunCommand(CLI::App& app) {
   run->add_option("--max-runtime", flags->max_runtime_seconds,
                   "Start no measurement after this many seconds (default: the config's; 0: none)")
       ->check(CLI::Range(0, 7 * 24 * 3600));
-  run->add_flag("--unattended", flags->unattended, "A scheduled run (autorun): no table, uploads quietly");
+  run->add_flag("--unattended", flags->unattended,
+                "A scheduled run (autorun): no table, uploads quietly");
   run->add_flag("--no-upload", flags->no_upload, "Keep this run's measurements pending");
   run->callback([flags, run] {
     flags->parallel_given = run->count("--parallel") > 0;

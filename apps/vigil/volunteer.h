@@ -28,7 +28,8 @@ Result<Volunteer> LoadVolunteer(const std::string& config_flag, bool need_consen
 /// Uploads the volunteer's pending measurements (to `collectors`, else the config's),
 /// with progress on stderr unless `quiet`; 0 when everything went, 1 when something
 /// failed or was left, 2 when it could not start.
-int UploadSpool(const Volunteer& volunteer, const std::vector<std::string>& collectors, size_t limit,
-                bool quiet, std::optional<std::chrono::steady_clock::time_point> deadline);
+int UploadSpool(const Volunteer& volunteer, const std::vector<std::string>& collectors,
+                size_t limit, bool quiet,
+                std::optional<std::chrono::steady_clock::time_point> deadline);
 
 }  // namespace vigil::cli

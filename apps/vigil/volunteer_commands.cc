@@ -21,37 +21,43 @@
 namespace vigil::cli {
 
 int UploadSpool(const Volunteer& volunteer, const std::vector<std::string>& collectors_flag,
-                size_t limit, bool quiet, std::optional<std::chrono::steady_clock::time_point> deadline) {
+                size_t limit, bool quiet,
+                std::optional<std::chrono::steady_clock::time_point> deadline) {
   auto spool = Spool::Open(volunteer.spool_dir);
   if (!spool.ok()) {
     std::fprintf(stderr, "vigil upload: %s\n", spool.error().c_str());
     return 2;
   }
   auto db = ResultsDb::Open(volunteer.results_db);
-  if (!db.ok()) std::fprintf(stderr, "vigil upload: %s (uploading without it)\n", db.error().c_str());
+  if (!db.ok())
+    std::fprintf(stderr, "vigil upload: %s (uploading without it)\n", db.error().c_str());
   UploadPendingOptions options;
-  options.upload.collectors = collectors_flag.empty() ? volunteer.config.collectors : collectors_flag;
+  options.upload.collectors =
+      collectors_flag.empty() ? volunteer.config.collectors : collectors_flag;
   options.limit = limit;
   options.deadline = deadline;
   if (options.upload.collectors.empty()) {
-    std::fprintf(stderr,
-                 "vigil upload: no collector configured (--collector URL, or \"collectors\" in %s)\n",
-                 volunteer.config_path.c_str());
+    std::fprintf(
+        stderr,
+        "vigil upload: no collector configured (--collector URL, or \"collectors\" in %s)\n",
+        volunteer.config_path.c_str());
     return 2;
   }
   const bool tty = isatty(STDERR_FILENO) == 1;
-  auto report = UploadPending(*spool, db.ok() ? db->get() : nullptr, options, [&](const UploadProgress& p) {
-    if (quiet && p.result->ok) return;
-    const std::string what = p.result->ok ? "uploaded as " + p.result->measurement_uid
-                                          : "FAILED: " + p.result->error;
-    if (tty && p.result->ok) {
-      std::fprintf(stderr, "\r\033[K[%zu/%zu] %s %s", p.done, p.total, p.uid.c_str(), what.c_str());
-    } else {
-      std::fprintf(stderr, "%s[%zu/%zu] %s %s\n", tty ? "\r\033[K" : "", p.done, p.total, p.uid.c_str(),
-                   what.c_str());
-    }
-    std::fflush(stderr);
-  });
+  auto report =
+      UploadPending(*spool, db.ok() ? db->get() : nullptr, options, [&](const UploadProgress& p) {
+        if (quiet && p.result->ok) return;
+        const std::string what = p.result->ok ? "uploaded as " + p.result->measurement_uid
+                                              : "FAILED: " + p.result->error;
+        if (tty && p.result->ok) {
+          std::fprintf(stderr, "\r\033[K[%zu/%zu] %s %s", p.done, p.total, p.uid.c_str(),
+                       what.c_str());
+        } else {
+          std::fprintf(stderr, "%s[%zu/%zu] %s %s\n", tty ? "\r\033[K" : "", p.done, p.total,
+                       p.uid.c_str(), what.c_str());
+        }
+        std::fflush(stderr);
+      });
   if (tty && !quiet) std::fputc('\n', stderr);
   if (!report.error.empty()) {
     std::fprintf(stderr, "vigil upload: %s\n", report.error.c_str());
@@ -61,8 +67,9 @@ int UploadSpool(const Volunteer& volunteer, const std::vector<std::string>& coll
                report.uploaded, report.failed, report.pending - report.uploaded, report.pending);
   if (report.left > 0) {
     std::fprintf(stderr, "vigil upload: stopped early (%s); the rest stays in %s for next time\n",
-                 deadline && std::chrono::steady_clock::now() >= *deadline ? "time is up"
-                                                                           : "the collectors are not answering",
+                 deadline && std::chrono::steady_clock::now() >= *deadline
+                     ? "time is up"
+                     : "the collectors are not answering",
                  (volunteer.spool_dir + "/pending").c_str());
   }
   return report.failed > 0 || report.left > 0 ? 1 : 0;
@@ -93,7 +100,7 @@ struct AutorunFlags {
 };
 
 bool HaveSystemd() {
-  struct stat st{};
+  struct stat st {};
   return ::stat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
 }
 
@@ -108,14 +115,16 @@ int Autorun(const AutorunFlags& flags) {
   std::string unit_dir = flags.unit_dir;
   if (unit_dir.empty()) {
     const char* home = std::getenv("HOME");
-    unit_dir = root ? "/etc/systemd/system" : std::string(home ? home : ".") + "/.config/systemd/user";
+    unit_dir =
+        root ? "/etc/systemd/system" : std::string(home ? home : ".") + "/.config/systemd/user";
   }
   const std::string service = unit_dir + "/vigil-autorun.service";
   const std::string timer = unit_dir + "/vigil-autorun.timer";
   const std::string command = SelfPath() + " run " + flags.target +
-                              (flags.config.empty() ? "" : " --config " + flags.config) + " --unattended";
+                              (flags.config.empty() ? "" : " --config " + flags.config) +
+                              " --unattended";
   const std::string systemctl = root ? "systemctl" : "systemctl --user";
-  struct stat st{};
+  struct stat st {};
   const bool installed = ::stat(timer.c_str(), &st) == 0;
   if (flags.action == "status") {
     std::printf("autorun: %s (%s)\n", installed ? "enabled" : "disabled", timer.c_str());
@@ -144,10 +153,11 @@ int Autorun(const AutorunFlags& flags) {
     return 2;
   }
   if (!HaveSystemd() && flags.unit_dir.empty()) {
-    std::printf("autorun: systemd is not running here; add this line to your crontab (crontab -e)\n"
-                "instead, for a run every hour at a random minute:\n\n"
-                "%d * * * * %s >/dev/null 2>&1\n",
-                static_cast<int>(std::random_device{}() % 60), command.c_str());
+    std::printf(
+        "autorun: systemd is not running here; add this line to your crontab (crontab -e)\n"
+        "instead, for a run every hour at a random minute:\n\n"
+        "%d * * * * %s >/dev/null 2>&1\n",
+        static_cast<int>(std::random_device{}() % 60), command.c_str());
     return 0;
   }
   const std::string service_text =
@@ -157,7 +167,8 @@ int Autorun(const AutorunFlags& flags) {
   const std::string timer_text =
       "[Unit]\nDescription=vigil: hourly measurements\n\n[Timer]\nOnCalendar=hourly\n"
       "RandomizedDelaySec=3600\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n";
-  for (const auto& [path, text] : {std::pair{service, service_text}, std::pair{timer, timer_text}}) {
+  for (const auto& [path, text] :
+       {std::pair{service, service_text}, std::pair{timer, timer_text}}) {
     auto written = WriteFileDurably(path, text);
     if (!written.ok()) {
       std::fprintf(stderr, "vigil autorun: %s\n", written.error().c_str());
@@ -165,12 +176,15 @@ int Autorun(const AutorunFlags& flags) {
     }
     ::chmod(path.c_str(), 0644);
   }
-  std::printf("autorun: wrote %s and %s (hourly, randomised delay up to an hour)\n", service.c_str(),
-              timer.c_str());
+  std::printf("autorun: wrote %s and %s (hourly, randomised delay up to an hour)\n",
+              service.c_str(), timer.c_str());
   if (HaveSystemd() && flags.unit_dir.empty()) {
-    const int rc = std::system((systemctl + " daemon-reload && " + systemctl + " enable --now vigil-autorun.timer").c_str());
+    const int rc = std::system(
+        (systemctl + " daemon-reload && " + systemctl + " enable --now vigil-autorun.timer")
+            .c_str());
     if (rc != 0) {
-      std::fprintf(stderr, "vigil autorun: `%s enable --now vigil-autorun.timer` failed\n", systemctl.c_str());
+      std::fprintf(stderr, "vigil autorun: `%s enable --now vigil-autorun.timer` failed\n",
+                   systemctl.c_str());
       return 1;
     }
     std::printf("autorun: enabled\n");
@@ -182,9 +196,11 @@ int Autorun(const AutorunFlags& flags) {
 
 void AddOnboardCommand(CLI::App& app) {
   auto flags = std::make_shared<OnboardFlags>();
-  CLI::App* c = app.add_subcommand("onboard", "Informed consent, a short quiz and the upload choice");
+  CLI::App* c =
+      app.add_subcommand("onboard", "Informed consent, a short quiz and the upload choice");
   c->add_option("--config", flags->config, "The config file to write (default: XDG path)");
-  c->add_flag("--yes", flags->yes, "Accept without the quiz, for unattended installs (says what it accepted)");
+  c->add_flag("--yes", flags->yes,
+              "Accept without the quiz, for unattended installs (says what it accepted)");
   auto* up = c->add_flag("--upload", flags->upload, "Upload measurements (opt-in)");
   c->add_flag("--no-upload", flags->no_upload, "Keep measurements on this machine")->excludes(up);
   c->add_option("--collector", flags->collectors, "A collector URL (repeatable; tried in order)");
@@ -201,9 +217,11 @@ void AddOnboardCommand(CLI::App& app) {
 
 void AddUploadCommand(CLI::App& app) {
   auto flags = std::make_shared<UploadFlags>();
-  CLI::App* c = app.add_subcommand("upload", "Upload every pending measurement, saying what failed and why");
+  CLI::App* c =
+      app.add_subcommand("upload", "Upload every pending measurement, saying what failed and why");
   c->add_option("--config", flags->config, "The volunteer's config file (default: XDG path)");
-  c->add_option("--collector", flags->collectors, "Use this collector instead of the config's (repeatable)");
+  c->add_option("--collector", flags->collectors,
+                "Use this collector instead of the config's (repeatable)");
   c->add_option("--limit", flags->limit, "At most this many measurements (0: all)");
   c->add_flag("--quiet", flags->quiet, "Only failures and the summary");
   c->callback([flags] {
@@ -219,19 +237,22 @@ void AddUploadCommand(CLI::App& app) {
                    volunteer->config_path.c_str());
       return SetExitCode(2);
     }
-    SetExitCode(UploadSpool(*volunteer, flags->collectors, flags->limit, flags->quiet, std::nullopt));
+    SetExitCode(
+        UploadSpool(*volunteer, flags->collectors, flags->limit, flags->quiet, std::nullopt));
   });
 }
 
 void AddAutorunCommand(CLI::App& app) {
   auto flags = std::make_shared<AutorunFlags>();
-  CLI::App* c = app.add_subcommand("autorun", "Run vigil every hour (systemd timer, or a cron line)");
+  CLI::App* c =
+      app.add_subcommand("autorun", "Run vigil every hour (systemd timer, or a cron line)");
   c->add_option("ACTION", flags->action, "enable, disable or status")
       ->required()
       ->check(CLI::IsMember({"enable", "disable", "status"}));
   c->add_option("--config", flags->config, "The volunteer's config file (default: XDG path)");
   c->add_option("--target", flags->target, "What each run measures (default: im)");
-  c->add_option("--unit-dir", flags->unit_dir, "Write the systemd units here instead (no systemctl)");
+  c->add_option("--unit-dir", flags->unit_dir,
+                "Write the systemd units here instead (no systemctl)");
   c->callback([flags] { SetExitCode(Autorun(*flags)); });
 }
 

@@ -1,7 +1,7 @@
 #include "probe/dns/ares_channel.h"
 
-#include <arpa/inet.h>
 #include <ares.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <asio/async_result.hpp>
@@ -216,8 +216,9 @@ asio::awaitable<AresReply> AresChannel::Query(const std::string& name, int qtype
         auto* pending = new P{std::move(handler), state->executor};
         unsigned char* query = nullptr;
         int query_len = 0;
-        int status = ares_create_query(qname.c_str(), /*class IN*/ 1, type, 0, /*rd=*/1, &query, &query_len,
-                                       /*max_udpsize=*/0);
+        int status =
+            ares_create_query(qname.c_str(), /*class IN*/ 1, type, 0, /*rd=*/1, &query, &query_len,
+                              /*max_udpsize=*/0);
         if (status != ARES_SUCCESS) {
           P::Complete(pending, AresReply{status, {}});
           return;

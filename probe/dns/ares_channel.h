@@ -5,13 +5,12 @@
 // operations with ARES_EDESTRUCTION.
 #pragma once
 
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <asio/any_io_executor.hpp>
-#include <asio/awaitable.hpp>
 
 namespace vigil {
 
@@ -27,8 +26,8 @@ struct AresOptions {
 
 /// What came back for one ares_send.
 struct AresReply {
-  int status = 0;            // ARES_SUCCESS or an ARES_E* code
-  std::string message;       // the raw DNS response when there was one
+  int status = 0;       // ARES_SUCCESS or an ARES_E* code
+  std::string message;  // the raw DNS response when there was one
 };
 
 /// One address from a getaddrinfo-style lookup.

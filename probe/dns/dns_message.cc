@@ -1,7 +1,7 @@
 #include "probe/dns/dns_message.h"
 
-#include <arpa/inet.h>
 #include <ares.h>
+#include <arpa/inet.h>
 
 #include <algorithm>
 #include <cctype>
@@ -35,18 +35,30 @@ bool ExpandName(const unsigned char* msg, size_t len, size_t& pos, std::string& 
 
 std::string DnsTypeName(int qtype) {
   switch (qtype) {
-    case 1: return "A";
-    case 2: return "NS";
-    case 5: return "CNAME";
-    case 6: return "SOA";
-    case 12: return "PTR";
-    case 15: return "MX";
-    case 16: return "TXT";
-    case 28: return "AAAA";
-    case 33: return "SRV";
-    case 65: return "HTTPS";
-    case 255: return "ANY";
-    default: return "TYPE" + std::to_string(qtype);
+    case 1:
+      return "A";
+    case 2:
+      return "NS";
+    case 5:
+      return "CNAME";
+    case 6:
+      return "SOA";
+    case 12:
+      return "PTR";
+    case 15:
+      return "MX";
+    case 16:
+      return "TXT";
+    case 28:
+      return "AAAA";
+    case 33:
+      return "SRV";
+    case 65:
+      return "HTTPS";
+    case 255:
+      return "ANY";
+    default:
+      return "TYPE" + std::to_string(qtype);
   }
 }
 

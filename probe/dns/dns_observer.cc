@@ -1,7 +1,7 @@
 #include "probe/dns/dns_observer.h"
 
-#include <arpa/inet.h>
 #include <ares.h>
+#include <arpa/inet.h>
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -47,7 +47,8 @@ Result<ResolverSpec> ParseResolverSpec(std::string_view text) {
   if (text == "system" || text == "getaddrinfo") return spec;
   const auto scheme_end = text.find("://");
   if (scheme_end == std::string_view::npos) {
-    return Error{"resolver '" + std::string(text) + "': expected udp://IP:PORT, tcp://IP:PORT or system"};
+    return Error{"resolver '" + std::string(text) +
+                 "': expected udp://IP:PORT, tcp://IP:PORT or system"};
   }
   spec.engine = std::string(text.substr(0, scheme_end));
   if (spec.engine != "udp" && spec.engine != "tcp") {
@@ -118,8 +119,7 @@ asio::awaitable<DnsQuery> DnsObserver::RoundTrip(Trace& trace, const std::string
   if (!channel) {
     q.failure = UnknownFailure(error);
   } else {
-    Deadline deadline(executor_, timeout_ + kDeadlineSlack,
-                      [c = channel.get()] { c->Cancel(); });
+    Deadline deadline(executor_, timeout_ + kDeadlineSlack, [c = channel.get()] { c->Cancel(); });
     AresReply reply = co_await channel->Query(hostname, qtype);
     if (!reply.message.empty()) {
       q.raw_response = Base64Encode(reply.message);
@@ -164,8 +164,7 @@ asio::awaitable<DnsQuery> DnsObserver::SystemLookup(Trace& trace, const std::str
   if (!channel) {
     q.failure = UnknownFailure(error);
   } else {
-    Deadline deadline(executor_, timeout_ + kDeadlineSlack,
-                      [c = channel.get()] { c->Cancel(); });
+    Deadline deadline(executor_, timeout_ + kDeadlineSlack, [c = channel.get()] { c->Cancel(); });
     AresAddrinfoReply reply = co_await channel->GetAddrinfo(hostname);
     if (deadline.expired()) {
       q.failure = std::string(kGenericTimeoutError);
@@ -204,8 +203,8 @@ asio::awaitable<LookupResult> DnsObserver::Lookup(Trace& trace, std::string host
   } else {
     using namespace asio::experimental::awaitable_operators;
     const int64_t id = trace.NextTransactionId();
-    auto [a, aaaa] = co_await (RoundTrip(trace, hostname, 1, id) &&
-                               RoundTrip(trace, hostname, 28, id));
+    auto [a, aaaa] =
+        co_await (RoundTrip(trace, hostname, 1, id) && RoundTrip(trace, hostname, 28, id));
     queries.push_back(std::move(a));
     queries.push_back(std::move(aaaa));
   }

@@ -6,14 +6,13 @@
 // Use from the executor's thread; observations go to the Trace given at each call.
 #pragma once
 
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <asio/any_io_executor.hpp>
-#include <asio/awaitable.hpp>
 
 #include "probe/base/result.h"
 #include "probe/net/trace.h"

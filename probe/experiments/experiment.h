@@ -40,7 +40,7 @@ struct ExperimentContext {
   /// Connections to helper_url kept between measurements (a run makes one on its
   /// event loop); null: each control request opens and closes its own.
   std::shared_ptr<ControlClient> control_client;
-  std::string data_dir;    // testlists/ (endpoints, keywords, pinned CAs)
+  std::string data_dir;  // testlists/ (endpoints, keywords, pinned CAs)
   /// CIDR lists (one prefix a line) added to an ASN's prefixes from data_dir/asn/:
   /// the lab serves "Facebook" from its own range, which no public list contains.
   std::vector<std::string> extra_asn_files;

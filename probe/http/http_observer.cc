@@ -1,14 +1,15 @@
 #include "probe/http/http_observer.h"
 
+#include <strings.h>
+
+#include <algorithm>
 #include <asio/buffer.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
-#include <algorithm>
 #include <optional>
-#include <strings.h>
 
 #include "probe/base/result.h"
 #include "probe/http/http_parser.h"
@@ -58,8 +59,8 @@ asio::awaitable<void> Exchange(Trace& trace, Stream& stream, const std::string& 
                                const std::string& wire, int64_t tid, RoundTrip& rt) {
   std::error_code ec;
   double t0 = trace.Now();
-  const size_t written =
-      co_await asio::async_write(stream, asio::buffer(wire), asio::redirect_error(asio::use_awaitable, ec));
+  const size_t written = co_await asio::async_write(stream, asio::buffer(wire),
+                                                    asio::redirect_error(asio::use_awaitable, ec));
   trace.Event("write", t0, tid, address, static_cast<int64_t>(written),
               AsFailure(ec ? FailureFromErrorCode(ec) : ""));
   if (ec) {
@@ -186,8 +187,7 @@ asio::awaitable<HttpOutcome> ObserveHttp(Trace& trace, DnsObserver& dns, const U
     }
     tx.address = address;
 
-    const std::string wire =
-        SerializeRequest(method, url.target, tx.request.headers_list, body);
+    const std::string wire = SerializeRequest(method, url.target, tx.request.headers_list, body);
     RoundTrip rt(limits, method == "HEAD");
 
     if (url.scheme == "https") {
@@ -196,7 +196,8 @@ asio::awaitable<HttpOutcome> ObserveHttp(Trace& trace, DnsObserver& dns, const U
       tls.alpn = {"http/1.1"};
       tls.ca_file = options.ca_file;
       tls.timeout = options.timeout;
-      TlsOutcome handshake = co_await ObserveTlsHandshake(trace, std::move(*socket), address, tls, tid);
+      TlsOutcome handshake =
+          co_await ObserveTlsHandshake(trace, std::move(*socket), address, tls, tid);
       if (!handshake.stream) {
         outcome.failure = handshake.failure;
         outcome.failed_operation = "tls_handshake";

@@ -5,14 +5,13 @@
 // first — and network events). Use from the executor's thread.
 #pragma once
 
+#include <asio/awaitable.hpp>
 #include <chrono>
 #include <cstddef>
 #include <functional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <asio/awaitable.hpp>
 
 #include "probe/dns/dns_observer.h"
 #include "probe/http/url.h"

@@ -33,8 +33,8 @@ Measurement NewMeasurement(const std::string& test_name, const std::string& test
   m.annotations["platform"] = "linux";
   utsname u{};
   if (uname(&u) == 0) m.annotations["architecture"] = u.machine;
-  m.extensions = {{"dnst", 0}, {"httpt", 0}, {"netevents", 0}, {"tcpconnect", 0},
-                  {"tlshandshake", 0}};
+  m.extensions = {
+      {"dnst", 0}, {"httpt", 0}, {"netevents", 0}, {"tcpconnect", 0}, {"tlshandshake", 0}};
   return m;
 }
 

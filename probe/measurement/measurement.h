@@ -134,7 +134,7 @@ struct HttpResponse {
   HttpBody body;
   bool body_is_truncated = false;
   std::optional<std::string> x_title;  // <title> of the body, when there is one
-  Json extra;  // keys of no field here; null until one is added
+  Json extra;                          // keys of no field here; null until one is added
   KeySpellings spellings = {};
 };
 

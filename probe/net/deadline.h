@@ -4,11 +4,10 @@
 // Use from the thread that runs the executor; cheap enough for every step.
 #pragma once
 
+#include <asio/any_io_executor.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
-
-#include <asio/any_io_executor.hpp>
 
 namespace vigil {
 

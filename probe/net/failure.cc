@@ -1,52 +1,80 @@
 #include "probe/net/failure.h"
 
 #include <ares.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
 #include <asio/error.hpp>
 #include <asio/ssl/error.hpp>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
-#include <cctype>
 
 namespace vigil {
 
 std::string FailureFromErrno(int err) {
   // The names are probe-cli's (netxlite/errorsx), so data from both probes compares.
   switch (err) {
-    case ECONNREFUSED: return "connection_refused";
-    case ECONNRESET: return "connection_reset";
-    case ECONNABORTED: return "connection_aborted";
-    case EHOSTUNREACH: return "host_unreachable";
-    case ENETUNREACH: return "network_unreachable";
-    case ENETDOWN: return "network_down";
-    case ENETRESET: return "network_reset";
-    case ETIMEDOUT: return "timed_out";
-    case EADDRINUSE: return "address_in_use";
-    case EADDRNOTAVAIL: return "address_not_available";
-    case EAFNOSUPPORT: return "address_family_not_supported";
-    case EISCONN: return "already_connected";
-    case EFAULT: return "bad_address";
-    case EBADF: return "bad_file_descriptor";
-    case EALREADY: return "connection_already_in_progress";
-    case EDESTADDRREQ: return "destination_address_required";
-    case EINTR: return "interrupted";
-    case EINVAL: return "invalid_argument";
-    case EMSGSIZE: return "message_size";
-    case ENOBUFS: return "no_buffer_space";
-    case ENOPROTOOPT: return "no_protocol_option";
-    case ENOTSOCK: return "not_a_socket";
-    case ENOTCONN: return "not_connected";
-    case EWOULDBLOCK: return "operation_would_block";
-    case EACCES: return "permission_denied";
-    case EPROTONOSUPPORT: return "protocol_not_supported";
-    case EPROTOTYPE: return "wrong_protocol_type";
-    case EPIPE: return "connection_reset";  // writing to a connection the peer reset
-    default: return UnknownFailure(std::strerror(err));
+    case ECONNREFUSED:
+      return "connection_refused";
+    case ECONNRESET:
+      return "connection_reset";
+    case ECONNABORTED:
+      return "connection_aborted";
+    case EHOSTUNREACH:
+      return "host_unreachable";
+    case ENETUNREACH:
+      return "network_unreachable";
+    case ENETDOWN:
+      return "network_down";
+    case ENETRESET:
+      return "network_reset";
+    case ETIMEDOUT:
+      return "timed_out";
+    case EADDRINUSE:
+      return "address_in_use";
+    case EADDRNOTAVAIL:
+      return "address_not_available";
+    case EAFNOSUPPORT:
+      return "address_family_not_supported";
+    case EISCONN:
+      return "already_connected";
+    case EFAULT:
+      return "bad_address";
+    case EBADF:
+      return "bad_file_descriptor";
+    case EALREADY:
+      return "connection_already_in_progress";
+    case EDESTADDRREQ:
+      return "destination_address_required";
+    case EINTR:
+      return "interrupted";
+    case EINVAL:
+      return "invalid_argument";
+    case EMSGSIZE:
+      return "message_size";
+    case ENOBUFS:
+      return "no_buffer_space";
+    case ENOPROTOOPT:
+      return "no_protocol_option";
+    case ENOTSOCK:
+      return "not_a_socket";
+    case ENOTCONN:
+      return "not_connected";
+    case EWOULDBLOCK:
+      return "operation_would_block";
+    case EACCES:
+      return "permission_denied";
+    case EPROTONOSUPPORT:
+      return "protocol_not_supported";
+    case EPROTOTYPE:
+      return "wrong_protocol_type";
+    case EPIPE:
+      return "connection_reset";  // writing to a connection the peer reset
+    default:
+      return UnknownFailure(std::strerror(err));
   }
 }
 
@@ -69,44 +97,64 @@ std::string FailureFromErrorCode(const std::error_code& ec) {
 
 std::string FailureFromAresStatus(int status) {
   switch (status) {
-    case ARES_SUCCESS: return "";
-    case ARES_ENOTFOUND: return "dns_nxdomain_error";
-    case ARES_ENODATA: return "dns_no_answer";
-    case ARES_ESERVFAIL: return "dns_servfail_error";
-    case ARES_EREFUSED: return "dns_refused_error";
-    case ARES_ETIMEOUT: return std::string(kGenericTimeoutError);
-    case ARES_ECONNREFUSED: return "connection_refused";
+    case ARES_SUCCESS:
+      return "";
+    case ARES_ENOTFOUND:
+      return "dns_nxdomain_error";
+    case ARES_ENODATA:
+      return "dns_no_answer";
+    case ARES_ESERVFAIL:
+      return "dns_servfail_error";
+    case ARES_EREFUSED:
+      return "dns_refused_error";
+    case ARES_ETIMEOUT:
+      return std::string(kGenericTimeoutError);
+    case ARES_ECONNREFUSED:
+      return "connection_refused";
     case ARES_EFORMERR:
     case ARES_EBADRESP:
-    case ARES_ENOTIMP: return "dns_server_misbehaving";
-    case ARES_ECANCELLED: return "interrupted";
-    case ARES_EBADNAME: return "dns_invalid_name";
-    default: return UnknownFailure(ares_strerror(status));
+    case ARES_ENOTIMP:
+      return "dns_server_misbehaving";
+    case ARES_ECANCELLED:
+      return "interrupted";
+    case ARES_EBADNAME:
+      return "dns_invalid_name";
+    default:
+      return UnknownFailure(ares_strerror(status));
   }
 }
 
 std::string FailureFromDnsRcode(int rcode, bool has_answers) {
   switch (rcode) {
-    case 0: return has_answers ? "" : "dns_no_answer";
-    case 2: return "dns_servfail_error";
-    case 3: return "dns_nxdomain_error";
-    case 5: return "dns_refused_error";
-    default: return "dns_server_misbehaving";  // FORMERR, NOTIMP and the rest
+    case 0:
+      return has_answers ? "" : "dns_no_answer";
+    case 2:
+      return "dns_servfail_error";
+    case 3:
+      return "dns_nxdomain_error";
+    case 5:
+      return "dns_refused_error";
+    default:
+      return "dns_server_misbehaving";  // FORMERR, NOTIMP and the rest
   }
 }
 
 std::string FailureFromTlsVerifyResult(long verify_result) {
   switch (verify_result) {
-    case X509_V_OK: return "";
+    case X509_V_OK:
+      return "";
     case X509_V_ERR_HOSTNAME_MISMATCH:
-    case X509_V_ERR_IP_ADDRESS_MISMATCH: return "ssl_invalid_hostname";
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+      return "ssl_invalid_hostname";
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-    case X509_V_ERR_CERT_UNTRUSTED: return "ssl_unknown_authority";
-    default: return "ssl_invalid_certificate";  // expired, not yet valid, revoked, bad signature, ...
+    case X509_V_ERR_CERT_UNTRUSTED:
+      return "ssl_unknown_authority";
+    default:
+      return "ssl_invalid_certificate";  // expired, not yet valid, revoked, bad signature, ...
   }
 }
 
@@ -122,8 +170,7 @@ bool IsAddressToken(const std::string& token) {
   if (inet_pton(AF_INET, token.c_str(), buf) == 1) return true;
   if (inet_pton(AF_INET6, token.c_str(), buf) == 1) return true;
   // "1.2.3.4:443"
-  if (auto colon = token.rfind(':'); colon != std::string::npos &&
-                                     token.find(':') == colon &&
+  if (auto colon = token.rfind(':'); colon != std::string::npos && token.find(':') == colon &&
                                      inet_pton(AF_INET, token.substr(0, colon).c_str(), buf) == 1) {
     return true;
   }

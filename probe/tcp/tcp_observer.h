@@ -4,13 +4,12 @@
 // Use from the executor's thread.
 #pragma once
 
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
-
-#include <asio/awaitable.hpp>
-#include <asio/ip/tcp.hpp>
 
 #include "probe/net/trace.h"
 

@@ -76,8 +76,7 @@ Result<bool> CheckCaFile(const std::string& ca_file) {
 
 asio::awaitable<TlsOutcome> ObserveTlsHandshake(Trace& trace, asio::ip::tcp::socket socket,
                                                 const std::string& address,
-                                                const TlsOptions& options,
-                                                int64_t transaction_id) {
+                                                const TlsOptions& options, int64_t transaction_id) {
   auto executor = co_await asio::this_coro::executor;
   TlsOutcome outcome;
   TlsHandshake entry;

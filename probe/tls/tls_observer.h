@@ -6,16 +6,15 @@
 // ssl_failed_handshake). Use from the executor's thread.
 #pragma once
 
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/stream.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <asio/awaitable.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/ssl/context.hpp>
-#include <asio/ssl/stream.hpp>
 
 #include "probe/base/result.h"
 #include "probe/net/trace.h"
@@ -23,10 +22,10 @@
 namespace vigil {
 
 struct TlsOptions {
-  std::string sni;                 // server_name sent; also the name verified
-  std::vector<std::string> alpn;   // e.g. {"h2", "http/1.1"}
-  std::string ca_file;             // PEM bundle; "" = the system store
-  bool no_verify = false;          // record the chain without judging it
+  std::string sni;                // server_name sent; also the name verified
+  std::vector<std::string> alpn;  // e.g. {"h2", "http/1.1"}
+  std::string ca_file;            // PEM bundle; "" = the system store
+  bool no_verify = false;         // record the chain without judging it
   std::chrono::milliseconds timeout{10000};
 };
 
@@ -45,7 +44,6 @@ Result<bool> CheckCaFile(const std::string& ca_file);
 /// Handshakes over a connected socket to `address` ("ip:port", for the record).
 asio::awaitable<TlsOutcome> ObserveTlsHandshake(Trace& trace, asio::ip::tcp::socket socket,
                                                 const std::string& address,
-                                                const TlsOptions& options,
-                                                int64_t transaction_id);
+                                                const TlsOptions& options, int64_t transaction_id);
 
 }  // namespace vigil

@@ -2,7 +2,6 @@
 // gzipped in OONI's raw layout) and over broken input: each bad line reported with its
 // file and line, the good ones kept.
 #include "analysis/ingest/ingest.h"
-#include "analysis/verdict/rules.h"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -14,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "analysis/verdict/rules.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support_paths.h"
 
@@ -307,7 +307,8 @@ TEST(Ingest, ParallelIngestMatchesTheSequentialOne) {
   testing::TempDir dir("vigil-ingest");
   const std::string good = kGood;
   std::string unit = good + "\n" + "not json\n" + "\n" +
-                     R"({"test_name":"x","measurement_start_time":"yesterday"})" "\n";
+                     R"({"test_name":"x","measurement_start_time":"yesterday"})"
+                     "\n";
   std::string text;
   for (int i = 0; text.size() < (size_t{9} << 20); ++i) {  // several 4 MB blocks
     std::string g = good;
@@ -363,10 +364,12 @@ TEST(Ingest, ParallelIngestMatchesTheSequentialOne) {
   EXPECT_EQ(par_errors, seq_errors);
   EXPECT_GT(seq_errors.size(), 1000u);
 
-  auto missing = IngestAndScore({dir.Join("nope")}, {}, *engine, 2,
-                                [](std::vector<ScoredMeasurement>&) {}, [](const IngestError&) {});
+  auto missing = IngestAndScore(
+      {dir.Join("nope")}, {}, *engine, 2, [](std::vector<ScoredMeasurement>&) {},
+      [](const IngestError&) {});
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.error().find("no such file or directory"), std::string::npos) << missing.error();
+  EXPECT_NE(missing.error().find("no such file or directory"), std::string::npos)
+      << missing.error();
 }
 
 }  // namespace
@@ -384,7 +387,8 @@ TEST(Ingest, Base64BodiesAreDecodedUpToTheCap) {
   std::string b64;
   for (size_t i = 0; i < body.size(); i += 3) {
     uint32_t v = static_cast<uint32_t>(static_cast<unsigned char>(body[i])) << 16;
-    if (i + 1 < body.size()) v |= static_cast<uint32_t>(static_cast<unsigned char>(body[i + 1])) << 8;
+    if (i + 1 < body.size())
+      v |= static_cast<uint32_t>(static_cast<unsigned char>(body[i + 1])) << 8;
     if (i + 2 < body.size()) v |= static_cast<unsigned char>(body[i + 2]);
     b64 += kDigits[(v >> 18) & 63];
     b64 += kDigits[(v >> 12) & 63];
@@ -421,11 +425,11 @@ namespace {
 std::string Describe(const ExtractedMeasurement& e) {
   std::ostringstream s;
   const MeasurementRow& m = e.measurement;
-  s << m.measurement_uid << '|' << m.report_id << '|' << m.start_time << '|' << m.upload_time
-    << '|' << m.probe_cc << '|' << m.probe_asn << '|' << m.probe_network_name << '|'
-    << m.resolver_ip << '|' << m.resolver_asn << '|' << m.software_name << '|'
-    << m.software_version << '|' << m.test_name << '|' << m.test_version << '|' << m.input
-    << '|' << m.target << '|' << m.category_code << '|' << m.test_runtime << '\n'
+  s << m.measurement_uid << '|' << m.report_id << '|' << m.start_time << '|' << m.upload_time << '|'
+    << m.probe_cc << '|' << m.probe_asn << '|' << m.probe_network_name << '|' << m.resolver_ip
+    << '|' << m.resolver_asn << '|' << m.software_name << '|' << m.software_version << '|'
+    << m.test_name << '|' << m.test_version << '|' << m.input << '|' << m.target << '|'
+    << m.category_code << '|' << m.test_runtime << '\n'
     << e.summary_json << '\n';
   auto opt = [](const std::optional<std::string>& v) { return v ? "'" + *v + "'" : "null"; };
   for (const ObservationRow& o : e.observations) {
@@ -435,8 +439,8 @@ std::string Describe(const ExtractedMeasurement& e) {
     for (size_t i = 0; i < o.dns_answers.size(); ++i) {
       s << ',' << o.dns_answers[i] << '/' << o.dns_answer_asns[i];
     }
-    s << "|tcp:" << static_cast<int>(o.tcp_success) << opt(o.tcp_failure) << "|tls:"
-      << o.tls_measured << o.tls_server_name << static_cast<int>(o.tls_cert_valid)
+    s << "|tcp:" << static_cast<int>(o.tcp_success) << opt(o.tcp_failure)
+      << "|tls:" << o.tls_measured << o.tls_server_name << static_cast<int>(o.tls_cert_valid)
       << opt(o.tls_failure) << "|http:" << o.http_measured << o.http_url << '|' << o.http_status
       << '|' << o.http_body_length << '|' << opt(o.http_failure) << '|' << o.http_title << '|'
       << o.http_body_sample.size() << ':' << o.http_body_sample;
@@ -529,15 +533,18 @@ TEST(Ingest, DerivedUidsAreStable) {
       R"("probe_cc":"IR","probe_asn":"AS197207","report_id":"r1","input":"http://a.example/")";
   MeasurementExtractor extractor({});
   ExtractedMeasurement m;
-  ASSERT_TRUE(extractor.Extract(base + R"(,"test_start_time":"2024-03-01 11:59:58",)"
-                                       R"("test_runtime":1.0948865,"test_keys":{}})",
-                                &m)
+  ASSERT_TRUE(extractor
+                  .Extract(base + R"(,"test_start_time":"2024-03-01 11:59:58",)"
+                                  R"("test_runtime":1.0948865,"test_keys":{}})",
+                           &m)
                   .ok());
   EXPECT_EQ(m.measurement.measurement_uid, "v4742a74a6c840c6e68d55adabda81390");
   ASSERT_TRUE(extractor.Extract(base + R"(,"test_keys":{}})", &m).ok());
   EXPECT_EQ(m.measurement.measurement_uid, "v087c057aca344a9e52e2d888c4b7da46");
   // OONI's own uid is kept as it is.
-  ASSERT_TRUE(extractor.Extract(base + R"(,"measurement_uid":"20240301120000.1_IR_webconnectivity_x"})", &m).ok());
+  ASSERT_TRUE(
+      extractor.Extract(base + R"(,"measurement_uid":"20240301120000.1_IR_webconnectivity_x"})", &m)
+          .ok());
   EXPECT_EQ(m.measurement.measurement_uid, "20240301120000.1_IR_webconnectivity_x");
 }
 

@@ -3,6 +3,8 @@
 // six months, ten networks) go through the real ingest and verdict rules into the store;
 // every aggregation is checked against a tally computed here from the same verdicts,
 // and the two backends must give identical answers.
+#include "analysis/store/store.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -13,7 +15,6 @@
 #include <sstream>
 
 #include "analysis/ingest/ingest.h"
-#include "analysis/store/store.h"
 #include "analysis/verdict/rules.h"
 #include "tests/support/child_process.h"
 #include "tests/support/clickhouse_server.h"
@@ -60,10 +61,10 @@ const Corpus& TheCorpus() {
     auto* c = new Corpus;
     c->dir = std::make_unique<testing::TempDir>("vigil-store-");
     c->file = c->dir->Join("m.jsonl");
-    auto gen = testing::RunCommand({"python3", testing::SourceDir() + "/bench/gen_measurements.py",
-                                    "--count", std::to_string(kMeasurements), "--seed", "7",
-                                    "--output", c->file},
-                                   std::chrono::seconds(120));
+    auto gen = testing::RunCommand(
+        {"python3", testing::SourceDir() + "/bench/gen_measurements.py", "--count",
+         std::to_string(kMeasurements), "--seed", "7", "--output", c->file},
+        std::chrono::seconds(120));
     if (gen.exit_code != 0) {
       c->error = "gen_measurements.py: " + gen.output;
       return c;
@@ -80,7 +81,9 @@ const Corpus& TheCorpus() {
           c->verdicts.push_back(engine->Score(m));
           c->facts.push_back(std::move(m));
         },
-        [&](const IngestError& e) { c->error += e.file + ":" + std::to_string(e.line) + ": " + e.reason + "\n"; });
+        [&](const IngestError& e) {
+          c->error += e.file + ":" + std::to_string(e.line) + ": " + e.reason + "\n";
+        });
     if (!stats.ok()) c->error = stats.error();
     return c;
   }();
@@ -150,8 +153,8 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
   StoreHandle handle_;
 };
 
-bool Matches(const AggregationQuery& q, const MeasurementRow& m, const VerdictRow& v,
-             int64_t since, int64_t until) {
+bool Matches(const AggregationQuery& q, const MeasurementRow& m, const VerdictRow& v, int64_t since,
+             int64_t until) {
   if (!q.test_name.empty() && m.test_name != q.test_name) return false;
   if (!q.probe_cc.empty() && m.probe_cc != q.probe_cc) return false;
   if (q.probe_asn && m.probe_asn != *q.probe_asn) return false;
@@ -162,7 +165,8 @@ bool Matches(const AggregationQuery& q, const MeasurementRow& m, const VerdictRo
 }
 
 // The answer computed here, from the verdicts in memory, for the store's resolved query.
-std::vector<AggregationCell> Tally(const ResolvedQuery& r, const std::vector<VerdictRow>& verdicts) {
+std::vector<AggregationCell> Tally(const ResolvedQuery& r,
+                                   const std::vector<VerdictRow>& verdicts) {
   const Corpus& c = TheCorpus();
   struct Acc {
     AggregationCell cell;
@@ -178,14 +182,30 @@ std::vector<AggregationCell> Tally(const ResolvedQuery& r, const std::vector<Ver
     std::vector<std::string> key;
     for (Axis a : r.query.axes) {
       switch (a) {
-        case Axis::kTime: cell.time = BucketStart(m.start_time, r.grain); break;
-        case Axis::kCc: cell.probe_cc = m.probe_cc; break;
-        case Axis::kAsn: cell.probe_asn = m.probe_asn; break;
-        case Axis::kTarget: cell.target = m.target; break;
-        case Axis::kInput: cell.input = m.input; break;
-        case Axis::kCategory: cell.category_code = m.category_code; break;
-        case Axis::kTest: cell.test_name = m.test_name; break;
-        case Axis::kBlockingType: cell.blocking_type = v.blocking_type; break;
+        case Axis::kTime:
+          cell.time = BucketStart(m.start_time, r.grain);
+          break;
+        case Axis::kCc:
+          cell.probe_cc = m.probe_cc;
+          break;
+        case Axis::kAsn:
+          cell.probe_asn = m.probe_asn;
+          break;
+        case Axis::kTarget:
+          cell.target = m.target;
+          break;
+        case Axis::kInput:
+          cell.input = m.input;
+          break;
+        case Axis::kCategory:
+          cell.category_code = m.category_code;
+          break;
+        case Axis::kTest:
+          cell.test_name = m.test_name;
+          break;
+        case Axis::kBlockingType:
+          cell.blocking_type = v.blocking_type;
+          break;
       }
       key.push_back(AxisValue(cell, a, r.grain));
     }
@@ -263,21 +283,22 @@ std::vector<AggregationQuery> Queries() {
 }
 
 std::string Describe(const AggregationCell& c) {
-  return FormatTime(c.time) + "|" + c.probe_cc + "|" + std::to_string(c.probe_asn) + "|" + c.target +
-         "|" + c.category_code + "|" + c.test_name + "|" + c.blocking_type + " n=" +
-         std::to_string(c.measurement_count) + " ok=" + std::to_string(c.ok_count) +
-         " anomaly=" + std::to_string(c.anomaly_count) + " confirmed=" +
-         std::to_string(c.confirmed_count) + " failure=" + std::to_string(c.failure_count) +
-         " probes=" + std::to_string(c.probe_count) + " networks=" +
-         std::to_string(c.network_count);
+  return FormatTime(c.time) + "|" + c.probe_cc + "|" + std::to_string(c.probe_asn) + "|" +
+         c.target + "|" + c.category_code + "|" + c.test_name + "|" + c.blocking_type +
+         " n=" + std::to_string(c.measurement_count) + " ok=" + std::to_string(c.ok_count) +
+         " anomaly=" + std::to_string(c.anomaly_count) +
+         " confirmed=" + std::to_string(c.confirmed_count) +
+         " failure=" + std::to_string(c.failure_count) +
+         " probes=" + std::to_string(c.probe_count) +
+         " networks=" + std::to_string(c.network_count);
 }
 
-void ExpectSameCells(const std::vector<AggregationCell>& got, const std::vector<AggregationCell>& want,
-                     const std::string& what) {
+void ExpectSameCells(const std::vector<AggregationCell>& got,
+                     const std::vector<AggregationCell>& want, const std::string& what) {
   ASSERT_EQ(got.size(), want.size()) << what;
   for (size_t i = 0; i < got.size(); ++i) {
-    EXPECT_EQ(got[i], want[i]) << what << " cell " << i << ": got " << Describe(got[i])
-                               << ", want " << Describe(want[i]);
+    EXPECT_EQ(got[i], want[i]) << what << " cell " << i << ": got " << Describe(got[i]) << ", want "
+                               << Describe(want[i]);
   }
 }
 
@@ -505,7 +526,8 @@ void WriteAll(Store& s) {
   ASSERT_TRUE(c.ok()) << c.error();
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "sqlite_parallel", "clickhouse"),
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
+                         ::testing::Values("sqlite", "sqlite_parallel", "clickhouse"),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 TEST(StoreBackends, SqliteAndClickHouseGiveTheSameAnswers) {

@@ -54,8 +54,8 @@ TEST(AnalyzeCommand, BadInputIsNamed) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("no such file or directory"), std::string::npos) << r.output;
 
-  r = testing::RunCommand(
-      {testing::VigilBinary(), "analyze", dir.path(), "--rules", dir.Join("bad.jsonl"), "--no-store"});
+  r = testing::RunCommand({testing::VigilBinary(), "analyze", dir.path(), "--rules",
+                           dir.Join("bad.jsonl"), "--no-store"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("--rules"), std::string::npos) << r.output;
 }

@@ -22,18 +22,20 @@ namespace fs = std::filesystem;
 
 TEST(CollectorCommand, FeedsTheAnalysisStoreAsMeasurementsArrive) {
   const std::string reference = testing::ReferenceDir() + "/ooni-measurements/whatsapp.jsonl";
-  if (!fs::exists(reference)) GTEST_SKIP() << "no reference data at " << reference << " (../shared/reference)";
+  if (!fs::exists(reference))
+    GTEST_SKIP() << "no reference data at " << reference << " (../shared/reference)";
   testing::TempDir dir("collector-cmd");
   const uint16_t port = testing::FreeLoopbackPort();
   const std::string store = "sqlite:" + dir.Join("analysis.sqlite");
   testing::ChildProcess collector;
   std::string error;
-  ASSERT_TRUE(collector.Start({testing::VigilBinary(), "collector", "--archive", dir.Join("archive"),
-                               "--listen", "127.0.0.1:" + std::to_string(port), "--store", store,
-                               "--data-dir", testing::SourceDir() + "/testlists"},
+  ASSERT_TRUE(collector.Start({testing::VigilBinary(), "collector", "--archive",
+                               dir.Join("archive"), "--listen", "127.0.0.1:" + std::to_string(port),
+                               "--store", store, "--data-dir", testing::SourceDir() + "/testlists"},
                               dir.Join("collector.log"), &error))
       << error;
-  for (int i = 0; i < 200 && !testing::TcpConnects("127.0.0.1", port); ++i) std::this_thread::sleep_for(25ms);
+  for (int i = 0; i < 200 && !testing::TcpConnects("127.0.0.1", port); ++i)
+    std::this_thread::sleep_for(25ms);
 
   UploadOptions options;
   options.collectors = {"http://127.0.0.1:" + std::to_string(port)};
@@ -55,10 +57,11 @@ TEST(CollectorCommand, FeedsTheAnalysisStoreAsMeasurementsArrive) {
   // The log names no client address: only method, path and status.
   EXPECT_EQ(log.find("127.0.0.1:" + std::to_string(port) + " "), std::string::npos);
 
-  auto q = testing::RunCommand({"/bin/sh", "-c",
-                                testing::VigilBinary() + " query --store " + store +
-                                    " --test whatsapp --axis cc --since 2012-01-01 --until 2030-01-01"
-                                    " --format json 2>/dev/null"});
+  auto q =
+      testing::RunCommand({"/bin/sh", "-c",
+                           testing::VigilBinary() + " query --store " + store +
+                               " --test whatsapp --axis cc --since 2012-01-01 --until 2030-01-01"
+                               " --format json 2>/dev/null"});
   ASSERT_EQ(q.exit_code, 0) << q.output;
   auto json = nlohmann::json::parse(q.output, nullptr, false);
   ASSERT_TRUE(json.is_object()) << q.output;

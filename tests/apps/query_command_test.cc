@@ -56,13 +56,15 @@ TEST(QueryCommand, AnalyzeThenQueryTheRealMeasurements) {
   const std::string store = dir.Join("analysis.sqlite");
   auto analyzed = Vigil({"analyze", Measurements(), "--store", store});
   ASSERT_EQ(analyzed.exit_code, 0) << analyzed.output;
-  EXPECT_NE(analyzed.output.find("stored in sqlite:" + store), std::string::npos) << analyzed.output;
+  EXPECT_NE(analyzed.output.find("stored in sqlite:" + store), std::string::npos)
+      << analyzed.output;
   const auto table = AnalyzeTable(analyzed.output);
 
   // The command of the issue: an answer, over the default window.
   auto r = Vigil({"query", "--axis", "time,cc", "--test", "whatsapp", "--store", store});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("time        probe_cc  measurement_count"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("time        probe_cc  measurement_count"), std::string::npos)
+      << r.output;
   EXPECT_NE(r.output.find("the default: 30 days"), std::string::npos) << r.output;
 
   // Over all time, per country, the store's counts are analyze's.
@@ -87,9 +89,8 @@ TEST(QueryCommand, AnalyzeThenQueryTheRealMeasurements) {
   EXPECT_GT(want, 0);
 
   // Drill-down: whatsapp.jsonl:1 (JP) is the anomaly.
-  r = VigilStdout({"query", "measurements", "--test", "whatsapp", "--outcome", "anomaly",
-                   "--since", "2010-01-01", "--until", "2030-01-01", "--store", store, "--format",
-                   "csv"});
+  r = VigilStdout({"query", "measurements", "--test", "whatsapp", "--outcome", "anomaly", "--since",
+                   "2010-01-01", "--until", "2030-01-01", "--store", store, "--format", "csv"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output.rfind("measurement_uid,start_time,probe_cc,", 0), 0u) << r.output;
   EXPECT_NE(r.output.find(",JP,"), std::string::npos) << r.output;
@@ -99,8 +100,9 @@ TEST(QueryCommand, AnalyzeThenQueryTheRealMeasurements) {
 TEST(QueryCommand, RescoringIsOneCommandAndQueriesFollowTheNewestRules) {
   testing::TempDir dir("vigil-rescore-");
   std::string error;
-  auto gen = testing::RunCommand({"python3", testing::SourceDir() + "/bench/gen_measurements.py",
-                                  "--count", "400", "--seed", "5", "--output", dir.Join("m.jsonl")});
+  auto gen =
+      testing::RunCommand({"python3", testing::SourceDir() + "/bench/gen_measurements.py",
+                           "--count", "400", "--seed", "5", "--output", dir.Join("m.jsonl")});
   ASSERT_EQ(gen.exit_code, 0) << gen.output;
   const std::string store = dir.Join("s.sqlite");
   auto r = Vigil({"analyze", dir.Join("m.jsonl"), "--store", store});
@@ -119,9 +121,9 @@ TEST(QueryCommand, RescoringIsOneCommandAndQueriesFollowTheNewestRules) {
   EXPECT_NE(r.output.find("rules v1         400 verdicts"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("rules v2         400 verdicts"), std::string::npos) << r.output;
 
-  auto v1_out = VigilStdout({"query", "--axis", "cc,test", "--since", "2024-01-01", "--until",
-                             "2024-07-01", "--store", store, "--rules-version", "v1",
-                             "--format", "csv"});
+  auto v1_out =
+      VigilStdout({"query", "--axis", "cc,test", "--since", "2024-01-01", "--until", "2024-07-01",
+                   "--store", store, "--rules-version", "v1", "--format", "csv"});
   auto v2_out = VigilStdout({"query", "--axis", "cc,test", "--since", "2024-01-01", "--until",
                              "2024-07-01", "--store", store, "--format", "json"});
   ASSERT_EQ(v1_out.exit_code, 0) << v1_out.output;
@@ -146,8 +148,9 @@ TEST(QueryCommand, SqliteAndClickHouseAnswerTheSame) {
   testing::ClickHouseServer clickhouse;
   ASSERT_TRUE(clickhouse.ok()) << clickhouse.error();
   testing::TempDir dir("vigil-query-ch-");
-  auto gen = testing::RunCommand({"python3", testing::SourceDir() + "/bench/gen_measurements.py",
-                                  "--count", "600", "--seed", "9", "--output", dir.Join("m.jsonl")});
+  auto gen =
+      testing::RunCommand({"python3", testing::SourceDir() + "/bench/gen_measurements.py",
+                           "--count", "600", "--seed", "9", "--output", dir.Join("m.jsonl")});
   ASSERT_EQ(gen.exit_code, 0) << gen.output;
   const std::string sqlite = dir.Join("s.sqlite");
   const std::string ch = clickhouse.StoreSpec("vigil");

@@ -26,7 +26,6 @@ using testing::RunCommand;
 using testing::SilentResolver;
 using testing::VigilBinary;
 
-
 // Every IP literal the experiments contact, sent to loopback, where nothing listens
 // on their ports: nothing leaves the machine.
 std::string LoopbackEndpoints(const testing::TempDir& dir) {

@@ -29,7 +29,6 @@ using testing::SilentResolver;
 using testing::VigilBinary;
 namespace fs = std::filesystem;
 
-
 // An in-process collector on loopback `port` (0: any), one serving thread.
 struct Collector : testing::RunningCollector {
   static CollectorConfig Config(const std::string& archive, uint16_t port) {
@@ -61,7 +60,8 @@ TEST(Volunteer, NothingMeasuresBeforeConsent) {
   const std::string config = ConfigWith(dir, "");
   auto r = RunCommand({VigilBinary(), "run", "whatsapp", "--config", config, "--timeout", "0.5"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("no informed consent recorded in " + config), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("no informed consent recorded in " + config), std::string::npos)
+      << r.output;
   EXPECT_NE(r.output.find("vigil onboard"), std::string::npos);
   EXPECT_EQ(FilesIn(dir.Join("spool/pending")), 0u);
   auto missing = RunCommand({VigilBinary(), "run", "whatsapp", "--config", dir.Join("none.json")});
@@ -79,7 +79,10 @@ TEST(Volunteer, OnboardRunUploadAndResults) {
   SilentResolver resolver;
   // A collector at a port that is closed for the first run.
   uint16_t port = 0;
-  { Collector probe(dir.Join("unused"), 0); port = probe.port(); }
+  {
+    Collector probe(dir.Join("unused"), 0);
+    port = probe.port();
+  }
   const std::string collector_url = "http://127.0.0.1:" + std::to_string(port);
   const std::string config = ConfigWith(dir, "");
   auto onboard = RunCommand({VigilBinary(), "onboard", "--yes", "--config", config, "--upload",
@@ -103,9 +106,10 @@ TEST(Volunteer, OnboardRunUploadAndResults) {
 
   // Collector up: the next run uploads its own measurement and the one left over.
   Collector collector(dir.Join("archive"), port);
-  auto second = RunCommand({VigilBinary(), "run", "whatsapp", "--config", config, "--timeout", "0.5",
-                            "--resolver", resolver.url(), "--output", dir.Join("run2.jsonl")},
-                           120s);
+  auto second =
+      RunCommand({VigilBinary(), "run", "whatsapp", "--config", config, "--timeout", "0.5",
+                  "--resolver", resolver.url(), "--output", dir.Join("run2.jsonl")},
+                 120s);
   EXPECT_EQ(second.exit_code, 0) << second.output;
   EXPECT_NE(second.output.find("2 uploaded, 0 failed"), std::string::npos) << second.output;
   EXPECT_EQ(collector.stored(), 2u);
@@ -114,7 +118,8 @@ TEST(Volunteer, OnboardRunUploadAndResults) {
 
   auto list = RunCommand({VigilBinary(), "results", "--config", config, "list"});
   ASSERT_EQ(list.exit_code, 0) << list.output;
-  EXPECT_NE(list.output.find("uploads: 2 uploaded, 0 pending, 0 failed"), std::string::npos) << list.output;
+  EXPECT_NE(list.output.find("uploads: 2 uploaded, 0 pending, 0 failed"), std::string::npos)
+      << list.output;
   auto json = RunCommand({VigilBinary(), "results", "--config", config, "show", "2", "--json"});
   ASSERT_EQ(json.exit_code, 0) << json.output;
   auto rows = nlohmann::json::parse(json.output);
@@ -124,14 +129,16 @@ TEST(Volunteer, OnboardRunUploadAndResults) {
   EXPECT_EQ(rows[0]["verdict"], "blocked");
 
   // `vigil upload` with nothing pending, then a measurement of a run with --no-upload.
-  auto third = RunCommand({VigilBinary(), "run", "whatsapp", "--config", config, "--timeout", "0.5",
-                           "--resolver", resolver.url(), "--no-upload", "--output", dir.Join("run3.jsonl")},
-                          120s);
+  auto third =
+      RunCommand({VigilBinary(), "run", "whatsapp", "--config", config, "--timeout", "0.5",
+                  "--resolver", resolver.url(), "--no-upload", "--output", dir.Join("run3.jsonl")},
+                 120s);
   EXPECT_EQ(third.exit_code, 0) << third.output;
   EXPECT_EQ(FilesIn(dir.Join("spool/pending")), 1u);
   auto upload = RunCommand({VigilBinary(), "upload", "--config", config});
   EXPECT_EQ(upload.exit_code, 0) << upload.output;
-  EXPECT_NE(upload.output.find("1 uploaded, 0 failed, 0 left pending (of 1)"), std::string::npos) << upload.output;
+  EXPECT_NE(upload.output.find("1 uploaded, 0 failed, 0 left pending (of 1)"), std::string::npos)
+      << upload.output;
   EXPECT_EQ(collector.stored(), 3u);
 }
 
@@ -142,16 +149,18 @@ TEST(Volunteer, MaxRuntimeLeavesTheRestForTheNextRunAndProgressShowsAnEta) {
   ASSERT_EQ(RunCommand({VigilBinary(), "onboard", "--yes", "--config", config}).exit_code, 0);
   // One at a time, each waiting out its 1 s DNS timeouts: after 1 s nothing new starts.
   const auto start = std::chrono::steady_clock::now();
-  auto r = RunCommand({VigilBinary(), "run", "im", "--config", config, "--timeout", "1", "--resolver",
-                       resolver.url(), "--parallel", "1", "--max-runtime", "1", "--output",
-                       dir.Join("run.jsonl")},
-                      120s);
+  auto r = RunCommand(
+      {VigilBinary(), "run", "im", "--config", config, "--timeout", "1", "--resolver",
+       resolver.url(), "--parallel", "1", "--max-runtime", "1", "--output", dir.Join("run.jsonl")},
+      120s);
   const auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("not started: the run's time budget (1 s) was reached"), std::string::npos)
+  EXPECT_NE(r.output.find("not started: the run's time budget (1 s) was reached"),
+            std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("skipped"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("ETA "), std::string::npos) << "progress lines give the time left: " << r.output;
+  EXPECT_NE(r.output.find("ETA "), std::string::npos)
+      << "progress lines give the time left: " << r.output;
   EXPECT_LT(elapsed, 30s);
   // What ran is kept; what did not start is not invented.
   const size_t kept = FilesIn(dir.Join("spool/pending"));
@@ -172,16 +181,19 @@ TEST(Volunteer, AutorunWritesAnHourlyTimerWithARandomDelay) {
   testing::TempDir dir("volunteer");
   const std::string config = ConfigWith(dir, "");
   const std::string units = dir.Join("units");
-  auto refused = RunCommand({VigilBinary(), "autorun", "enable", "--config", config, "--unit-dir", units});
+  auto refused =
+      RunCommand({VigilBinary(), "autorun", "enable", "--config", config, "--unit-dir", units});
   EXPECT_EQ(refused.exit_code, 2) << "consent first: " << refused.output;
   ASSERT_EQ(RunCommand({VigilBinary(), "onboard", "--yes", "--config", config}).exit_code, 0);
-  auto enabled = RunCommand({VigilBinary(), "autorun", "enable", "--config", config, "--unit-dir", units});
+  auto enabled =
+      RunCommand({VigilBinary(), "autorun", "enable", "--config", config, "--unit-dir", units});
   ASSERT_EQ(enabled.exit_code, 0) << enabled.output;
   const std::string timer = testing::ReadFileOrEmpty(units + "/vigil-autorun.timer");
   EXPECT_NE(timer.find("OnCalendar=hourly"), std::string::npos) << timer;
   EXPECT_NE(timer.find("RandomizedDelaySec="), std::string::npos) << timer;
   const std::string service = testing::ReadFileOrEmpty(units + "/vigil-autorun.service");
-  EXPECT_NE(service.find("run im --config " + config + " --unattended"), std::string::npos) << service;
+  EXPECT_NE(service.find("run im --config " + config + " --unattended"), std::string::npos)
+      << service;
   auto status = RunCommand({VigilBinary(), "autorun", "status", "--unit-dir", units});
   EXPECT_NE(status.output.find("enabled"), std::string::npos) << status.output;
   auto disabled = RunCommand({VigilBinary(), "autorun", "disable", "--unit-dir", units});

@@ -511,14 +511,15 @@ TEST_F(Engine, ThrottleSpacesFramesAtTheRate) {
 }
 
 TEST_F(Engine, ThrottleByServerPrefixShapesTheDownloadToo) {
-  Init("      - {id: t, match: {dst_ip: [198.18.70.0/24]}, action: throttle, rate: 80kbit,\n"
-       "         burst_bytes: 1500, queue_bytes: 300000}\n");
+  Init(
+      "      - {id: t, match: {dst_ip: [198.18.70.0/24]}, action: throttle, rate: 80kbit,\n"
+      "         burst_bytes: 1500, queue_bytes: 300000}\n");
   Handshake(40000);
   std::string payload(986, 'x');
   std::vector<int64_t> at;
   for (int i = 0; i < 4; ++i) {
-    auto out = Feed(Side::kServer, TcpFrame(false, 40000, kServerIsn + 1 + i * 986,
-                                            kClientIsn + 1, Tins::TCP::ACK, payload));
+    auto out = Feed(Side::kServer, TcpFrame(false, 40000, kServerIsn + 1 + i * 986, kClientIsn + 1,
+                                            Tins::TCP::ACK, payload));
     ASSERT_EQ(out.size(), 1u);
     at.push_back(out[0].at_ns - now_.mono_ns);
   }

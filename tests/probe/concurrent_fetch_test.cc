@@ -39,8 +39,8 @@ TEST(ConcurrentFetchTest, FiveHundredTlsHttpMeasurementsInOneThread) {
   ASSERT_TRUE(unbound.ok()) << unbound.error();
   auto resolver = ParseResolverSpec("udp://" + unbound.address());
   ASSERT_TRUE(resolver.ok());
-  auto url = ParseUrl("https://www.example.test:" +
-                      std::to_string(nginx.https_port(TestPki::Kind::kValid)) + "/");
+  auto url = ParseUrl(
+      "https://www.example.test:" + std::to_string(nginx.https_port(TestPki::Kind::kValid)) + "/");
   ASSERT_TRUE(url.ok());
 
   asio::io_context io;

@@ -22,7 +22,10 @@ std::string Response(uint16_t flags, const std::string& answers, int ancount) {
   put16(static_cast<unsigned>(ancount));
   put16(0);
   put16(0);
-  m += std::string("\x03www\x07" "example\x04test\x00", 18);
+  m += std::string(
+      "\x03www\x07"
+      "example\x04test\x00",
+      18);
   put16(1);
   put16(1);
   return m + answers;
@@ -39,8 +42,10 @@ std::string ARecord(uint32_t ttl, std::string ip4bytes) {
 }
 
 TEST(DnsMessageTest, ParsesHeaderQuestionAndAnswers) {
-  const std::string cname = std::string("\xc0\x0c\x00\x05\x00\x01\x00\x00\x00\x3c\x00\x02\xc0\x10", 14);
-  auto r = ParseDnsResponse(Response(0x8180, cname + ARecord(300, std::string("\x7f\x00\x00\x01", 4)), 2));
+  const std::string cname =
+      std::string("\xc0\x0c\x00\x05\x00\x01\x00\x00\x00\x3c\x00\x02\xc0\x10", 14);
+  auto r = ParseDnsResponse(
+      Response(0x8180, cname + ARecord(300, std::string("\x7f\x00\x00\x01", 4)), 2));
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_EQ(r->id, 0x1234);
   EXPECT_EQ(r->rcode, 0);

@@ -139,7 +139,8 @@ TEST_F(DnsObserverTest, LookupAsksAAndAaaaOnTheExplicitResolver) {
   std::sort(sorted.begin(), sorted.end());
   EXPECT_EQ(sorted, (std::vector<std::string>{"127.0.0.1", "127.0.0.2"}));
   ASSERT_EQ(trace.keys().queries.size(), 2u);
-  EXPECT_EQ(trace.keys().queries[0].timing.transaction_id, trace.keys().queries[1].timing.transaction_id);
+  EXPECT_EQ(trace.keys().queries[0].timing.transaction_id,
+            trace.keys().queries[1].timing.transaction_id);
 }
 
 TEST(DnsObserverTimeoutTest, SilentUdpResolverTimesOut) {

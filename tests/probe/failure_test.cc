@@ -15,13 +15,13 @@ namespace {
 
 TEST(FailureTest, ErrnoTable) {
   const std::pair<int, const char*> table[] = {
-      {ECONNREFUSED, "connection_refused"},   {ECONNRESET, "connection_reset"},
-      {ECONNABORTED, "connection_aborted"},   {EHOSTUNREACH, "host_unreachable"},
-      {ENETUNREACH, "network_unreachable"},   {ENETDOWN, "network_down"},
-      {ENETRESET, "network_reset"},           {ETIMEDOUT, "timed_out"},
-      {EADDRINUSE, "address_in_use"},         {EADDRNOTAVAIL, "address_not_available"},
-      {EACCES, "permission_denied"},          {EPIPE, "connection_reset"},
-      {ENOTCONN, "not_connected"},            {EAFNOSUPPORT, "address_family_not_supported"},
+      {ECONNREFUSED, "connection_refused"}, {ECONNRESET, "connection_reset"},
+      {ECONNABORTED, "connection_aborted"}, {EHOSTUNREACH, "host_unreachable"},
+      {ENETUNREACH, "network_unreachable"}, {ENETDOWN, "network_down"},
+      {ENETRESET, "network_reset"},         {ETIMEDOUT, "timed_out"},
+      {EADDRINUSE, "address_in_use"},       {EADDRNOTAVAIL, "address_not_available"},
+      {EACCES, "permission_denied"},        {EPIPE, "connection_reset"},
+      {ENOTCONN, "not_connected"},          {EAFNOSUPPORT, "address_family_not_supported"},
   };
   for (const auto& [err, want] : table) EXPECT_EQ(FailureFromErrno(err), want) << err;
 }

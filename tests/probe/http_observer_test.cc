@@ -79,7 +79,8 @@ TEST_F(HttpObserverTest, PlainGetRecordsEveryLayer) {
   EXPECT_EQ(tx.request.url, HttpUrl("/"));
   ASSERT_FALSE(tx.request.headers_list.empty());
   EXPECT_EQ(tx.request.headers_list[0].first, "Host");
-  EXPECT_EQ(tx.request.headers_list[0].second, "www.example.test:" + std::to_string(nginx_->http_port()));
+  EXPECT_EQ(tx.request.headers_list[0].second,
+            "www.example.test:" + std::to_string(nginx_->http_port()));
   EXPECT_EQ(tx.response.code, 200);
   EXPECT_EQ(tx.response.body.bytes, NginxServer::kIndexHtml);
   EXPECT_FALSE(tx.response.body_is_truncated);

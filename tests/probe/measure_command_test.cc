@@ -9,9 +9,9 @@
 #include "tests/support/child_process.h"
 #include "tests/support/misbehaving_listeners.h"
 #include "tests/support/nginx_server.h"
-#include "tests/support_paths.h"
 #include "tests/support/test_pki.h"
 #include "tests/support/unbound_server.h"
+#include "tests/support_paths.h"
 
 namespace vigil {
 namespace {
@@ -68,7 +68,8 @@ TEST(MeasureCommandTest, HttpsThroughExplicitResolverFillsEveryExtension) {
 
 TEST(MeasureCommandTest, NetworkFailuresAreDataWithExitZero) {
   testing::MisbehavingListeners listeners;
-  auto r = RunCommand(Vigil({"measure", "tcp", "127.0.0.1:" + std::to_string(listeners.refused_port())}));
+  auto r = RunCommand(
+      Vigil({"measure", "tcp", "127.0.0.1:" + std::to_string(listeners.refused_port())}));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   Measurement m = ParseOutput(r);
   EXPECT_EQ(m.test_keys.failure, "connection_refused");
@@ -88,8 +89,8 @@ TEST(MeasureCommandTest, DnsStepWithRcodes) {
   if (auto why = testing::UnboundServer::Unavailable()) GTEST_SKIP() << *why;
   testing::UnboundServer unbound;
   ASSERT_TRUE(unbound.ok()) << unbound.error();
-  auto r = RunCommand(Vigil({"measure", "dns", "servfail.test", "--resolver",
-                             "tcp://" + unbound.address(), "--pretty"}));
+  auto r = RunCommand(Vigil(
+      {"measure", "dns", "servfail.test", "--resolver", "tcp://" + unbound.address(), "--pretty"}));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("\n  \""), std::string::npos) << "--pretty indents";
   Measurement m = ParseOutput(r);

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "tests/support_paths.h"
 #include "probe/base/base64.h"
 #include "probe/base/utf8.h"
 #include "probe/measurement/measurement_json.h"
+#include "tests/support_paths.h"
 
 namespace vigil {
 namespace {

@@ -24,7 +24,8 @@ using namespace std::chrono_literals;
 TcpConnect Connect(const std::string& ip, uint16_t port, std::chrono::milliseconds timeout) {
   Trace trace;
   RunCoroutine<bool>([&](asio::io_context&) {
-    return [](Trace& tr, std::string i, uint16_t p, std::chrono::milliseconds t) -> asio::awaitable<bool> {
+    return [](Trace& tr, std::string i, uint16_t p,
+              std::chrono::milliseconds t) -> asio::awaitable<bool> {
       auto outcome = co_await ObserveTcpConnect(tr, i, p, 1, t);
       co_return outcome.socket.has_value();
     }(trace, ip, port, timeout);
@@ -101,7 +102,8 @@ TEST_F(TlsObserverTest, ValidCertificateRecordsVersionCipherAlpnAndChain) {
   EXPECT_TRUE(h.has_stream);
   EXPECT_FALSE(h.entry.failure) << *h.entry.failure;
   EXPECT_EQ(h.entry.server_name, "www.example.test");
-  EXPECT_EQ(h.entry.address, "127.0.0.1:" + std::to_string(nginx_->https_port(TestPki::Kind::kValid)));
+  EXPECT_EQ(h.entry.address,
+            "127.0.0.1:" + std::to_string(nginx_->https_port(TestPki::Kind::kValid)));
   EXPECT_EQ(h.entry.tls_version, "TLSv1.3");
   EXPECT_EQ(h.entry.cipher_suite.rfind("TLS_", 0), 0u) << h.entry.cipher_suite;
   EXPECT_EQ(h.entry.negotiated_protocol, "http/1.1");  // nginx without http2 picks 1.1
@@ -160,7 +162,8 @@ TEST(TlsMisbehavingTest, ResetEofAndTimeoutDuringHandshake) {
   EXPECT_EQ(Tls(listeners.reset_port(), o).entry.failure.value_or("(none)"), "connection_reset");
   EXPECT_EQ(Tls(listeners.eof_port(), o).entry.failure.value_or("(none)"), "eof_error");
   const auto start = std::chrono::steady_clock::now();
-  EXPECT_EQ(Tls(listeners.silent_port(), o).entry.failure.value_or("(none)"), "generic_timeout_error");
+  EXPECT_EQ(Tls(listeners.silent_port(), o).entry.failure.value_or("(none)"),
+            "generic_timeout_error");
   EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
 }
 

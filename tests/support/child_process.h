@@ -19,9 +19,9 @@ struct CommandResult {
   std::string output;
 };
 
-/// Runs argv (argv[0] a path, or a bare name looked up in PATH) with the test's environment and standard input
-/// from /dev/null. Kills it after `timeout` so that a hung tool fails a test instead of
-/// hanging it.
+/// Runs argv (argv[0] a path, or a bare name looked up in PATH) with the test's environment and
+/// standard input from /dev/null. Kills it after `timeout` so that a hung tool fails a test instead
+/// of hanging it.
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
 

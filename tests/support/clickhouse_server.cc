@@ -36,7 +36,8 @@ bool Pings(uint16_t port) {
 }  // namespace
 
 std::optional<std::string> ClickHouseServer::Unavailable() {
-  if (Binary().empty()) return std::string("clickhouse-server is not installed (Debian package clickhouse-server)");
+  if (Binary().empty())
+    return std::string("clickhouse-server is not installed (Debian package clickhouse-server)");
   return std::nullopt;
 }
 
@@ -93,18 +94,33 @@ bool ClickHouseServer::StartOnce(std::string* error) {
       "<?xml version=\"1.0\"?>\n<yandex>\n"
       "  <logger><level>warning</level><console>1</console></logger>\n"
       "  <listen_host>127.0.0.1</listen_host>\n"
-      "  <http_port>" + std::to_string(http_port_) + "</http_port>\n"
-      "  <tcp_port>" + std::to_string(tcp_port) + "</tcp_port>\n"
-      "  <path>" + d + "/data/</path>\n"
-      "  <tmp_path>" + d + "/tmp/</tmp_path>\n"
-      "  <user_files_path>" + d + "/user_files/</user_files_path>\n"
-      "  <format_schema_path>" + d + "/format_schemas/</format_schema_path>\n"
-      "  <users_config>" + d + "/users.xml</users_config>\n"
+      "  <http_port>" +
+      std::to_string(http_port_) +
+      "</http_port>\n"
+      "  <tcp_port>" +
+      std::to_string(tcp_port) +
+      "</tcp_port>\n"
+      "  <path>" +
+      d +
+      "/data/</path>\n"
+      "  <tmp_path>" +
+      d +
+      "/tmp/</tmp_path>\n"
+      "  <user_files_path>" +
+      d +
+      "/user_files/</user_files_path>\n"
+      "  <format_schema_path>" +
+      d +
+      "/format_schemas/</format_schema_path>\n"
+      "  <users_config>" +
+      d +
+      "/users.xml</users_config>\n"
       "  <default_profile>default</default_profile>\n"
       "  <default_database>default</default_database>\n"
       "  <mark_cache_size>67108864</mark_cache_size>\n"
       "  <remote_servers><vigil_test><shard><replica><host>127.0.0.1</host><port>" +
-      std::to_string(tcp_port) + "</port></replica></shard></vigil_test></remote_servers>\n"
+      std::to_string(tcp_port) +
+      "</port></replica></shard></vigil_test></remote_servers>\n"
       "</yandex>\n";
   const std::string users =
       "<?xml version=\"1.0\"?>\n<yandex>\n"
@@ -113,7 +129,8 @@ bool ClickHouseServer::StartOnce(std::string* error) {
       "<profile>default</profile><quota>default</quota></default></users>\n"
       "  <quotas><default></default></quotas>\n"
       "</yandex>\n";
-  if (!dir_->WriteFile("config.xml", config, error) || !dir_->WriteFile("users.xml", users, error)) {
+  if (!dir_->WriteFile("config.xml", config, error) ||
+      !dir_->WriteFile("users.xml", users, error)) {
     return false;
   }
   process_ = std::make_unique<ChildProcess>();

@@ -52,7 +52,8 @@ std::map<std::string, int> Archived(const std::string& root) {
   if (!fs::exists(root)) return seen;
   for (const auto& entry : fs::recursive_directory_iterator(root)) {
     const std::string path = entry.path().string();
-    if (!entry.is_regular_file() || path.size() < 9 || path.substr(path.size() - 9) != ".jsonl.gz") continue;
+    if (!entry.is_regular_file() || path.size() < 9 || path.substr(path.size() - 9) != ".jsonl.gz")
+      continue;
     std::ifstream in(path, std::ios::binary);
     const std::string data((std::istreambuf_iterator<char>(in)), {});
     auto text = InflateBounded(data, size_t{1} << 30);
@@ -146,7 +147,8 @@ TEST(CollectorCrash, KillNineMidBurstLosesNothingAcknowledgedAndStoresEverything
 
   // Kill the collector in the middle of the burst.
   const auto wait_until = std::chrono::steady_clock::now() + 60s;
-  while (acknowledged.load() < kClients * kEach / 3 && std::chrono::steady_clock::now() < wait_until) {
+  while (acknowledged.load() < kClients * kEach / 3 &&
+         std::chrono::steady_clock::now() < wait_until) {
     std::this_thread::sleep_for(2ms);
   }
   ASSERT_GE(acknowledged.load(), kClients * kEach / 3) << "the burst did not get going";
@@ -215,7 +217,8 @@ TEST(CollectorCrash, WithoutANetworkEveryMeasurementStaysPendingWithItsReason) {
   EXPECT_EQ(report.uploaded, 0u);
   EXPECT_EQ(report.failed, 5u);
   ASSERT_EQ(report.failures.size(), 5u);
-  EXPECT_NE(report.failures[0].second.find("127.0.0.1:" + std::to_string(nobody)), std::string::npos)
+  EXPECT_NE(report.failures[0].second.find("127.0.0.1:" + std::to_string(nobody)),
+            std::string::npos)
       << report.failures[0].second;
   EXPECT_EQ(spool->Pending()->size(), 5u);
   auto failed = (*db)->ListMeasurements({std::nullopt, {UploadState::kFailed}, 0});

@@ -71,7 +71,8 @@ std::vector<std::pair<std::string, std::string>> ArchivedLines(const std::string
   if (!fs::exists(root)) return lines;
   for (const auto& entry : fs::recursive_directory_iterator(root)) {
     const std::string path = entry.path().string();
-    if (!entry.is_regular_file() || path.size() < 9 || path.substr(path.size() - 9) != ".jsonl.gz") continue;
+    if (!entry.is_regular_file() || path.size() < 9 || path.substr(path.size() - 9) != ".jsonl.gz")
+      continue;
     std::ifstream in(path, std::ios::binary);
     std::string data((std::istreambuf_iterator<char>(in)), {});
     auto text = InflateBounded(data, size_t{1} << 30);
@@ -80,7 +81,8 @@ std::vector<std::pair<std::string, std::string>> ArchivedLines(const std::string
     for (size_t start = 0; start < text->size();) {
       size_t end = text->find('\n', start);
       if (end == std::string::npos) end = text->size();
-      if (end > start) lines.emplace_back(fs::relative(path, root).string(), text->substr(start, end - start));
+      if (end > start)
+        lines.emplace_back(fs::relative(path, root).string(), text->substr(start, end - start));
       start = end + 1;
     }
   }
@@ -109,12 +111,17 @@ Raw Post(uint16_t port, const std::string& path, const std::string& body,
   return {res->status, res->body};
 }
 
-std::string OpenReport(uint16_t port, const std::string& test = "whatsapp", const std::string& cc = "IT",
-                       const std::string& asn = "AS30722") {
+std::string OpenReport(uint16_t port, const std::string& test = "whatsapp",
+                       const std::string& cc = "IT", const std::string& asn = "AS30722") {
   auto r = Post(port, "/report",
-                Json{{"data_format_version", "0.2.0"}, {"format", "json"}, {"probe_asn", asn},
-                     {"probe_cc", cc}, {"software_name", "vigil"}, {"software_version", "0.1.0"},
-                     {"test_name", test}, {"test_start_time", "2026-12-01 10:00:00"},
+                Json{{"data_format_version", "0.2.0"},
+                     {"format", "json"},
+                     {"probe_asn", asn},
+                     {"probe_cc", cc},
+                     {"software_name", "vigil"},
+                     {"software_version", "0.1.0"},
+                     {"test_name", test},
+                     {"test_start_time", "2026-12-01 10:00:00"},
                      {"test_version", "0.2.0"}}
                     .dump());
   EXPECT_EQ(r.status, 200) << r.body;
@@ -132,7 +139,8 @@ TEST(Collector, OpensSubmitsAndClosesAReportAndArchivesInOoniLayout) {
   EXPECT_NE(report_id.find("_whatsapp_IT_30722_n1_"), std::string::npos) << report_id;
 
   Json m = Measurement();
-  auto r = Post(collector.port(), "/report/" + report_id, Json{{"format", "json"}, {"content", m}}.dump());
+  auto r = Post(collector.port(), "/report/" + report_id,
+                Json{{"format", "json"}, {"content", m}}.dump());
   ASSERT_EQ(r.status, 200) << r.body;
   const auto answer = Json::parse(r.body);
   const std::string uid = answer["measurement_uid"];
@@ -175,7 +183,8 @@ TEST(Collector, SubmitMeasurementTakesTheReportFromTheContentAndGzipBodies) {
   EXPECT_EQ(ArchivedLines(dir.Join("archive")).size(), 2u);
   // Without a report id in the content there is nothing to check it against.
   m.erase("report_id");
-  auto orphan = Post(collector.port(), "/api/v1/submit_measurement", Json{{"format", "json"}, {"content", m}}.dump());
+  auto orphan = Post(collector.port(), "/api/v1/submit_measurement",
+                     Json{{"format", "json"}, {"content", m}}.dump());
   EXPECT_EQ(orphan.status, 400);
   EXPECT_NE(orphan.body.find("report_id: missing"), std::string::npos) << orphan.body;
 }
@@ -241,7 +250,8 @@ TEST(Collector, BadInputGetsA4xxWithAReasonAndTheServerKeepsServing) {
   const uint16_t port = collector.port();
   const std::string report_id = OpenReport(port);
   auto submit = [&](const Json& content) {
-    return Post(port, "/report/" + report_id, Json{{"format", "json"}, {"content", content}}.dump());
+    return Post(port, "/report/" + report_id,
+                Json{{"format", "json"}, {"content", content}}.dump());
   };
   struct Case {
     const char* what;
@@ -272,11 +282,14 @@ TEST(Collector, BadInputGetsA4xxWithAReasonAndTheServerKeepsServing) {
   const std::string deep = "{\"format\":\"json\",\"content\":{\"x\":" + std::string(200000, '[') +
                            std::string(200000, ']') + "}}";
   std::vector<Case> cases = {
-      {"nested a million deep", Post(port, "/report/" + report_id, GzipCompress(deep), {{"Content-Encoding", "gzip"}}),
-       400, "nested deeper"},
+      {"nested a million deep",
+       Post(port, "/report/" + report_id, GzipCompress(deep), {{"Content-Encoding", "gzip"}}), 400,
+       "nested deeper"},
       {"not JSON", Post(port, "/report/" + report_id, "{not json"), 400, "not JSON"},
-      {"not gzip", Post(port, "/report/" + report_id, std::string("\x1f\x8b garbage", 10)), 400, "gzip"},
-      {"no format", Post(port, "/report/" + report_id, Json{{"content", Measurement()}}.dump()), 400, "format"},
+      {"not gzip", Post(port, "/report/" + report_id, std::string("\x1f\x8b garbage", 10)), 400,
+       "gzip"},
+      {"no format", Post(port, "/report/" + report_id, Json{{"content", Measurement()}}.dump()),
+       400, "format"},
       {"country", submit(wrong_cc), 400, "probe_cc"},
       {"test", submit(wrong_test), 400, "test_name"},
       {"network", submit(wrong_asn), 400, "probe_asn"},
@@ -284,11 +297,15 @@ TEST(Collector, BadInputGetsA4xxWithAReasonAndTheServerKeepsServing) {
       {"time format", submit(bad_time), 400, "measurement_start_time"},
       {"future", submit(future), 400, "in the future"},
       {"no test_keys", submit(no_keys), 400, "test_keys"},
-      {"bad report id", Post(port, "/report/nonsense", Json{{"format", "json"}, {"content", Measurement()}}.dump()), 404, "report"},
+      {"bad report id",
+       Post(port, "/report/nonsense", Json{{"format", "json"}, {"content", Measurement()}}.dump()),
+       404, "report"},
       {"unknown path", Post(port, "/nowhere", "{}"), 404, "no such endpoint"},
       {"oversized", Post(port, "/report/" + report_id, std::string(2 << 20, ' ')), 413, "over"},
-      {"gzip bomb", Post(port, "/report/" + report_id, bomb, {{"Content-Encoding", "gzip"}}), 413, "more than"},
-      {"encoding", Post(port, "/report/" + report_id, "{}", {{"Content-Encoding", "br"}}), 415, "gzip"},
+      {"gzip bomb", Post(port, "/report/" + report_id, bomb, {{"Content-Encoding", "gzip"}}), 413,
+       "more than"},
+      {"encoding", Post(port, "/report/" + report_id, "{}", {{"Content-Encoding", "br"}}), 415,
+       "gzip"},
       {"bad opening", Post(port, "/report", Json{{"probe_cc", "IT"}}.dump()), 400, "test_name"},
       {"bad check-in", Post(port, "/api/v1/check-in", "[1]"), 400, "check-in"},
   };
@@ -315,14 +332,19 @@ TEST(Collector, CheckInGivesTheCountrysUrlsAndTheHelpers) {
   RunningCollector collector(dir.Join("archive"));
   ASSERT_TRUE(collector.error().empty()) << collector.error();
   auto r = Post(collector.port(), "/api/v1/check-in",
-                Json{{"probe_cc", "CN"}, {"probe_asn", "AS4134"}, {"platform", "linux"},
-                     {"run_type", "timed"}, {"software_name", "vigil"}, {"software_version", "0.1.0"},
+                Json{{"probe_cc", "CN"},
+                     {"probe_asn", "AS4134"},
+                     {"platform", "linux"},
+                     {"run_type", "timed"},
+                     {"software_name", "vigil"},
+                     {"software_version", "0.1.0"},
                      {"web_connectivity", {{"category_codes", Json::array()}}}}
                     .dump());
   ASSERT_EQ(r.status, 200) << r.body;
   const auto json = Json::parse(r.body);
   EXPECT_EQ(json["probe_cc"], "CN");
-  EXPECT_EQ(json["conf"]["test_helpers"]["web-connectivity"][0]["address"], "http://127.0.0.1:8090");
+  EXPECT_EQ(json["conf"]["test_helpers"]["web-connectivity"][0]["address"],
+            "http://127.0.0.1:8090");
   EXPECT_EQ(json["conf"]["x_relay"], "127.0.0.1:5999");
   const auto& wc = json["tests"]["web_connectivity"];
   EXPECT_TRUE(ParseReportId(wc["report_id"].get<std::string>()).ok());
@@ -331,8 +353,9 @@ TEST(Collector, CheckInGivesTheCountrysUrlsAndTheHelpers) {
   for (const auto& u : wc["urls"]) countries.insert(u["country_code"].get<std::string>());
   EXPECT_TRUE(countries.count("CN")) << "the cn list comes first";
   // A category filter keeps only that category.
-  auto filtered = Post(collector.port(), "/api/v1/check-in",
-                       Json{{"probe_cc", "CN"}, {"web_connectivity", {{"category_codes", {"COMT"}}}}}.dump());
+  auto filtered =
+      Post(collector.port(), "/api/v1/check-in",
+           Json{{"probe_cc", "CN"}, {"web_connectivity", {{"category_codes", {"COMT"}}}}}.dump());
   ASSERT_EQ(filtered.status, 200);
   const auto filtered_json = Json::parse(filtered.body);  // alive for the loop below
   const auto& filtered_urls = filtered_json["tests"]["web_connectivity"]["urls"];
@@ -346,7 +369,8 @@ TEST(Collector, ATornBatchIsCutOffAtRestartAndTheRestKept) {
     RunningCollector collector(dir.Join("archive"));
     ASSERT_TRUE(collector.error().empty()) << collector.error();
     Uploader u(Quick({collector.url()}));
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(u.Upload(Measurement("whatsapp", "IT", "AS30722", i).dump()).ok);
+    for (int i = 0; i < 3; ++i)
+      ASSERT_TRUE(u.Upload(Measurement("whatsapp", "IT", "AS30722", i).dump()).ok);
   }
   auto lines = ArchivedLines(dir.Join("archive"));
   ASSERT_EQ(lines.size(), 3u);
@@ -403,7 +427,8 @@ TEST(Uploader, RetriesUntilTheCollectorIsBackAndFallsBackToTheNextOne) {
   auto failed = none.Upload(Measurement().dump());
   EXPECT_FALSE(failed.ok);
   EXPECT_FALSE(failed.permanent);
-  EXPECT_NE(failed.error.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << failed.error;
+  EXPECT_NE(failed.error.find("127.0.0.1:" + std::to_string(port)), std::string::npos)
+      << failed.error;
   // A measurement the collector refuses is not retried.
   RunningCollector strict(dir.Join("strict"));
   Json bad = Measurement();
@@ -482,7 +507,8 @@ TEST(Collector, EveryRealOoniMeasurementGoesThroughTheProtocol) {
       ASSERT_TRUE(m.is_object()) << entry.path();
       // Real measurements are years old: the collector checks times, not age.
       auto r = u.Upload(line);
-      EXPECT_TRUE(r.ok) << entry.path().filename() << " " << m.value("test_name", "") << ": " << r.error;
+      EXPECT_TRUE(r.ok) << entry.path().filename() << " " << m.value("test_name", "") << ": "
+                        << r.error;
       if (r.ok) uids.insert(r.measurement_uid);
       ++sent;
     }

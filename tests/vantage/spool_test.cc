@@ -255,7 +255,8 @@ TEST_F(SpoolTest, ABatchLeavesPendingWhenAllItsMeasurementsAreAcknowledged) {
     const std::string dir = root_ + (keep ? "/keep" : "/drop");
     auto spool = Spool::Open(dir, SpoolOptions{.keep_sent = keep});
     ASSERT_TRUE(spool.ok()) << spool.error();
-    ASSERT_TRUE(spool->PutBatch({{"b1", R"({"n":1})"}, {"b2", R"({"n":2})"}, {"b3", R"({"n":3})"}}).ok());
+    ASSERT_TRUE(
+        spool->PutBatch({{"b1", R"({"n":1})"}, {"b2", R"({"n":2})"}, {"b3", R"({"n":3})"}}).ok());
     auto pending = spool->Pending();
     ASSERT_TRUE(pending.ok());
     ASSERT_EQ(pending->size(), 3u);
@@ -290,10 +291,10 @@ TEST_F(SpoolTest, ABatchLeavesPendingWhenAllItsMeasurementsAreAcknowledged) {
 TEST_F(SpoolTest, OpenRemovesBatchLeftovers) {
   const std::string pending = root_ + "/pending";
   ASSERT_TRUE(MakeDirectories(pending).ok());
-  Touch(pending + "/x1.2.batch.tmp.999999999.7");          // a dead writer's
-  Touch(pending + "/gone.4.batch.sent");                   // marks of a retired batch
+  Touch(pending + "/x1.2.batch.tmp.999999999.7");  // a dead writer's
+  Touch(pending + "/gone.4.batch.sent");           // marks of a retired batch
   ASSERT_TRUE(WriteFileDurably(pending + "/k1.1.batch", "k1\t{}\n").ok());
-  Touch(pending + "/k1.1.batch.sent.tmp");                 // not ours: left alone
+  Touch(pending + "/k1.1.batch.sent.tmp");  // not ours: left alone
   ASSERT_TRUE(WriteFileDurably(pending + "/k1.1.batch.sent", "").ok());
   auto spool = Spool::Open(root_);
   ASSERT_TRUE(spool.ok()) << spool.error();

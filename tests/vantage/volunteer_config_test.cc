@@ -3,6 +3,8 @@
 // the environment; onboarding through its quiz (right, wrong, then right; three wrong;
 // end of input), --yes saying what it accepted, existing keys kept, a malformed config
 // never overwritten, and RequireConsent.
+#include "vantage/runner/volunteer_config.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -11,7 +13,6 @@
 
 #include "tests/support/temp_dir.h"
 #include "vantage/runner/informed_consent.h"
-#include "vantage/runner/volunteer_config.h"
 
 namespace vigil {
 namespace {
@@ -56,13 +57,16 @@ TEST(VolunteerConfig, BadKeysAndValuesAreNamedWithAReason) {
     const char* message;
   };
   const Case cases[] = {
-      {R"({"colectors": []})", "config.json: key 'colectors': unknown key (did you mean 'collectors'?)"},
-      {R"({"consent": {"informd": true}})", "key 'consent.informd': unknown key (did you mean 'consent.informed'?)"},
+      {R"({"colectors": []})",
+       "config.json: key 'colectors': unknown key (did you mean 'collectors'?)"},
+      {R"({"consent": {"informd": true}})",
+       "key 'consent.informd': unknown key (did you mean 'consent.informed'?)"},
       {R"({"frobnicate": 1})", "key 'frobnicate': unknown key"},
       {R"({"upload": "yes"})", "key 'upload': expected true or false"},
       {R"({"parallel": 0})", "key 'parallel': 0 is out of range (1..1024)"},
       {R"({"parallel": 2.5})", "key 'parallel': expected a whole number"},
-      {R"({"collectors": ["ftp://x"]})", "key 'collectors[0]': 'ftp://x' is not an http:// or https:// URL"},
+      {R"({"collectors": ["ftp://x"]})",
+       "key 'collectors[0]': 'ftp://x' is not an http:// or https:// URL"},
       {R"({"collectors": ["http://ok", 3]})", "key 'collectors[1]': expected a string"},
       {R"({"helper": "nonsense"})", "key 'helper': 'nonsense' is not an http"},
       {R"({"categories": ["comt"]})", "key 'categories[0]': 'comt' is not a category code"},
@@ -71,12 +75,14 @@ TEST(VolunteerConfig, BadKeysAndValuesAreNamedWithAReason) {
       {R"({"config_version": 2})", "key 'config_version': written by a newer vigil"},
       {R"({"consent": []})", "key 'consent': expected an object"},
       {"[1]", "config.json: expected a JSON object"},
-      {"{\n  \"upload\": true,\n  \"parallel\": 4,,\n}", "config.json:3:17: malformed JSON: syntax error while parsing object key"},
+      {"{\n  \"upload\": true,\n  \"parallel\": 4,,\n}",
+       "config.json:3:17: malformed JSON: syntax error while parsing object key"},
   };
   for (const auto& c : cases) {
     auto parsed = ParseConfig(c.json, "config.json");
     ASSERT_FALSE(parsed.ok()) << c.json;
-    EXPECT_NE(parsed.error().find(c.message), std::string::npos) << c.json << "\n  got: " << parsed.error();
+    EXPECT_NE(parsed.error().find(c.message), std::string::npos)
+        << c.json << "\n  got: " << parsed.error();
   }
 }
 
@@ -91,7 +97,10 @@ TEST(VolunteerConfig, TheDefaultPathFollowsTheEnvironment) {
   EXPECT_EQ(DefaultConfigPath(), "/home/volunteer/.config/vigil/config.json");
   setenv("VIGIL_CONFIG", "/etc/vigil.json", 1);
   EXPECT_EQ(DefaultConfigPath(), "/etc/vigil.json");
-  if (!keep_vigil.empty()) setenv("VIGIL_CONFIG", keep_vigil.c_str(), 1); else unsetenv("VIGIL_CONFIG");
+  if (!keep_vigil.empty())
+    setenv("VIGIL_CONFIG", keep_vigil.c_str(), 1);
+  else
+    unsetenv("VIGIL_CONFIG");
 }
 
 TEST(VolunteerConfig, SavedPrivatelyAndReadBack) {
@@ -100,7 +109,7 @@ TEST(VolunteerConfig, SavedPrivatelyAndReadBack) {
   VantageConfig c;
   c.upload = true;
   ASSERT_TRUE(SaveConfig(path, c).ok());
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   auto back = LoadConfig(path);
@@ -160,7 +169,7 @@ TEST(InformedConsent, ThreeWrongAnswersOrNoAnswerRecordNothing) {
   auto wrong = Onboard(options, "false\nfalse\nfalse\n");
   EXPECT_EQ(wrong.status, 2);
   EXPECT_NE(wrong.err.find("quiz was not passed"), std::string::npos) << wrong.err;
-  struct stat st{};
+  struct stat st {};
   EXPECT_NE(stat(options.config_path.c_str(), &st), 0) << "nothing may be written";
   auto eof = Onboard(options, "true\n");
   EXPECT_EQ(eof.status, 2);
@@ -187,7 +196,8 @@ TEST(InformedConsent, OtherKeysAreKeptAndAMalformedConfigIsNotOverwritten) {
   testing::TempDir dir("consent");
   const std::string path = dir.Join("config.json");
   std::string error;
-  ASSERT_TRUE(dir.WriteFile("config.json", R"({"parallel": 9, "helper": "http://127.0.0.1:8090"})", &error));
+  ASSERT_TRUE(dir.WriteFile("config.json", R"({"parallel": 9, "helper": "http://127.0.0.1:8090"})",
+                            &error));
   OnboardOptions options;
   options.config_path = path;
   options.yes = true;
@@ -218,7 +228,8 @@ TEST(InformedConsent, RequireConsentNamesTheFixAndAnOutdatedText) {
   VantageConfig c;
   auto none = RequireConsent(c, "/x/config.json");
   ASSERT_FALSE(none.ok());
-  EXPECT_NE(none.error().find("/x/config.json: run `vigil onboard` first"), std::string::npos) << none.error();
+  EXPECT_NE(none.error().find("/x/config.json: run `vigil onboard` first"), std::string::npos)
+      << none.error();
   c.consent.informed = true;
   c.consent.text_version = 0;
   auto old = RequireConsent(c, "/x/config.json");

@@ -1,9 +1,10 @@
 // The helper's whoami name server on loopback: a name in its zone is answered with the
 // asker's address (so behind a recursive resolver, with the resolver's), other names
 // are REFUSED, and malformed or hostile bytes get no answer while it keeps serving.
-#include <gtest/gtest.h>
+#include "vantage/helper/whoami_dns.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,7 +12,6 @@
 #include <thread>
 
 #include "probe/dns/dns_message.h"
-#include "vantage/helper/whoami_dns.h"
 
 namespace vigil {
 namespace {
@@ -87,7 +87,8 @@ TEST(WhoamiDns, MalformedBytesGetNoAnswerAndTheServerGoesOn) {
   EXPECT_EQ(WhoamiAnswer(query.substr(0, 15), "whoami.vigil.test", "127.0.0.1"), "");
   std::string response = query;
   response[2] = static_cast<char>(response[2] | 0x80);
-  EXPECT_EQ(WhoamiAnswer(response, "whoami.vigil.test", "127.0.0.1"), "") << "responses are not answered";
+  EXPECT_EQ(WhoamiAnswer(response, "whoami.vigil.test", "127.0.0.1"), "")
+      << "responses are not answered";
   std::string two = query;
   two[5] = 2;
   EXPECT_EQ(WhoamiAnswer(two, "whoami.vigil.test", "127.0.0.1"), "");
@@ -102,7 +103,8 @@ TEST(WhoamiDns, MalformedBytesGetNoAnswerAndTheServerGoesOn) {
   a.sin_family = AF_INET;
   a.sin_port = htons(server.port());
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  for (const std::string& junk : {std::string("\xff\xff\xff"), std::string(600, 'x'), query.substr(0, 13)}) {
+  for (const std::string& junk :
+       {std::string("\xff\xff\xff"), std::string(600, 'x'), query.substr(0, 13)}) {
     sendto(fd, junk.data(), junk.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
   }
   close(fd);

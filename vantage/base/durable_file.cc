@@ -26,7 +26,7 @@ std::string ParentOf(const std::string& path) {
 
 Result<void> MakeDirectories(const std::string& dir) {
   if (dir.empty()) return {};
-  struct stat st{};
+  struct stat st {};
   if (::stat(dir.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return {};
     return Error{dir + ": exists and is not a directory"};
@@ -60,7 +60,8 @@ Result<void> WriteFileDurably(const std::string& path, std::string_view bytes) {
   if (!made.ok()) return made;
   // A name no other writer of the same path uses at the same time.
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  const std::string temp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rng());
+  const std::string temp =
+      path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rng());
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return Error{temp + ": cannot create: " + Reason()};
   auto fail = [&](const std::string& what) {

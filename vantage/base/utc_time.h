@@ -12,6 +12,8 @@ namespace vigil {
 std::string FormatUtc(std::time_t t, const char* format);
 
 /// The current time, as FormatUtc.
-inline std::string FormatUtcNow(const char* format) { return FormatUtc(std::time(nullptr), format); }
+inline std::string FormatUtcNow(const char* format) {
+  return FormatUtc(std::time(nullptr), format);
+}
 
 }  // namespace vigil

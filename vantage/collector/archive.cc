@@ -42,7 +42,7 @@ std::vector<std::string> ListDir(const std::string& dir) {
 }
 
 bool IsDir(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
@@ -114,10 +114,10 @@ struct Archive::Impl {
   };
   std::mutex mutex;
   std::condition_variable ready;
-  std::vector<Pending> queue;                                     // guarded
-  std::unordered_set<std::string> known;                          // guarded
-  std::unordered_map<std::string, std::vector<Done>> in_flight;   // guarded: waiters
-  bool closing = false;                                           // guarded
+  std::vector<Pending> queue;                                    // guarded
+  std::unordered_set<std::string> known;                         // guarded
+  std::unordered_map<std::string, std::vector<Done>> in_flight;  // guarded: waiters
+  bool closing = false;                                          // guarded
   OnCommitted on_committed;
   std::atomic<uint64_t> stored{0};
 

@@ -25,11 +25,11 @@ namespace vigil {
 
 struct ArchiveOptions {
   std::string root;
-  int dedup_days = 7;                          // how far back Open reads uids
-  size_t max_file_bytes = size_t{64} << 20;    // a new file after this many (compressed)
-  size_t max_batch = 4096;                     // submissions per group commit at most
-  bool fsync = true;                           // off only for benchmarks of the rest
-  std::function<std::time_t()> clock;          // UTC seconds; default: time()
+  int dedup_days = 7;                        // how far back Open reads uids
+  size_t max_file_bytes = size_t{64} << 20;  // a new file after this many (compressed)
+  size_t max_batch = 4096;                   // submissions per group commit at most
+  bool fsync = true;                         // off only for benchmarks of the rest
+  std::function<std::time_t()> clock;        // UTC seconds; default: time()
 };
 
 struct ArchivedMeasurement {

@@ -1,10 +1,10 @@
 #include "vantage/collector/collector_server.h"
 
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
-#include <asio/post.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <atomic>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -47,9 +47,11 @@ struct CollectorServer::Impl {
       std::string name = path.substr(path.rfind('/') + 1);
       name = name.substr(0, name.find('.'));
       std::string cc;
-      for (char c : name) cc.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+      for (char c : name)
+        cc.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
       if (name == "global") cc = "XX";
-      for (const auto& e : list->entries) urls_by_country[cc].push_back({e.url, e.category_code, cc});
+      for (const auto& e : list->entries)
+        urls_by_country[cc].push_back({e.url, e.category_code, cc});
     }
     return {};
   }
@@ -57,7 +59,8 @@ struct CollectorServer::Impl {
   // Waits for the archive to have the submission; the reply says what happened.
   asio::awaitable<HttpReply> Store(Submission s) {
     auto executor = co_await asio::this_coro::executor;
-    auto timer = std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
+    auto timer =
+        std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
     struct Outcome {
       StoreOutcome outcome = StoreOutcome::kFailed;
       std::string error;
@@ -88,11 +91,11 @@ struct CollectorServer::Impl {
   HttpReply OpenReport(std::string_view body) {
     auto opening = ParseReportOpening(body);
     if (!opening.ok()) return Bad(400, "bad report: " + opening.error());
-    return JsonReply(200, {{"backend_version", "vigil-collector 1"},
-                           {"report_id", NewReportId(std::time(nullptr), opening->test_name,
-                                                     opening->probe_cc, opening->probe_asn,
-                                                     config.collector_number)},
-                           {"supported_formats", {"json"}}});
+    return JsonReply(
+        200, {{"backend_version", "vigil-collector 1"},
+              {"report_id", NewReportId(std::time(nullptr), opening->test_name, opening->probe_cc,
+                                        opening->probe_asn, config.collector_number)},
+              {"supported_formats", {"json"}}});
   }
 
   HttpReply CheckIn(std::string_view body) {
@@ -116,9 +119,11 @@ struct CollectorServer::Impl {
     std::set<std::string> categories;
     if (auto wc = request.find("web_connectivity"); wc != request.end() && wc->is_object()) {
       if (auto codes = wc->find("category_codes"); codes != wc->end()) {
-        if (!codes->is_array()) return Bad(400, "check-in: web_connectivity.category_codes: not a list");
+        if (!codes->is_array())
+          return Bad(400, "check-in: web_connectivity.category_codes: not a list");
         for (const auto& code : *codes) {
-          if (!code.is_string()) return Bad(400, "check-in: web_connectivity.category_codes: not strings");
+          if (!code.is_string())
+            return Bad(400, "check-in: web_connectivity.category_codes: not strings");
           categories.insert(code.get<std::string>());
         }
       }
@@ -130,33 +135,34 @@ struct CollectorServer::Impl {
       for (const auto& u : it->second) {
         if (urls.size() >= config.checkin_max_urls) break;
         if (!categories.empty() && categories.count(u.category_code) == 0) continue;
-        urls.push_back({{"url", u.url}, {"category_code", u.category_code},
-                        {"country_code", u.country_code}});
+        urls.push_back(
+            {{"url", u.url}, {"category_code", u.category_code}, {"country_code", u.country_code}});
       }
     }
     Json helpers = Json::array();
     for (const auto& address : config.test_helpers) {
-      helpers.push_back({{"address", address}, {"type", address.rfind("https", 0) == 0 ? "https" : "http"}});
+      helpers.push_back(
+          {{"address", address}, {"type", address.rfind("https", 0) == 0 ? "https" : "http"}});
     }
     Json conf{{"features", Json::object()}, {"test_helpers", {{"web-connectivity", helpers}}}};
     if (!config.relay.empty()) conf["x_relay"] = config.relay;
-    return JsonReply(
-        200, {{"v", 1},
-              {"probe_cc", cc},
-              {"probe_asn", asn},
-              {"utc_time", FormatUtcNow("%Y-%m-%dT%H:%M:%SZ")},
-              {"conf", conf},
-              {"tests",
-               {{"web_connectivity",
-                 {{"report_id", NewReportId(std::time(nullptr), "web_connectivity", cc.c_str(),
-                                            asn, config.collector_number)},
-                  {"urls", urls}}}}}});
+    return JsonReply(200, {{"v", 1},
+                           {"probe_cc", cc},
+                           {"probe_asn", asn},
+                           {"utc_time", FormatUtcNow("%Y-%m-%dT%H:%M:%SZ")},
+                           {"conf", conf},
+                           {"tests",
+                            {{"web_connectivity",
+                              {{"report_id", NewReportId(std::time(nullptr), "web_connectivity",
+                                                         cc.c_str(), asn, config.collector_number)},
+                               {"urls", urls}}}}}});
   }
 
   asio::awaitable<HttpReply> Handle(const ServerRequest& request) {
     const std::string_view path = request.path;
     if (path == "/health") {
-      co_return JsonReply(200, {{"status", "ok"}, {"stored", archive->stored()},
+      co_return JsonReply(200, {{"status", "ok"},
+                                {"stored", archive->stored()},
                                 {"known_measurements", archive->known_uids()},
                                 {"rejected", rejected.load()}});
     }
@@ -166,8 +172,9 @@ struct CollectorServer::Impl {
       std::string_view body = request.body;
       if (LooksGzipped(body)) {
         auto out = InflateBounded(body, size_t{1} << 20);
-        if (!out.ok()) co_return Bad(out.error().find("more than") != std::string::npos ? 413 : 400,
-                                     "gzip body: " + out.error());
+        if (!out.ok())
+          co_return Bad(out.error().find("more than") != std::string::npos ? 413 : 400,
+                        "gzip body: " + out.error());
         inflated = std::move(*out);
         body = inflated;
       }

@@ -45,8 +45,8 @@ namespace {
 bool IsTestName(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
   for (char c : s) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-          c == '_')) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '_')) {
       return false;
     }
   }
@@ -130,8 +130,8 @@ std::string NewReportId(std::time_t now, std::string_view test_name, std::string
   std::string random;
   for (int i = 0; i < 50; ++i) random.push_back(kAlphabet[rng() % 62]);
   std::string asn(probe_asn.substr(probe_asn.substr(0, 2) == "AS" ? 2 : 0));
-  return when + "_" + WithoutUnderscores(test_name) + "_" + std::string(probe_cc) +
-         "_" + asn + "_n" + std::to_string(collector_number) + "_" + random;
+  return when + "_" + WithoutUnderscores(test_name) + "_" + std::string(probe_cc) + "_" + asn +
+         "_n" + std::to_string(collector_number) + "_" + random;
 }
 
 Result<ReportIdParts> ParseReportId(std::string_view id) {
@@ -168,8 +168,10 @@ Result<ReportOpening> ParseReportOpening(std::string_view body) {
   if (json.is_discarded()) return Error{"request body is not JSON"};
   if (!json.is_object()) return Error{"request body is not a JSON object"};
   ReportOpening r;
-  for (auto [key, field] : {std::pair{"test_name", &r.test_name}, {"probe_cc", &r.probe_cc},
-                            {"probe_asn", &r.probe_asn}, {"software_name", &r.software_name},
+  for (auto [key, field] : {std::pair{"test_name", &r.test_name},
+                            {"probe_cc", &r.probe_cc},
+                            {"probe_asn", &r.probe_asn},
+                            {"software_name", &r.software_name},
                             {"software_version", &r.software_version},
                             {"test_version", &r.test_version}}) {
     auto value = StringField(json, key, "");
@@ -240,7 +242,8 @@ Result<Submission> ParseSubmission(std::string_view body, std::string_view url_r
 
   Submission s;
   const std::string where = "content.";
-  for (auto [key, field] : {std::pair{"test_name", &s.test_name}, {"probe_cc", &s.probe_cc},
+  for (auto [key, field] : {std::pair{"test_name", &s.test_name},
+                            {"probe_cc", &s.probe_cc},
                             {"probe_asn", &s.probe_asn},
                             {"measurement_start_time", &s.measurement_start_time}}) {
     auto value = StringField(content, key, where);
@@ -298,8 +301,8 @@ Result<Submission> ParseSubmission(std::string_view body, std::string_view url_r
   // One line, keys in the order sent; dump() escapes control characters, so no
   // newline can split the line.
   s.content = content.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  s.measurement_uid = MeasurementUid(s.content, s.report_id, s.measurement_start_time,
-                                     s.probe_cc, s.test_name);
+  s.measurement_uid =
+      MeasurementUid(s.content, s.report_id, s.measurement_start_time, s.probe_cc, s.test_name);
   return s;
 }
 

@@ -15,9 +15,9 @@
 namespace vigil {
 
 struct ReportIdParts {
-  std::string test;      // the test name without underscores ("webconnectivity")
-  std::string probe_cc;  // "IT"
-  std::string probe_asn; // "AS30722"
+  std::string test;       // the test name without underscores ("webconnectivity")
+  std::string probe_cc;   // "IT"
+  std::string probe_asn;  // "AS30722"
 };
 
 /// Two capital letters ("IT"); "AS" and 1-10 digits ("AS30722").

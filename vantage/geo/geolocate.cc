@@ -33,7 +33,8 @@ std::string AskHelper(const GeoOptions& options, std::string* why) {
     *why = "helper " + options.helper_url + ": " + url.error();
     return "";
   }
-  const std::string host = url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host;
+  const std::string host =
+      url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host;
   httplib::Client client(url->scheme + "://" + host + ":" + std::to_string(url->port));
   const auto ms = options.timeout.count();
   client.set_connection_timeout(ms / 1000, (ms % 1000) * 1000);
@@ -69,7 +70,8 @@ GeoInfo Geolocate(const GeoOptions& options) {
   }
   std::string probe_ip;
   if (options.helper_url.empty()) {
-    geo.notes.push_back("no helper configured: the probe's address is unknown, so only probe_ip is scrubbed");
+    geo.notes.push_back(
+        "no helper configured: the probe's address is unknown, so only probe_ip is scrubbed");
   } else {
     std::string why;
     probe_ip = AskHelper(options, &why);
@@ -89,11 +91,17 @@ GeoInfo Geolocate(const GeoOptions& options) {
   std::shared_ptr<const AsnDatabase> asn, country;
   if (!options.asn_db.empty()) {
     auto db = AsnDatabase::Open(options.asn_db);
-    if (db.ok()) asn = *db; else geo.notes.push_back(db.error());
+    if (db.ok())
+      asn = *db;
+    else
+      geo.notes.push_back(db.error());
   }
   if (!options.country_db.empty()) {
     auto db = AsnDatabase::Open(options.country_db);
-    if (db.ok()) country = *db; else geo.notes.push_back(db.error());
+    if (db.ok())
+      country = *db;
+    else
+      geo.notes.push_back(db.error());
   }
   if (asn && !probe_ip.empty()) {
     if (auto info = asn->Lookup(probe_ip)) {

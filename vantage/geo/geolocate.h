@@ -22,7 +22,7 @@ struct GeoOptions {
   /// A name under a helper's whoami zone: resolved through the resolver, its answer is
   /// the address the resolver recursed from (its egress), which then is resolver_ip.
   std::string resolver_whoami;
-  std::string ca_file;      // for an https helper
+  std::string ca_file;  // for an https helper
   std::chrono::milliseconds timeout{5000};
 };
 

@@ -72,18 +72,21 @@ struct HelperServer::Impl {
             [](const RequestHead& head, std::string_view path) -> std::optional<HttpReply> {
               // The wrong path, method or encoding is refused before the body is read.
               if (path == kWhoamiPath) {
-                if (head.method != "GET") return JsonError(405, "method not allowed: GET " + std::string(kWhoamiPath));
+                if (head.method != "GET")
+                  return JsonError(405, "method not allowed: GET " + std::string(kWhoamiPath));
                 return std::nullopt;
               }
               if (path != "/") {
                 return JsonError(404, "no such endpoint: the control helper answers POST /");
               }
               if (head.method != "POST") {
-                HttpReply r = JsonError(405, "method not allowed: the control helper answers POST /");
+                HttpReply r =
+                    JsonError(405, "method not allowed: the control helper answers POST /");
                 r.extra_headers = "Allow: POST\r\n";
                 return r;
               }
-              if (auto encoding = head.Field("Content-Encoding"); encoding && *encoding != "identity") {
+              if (auto encoding = head.Field("Content-Encoding");
+                  encoding && *encoding != "identity") {
                 return JsonError(415, "request bodies must not be encoded");
               }
               return std::nullopt;

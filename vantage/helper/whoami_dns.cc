@@ -72,7 +72,8 @@ std::string WhoamiQuery(uint16_t id, std::string_view name) {
   return q;
 }
 
-std::string WhoamiAnswer(std::string_view query, std::string_view zone, std::string_view source_ip) {
+std::string WhoamiAnswer(std::string_view query, std::string_view zone,
+                         std::string_view source_ip) {
   if (query.size() < 12 || query.size() > 512) return "";
   if (static_cast<unsigned char>(query[2]) & 0x80) return "";  // a response, not a query
   if (query[4] != 0 || query[5] != 1) return "";               // exactly one question
@@ -88,9 +89,10 @@ std::string WhoamiAnswer(std::string_view query, std::string_view zone, std::str
   }
   const std::string name = Lower(qname);
   const std::string suffix = Lower(zone);
-  const bool inside = name == suffix || (name.size() > suffix.size() &&
-                                         name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
-                                         name[name.size() - suffix.size() - 1] == '.');
+  const bool inside =
+      name == suffix || (name.size() > suffix.size() &&
+                         name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+                         name[name.size() - suffix.size() - 1] == '.');
   in_addr v4{};
   in6_addr v6{};
   const std::string source(source_ip);
@@ -149,7 +151,9 @@ Result<uint16_t> WhoamiDnsServer::Bind() {
   const asio::ip::udp::endpoint endpoint(address, impl_->port);
   s.open(endpoint.protocol(), ec);
   if (!ec) s.bind(endpoint, ec);
-  if (ec) return Error{"whoami DNS: cannot listen on " + impl_->ip + ":" + std::to_string(impl_->port) + ": " + ec.message()};
+  if (ec)
+    return Error{"whoami DNS: cannot listen on " + impl_->ip + ":" + std::to_string(impl_->port) +
+                 ": " + ec.message()};
   const uint16_t port = s.local_endpoint(ec).port();
   impl_->socket.emplace(std::move(s));
   return port;
@@ -161,19 +165,22 @@ void WhoamiDnsServer::Serve() {
   auto from = std::make_shared<asio::ip::udp::endpoint>();
   std::function<void()> receive;
   receive = [this, buffer, from, &receive] {
-    impl_->socket->async_receive_from(asio::buffer(*buffer), *from, [this, buffer, from, &receive](asio::error_code ec, size_t n) {
-      if (ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        auto address = from->address();
-        if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-          address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-        }
-        const std::string reply = WhoamiAnswer(std::string_view(buffer->data(), n), impl_->zone, address.to_string());
-        asio::error_code ignored;
-        if (!reply.empty()) impl_->socket->send_to(asio::buffer(reply), *from, 0, ignored);
-      }
-      receive();
-    });
+    impl_->socket->async_receive_from(
+        asio::buffer(*buffer), *from,
+        [this, buffer, from, &receive](asio::error_code ec, size_t n) {
+          if (ec == asio::error::operation_aborted) return;
+          if (!ec) {
+            auto address = from->address();
+            if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+              address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+            }
+            const std::string reply =
+                WhoamiAnswer(std::string_view(buffer->data(), n), impl_->zone, address.to_string());
+            asio::error_code ignored;
+            if (!reply.empty()) impl_->socket->send_to(asio::buffer(reply), *from, 0, ignored);
+          }
+          receive();
+        });
   };
   receive();
   impl_->io.run();
@@ -181,8 +188,8 @@ void WhoamiDnsServer::Serve() {
 
 void WhoamiDnsServer::Stop() { impl_->io.stop(); }
 
-Result<std::string> LookupWhoami(const std::string& resolver_ip, uint16_t port, const std::string& name,
-                                 int timeout_ms) {
+Result<std::string> LookupWhoami(const std::string& resolver_ip, uint16_t port,
+                                 const std::string& name, int timeout_ms) {
   sockaddr_storage addr{};
   socklen_t len = 0;
   auto* a4 = reinterpret_cast<sockaddr_in*>(&addr);
@@ -217,7 +224,8 @@ Result<std::string> LookupWhoami(const std::string& resolver_ip, uint16_t port, 
     pollfd p{fd, POLLIN, 0};
     if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
       ::close(fd);
-      return Error{"resolver " + resolver_ip + ": no answer for " + name + " (generic_timeout_error)"};
+      return Error{"resolver " + resolver_ip + ": no answer for " + name +
+                   " (generic_timeout_error)"};
     }
     const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
     if (n <= 0) continue;
@@ -227,7 +235,8 @@ Result<std::string> LookupWhoami(const std::string& resolver_ip, uint16_t port, 
     }
     ::close(fd);
     if (response->rcode != 0) {
-      return Error{"resolver " + resolver_ip + ": " + name + " answered with rcode " + std::to_string(response->rcode)};
+      return Error{"resolver " + resolver_ip + ": " + name + " answered with rcode " +
+                   std::to_string(response->rcode)};
     }
     for (const auto& a : response->answers) {
       if (a.ipv4) return *a.ipv4;

@@ -38,7 +38,7 @@ class WhoamiDnsServer {
 
 /// Asks `resolver_ip`:53 (UDP) for `name` and returns the first A/AAAA address in the
 /// answer: with a name under a helper's whoami zone, the resolver's egress address.
-Result<std::string> LookupWhoami(const std::string& resolver_ip, uint16_t port, const std::string& name,
-                                 int timeout_ms);
+Result<std::string> LookupWhoami(const std::string& resolver_ip, uint16_t port,
+                                 const std::string& name, int timeout_ms);
 
 }  // namespace vigil

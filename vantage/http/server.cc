@@ -1,5 +1,6 @@
 #include "vantage/http/server.h"
 
+#include <array>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/executor_work_guard.hpp>
@@ -10,7 +11,6 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
-#include <array>
 #include <cstdio>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -32,21 +32,36 @@ constexpr int kListenBacklog = 4096;
 
 const char* ReasonPhrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    case 507: return "Insufficient Storage";
-    default: return "Error";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Payload Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Content";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    case 507:
+      return "Insufficient Storage";
+    default:
+      return "Error";
   }
 }
 
@@ -68,8 +83,8 @@ asio::awaitable<size_t> ReadSome(tcp::socket& socket, std::string& buffer,
 // One response in one write (headers and body together: no Nagle stall between them).
 asio::awaitable<bool> WriteReply(tcp::socket& socket, const HttpReply& reply, bool close) {
   using namespace asio::experimental::awaitable_operators;
-  std::string head = "HTTP/1.1 " + std::to_string(reply.status) + " " +
-                     ReasonPhrase(reply.status) + "\r\nContent-Type: " + reply.content_type +
+  std::string head = "HTTP/1.1 " + std::to_string(reply.status) + " " + ReasonPhrase(reply.status) +
+                     "\r\nContent-Type: " + reply.content_type +
                      "\r\nContent-Length: " + std::to_string(reply.body.size()) + "\r\n" +
                      reply.extra_headers +
                      (close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n");
@@ -99,8 +114,8 @@ asio::awaitable<void> LingeringClose(tcp::socket& socket) {
 }  // namespace
 
 HttpReply JsonError(int status, const std::string& reason) {
-  return HttpReply{status, nlohmann::json{{"error", reason}}.dump(-1, ' ', false,
-                                                                 nlohmann::json::error_handler_t::replace)};
+  return HttpReply{status, nlohmann::json{{"error", reason}}.dump(
+                               -1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 struct HttpServer::Impl {
@@ -197,8 +212,8 @@ struct HttpServer::Impl {
         co_return;
       }
       if (*length > config.max_request_bytes) {
-        co_await refuse(JsonError(413, "request body over " +
-                                           std::to_string(config.max_request_bytes) + " bytes"));
+        co_await refuse(JsonError(
+            413, "request body over " + std::to_string(config.max_request_bytes) + " bytes"));
         co_return;
       }
       const size_t body_end = *head_end + *length;
@@ -213,7 +228,7 @@ struct HttpServer::Impl {
         }
       }
       const ServerRequest request{head, path, query,
-                                std::string_view(buffer).substr(*head_end, *length), peer_ip};
+                                  std::string_view(buffer).substr(*head_end, *length), peer_ip};
       const bool close = last || !head.KeepAlive();
       HttpReply reply;
       try {

@@ -81,9 +81,10 @@ Result<void> RequireConsent(const VantageConfig& config, const std::string& path
   return {};
 }
 
-int RunOnboard(const OnboardOptions& options, std::istream& in, std::ostream& out, std::ostream& err) {
+int RunOnboard(const OnboardOptions& options, std::istream& in, std::ostream& out,
+               std::ostream& err) {
   VantageConfig config;
-  struct stat st{};
+  struct stat st {};
   if (::stat(options.config_path.c_str(), &st) == 0) {
     auto existing = LoadConfig(options.config_path);
     if (!existing.ok()) {
@@ -94,13 +95,14 @@ int RunOnboard(const OnboardOptions& options, std::istream& in, std::ostream& ou
   }
   bool upload = options.upload.value_or(config.upload);
   if (options.yes) {
-    out << "vigil onboard --yes: accepting the informed consent (text version " << kConsentTextVersion
-        << ") on the volunteer's behalf:\n"
+    out << "vigil onboard --yes: accepting the informed consent (text version "
+        << kConsentTextVersion << ") on the volunteer's behalf:\n"
         << "  an observer of this network can see that vigil runs and what it tests, including\n"
         << "  sensitive and possibly illegal sites; uploaded results are published with this\n"
         << "  network's country and ASN (never its IP address).\n"
         << "  uploading: " << (upload ? "on" : "off")
-        << (options.upload.has_value() || upload ? "" : " (the default; --upload turns it on)") << "\n";
+        << (options.upload.has_value() || upload ? "" : " (the default; --upload turns it on)")
+        << "\n";
   } else {
     out << ConsentText() << "\nA short quiz, to check the above is clear (answer true or false).\n";
     int number = 0;
@@ -130,7 +132,8 @@ int RunOnboard(const OnboardOptions& options, std::istream& in, std::ostream& ou
     }
     if (!options.upload.has_value()) {
       for (;;) {
-        out << "\nUpload your measurements to " << (config.collectors.empty() ? "a collector" : config.collectors[0])
+        out << "\nUpload your measurements to "
+            << (config.collectors.empty() ? "a collector" : config.collectors[0])
             << " so they are published? [y/n] " << std::flush;
         std::string line;
         if (!std::getline(in, line)) {
@@ -162,8 +165,8 @@ int RunOnboard(const OnboardOptions& options, std::istream& in, std::ostream& ou
     err << "vigil onboard: " << saved.error() << "\n";
     return 1;
   }
-  out << "\nConsent recorded in " << options.config_path << "; uploading is " << (upload ? "on" : "off")
-      << ".\n";
+  out << "\nConsent recorded in " << options.config_path << "; uploading is "
+      << (upload ? "on" : "off") << ".\n";
   if (upload && config.collectors.empty()) {
     out << "No collector is configured yet: add one with `vigil onboard --collector URL` "
            "or the config's \"collectors\".\n";

@@ -31,7 +31,8 @@ struct OnboardOptions {
 /// Runs onboarding: reads answers from `in`, talks on `out`, reports errors on `err`;
 /// returns the exit status (0 when consent was recorded). An existing config keeps its
 /// other keys; a malformed one is an error and is not overwritten.
-int RunOnboard(const OnboardOptions& options, std::istream& in, std::ostream& out, std::ostream& err);
+int RunOnboard(const OnboardOptions& options, std::istream& in, std::ostream& out,
+               std::ostream& err);
 
 /// An error unless `config` records consent to the current text (`path` names the file).
 Result<void> RequireConsent(const VantageConfig& config, const std::string& path);

@@ -22,7 +22,8 @@ using Json = nlohmann::ordered_json;
 
 std::string FromHome(const char* xdg, const char* fallback) {
   if (const char* v = std::getenv(xdg); v && *v) return std::string(v) + "/vigil";
-  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + fallback + "/vigil";
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return std::string(home) + fallback + "/vigil";
   return ".vigil";
 }
 
@@ -66,7 +67,9 @@ class Reader {
     return {};
   }
 
-  std::string Where(const std::string& key) const { return path_ + ": key '" + prefix_ + key + "': "; }
+  std::string Where(const std::string& key) const {
+    return path_ + ": key '" + prefix_ + key + "': ";
+  }
 
   Result<void> Bool(const char* key, bool* out) const {
     auto it = object_.find(key);
@@ -81,8 +84,8 @@ class Reader {
     if (!it->is_number_integer()) return Error{Where(key) + "expected a whole number"};
     const auto v = it->get<int64_t>();
     if (v < min || v > max) {
-      return Error{Where(key) + std::to_string(v) + " is out of range (" + std::to_string(min) + ".." +
-                   std::to_string(max) + ")"};
+      return Error{Where(key) + std::to_string(v) + " is out of range (" + std::to_string(min) +
+                   ".." + std::to_string(max) + ")"};
     }
     *out = static_cast<int>(v);
     return {};
@@ -101,7 +104,8 @@ class Reader {
     out->clear();
     for (size_t i = 0; i < it->size(); ++i) {
       if (!(*it)[i].is_string()) {
-        return Error{path_ + ": key '" + prefix_ + key + "[" + std::to_string(i) + "]': expected a string"};
+        return Error{path_ + ": key '" + prefix_ + key + "[" + std::to_string(i) +
+                     "]': expected a string"};
       }
       out->push_back((*it)[i].get<std::string>());
     }
@@ -113,10 +117,12 @@ class Reader {
   std::string path_, prefix_;
 };
 
-Result<void> CheckHttpUrl(const std::string& path, const std::string& key, const std::string& value) {
+Result<void> CheckHttpUrl(const std::string& path, const std::string& key,
+                          const std::string& value) {
   auto url = ParseUrl(value);
   if (!url.ok() || url->host.empty()) {
-    return Error{path + ": key '" + key + "': '" + value + "' is not an http:// or https:// URL with a host"};
+    return Error{path + ": key '" + key + "': '" + value +
+                 "' is not an http:// or https:// URL with a host"};
   }
   return {};
 }
@@ -134,9 +140,9 @@ std::string LineColumn(std::string_view text, size_t offset) {
   return std::to_string(line) + ":" + std::to_string(column);
 }
 
-#define VIGIL_TRY(expr)              \
-  do {                               \
-    auto vigil_try_result = (expr);  \
+#define VIGIL_TRY(expr)                                                 \
+  do {                                                                  \
+    auto vigil_try_result = (expr);                                     \
     if (!vigil_try_result.ok()) return Error{vigil_try_result.error()}; \
   } while (0)
 
@@ -164,10 +170,12 @@ Result<VantageConfig> ParseConfig(std::string_view text, const std::string& path
   if (!json.is_object()) return Error{path + ": expected a JSON object"};
   VantageConfig c;
   Reader top(json, path, "");
-  VIGIL_TRY(top.CheckKeys({"config_version", "consent", "upload", "collectors", "helper", "relay", "resolver_whoami",
-                           "test_lists", "categories", "max_runtime_seconds", "parallel", "per_host",
-                           "asn_db", "country_db", "spool_dir", "results_db"}));
-  if (auto v = json.find("config_version"); v != json.end() && v->is_number_integer() && v->get<int64_t>() > 1) {
+  VIGIL_TRY(
+      top.CheckKeys({"config_version", "consent", "upload", "collectors", "helper", "relay",
+                     "resolver_whoami", "test_lists", "categories", "max_runtime_seconds",
+                     "parallel", "per_host", "asn_db", "country_db", "spool_dir", "results_db"}));
+  if (auto v = json.find("config_version");
+      v != json.end() && v->is_number_integer() && v->get<int64_t>() > 1) {
     return Error{top.Where("config_version") + "written by a newer vigil (version " +
                  std::to_string(v->get<int64_t>()) + "); upgrade vigil to read it"};
   }
@@ -218,7 +226,7 @@ Result<VantageConfig> ParseConfig(std::string_view text, const std::string& path
 }
 
 Result<VantageConfig> LoadConfig(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return Error{path + ": no config yet: `vigil onboard` creates it"};
     return Error{path + ": " + std::strerror(errno)};
@@ -231,8 +239,10 @@ Result<VantageConfig> LoadConfig(const std::string& path) {
 std::string RenderConfig(const VantageConfig& c) {
   Json json{{"config_version", c.config_version},
             {"consent",
-             {{"informed", c.consent.informed}, {"text_version", c.consent.text_version},
-              {"accepted_at", c.consent.accepted_at}, {"unattended", c.consent.unattended}}},
+             {{"informed", c.consent.informed},
+              {"text_version", c.consent.text_version},
+              {"accepted_at", c.consent.accepted_at},
+              {"unattended", c.consent.unattended}}},
             {"upload", c.upload},
             {"collectors", c.collectors},
             {"helper", c.helper},

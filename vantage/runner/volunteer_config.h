@@ -23,7 +23,7 @@ struct VantageConfig {
     std::string accepted_at;  // UTC "2026-12-03T11:22:33Z"
     bool unattended = false;  // accepted with --yes
   } consent;
-  bool upload = false;  // opt-in
+  bool upload = false;                  // opt-in
   std::vector<std::string> collectors;  // base URLs, tried in order
   std::string helper;                   // control helper URL (also tells the probe its address)
   std::string relay;                    // message relay host:port

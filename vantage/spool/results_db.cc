@@ -393,15 +393,17 @@ Result<void> ResultsDb::FinishRun(int64_t run_id, std::string_view finished_at,
 }
 
 Result<void> ResultsDb::SetRunNetwork(int64_t run_id, std::string_view probe_cc,
-                                     std::string_view probe_asn, std::string_view network_name) {
+                                      std::string_view probe_asn, std::string_view network_name) {
   std::lock_guard lock(impl_->mu);
-  auto stmt = impl_->Prepare("UPDATE runs SET probe_cc = ?, probe_asn = ?, network_name = ? WHERE id = ?");
+  auto stmt =
+      impl_->Prepare("UPDATE runs SET probe_cc = ?, probe_asn = ?, network_name = ? WHERE id = ?");
   if (!stmt.ok()) return Error{stmt.error()};
   Query q(*stmt);
   q.Text(probe_cc).Text(probe_asn).Text(network_name).Int(run_id);
   if (auto r = impl_->Run(q, "set the network of run " + std::to_string(run_id)); !r) return r;
   if (sqlite3_changes(impl_->db) == 0) {
-    return Error{impl_->path + ": set the network of run " + std::to_string(run_id) + ": no such run"};
+    return Error{impl_->path + ": set the network of run " + std::to_string(run_id) +
+                 ": no such run"};
   }
   return {};
 }
@@ -411,41 +413,41 @@ Result<void> ResultsDb::AddMeasurement(const MeasurementRow& m) { return AddMeas
 Result<void> ResultsDb::AddMeasurements(const std::vector<MeasurementRow>& rows) {
   std::lock_guard lock(impl_->mu);
   return impl_->Transaction("BEGIN IMMEDIATE", [&]() -> Result<void> {
-   for (const MeasurementRow& m : rows) {
-    const std::string what = "add measurement " + m.uid;
-    auto insert = impl_->Prepare(
-        "INSERT INTO measurements (uid, run_id, test_name, input, start_time, probe_cc, "
-        "probe_asn, verdict, blocking, anomaly, failure, spool_path, upload_state, "
-        "upload_attempts, last_attempt_at, upload_error, collector, report_id, "
-        "measurement_uid, uploaded_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (uid) DO NOTHING");
-    if (!insert.ok()) return Error{insert.error()};
-    {
-      Query q(*insert);
-      q.Text(m.uid).Int(m.run_id).Text(m.test_name).Text(m.input).Text(m.start_time);
-      q.Text(m.probe_cc).Text(m.probe_asn).Text(m.verdict).Text(m.blocking);
-      q.Int(m.anomaly ? 1 : 0).OptionalText(m.failure).Text(m.spool_path);
-      q.Text(UploadStateName(m.upload_state))
-          .Int(m.upload_attempts)
-          .OptionalText(m.last_attempt_at);
-      q.OptionalText(m.upload_error)
-          .OptionalText(m.collector)
-          .OptionalText(m.report_id)
-          .OptionalText(m.measurement_uid);
-      q.OptionalText(m.uploaded_at);
+    for (const MeasurementRow& m : rows) {
+      const std::string what = "add measurement " + m.uid;
+      auto insert = impl_->Prepare(
+          "INSERT INTO measurements (uid, run_id, test_name, input, start_time, probe_cc, "
+          "probe_asn, verdict, blocking, anomaly, failure, spool_path, upload_state, "
+          "upload_attempts, last_attempt_at, upload_error, collector, report_id, "
+          "measurement_uid, uploaded_at) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT (uid) DO NOTHING");
+      if (!insert.ok()) return Error{insert.error()};
+      {
+        Query q(*insert);
+        q.Text(m.uid).Int(m.run_id).Text(m.test_name).Text(m.input).Text(m.start_time);
+        q.Text(m.probe_cc).Text(m.probe_asn).Text(m.verdict).Text(m.blocking);
+        q.Int(m.anomaly ? 1 : 0).OptionalText(m.failure).Text(m.spool_path);
+        q.Text(UploadStateName(m.upload_state))
+            .Int(m.upload_attempts)
+            .OptionalText(m.last_attempt_at);
+        q.OptionalText(m.upload_error)
+            .OptionalText(m.collector)
+            .OptionalText(m.report_id)
+            .OptionalText(m.measurement_uid);
+        q.OptionalText(m.uploaded_at);
+        if (auto r = impl_->Run(q, what); !r) return r;
+      }
+      if (sqlite3_changes(impl_->db) == 0) continue;  // already there
+      auto count = impl_->Prepare(
+          "UPDATE runs SET measurement_count = measurement_count + 1, "
+          "anomaly_count = anomaly_count + ?, failure_count = failure_count + ? WHERE id = ?");
+      if (!count.ok()) return Error{count.error()};
+      Query q(*count);
+      q.Int(m.anomaly ? 1 : 0).Int(m.failure ? 1 : 0).Int(m.run_id);
       if (auto r = impl_->Run(q, what); !r) return r;
     }
-    if (sqlite3_changes(impl_->db) == 0) continue;  // already there
-    auto count = impl_->Prepare(
-        "UPDATE runs SET measurement_count = measurement_count + 1, "
-        "anomaly_count = anomaly_count + ?, failure_count = failure_count + ? WHERE id = ?");
-    if (!count.ok()) return Error{count.error()};
-    Query q(*count);
-    q.Int(m.anomaly ? 1 : 0).Int(m.failure ? 1 : 0).Int(m.run_id);
-    if (auto r = impl_->Run(q, what); !r) return r;
-   }
-   return {};
+    return {};
   });
 }
 

@@ -276,7 +276,8 @@ Result<std::vector<SpoolEntry>> Spool::PutBatch(
       return Error{"spool " + dir_ + ": invalid uid \"" + uid.substr(0, kMaxUidLength) + "\""};
     }
     const std::string name = uid + std::string(kSuffix);
-    if (json.empty() || json.front() != '{' || json.back() != '}' || json.find('\n') != std::string::npos) {
+    if (json.empty() || json.front() != '{' || json.back() != '}' ||
+        json.find('\n') != std::string::npos) {
       return Error{"spool " + dir_ + ": " + name + ": not a JSON object on one line"};
     }
     if (Exists(pending_dir_ + "/" + name) || Exists(sent_dir_ + "/" + name)) {
@@ -337,8 +338,8 @@ Result<std::string> Spool::Read(const SpoolEntry& entry) const {
   std::string out(entry.size, '\0');
   size_t done = 0;
   while (done < out.size()) {
-    const ssize_t n = ::pread(fd, out.data() + done, out.size() - done,
-                              static_cast<off_t>(entry.offset + done));
+    const ssize_t n =
+        ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(entry.offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     done += static_cast<size_t>(n);

@@ -33,7 +33,7 @@ bool IsValidSpoolUid(std::string_view uid);
 /// One spooled measurement.
 struct SpoolEntry {
   std::string uid;
-  std::string path;  // the file holding the measurement's JSON
+  std::string path;       // the file holding the measurement's JSON
   bool in_batch = false;  // the file is a batch: the JSON is bytes [offset, offset + size)
   uint64_t offset = 0;
   uint64_t size = 0;

@@ -26,7 +26,7 @@ struct UploadProgress {
 };
 
 struct UploadReport {
-  size_t pending = 0, uploaded = 0, failed = 0, left = 0;  // left: not tried (deadline, limit)
+  size_t pending = 0, uploaded = 0, failed = 0, left = 0;     // left: not tried (deadline, limit)
   std::vector<std::pair<std::string, std::string>> failures;  // uid, reason
   std::string error;  // the pass could not start (spool unreadable)
 };

@@ -62,7 +62,8 @@ struct Uploader::Impl {
       if (!url.ok()) {
         c.setup_error = base + ": not a collector URL: " + url.error();
       } else {
-        const std::string host = url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host;
+        const std::string host =
+            url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host;
         c.client = std::make_unique<httplib::Client>(url->scheme + "://" + host + ":" +
                                                      std::to_string(url->port));
         c.prefix = url->target.substr(0, url->target.find('?'));
@@ -185,7 +186,8 @@ struct Uploader::Impl {
           // Only a collector's answer counts: a portal's or proxy's 200 page is not an
           // acknowledgement, and the measurement must stay pending.
           auto json = nlohmann::json::parse(submitted.body, nullptr, false);
-          if (json.is_object() && json.contains("measurement_uid") && json["measurement_uid"].is_string() &&
+          if (json.is_object() && json.contains("measurement_uid") &&
+              json["measurement_uid"].is_string() &&
               !json["measurement_uid"].get<std::string>().empty()) {
             result.ok = true;
             result.report_id = report->second;
@@ -227,7 +229,9 @@ struct Uploader::Impl {
 
 Uploader::Uploader(UploadOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Uploader::~Uploader() = default;
-UploadResult Uploader::Upload(std::string_view measurement_json) { return impl_->Upload(measurement_json); }
+UploadResult Uploader::Upload(std::string_view measurement_json) {
+  return impl_->Upload(measurement_json);
+}
 void Uploader::CloseReports() { impl_->CloseReports(); }
 
 }  // namespace vigil

@@ -29,7 +29,7 @@ struct UploadOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds io_timeout{20000};
   bool gzip = true;
-  std::string ca_file;       // trust this bundle for https collectors (else the system's)
+  std::string ca_file;  // trust this bundle for https collectors (else the system's)
   std::string user_agent = "vigil";
   /// How to wait between attempts (tests make it instant); default: sleep.
   std::function<void(std::chrono::milliseconds)> sleep;
@@ -41,7 +41,7 @@ struct UploadResult {
   std::string collector;   // the one that answered last
   std::string report_id;
   std::string measurement_uid;
-  std::string error;       // why not, with each collector's last reason
+  std::string error;  // why not, with each collector's last reason
   int attempts = 0;
 };
 

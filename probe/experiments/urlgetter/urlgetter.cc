@@ -104,8 +104,8 @@ asio::awaitable<Measurement> RunUrlgetter(UrlgetterConfig config) {
     }
   } else if (config.step == "tcp") {
     auto hp = ParseHostPort(config.target);
-    auto outcome =
-        co_await ObserveTcpConnect(trace, hp->host, hp->port, trace.NextTransactionId(), config.timeout);
+    auto outcome = co_await ObserveTcpConnect(trace, hp->host, hp->port, trace.NextTransactionId(),
+                                              config.timeout);
     SetFailure(keys, outcome.failure, "connect");
   } else if (config.step == "tls") {
     auto hp = ParseHostPort(config.target);
@@ -140,7 +140,8 @@ asio::awaitable<Measurement> RunUrlgetter(UrlgetterConfig config) {
   m.test_runtime = trace.Now();
   m.test_keys = std::move(keys);
   m.test_keys.extra["x_step"] = config.step;
-  if (!dns.resolver().ToString().empty()) m.test_keys.extra["x_resolver"] = dns.resolver().ToString();
+  if (!dns.resolver().ToString().empty())
+    m.test_keys.extra["x_resolver"] = dns.resolver().ToString();
   co_return m;
 }
 

@@ -4,12 +4,11 @@
 // error. Use from the executor's thread.
 #pragma once
 
+#include <asio/awaitable.hpp>
 #include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <asio/awaitable.hpp>
 
 #include "probe/base/result.h"
 #include "probe/measurement/measurement.h"
@@ -17,8 +16,8 @@
 namespace vigil {
 
 struct UrlgetterConfig {
-  std::string step;    // "dns" | "tcp" | "tls" | "http"
-  std::string target;  // NAME, IP:PORT, HOST:PORT or URL
+  std::string step;                 // "dns" | "tcp" | "tls" | "http"
+  std::string target;               // NAME, IP:PORT, HOST:PORT or URL
   std::string resolver = "system";  // "system", "udp://IP:PORT", "tcp://IP:PORT"
   std::string query_type = "A";     // dns step with an explicit resolver
   std::string sni;

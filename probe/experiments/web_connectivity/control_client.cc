@@ -55,7 +55,8 @@ template <typename Stream>
 asio::awaitable<void> Exchange(Stream& stream, const std::string& wire, HttpResponseParser& parser,
                                RoundTrip& rt) {
   std::error_code ec;
-  co_await asio::async_write(stream, asio::buffer(wire), asio::redirect_error(asio::use_awaitable, ec));
+  co_await asio::async_write(stream, asio::buffer(wire),
+                             asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     rt.failure = FailureFromErrorCode(ec);
     co_return;
@@ -150,7 +151,7 @@ struct ControlClient::Impl {
 };
 
 Result<std::shared_ptr<ControlClient>> ControlClient::Create(asio::any_io_executor executor,
-                                                            ControlClientOptions options) {
+                                                             ControlClientOptions options) {
   auto url = ParseUrl(options.helper_url);
   if (!url.ok()) return Error{"bad control helper URL: " + url.error()};
   auto impl = std::make_unique<Impl>();
@@ -174,13 +175,12 @@ size_t ControlClient::requests_on_kept_connections() const { return impl_->reuse
 
 asio::awaitable<ControlExchange> ControlClient::Post(std::string body) {
   Impl& d = *impl_;
-  const std::string wire = SerializeRequest(
-      "POST", d.url.target,
-      {{"Host", d.url.HostHeader()},
-       {"User-Agent", std::string("vigil/") + VigilVersion()},
-       {"Content-Type", "application/json"},
-       {"Accept", "application/json"}},
-      body);
+  const std::string wire = SerializeRequest("POST", d.url.target,
+                                            {{"Host", d.url.HostHeader()},
+                                             {"User-Agent", std::string("vigil/") + VigilVersion()},
+                                             {"Content-Type", "application/json"},
+                                             {"Accept", "application/json"}},
+                                            body);
   HttpLimits limits;
   limits.body_cap = d.options.body_cap;
   ControlExchange out;

@@ -16,14 +16,13 @@
 // from the executor's thread.
 #pragma once
 
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <asio/any_io_executor.hpp>
-#include <asio/awaitable.hpp>
 
 #include "probe/base/result.h"
 #include "probe/dns/dns_observer.h"

@@ -413,12 +413,13 @@ TEST_F(LabExperimentsTest, GeolocationThroughTheHelperAndNoTraceOfTheProbesAddre
   ASSERT_TRUE(g_helper && g_helper->Running())
       << ReadFileOrEmpty(g_lab->state_dir() + "/helper.log");
   Use("clean");
-  auto r = g_lab->Exec("client",
-                       {VigilBinary(), "run", "websites", "--batch", "--helper", kHelperUrl,
-                        "--ca-file", g_lab->ca_file(), "--asn-db", g_lab->state_dir() + "/asn.mmdb",
-                        "--country-db", g_lab->state_dir() + "/country.mmdb", "--timeout", "3",
-                        "--resolver-whoami", "probe.whoami.vigil.test", "--input", "http://www.qq.com/"},
-                       std::chrono::seconds(60));
+  auto r =
+      g_lab->Exec("client",
+                  {VigilBinary(), "run", "websites", "--batch", "--helper", kHelperUrl, "--ca-file",
+                   g_lab->ca_file(), "--asn-db", g_lab->state_dir() + "/asn.mmdb", "--country-db",
+                   g_lab->state_dir() + "/country.mmdb", "--timeout", "3", "--resolver-whoami",
+                   "probe.whoami.vigil.test", "--input", "http://www.qq.com/"},
+                  std::chrono::seconds(60));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   // The address the helper sees the client at, as curl learns it.
   auto whoami = g_lab->Exec("client", {"curl", "-s", std::string(kHelperUrl) + "x/whoami"},
@@ -428,8 +429,10 @@ TEST_F(LabExperimentsTest, GeolocationThroughTheHelperAndNoTraceOfTheProbesAddre
   const std::string address = seen["ip"].get<std::string>();
   ASSERT_EQ(address.rfind("198.18.1.", 0), 0u) << address;
   // As a whole address (not a prefix of another one).
-  const std::regex client_address(std::regex_replace(address, std::regex(R"(\.)"), R"(\.)") + "(?![0-9])");
-  EXPECT_FALSE(std::regex_search(r.output, client_address)) << address << "\n" << r.output.substr(0, 2000);
+  const std::regex client_address(std::regex_replace(address, std::regex(R"(\.)"), R"(\.)") +
+                                  "(?![0-9])");
+  EXPECT_FALSE(std::regex_search(r.output, client_address)) << address << "\n"
+                                                            << r.output.substr(0, 2000);
   size_t measurements = 0;
   std::istringstream lines(r.output);
   for (std::string line; std::getline(lines, line);) {

@@ -109,16 +109,17 @@ TEST_F(LabScenariosTest, CleanShowsNoInterferenceAtAll) {
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(replies[0], std::vector<std::string>{"198.18.71.11"});
 
-  auto curl = g_lab->Exec("client", {"curl", "-sS", "--max-time", "5", "--cacert", g_lab->ca_file(),
-                                     "-o", "/dev/null", "-w", "%{http_code}",
-                                     "https://web.whatsapp.com/"});
+  auto curl =
+      g_lab->Exec("client", {"curl", "-sS", "--max-time", "5", "--cacert", g_lab->ca_file(), "-o",
+                             "/dev/null", "-w", "%{http_code}", "https://web.whatsapp.com/"});
   EXPECT_EQ(curl.output, "200") << curl.output;
 
   auto s_client = g_lab->Exec("client", {"sh", "-c",
                                          "echo | openssl s_client -connect 198.18.70.10:443 "
                                          "-servername web.telegram.org -CAfile " +
                                              g_lab->ca_file() + " 2>&1"});
-  EXPECT_NE(s_client.output.find("Verify return code: 0 (ok)"), std::string::npos) << s_client.output;
+  EXPECT_NE(s_client.output.find("Verify return code: 0 (ok)"), std::string::npos)
+      << s_client.output;
   EXPECT_NE(s_client.output.find("BEGIN CERTIFICATE"), std::string::npos) << s_client.output;
 
   json http = Measure("client", {"http", "https://web.telegram.org/", "--ca-file", g_lab->ca_file(),
@@ -141,7 +142,8 @@ TEST_F(LabScenariosTest, GfwDnsForgedAnswersRaceAheadOfTheGenuineOne) {
 
   // c-ares takes the first reply: vigil's plain lookup is fooled, as any client is.
   json dns = Measure("client", {"dns", "e1.whatsapp.net", "--resolver", "udp://198.18.20.53:53"});
-  EXPECT_EQ(dns["test_keys"]["queries"][0]["answers"][0]["ipv4"].get<std::string>().rfind("198.18.240.", 0),
+  EXPECT_EQ(dns["test_keys"]["queries"][0]["answers"][0]["ipv4"].get<std::string>().rfind(
+                "198.18.240.", 0),
             0u);
   EXPECT_EQ(dns["test_keys"]["queries"][0]["answers"][0]["ttl"], 173);
 
@@ -188,7 +190,8 @@ TEST_F(LabScenariosTest, GfwSniRstResetsAfterClientHelloThenBlocksTheThreeTuple)
             "");
 
   bool residual_logged = false;
-  for (auto& a : g_lab->Actions()) residual_logged |= a.dump().find("\"residual\":true") != std::string::npos;
+  for (auto& a : g_lab->Actions())
+    residual_logged |= a.dump().find("\"residual\":true") != std::string::npos;
   EXPECT_TRUE(residual_logged);
   EXPECT_FALSE(ActionsOf("telegram-sni-gfw1").empty());
   EXPECT_FALSE(ActionsOf("whatsapp-sni-gfw2").empty());
@@ -214,7 +217,8 @@ TEST_F(LabScenariosTest, BlackholedTelegramDataCentresTimeOut) {
   Use("blackhole-ips");
   json tcp = Measure("client", {"tcp", "198.18.70.1:443", "--timeout", "1"});
   EXPECT_EQ(Failure(tcp), "generic_timeout_error");
-  json post = Measure("client", {"http", "http://198.18.70.2/", "--method", "POST", "--timeout", "1"});
+  json post =
+      Measure("client", {"http", "http://198.18.70.2/", "--method", "POST", "--timeout", "1"});
   EXPECT_EQ(Failure(post), "generic_timeout_error");
   EXPECT_EQ(Failure(Measure("client2", {"tcp", "198.18.70.1:443", "--timeout", "3"})), "");
   EXPECT_EQ(Failure(Measure("client", {"tcp", "198.18.71.3:443", "--timeout", "3"})), "")
@@ -224,7 +228,8 @@ TEST_F(LabScenariosTest, BlackholedTelegramDataCentresTimeOut) {
 
 TEST_F(LabScenariosTest, BlockPageIsInjectedForBlockedHosts) {
   Use("blockpage-http");
-  auto curl = g_lab->Exec("client", {"curl", "-s", "-i", "--max-time", "5", "http://web.whatsapp.com/"});
+  auto curl =
+      g_lab->Exec("client", {"curl", "-s", "-i", "--max-time", "5", "http://web.whatsapp.com/"});
   EXPECT_NE(curl.output.find("403"), std::string::npos) << curl.output;
   EXPECT_NE(curl.output.find("This site is blocked"), std::string::npos) << curl.output;
 
@@ -240,8 +245,15 @@ TEST_F(LabScenariosTest, BlockPageIsInjectedForBlockedHosts) {
 TEST_F(LabScenariosTest, ThrottleSlowsMessagingDownloads) {
   Use("throttle");
   auto speed = [](const CommandResult& r) { return std::atof(r.output.c_str()); };
-  const std::vector<std::string> curl = {"curl", "-s", "-o", "/dev/null", "--max-time", "4",
-                                         "-w", "%{speed_download}", "http://web.whatsapp.com/large"};
+  const std::vector<std::string> curl = {"curl",
+                                         "-s",
+                                         "-o",
+                                         "/dev/null",
+                                         "--max-time",
+                                         "4",
+                                         "-w",
+                                         "%{speed_download}",
+                                         "http://web.whatsapp.com/large"};
   const double throttled = speed(g_lab->Exec("client", curl));
   const double open = speed(g_lab->Exec("client2", curl));
   EXPECT_GT(throttled, 0);
@@ -261,8 +273,8 @@ TEST_F(LabScenariosTest, KeywordFilterDropsMessagesSilently) {
   std::this_thread::sleep_for(500ms);
   for (const char* message : {"hello nonce-1", "falungong nonce-2", "tiananmen nonce-3",
                               "1989 nonce-4", "tiananmen 1989 nonce-5", "bye nonce-6"}) {
-    auto pub = g_lab->Exec("client", {"mosquitto_pub", "-h", "198.18.64.11", "-t", "chat/room",
-                                      "-m", message});
+    auto pub = g_lab->Exec(
+        "client", {"mosquitto_pub", "-h", "198.18.64.11", "-t", "chat/room", "-m", message});
     EXPECT_EQ(pub.exit_code, 0) << pub.output << " (the connection survives the drop)";
   }
   std::this_thread::sleep_for(1s);

@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -18,9 +20,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
 
 #include "probe/experiments/web_connectivity/control_protocol.h"
 #include "probe/experiments/web_connectivity/web_connectivity.h"
@@ -212,7 +211,8 @@ TEST(ControlClientTest, MeasurementsShareConnectionsToOurHelper) {
 
 TEST(ControlClientTest, AConnectionTheServerClosedWhileIdleIsNotUsed) {
   // Each connection answers once, then the server closes it (with no word about it).
-  ScriptedHttpServer server([](int) -> std::optional<Reply> { return Answer(R"({"ok": true})", "", true); });
+  ScriptedHttpServer server(
+      [](int) -> std::optional<Reply> { return Answer(R"({"ok": true})", "", true); });
   // The pause lets the close arrive before the next request is due.
   const Posts p = PostInTurn(server.url(), 3, 100ms);
   ASSERT_EQ(p.exchanges.size(), 3u);
@@ -250,8 +250,9 @@ TEST(ControlClientTest, ConnectionCloseAndCloseDelimitedAnswersAreNotKept) {
   EXPECT_EQ(p.kept, 0u);
 
   // No length: the answer ends with the connection.
-  ScriptedHttpServer until_close(
-      [](int) -> std::optional<Reply> { return Reply{"HTTP/1.1 200 OK\r\n\r\n{}", true}; });
+  ScriptedHttpServer until_close([](int) -> std::optional<Reply> {
+    return Reply{"HTTP/1.1 200 OK\r\n\r\n{}", true};
+  });
   p = PostInTurn(until_close.url(), 2);
   ASSERT_EQ(p.exchanges.size(), 2u);
   for (const auto& e : p.exchanges) {
