@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake ninja-build ccache pkg-config git
+  # the formatting check (scripts/check_format.sh pins Debian 12's clang-format 14)
+  clang-format
   # libraries
   libssl-dev libc-ares-dev libpcap-dev libtins-dev libspdlog-dev libfmt-dev
   libasio-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libyaml-cpp-dev libcpp-httplib-dev

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Sets up (Debian packages), builds with warnings as errors, and runs the whole test
-# suite in one build: AddressSanitizer + UBSan (the asan-ubsan preset). What the lab's
-# suites need is built first; they run (driving whole programs in network namespaces,
-# mostly waiting on the network) while the rest builds at low priority; then the unit
-# suites run, with leak detection. One build instead of a Debug build and a sanitizer
-# build keeps a cold run on two cores near twenty minutes instead of forty.
+# Sets up (Debian packages), checks the formatting (scripts/check_format.sh), builds
+# with warnings as errors, and runs the whole test suite in one build: AddressSanitizer
+# + UBSan (the asan-ubsan preset). What the lab's suites need is built first; they run
+# (driving whole programs in network namespaces, mostly waiting on the network) while
+# the rest builds at low priority; then the unit suites run, with leak detection. One
+# build instead of a Debug build and a sanitizer build keeps a cold run on two cores
+# near twenty minutes instead of forty.
 # Extra arguments go to every ctest run (e.g. -R Dns). VIGIL_TEST_PRESET=dev runs the
 # same suites on the Debug build without sanitizers (VIGIL_SKIP_SANITIZERS=1 too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+./scripts/check_format.sh
 jobs=$(nproc)
 
 preset=${VIGIL_TEST_PRESET:-asan-ubsan}
