@@ -66,17 +66,21 @@ class FieldReader {
   }
 
   // Each reader below takes the key's node `k` (for errors about a missing value),
-  // the key's name and the value `v`; it returns whether `*out` was set, having
-  // reported why not.
+  // the key's name and the value `v`. When it cannot set `*out` it reports why, and
+  // one that returns bool returns false.
 
+  /// Whether `v` is a scalar (there is no `*out`).
   bool Scalar(const YAML::Node& k, const std::string& key, const YAML::Node& v);
+  /// Whether `v` is a mapping (there is no `*out`).
   bool Map(const YAML::Node& k, const std::string& key, const YAML::Node& v);
+  /// Any scalar, as written.
   bool String(const YAML::Node& k, const std::string& key, const YAML::Node& v, std::string* out);
   /// true or false.
   bool Bool(const YAML::Node& k, const std::string& key, const YAML::Node& v, bool* out);
-  /// A number in [lo, hi].
+  /// A number in [lo, hi], decimal or 0x hex.
   bool Uint(const YAML::Node& k, const std::string& key, const YAML::Node& v, uint64_t lo,
             uint64_t hi, uint64_t* out);
+  /// Uint, stored as T (the bounds must fit T).
   template <typename T>
   bool UintAs(const YAML::Node& k, const std::string& key, const YAML::Node& v, uint64_t lo,
               uint64_t hi, T* out) {

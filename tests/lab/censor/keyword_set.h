@@ -25,8 +25,8 @@ class KeywordSet {
   /// the flow's tail for the next call. Does nothing without words or bytes.
   void Scan(std::span<const uint8_t> data, FlowState* flow, std::vector<bool>* words_now) const;
 
-  /// The first of `combos` that all its words were seen in `flow` and one of them is
-  /// in this packet (`words_now`), or nullptr: packets without any of its words pass.
+  /// The first of `combos` whose words were all seen in `flow`, one of them in this
+  /// packet (`words_now`), or nullptr: packets without any of its words pass.
   const std::vector<std::string>* MatchingCombo(const std::vector<std::vector<std::string>>& combos,
                                                 const FlowState& flow,
                                                 const std::vector<bool>& words_now) const;

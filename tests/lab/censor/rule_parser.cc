@@ -93,9 +93,9 @@ bool ParseRule(FieldReader* r, const YAML::Node& node, Rule* rule) {
         } else if (k == "residual") {
           ReadResidual(r, k, kn, v, rule);
         } else if (k != "action" && kind != nullptr) {
-          // Without a kind the action's error is already reported.
           return kind->read != nullptr && kind->read(r, k, kn, v, rule, &seen);
         }
+        // The action itself, or a key of a rule whose action is wrong (that is reported).
         return true;
       },
       kind != nullptr ? "unknown key for action " + action_name : "unknown key");
