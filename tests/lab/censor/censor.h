@@ -2,46 +2,41 @@
 // tracks flows, applies the current phase's rules and says which frames to send where
 // and when; it knows nothing of pcap, so tests drive it with crafted frames.
 // Not thread-safe: the bridge's single thread owns it.
+//
+// censor.cc is the path a frame takes through the engine; each step lives in its
+// own file: the client's stream (client_stream.h, keyword_set.h), phases
+// (phase_schedule.h), residual blocks (residual_table.h), rule matching
+// (rule_match.h), the actions (dns_injection.h, rst_injection.h, blockpage.h,
+// stream_cut.h, pacing.h), forwarding (forwarding.h) and the ground truth
+// (truth_record.h); capture and injection with pcap are the bridge's (bridge.h).
 #pragma once
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
-#include <optional>
-#include <random>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "tests/lab/censor/dns_wire.h"
 #include "tests/lab/censor/flow_table.h"
 #include "tests/lab/censor/frame.h"
+#include "tests/lab/censor/injection_rng.h"
+#include "tests/lab/censor/keyword_set.h"
+#include "tests/lab/censor/outgoing.h"
+#include "tests/lab/censor/packet.h"
+#include "tests/lab/censor/phase_schedule.h"
 #include "tests/lab/censor/residual_table.h"
 #include "tests/lab/censor/scenario.h"
 #include "tests/lab/censor/truth_log.h"
 
 namespace vigil::lab {
 
-/// The bridge's two interfaces: `in` faces the clients, `out` the servers. A flow's
-/// client is always the endpoint on the `in` side.
-enum class Side { kClient = 0, kServer = 1 };
-
-struct Outgoing {
-  Side to = Side::kServer;
-  std::vector<uint8_t> frame;
-  /// Monotonic time at which to send; at or before now means immediately.
-  int64_t at_ns = 0;
-};
-
-struct Clock {
-  int64_t mono_ns = 0;
-  /// Unix time in seconds, for the ground truth.
-  double wall = 0;
-};
-
 class Censor {
  public:
   /// `truth` must outlive the censor. `seed` makes random choices reproducible.
   Censor(Scenario scenario, TruthSink* truth, uint64_t seed);
+  // The phase schedule points into the scenario the censor owns.
+  Censor(const Censor&) = delete;
+  Censor& operator=(const Censor&) = delete;
 
   /// Marks the censor's start (phase offsets count from here) and enters phase 0
   /// if it starts at 0s.
@@ -56,48 +51,31 @@ class Censor {
   /// the next phase start, or INT64_MAX.
   int64_t Tick(const Clock& now);
 
-  int phase() const { return phase_; }
+  int phase() const { return phases_.current(); }
   const FlowTable& flows() const { return flows_; }
 
  private:
-  struct Packet;
-
   void EnterDuePhases(const Clock& now);
-  void UpdateClientState(Packet* p);
-  void Classify(FlowState* flow);
-  void ScanKeywords(Packet* p, const uint8_t* data, size_t n);
+  void TrackFlow(Packet* p);
   bool HandleResidual(Packet* p);
   const Rule* FirstMatch(Packet* p, nlohmann::json* detail);
-  bool Matches(const Rule& rule, Packet* p, nlohmann::json* detail);
   void Act(const Rule& rule, Packet* p, nlohmann::json detail);
+  void Block(const Rule& rule, Packet* p, nlohmann::json detail);
+  void Pace(const Rule& rule, Packet* p, nlohmann::json detail);
 
   void Forward(Packet* p, int64_t at_ns);
-  void Emit(Packet* p, Side to, std::vector<uint8_t> frame, int64_t at_ns = 0);
   int64_t Departure(Packet* p, int64_t earliest_ns);
-  std::optional<int64_t> ThrottleDeparture(const ThrottleParams& t, Packet* p);
-
-  nlohmann::json InjectRsts(const RstParams& rst, Packet* p, bool residual);
-  void InjectDns(const Rule& rule, Packet* p, const DnsQuestion& q, nlohmann::json* detail);
-  void InjectBlockpage(const BlockpageParams& b, Packet* p, nlohmann::json* detail);
-  bool KeywordDrop(Packet* p);
-  bool ReackCutSegment(Packet* p);
-  void RenumberForCuts(Packet* p, std::vector<uint8_t>* frame);
-
-  void Record(const Rule* rule, int phase, Packet* p, nlohmann::json detail);
-  bool LogOnce(const Rule* rule, Packet* p);
-  uint8_t PickTtl(const TtlSpec& ttl, const Packet& p);
-  uint16_t PickIpId(const IpIdSpec& id);
+  void AddResidual(const Rule& rule, Packet* p, nlohmann::json* detail);
+  void Record(const Rule& rule, int phase, Packet* p, nlohmann::json detail);
+  bool LogOnce(const Rule& rule, Packet* p);
 
   Scenario scenario_;
   TruthSink* truth_;
-  std::mt19937_64 rng_;
+  InjectionRng rng_;
+  PhaseSchedule phases_;
   FlowTable flows_;
   ResidualTable residual_;
-  /// Every keyword any rule mentions; FlowState::words_seen indexes into it.
-  std::vector<std::string> words_;
-  size_t longest_word_ = 0;
-  int64_t start_ns_ = 0;
-  int phase_ = -1;
+  KeywordSet keywords_;
   size_t mtu_[2] = {1500, 1500};
   int64_t last_departure_ns_[2] = {0, 0};  // for packets outside any flow
   int64_t last_expire_ns_ = 0;

@@ -1,0 +1,32 @@
+// Reads one rule of a scenario phase: its id, action, match block and residual
+// block, and the parameter keys its action takes. Which keys each action takes, and
+// what is checked across them, is the table of rule kinds in rule_parser.cc:
+//
+//   action          parameter keys (action_params.h)            checked across keys
+//   dns_inject      pool pool6 random copies ip_ttl copy_ttl    pool given; ip_ttl or
+//                   ip_id df dns_flags answer_ttl               copy_ttl; udp match
+//   dns_nxdomain    -                                           udp match
+//   dns_drop        -                                           udp match
+//   rst_inject      type direction; custom: count flags df      tcp match
+//                   ip_id ttl payload_hex
+//   drop            -                                           -
+//   http_blockpage  status body body_file then                  tcp match; default page
+//   throttle        rate burst_bytes queue_bytes                rate given
+//   delay           ms up_ms down_ms                            ms or up_ms/down_ms
+//   keyword_drop    -                                           match.keywords given
+//
+// A stateless function over the caller's FieldReader; not thread-safe on a shared one.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include "tests/lab/censor/field_reader.h"
+#include "tests/lab/censor/scenario.h"
+
+namespace vigil::lab {
+
+/// Reads the rule mapping `node` into `rule`, reporting errors to `r`; false when it
+/// reported any.
+bool ParseRule(FieldReader* r, const YAML::Node& node, Rule* rule);
+
+}  // namespace vigil::lab
