@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "analysis/ingest/ingest.h"
+#include "probe/experiments/catalog.h"
 
 namespace vigil::analysis {
 
@@ -246,12 +247,11 @@ void SplitAddress(std::string_view address, std::string* ip, uint16_t* port) {
   if (p <= 65535) *port = static_cast<uint16_t>(p);
 }
 
+// What a measurement without input is about: the service its experiment tests (the
+// catalog's first), else the experiment itself.
 std::string ServiceTarget(std::string_view test_name) {
-  static const char* const kServices[] = {"whatsapp", "telegram", "signal", "facebook_messenger",
-                                          "wechat"};
-  for (const char* s : kServices) {
-    if (test_name == s) return s;
-  }
+  const ExperimentDescriptor* d = ExperimentCatalog::Active().Find(test_name);
+  if (d && !d->services.empty()) return d->services.front();
   return std::string(test_name);
 }
 
@@ -741,7 +741,11 @@ struct MeasurementExtractor::Impl {
     if (!have_start) return Error{"no measurement_start_time"};
     if (!have_test_keys) out->summary_json = "{}";
 
-    if (m.test_name == "stun_reachability") m.test_name = "stunreachability";
+    // OONI spells some test names two ways; the catalog knows which is ours.
+    if (const std::string_view name = ExperimentCatalog::Active().CanonicalName(m.test_name);
+        name.data() != m.test_name.data()) {
+      m.test_name.assign(name);
+    }
     if (m.measurement_uid.empty()) {
       m.measurement_uid = DerivedUid(m, test_start_time, std::string_view(json, size));
     }

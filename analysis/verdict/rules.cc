@@ -13,6 +13,8 @@
 #include <optional>
 #include <sstream>
 
+#include "probe/experiments/catalog.h"
+
 namespace vigil::analysis {
 namespace {
 
@@ -1051,31 +1053,45 @@ VerdictRow VerdictEngine::Score(const ExtractedMeasurement& m) const {
   Context c{m, *config_, fingerprints_, summary, row};
 
   ScoreCommon(c);
-  const std::string& test = m.measurement.test_name;
-  if (test == "web_connectivity") {
-    ScoreWebConnectivity(c);
-  } else if (test == "whatsapp") {
-    ScoreWhatsapp(c);
-  } else if (test == "telegram") {
-    ScoreTelegram(c);
-  } else if (test == "signal") {
-    ScoreSignal(c);
-  } else if (test == "facebook_messenger") {
-    ScoreFacebookMessenger(c);
-  } else if (test == "wechat") {
-    ScoreWechat(c);
-  } else if (test == "messaging") {
-    ScoreMessaging(c);
-  } else if (test == "dnscheck") {
-    ScoreDnscheck(c);
-  } else if (test == "sni_blocking") {
-    ScoreSniBlocking(c);
-  } else if (test == "stunreachability" || test == "stun_reachability") {
-    ScoreStun(c);
-  } else {
-    // dns_injection, delivery and anything else: packet and delivery evidence came from
-    // ScoreCommon; the rest from the steps.
-    ScoreGeneric(c);
+  // The experiment's descriptor names its scorer; anything else (dns_injection,
+  // delivery, experiments of other probes): packet and delivery evidence came from
+  // ScoreCommon, the rest from the steps.
+  const ExperimentDescriptor* experiment =
+      ExperimentCatalog::Active().Find(m.measurement.test_name);
+  switch (experiment ? experiment->scorer : ScorerKind::kGeneric) {
+    case ScorerKind::kWebConnectivity:
+      ScoreWebConnectivity(c);
+      break;
+    case ScorerKind::kWhatsapp:
+      ScoreWhatsapp(c);
+      break;
+    case ScorerKind::kTelegram:
+      ScoreTelegram(c);
+      break;
+    case ScorerKind::kSignal:
+      ScoreSignal(c);
+      break;
+    case ScorerKind::kFacebookMessenger:
+      ScoreFacebookMessenger(c);
+      break;
+    case ScorerKind::kWechat:
+      ScoreWechat(c);
+      break;
+    case ScorerKind::kMessaging:
+      ScoreMessaging(c);
+      break;
+    case ScorerKind::kDnscheck:
+      ScoreDnscheck(c);
+      break;
+    case ScorerKind::kSniBlocking:
+      ScoreSniBlocking(c);
+      break;
+    case ScorerKind::kStun:
+      ScoreStun(c);
+      break;
+    case ScorerKind::kGeneric:
+      ScoreGeneric(c);
+      break;
   }
 
   if (c.dns_unconfirmed) c.Fire(kDnsFingerprintUnconfirmed);

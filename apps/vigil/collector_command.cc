@@ -1,14 +1,13 @@
 // `vigil collector`: the OONI-compatible collector (vantage/collector) until SIGINT or
 // SIGTERM; raw measurements go to an archive directory in OONI's layout.
-#include <pthread.h>
-#include <signal.h>
-
 #include <cstdio>
 #include <memory>
 #include <thread>
 
 #include "apps/vigil/commands.h"
+#include "apps/vigil/exit_status.h"
 #include "apps/vigil/live_store.h"
+#include "apps/vigil/stop_signals.h"
 #include "probe/net/endpoint.h"
 #include "vantage/collector/collector_server.h"
 
@@ -31,18 +30,16 @@ struct CollectorFlags {
   bool no_store = false;
 };
 
-int Fail(const std::string& message) {
-  std::fprintf(stderr, "vigil collector: %s\n", message.c_str());
-  return 2;
-}
+constexpr const char* kCommand = "collector";
 
 int RunCollector(const CollectorFlags& flags) {
   CollectorConfig config;
   auto listen = ParseHostPort(flags.listen);
-  if (!listen.ok()) return Fail("--listen: " + listen.error());
+  if (!listen.ok()) return Fail(kCommand, "--listen: " + listen.error());
   if (!IsIpLiteral(listen->host))
-    return Fail("--listen: '" + listen->host + "' is not an IP address");
-  if (flags.archive.empty()) return Fail("--archive DIR is required (where measurements are kept)");
+    return Fail(kCommand, "--listen: '" + listen->host + "' is not an IP address");
+  if (flags.archive.empty())
+    return Fail(kCommand, "--archive DIR is required (where measurements are kept)");
   config.http.listen_ip = listen->host;
   config.http.listen_port = listen->port;
   config.http.threads = flags.threads;
@@ -57,15 +54,12 @@ int RunCollector(const CollectorFlags& flags) {
   const std::string data_dir = flags.data_dir.empty() ? DefaultDataDir() : flags.data_dir;
   config.testlists_dir = data_dir + "/lists";
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Before any thread starts: the server's pool and the archive's writer inherit the mask.
+  const StopSignals signals;
 
   RecoveryReport recovery;
   auto server = CollectorServer::Create(config, &recovery);
-  if (!server.ok()) return Fail(server.error());
+  if (!server.ok()) return Fail(kCommand, server.error());
   std::fprintf(stderr,
                "vigil collector: archive %s: %zu measurements in %zu files of the last %d days",
                flags.archive.c_str(), recovery.measurements, recovery.files, flags.dedup_days);
@@ -81,7 +75,7 @@ int RunCollector(const CollectorFlags& flags) {
   std::unique_ptr<LiveStore> live;
   if (!flags.no_store) {
     auto opened = LiveStore::Open(flags.store, data_dir);
-    if (!opened.ok()) return Fail(opened.error());
+    if (!opened.ok()) return Fail(kCommand, opened.error());
     live = std::move(*opened);
     LiveStore* feed = live.get();
     (*server)->archive().SetOnCommitted(
@@ -90,24 +84,17 @@ int RunCollector(const CollectorFlags& flags) {
                  live->Describe().c_str());
   }
   auto port = (*server)->Bind();
-  if (!port.ok()) return Fail(port.error());
+  if (!port.ok()) return Fail(kCommand, port.error());
   std::fprintf(stderr, "vigil collector: listening on %s:%u\n",
                listen->host.find(':') != std::string::npos ? ("[" + listen->host + "]").c_str()
                                                            : listen->host.c_str(),
                static_cast<unsigned>(*port));
   std::fflush(stderr);
   CollectorServer& s = **server;
-  std::thread waiter([&s, signals] {
-    int received = 0;
-    sigwait(&signals, &received);
-    s.Stop();
-  });
-  s.Serve();
-  pthread_kill(waiter.native_handle(), SIGTERM);
-  waiter.join();
+  signals.ServeUntilSignal([&s] { s.Serve(); }, [&s] { s.Stop(); });
   server->reset();  // the archive's last batch reaches the store before it closes
   live.reset();
-  return 0;
+  return kExitOk;
 }
 
 }  // namespace

@@ -5,13 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "apps/vigil/exit_status.h"
+
 namespace vigil::cli {
-
-const char* Version();
-
-/// The exit status chosen by the subcommand that ran (0 unless it set another).
-int ExitCode();
-void SetExitCode(int code);
 
 /// testlists/: $VIGIL_DATA_DIR, beside an installed binary, in the source tree of a
 /// build, or in the working directory.

@@ -1,13 +1,12 @@
 // `vigil helper`: runs the web_connectivity control helper (vantage/helper) until
 // SIGINT or SIGTERM.
-#include <pthread.h>
-#include <signal.h>
-
 #include <cstdio>
 #include <memory>
 #include <thread>
 
 #include "apps/vigil/commands.h"
+#include "apps/vigil/exit_status.h"
+#include "apps/vigil/stop_signals.h"
 #include "probe/geo/asn_database.h"
 #include "probe/net/endpoint.h"
 #include "probe/tls/tls_observer.h"
@@ -32,30 +31,27 @@ struct HelperFlags {
   std::string whoami_zone;  // the zone delegated to it
 };
 
-int Fail(const std::string& message) {
-  std::fprintf(stderr, "vigil helper: %s\n", message.c_str());
-  return 2;
-}
+constexpr const char* kCommand = "helper";
 
 int RunHelper(const HelperFlags& flags) {
   HelperConfig config;
   auto listen = ParseHostPort(flags.listen);
-  if (!listen.ok()) return Fail("--listen: " + listen.error());
+  if (!listen.ok()) return Fail(kCommand, "--listen: " + listen.error());
   if (!IsIpLiteral(listen->host))
-    return Fail("--listen: '" + listen->host + "' is not an IP address");
+    return Fail(kCommand, "--listen: '" + listen->host + "' is not an IP address");
   config.listen_ip = listen->host;
   config.listen_port = listen->port;
   auto resolver = ParseResolverSpec(flags.resolver);
-  if (!resolver.ok()) return Fail("--resolver: " + resolver.error());
+  if (!resolver.ok()) return Fail(kCommand, "--resolver: " + resolver.error());
   config.measurement.resolver = *resolver;
   if (!flags.ca_file.empty()) {
     auto ca = CheckCaFile(flags.ca_file);
-    if (!ca.ok()) return Fail("--ca-file: " + ca.error());
+    if (!ca.ok()) return Fail(kCommand, "--ca-file: " + ca.error());
   }
   config.measurement.ca_file = flags.ca_file;
   if (!flags.asn_db.empty()) {
     auto db = AsnDatabase::Open(flags.asn_db);
-    if (!db.ok()) return Fail("--asn-db: " + db.error());
+    if (!db.ok()) return Fail(kCommand, "--asn-db: " + db.error());
     config.measurement.asn_db = *db;
   }
   config.measurement.timeout =
@@ -65,30 +61,25 @@ int RunHelper(const HelperFlags& flags) {
   config.threads = flags.threads;
   config.log_requests = !flags.quiet;
 
-  // Signals go to one thread that stops the server; every other thread (the
-  // server's pool included, created later) inherits the blocked mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Before any thread starts: the server's pool and the whoami server inherit the mask.
+  const StopSignals signals;
 
   std::unique_ptr<WhoamiDnsServer> whoami;
   if (flags.whoami_dns.empty() != flags.whoami_zone.empty()) {
-    return Fail("--whoami-dns and --whoami-zone go together");
+    return Fail(kCommand, "--whoami-dns and --whoami-zone go together");
   }
   if (!flags.whoami_dns.empty()) {
     auto where = ParseHostPort(flags.whoami_dns);
-    if (!where.ok()) return Fail("--whoami-dns: " + where.error());
+    if (!where.ok()) return Fail(kCommand, "--whoami-dns: " + where.error());
     whoami = std::make_unique<WhoamiDnsServer>(flags.whoami_zone, where->host, where->port);
     auto bound = whoami->Bind();
-    if (!bound.ok()) return Fail(bound.error());
+    if (!bound.ok()) return Fail(kCommand, bound.error());
     std::fprintf(stderr, "vigil helper: whoami DNS for %s on %s\n", flags.whoami_zone.c_str(),
                  flags.whoami_dns.c_str());
   }
   HelperServer server(config);
   auto port = server.Bind();
-  if (!port.ok()) return Fail(port.error());
+  if (!port.ok()) return Fail(kCommand, port.error());
   std::thread whoami_thread;
   if (whoami) whoami_thread = std::thread([&whoami] { whoami->Serve(); });
   std::fprintf(stderr, "vigil helper: listening on %s:%u (resolver %s%s)\n",
@@ -98,20 +89,12 @@ int RunHelper(const HelperFlags& flags) {
                flags.allow_private ? ", private addresses allowed" : "");
   std::fflush(stderr);
 
-  std::thread waiter([&server, signals] {
-    int received = 0;
-    sigwait(&signals, &received);
-    server.Stop();
-  });
-  server.Serve();
-  // Serve returned on its own (not through a signal): wake the waiter.
-  pthread_kill(waiter.native_handle(), SIGTERM);
-  waiter.join();
+  signals.ServeUntilSignal([&server] { server.Serve(); }, [&server] { server.Stop(); });
   if (whoami) {
     whoami->Stop();
     whoami_thread.join();
   }
-  return 0;
+  return kExitOk;
 }
 
 }  // namespace

@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
     // One line that names the argument; the full usage is one --help away.
     std::fprintf(stderr, "vigil: %s (see --help)\n",
                  DescribeParseError(app, e, argc, argv).c_str());
-    return 2;
+    return vigil::cli::kExitUsage;
   }
   return vigil::cli::ExitCode();
 }

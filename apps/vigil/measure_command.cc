@@ -7,15 +7,12 @@
 #include <memory>
 
 #include "apps/vigil/commands.h"
-#include "probe/experiments/urlgetter/urlgetter.h"
-#include "probe/measurement/envelope.h"
+#include "probe/urlgetter/urlgetter.h"
 #include "probe/measurement/measurement_json.h"
 
 namespace vigil::cli {
 
 namespace {
-
-int g_exit_code = 0;
 
 struct MeasureFlags {
   UrlgetterConfig config;
@@ -28,9 +25,7 @@ void Run(MeasureFlags& flags) {
       std::chrono::milliseconds(static_cast<int64_t>(flags.timeout_seconds * 1000));
   auto valid = ValidateUrlgetterConfig(flags.config);
   if (!valid.ok()) {
-    std::fprintf(stderr, "vigil measure %s: %s\n", flags.config.step.c_str(),
-                 valid.error().c_str());
-    SetExitCode(2);
+    Fail("measure " + flags.config.step, valid.error());
     return;
   }
   asio::io_context io;
@@ -47,7 +42,7 @@ void Run(MeasureFlags& flags) {
     } catch (const std::exception& e) {
       std::fprintf(stderr, "vigil measure: could not run: %s\n", e.what());
     }
-    SetExitCode(1);
+    SetExitCode(kExitFailed);
     return;
   }
   std::cout << ToJson(*result).dump(flags.pretty ? 2 : -1) << "\n";
@@ -62,10 +57,6 @@ void AddCommonFlags(CLI::App* sub, MeasureFlags& flags) {
 }
 
 }  // namespace
-
-const char* Version() { return VigilVersion(); }
-int ExitCode() { return g_exit_code; }
-void SetExitCode(int code) { g_exit_code = code; }
 
 void AddMeasureCommand(CLI::App& app) {
   auto flags = std::make_shared<MeasureFlags>();

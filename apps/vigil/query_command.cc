@@ -14,6 +14,7 @@
 
 #include "analysis/store/store.h"
 #include "apps/vigil/commands.h"
+#include "apps/vigil/exit_status.h"
 
 namespace vigil::cli {
 
@@ -43,10 +44,7 @@ struct QueryFlags {
   size_t limit = 100;
 };
 
-int Fail(const std::string& message, int code = 2) {
-  std::fprintf(stderr, "vigil query: %s\n", message.c_str());
-  return code;
-}
+constexpr const char* kCommand = "query";
 
 Result<analysis::AggregationQuery> BuildQuery(const QueryFlags& f, bool with_axes) {
   analysis::AggregationQuery q;
@@ -196,13 +194,14 @@ bool CheckFormat(const std::string& format) {
 }
 
 int RunQuery(const QueryFlags& f) {
-  if (!CheckFormat(f.format)) return Fail("--format: '" + f.format + "' (table, csv, json)");
+  if (!CheckFormat(f.format))
+    return Fail(kCommand, "--format: '" + f.format + "' (table, csv, json)");
   auto query = BuildQuery(f, true);
-  if (!query.ok()) return Fail(query.error());
+  if (!query.ok()) return Fail(kCommand, query.error());
   auto store = Open(f);
-  if (!store.ok()) return Fail(store.error(), 1);
+  if (!store.ok()) return Fail(kCommand, store.error(), kExitFailed);
   auto result = analysis::Aggregate(**store, *query);
-  if (!result.ok()) return Fail(result.error(), 1);
+  if (!result.ok()) return Fail(kCommand, result.error(), kExitFailed);
 
   std::vector<std::string> header;
   std::vector<bool> numeric;
@@ -237,24 +236,26 @@ int RunQuery(const QueryFlags& f) {
 }
 
 int RunMeasurements(const QueryFlags& f) {
-  if (!CheckFormat(f.format)) return Fail("--format: '" + f.format + "' (table, csv, json)");
+  if (!CheckFormat(f.format))
+    return Fail(kCommand, "--format: '" + f.format + "' (table, csv, json)");
   if (!f.axes.empty() || !f.grain.empty()) {
     return Fail(
+        kCommand,
         "measurements takes filters, not --axis or --grain (narrow --since/--until to a cell)");
   }
   auto query = BuildQuery(f, false);
-  if (!query.ok()) return Fail(query.error());
+  if (!query.ok()) return Fail(kCommand, query.error());
   std::optional<analysis::Outcome> outcome;
   if (!f.outcome.empty()) {
     auto o = analysis::ParseOutcome(f.outcome);
-    if (!o.ok()) return Fail("--outcome: " + o.error());
+    if (!o.ok()) return Fail(kCommand, "--outcome: " + o.error());
     outcome = *o;
   }
   auto store = Open(f);
-  if (!store.ok()) return Fail(store.error(), 1);
+  if (!store.ok()) return Fail(kCommand, store.error(), kExitFailed);
   analysis::ResolvedQuery resolved;
   auto listed = analysis::ListMeasurements(**store, *query, outcome, f.limit, &resolved);
-  if (!listed.ok()) return Fail(listed.error(), 1);
+  if (!listed.ok()) return Fail(kCommand, listed.error(), kExitFailed);
   const std::vector<std::string> header = {"measurement_uid", "start_time",    "probe_cc",
                                            "probe_asn",       "test_name",     "input",
                                            "outcome",         "blocking_type", "source"};

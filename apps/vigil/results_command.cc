@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/vigil/commands.h"
+#include "apps/vigil/exit_status.h"
 #include "apps/vigil/volunteer.h"
 #include "vantage/spool/results_db.h"
 
@@ -22,10 +23,7 @@ struct ResultsFlags {
   bool json = false;
 };
 
-int Fail(const std::string& message) {
-  std::fprintf(stderr, "vigil results: %s\n", message.c_str());
-  return 2;
-}
+constexpr const char* kCommand = "results";
 
 Result<std::unique_ptr<ResultsDb>> OpenDb(const ResultsFlags& flags) {
   auto volunteer = LoadVolunteer(flags.config, /*need_consent=*/false);
@@ -35,9 +33,9 @@ Result<std::unique_ptr<ResultsDb>> OpenDb(const ResultsFlags& flags) {
 
 int List(const ResultsFlags& flags) {
   auto db = OpenDb(flags);
-  if (!db.ok()) return Fail(db.error());
+  if (!db.ok()) return Fail(kCommand, db.error());
   auto runs = (*db)->ListRuns(flags.limit);
-  if (!runs.ok()) return Fail(runs.error());
+  if (!runs.ok()) return Fail(kCommand, runs.error());
   auto states = (*db)->CountByUploadState();
   if (flags.json) {
     Json out = Json::array();
@@ -81,11 +79,11 @@ int List(const ResultsFlags& flags) {
 
 int Show(const ResultsFlags& flags) {
   auto db = OpenDb(flags);
-  if (!db.ok()) return Fail(db.error());
+  if (!db.ok()) return Fail(kCommand, db.error());
   auto run = (*db)->GetRun(flags.run_id);
-  if (!run.ok()) return Fail(run.error());
+  if (!run.ok()) return Fail(kCommand, run.error());
   if (!run->has_value())
-    return Fail("no run " + std::to_string(flags.run_id) + " (vigil results list)");
+    return Fail(kCommand, "no run " + std::to_string(flags.run_id) + " (vigil results list)");
   const RunWithMeasurements& r = **run;
   if (flags.json) {
     Json out = Json::array();

@@ -9,6 +9,7 @@
 
 #include "probe/base/result.h"
 #include "vantage/runner/volunteer_config.h"
+#include "vantage/upload/upload_pending.h"
 
 namespace vigil::cli {
 
@@ -31,5 +32,13 @@ Result<Volunteer> LoadVolunteer(const std::string& config_flag, bool need_consen
 int UploadSpool(const Volunteer& volunteer, const std::vector<std::string>& collectors,
                 size_t limit, bool quiet,
                 std::optional<std::chrono::steady_clock::time_point> deadline);
+
+/// One measurement's upload on stderr, as `vigil upload` shows it (only failures
+/// when `quiet`).
+void PrintUploadProgress(const UploadProgress& progress, bool quiet);
+
+/// The end of an upload pass on stderr; returns UploadSpool's status.
+int PrintUploadReport(const UploadReport& report, const Volunteer& volunteer, bool quiet,
+                      std::optional<std::chrono::steady_clock::time_point> deadline);
 
 }  // namespace vigil::cli

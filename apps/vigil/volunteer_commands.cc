@@ -43,22 +43,28 @@ int UploadSpool(const Volunteer& volunteer, const std::vector<std::string>& coll
         volunteer.config_path.c_str());
     return 2;
   }
+  auto report = UploadPending(*spool, db.ok() ? db->get() : nullptr, options,
+                              [quiet](const UploadProgress& p) { PrintUploadProgress(p, quiet); });
+  return PrintUploadReport(report, volunteer, quiet, deadline);
+}
+
+void PrintUploadProgress(const UploadProgress& p, bool quiet) {
+  if (quiet && p.result->ok) return;
   const bool tty = isatty(STDERR_FILENO) == 1;
-  auto report =
-      UploadPending(*spool, db.ok() ? db->get() : nullptr, options, [&](const UploadProgress& p) {
-        if (quiet && p.result->ok) return;
-        const std::string what = p.result->ok ? "uploaded as " + p.result->measurement_uid
-                                              : "FAILED: " + p.result->error;
-        if (tty && p.result->ok) {
-          std::fprintf(stderr, "\r\033[K[%zu/%zu] %s %s", p.done, p.total, p.uid.c_str(),
-                       what.c_str());
-        } else {
-          std::fprintf(stderr, "%s[%zu/%zu] %s %s\n", tty ? "\r\033[K" : "", p.done, p.total,
-                       p.uid.c_str(), what.c_str());
-        }
-        std::fflush(stderr);
-      });
-  if (tty && !quiet) std::fputc('\n', stderr);
+  const std::string what =
+      p.result->ok ? "uploaded as " + p.result->measurement_uid : "FAILED: " + p.result->error;
+  if (tty && p.result->ok) {
+    std::fprintf(stderr, "\r\033[K[%zu/%zu] %s %s", p.done, p.total, p.uid.c_str(), what.c_str());
+  } else {
+    std::fprintf(stderr, "%s[%zu/%zu] %s %s\n", tty ? "\r\033[K" : "", p.done, p.total,
+                 p.uid.c_str(), what.c_str());
+  }
+  std::fflush(stderr);
+}
+
+int PrintUploadReport(const UploadReport& report, const Volunteer& volunteer, bool quiet,
+                      std::optional<std::chrono::steady_clock::time_point> deadline) {
+  if (isatty(STDERR_FILENO) == 1 && !quiet) std::fputc('\n', stderr);
   if (!report.error.empty()) {
     std::fprintf(stderr, "vigil upload: %s\n", report.error.c_str());
     return 2;

@@ -17,6 +17,7 @@
 
 #include "probe/base/result.h"
 #include "probe/dns/dns_observer.h"
+#include "probe/experiments/catalog.h"
 #include "probe/measurement/measurement.h"
 
 namespace vigil {
@@ -67,7 +68,7 @@ struct RunSummary {
 
 class Experiment {
  public:
-  enum class InputPolicy { kNone, kRequired, kOptional };
+  using InputPolicy = vigil::InputPolicy;
 
   virtual ~Experiment() = default;
 

@@ -13,38 +13,63 @@
 
 namespace vigil {
 
-std::vector<std::unique_ptr<Experiment>> MakeExperiments() {
-  std::vector<std::unique_ptr<Experiment>> all;
-  all.push_back(std::make_unique<DnscheckExperiment>());
-  all.push_back(std::make_unique<FacebookMessengerExperiment>());
-  all.push_back(std::make_unique<MessagingExperiment>());
-  all.push_back(std::make_unique<SignalExperiment>());
-  all.push_back(std::make_unique<SniBlockingExperiment>());
-  all.push_back(std::make_unique<StunReachabilityExperiment>());
-  all.push_back(std::make_unique<TelegramExperiment>());
-  all.push_back(std::make_unique<WebConnectivityExperiment>());
-  all.push_back(std::make_unique<WechatExperiment>());
-  all.push_back(std::make_unique<WhatsappExperiment>());
-  return all;
+namespace {
+
+template <typename T>
+std::pair<std::string, ExperimentRegistry::Factory> Line(std::string name) {
+  return {std::move(name), [] { return std::make_unique<T>(); }};
 }
 
-std::unique_ptr<Experiment> MakeExperiment(std::string_view name) {
-  for (auto& e : MakeExperiments()) {
-    if (e->name() == name) return std::move(e);
+}  // namespace
+
+ExperimentRegistry::ExperimentRegistry(ExperimentCatalog catalog,
+                                       std::vector<std::pair<std::string, Factory>> factories)
+    : catalog_(std::move(catalog)), factories_(std::move(factories)) {}
+
+const ExperimentRegistry& ExperimentRegistry::Builtin() {
+  static const ExperimentRegistry registry(
+      ExperimentCatalog::Builtin(), {
+                                        Line<DnscheckExperiment>("dnscheck"),
+                                        Line<FacebookMessengerExperiment>("facebook_messenger"),
+                                        Line<MessagingExperiment>("messaging"),
+                                        Line<SignalExperiment>("signal"),
+                                        Line<SniBlockingExperiment>("sni_blocking"),
+                                        Line<StunReachabilityExperiment>("stunreachability"),
+                                        Line<TelegramExperiment>("telegram"),
+                                        Line<WebConnectivityExperiment>("web_connectivity"),
+                                        Line<WechatExperiment>("wechat"),
+                                        Line<WhatsappExperiment>("whatsapp"),
+                                    });
+  return registry;
+}
+
+std::unique_ptr<Experiment> ExperimentRegistry::Make(std::string_view name) const {
+  const ExperimentDescriptor* d = catalog_.Find(name);
+  if (!d) return nullptr;
+  for (const auto& [n, make] : factories_) {
+    if (n == d->name) return make();
   }
   return nullptr;
 }
 
-std::vector<std::string> ExperimentGroup(std::string_view group) {
-  std::vector<std::string> names;
-  if (group == "im") {
-    names = {"facebook_messenger", "messaging", "signal", "telegram", "wechat", "whatsapp"};
-  } else if (group == "websites") {
-    names = {"web_connectivity"};
-  } else if (group == "all") {
-    for (const auto& e : MakeExperiments()) names.emplace_back(e->name());
+std::vector<std::unique_ptr<Experiment>> ExperimentRegistry::MakeAll() const {
+  std::vector<std::unique_ptr<Experiment>> all;
+  for (const auto& d : catalog_.descriptors()) {
+    if (auto e = Make(d.name)) all.push_back(std::move(e));
   }
-  return names;
+  return all;
+}
+
+std::vector<std::unique_ptr<Experiment>> MakeExperiments() {
+  return ExperimentRegistry::Builtin().MakeAll();
+}
+
+std::unique_ptr<Experiment> MakeExperiment(std::string_view name) {
+  return ExperimentRegistry::Builtin().Make(name);
+}
+
+std::vector<std::string> ExperimentGroup(std::string_view group) {
+  return ExperimentCatalog::Builtin().Group(group);
 }
 
 }  // namespace vigil

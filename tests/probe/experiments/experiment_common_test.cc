@@ -7,6 +7,7 @@
 
 #include "probe/experiments/common/ip_prefix_set.h"
 #include "probe/experiments/common/step_failure.h"
+#include "probe/experiments/catalog.h"
 #include "probe/experiments/registry.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support_paths.h"
@@ -133,6 +134,25 @@ TEST(Registry, ExplicitListAndGroups) {
   EXPECT_EQ(ExperimentGroup("all"), names);
   EXPECT_TRUE(ExperimentGroup("nonsense").empty());
   EXPECT_EQ(MakeExperiment("nonsense"), nullptr);
+  // OONI's other spelling names the same experiment.
+  auto stun = MakeExperiment("stun_reachability");
+  ASSERT_NE(stun, nullptr);
+  EXPECT_EQ(stun->name(), "stunreachability");
+}
+
+TEST(Registry, EachDescriptorSaysWhatItsExperimentIs) {
+  const ExperimentCatalog& catalog = ExperimentCatalog::Builtin();
+  ASSERT_EQ(MakeExperiments().size(), catalog.descriptors().size());
+  for (const auto& d : catalog.descriptors()) {
+    auto e = MakeExperiment(d.name);
+    ASSERT_NE(e, nullptr) << d.name;
+    EXPECT_EQ(e->name(), d.name);
+    EXPECT_EQ(e->version(), d.version) << d.name;
+    EXPECT_EQ(e->input_policy(), d.input_policy) << d.name;
+  }
+  EXPECT_EQ(catalog.CanonicalName("stun_reachability"), "stunreachability");
+  EXPECT_EQ(catalog.CanonicalName("ndt"), "ndt");
+  EXPECT_EQ(catalog.GroupNames(), (std::vector<std::string>{"im", "websites", "all"}));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "probe/experiments/urlgetter/urlgetter.h"
+#include "probe/urlgetter/urlgetter.h"
 
 #include <asio/this_coro.hpp>
 

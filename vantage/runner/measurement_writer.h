@@ -22,7 +22,7 @@
 #include "probe/experiments/experiment.h"
 #include "probe/measurement/measurement.h"
 
-namespace vigil::cli {
+namespace vigil {
 
 class MeasurementWriter {
  public:
@@ -73,4 +73,4 @@ class MeasurementWriter {
   std::thread thread_;
 };
 
-}  // namespace vigil::cli
+}  // namespace vigil

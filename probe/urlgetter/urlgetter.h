@@ -1,7 +1,9 @@
 // urlgetter: one observation of one target, as OONI's urlgetter — a DNS lookup, a
 // TCP connect, a TLS handshake or an HTTP fetch — returned as a full measurement.
 // Network failures are data inside the measurement; only bad configuration is an
-// error. Use from the executor's thread.
+// error. It is not an experiment of `vigil run` (a step and its options are no
+// input a list could hold): `vigil measure` runs it, to look at one target by hand.
+// Use from the executor's thread.
 #pragma once
 
 #include <asio/awaitable.hpp>

@@ -1,4 +1,4 @@
-#include "apps/vigil/measurement_writer.h"
+#include "vantage/runner/measurement_writer.h"
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 
 #include "probe/measurement/measurement_json.h"
 
-namespace vigil::cli {
+namespace vigil {
 
 // The queue is a vector whose capacity the two threads hand back and forth: pushing
 // a measurement allocates nothing once the run is under way, and growing moves them.
@@ -107,4 +107,4 @@ void MeasurementWriter::Loop() {
   }
 }
 
-}  // namespace vigil::cli
+}  // namespace vigil

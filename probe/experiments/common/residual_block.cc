@@ -1,0 +1,43 @@
+#include "probe/experiments/common/residual_block.h"
+
+#include <algorithm>
+
+#include "probe/net/trace.h"
+
+namespace vigil {
+
+ConnectionResets CollectConnectionResets(const Measurement& measurement) {
+  ConnectionResets out;
+  for (const auto& h : measurement.test_keys.tls_handshakes) {
+    if (h.failure.value_or("") == "connection_reset") out.tls_resets.insert(h.address);
+  }
+  for (const auto& c : measurement.test_keys.tcp_connect) {
+    const std::string f = c.status.failure.value_or("");
+    if (f == "connection_refused" || f == "connection_reset") {
+      out.refused_connects.insert(JoinHostPort(c.ip, static_cast<uint16_t>(c.port)));
+    }
+  }
+  return out;
+}
+
+void AttributeResidualBlocking(std::vector<RunSummary>& summaries,
+                               const std::vector<ConnectionResets>& resets) {
+  std::set<std::string> reset_anywhere;
+  for (const auto& r : resets) reset_anywhere.insert(r.tls_resets.begin(), r.tls_resets.end());
+  const size_t n = std::min(summaries.size(), resets.size());
+  for (size_t i = 0; i < n; ++i) {
+    RunSummary& s = summaries[i];
+    const auto& refused = resets[i].refused_connects;
+    if (s.blocking != "tcp_ip" || refused.empty()) continue;
+    const bool all_residual = std::all_of(
+        refused.begin(), refused.end(),
+        [&reset_anywhere](const std::string& a) { return reset_anywhere.count(a) > 0; });
+    if (!all_residual) continue;
+    s.blocking = "tls";
+    s.evidence +=
+        " (residual block: a TLS handshake to the same address:port was reset "
+        "earlier in this run)";
+  }
+}
+
+}  // namespace vigil

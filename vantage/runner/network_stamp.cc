@@ -1,0 +1,30 @@
+#include "vantage/runner/network_stamp.h"
+
+#include "probe/base/utf8.h"
+#include "vantage/geo/scrub.h"
+
+namespace vigil {
+
+void StampNetwork(const GeoInfo& where, Measurement& m) {
+  m.probe_asn = where.probe_asn;
+  m.probe_cc = where.probe_cc;
+  m.probe_network_name = where.probe_network_name;
+  m.resolver_asn = where.resolver_asn;
+  m.resolver_ip = where.resolver_ip;
+  m.resolver_network_name = where.resolver_network_name;
+  // Bytes that are not UTF-8 are written base64-encoded, where scrubbing the text
+  // cannot see an address: scrub them before they are encoded.
+  if (where.probe_ips.empty()) return;
+  for (auto& t : m.test_keys.requests) {
+    std::string& body = t.response.body.bytes;
+    if (!IsValidUtf8(body)) body = ScrubProbeIp(body, where.probe_ips);
+    for (auto& [name, value] : t.response.headers_list) {
+      if (!IsValidUtf8(value)) value = ScrubProbeIp(value, where.probe_ips);
+    }
+    for (auto& [name, value] : t.response.headers) {
+      if (!IsValidUtf8(value)) value = ScrubProbeIp(value, where.probe_ips);
+    }
+  }
+}
+
+}  // namespace vigil

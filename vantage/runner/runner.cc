@@ -1,0 +1,246 @@
+#include "vantage/runner/runner.h"
+
+#include <algorithm>
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <utility>
+
+#include "probe/experiments/common/endpoints_file.h"
+#include "probe/experiments/common/residual_block.h"
+#include "probe/experiments/web_connectivity/web_connectivity.h"
+#include "probe/geo/asn_database.h"
+#include "probe/net/concurrency.h"
+#include "vantage/geo/scrub.h"
+#include "vantage/runner/measurement_writer.h"
+#include "vantage/runner/network_stamp.h"
+#include "vantage/runner/run_location.h"
+#include "vantage/runner/spool_sink.h"
+#include "vantage/spool/results_db.h"
+#include "vantage/spool/spool.h"
+
+namespace vigil {
+
+struct Runner::State {
+  RunPlan plan;
+  RunSettings settings;
+  RunObserver* observer = nullptr;
+  ExperimentContext context;
+  GeoOptions geo_options;
+  std::optional<Spool> spool;
+  std::unique_ptr<ResultsDb> db;
+  int64_t run_id = 0;
+  std::ofstream file;
+  asio::io_context io;
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // set by Run
+};
+
+Runner::Runner(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Runner::~Runner() = default;
+
+Result<std::unique_ptr<Runner>> Runner::Open(RunPlan plan, RunSettings settings,
+                                             RunObserver& observer) {
+  auto s = std::make_unique<State>();
+  s->observer = &observer;
+  ExperimentContext& context = s->context;
+  auto resolver = ParseResolverSpec(settings.resolver);
+  if (!resolver.ok()) return Error{"--resolver: " + resolver.error()};
+  context.resolver = resolver.value();
+  if (!settings.ca_file.empty() && !std::filesystem::is_regular_file(settings.ca_file)) {
+    return Error{"--ca-file: " + settings.ca_file + ": no such file"};
+  }
+  context.ca_file = settings.ca_file;
+  context.timeout = settings.timeout;
+  context.parallelism = settings.step_parallelism;
+  context.helper_url = settings.helper_url;
+  context.data_dir = settings.data_dir;
+  if (!settings.endpoints_file.empty()) {
+    auto endpoints = ReadEndpointsFile(settings.endpoints_file);
+    if (!endpoints.ok()) return Error{"--endpoints: " + endpoints.error()};
+    context.address_map = std::move(endpoints.value().address_map);
+    context.extra_asn_addresses = std::move(endpoints.value().asn_addresses);
+  }
+  if (!settings.asn_db.empty()) {
+    auto db = AsnDatabase::Open(settings.asn_db);
+    if (!db.ok()) return Error{"--asn-db: " + db.error()};
+    context.asn_db = db.value();
+  }
+
+  // Where this vantage point is: its own address only to scrub it, never to record it.
+  GeoOptions& geo = s->geo_options;
+  geo.helper_url = settings.helper_url;
+  geo.asn_db = settings.asn_db;
+  geo.country_db = settings.country_db;
+  geo.ca_file = settings.ca_file;
+  if (!context.resolver.ip.empty()) {
+    geo.resolver_ip = context.resolver.ip;
+    geo.resolver_port = context.resolver.port;
+  }
+  geo.resolver_whoami = settings.resolver_whoami;
+  geo.timeout = std::min(context.timeout, std::chrono::milliseconds(5000));
+
+  // Every measurement is on disk in the spool before anything else happens to it.
+  auto spool = Spool::Open(settings.spool_dir);
+  if (!spool.ok()) return Error{"spool: " + spool.error()};
+  s->spool.emplace(std::move(*spool));
+  auto db = ResultsDb::Open(settings.results_db);
+  if (!db.ok()) return Error{"results database: " + db.error()};
+  s->db = std::move(*db);
+  auto run_id = s->db->BeginRun(
+      {FormatUtcTime(std::chrono::system_clock::now()), plan.target, "ZZ", "AS0", ""});
+  if (!run_id.ok()) return Error{"results database: " + run_id.error()};
+  s->run_id = *run_id;
+
+  if (!settings.output.empty()) {
+    std::error_code ec;
+    const auto parent = std::filesystem::path(settings.output).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    s->file.open(settings.output, std::ios::app | std::ios::binary);
+    if (!s->file) return Error{"--output: cannot write " + settings.output};
+  }
+
+  context.executor = s->io.get_executor();
+  if (!context.helper_url.empty()) {
+    // The run's measurements share their connections to the helper.
+    auto client =
+        MakeControlClient(context, context.executor, std::max<size_t>(settings.parallel, 1));
+    if (!client.ok()) return Error{"--helper: " + client.error()};
+    context.control_client = std::move(*client);
+  }
+  s->plan = std::move(plan);
+  s->settings = std::move(settings);
+  return std::unique_ptr<Runner>(new Runner(std::move(s)));
+}
+
+bool Runner::uploading() const {
+  return state_->settings.upload && !state_->settings.collectors.empty();
+}
+
+RunOutcome Runner::Run() {
+  State& s = *state_;
+  RunObserver& observer = *s.observer;
+  const RunSettings& settings = s.settings;
+  const auto started = std::chrono::steady_clock::now();
+  if (settings.max_runtime.count() > 0) s.deadline = started + settings.max_runtime;
+  auto note = [&observer](const std::string& text) { observer.OnNote(text); };
+
+  RunOutcome outcome;
+  outcome.run_id = s.run_id;
+  outcome.deadline = s.deadline;
+  ResultsDb& db = *s.db;
+  const int64_t run_id = s.run_id;
+  // Geolocation starts with the measurements; the writer thread waits for its answer
+  // before it stamps, scrubs or writes any measurement.
+  std::function<GeoInfo(const GeoOptions&)> locate = settings.geolocate;
+  if (!locate) locate = Geolocate;
+  RunLocation location([locate, options = s.geo_options] { return locate(options); },
+                       [&](const GeoInfo& where) {
+                         observer.OnLocated(where);
+                         auto set = db.SetRunNetwork(run_id, where.probe_cc, where.probe_asn,
+                                                     where.probe_network_name);
+                         if (!set.ok()) note("results database: " + set.error());
+                       });
+  SpoolSink sink(*s.spool, db, run_id, uploading() ? UploadState::kPending : UploadState::kDisabled,
+                 note);
+  // The writer thread's: a finished measurement gets the probe's network and loses
+  // every trace of the probe's address before it is rendered and kept.
+  MeasurementWriter writer(
+      &s.file, settings.to_stdout,
+      [&](const Measurement& m, const RunSummary& summary, std::string& line) {
+        line = ScrubProbeIp(line, location.Get().probe_ips);
+        sink.Keep(m, summary, line);
+      },
+      [&sink] { sink.Commit(); }, [&location](Measurement& m) { StampNetwork(location.Get(), m); });
+
+  const std::vector<Job>& jobs = s.plan.jobs;
+  std::vector<RunSummary> summaries(jobs.size());
+  std::vector<ConnectionResets> resets(jobs.size());
+  outcome.jobs.resize(jobs.size());
+  std::vector<KeyedTask> tasks;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    tasks.emplace_back(PolitenessKey(jobs[i]), [&, i]() -> asio::awaitable<void> {
+      const Job& job = jobs[i];
+      JobOutcome& row = outcome.jobs[i];
+      row.test = std::string(job.experiment->name());
+      if (s.deadline && std::chrono::steady_clock::now() >= *s.deadline) {
+        // Past the run's time budget: what has not started is left for the next run.
+        ++outcome.not_started;
+        row.summary.service = job.input.is_string() ? job.input.get<std::string>() : row.test;
+        row.summary.verdict = "skipped";
+        row.summary.evidence = "not run: the run's --max-runtime was reached";
+        observer.OnJobDone(row);
+        co_return;
+      }
+      std::optional<Result<Measurement>> result;
+      std::string crash;
+      try {
+        result.emplace(co_await job.experiment->Run(s.context, job.input));
+      } catch (const std::exception& e) {
+        crash = e.what();
+      }
+      if (!result || !result->ok()) {
+        ++outcome.could_not_run;
+        row.summary.service = job.input.is_string() ? job.input.get<std::string>() : row.test;
+        row.summary.verdict = "error";
+        row.summary.evidence = result ? result->error() : "could not run: " + crash;
+        note(row.test + ": " + row.summary.evidence);
+      } else {
+        Measurement& m = result->value();
+        row.summary = job.experiment->Summarize(m);
+        resets[i] = CollectConnectionResets(m);
+        writer.Push(std::move(m), row.summary);
+      }
+      observer.OnJobDone(row);
+    });
+  }
+  std::exception_ptr failure;
+  asio::co_spawn(
+      s.io,
+      RunBoundedPerKey(std::move(tasks), std::max<size_t>(settings.parallel, 1), settings.per_host),
+      [&](std::exception_ptr e) { failure = e; });
+  s.io.run();
+  s.context.control_client.reset();  // its sockets belong to the event loop
+  const bool written = writer.Finish();
+  location.Get();  // a run that kept no measurement still says where it ran
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      outcome.error = std::string("the run stopped: ") + e.what();
+      return outcome;
+    }
+  }
+  auto finished =
+      db.FinishRun(run_id, FormatUtcTime(std::chrono::system_clock::now()), sink.counts());
+  if (!finished.ok()) note("results database: " + finished.error());
+  if (s.file.is_open()) {
+    s.file.close();
+    if (!s.file || !written) {
+      outcome.error = "--output: writing " + settings.output + " failed";
+      return outcome;
+    }
+  }
+  if (sink.failures() > 0) {
+    outcome.error =
+        std::to_string(sink.failures()) + " measurements could not be kept in the spool";
+    return outcome;
+  }
+
+  for (size_t i = 0; i < jobs.size(); ++i) summaries[i] = outcome.jobs[i].summary;
+  AttributeResidualBlocking(summaries, resets);
+  for (size_t i = 0; i < jobs.size(); ++i) outcome.jobs[i].summary = summaries[i];
+  return outcome;
+}
+
+UploadReport Runner::Upload() {
+  State& s = *state_;
+  UploadPendingOptions options;
+  options.upload.collectors = s.settings.collectors;
+  options.deadline = s.deadline;
+  return UploadPending(*s.spool, s.db.get(), options,
+                       [&s](const UploadProgress& p) { s.observer->OnUploaded(p); });
+}
+
+}  // namespace vigil
