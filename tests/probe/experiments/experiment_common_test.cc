@@ -5,9 +5,9 @@
 #include <fstream>
 #include <set>
 
+#include "probe/experiments/catalog.h"
 #include "probe/experiments/common/ip_prefix_set.h"
 #include "probe/experiments/common/step_failure.h"
-#include "probe/experiments/catalog.h"
 #include "probe/experiments/registry.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support_paths.h"
