@@ -60,8 +60,7 @@ void RunCheck(CheckFlags flags) {
   }
   Result<std::vector<std::string>> files = ExpandTestListPaths(flags.paths);
   if (!files) {
-    std::fprintf(stderr, "vigil lists check: %s\n", files.error().c_str());
-    SetExitCode(2);
+    Fail("lists check", files.error());
     return;
   }
   std::vector<std::string> url_lists, messaging_lists;
@@ -74,15 +73,13 @@ void RunCheck(CheckFlags flags) {
     std::string legend_path = flags.legend;
     if (legend_path.empty()) legend_path = FindLegendBeside(url_lists.front());
     if (legend_path.empty()) {
-      std::fprintf(stderr, "vigil lists check: no %s beside %s (name a legend with --legend)\n",
-                   kLegendNames[0], url_lists.front().c_str());
-      SetExitCode(2);
+      Fail("lists check", std::string("no ") + kLegendNames[0] + " beside " + url_lists.front() +
+                              " (name a legend with --legend)");
       return;
     }
     Result<CategoryLegend> legend = ReadCategoryLegend(legend_path);
     if (!legend) {
-      std::fprintf(stderr, "vigil lists check: legend: %s\n", legend.error().c_str());
-      SetExitCode(2);
+      Fail("lists check", "legend: " + legend.error());
       return;
     }
     problems = CheckTestLists(url_lists, *legend);
@@ -100,7 +97,7 @@ void RunCheck(CheckFlags flags) {
   }
   std::fprintf(stderr, "vigil lists check: %zu problem(s) in %zu of %zu file(s)\n", problems.size(),
                files_with_problems.size(), files->size());
-  SetExitCode(1);
+  SetExitCode(kExitFailed);
 }
 
 }  // namespace

@@ -7,8 +7,8 @@
 #include <memory>
 
 #include "apps/vigil/commands.h"
-#include "probe/urlgetter/urlgetter.h"
 #include "probe/measurement/measurement_json.h"
+#include "probe/urlgetter/urlgetter.h"
 
 namespace vigil::cli {
 

@@ -233,15 +233,14 @@ void AddUploadCommand(CLI::App& app) {
   c->callback([flags] {
     auto volunteer = LoadVolunteer(flags->config, /*need_consent=*/true);
     if (!volunteer.ok()) {
-      std::fprintf(stderr, "vigil upload: %s\n", volunteer.error().c_str());
-      return SetExitCode(2);
+      Fail("upload", volunteer.error());
+      return;
     }
     if (!volunteer->config.upload && flags->collectors.empty()) {
-      std::fprintf(stderr,
-                   "vigil upload: uploading is off in %s (`vigil onboard --upload` turns it on, or "
-                   "name a --collector to upload this once)\n",
-                   volunteer->config_path.c_str());
-      return SetExitCode(2);
+      Fail("upload", "uploading is off in " + volunteer->config_path +
+                         " (`vigil onboard --upload` turns it on, or name a --collector to upload "
+                         "this once)");
+      return;
     }
     SetExitCode(
         UploadSpool(*volunteer, flags->collectors, flags->limit, flags->quiet, std::nullopt));

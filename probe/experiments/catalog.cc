@@ -13,8 +13,10 @@ ExperimentCatalog::ExperimentCatalog(std::vector<ExperimentDescriptor> descripto
     : descriptors_(std::move(descriptors)) {}
 
 const ExperimentCatalog& ExperimentCatalog::Builtin() {
-  // One line per experiment, in name order. OONI writes stunreachability's test_name
-  // both ways; the alias below is the one place that knows.
+  // One line per experiment, in name order (and one in registry.cc for how to make
+  // it); the registry's test checks each line against its experiment's name, version
+  // and input policy. OONI writes stunreachability's test_name both ways; the alias
+  // below is the one place that knows.
   using D = ExperimentDescriptor;
   using P = InputPolicy;
   using S = ScorerKind;

@@ -5,9 +5,10 @@
 #include <fstream>
 #include <set>
 
-#include "probe/experiments/common/ip_prefix_set.h"
-#include "probe/experiments/common/step_failure.h"
 #include "probe/experiments/catalog.h"
+#include "probe/experiments/common/ip_prefix_set.h"
+#include "probe/experiments/common/residual_block.h"
+#include "probe/experiments/common/step_failure.h"
 #include "probe/experiments/registry.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support_paths.h"
@@ -153,6 +154,35 @@ TEST(Registry, EachDescriptorSaysWhatItsExperimentIs) {
   EXPECT_EQ(catalog.CanonicalName("stun_reachability"), "stunreachability");
   EXPECT_EQ(catalog.CanonicalName("ndt"), "ndt");
   EXPECT_EQ(catalog.GroupNames(), (std::vector<std::string>{"im", "websites", "all"}));
+}
+
+TEST(ResidualBlock, ARefusedConnectIsTheResidualBlockOfAnEarlierResetOnlyAtTheSameAddressPort) {
+  Measurement reset;
+  TlsHandshake h;
+  h.address = "192.0.2.1:443";
+  h.failure = "connection_reset";
+  reset.test_keys.tls_handshakes.push_back(h);
+  auto refused_at = [](const std::string& ip, int64_t port) {
+    Measurement m;
+    TcpConnect c;
+    c.ip = ip;
+    c.port = port;
+    c.status.failure = "connection_refused";
+    m.test_keys.tcp_connect.push_back(c);
+    return m;
+  };
+  std::vector<RunSummary> summaries = {{"a", "blocked", "tls", "reset"},
+                                       {"b", "blocked", "tcp_ip", "refused"},
+                                       {"c", "blocked", "tcp_ip", "refused"}};
+  const std::vector<ConnectionResets> resets = {
+      CollectConnectionResets(reset), CollectConnectionResets(refused_at("192.0.2.1", 443)),
+      CollectConnectionResets(refused_at("192.0.2.1", 80))};
+  AttributeResidualBlocking(summaries, resets);
+  EXPECT_EQ(summaries[0].blocking, "tls");
+  EXPECT_EQ(summaries[1].blocking, "tls");
+  EXPECT_NE(summaries[1].evidence.find("residual block"), std::string::npos);
+  EXPECT_EQ(summaries[2].blocking, "tcp_ip");
+  EXPECT_EQ(summaries[2].evidence, "refused");
 }
 
 }  // namespace
