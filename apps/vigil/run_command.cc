@@ -27,7 +27,7 @@
 #include "apps/vigil/commands.h"
 #include "apps/vigil/measurement_writer.h"
 #include "apps/vigil/volunteer.h"
-#include "probe/base/utf8.h"
+#include "base/utf8.h"
 #include "probe/experiments/common/endpoints_file.h"
 #include "probe/experiments/registry.h"
 #include "probe/experiments/web_connectivity/web_connectivity.h"
