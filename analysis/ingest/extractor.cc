@@ -6,12 +6,13 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <cstring>
 #include <unordered_map>
 
 #include "analysis/ingest/ingest.h"
+#include "base/base64.h"
+#include "base/html_title.h"
 #include "probe/experiments/catalog.h"
 
 namespace vigil::analysis {
@@ -164,67 +165,6 @@ void AppendJsonString(std::string& out, std::string_view s) {
   }
   out.append(s.data() + run, s.size() - run);
   out += '"';
-}
-
-// Base64 digit values (standard and URL-safe alphabets); -1 for anything else.
-constexpr std::array<int8_t, 256> kBase64 = [] {
-  std::array<int8_t, 256> t{};
-  for (auto& v : t) v = -1;
-  for (int i = 0; i < 26; ++i) {
-    t['A' + i] = static_cast<int8_t>(i);
-    t['a' + i] = static_cast<int8_t>(26 + i);
-  }
-  for (int i = 0; i < 10; ++i) t['0' + i] = static_cast<int8_t>(52 + i);
-  t['+'] = t['-'] = 62;
-  t['/'] = t['_'] = 63;
-  return t;
-}();
-
-// Decodes base64 up to `cap` output bytes; returns the full decoded length. Characters
-// outside the alphabet ('=', whitespace) are skipped.
-size_t DecodeBase64(std::string_view in, size_t cap, std::string* out) {
-  const size_t start = out->size();
-  out->resize(start + std::min(cap, in.size() / 4 * 3 + 3));
-  char* w = out->data() + start;
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t length = 0;
-  size_t i = 0;
-  for (; i < in.size() && length < cap; ++i) {
-    const int v = kBase64[static_cast<unsigned char>(in[i])];
-    if (v < 0) continue;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      w[length++] = static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  out->resize(start + length);
-  // Past the cap only the length matters: count the remaining digits.
-  size_t digits = 0;
-  for (; i < in.size(); ++i) digits += kBase64[static_cast<unsigned char>(in[i])] >= 0;
-  return length + (static_cast<size_t>(bits) + digits * 6) / 8;
-}
-
-std::string TitleOf(std::string_view body) {
-  auto lower = [](char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); };
-  auto find_ci = [&](std::string_view hay, std::string_view needle, size_t from) {
-    for (size_t i = from; i + needle.size() <= hay.size(); ++i) {
-      size_t k = 0;
-      while (k < needle.size() && lower(hay[i + k]) == needle[k]) ++k;
-      if (k == needle.size()) return i;
-    }
-    return std::string_view::npos;
-  };
-  const size_t open = find_ci(body, "<title", 0);
-  if (open == std::string_view::npos) return {};
-  const size_t gt = body.find('>', open);
-  if (gt == std::string_view::npos) return {};
-  const size_t close = find_ci(body, "</title", gt);
-  if (close == std::string_view::npos) return {};
-  std::string title(body.substr(gt + 1, std::min<size_t>(close - gt - 1, 256)));
-  return title;
 }
 
 // "1.2.3.4:443", "[::1]:443" → ip, port.
@@ -565,7 +505,7 @@ struct MeasurementExtractor::Impl {
     }
     if (format != "base64") Bad("response.body.format", "expected \"base64\"");
     o->http_body_sample.clear();
-    o->http_body_length = static_cast<int64_t>(DecodeBase64(data, cap, &o->http_body_sample));
+    o->http_body_length = static_cast<int64_t>(Base64DecodePrefix(data, cap, &o->http_body_sample));
   }
 
   void Requests(od::array requests, ExtractedMeasurement* out) {
@@ -617,7 +557,10 @@ struct MeasurementExtractor::Impl {
       }
       o.http_headers = have_list ? std::move(list) : std::move(map);
       o.hostname.assign(UrlHost(o.http_url));
-      if (!o.http_body_sample.empty()) o.http_title = TitleOf(o.http_body_sample);
+      // The probe's own extraction, so the stored title equals the probe's x_title.
+      if (!o.http_body_sample.empty()) {
+        o.http_title = ExtractTitle(o.http_body_sample).value_or(std::string());
+      }
     }
   }
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "analysis/model/rows.h"
-#include "probe/base/result.h"
+#include "base/result.h"
 
 namespace vigil::analysis {
 

@@ -12,7 +12,7 @@
 
 #include "analysis/model/rows.h"
 #include "analysis/store/store.h"
-#include "probe/base/result.h"
+#include "base/result.h"
 
 namespace vigil::analysis::store {
 

@@ -21,7 +21,7 @@
 
 #include "analysis/model/rows.h"
 #include "analysis/query/aggregation.h"
-#include "probe/base/result.h"
+#include "base/result.h"
 
 namespace vigil::analysis {
 

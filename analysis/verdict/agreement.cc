@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 #include <tuple>
 
-#include "analysis/verdict/csv.h"
+#include "base/csv.h"
+#include "base/whole_file.h"
 
 namespace vigil::analysis {
 namespace {
@@ -16,23 +16,20 @@ std::string BaseName(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-Result<std::vector<CsvRow>> ReadCsv(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{path + ": cannot read the file"};
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  std::vector<CsvRow> rows;
-  std::vector<CsvError> errors;
-  SplitCsv(buffer.str(), &rows, &errors);
-  if (!errors.empty()) {
-    return Error{path + ":" + std::to_string(errors[0].line) + ":" +
-                 std::to_string(errors[0].column) + ": " + errors[0].reason};
+Result<std::vector<CsvRecord>> ReadCsv(const std::string& path) {
+  auto text = ReadWholeFile(path);
+  if (!text.ok()) return Error{text.error()};
+  CsvText csv = ParseCsv(*text);
+  if (!csv.errors.empty()) {
+    const CsvSyntaxError& first = csv.errors.front();
+    return Error{path + ":" + std::to_string(first.line) + ":" + std::to_string(first.column) +
+                 ": " + first.message};
   }
-  if (rows.empty()) return Error{path + ": empty file"};
-  return rows;
+  if (csv.records.empty()) return Error{path + ": empty file"};
+  return std::move(csv.records);
 }
 
-int Column(const CsvRow& header, std::string_view name) {
+int Column(const CsvRecord& header, std::string_view name) {
   for (size_t i = 0; i < header.fields.size(); ++i) {
     if (header.fields[i] == name) return static_cast<int>(i);
   }
@@ -49,7 +46,7 @@ Result<OoniVerdicts> LoadOoniVerdicts(const std::string& reference_dir) {
   auto index = ReadCsv(index_path);
   if (!index.ok()) return Error{index.error()};
 
-  const CsvRow& eh = expected->front();
+  const CsvRecord& eh = expected->front();
   const int e_file = Column(eh, "file"), e_line = Column(eh, "line"),
             e_field = Column(eh, "expected_field"), e_value = Column(eh, "expected_value");
   if (e_file < 0 || e_line < 0 || e_field < 0 || e_value < 0) {
@@ -58,7 +55,7 @@ Result<OoniVerdicts> LoadOoniVerdicts(const std::string& reference_dir) {
   // (file, line) -> [anomaly, confirmed, failure], -1 = not stated.
   std::map<std::pair<std::string, uint64_t>, std::array<int, 3>> flags;
   for (size_t r = 1; r < expected->size(); ++r) {
-    const CsvRow& row = (*expected)[r];
+    const CsvRecord& row = (*expected)[r];
     if (row.fields.size() != eh.fields.size()) {
       if (row.fields.size() == 1 && row.fields[0].empty()) continue;
       return Error{expected_path + ":" + std::to_string(row.line) + ": expected " +
@@ -78,7 +75,7 @@ Result<OoniVerdicts> LoadOoniVerdicts(const std::string& reference_dir) {
     it->second[static_cast<size_t>(slot)] = value == "true";
   }
 
-  const CsvRow& ih = index->front();
+  const CsvRecord& ih = index->front();
   const int i_file = Column(ih, "file"), i_line = Column(ih, "line"),
             i_anomaly = Column(ih, "ooni_anomaly"), i_confirmed = Column(ih, "ooni_confirmed"),
             i_failure = Column(ih, "ooni_failure");
@@ -86,7 +83,7 @@ Result<OoniVerdicts> LoadOoniVerdicts(const std::string& reference_dir) {
     return Error{index_path + ":1: header lacks file, line or the ooni_ flag columns"};
   }
   for (size_t r = 1; r < index->size(); ++r) {
-    const CsvRow& row = (*index)[r];
+    const CsvRecord& row = (*index)[r];
     if (row.fields.size() != ih.fields.size()) continue;
     const auto key = std::make_pair(BaseName(row.fields[static_cast<size_t>(i_file)]),
                                     std::stoull(row.fields[static_cast<size_t>(i_line)]));

@@ -14,7 +14,7 @@
 
 #include "analysis/model/rows.h"
 #include "analysis/verdict/rules.h"
-#include "probe/base/result.h"
+#include "base/result.h"
 
 namespace vigil::analysis {
 

@@ -3,25 +3,16 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <fstream>
 #include <mutex>
 #include <regex>
 #include <sstream>
 #include <unordered_map>
 
-#include "analysis/verdict/csv.h"
+#include "base/csv.h"
+#include "base/whole_file.h"
 
 namespace vigil::analysis {
 namespace {
-
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  *out = buffer.str();
-  return !in.bad();
-}
 
 bool IsToken(std::string_view s, bool allow_dash) {
   if (s.empty()) return false;
@@ -361,9 +352,9 @@ Result<FingerprintSet> FingerprintSet::LoadDir(const std::string& dir) {
 Result<FingerprintSet> FingerprintSet::LoadFiles(const std::vector<std::string>& paths) {
   std::vector<std::pair<std::string, std::string>> texts;
   for (const std::string& path : paths) {
-    std::string text;
-    if (!ReadFile(path, &text)) return Error{path + ": cannot read the file"};
-    texts.emplace_back(path, std::move(text));
+    auto text = ReadWholeFile(path);
+    if (!text.ok()) return Error{text.error()};
+    texts.emplace_back(path, std::move(*text));
   }
   return Parse(texts);
 }
@@ -377,10 +368,9 @@ Result<FingerprintSet> FingerprintSet::Parse(
                        why);
   };
   for (const auto& [path, text] : named_texts) {
-    std::vector<CsvRow> rows;
-    std::vector<CsvError> errors;
-    SplitCsv(text, &rows, &errors);
-    for (const CsvError& e : errors) problem(path, e.line, e.column, e.reason);
+    const CsvText csv = ParseCsv(text);
+    const std::vector<CsvRecord>& rows = csv.records;
+    for (const CsvSyntaxError& e : csv.errors) problem(path, e.line, e.column, e.message);
     if (rows.empty()) {
       problem(path, 1, 1, "empty file: expected the header " + std::string(kFingerprintHeader));
       continue;
@@ -395,7 +385,7 @@ Result<FingerprintSet> FingerprintSet::Parse(
       continue;
     }
     for (size_t r = 1; r < rows.size(); ++r) {
-      const CsvRow& row = rows[r];
+      const CsvRecord& row = rows[r];
       if (row.fields.size() == 1 && row.fields[0].empty()) continue;  // blank line
       if (row.fields.size() != 11) {
         problem(path, row.line, static_cast<int>(std::min<size_t>(row.fields.size(), 12)),

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 
 namespace vigil::analysis {
 

@@ -15,7 +15,7 @@
 
 #include "analysis/model/rows.h"
 #include "analysis/verdict/fingerprints.h"
-#include "probe/base/result.h"
+#include "base/result.h"
 
 namespace vigil::analysis {
 

@@ -8,7 +8,7 @@
 #include "apps/vigil/exit_status.h"
 #include "apps/vigil/live_store.h"
 #include "apps/vigil/stop_signals.h"
-#include "probe/net/endpoint.h"
+#include "base/host_port.h"
 #include "vantage/collector/collector_server.h"
 
 namespace vigil::cli {
@@ -85,9 +85,7 @@ int RunCollector(const CollectorFlags& flags) {
   }
   auto port = (*server)->Bind();
   if (!port.ok()) return Fail(kCommand, port.error());
-  std::fprintf(stderr, "vigil collector: listening on %s:%u\n",
-               listen->host.find(':') != std::string::npos ? ("[" + listen->host + "]").c_str()
-                                                           : listen->host.c_str(),
+  std::fprintf(stderr, "vigil collector: listening on %s:%u\n", BracketedHost(listen->host).c_str(),
                static_cast<unsigned>(*port));
   std::fflush(stderr);
   CollectorServer& s = **server;

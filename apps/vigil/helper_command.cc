@@ -7,8 +7,8 @@
 #include "apps/vigil/commands.h"
 #include "apps/vigil/exit_status.h"
 #include "apps/vigil/stop_signals.h"
+#include "base/host_port.h"
 #include "probe/geo/asn_database.h"
-#include "probe/net/endpoint.h"
 #include "probe/tls/tls_observer.h"
 #include "vantage/helper/helper_server.h"
 #include "vantage/helper/whoami_dns.h"
@@ -83,10 +83,8 @@ int RunHelper(const HelperFlags& flags) {
   std::thread whoami_thread;
   if (whoami) whoami_thread = std::thread([&whoami] { whoami->Serve(); });
   std::fprintf(stderr, "vigil helper: listening on %s:%u (resolver %s%s)\n",
-               listen->host.find(':') != std::string::npos ? ("[" + listen->host + "]").c_str()
-                                                           : listen->host.c_str(),
-               static_cast<unsigned>(*port), flags.resolver.c_str(),
-               flags.allow_private ? ", private addresses allowed" : "");
+               BracketedHost(listen->host).c_str(), static_cast<unsigned>(*port),
+               flags.resolver.c_str(), flags.allow_private ? ", private addresses allowed" : "");
   std::fflush(stderr);
 
   signals.ServeUntilSignal([&server] { server.Serve(); }, [&server] { server.Stop(); });

@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 #include "vantage/collector/archive.h"
 
 namespace vigil::analysis {

@@ -18,6 +18,7 @@
 #include "apps/vigil/commands.h"
 #include "apps/vigil/exit_status.h"
 #include "apps/vigil/volunteer.h"
+#include "base/utc_time.h"
 #include "probe/experiments/registry.h"
 #include "vantage/runner/run_plan.h"
 #include "vantage/runner/runner.h"
@@ -64,12 +65,7 @@ std::string DefaultOutput() {
   } else {
     base = ".";
   }
-  char stamp[32];
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-  return base + "/vigil/measurements/run-" + stamp + ".jsonl";
+  return base + "/vigil/measurements/run-" + FormatUtcNow(kUtcCompact) + ".jsonl";
 }
 
 std::string Pad(std::string s, size_t width) {

@@ -5,7 +5,7 @@
 
 #include <random>
 
-#include "probe/base/base64.h"
+#include "base/base64.h"
 #include "probe/dns/dns_message.h"
 #include "probe/net/failure.h"
 #include "probe/net/trace.h"

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 #include "probe/measurement/measurement.h"
 
 namespace vigil {

@@ -8,11 +8,11 @@
 #include <asio/use_awaitable.hpp>
 #include <charconv>
 
-#include "probe/base/base64.h"
+#include "base/base64.h"
+#include "base/host_port.h"
 #include "probe/dns/ares_channel.h"
 #include "probe/dns/dns_message.h"
 #include "probe/net/deadline.h"
-#include "probe/net/endpoint.h"
 #include "probe/net/failure.h"
 
 namespace vigil {
@@ -39,54 +39,25 @@ std::string ResolverSpec::Address() const {
 
 std::string ResolverSpec::ToString() const {
   if (engine == "getaddrinfo") return "";
-  return engine + "://" + Address();
+  return FormatEndpointUrl(engine, ip, port);
 }
 
 Result<ResolverSpec> ParseResolverSpec(std::string_view text) {
   ResolverSpec spec;
   if (text == "system" || text == "getaddrinfo") return spec;
-  const auto scheme_end = text.find("://");
-  if (scheme_end == std::string_view::npos) {
-    return Error{"resolver '" + std::string(text) +
-                 "': expected udp://IP:PORT, tcp://IP:PORT or system"};
+  const std::string quoted = "resolver '" + std::string(text) + "'";
+  if (text.find("://") == std::string_view::npos) {
+    return Error{quoted + ": expected udp://IP:PORT, tcp://IP:PORT or system"};
   }
-  spec.engine = std::string(text.substr(0, scheme_end));
-  if (spec.engine != "udp" && spec.engine != "tcp") {
-    return Error{"resolver '" + std::string(text) + "': unsupported scheme '" + spec.engine +
-                 "' (udp or tcp)"};
+  auto url = ParseEndpointUrl(text, spec.port);
+  if (!url.ok()) return Error{"resolver " + url.error()};
+  if (url->scheme != "udp" && url->scheme != "tcp") {
+    return Error{quoted + ": unsupported scheme '" + url->scheme + "' (udp or tcp)"};
   }
-  std::string_view rest = text.substr(scheme_end + 3);
-  std::string_view host = rest;
-  std::string_view port;
-  if (!rest.empty() && rest.front() == '[') {
-    const auto close = rest.find(']');
-    if (close == std::string_view::npos) {
-      return Error{"resolver '" + std::string(text) + "': missing ']'"};
-    }
-    host = rest.substr(1, close - 1);
-    if (close + 1 < rest.size()) {
-      if (rest[close + 1] != ':') return Error{"resolver '" + std::string(text) + "': bad port"};
-      port = rest.substr(close + 2);
-    }
-  } else if (const auto colon = rest.rfind(':'); colon != std::string_view::npos) {
-    if (rest.find(':') != colon) {
-      return Error{"resolver '" + std::string(text) + "': put an IPv6 address in brackets"};
-    }
-    host = rest.substr(0, colon);
-    port = rest.substr(colon + 1);
-  }
-  spec.ip = std::string(host);
-  if (!IsIpLiteral(spec.ip)) {
-    return Error{"resolver '" + std::string(text) + "': '" + spec.ip + "' is not an IP address"};
-  }
-  if (!port.empty()) {
-    unsigned value = 0;
-    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) {
-      return Error{"resolver '" + std::string(text) + "': bad port '" + std::string(port) + "'"};
-    }
-    spec.port = static_cast<uint16_t>(value);
-  }
+  spec.engine = url->scheme;
+  spec.ip = url->endpoint.host;
+  spec.port = url->endpoint.port;
+  if (!IsIpLiteral(spec.ip)) return Error{quoted + ": '" + spec.ip + "' is not an IP address"};
   return spec;
 }
 

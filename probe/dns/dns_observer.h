@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 #include "probe/net/trace.h"
 
 namespace vigil {

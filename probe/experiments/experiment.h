@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 #include "probe/dns/dns_observer.h"
 #include "probe/experiments/catalog.h"
 #include "probe/measurement/measurement.h"

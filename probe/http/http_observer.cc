@@ -11,9 +11,9 @@
 #include <asio/write.hpp>
 #include <optional>
 
-#include "probe/base/result.h"
+#include "base/html_title.h"
+#include "base/result.h"
 #include "probe/http/http_parser.h"
-#include "probe/http/title.h"
 #include "probe/net/deadline.h"
 #include "probe/net/failure.h"
 #include "probe/tcp/tcp_observer.h"

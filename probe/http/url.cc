@@ -6,6 +6,8 @@
 
 #include <optional>
 
+#include "base/host_port.h"
+
 namespace vigil {
 namespace {
 
@@ -228,21 +230,11 @@ Result<Url> FromAuthority(std::string scheme, std::string_view authority, std::s
 }  // namespace
 
 std::string Url::ToString() const {
-  std::string out = scheme + "://";
-  if (host.find(':') != std::string::npos) {
-    out += '[' + host + ']';
-  } else {
-    out += host;
-  }
-  if (port_explicit) out += ':' + std::to_string(port);
-  out += target;
-  return out;
+  return scheme + "://" + (port_explicit ? JoinHostPort(host, port) : BracketedHost(host)) + target;
 }
 
 std::string Url::HostHeader() const {
-  std::string out = host.find(':') != std::string::npos ? '[' + host + ']' : host;
-  if (port != DefaultPort(scheme)) out += ':' + std::to_string(port);
-  return out;
+  return port != DefaultPort(scheme) ? JoinHostPort(host, port) : BracketedHost(host);
 }
 
 Result<Url> ParseUrl(std::string_view text) {

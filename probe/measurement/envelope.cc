@@ -2,26 +2,17 @@
 
 #include <sys/utsname.h>
 
-#include <ctime>
+#include "base/utc_time.h"
 
 namespace vigil {
 
 const char* VigilVersion() { return "0.1.0"; }
 
-std::string FormatUtc(std::chrono::system_clock::time_point t) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &utc);
-  return text;
-}
-
 Measurement NewMeasurement(const std::string& test_name, const std::string& test_version,
                            Json input) {
   Measurement m;
   const auto now = std::chrono::system_clock::now();
-  m.measurement_start_time = FormatUtc(now);
+  m.measurement_start_time = FormatUtc(now, kUtcOoni);
   m.test_start_time = m.measurement_start_time;
   m.test_name = test_name;
   m.test_version = test_version;

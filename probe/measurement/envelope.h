@@ -13,9 +13,6 @@ namespace vigil {
 /// The version of vigil, as recorded in software_version and engine_version.
 const char* VigilVersion();
 
-/// "YYYY-MM-DD hh:mm:ss" in UTC, OONI's time format.
-std::string FormatUtc(std::chrono::system_clock::time_point t);
-
 /// A measurement of `test_name` on `input` (null Json when none), started now.
 Measurement NewMeasurement(const std::string& test_name, const std::string& test_version,
                            Json input);

@@ -5,8 +5,9 @@
 #include <set>
 #include <type_traits>
 
-#include "probe/base/base64.h"
-#include "probe/base/utf8.h"
+#include "base/base64.h"
+#include "base/json_depth.h"
+#include "base/utf8.h"
 
 namespace vigil {
 
@@ -651,28 +652,6 @@ Json RenderCertificates(const std::vector<std::string>& certificates) {
 }
 
 }  // namespace
-
-std::optional<size_t> JsonNestedDeeperThan(std::string_view text, int max_depth) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return i;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return std::nullopt;
-}
 
 Json ToJson(const Measurement& m) { return Render(m); }
 Json ToJson(const TestKeys& k) { return Render(k); }

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string_view>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 #include "probe/measurement/measurement.h"
 
 namespace vigil {
@@ -19,10 +19,6 @@ Json ToJson(const TcpConnect& c);
 Json ToJson(const TlsHandshake& h);
 Json ToJson(const HttpTransaction& r);
 Json ToJson(const NetworkEvent& e);
-
-/// Offset of the first '[' or '{' (outside strings) nested deeper than `max_depth`,
-/// or nullopt: checked before parsing, so hostile input cannot exhaust the stack.
-std::optional<size_t> JsonNestedDeeperThan(std::string_view text, int max_depth);
 
 Result<Measurement> MeasurementFromJson(const Json& j);
 /// Parses one JSON document (e.g. a JSONL line); syntax errors name the byte offset.

@@ -15,9 +15,4 @@ void Trace::Event(std::string operation, double t0, int64_t transaction_id,
   keys_.network_events.push_back(std::move(e));
 }
 
-std::string JoinHostPort(const std::string& ip, uint16_t port) {
-  if (ip.find(':') != std::string::npos) return "[" + ip + "]:" + std::to_string(port);
-  return ip + ":" + std::to_string(port);
-}
-
 }  // namespace vigil

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "base/host_port.h"
 #include "probe/measurement/measurement.h"
 
 namespace vigil {
@@ -48,9 +49,6 @@ class Trace {
   int64_t last_transaction_id_ = 0;
   TestKeys keys_;
 };
-
-/// "1.2.3.4:443" or "[::1]:443".
-std::string JoinHostPort(const std::string& ip, uint16_t port);
 
 /// nullopt for "", the string otherwise: our failure strings are "" for success.
 inline FailureString AsFailure(std::string failure) {

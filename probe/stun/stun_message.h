@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 
 namespace vigil {
 

@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <tuple>
 
-#include "probe/net/endpoint.h"
-#include "probe/testlists/csv_reader.h"
+#include "base/csv.h"
+#include "base/host_port.h"
+#include "base/whole_file.h"
 
 namespace vigil {
 
@@ -211,22 +210,13 @@ void ParseInto(std::string_view text, const std::string& path, MessagingList* ou
   }
 }
 
-Result<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{"cannot read"};
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Error{"cannot read"};
-  return text.str();
-}
-
 void ParseFiles(const std::vector<std::string>& paths, MessagingList* list,
                 std::vector<Problem>* problems) {
   SeenRows seen;
   for (const auto& path : paths) {
-    auto text = ReadText(path);
+    auto text = ReadWholeFile(path);
     if (!text.ok()) {
-      problems->push_back(Problem{path, 1, 1, "file: " + text.error()});
+      problems->push_back(Problem{path, 1, 1, text.error()});
       continue;
     }
     ParseInto(*text, path, list, &seen, problems);
@@ -309,8 +299,8 @@ Result<MessagingList> ParseMessagingList(std::string_view text, const std::strin
 }
 
 Result<MessagingList> ReadMessagingList(const std::string& path) {
-  auto text = ReadText(path);
-  if (!text.ok()) return Error{path + ": " + text.error()};
+  auto text = ReadWholeFile(path);
+  if (!text.ok()) return Error{text.error()};
   return ParseMessagingList(*text, path);
 }
 

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 #include "probe/testlists/test_list.h"
 
 namespace vigil {

@@ -1,18 +1,15 @@
 #include "probe/testlists/test_list.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <optional>
-#include <sstream>
 #include <unordered_map>
 
+#include "base/csv.h"
+#include "base/whole_file.h"
 #include "probe/http/url.h"
-#include "probe/testlists/csv_reader.h"
 
 namespace vigil {
 namespace {
@@ -21,17 +18,6 @@ namespace fs = std::filesystem;
 
 // The columns of a row, 1-based as in messages.
 enum Column { kUrl = 1, kCategoryCode, kCategoryDescription, kDateAdded, kSource, kNotes };
-
-Result<std::string> ReadWholeFile(const std::string& path) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) return Error{"is a directory"};
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{std::string("cannot open: ") + std::strerror(errno)};
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Error{"read error"};
-  return text.str();
-}
 
 std::string HeaderText() {
   std::string text;
@@ -284,14 +270,14 @@ std::string Problem::ToString() const {
 
 Result<TestList> ReadTestList(const std::string& path) {
   Result<ParsedList> parsed = ParseListFile(path);
-  if (!parsed) return Error{path + ": " + parsed.error()};
+  if (!parsed) return Error{parsed.error()};
   if (parsed->fatal) return Error{parsed->fatal->ToString()};
   return std::move(parsed->list);
 }
 
 Result<CategoryLegend> ReadCategoryLegend(const std::string& path) {
   Result<std::string> text = ReadWholeFile(path);
-  if (!text) return Error{path + ": " + text.error()};
+  if (!text) return Error{text.error()};
   CsvText csv = ParseCsv(*text);
   auto fail = [&path](int line, int column, const std::string& message) {
     return Error{path + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message};

@@ -11,9 +11,9 @@
 #include <map>
 #include <mutex>
 
-#include "probe/base/base64.h"
+#include "base/base64.h"
+#include "base/host_port.h"
 #include "probe/net/deadline.h"
-#include "probe/net/endpoint.h"
 #include "probe/net/failure.h"
 
 namespace vigil {

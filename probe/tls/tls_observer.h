@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 #include "probe/net/trace.h"
 
 namespace vigil {

@@ -2,12 +2,12 @@
 
 #include <asio/this_coro.hpp>
 
+#include "base/host_port.h"
 #include "probe/dns/dns_message.h"
 #include "probe/dns/dns_observer.h"
 #include "probe/http/http_observer.h"
 #include "probe/http/url.h"
 #include "probe/measurement/envelope.h"
-#include "probe/net/endpoint.h"
 #include "probe/net/trace.h"
 #include "probe/tcp/tcp_observer.h"
 #include "probe/tls/tls_observer.h"

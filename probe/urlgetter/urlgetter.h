@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 #include "probe/measurement/measurement.h"
 
 namespace vigil {

@@ -9,17 +9,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tests/support/read_file.h"
 #include "tests/support_paths.h"
 
 namespace vigil::analysis {
 namespace {
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string ShippedDir() { return vigil::testing::SourceDir() + "/testlists/fingerprints"; }
 
@@ -94,7 +88,9 @@ TEST(FingerprintsTest, ShippedFilesAreVerbatimCopiesOfTheReference) {
   const std::string ref = vigil::testing::ReferenceDir() + "/fingerprints";
   if (!std::filesystem::exists(ref)) GTEST_SKIP() << "no reference data at " << ref;
   for (const char* name : {"fingerprints_dns.csv", "fingerprints_http.csv"}) {
-    EXPECT_EQ(Slurp(ShippedDir() + "/" + name), Slurp(ref + "/" + name)) << name;
+    EXPECT_EQ(vigil::testing::ReadFileOrFail(ShippedDir() + "/" + name),
+              vigil::testing::ReadFileOrFail(ref + "/" + name))
+        << name;
   }
 }
 
@@ -211,8 +207,10 @@ TEST(FingerprintsTest, BadRowsAreReportedWithFileLineAndColumn) {
       << header_bad.error();
   auto missing = FingerprintSet::LoadDir("/nonexistent-dir");
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.error().find("/nonexistent-dir/fingerprints_dns.csv: cannot read"),
-            std::string::npos);
+  EXPECT_NE(missing.error().find(
+                "/nonexistent-dir/fingerprints_dns.csv: cannot open: No such file or directory"),
+            std::string::npos)
+      << missing.error();
 }
 
 // Matching a page against all 1,729 HTTP fingerprints must cost about as much as reading

@@ -14,6 +14,9 @@
 #include <sstream>
 
 #include "analysis/verdict/rules.h"
+#include "base/base64.h"
+#include "base/html_title.h"
+#include "base/utf8.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support_paths.h"
 
@@ -383,19 +386,8 @@ namespace {
 // are skipped.
 TEST(Ingest, Base64BodiesAreDecodedUpToTheCap) {
   const std::string body = "<html>\x01\xff blocked by order</html>";  // 31 bytes
-  static const char* kDigits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string b64;
-  for (size_t i = 0; i < body.size(); i += 3) {
-    uint32_t v = static_cast<uint32_t>(static_cast<unsigned char>(body[i])) << 16;
-    if (i + 1 < body.size())
-      v |= static_cast<uint32_t>(static_cast<unsigned char>(body[i + 1])) << 8;
-    if (i + 2 < body.size()) v |= static_cast<unsigned char>(body[i + 2]);
-    b64 += kDigits[(v >> 18) & 63];
-    b64 += kDigits[(v >> 12) & 63];
-    b64 += i + 1 < body.size() ? kDigits[(v >> 6) & 63] : '=';
-    b64 += i + 2 < body.size() ? kDigits[v & 63] : '=';
-    if (i == 12) b64 += "\\n";  // a JSON-escaped line break inside the data
-  }
+  std::string b64 = Base64Encode(body);
+  b64.insert(20, "\\n");  // a JSON-escaped line break inside the data
   const std::string line =
       R"({"test_name":"web_connectivity","measurement_start_time":"2024-03-01 12:00:00",)"
       R"("probe_cc":"IR","probe_asn":"AS197207","report_id":"r","input":"http://a.example/",)"
@@ -546,6 +538,47 @@ TEST(Ingest, DerivedUidsAreStable) {
       extractor.Extract(base + R"(,"measurement_uid":"20240301120000.1_IR_webconnectivity_x"})", &m)
           .ok());
   EXPECT_EQ(m.measurement.measurement_uid, "20240301120000.1_IR_webconnectivity_x");
+}
+
+// The analyzer stores the title the probe reports as x_title: one extraction for both.
+// Before they shared one, the analyzer matched <titlebar>, kept runs of whitespace and
+// cut long titles inside a UTF-8 character, so the same page had two titles.
+TEST(Ingest, TheStoredTitleIsTheProbesTitle) {
+  std::string long_title;
+  while (long_title.size() < 600) long_title += "\xD0\x91\xD0\xBB\xD0\xBE\xD0\xBA ";  // "Блок "
+  const std::string pages[] = {
+      "<html><titlebar>menu</titlebar><title>\n  Blocked   by\torder </title></html>",
+      // One ASCII byte first, so that neither 256 nor 512 bytes end on a character.
+      "<title>x" + long_title + "</title>",
+  };
+  for (const std::string& page : pages) {
+    const nlohmann::json doc = {{"test_name", "web_connectivity"},
+                                {"measurement_start_time", "2024-03-01 12:00:00"},
+                                {"probe_cc", "IR"},
+                                {"probe_asn", "AS197207"},
+                                {"report_id", "r"},
+                                {"input", "http://a.example/"},
+                                {"test_keys",
+                                 {{"requests",
+                                   {{{"request", {{"url", "http://a.example/"}}},
+                                     {"response", {{"code", 200}, {"body", page}}}}}}}}};
+    IngestOptions options;
+    options.body_sample_bytes = 4096;
+    MeasurementExtractor extractor(options);
+    ExtractedMeasurement m;
+    auto ok = extractor.Extract(doc.dump(), &m);
+    ASSERT_TRUE(ok.ok()) << ok.error();
+    ASSERT_EQ(m.observations.size(), 1u);
+    const std::optional<std::string> x_title = ExtractTitle(page);
+    ASSERT_TRUE(x_title.has_value());
+    EXPECT_EQ(m.observations[0].http_title, *x_title);
+  }
+  // What the probe's extraction makes of the two pages: the title element, not
+  // <titlebar>, with whitespace collapsed; a long title cut before a whole character.
+  EXPECT_EQ(ExtractTitle(pages[0]), "Blocked by order");
+  const std::string cut = *ExtractTitle(pages[1]);
+  EXPECT_EQ(cut.size(), kMaxTitleBytes - 1);
+  EXPECT_TRUE(IsValidUtf8(cut));
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "analysis/verdict/rules.h"
 #include "tests/support/child_process.h"
 #include "tests/support/clickhouse_server.h"
+#include "tests/support/read_file.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support_paths.h"
 
@@ -34,15 +35,9 @@ struct Corpus {
   std::string error;
 };
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 Result<VerdictEngine> Engine(const std::string& version = "v1", double anomaly_threshold = 0.5) {
-  std::string text = ReadAll(testing::SourceDir() + "/testlists/verdict/rules.json");
+  std::string text =
+      testing::ReadFileOrFail(testing::SourceDir() + "/testlists/verdict/rules.json");
   auto replace = [&](const std::string& from, const std::string& to) {
     const size_t at = text.find(from);
     if (at != std::string::npos) text.replace(at, from.size(), to);

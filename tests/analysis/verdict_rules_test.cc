@@ -9,17 +9,11 @@
 #include <sstream>
 
 #include "analysis/verdict/rules.h"
+#include "tests/support/read_file.h"
 #include "tests/support_paths.h"
 
 namespace vigil::analysis {
 namespace {
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string RulesPath() { return vigil::testing::SourceDir() + "/testlists/verdict/rules.json"; }
 std::string FingerprintsDir() { return vigil::testing::SourceDir() + "/testlists/fingerprints"; }
@@ -422,7 +416,7 @@ TEST(VerdictRulesTest, NetworkChecks) {
 }
 
 std::string ModifiedRules(const std::function<void(nlohmann::json&)>& edit) {
-  nlohmann::json j = nlohmann::json::parse(Slurp(RulesPath()));
+  nlohmann::json j = nlohmann::json::parse(vigil::testing::ReadFileOrFail(RulesPath()));
   edit(j);
   return j.dump();
 }
@@ -434,7 +428,7 @@ std::string LoadError(const std::string& text) {
 }
 
 TEST(VerdictRulesTest, RulesFileErrorsNameTheKey) {
-  EXPECT_EQ(LoadError(Slurp(RulesPath())), "");
+  EXPECT_EQ(LoadError(vigil::testing::ReadFileOrFail(RulesPath())), "");
   EXPECT_EQ(LoadError(ModifiedRules([](nlohmann::json& j) {
               j["measurement"]["anomaly_thresold"] = 0.5;
             })).rfind("rules.json: measurement.anomaly_thresold: unknown key", 0),

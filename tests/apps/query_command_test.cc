@@ -13,6 +13,7 @@
 
 #include "tests/support/child_process.h"
 #include "tests/support/clickhouse_server.h"
+#include "tests/support/read_file.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support_paths.h"
 
@@ -108,10 +109,7 @@ TEST(QueryCommand, RescoringIsOneCommandAndQueriesFollowTheNewestRules) {
   auto r = Vigil({"analyze", dir.Join("m.jsonl"), "--store", store});
   ASSERT_EQ(r.exit_code, 0) << r.output;
 
-  std::ifstream in(testing::SourceDir() + "/testlists/verdict/rules.json");
-  std::stringstream rules;
-  rules << in.rdbuf();
-  std::string v2 = rules.str();
+  std::string v2 = testing::ReadFileOrFail(testing::SourceDir() + "/testlists/verdict/rules.json");
   v2.replace(v2.find("\"version\": \"v1\""), 15, "\"version\": \"v2\"");
   ASSERT_TRUE(dir.WriteFile("rules-v2.json", v2, &error)) << error;
 

@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/html_title.h"
 #include "probe/http/http_parser.h"
-#include "probe/http/title.h"
 
 namespace vigil {
 namespace {

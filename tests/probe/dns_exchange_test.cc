@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "probe/base/base64.h"
+#include "base/base64.h"
 
 namespace vigil {
 namespace {

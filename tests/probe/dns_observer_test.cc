@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "probe/base/base64.h"
+#include "base/base64.h"
 #include "probe/dns/dns_message.h"
 #include "tests/support/loopback_port.h"
 #include "tests/support/run_coroutine.h"

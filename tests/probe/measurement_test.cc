@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "probe/base/base64.h"
-#include "probe/base/utf8.h"
+#include "base/base64.h"
+#include "base/utf8.h"
 #include "probe/measurement/measurement_json.h"
 #include "tests/support_paths.h"
 
@@ -767,75 +767,6 @@ TEST(MeasurementJsonTest, DamagedTextIsRejectedWithoutCrashing) {
       EXPECT_FALSE(parsed.error().empty());
     }
   }
-}
-
-// --- The byte helpers other modules reuse. ---
-
-TEST(Base64Test, MatchesRfc4648Vectors) {
-  const std::pair<std::string, std::string> vectors[] = {
-      {"", ""},
-      {"f", "Zg=="},
-      {"fo", "Zm8="},
-      {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="},
-      {"fooba", "Zm9vYmE="},
-      {"foobar", "Zm9vYmFy"},
-  };
-  for (const auto& [plain, encoded] : vectors) {
-    EXPECT_EQ(Base64Encode(plain), encoded);
-    EXPECT_EQ(Base64Decode(encoded), plain) << encoded;
-  }
-}
-
-TEST(Base64Test, RoundTripsEveryByteValue) {
-  std::string all;
-  for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
-  for (size_t n = 0; n <= all.size(); n += 37) {
-    const std::string bytes = all.substr(0, n) + all.substr(256 - n);
-    EXPECT_EQ(Base64Decode(Base64Encode(bytes)), bytes);
-  }
-}
-
-TEST(Base64Test, AcceptsMissingPaddingRejectsGarbage) {
-  EXPECT_EQ(Base64Decode("Zg"), "f");
-  EXPECT_EQ(Base64Decode("Zm8"), "fo");
-  EXPECT_EQ(Base64Decode("Z"), std::nullopt);
-  EXPECT_EQ(Base64Decode("Zg="), std::nullopt);
-  EXPECT_EQ(Base64Decode("Zm9v="), std::nullopt);
-  EXPECT_EQ(Base64Decode("Zg==="), std::nullopt);
-  EXPECT_EQ(Base64Decode("Zm 9v"), std::nullopt);
-  EXPECT_EQ(Base64Decode("Zm9v\n"), std::nullopt);
-  EXPECT_EQ(Base64Decode("-_8="), std::nullopt);
-  EXPECT_EQ(Base64Decode("Zg==Zg=="), std::nullopt);
-}
-
-TEST(Utf8Test, AcceptsWellFormedText) {
-  EXPECT_TRUE(IsValidUtf8(""));
-  EXPECT_TRUE(IsValidUtf8("plain ascii"));
-  EXPECT_TRUE(IsValidUtf8(std::string("nul\0inside", 10)));
-  EXPECT_TRUE(IsValidUtf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
-  EXPECT_TRUE(IsValidUtf8("\xed\x9f\xbf"));      // U+D7FF, just below the surrogates
-  EXPECT_TRUE(IsValidUtf8("\xf4\x8f\xbf\xbf"));  // U+10FFFF
-}
-
-TEST(Utf8Test, RejectsIllFormedText) {
-  EXPECT_FALSE(IsValidUtf8("\xff"));
-  EXPECT_FALSE(IsValidUtf8("\x80"));
-  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
-  EXPECT_FALSE(IsValidUtf8("\xe0\x80\xaf"));      // overlong '/'
-  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate U+D800
-  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // above U+10FFFF
-  EXPECT_FALSE(IsValidUtf8("\xe2\x82"));          // truncated
-  EXPECT_FALSE(IsValidUtf8("ok\xe2\x82"));
-}
-
-TEST(Utf8Test, ReplacesIllFormedBytes) {
-  EXPECT_EQ(ToValidUtf8("a\xff"
-                        "b"),
-            "a\xef\xbf\xbd"
-            "b");
-  EXPECT_EQ(ToValidUtf8("caf\xc3\xa9"), "caf\xc3\xa9");
-  EXPECT_TRUE(IsValidUtf8(ToValidUtf8("\xe2\x82 \xed\xa0\x80 \xc0\xaf")));
 }
 
 }  // namespace

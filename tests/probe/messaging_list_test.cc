@@ -13,12 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "base/csv.h"
+#include "base/host_port.h"
 #include "probe/experiments/telegram/telegram.h"
 #include "probe/experiments/wechat/wechat.h"
 #include "probe/http/url.h"
-#include "probe/net/endpoint.h"
-#include "probe/testlists/csv_reader.h"
 #include "tests/support/child_process.h"
+#include "tests/support/read_file.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support_paths.h"
 
@@ -218,11 +219,10 @@ TEST(MessagingListTest, FilesOfADirectoryAreOneList) {
 
 // The names of the lab's endpoints file, which serves the real names in the lab.
 std::set<std::string> LabNames() {
-  std::ifstream in(testing::SourceDir() + "/tests/lab/endpoints.csv");
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string text =
+      testing::ReadFileOrFail(testing::SourceDir() + "/tests/lab/endpoints.csv");
   std::set<std::string> names;
-  for (const auto& record : ParseCsv(text.str()).records) {
+  for (const auto& record : ParseCsv(text).records) {
     if (!record.fields.empty()) names.insert(record.fields[0]);
   }
   return names;

@@ -6,7 +6,7 @@
 
 #include <chrono>
 
-#include "probe/base/base64.h"
+#include "base/base64.h"
 #include "probe/tcp/tcp_observer.h"
 #include "probe/tls/tls_observer.h"
 #include "tests/support/misbehaving_listeners.h"

@@ -15,6 +15,7 @@
 
 #include "tests/support/child_process.h"
 #include "tests/support/loopback_port.h"
+#include "tests/support/read_file.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support_paths.h"
 #include "vantage/base/gzip.h"
@@ -54,9 +55,7 @@ std::map<std::string, int> Archived(const std::string& root) {
     const std::string path = entry.path().string();
     if (!entry.is_regular_file() || path.size() < 9 || path.substr(path.size() - 9) != ".jsonl.gz")
       continue;
-    std::ifstream in(path, std::ios::binary);
-    const std::string data((std::istreambuf_iterator<char>(in)), {});
-    auto text = InflateBounded(data, size_t{1} << 30);
+    auto text = InflateBounded(testing::ReadFileOrFail(path), size_t{1} << 30);
     // A torn last batch is possible until the collector restarts and cuts it off.
     if (!text.ok()) continue;
     for (size_t start = 0; start < text->size();) {

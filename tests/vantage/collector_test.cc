@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "tests/support/read_file.h"
 #include "tests/support/running_collector.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support_paths.h"
@@ -73,9 +74,7 @@ std::vector<std::pair<std::string, std::string>> ArchivedLines(const std::string
     const std::string path = entry.path().string();
     if (!entry.is_regular_file() || path.size() < 9 || path.substr(path.size() - 9) != ".jsonl.gz")
       continue;
-    std::ifstream in(path, std::ios::binary);
-    std::string data((std::istreambuf_iterator<char>(in)), {});
-    auto text = InflateBounded(data, size_t{1} << 30);
+    auto text = InflateBounded(testing::ReadFileOrFail(path), size_t{1} << 30);
     EXPECT_TRUE(text.ok()) << path << ": " << text.error();
     if (!text.ok()) continue;
     for (size_t start = 0; start < text->size();) {

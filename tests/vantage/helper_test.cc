@@ -18,14 +18,15 @@
 #include <sstream>
 #include <thread>
 
+#include "base/host_port.h"
 #include "probe/experiments/web_connectivity/control_protocol.h"
 #include "probe/http/url.h"
-#include "probe/net/endpoint.h"
 #include "probe/net/trace.h"
 #include "tests/support/child_process.h"
 #include "tests/support/loopback_port.h"
 #include "tests/support/misbehaving_listeners.h"
 #include "tests/support/nginx_server.h"
+#include "tests/support/read_file.h"
 #include "tests/support/running_helper.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_pki.h"
@@ -143,10 +144,7 @@ void ExpectSameShape(const Json& ref, const Json& ours, const std::string& path)
 }
 
 Json ReadJsonFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  auto j = ParseControlJson(text.str());
+  auto j = ParseControlJson(testing::ReadFileOrFail(path));
   EXPECT_TRUE(j.ok()) << path << ": " << j.error();
   return j.ok() ? *j : Json();
 }

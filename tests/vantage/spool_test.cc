@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "base/utc_time.h"
 #include "vantage/base/durable_file.h"
 
 namespace vigil {
@@ -316,12 +317,7 @@ TEST(NewLocalUid, IsTimestampedRandomAndValid) {
   }
   EXPECT_EQ(seen.size(), 1000u);
   // Its time is now, in UTC.
-  char year[8];
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  ::gmtime_r(&now, &utc);
-  std::strftime(year, sizeof year, "%Y", &utc);
-  EXPECT_EQ(NewLocalUid().substr(0, 4), year);
+  EXPECT_EQ(NewLocalUid().substr(0, 4), FormatUtcNow("%Y"));
 }
 
 }  // namespace

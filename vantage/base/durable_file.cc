@@ -6,9 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 namespace vigil {
 namespace {
@@ -90,15 +88,6 @@ Result<void> WriteFileDurably(const std::string& path, std::string_view bytes) {
     return Error{path + ": rename: " + reason};
   }
   return SyncDirectory(dir);
-}
-
-Result<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{path + ": cannot open: " + Reason()};
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) return Error{path + ": read error"};
-  return out.str();
 }
 
 }  // namespace vigil

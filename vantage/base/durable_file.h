@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 
 namespace vigil {
 
@@ -21,8 +21,5 @@ Result<void> SyncDirectory(const std::string& dir);
 /// Creates `dir` and its missing parents (mode 0700 for new ones: what vigil keeps is
 /// the volunteer's alone). The error names the directory that could not be made.
 Result<void> MakeDirectories(const std::string& dir);
-
-/// The whole content of a file, or an error naming it.
-Result<std::string> ReadWholeFile(const std::string& path);
 
 }  // namespace vigil

@@ -18,9 +18,10 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "base/utc_time.h"
+#include "base/whole_file.h"
 #include "vantage/base/durable_file.h"
 #include "vantage/base/gzip.h"
-#include "vantage/base/utc_time.h"
 #include "vantage/collector/submission.h"
 
 namespace vigil {
@@ -351,7 +352,7 @@ Result<std::unique_ptr<Archive>> Archive::Open(ArchiveOptions options, RecoveryR
   std::unique_ptr<Archive> archive(new Archive());
   Impl& impl = *archive->impl_;
   impl.options = std::move(options);
-  impl.file_prefix = FormatUtc(impl.Now(), "%Y%m%dT%H%M%SZ") + "_" + std::to_string(::getpid());
+  impl.file_prefix = FormatUtc(impl.Now(), kUtcCompact) + "_" + std::to_string(::getpid());
   RecoveryReport local;
   auto recovered = impl.Recover(report ? *report : local);
   if (!recovered.ok()) return Error{recovered.error()};

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 
 namespace vigil {
 

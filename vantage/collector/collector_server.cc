@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "base/utc_time.h"
 #include "probe/testlists/test_list.h"
 #include "vantage/base/gzip.h"
-#include "vantage/base/utc_time.h"
 
 namespace vigil {
 namespace {
@@ -149,7 +149,7 @@ struct CollectorServer::Impl {
     return JsonReply(200, {{"v", 1},
                            {"probe_cc", cc},
                            {"probe_asn", asn},
-                           {"utc_time", FormatUtcNow("%Y-%m-%dT%H:%M:%SZ")},
+                           {"utc_time", FormatUtcNow(kUtcIso8601)},
                            {"conf", conf},
                            {"tests",
                             {{"web_connectivity",

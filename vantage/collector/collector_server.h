@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 #include "vantage/collector/archive.h"
 #include "vantage/collector/submission.h"
 #include "vantage/http/server.h"

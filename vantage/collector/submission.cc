@@ -8,8 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "base/json_depth.h"
+#include "base/utc_time.h"
 #include "vantage/base/gzip.h"
-#include "vantage/base/utc_time.h"
 
 namespace vigil {
 namespace {
@@ -94,37 +95,13 @@ std::string Hex(const unsigned char* bytes, size_t n) {
   return out;
 }
 
-// How deep arrays and objects nest (outside strings). Serialising recurses once per
-// level, so a tiny body nested a million deep would exhaust the stack: refuse it first.
-size_t NestingDepth(std::string_view text) {
-  size_t depth = 0, deepest = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
 constexpr size_t kMaxNesting = 128;
 
 }  // namespace
 
 std::string NewReportId(std::time_t now, std::string_view test_name, std::string_view probe_cc,
                         std::string_view probe_asn, int collector_number) {
-  const std::string when = FormatUtc(now, "%Y%m%dT%H%M%SZ");
+  const std::string when = FormatUtc(now, kUtcCompact);
   thread_local std::mt19937_64 rng{std::random_device{}()};
   static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::string random;
@@ -226,7 +203,7 @@ Result<Submission> ParseSubmission(std::string_view body, std::string_view url_r
   if (body.size() > limits.max_measurement_bytes + 4096) {
     return Error{"measurement over " + std::to_string(limits.max_measurement_bytes) + " bytes"};
   }
-  if (NestingDepth(body) > kMaxNesting) {
+  if (JsonNestedDeeperThan(body, kMaxNesting)) {
     return Error{"measurement nested deeper than " + std::to_string(kMaxNesting) + " levels"};
   }
   Json json = Json::parse(body, nullptr, /*allow_exceptions=*/false);

@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/host_port.h"
 #include "probe/geo/asn_database.h"
 #include "probe/http/url.h"
-#include "probe/net/endpoint.h"
 #include "vantage/helper/whoami_dns.h"
 
 namespace vigil {
@@ -33,9 +33,7 @@ std::string AskHelper(const GeoOptions& options, std::string* why) {
     *why = "helper " + options.helper_url + ": " + url.error();
     return "";
   }
-  const std::string host =
-      url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host;
-  httplib::Client client(url->scheme + "://" + host + ":" + std::to_string(url->port));
+  httplib::Client client(FormatEndpointUrl(url->scheme, url->host, url->port));
   const auto ms = options.timeout.count();
   client.set_connection_timeout(ms / 1000, (ms % 1000) * 1000);
   client.set_read_timeout(ms / 1000, (ms % 1000) * 1000);

@@ -10,13 +10,13 @@
 #include <set>
 #include <variant>
 
+#include "base/host_port.h"
 #include "probe/experiments/common/dns_consistency.h"
 #include "probe/experiments/web_connectivity/classification.h"
 #include "probe/geo/asn_database.h"
 #include "probe/http/http_observer.h"
 #include "probe/http/url.h"
 #include "probe/net/concurrency.h"
-#include "probe/net/endpoint.h"
 #include "probe/net/failure.h"
 #include "probe/net/trace.h"
 #include "probe/tcp/tcp_observer.h"
@@ -159,7 +159,7 @@ std::string H3EndpointFromAltSvc(std::string_view alt_svc, const std::string& ho
       const size_t colon = authority.rfind(':');
       if (colon == std::string_view::npos) return "";
       std::string name(authority.substr(0, colon));
-      if (name.empty()) name = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+      if (name.empty()) name = BracketedHost(host);
       return name + std::string(authority.substr(colon));
     }
     start = end + 1;

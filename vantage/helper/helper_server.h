@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 #include "vantage/helper/control_measurement.h"
 
 namespace vigil {

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 
 namespace vigil {
 

@@ -21,7 +21,7 @@
 #include <string>
 #include <string_view>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 #include "vantage/http/request_head.h"
 
 namespace vigil {

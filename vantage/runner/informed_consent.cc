@@ -5,7 +5,7 @@
 #include <chrono>
 #include <ctime>
 
-#include "vantage/base/utc_time.h"
+#include "base/utc_time.h"
 
 namespace vigil {
 namespace {
@@ -150,7 +150,7 @@ int RunOnboard(const OnboardOptions& options, std::istream& in, std::ostream& ou
   }
   config.consent.informed = true;
   config.consent.text_version = kConsentTextVersion;
-  config.consent.accepted_at = FormatUtcNow("%Y-%m-%dT%H:%M:%SZ");
+  config.consent.accepted_at = FormatUtcNow(kUtcIso8601);
   config.consent.unattended = options.yes;
   config.upload = upload;
   if (!options.collectors.empty()) config.collectors = options.collectors;

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 #include "vantage/runner/volunteer_config.h"
 
 namespace vigil {

@@ -1,6 +1,6 @@
 #include "vantage/runner/network_stamp.h"
 
-#include "probe/base/utf8.h"
+#include "base/utf8.h"
 #include "vantage/geo/scrub.h"
 
 namespace vigil {

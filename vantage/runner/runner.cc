@@ -8,6 +8,7 @@
 #include <fstream>
 #include <utility>
 
+#include "base/utc_time.h"
 #include "probe/experiments/common/endpoints_file.h"
 #include "probe/experiments/common/residual_block.h"
 #include "probe/experiments/web_connectivity/web_connectivity.h"

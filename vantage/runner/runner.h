@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 #include "vantage/geo/geolocate.h"
 #include "vantage/runner/run_observer.h"
 #include "vantage/runner/run_plan.h"

@@ -11,8 +11,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/host_port.h"
+#include "base/whole_file.h"
 #include "probe/http/url.h"
-#include "probe/net/endpoint.h"
 #include "vantage/base/durable_file.h"
 
 namespace vigil {

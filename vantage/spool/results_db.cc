@@ -14,8 +14,8 @@
 #include <functional>
 #include <mutex>
 
+#include "base/utc_time.h"
 #include "vantage/base/durable_file.h"
-#include "vantage/base/utc_time.h"
 
 namespace vigil {
 namespace {
@@ -317,10 +317,6 @@ struct ResultsDb::Impl {
     return out;
   }
 };
-
-std::string FormatUtcTime(std::chrono::system_clock::time_point t) {
-  return FormatUtc(std::chrono::system_clock::to_time_t(t), "%Y-%m-%dT%H:%M:%SZ");
-}
 
 std::string_view UploadStateName(UploadState state) {
   switch (state) {

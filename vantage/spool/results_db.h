@@ -17,12 +17,10 @@
 #include <string_view>
 #include <vector>
 
-#include "probe/base/result.h"
+#include "base/result.h"
+#include "base/utc_time.h"
 
 namespace vigil {
-
-/// The time as the results database writes it: UTC, "2026-12-03T11:22:33Z".
-std::string FormatUtcTime(std::chrono::system_clock::time_point t);
 
 enum class UploadState { kPending, kUploaded, kFailed, kDisabled };
 

@@ -14,6 +14,8 @@
 #include <ctime>
 #include <random>
 
+#include "base/utc_time.h"
+#include "base/whole_file.h"
 #include "vantage/base/durable_file.h"
 
 namespace vigil {
@@ -171,16 +173,12 @@ Result<std::vector<SpoolEntry>> ListEntries(const std::string& dir, bool skip_ma
 }  // namespace
 
 std::string NewLocalUid() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  ::gmtime_r(&now, &utc);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+  const std::string stamp = FormatUtcNow(kUtcCompact);
   thread_local std::mt19937_64 rng{(static_cast<uint64_t>(std::random_device{}()) << 32) ^
                                    std::random_device{}()};
   char random[17];
   std::snprintf(random, sizeof random, "%016llx", static_cast<unsigned long long>(rng()));
-  return std::string(stamp) + "_" + random;
+  return stamp + "_" + random;
 }
 
 bool IsValidSpoolUid(std::string_view uid) {

@@ -6,6 +6,7 @@
 #include <random>
 #include <thread>
 
+#include "base/host_port.h"
 #include "probe/http/url.h"
 #include "vantage/base/gzip.h"
 
@@ -62,10 +63,8 @@ struct Uploader::Impl {
       if (!url.ok()) {
         c.setup_error = base + ": not a collector URL: " + url.error();
       } else {
-        const std::string host =
-            url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host;
-        c.client = std::make_unique<httplib::Client>(url->scheme + "://" + host + ":" +
-                                                     std::to_string(url->port));
+        c.client =
+            std::make_unique<httplib::Client>(FormatEndpointUrl(url->scheme, url->host, url->port));
         c.prefix = url->target.substr(0, url->target.find('?'));
         while (!c.prefix.empty() && c.prefix.back() == '/') c.prefix.pop_back();
         auto ms = [](std::chrono::milliseconds d) {

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "probe/net/endpoint.h"
+#include "base/host_port.h"
 #include "probe/tcp/tcp_observer.h"
 
 namespace vigil {

@@ -2,10 +2,8 @@
 
 #include <arpa/inet.h>
 
-#include <fstream>
-#include <sstream>
-
-#include "probe/testlists/csv_reader.h"
+#include "base/csv.h"
+#include "base/whole_file.h"
 
 namespace vigil {
 
@@ -109,11 +107,9 @@ Result<EndpointsFile> ParseEndpointsFile(std::string_view text, const std::strin
 }
 
 Result<EndpointsFile> ReadEndpointsFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{path + ": cannot read"};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return ParseEndpointsFile(text.str(), path);
+  auto text = ReadWholeFile(path);
+  if (!text.ok()) return Error{text.error()};
+  return ParseEndpointsFile(*text, path);
 }
 
 }  // namespace vigil

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 #include "probe/experiments/experiment.h"
 
 namespace vigil {

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 #include "probe/measurement/measurement.h"
 
 namespace vigil {

@@ -1,7 +1,7 @@
 #include "probe/experiments/common/fetch.h"
 
+#include "base/host_port.h"
 #include "probe/http/url.h"
-#include "probe/net/endpoint.h"
 #include "probe/net/failure.h"
 
 namespace vigil {

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <charconv>
-#include <fstream>
+#include <sstream>
+
+#include "base/whole_file.h"
 
 namespace vigil {
 
@@ -57,8 +59,9 @@ Result<bool> IpPrefixSet::Add(std::string_view cidr) {
 }
 
 Result<bool> IpPrefixSet::AddFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Error{path + ": cannot open"};
+  auto content = ReadWholeFile(path);
+  if (!content.ok()) return Error{content.error()};
+  std::istringstream in(*content);
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
     std::string_view text = line;

@@ -1,7 +1,7 @@
 #include "probe/experiments/common/mapped_addresses.h"
 
+#include "base/host_port.h"
 #include "probe/http/url.h"
-#include "probe/net/endpoint.h"
 
 namespace vigil {
 

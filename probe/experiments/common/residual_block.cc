@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/host_port.h"
 #include "probe/net/trace.h"
 
 namespace vigil {

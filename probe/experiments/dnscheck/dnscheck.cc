@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "base/host_port.h"
 #include "probe/dns/dns_exchange.h"
 #include "probe/dns/dns_observer.h"
 #include "probe/dns/encrypted_dns.h"
@@ -15,7 +16,6 @@
 #include "probe/measurement/envelope.h"
 #include "probe/measurement/measurement_json.h"
 #include "probe/net/concurrency.h"
-#include "probe/net/endpoint.h"
 #include "probe/net/trace.h"
 
 namespace vigil {
@@ -26,10 +26,6 @@ uint16_t DefaultPort(const std::string& scheme) {
   if (scheme == "dot") return 853;
   if (scheme == "https") return 443;
   return 53;
-}
-
-std::string Bracketed(const std::string& ip) {
-  return ip.find(':') == std::string::npos ? ip : "[" + ip + "]";
 }
 
 // Failures that mean the resolver was reached and answered, just without addresses.
@@ -54,10 +50,9 @@ struct AddressLookup {
 
 std::string ResolverUrl::WithAddress(const std::string& ip) const {
   if (scheme == "https") {
-    return "https://" + Bracketed(ip) + (port_explicit ? ":" + std::to_string(port) : "") +
-           http.target;
+    return "https://" + (port_explicit ? JoinHostPort(ip, port) : BracketedHost(ip)) + http.target;
   }
-  return scheme + "://" + Bracketed(ip) + ":" + std::to_string(port);
+  return FormatEndpointUrl(scheme, ip, port);
 }
 
 Result<ResolverUrl> ParseResolverUrl(const std::string& text) {
@@ -82,33 +77,11 @@ Result<ResolverUrl> ParseResolverUrl(const std::string& text) {
   if (url.scheme != "udp" && url.scheme != "tcp" && url.scheme != "dot") {
     return Error{quoted + ": unsupported scheme '" + url.scheme + "'"};
   }
-  std::string rest = text.substr(scheme_end + 3);
-  if (!rest.empty() && rest.back() == '/') rest.pop_back();
-  if (rest.find('/') != std::string::npos) return Error{quoted + ": no path is allowed"};
-  url.port = DefaultPort(url.scheme);
-  const bool bracketed = !rest.empty() && rest.front() == '[';
-  const auto last_colon = rest.rfind(':');
-  const bool has_port =
-      bracketed ? rest.find("]:") != std::string::npos : last_colon != std::string::npos;
-  if (has_port) {
-    auto hp = ParseHostPort(rest);
-    if (!hp.ok()) return Error{quoted + ": " + hp.error()};
-    url.host = hp->host;
-    url.port = hp->port;
-    url.port_explicit = true;
-  } else if (bracketed) {
-    if (rest.back() != ']') return Error{quoted + ": missing ']'"};
-    url.host = rest.substr(1, rest.size() - 2);
-    if (!IsIpLiteral(url.host)) return Error{quoted + ": not an IPv6 address in brackets"};
-  } else {
-    url.host = rest;
-  }
-  if (url.host.empty()) return Error{quoted + ": empty host"};
-  for (char c : url.host) {
-    if (static_cast<unsigned char>(c) <= ' ' || c == '@' || c == '?' || c == '#') {
-      return Error{quoted + ": invalid character in host"};
-    }
-  }
+  auto endpoint = ParseEndpointUrl(text, DefaultPort(url.scheme));
+  if (!endpoint.ok()) return Error{"resolver " + endpoint.error()};
+  url.host = endpoint->endpoint.host;
+  url.port = endpoint->endpoint.port;
+  url.port_explicit = endpoint->endpoint.port_explicit;
   return url;
 }
 

@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <string>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 #include "probe/experiments/experiment.h"
 #include "probe/http/url.h"
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "base/host_port.h"
 #include "probe/dns/dns_observer.h"
 #include "probe/experiments/common/dns_consistency.h"
 #include "probe/experiments/common/experiment_input.h"
@@ -15,7 +16,6 @@
 #include "probe/experiments/common/test_keys.h"
 #include "probe/measurement/envelope.h"
 #include "probe/net/concurrency.h"
-#include "probe/net/endpoint.h"
 #include "probe/net/trace.h"
 #include "probe/tcp/tcp_observer.h"
 #include "probe/tls/tls_observer.h"

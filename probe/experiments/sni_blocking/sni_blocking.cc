@@ -3,13 +3,13 @@
 #include <asio/this_coro.hpp>
 #include <vector>
 
+#include "base/host_port.h"
 #include "probe/dns/dns_observer.h"
 #include "probe/experiments/common/experiment_input.h"
 #include "probe/experiments/common/step_failure.h"
 #include "probe/http/url.h"
 #include "probe/measurement/envelope.h"
 #include "probe/measurement/measurement_json.h"
-#include "probe/net/endpoint.h"
 #include "probe/net/trace.h"
 #include "probe/tcp/tcp_observer.h"
 #include "probe/tls/tls_observer.h"
@@ -130,8 +130,7 @@ asio::awaitable<Result<Measurement>> SniBlockingExperiment::Run(const Experiment
   }
   auto control_sni = StringOption(*parsed_input, "control_sni", kSniBlockingDefaultControl);
   if (!control_sni.ok()) co_return Error{"sni_blocking: " + control_sni.error()};
-  const std::string default_endpoint =
-      (target.find(':') == std::string::npos ? target : "[" + target + "]") + ":443";
+  const std::string default_endpoint = JoinHostPort(target, 443);
   auto endpoint_text = StringOption(*parsed_input, "endpoint", default_endpoint);
   if (!endpoint_text.ok()) co_return Error{"sni_blocking: " + endpoint_text.error()};
   auto endpoint = ParseHostPort(*endpoint_text);

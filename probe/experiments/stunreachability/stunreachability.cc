@@ -4,12 +4,12 @@
 #include <asio/this_coro.hpp>
 #include <vector>
 
+#include "base/host_port.h"
 #include "probe/dns/dns_observer.h"
 #include "probe/experiments/common/experiment_input.h"
 #include "probe/experiments/common/step_failure.h"
 #include "probe/measurement/envelope.h"
 #include "probe/measurement/measurement_json.h"
-#include "probe/net/endpoint.h"
 #include "probe/net/trace.h"
 #include "probe/stun/stun_observer.h"
 
@@ -22,38 +22,18 @@ constexpr char kRoundTrip[] = "stun_round_trip";
 }  // namespace
 
 Result<StunUrl> ParseStunUrl(const std::string& text) {
-  const std::string quoted = "'" + text + "'";
-  std::string rest = text;
-  if (const auto scheme_end = rest.find("://"); scheme_end != std::string::npos) {
-    if (rest.compare(0, scheme_end, "stun") != 0) {
-      return Error{quoted + ": expected stun://HOST[:PORT]"};
-    }
-    rest = rest.substr(scheme_end + 3);
-  }
-  if (!rest.empty() && rest.back() == '/') rest.pop_back();
-  StunUrl url;
-  const bool bracketed = !rest.empty() && rest.front() == '[';
-  const bool has_port =
-      bracketed ? rest.find("]:") != std::string::npos : rest.find(':') != std::string::npos;
-  if (has_port) {
-    auto hp = ParseHostPort(rest);
-    if (!hp.ok()) return Error{hp.error()};
-    url.host = hp->host;
-    url.port = hp->port;
-  } else if (bracketed) {
-    if (rest.back() != ']') return Error{quoted + ": missing ']'"};
-    url.host = rest.substr(1, rest.size() - 2);
-    if (!IsIpLiteral(url.host)) return Error{quoted + ": not an IPv6 address in brackets"};
+  HostPort endpoint;
+  if (text.find("://") == std::string::npos) {
+    auto parsed = ParseHostOptionalPort(text, kStunDefaultPort);
+    if (!parsed.ok()) return Error{parsed.error()};
+    endpoint = std::move(*parsed);
   } else {
-    url.host = rest;
+    auto parsed = ParseEndpointUrl(text, kStunDefaultPort);
+    if (!parsed.ok()) return Error{parsed.error()};
+    if (parsed->scheme != "stun") return Error{"'" + text + "': expected stun://HOST[:PORT]"};
+    endpoint = std::move(parsed->endpoint);
   }
-  if (url.host.empty()) return Error{quoted + ": empty host"};
-  for (char c : url.host) {
-    if (static_cast<unsigned char>(c) <= ' ' || c == '/' || c == '@' || c == '?' || c == '#') {
-      return Error{quoted + ": invalid character in host"};
-    }
-  }
-  return url;
+  return StunUrl{endpoint.host, endpoint.port};
 }
 
 std::string StunReachabilityVerdict(const Json& k) {
@@ -104,9 +84,7 @@ asio::awaitable<Result<Measurement>> StunReachabilityExperiment::Run(
   TestKeys& k = trace.keys();
   k.failure = AsFailure(failure);
   Json& x = k.extra;
-  const std::string endpoint =
-      (url->host.find(':') == std::string::npos ? url->host : "[" + url->host + "]") + ":" +
-      std::to_string(url->port);
+  const std::string endpoint = JoinHostPort(url->host, url->port);
   x["endpoint"] = endpoint;
   x["x_response_received"] = outcome.response;
   x["x_mapped_address_present"] = outcome.mapped_address_present;

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <string>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 #include "probe/experiments/experiment.h"
 
 namespace vigil {

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "base/host_port.h"
 #include "probe/experiments/common/dns_consistency.h"
-#include "probe/net/endpoint.h"
 #include "probe/net/trace.h"
 
 namespace vigil {

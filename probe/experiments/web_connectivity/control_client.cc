@@ -11,11 +11,11 @@
 #include <optional>
 #include <utility>
 
+#include "base/host_port.h"
 #include "probe/http/http_parser.h"
 #include "probe/http/url.h"
 #include "probe/measurement/envelope.h"
 #include "probe/net/deadline.h"
-#include "probe/net/endpoint.h"
 #include "probe/net/failure.h"
 #include "probe/net/trace.h"
 #include "probe/tcp/tcp_observer.h"

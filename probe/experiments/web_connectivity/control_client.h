@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 #include "probe/dns/dns_observer.h"
 
 namespace vigil {

@@ -1,8 +1,9 @@
 #include "probe/experiments/web_connectivity/control_protocol.h"
 
+#include "base/host_port.h"
+#include "base/json_depth.h"
 #include "probe/http/url.h"
 #include "probe/measurement/measurement_json.h"
-#include "probe/net/endpoint.h"
 
 namespace vigil {
 

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "probe/base/result.h"
+#include "base/result.h"
 #include "probe/measurement/measurement.h"
 
 namespace vigil {

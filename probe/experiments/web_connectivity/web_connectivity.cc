@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <set>
 
+#include "base/host_port.h"
 #include "probe/dns/dns_observer.h"
 #include "probe/experiments/common/fetch.h"
 #include "probe/experiments/common/test_keys.h"
@@ -17,7 +18,6 @@
 #include "probe/http/url.h"
 #include "probe/measurement/envelope.h"
 #include "probe/net/concurrency.h"
-#include "probe/net/endpoint.h"
 #include "probe/net/failure.h"
 #include "probe/net/trace.h"
 #include "probe/tcp/tcp_observer.h"

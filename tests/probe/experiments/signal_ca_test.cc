@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "probe/base/base64.h"
+#include "base/base64.h"
 #include "probe/measurement/measurement_json.h"
 #include "tests/support_paths.h"
 

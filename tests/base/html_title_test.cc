@@ -1,4 +1,4 @@
-#include "probe/http/title.h"
+#include "base/html_title.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "probe/testlists/csv_reader.h"
+#include "base/csv.h"
 
 namespace vigil {
 namespace {

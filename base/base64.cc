@@ -1,27 +1,33 @@
-#include "probe/base/base64.h"
+#include "base/base64.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
 namespace vigil {
-
 namespace {
 
 constexpr std::string_view kAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-constexpr int kInvalid = -1;
+constexpr int8_t kInvalid = -1;
 
-constexpr std::array<int, 256> MakeDecodeTable() {
-  std::array<int, 256> table{};
-  for (int& entry : table) entry = kInvalid;
+// Digit values; with `url_safe` '-' and '_' also read as 62 and 63.
+constexpr std::array<int8_t, 256> MakeDecodeTable(bool url_safe) {
+  std::array<int8_t, 256> table{};
+  for (int8_t& entry : table) entry = kInvalid;
   for (size_t i = 0; i < kAlphabet.size(); ++i) {
-    table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<int>(i);
+    table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<int8_t>(i);
+  }
+  if (url_safe) {
+    table['-'] = 62;
+    table['_'] = 63;
   }
   return table;
 }
 
-constexpr std::array<int, 256> kDecodeTable = MakeDecodeTable();
+constexpr std::array<int8_t, 256> kStandard = MakeDecodeTable(false);
+constexpr std::array<int8_t, 256> kEither = MakeDecodeTable(true);
 
 }  // namespace
 
@@ -61,21 +67,49 @@ std::optional<std::string> Base64Decode(std::string_view text) {
   if (padding > 0 && (text.size() + padding) % 4 != 0) return std::nullopt;
   if (text.size() % 4 == 1) return std::nullopt;
 
-  std::string out;
-  out.reserve(text.size() / 4 * 3 + 2);
+  // Written through a pointer into a buffer sized once: appending byte by byte costs
+  // a capacity check per byte.
+  std::string out(text.size() / 4 * 3 + 2, '\0');
+  char* w = out.data();
   uint32_t group = 0;
   int bits = 0;
   for (char c : text) {
-    const int value = kDecodeTable[static_cast<unsigned char>(c)];
+    const int value = kStandard[static_cast<unsigned char>(c)];
     if (value == kInvalid) return std::nullopt;
     group = (group << 6) | static_cast<uint32_t>(value);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      out += static_cast<char>((group >> bits) & 0xff);
+      *w++ = static_cast<char>((group >> bits) & 0xff);
     }
   }
+  out.resize(static_cast<size_t>(w - out.data()));
   return out;
+}
+
+size_t Base64DecodePrefix(std::string_view text, size_t cap, std::string* out) {
+  const size_t start = out->size();
+  out->resize(start + std::min(cap, text.size() / 4 * 3 + 3));
+  char* w = out->data() + start;
+  uint32_t group = 0;
+  int bits = 0;
+  size_t length = 0;
+  size_t i = 0;
+  for (; i < text.size() && length < cap; ++i) {
+    const int value = kEither[static_cast<unsigned char>(text[i])];
+    if (value == kInvalid) continue;
+    group = (group << 6) | static_cast<uint32_t>(value);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      w[length++] = static_cast<char>((group >> bits) & 0xff);
+    }
+  }
+  out->resize(start + length);
+  // Past the cap only the length matters: count the remaining digits.
+  size_t digits = 0;
+  for (; i < text.size(); ++i) digits += kEither[static_cast<unsigned char>(text[i])] != kInvalid;
+  return length + (static_cast<size_t>(bits) + digits * 6) / 8;
 }
 
 }  // namespace vigil

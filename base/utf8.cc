@@ -1,4 +1,4 @@
-#include "probe/base/utf8.h"
+#include "base/utf8.h"
 
 #include <cstddef>
 

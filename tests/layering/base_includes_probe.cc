@@ -1,0 +1,2 @@
+// Must not compile: base/ may not include probe/ (tests/layering/CMakeLists.txt).
+#include "probe/net/failure.h"

@@ -1,0 +1,2 @@
+// Must not compile: vantage/ may not include analysis/ (tests/layering/CMakeLists.txt).
+#include "analysis/verdict/rules.h"
