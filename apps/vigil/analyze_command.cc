@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "analysis/ingest/ingest.h"
+#include "analysis/store/score_and_store.h"
 #include "analysis/store/store.h"
 #include "analysis/verdict/agreement.h"
 #include "analysis/verdict/rules.h"
@@ -39,8 +40,6 @@ struct AnalyzeFlags {
   bool rescore = false;
   unsigned threads = 0;
 };
-
-constexpr size_t kStoreBatch = 2000;
 
 int Fail(const std::string& message, int code = 2) {
   std::fprintf(stderr, "vigil analyze: %s\n", message.c_str());
@@ -107,32 +106,16 @@ int RunAnalyze(AnalyzeFlags& flags) {
 
   std::vector<ExtractedMeasurement> kept;  // --agreement only: the reference data is small
   std::map<std::pair<std::string, std::string>, Tally> by_test_cc;
-  analysis::IngestStats total;
   uint64_t errors = 0;
-  std::vector<ExtractedMeasurement> batch;
-  std::vector<VerdictRow> verdicts;
-  std::string store_error;
-  auto flush = [&] {
-    if (batch.empty() || !store_error.empty()) return;
-    if (auto w = store->Write(batch, verdicts); !w) store_error = w.error();
-    batch.clear();
-    verdicts.clear();
-  };
-  // Parsing and scoring run on every core (--threads); the store is written here, on
-  // this thread, while the workers go on.
-  auto stats = analysis::IngestAndScore(
-      flags.paths, options, *engine, flags.threads,
-      [&](std::vector<analysis::ScoredMeasurement>& scored) {
-        for (auto& s : scored) {
-          ExtractedMeasurement& m = s.facts;
-          by_test_cc[{m.measurement.test_name, m.measurement.probe_cc}].Add(s.verdict);
-          if (flags.agreement) kept.push_back(m);
-          if (store) {
-            batch.push_back(std::move(m));
-            verdicts.push_back(std::move(s.verdict));
-            if (batch.size() >= kStoreBatch) flush();
-          }
-        }
+  // Parsing and scoring run on every core (--threads); the store is written on a writer
+  // thread of its own while the workers go on.
+  analysis::ScoreAndStore feed(store.get(), *engine, options);
+  auto stats = feed.IngestPaths(
+      flags.paths, flags.threads,
+      [&](const analysis::ScoredMeasurement& s) {
+        const ExtractedMeasurement& m = s.facts;
+        by_test_cc[{m.measurement.test_name, m.measurement.probe_cc}].Add(s.verdict);
+        if (flags.agreement) kept.push_back(m);
       },
       [&](const analysis::IngestError& e) {
         if (errors++ < flags.errors_shown) {
@@ -141,14 +124,8 @@ int RunAnalyze(AnalyzeFlags& flags) {
         }
       });
   if (!stats.ok()) return Fail(stats.error(), 1);
-  total = *stats;
-  if (store) {
-    flush();
-    if (store_error.empty()) {
-      if (auto c = store->Commit(); !c) store_error = c.error();
-    }
-    if (!store_error.empty()) return Fail("--store: " + store_error, 1);
-  }
+  const analysis::IngestStats total = *stats;
+  if (auto c = feed.Commit(); !c) return Fail("--store: " + c.error(), 1);
   if (errors > flags.errors_shown) {
     std::fprintf(stderr, "vigil analyze: ... and %llu more bad lines\n",
                  static_cast<unsigned long long>(errors - flags.errors_shown));
