@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -20,8 +21,9 @@ namespace vigil::analysis {
 
 namespace {
 
-// Bytes of backlog read back at once (more when one document is larger).
+// Bytes of backlog read back at once at most (more when one document is larger).
 constexpr size_t kBacklogChunk = size_t{4} << 20;
+constexpr size_t kMinBacklogChunk = size_t{64} << 10;
 
 std::string Reason() { return std::strerror(errno); }
 
@@ -79,7 +81,8 @@ struct LiveFeed::Impl {
   // is emptied. Under the lock.
   Result<std::vector<std::string>> ReadBacklog() {
     std::vector<std::string> out;
-    size_t want = kBacklogChunk;
+    // No more than the memory queue may hold: what is read back waits in memory too.
+    size_t want = std::clamp(options.max_queued_bytes, kMinBacklogChunk, kBacklogChunk);
     while (read_offset < backlog_end) {
       const size_t size = std::min(want, static_cast<size_t>(backlog_end - read_offset));
       std::string data(size, '\0');

@@ -2,8 +2,9 @@
 // hands over JSON documents (already durable elsewhere: the collector's archive) and
 // returns at once; a thread of its own extracts, scores and writes them through
 // ScoreAndStore, committing at most every `commit_every`. What waits is bounded: up to
-// `max_queued_bytes` in memory, beyond that appended to a backlog file, which the feed
-// reads back in order once it has caught up. A slow or stalled store costs disk, not
+// `max_queued_bytes` in memory (and as much again in the hands of the feed, besides the
+// few batches ScoreAndStore holds), beyond that appended to a backlog file, which the
+// feed reads back in order once it has caught up. A slow or stalled store costs disk, not
 // memory, and drops nothing; a backlog left by a crash is fed at the next start (writes
 // are idempotent by measurement_uid). Only when the backlog cannot be written (disk full)
 // are documents dropped, counted and reported: the archive still has them.

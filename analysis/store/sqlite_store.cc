@@ -25,7 +25,7 @@ namespace vigil::analysis::store {
 namespace {
 
 constexpr int kSchemaVersion = 1;
-constexpr uint64_t kRowsPerTransaction = 50000;
+constexpr uint64_t kRowsPerTransaction = 20000;
 
 const char* SqliteType(ColumnType t) {
   switch (t) {

@@ -120,6 +120,9 @@ HttpReply JsonError(int status, const std::string& reason) {
 }
 
 struct HttpServer::Impl {
+  // Requests admitted and not answered. Declared first, destroyed last: the sessions'
+  // frames (and their InFlight) go with the contexts below.
+  std::atomic<size_t> in_flight{0};
   HttpServerConfig config;
   Admit admit;
   Handle handle;
@@ -128,7 +131,6 @@ struct HttpServer::Impl {
   size_t next_context = 0;                // the accept loop's alone
   std::mutex mutex;
   bool stop_requested = false;  // guarded by mutex
-  std::atomic<size_t> in_flight{0};
 
   // One request in flight for as long as it lives (a session's frame is destroyed with
   // its locals when its loop stops, so nothing is left counted).
