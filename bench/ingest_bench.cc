@@ -45,9 +45,14 @@ int StoreRuns(const std::string& file, const VerdictEngine& engine, const std::s
       return 1;
     }
     IngestOptions options;
-    ScoreAndStore feed(store->get(), engine, options);
-    auto st = feed.IngestPaths({file}, 0, nullptr, [](const IngestError&) {});
-    auto committed = feed.Commit();
+    vigil::Result<IngestStats> st = IngestStats{};
+    vigil::Result<void> committed;
+    {
+      ScoreAndStore feed(store->get(), engine, options);
+      st = feed.IngestPaths({file}, 0, nullptr, [](const IngestError&) {});
+      committed = feed.Commit();
+    }
+    store->reset();  // closing is part of the run (SQLite checkpoints what is left)
     if (!st.ok() || !committed.ok()) {
       std::fprintf(stderr, "%s\n", st.ok() ? committed.error().c_str() : st.error().c_str());
       return 1;
