@@ -82,7 +82,8 @@ Run Load(const Args& args, bool fsync_on) {
   std::filesystem::remove_all(args.dir);
   vigil::CollectorConfig config;
   config.http.log_requests = false;
-  config.http.threads = 1;  // the other core runs the clients
+  config.http.threads = 1;          // the other core runs the clients
+  config.http.max_in_flight = 256;  // vigil collector's default cap
   config.archive.root = args.dir;
   config.archive.fsync = fsync_on;
   auto server = vigil::CollectorServer::Create(config);

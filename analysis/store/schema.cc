@@ -15,22 +15,67 @@ namespace {
 using T = ColumnType;
 
 // Arrays are kept as compact JSON text in both backends, so that one reader serves both.
+// Most strings need no escaping (printable ASCII without quotes or backslashes): those
+// are written here directly, which is what nlohmann's dump gives for them; anything
+// else goes through nlohmann (escapes, invalid UTF-8 replaced).
+bool Plain(std::string_view s) {
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u > 0x7e || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+void AppendQuoted(std::string& out, std::string_view s) {
+  out += '"';
+  out += s;
+  out += '"';
+}
+
 std::string JsonStrings(const std::vector<std::string>& values) {
-  nlohmann::json a = nlohmann::json::array();
-  for (const auto& v : values) a.push_back(v);
-  return a.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string out = "[";
+  for (const auto& v : values) {
+    if (!Plain(v)) {
+      nlohmann::json a = nlohmann::json::array();
+      for (const auto& w : values) a.push_back(w);
+      return a.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+    if (out.size() > 1) out += ',';
+    AppendQuoted(out, v);
+  }
+  out += ']';
+  return out;
 }
 
 std::string JsonNumbers(const std::vector<uint32_t>& values) {
-  nlohmann::json a = nlohmann::json::array();
-  for (uint32_t v : values) a.push_back(v);
-  return a.dump();
+  std::string out = "[";
+  char digits[16];
+  for (uint32_t v : values) {
+    if (out.size() > 1) out += ',';
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
+    out.append(digits, end);
+  }
+  out += ']';
+  return out;
 }
 
 std::string JsonHeaders(const std::vector<std::pair<std::string, std::string>>& headers) {
-  nlohmann::json a = nlohmann::json::array();
-  for (const auto& [k, v] : headers) a.push_back({k, v});
-  return a.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string out = "[";
+  for (const auto& [k, v] : headers) {
+    if (!Plain(k) || !Plain(v)) {
+      nlohmann::json a = nlohmann::json::array();
+      for (const auto& [k2, v2] : headers) a.push_back({k2, v2});
+      return a.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+    if (out.size() > 1) out += ',';
+    out += '[';
+    AppendQuoted(out, k);
+    out += ',';
+    AppendQuoted(out, v);
+    out += ']';
+  }
+  out += ']';
+  return out;
 }
 
 std::string JsonLayers(const VerdictRow& v) {
@@ -232,8 +277,8 @@ void ObservationValues(const ExtractedMeasurement& x, const ObservationRow& o, i
   out.Text(o.dns_engine);
   out.Text(o.dns_resolver);
   OptionalText(o.dns_failure, out);
-  out.Text(JsonStrings(o.dns_answers));
-  out.Text(JsonNumbers(o.dns_answer_asns));
+  out.OwnedText(JsonStrings(o.dns_answers));
+  out.OwnedText(JsonNumbers(o.dns_answer_asns));
   out.Int(static_cast<int64_t>(o.tcp_success));
   OptionalText(o.tcp_failure, out);
   out.Int(o.tls_measured);
@@ -247,7 +292,7 @@ void ObservationValues(const ExtractedMeasurement& x, const ObservationRow& o, i
   OptionalText(o.http_failure, out);
   out.Text(o.http_title);
   out.Text(o.http_body_sample);
-  out.Text(JsonHeaders(o.http_headers));
+  out.OwnedText(JsonHeaders(o.http_headers));
   out.Text(o.x_injection);
   out.Text(o.x_delivery);
   out.Int(written_at);
@@ -275,8 +320,8 @@ void VerdictValues(const ExtractedMeasurement& x, const VerdictRow& v, int64_t w
   out.Text(v.failure_reason);
   out.Real(v.score);
   out.Text(LayerName(v.worst_layer));
-  out.Text(VerdictEngine::RulesFired(v));
-  out.Text(JsonLayers(v));
+  out.OwnedText(VerdictEngine::RulesFired(v));
+  out.OwnedText(JsonLayers(v));
   out.Text(m.source_file);
   out.Int(static_cast<int64_t>(m.source_line));
   out.Int(written_at);

@@ -41,13 +41,16 @@ const Table& VerdictsTable();
 /// does not read every verdict.
 const Table& RulesVersionsTable();
 
-/// Receives one row's values in column order.
+/// Receives one row's values in column order. Text values point into the row they come
+/// from and stay valid as long as it does.
 class ValueSink {
  public:
   virtual ~ValueSink() = default;
   virtual void Int(int64_t value) = 0;
   virtual void Real(double value) = 0;
   virtual void Text(std::string_view value) = 0;
+  /// A value made for this row alone (JSON text): the sink may keep it rather than copy.
+  virtual void OwnedText(std::string value) { Text(value); }
   virtual void Null() = 0;
 };
 

@@ -1,15 +1,18 @@
 // The embedded store: one SQLite file (WAL journal), the three tables of schema.h with
 // a unique key each (INSERT OR REPLACE makes writes idempotent), indexes by time for
 // windowed reads. Writes go into one transaction that Commit() ends (and that is also
-// ended every kRowsPerTransaction measurements so the journal stays small).
+// ended every kRowsPerTransaction rows so the journal stays small); checkpoints run on
+// a thread of their own.
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <array>
+#include <condition_variable>
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string_view>
 #include <thread>
@@ -22,7 +25,7 @@ namespace vigil::analysis::store {
 namespace {
 
 constexpr int kSchemaVersion = 1;
-constexpr uint64_t kRowsPerTransaction = 50000;
+constexpr uint64_t kRowsPerTransaction = 20000;
 
 const char* SqliteType(ColumnType t) {
   switch (t) {
@@ -47,8 +50,8 @@ std::string CreateTableSql(const Table& t) {
   return sql;
 }
 
-std::string InsertSql(const Table& t) {
-  std::string sql = std::string("INSERT OR REPLACE INTO ") + t.name + " VALUES (";
+std::string InsertSql(const Table& t, const char* conflict = "REPLACE") {
+  std::string sql = std::string("INSERT OR ") + conflict + " INTO " + t.name + " VALUES (";
   for (size_t i = 0; i < t.columns.size(); ++i) sql += i ? ", ?" : "?";
   return sql + ")";
 }
@@ -66,19 +69,28 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
-// Binds values to a statement's parameters in order.
+// Binds values to a statement's parameters in order, without copies: text points into
+// the row being written (valid until the statement is stepped), values made for the row
+// are kept in `owned` (one slot per parameter, buffers reused from row to row).
 class Binder : public ValueSink {
  public:
-  explicit Binder(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  Binder(sqlite3_stmt* stmt, std::vector<std::string>* owned) : stmt_(stmt), owned_(owned) {}
   void Int(int64_t v) override { sqlite3_bind_int64(stmt_, ++i_, v); }
   void Real(double v) override { sqlite3_bind_double(stmt_, ++i_, v); }
   void Text(std::string_view v) override {
-    sqlite3_bind_text(stmt_, ++i_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt_, ++i_, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+  void OwnedText(std::string v) override {
+    const auto slot = static_cast<size_t>(i_);
+    if (owned_->size() <= slot) owned_->resize(slot + 1);
+    (*owned_)[slot] = std::move(v);
+    Text((*owned_)[slot]);
   }
   void Null() override { sqlite3_bind_null(stmt_, ++i_); }
 
  private:
   sqlite3_stmt* stmt_;
+  std::vector<std::string>* owned_;
   int i_ = 0;
 };
 
@@ -402,6 +414,69 @@ std::vector<AggregationCell> MergeCells(const ResolvedQuery& q, std::vector<Part
   return out;
 }
 
+// Checkpoints (copying the WAL into the file, and its fsync) on a thread and a connection
+// of their own, after each commit, so that they overlap the next writes instead of
+// stalling them; the writer's connection does not checkpoint by itself. The last
+// connection to close checkpoints what is left (SQLite does) and removes the WAL.
+class Checkpointer {
+ public:
+  explicit Checkpointer(const std::string& path) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+        SQLITE_OK) {
+      sqlite3_close(db_);
+      db_ = nullptr;
+      return;
+    }
+    sqlite3_busy_timeout(db_, 10000);
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mu_);
+      closing_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+    sqlite3_close(db_);
+  }
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+  /// False when the connection could not be opened (the writer then checkpoints).
+  bool ok() const { return db_ != nullptr; }
+
+  /// After a commit: checkpoint what is committed, soon.
+  void Request() {
+    {
+      std::lock_guard lock(mu_);
+      requested_ = true;
+    }
+    wake_.notify_one();
+  }
+
+ private:
+  void Loop() {
+    for (;;) {
+      {
+        std::unique_lock lock(mu_);
+        wake_.wait(lock, [&] { return closing_ || requested_; });
+        if (!requested_) return;
+        requested_ = false;
+      }
+      // PASSIVE: never waits for the writer or readers; what it cannot copy yet, the
+      // next one (or the last close) does.
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    }
+  }
+
+  sqlite3* db_ = nullptr;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool requested_ = false;  // guarded
+  bool closing_ = false;    // guarded
+  std::thread thread_;
+};
+
 class SqliteStore : public Store {
  public:
   explicit SqliteStore(std::string path) : path_(std::move(path)) {
@@ -413,8 +488,9 @@ class SqliteStore : public Store {
   }
   ~SqliteStore() override {
     if (db_ && in_transaction_) Exec("COMMIT");
-    for (auto* s : {&insert_measurement_, &insert_observation_, &insert_verdict_,
-                    &delete_observations_, &insert_version_}) {
+    checkpointer_.reset();  // before the writer's connection, the last, closes
+    for (auto* s : {&insert_measurement_, &insert_new_measurement_, &insert_observation_,
+                    &insert_verdict_, &delete_observations_, &insert_version_}) {
       s->reset();
     }
     sqlite3_close(db_);
@@ -445,7 +521,8 @@ class SqliteStore : public Store {
                    std::to_string(version) + ", expected " + std::to_string(kSchemaVersion) + ")"};
     }
     for (const std::string& sql :
-         {std::string("PRAGMA journal_mode = WAL"), std::string("PRAGMA synchronous = NORMAL"),
+         {std::string("PRAGMA page_size = 16384"), std::string("PRAGMA cache_size = -131072"),
+          std::string("PRAGMA journal_mode = WAL"), std::string("PRAGMA synchronous = NORMAL"),
           CreateTableSql(MeasurementsTable()), CreateTableSql(ObservationsTable()),
           CreateTableSql(VerdictsTable()), CreateTableSql(RulesVersionsTable()),
           std::string("CREATE INDEX IF NOT EXISTS measurements_time ON measurements (start_time)"),
@@ -455,8 +532,15 @@ class SqliteStore : public Store {
           "PRAGMA user_version = " + std::to_string(kSchemaVersion)}) {
       if (auto e = Exec(sql); !e) return e;
     }
+    checkpointer_ = std::make_unique<Checkpointer>(path_);
+    if (checkpointer_->ok()) {
+      if (auto e = Exec("PRAGMA wal_autocheckpoint = 0"); !e) return e;
+    } else {
+      checkpointer_.reset();
+    }
     for (auto [stmt, sql] :
          {std::pair{&insert_measurement_, InsertSql(MeasurementsTable())},
+          std::pair{&insert_new_measurement_, InsertSql(MeasurementsTable(), "IGNORE")},
           std::pair{&insert_observation_, InsertSql(ObservationsTable())},
           std::pair{&insert_verdict_, InsertSql(VerdictsTable())},
           std::pair{&insert_version_, InsertSql(RulesVersionsTable())},
@@ -478,17 +562,26 @@ class SqliteStore : public Store {
     if (auto b = Begin(); !b) return b;
     const int64_t stamp = WriteStamp();
     for (const ExtractedMeasurement& m : facts) {
-      sqlite3_stmt* del = delete_observations_->get();
-      sqlite3_bind_text(del, 1, m.measurement.measurement_uid.data(),
-                        static_cast<int>(m.measurement.measurement_uid.size()), SQLITE_STATIC);
-      if (auto s = Step(del); !s) return s;
+      // A measurement not stored yet (the common case) needs no replacing, and has no
+      // observations to delete: try a plain insert first.
       {
-        Binder b(insert_measurement_->get());
+        Binder b(insert_new_measurement_->get(), &owned_);
         MeasurementValues(m, stamp, b);
       }
-      if (auto s = Step(insert_measurement_->get()); !s) return s;
+      if (auto s = Step(insert_new_measurement_->get()); !s) return s;
+      if (sqlite3_changes(db_) == 0) {
+        sqlite3_stmt* del = delete_observations_->get();
+        sqlite3_bind_text(del, 1, m.measurement.measurement_uid.data(),
+                          static_cast<int>(m.measurement.measurement_uid.size()), SQLITE_STATIC);
+        if (auto s = Step(del); !s) return s;
+        {
+          Binder b(insert_measurement_->get(), &owned_);
+          MeasurementValues(m, stamp, b);
+        }
+        if (auto s = Step(insert_measurement_->get()); !s) return s;
+      }
       for (const ObservationRow& o : m.observations) {
-        Binder b(insert_observation_->get());
+        Binder b(insert_observation_->get(), &owned_);
         ObservationValues(m, o, stamp, b);
         if (auto s = Step(insert_observation_->get()); !s) return s;
       }
@@ -507,11 +600,11 @@ class SqliteStore : public Store {
     if (auto b = Begin(); !b) return b;
     const int64_t stamp = WriteStamp();
     for (size_t i = 0; i < verdicts.size(); ++i) {
-      Binder b(insert_verdict_->get());
+      Binder b(insert_verdict_->get(), &owned_);
       VerdictValues(facts[i], verdicts[i], stamp, b);
       if (auto s = Step(insert_verdict_->get()); !s) return s;
       if (versions_written_.insert(verdicts[i].rules_version).second) {
-        Binder v(insert_version_->get());
+        Binder v(insert_version_->get(), &owned_);
         RulesVersionValues(verdicts[i].rules_version, stamp, v);
         if (auto s = Step(insert_version_->get()); !s) return s;
       }
@@ -525,7 +618,9 @@ class SqliteStore : public Store {
     pending_ = 0;
     if (!in_transaction_) return {};
     in_transaction_ = false;
-    return Exec("COMMIT");
+    if (auto c = Exec("COMMIT"); !c) return c;
+    if (checkpointer_) checkpointer_->Request();
+    return {};
   }
 
   // SQLite's GROUP BY sorts every matching row (and its count(DISTINCT) sorts again): on
@@ -660,16 +755,15 @@ class SqliteStore : public Store {
     return {};
   }
 
+  // Every parameter is bound again for the next row, so bindings are not cleared.
   Result<void> Step(sqlite3_stmt* stmt) {
     const int rc = sqlite3_step(stmt);
     if (rc != SQLITE_DONE) {
       Error e = Fail("write");
       sqlite3_reset(stmt);
-      sqlite3_clear_bindings(stmt);
       return e;
     }
     sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
     return {};
   }
 
@@ -677,15 +771,21 @@ class SqliteStore : public Store {
   sqlite3* db_ = nullptr;
   bool in_transaction_ = false;
   uint64_t pending_ = 0;
-  std::unique_ptr<Statement> insert_measurement_, insert_observation_, insert_verdict_,
-      delete_observations_, insert_version_;
+  std::unique_ptr<Statement> insert_measurement_, insert_new_measurement_, insert_observation_,
+      insert_verdict_, delete_observations_, insert_version_;
   std::set<std::string> versions_written_;
+  std::vector<std::string> owned_;  // values made for the row being written (Binder)
+  std::unique_ptr<Checkpointer> checkpointer_;
   int64_t min_parallel_rows_ = 200000;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  // SQLite counts every allocation under a global mutex unless told otherwise, before it
+  // starts (later calls are refused, harmlessly); nothing here reads those counts.
+  static std::once_flag quiet_allocations;
+  std::call_once(quiet_allocations, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   auto s = std::make_unique<SqliteStore>(path);
   if (auto r = s->Open(); !r) return Error{r.error()};
   return std::unique_ptr<Store>(std::move(s));

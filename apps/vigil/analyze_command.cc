@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "analysis/ingest/ingest.h"
+#include "analysis/store/score_and_store.h"
 #include "analysis/store/store.h"
 #include "analysis/verdict/agreement.h"
 #include "analysis/verdict/rules.h"
@@ -40,12 +41,7 @@ struct AnalyzeFlags {
   unsigned threads = 0;
 };
 
-constexpr size_t kStoreBatch = 2000;
-
-int Fail(const std::string& message, int code = 2) {
-  std::fprintf(stderr, "vigil analyze: %s\n", message.c_str());
-  return code;
-}
+constexpr const char* kCommand = "analyze";
 
 struct Tally {
   uint64_t ok = 0, anomaly = 0, confirmed = 0, failure = 0;
@@ -66,9 +62,9 @@ struct Tally {
 
 int RunRescore(const analysis::VerdictEngine& engine, analysis::Store& store) {
   auto stats = analysis::Rescore(store, engine);
-  if (!stats.ok()) return Fail("--rescore: " + stats.error(), 1);
+  if (!stats.ok()) return Fail(kCommand, "--rescore: " + stats.error(), 1);
   auto counts = analysis::CountRows(store);
-  if (!counts.ok()) return Fail(counts.error(), 1);
+  if (!counts.ok()) return Fail(kCommand, counts.error(), 1);
   std::printf("rescored %llu measurements in %s under rules %s\n",
               static_cast<unsigned long long>(stats->measurements), store.Describe().c_str(),
               stats->rules_version.c_str());
@@ -84,55 +80,40 @@ int RunAnalyze(AnalyzeFlags& flags) {
   if (flags.rules.empty()) flags.rules = flags.data_dir + "/verdict/rules.json";
   if (flags.fingerprints.empty()) flags.fingerprints = flags.data_dir + "/fingerprints";
   if (flags.rescore && !flags.paths.empty()) {
-    return Fail("--rescore scores what the store holds: give no paths with it");
+    return Fail(kCommand, "--rescore scores what the store holds: give no paths with it");
   }
-  if (flags.rescore && flags.no_store) return Fail("--rescore needs a store, not --no-store");
+  if (flags.rescore && flags.no_store)
+    return Fail(kCommand, "--rescore needs a store, not --no-store");
   if (flags.paths.empty() && !flags.rescore) {
-    return Fail("give measurement files or directories to read (or --rescore)");
+    return Fail(kCommand, "give measurement files or directories to read (or --rescore)");
   }
   auto engine = analysis::VerdictEngine::Load(flags.rules, flags.fingerprints);
-  if (!engine.ok()) return Fail("--rules: " + engine.error());
+  if (!engine.ok()) return Fail(kCommand, "--rules: " + engine.error());
   std::unique_ptr<analysis::Store> store;
   if (!flags.no_store) {
     auto opened =
         analysis::OpenStore(flags.store.empty() ? analysis::DefaultStoreSpec() : flags.store);
-    if (!opened.ok()) return Fail("--store: " + opened.error(), 1);
+    if (!opened.ok()) return Fail(kCommand, "--store: " + opened.error(), 1);
     store = std::move(*opened);
   }
   if (flags.rescore) return RunRescore(*engine, *store);
   analysis::IngestOptions options;
   auto index = analysis::LoadCategoryIndex(TestListFiles(flags.data_dir));
-  if (!index.ok()) return Fail("test lists: " + index.error());
+  if (!index.ok()) return Fail(kCommand, "test lists: " + index.error());
   options.categories = std::move(*index);
 
   std::vector<ExtractedMeasurement> kept;  // --agreement only: the reference data is small
   std::map<std::pair<std::string, std::string>, Tally> by_test_cc;
-  analysis::IngestStats total;
   uint64_t errors = 0;
-  std::vector<ExtractedMeasurement> batch;
-  std::vector<VerdictRow> verdicts;
-  std::string store_error;
-  auto flush = [&] {
-    if (batch.empty() || !store_error.empty()) return;
-    if (auto w = store->Write(batch, verdicts); !w) store_error = w.error();
-    batch.clear();
-    verdicts.clear();
-  };
-  // Parsing and scoring run on every core (--threads); the store is written here, on
-  // this thread, while the workers go on.
-  auto stats = analysis::IngestAndScore(
-      flags.paths, options, *engine, flags.threads,
-      [&](std::vector<analysis::ScoredMeasurement>& scored) {
-        for (auto& s : scored) {
-          ExtractedMeasurement& m = s.facts;
-          by_test_cc[{m.measurement.test_name, m.measurement.probe_cc}].Add(s.verdict);
-          if (flags.agreement) kept.push_back(m);
-          if (store) {
-            batch.push_back(std::move(m));
-            verdicts.push_back(std::move(s.verdict));
-            if (batch.size() >= kStoreBatch) flush();
-          }
-        }
+  // Parsing and scoring run on every core (--threads); the store is written on a writer
+  // thread of its own while the workers go on.
+  analysis::ScoreAndStore feed(store.get(), *engine, options);
+  auto stats = feed.IngestPaths(
+      flags.paths, flags.threads,
+      [&](const analysis::ScoredMeasurement& s) {
+        const ExtractedMeasurement& m = s.facts;
+        by_test_cc[{m.measurement.test_name, m.measurement.probe_cc}].Add(s.verdict);
+        if (flags.agreement) kept.push_back(m);
       },
       [&](const analysis::IngestError& e) {
         if (errors++ < flags.errors_shown) {
@@ -140,15 +121,9 @@ int RunAnalyze(AnalyzeFlags& flags) {
                        static_cast<unsigned long long>(e.line), e.reason.c_str());
         }
       });
-  if (!stats.ok()) return Fail(stats.error(), 1);
-  total = *stats;
-  if (store) {
-    flush();
-    if (store_error.empty()) {
-      if (auto c = store->Commit(); !c) store_error = c.error();
-    }
-    if (!store_error.empty()) return Fail("--store: " + store_error, 1);
-  }
+  if (!stats.ok()) return Fail(kCommand, stats.error(), 1);
+  const analysis::IngestStats total = *stats;
+  if (auto c = feed.Commit(); !c) return Fail(kCommand, "--store: " + c.error(), 1);
   if (errors > flags.errors_shown) {
     std::fprintf(stderr, "vigil analyze: ... and %llu more bad lines\n",
                  static_cast<unsigned long long>(errors - flags.errors_shown));
@@ -161,7 +136,7 @@ int RunAnalyze(AnalyzeFlags& flags) {
                                 .string();
     }
     auto text = analysis::AgreementReportText(*engine, kept, flags.reference_dir);
-    if (!text.ok()) return Fail("--agreement: " + text.error(), 1);
+    if (!text.ok()) return Fail(kCommand, "--agreement: " + text.error(), 1);
     std::fputs(text->c_str(), stdout);
     if (!text->empty() && text->back() != '\n') std::fputc('\n', stdout);
   } else {

@@ -28,6 +28,8 @@ struct CollectorFlags {
   bool quiet = false;
   std::string store;
   bool no_store = false;
+  size_t max_in_flight = 256;
+  size_t store_queue_mib = 64;
 };
 
 constexpr const char* kCommand = "collector";
@@ -44,6 +46,7 @@ int RunCollector(const CollectorFlags& flags) {
   config.http.listen_port = listen->port;
   config.http.threads = flags.threads;
   config.http.log_requests = !flags.quiet;
+  config.http.max_in_flight = flags.max_in_flight;
   config.archive.root = flags.archive;
   config.archive.dedup_days = flags.dedup_days;
   config.max_body_bytes = flags.max_body_kib << 10;
@@ -74,7 +77,10 @@ int RunCollector(const CollectorFlags& flags) {
   // Measurements reach the analyzer's store as they arrive (after the archive has them).
   std::unique_ptr<LiveStore> live;
   if (!flags.no_store) {
-    auto opened = LiveStore::Open(flags.store, data_dir);
+    // Beside the archive, not in its layout: neither recovery nor `vigil analyze ARCHIVE`
+    // reads it as measurements.
+    auto opened = LiveStore::Open(flags.store, data_dir, flags.archive + "/.store-backlog",
+                                  flags.store_queue_mib << 20);
     if (!opened.ok()) return Fail(kCommand, opened.error());
     live = std::move(*opened);
     LiveStore* feed = live.get();
@@ -136,6 +142,15 @@ void AddCollectorCommand(CLI::App& app) {
       "The analysis store fed as measurements arrive: sqlite:PATH or clickhouse://HOST:PORT/DB "
       "(default: vigil analyze's SQLite file)");
   c->add_flag("--no-store", flags->no_store, "Only archive; feed no analysis store");
+  c->add_option("--max-in-flight", flags->max_in_flight,
+                "Requests handled at once at most; beyond it 503 with Retry-After (0: no cap)")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 20))
+      ->capture_default_str();
+  c->add_option("--store-queue-mib", flags->store_queue_mib,
+                "Measurements waiting for the analysis store in memory at most (MiB); beyond "
+                "it they wait in ARCHIVE/.store-backlog")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 16))
+      ->capture_default_str();
   c->callback([flags] { SetExitCode(RunCollector(*flags)); });
 }
 

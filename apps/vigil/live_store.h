@@ -1,17 +1,14 @@
-// LiveStore: the collector feeding the analyzer's store as measurements arrive. The
-// archive hands over what it has durably stored; a thread of its own extracts facts,
-// scores them under the verdict rules and writes them to the store (SQLite or
-// ClickHouse), committing at most every few seconds. The archive stays the record: a
-// store that is slow or down never holds up an acknowledgement, and what it missed
-// can be loaded again with `vigil analyze ARCHIVE --store SPEC`.
+// LiveStore: `vigil collector` feeding the analyzer's store as measurements arrive. It
+// opens the store (SQLite or ClickHouse), the verdict rules and the test lists, and
+// hands what the archive has durably stored to an analysis::LiveFeed, which scores and
+// writes it on a thread of its own with bounded memory (a backlog file beyond it). The
+// archive stays the record: a store that is slow or down never holds up an
+// acknowledgement, and `vigil analyze ARCHIVE --store SPEC` can always load it again.
+// Thread-safe: Add from the archive's writer thread.
 #pragma once
 
-#include <condition_variable>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "base/result.h"
@@ -20,35 +17,35 @@
 namespace vigil::analysis {
 class Store;
 class VerdictEngine;
-class MeasurementExtractor;
+class LiveFeed;
+struct IngestOptions;
 }  // namespace vigil::analysis
 
 namespace vigil::cli {
 
 class LiveStore {
  public:
-  /// Opens the store (`spec` as for `vigil analyze --store`) and the rules.
+  /// Opens the store (`spec` as for `vigil analyze --store`) and the rules; documents
+  /// beyond `max_queued_bytes` in memory wait in `backlog_path`.
   static Result<std::unique_ptr<LiveStore>> Open(const std::string& spec,
-                                                 const std::string& data_dir);
-  ~LiveStore();  // writes and commits what is queued
+                                                 const std::string& data_dir,
+                                                 const std::string& backlog_path,
+                                                 size_t max_queued_bytes);
+  ~LiveStore();  // writes and commits what is queued and backlogged
 
-  /// From the archive's writer thread: queues copies, returns at once.
+  /// From the archive's writer thread: queues copies (or backlogs them), returns at once.
   void Add(const std::vector<ArchivedMeasurement>& stored);
 
   std::string Describe() const;
 
  private:
   LiveStore() = default;
-  void Loop();
 
+  std::string describe_;
   std::unique_ptr<analysis::Store> store_;
   std::unique_ptr<analysis::VerdictEngine> engine_;
-  std::unique_ptr<analysis::MeasurementExtractor> extractor_;
-  std::mutex mutex_;
-  std::condition_variable ready_;
-  std::deque<std::string> queue_;  // guarded
-  bool closing_ = false;           // guarded
-  std::thread thread_;
+  std::unique_ptr<analysis::IngestOptions> ingest_;
+  std::unique_ptr<analysis::LiveFeed> feed_;  // destroyed first: it writes to store_
 };
 
 }  // namespace vigil::cli

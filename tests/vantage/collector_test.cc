@@ -3,11 +3,15 @@
 // check-in), the archive's OONI layout and its contents, deduplication of measurements
 // sent again (also under another report and after a restart), recovery of a batch torn
 // by a crash, bad input refused with a 4xx and a reason while the server keeps
-// serving, retries after the collector was down and fallback to a second collector,
+// serving, a cap on requests in flight answered 503 with Retry-After (which the uploader
+// waits), retries after the collector was down and fallback to a second collector,
 // and every real OONI measurement we have posted through the protocol.
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -444,15 +448,16 @@ TEST(Uploader, RetriesUntilTheCollectorIsBackAndFallsBackToTheNextOne) {
 // that is not a collector (404 everywhere).
 class FakeServer {
  public:
-  FakeServer(int status, std::string body) {
+  FakeServer(int status, std::string body, std::string extra_headers = "") {
     HttpServerConfig config;
     config.log_requests = false;
     config.threads = 1;
     server_ = std::make_unique<HttpServer>(
         config, [](const RequestHead&, std::string_view) { return std::optional<HttpReply>(); },
-        [status, body](const ServerRequest&) -> asio::awaitable<HttpReply> {
+        [status, body, extra_headers](const ServerRequest&) -> asio::awaitable<HttpReply> {
           HttpReply r(status, body);
           r.content_type = "text/html";
+          r.extra_headers = extra_headers;
           co_return r;
         });
     port_ = *server_->Bind();
@@ -515,6 +520,93 @@ TEST(Collector, EveryRealOoniMeasurementGoesThroughTheProtocol) {
   ASSERT_GT(sent, 10u);
   EXPECT_EQ(uids.size(), sent) << "distinct measurements get distinct uids";
   EXPECT_EQ(ArchivedLines(tmp.Join("archive")).size(), sent);
+}
+
+// A connection that has sent a request head and holds its body back: the request is
+// admitted and stays in flight until the connection closes.
+class HeldRequest {
+ public:
+  explicit HeldRequest(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return;
+    const std::string head = "POST /report/held HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n";
+    sent_ =
+        ::send(fd_, head.data(), head.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(head.size());
+  }
+  ~HeldRequest() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool sent() const { return sent_; }
+
+ private:
+  int fd_ = -1;
+  bool sent_ = false;
+};
+
+TEST(Collector, BeyondTheCapOnRequestsInFlightABusyCollectorSaysWhenToComeBack) {
+  testing::TempDir dir("collector");
+  CollectorConfig config = RunningCollector::Config(dir.Join("archive"), 0);
+  config.http.max_in_flight = 2;
+  config.http.retry_after = std::chrono::seconds(3);
+  testing::RunningCollector collector(config);
+  ASSERT_TRUE(collector.error().empty()) << collector.error();
+  {
+    auto held =
+        std::make_unique<std::pair<HeldRequest, HeldRequest>>(collector.port(), collector.port());
+    ASSERT_TRUE(held->first.sent() && held->second.sent());
+    // The two held requests are admitted as the server reads their heads: wait for it.
+    int status = 0;
+    std::string retry_after, body;
+    for (int i = 0; i < 100 && status != 503; ++i) {
+      httplib::Client client("127.0.0.1", collector.port());
+      auto busy = client.Post("/report", "{}", "application/json");
+      if (busy) {
+        status = busy->status;
+        retry_after = busy->get_header_value("Retry-After");
+        body = busy->body;
+      }
+      if (status != 503) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(status, 503);
+    EXPECT_EQ(retry_after, "3");
+    EXPECT_NE(body.find("busy: 2 requests in flight"), std::string::npos) << body;
+    held.reset();  // the held requests end with their connections
+  }
+  // Below the cap again: uploads go through.
+  bool uploaded = false;
+  for (int i = 0; i < 100 && !uploaded; ++i) {
+    Uploader u(Quick({collector.url()}));
+    uploaded = u.Upload(Measurement().dump()).ok;
+    if (!uploaded) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(uploaded);
+  EXPECT_EQ(collector.stored(), 1u);
+}
+
+TEST(Uploader, ABusyCollectorsRetryAfterIsWaitedUpToTheLongestBackoff) {
+  FakeServer busy(503, R"({"error": "busy"})", "Retry-After: 3\r\n");
+  UploadOptions options = Quick({busy.url()});
+  std::vector<std::chrono::milliseconds> waits;
+  options.sleep = [&](std::chrono::milliseconds wait) { waits.push_back(wait); };
+  Uploader u(options);
+  auto result = u.Upload(Measurement().dump());
+  EXPECT_FALSE(result.ok);
+  EXPECT_FALSE(result.permanent);  // a busy collector is retried, later
+  EXPECT_EQ(result.attempts, 3);
+  ASSERT_EQ(waits.size(), 2u);
+  for (auto w : waits) EXPECT_GE(w, std::chrono::milliseconds(3000));
+
+  FakeServer very_busy(503, R"({"error": "busy"})", "Retry-After: 86400\r\n");
+  options.collectors = {very_busy.url()};
+  waits.clear();
+  Uploader v(options);
+  EXPECT_FALSE(v.Upload(Measurement().dump()).ok);
+  ASSERT_EQ(waits.size(), 2u);
+  for (auto w : waits) EXPECT_EQ(w, options.max_backoff);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
+#include <atomic>
 #include <cstdio>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -119,6 +120,9 @@ HttpReply JsonError(int status, const std::string& reason) {
 }
 
 struct HttpServer::Impl {
+  // Requests admitted and not answered. Declared first, destroyed last: the sessions'
+  // frames (and their InFlight) go with the contexts below.
+  std::atomic<size_t> in_flight{0};
   HttpServerConfig config;
   Admit admit;
   Handle handle;
@@ -127,6 +131,17 @@ struct HttpServer::Impl {
   size_t next_context = 0;                // the accept loop's alone
   std::mutex mutex;
   bool stop_requested = false;  // guarded by mutex
+
+  // One request in flight for as long as it lives (a session's frame is destroyed with
+  // its locals when its loop stops, so nothing is left counted).
+  struct InFlight {
+    explicit InFlight(std::atomic<size_t>& c) : counter(c), count(c.fetch_add(1) + 1) {}
+    ~InFlight() { counter.fetch_sub(1); }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+    std::atomic<size_t>& counter;
+    const size_t count;  // in flight with this one
+  };
 
   Impl(HttpServerConfig c, Admit a, Handle h)
       : config(std::move(c)), admit(std::move(a)), handle(std::move(h)) {
@@ -204,6 +219,16 @@ struct HttpServer::Impl {
           question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
       if (auto refusal = admit(head, path)) {
         co_await refuse(std::move(*refusal));
+        co_return;
+      }
+      // Counted from here until the answer is written or the connection ends.
+      std::optional<InFlight> counted(std::in_place, in_flight);
+      if (config.max_in_flight > 0 && counted->count > config.max_in_flight) {
+        counted.reset();  // a refused request does not count while it is closed
+        HttpReply busy = JsonError(503, "busy: " + std::to_string(config.max_in_flight) +
+                                            " requests in flight; retry later");
+        busy.extra_headers = "Retry-After: " + std::to_string(config.retry_after.count()) + "\r\n";
+        co_await refuse(std::move(busy));
         co_return;
       }
       auto length = RequestBodyLength(head);

@@ -1,8 +1,10 @@
 // HttpServer: the small HTTP/1.1 server under `vigil helper` and `vigil collector`.
 // One Asio event loop per thread; a connection stays on one loop for its life and is
 // a coroutine there: keep-alive, pipelining, 100-continue, strict request heads
-// (request_head.h), 431 for heads over 16 KiB, 413 for bodies over the limit, and a
-// lingering close after a refusal so the client reads the reason instead of a reset.
+// (request_head.h), 431 for heads over 16 KiB, 413 for bodies over the limit, 503 with
+// Retry-After beyond a cap on requests in flight (bodies held in memory, answers
+// awaited), and a lingering close after a refusal so the client reads the reason
+// instead of a reset.
 // What a server answers is two callbacks: Admit looks at the head before any body is
 // read (wrong path, method or encoding is refused without reading or inflating
 // anything); Handle answers a complete request on the connection's event loop.
@@ -59,6 +61,10 @@ struct HttpServerConfig {
   std::chrono::seconds read_timeout{10};
   std::chrono::seconds keep_alive{5};
   size_t keep_alive_max_requests = 20;
+  /// Requests admitted and not yet answered, across every loop, at most; beyond it a
+  /// request is answered 503 with Retry-After before its body is read. 0: no cap.
+  size_t max_in_flight = 0;
+  std::chrono::seconds retry_after{1};
 };
 
 class HttpServer {

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
@@ -20,6 +22,17 @@ struct Answer {
   std::string body;
   std::string error;  // when status is 0
 };
+
+// Retry-After in its delta-seconds form; 0 when absent or an HTTP date.
+std::chrono::seconds RetryAfter(const std::string& value) {
+  if (value.empty() || value.size() > 9) return std::chrono::seconds(0);
+  long long seconds = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9') return std::chrono::seconds(0);
+    seconds = seconds * 10 + (c - '0');
+  }
+  return std::chrono::seconds(seconds);
+}
 
 // The reason a collector gives ({"error": ...}) or the start of its body.
 std::string ReasonOf(const Answer& a) {
@@ -83,13 +96,20 @@ struct Uploader::Impl {
     }
   }
 
+  // A busy collector's Retry-After, for the next Wait.
+  std::chrono::milliseconds asked_wait{0};
+
   void Wait(int attempt) {
     // Full jitter: a random wait up to the exponential bound, so probes that lost the
     // same collector at the same moment do not come back in step.
     auto bound = options.initial_backoff * (1 << std::min(attempt, 16));
     bound = std::min(bound, options.max_backoff);
     std::uniform_int_distribution<long long> pick(0, std::max<long long>(1, bound.count()));
-    const std::chrono::milliseconds wait{pick(rng)};
+    std::chrono::milliseconds wait{pick(rng)};
+    // At least what a busy collector asked for (503/429 with Retry-After), up to the
+    // longest backoff, so that one answer cannot park a probe for long.
+    wait = std::max(wait, std::min(asked_wait, options.max_backoff));
+    asked_wait = std::chrono::milliseconds(0);
     if (options.sleep) {
       options.sleep(wait);
     } else {
@@ -112,6 +132,9 @@ struct Uploader::Impl {
     }
     a.status = res->status;
     a.body = res->body;
+    if (a.status == 503 || a.status == 429) {
+      asked_wait = RetryAfter(res->get_header_value("Retry-After"));
+    }
     return a;
   }
 
@@ -148,6 +171,7 @@ struct Uploader::Impl {
         continue;
       }
       std::string last;
+      asked_wait = std::chrono::milliseconds(0);  // another collector's wish
       for (int attempt = 0; attempt < options.attempts_per_collector; ++attempt) {
         if (attempt > 0) Wait(attempt - 1);
         ++result.attempts;

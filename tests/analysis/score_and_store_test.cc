@@ -1,0 +1,328 @@
+// ScoreAndStore, the loop behind `vigil analyze` and the collector's live feed, driven
+// in-process: synthetic measurements (bench/gen_measurements.py) read from a file or
+// handed over as documents end up in a SQLite store with the same contents whatever the
+// batch size, queue bound and thread count; a slow store holds the producer back instead
+// of letting the queue grow; a failing store's error says how much it lost.
+#include "analysis/store/score_and_store.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "analysis/store/store.h"
+#include "analysis/verdict/rules.h"
+#include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support_paths.h"
+
+namespace vigil::analysis {
+namespace {
+
+constexpr int kMeasurements = 600;
+
+struct Corpus {
+  std::unique_ptr<testing::TempDir> dir;
+  std::string file;
+  std::vector<std::string> lines;
+  std::string error;
+};
+
+const Corpus& TheCorpus() {
+  static Corpus* corpus = [] {
+    auto* c = new Corpus;
+    c->dir = std::make_unique<testing::TempDir>("vigil-score-store-");
+    c->file = c->dir->Join("m.jsonl");
+    auto gen = testing::RunCommand(
+        {"python3", testing::SourceDir() + "/bench/gen_measurements.py", "--count",
+         std::to_string(kMeasurements), "--seed", "11", "--output", c->file},
+        std::chrono::seconds(120));
+    if (gen.exit_code != 0) {
+      c->error = "gen_measurements.py: " + gen.output;
+      return c;
+    }
+    std::ifstream in(c->file);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) c->lines.push_back(line);
+    }
+    return c;
+  }();
+  return *corpus;
+}
+
+const VerdictEngine& Engine() {
+  static VerdictEngine* engine = [] {
+    auto e = VerdictEngine::Load(testing::SourceDir() + "/testlists/verdict/rules.json",
+                                 testing::SourceDir() + "/testlists/fingerprints");
+    EXPECT_TRUE(e.ok()) << e.error();
+    return e.ok() ? new VerdictEngine(std::move(*e)) : nullptr;
+  }();
+  return *engine;
+}
+
+// Every table's rows in key order, every column but written_at (the time of the write).
+std::string Contents(Store& store) {
+  std::string out;
+  for (const char* sql : {"SELECT * FROM measurements ORDER BY measurement_uid",
+                          "SELECT * FROM observations ORDER BY measurement_uid, idx",
+                          "SELECT * FROM verdicts ORDER BY measurement_uid, rules_version",
+                          "SELECT rules_version FROM rules_versions ORDER BY rules_version"}) {
+    out += std::string(sql) + "\n";
+    auto r = store.Select(sql, [&](const SqlRow& row) {
+      // written_at is each table's last column.
+      const size_t n = row.values.size() > 1 ? row.values.size() - 1 : row.values.size();
+      for (size_t i = 0; i < n; ++i) {
+        out += row.null[i] ? "NULL" : row.values[i];
+        out += '\t';
+      }
+      out += '\n';
+    });
+    EXPECT_TRUE(r.ok()) << r.error();
+  }
+  return out;
+}
+
+struct FreshStore {
+  std::unique_ptr<testing::TempDir> dir;
+  std::unique_ptr<Store> store;
+};
+
+FreshStore OpenFresh() {
+  FreshStore run;
+  run.dir = std::make_unique<testing::TempDir>("vigil-score-store-db-");
+  auto s = OpenStore(run.dir->Join("analysis.sqlite"));
+  EXPECT_TRUE(s.ok()) << s.error();
+  if (s.ok()) run.store = std::move(*s);
+  return run;
+}
+
+class ScoreAndStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(TheCorpus().error.empty()) << TheCorpus().error;
+    ASSERT_EQ(TheCorpus().lines.size(), static_cast<size_t>(kMeasurements));
+  }
+  IngestOptions ingest_;
+};
+
+TEST_F(ScoreAndStoreTest, TheStoreHoldsTheSameWhateverTheBatchesAndThreads) {
+  // The reference: every measurement scored here and written in one Store::Write.
+  FreshStore reference = OpenFresh();
+  {
+    std::vector<ExtractedMeasurement> facts;
+    std::vector<VerdictRow> verdicts;
+    auto stats = IngestPath(
+        TheCorpus().file, ingest_,
+        [&](ExtractedMeasurement& m) {
+          verdicts.push_back(Engine().Score(m));
+          facts.push_back(std::move(m));
+        },
+        [](const IngestError& e) { ADD_FAILURE() << e.reason; });
+    ASSERT_TRUE(stats.ok()) << stats.error();
+    ASSERT_TRUE(reference.store->Write(facts, verdicts).ok());
+    ASSERT_TRUE(reference.store->Commit().ok());
+  }
+  const std::string expected = Contents(*reference.store);
+  ASSERT_NE(expected.find(TheCorpus().file), std::string::npos);  // source files are kept
+
+  struct Shape {
+    size_t batch, max_queued;
+    unsigned threads;
+  };
+  for (Shape shape : {Shape{1, 1, 1}, Shape{7, 20, 3}, Shape{2000, 8000, 2}, Shape{64, 64, 0}}) {
+    SCOPED_TRACE("batch " + std::to_string(shape.batch) + ", queue " +
+                 std::to_string(shape.max_queued) + ", threads " + std::to_string(shape.threads));
+    FreshStore run = OpenFresh();
+    uint64_t observed = 0;
+    {
+      ScoreAndStore feed(run.store.get(), Engine(), ingest_, {shape.batch, shape.max_queued});
+      auto stats = feed.IngestPaths(
+          {TheCorpus().file}, shape.threads, [&](const ScoredMeasurement&) { ++observed; },
+          [](const IngestError& e) { ADD_FAILURE() << e.reason; });
+      ASSERT_TRUE(stats.ok()) << stats.error();
+      EXPECT_EQ(stats->measurements, static_cast<uint64_t>(kMeasurements));
+      auto c = feed.Commit();
+      ASSERT_TRUE(c.ok()) << c.error();
+      EXPECT_EQ(feed.written(), static_cast<uint64_t>(kMeasurements));
+    }
+    EXPECT_EQ(observed, static_cast<uint64_t>(kMeasurements));
+    EXPECT_EQ(Contents(*run.store), expected);
+  }
+}
+
+TEST_F(ScoreAndStoreTest, DocumentsAreStoredAsTheSameLinesReadFromAFile) {
+  FreshStore from_file = OpenFresh();
+  {
+    ScoreAndStore feed(from_file.store.get(), Engine(), ingest_);
+    ASSERT_TRUE(feed.IngestPaths({TheCorpus().file}, 2, nullptr, nullptr).ok());
+    ASSERT_TRUE(feed.Commit().ok());
+  }
+  FreshStore from_documents = OpenFresh();
+  {
+    ScoreAndStore feed(from_documents.store.get(), Engine(), ingest_, {5, 10});
+    // In uneven handfuls, as the collector's archive commits them.
+    const auto& lines = TheCorpus().lines;
+    for (size_t i = 0; i < lines.size();) {
+      const size_t n = std::min(lines.size() - i, 1 + i % 13);
+      std::vector<std::string> documents(lines.begin() + i, lines.begin() + i + n);
+      EXPECT_EQ(feed.AddDocuments(documents, "collector", nullptr), n);
+      i += n;
+    }
+    ASSERT_TRUE(feed.Commit().ok());
+  }
+  // The same rows, but for where each came from.
+  auto counts_file = CountRows(*from_file.store);
+  auto counts_documents = CountRows(*from_documents.store);
+  ASSERT_TRUE(counts_file.ok() && counts_documents.ok());
+  EXPECT_EQ(counts_documents->measurements, static_cast<uint64_t>(kMeasurements));
+  EXPECT_EQ(counts_documents->observations, counts_file->observations);
+  EXPECT_EQ(counts_documents->verdicts, counts_file->verdicts);
+  std::string expected = Contents(*from_file.store);
+  std::string got = Contents(*from_documents.store);
+  // source_file and source_line differ by design: the file's name and line, or "collector".
+  size_t lines_with_collector = 0;
+  for (size_t at = got.find("\tcollector\t0\t"); at != std::string::npos;
+       at = got.find("\tcollector\t0\t", at + 1)) {
+    ++lines_with_collector;
+  }
+  EXPECT_EQ(lines_with_collector, 2u * kMeasurements);  // measurements and verdicts
+  auto aggregate = [](Store& s) {
+    AggregationQuery q;
+    q.axes = {Axis::kCc, Axis::kTest};
+    auto r = Aggregate(s, q);
+    EXPECT_TRUE(r.ok()) << r.error();
+    std::string out;
+    if (r.ok()) {
+      for (const auto& c : r->cells) {
+        out += c.probe_cc + " " + c.test_name + " " + std::to_string(c.measurement_count) + " " +
+               std::to_string(c.anomaly_count) + " " + std::to_string(c.confirmed_count) + " " +
+               std::to_string(c.failure_count) + "\n";
+      }
+    }
+    return out;
+  };
+  EXPECT_EQ(aggregate(*from_documents.store), aggregate(*from_file.store));
+}
+
+TEST_F(ScoreAndStoreTest, ADocumentThatIsNotAMeasurementIsReportedAndSkipped) {
+  FreshStore run = OpenFresh();
+  ScoreAndStore feed(run.store.get(), Engine(), ingest_);
+  std::vector<IngestError> errors;
+  const size_t queued = feed.AddDocuments(
+      {TheCorpus().lines[0], "not json", "{\"test_name\": 5}", TheCorpus().lines[1]}, "collector",
+      [&](const IngestError& e) { errors.push_back(e); });
+  EXPECT_EQ(queued, 2u);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].file, "collector");
+  EXPECT_EQ(errors[0].line, 2u);
+  EXPECT_EQ(errors[1].line, 3u);
+  EXPECT_NE(errors[1].reason.find("test_name"), std::string::npos) << errors[1].reason;
+  ASSERT_TRUE(feed.Commit().ok());
+  auto counts = CountRows(*run.store);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->measurements, 2u);
+}
+
+TEST_F(ScoreAndStoreTest, WithoutAStoreMeasurementsAreScoredAndObservedOnly) {
+  ScoreAndStore feed(nullptr, Engine(), ingest_);
+  uint64_t anomalies = 0, seen = 0;
+  auto stats = feed.IngestPaths(
+      {TheCorpus().file}, 2,
+      [&](const ScoredMeasurement& s) {
+        ++seen;
+        anomalies += s.verdict.anomaly;
+      },
+      nullptr);
+  ASSERT_TRUE(stats.ok()) << stats.error();
+  EXPECT_EQ(seen, static_cast<uint64_t>(kMeasurements));
+  EXPECT_GT(anomalies, 0u);  // the generator blocks some
+  EXPECT_TRUE(feed.Commit().ok());
+  EXPECT_EQ(feed.written(), 0u);
+}
+
+// A store that holds every Write until the test lets it go, and counts what it holds.
+class GatedStore : public Store {
+ public:
+  std::string Describe() const override { return "gated"; }
+  SqlDialect dialect() const override { return SqlDialect::kSqlite; }
+  Result<void> Write(const std::vector<ExtractedMeasurement>& facts,
+                     const std::vector<VerdictRow>&) override {
+    std::unique_lock lock(mu_);
+    open_.wait(lock, [&] { return released_; });
+    written_ += facts.size();
+    if (fail_) return Error{"disk full"};
+    return {};
+  }
+  Result<void> WriteVerdicts(const std::vector<ExtractedMeasurement>&,
+                             const std::vector<VerdictRow>&) override {
+    return {};
+  }
+  Result<void> Commit() override { return {}; }
+  Result<void> Select(const std::string&, const SqlRowSink&) override { return {}; }
+
+  void Release() {
+    {
+      std::lock_guard lock(mu_);
+      released_ = true;
+    }
+    open_.notify_all();
+  }
+  void FailWrites() { fail_ = true; }
+  uint64_t written() {
+    std::lock_guard lock(mu_);
+    return written_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable open_;
+  bool released_ = false;
+  std::atomic<bool> fail_{false};
+  uint64_t written_ = 0;
+};
+
+TEST_F(ScoreAndStoreTest, ASlowStoreHoldsTheProducerBackAtTheQueueBound) {
+  GatedStore store;
+  constexpr size_t kBatch = 10, kQueue = 40;
+  ScoreAndStore feed(&store, Engine(), ingest_, {kBatch, kQueue});
+  std::atomic<size_t> added{0};
+  std::thread producer([&] {
+    const auto& lines = TheCorpus().lines;
+    for (size_t i = 0; i < 200; ++i) {
+      feed.AddDocuments({lines[i]}, "collector", nullptr);
+      added = i + 1;
+    }
+  });
+  // The writer holds one batch, the queue at most kQueue measurements, the producer one
+  // batch being filled: beyond that it must wait.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_LE(added.load(), kQueue + 2 * kBatch);
+  EXPECT_GE(added.load(), kQueue);
+  EXPECT_EQ(store.written(), 0u);
+  store.Release();
+  producer.join();
+  ASSERT_TRUE(feed.Commit().ok());
+  EXPECT_EQ(store.written(), 200u);  // nothing lost on the way
+  EXPECT_EQ(feed.written(), 200u);
+}
+
+TEST_F(ScoreAndStoreTest, AFailingStoreSaysHowManyMeasurementsItLost) {
+  GatedStore store;
+  store.Release();
+  store.FailWrites();
+  ScoreAndStore feed(&store, Engine(), ingest_, {10, 100});
+  std::vector<std::string> documents(TheCorpus().lines.begin(), TheCorpus().lines.begin() + 25);
+  feed.AddDocuments(documents, "collector", nullptr);
+  auto c = feed.Commit();
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().find("disk full (25 measurements not stored)"), std::string::npos)
+      << c.error();
+  EXPECT_EQ(feed.written(), 0u);
+  EXPECT_TRUE(feed.Commit().ok());  // the error was reported once
+}
+
+}  // namespace
+}  // namespace vigil::analysis
