@@ -21,12 +21,11 @@ void CheckBounds(const Frame& f) {
     FUZZ_CHECK(!f.tcp && !f.udp);
     return;
   }
-  FUZZ_CHECK(f.l3_offset >= 14 && f.l3_offset <= f.l4_offset);
-  FUZZ_CHECK(f.l4_offset <= f.ip_end && f.ip_end <= size);
+  FUZZ_CHECK(f.l3_offset >= 14 && f.l3_offset < f.ip_end && f.ip_end <= size);
   FUZZ_CHECK(!(f.tcp && f.udp));
   FUZZ_CHECK(!f.fragment || (!f.tcp && !f.udp));
   if (f.tcp || f.udp) {
-    FUZZ_CHECK(f.payload_offset >= f.l4_offset);
+    FUZZ_CHECK(f.l3_offset < f.l4_offset && f.l4_offset <= f.payload_offset);
     FUZZ_CHECK(f.payload_offset + f.payload_len <= f.ip_end);
     FUZZ_CHECK(f.payload().size() == f.payload_len);
   }
