@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <string_view>
@@ -23,13 +24,22 @@ namespace vigil {
 namespace {
 
 // A file the lists are read from: the readers take paths, as `vigil lists check` does.
+// Its directory is removed when the process ends.
 const std::string& ListPath() {
-  static const std::string path = [] {
-    std::string dir = (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
-    dir += "/vigil-fuzz-lists-XXXXXX";
-    FUZZ_CHECK(mkdtemp(dir.data()) != nullptr);
-    return dir + "/it.csv";
+  struct Directory {
+    std::string path;
+    ~Directory() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  };
+  static const Directory dir = [] {
+    std::string path = (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
+    path += "/vigil-fuzz-lists-XXXXXX";
+    FUZZ_CHECK(mkdtemp(path.data()) != nullptr);
+    return Directory{path};
   }();
+  static const std::string path = dir.path + "/it.csv";
   return path;
 }
 
