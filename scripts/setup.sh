@@ -15,6 +15,9 @@ packages=(
   libsimdjson-dev libsqlite3-dev sqlite3 clickhouse-server clickhouse-client
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # fuzzing (scripts/fuzz.sh): clang, and libclang-rt-dev for libFuzzer's runtime
+  # (libclang_rt.fuzzer) and clang's sanitizer runtimes
+  clang libclang-rt-dev
   # real servers and tools the tests drive
   unbound nginx-light openssl dnsutils curl iproute2 ca-certificates python3 tcpdump
   # the interference lab (tests/lab): messaging servers, mmdb writer, network tools

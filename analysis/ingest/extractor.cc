@@ -638,6 +638,11 @@ struct MeasurementExtractor::Impl {
           m.report_id = StringOrNull(v, key);
         } else if (key == "probe_cc") {
           std::string_view cc = StringOrNull(v, key);
+          // Two capital letters (OONI writes "ZZ" when unknown): what queries group by.
+          if (!cc.empty() &&
+              (cc.size() != 2 || cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' || cc[1] > 'Z')) {
+            Bad(key, "not a two-letter country code");
+          }
           if (!cc.empty()) m.probe_cc = cc;
         } else if (key == "probe_asn") {
           m.probe_asn = AsnOf(v, key);

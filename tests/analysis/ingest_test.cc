@@ -200,14 +200,16 @@ TEST(Ingest, BadLinesAreReportedWithFileAndLineAndSkipped) {
   text += R"({"test_name":"x","measurement_start_time":"2024-03-01 12:00:00","test_keys":)"
           R"({"tcp_connect":[{"ip":"1.2.3.4","port":99999}]}})"
           "\n";  // 9 bad port
-  text += good;  // 10, no final newline
+  text += R"({"test_name":"x","measurement_start_time":"2024-03-01 12:00:00","probe_cc":"1.2"})"
+          "\n";  // 10 bad country
+  text += good;  // 11, no final newline
   std::string error;
   ASSERT_TRUE(dir.WriteFile("m.jsonl", text, &error)) << error;
 
   Ingested in = Ingest(dir.Join("m.jsonl"));
   EXPECT_EQ(in.stats.measurements, 2u);
-  EXPECT_EQ(in.stats.bad_lines, 7u);
-  EXPECT_EQ(in.stats.lines, 9u);
+  EXPECT_EQ(in.stats.bad_lines, 8u);
+  EXPECT_EQ(in.stats.lines, 10u);
   std::map<uint64_t, std::string> by_line;
   for (const auto& e : in.errors) {
     EXPECT_EQ(e.file, dir.Join("m.jsonl"));
@@ -221,6 +223,7 @@ TEST(Ingest, BadLinesAreReportedWithFileAndLineAndSkipped) {
       {7, "measurement_start_time"},
       {8, "probe_asn"},
       {9, "tcp_connect[].port"},
+      {10, "probe_cc"},
   };
   ASSERT_EQ(by_line.size(), expect.size());
   for (const auto& [line, words] : expect) {
@@ -229,7 +232,7 @@ TEST(Ingest, BadLinesAreReportedWithFileAndLineAndSkipped) {
   }
   ASSERT_EQ(in.measurements.size(), 2u);
   EXPECT_EQ(in.measurements[0].measurement.source_line, 1u);
-  EXPECT_EQ(in.measurements[1].measurement.source_line, 10u);
+  EXPECT_EQ(in.measurements[1].measurement.source_line, 11u);
   const auto& m = in.measurements[0];
   EXPECT_EQ(m.measurement.probe_asn, 197207u);
   EXPECT_EQ(m.measurement.target, "telegram");

@@ -310,6 +310,17 @@ TEST(Collector, BadInputGetsA4xxWithAReasonAndTheServerKeepsServing) {
       {"encoding", Post(port, "/report/" + report_id, "{}", {{"Content-Encoding", "br"}}), 415,
        "gzip"},
       {"bad opening", Post(port, "/report", Json{{"probe_cc", "IT"}}.dump()), 400, "test_name"},
+      // Its report id would have no test part to check submissions against.
+      {"test name of underscores",
+       Post(port, "/report",
+            Json{{"test_name", "__"},
+                 {"probe_cc", "IT"},
+                 {"probe_asn", "AS30722"},
+                 {"software_name", "vigil"},
+                 {"software_version", "0.1.0"},
+                 {"test_version", "0.4.3"}}
+                .dump()),
+       400, "test_name"},
       {"bad check-in", Post(port, "/api/v1/check-in", "[1]"), 400, "check-in"},
   };
   for (const auto& c : cases) {

@@ -335,6 +335,8 @@ TEST_F(HelperProtocolTest, BadRequestsGetAReasonAndTheServerKeepsServing) {
       {"quic flag as text",
        R"({"http_request": "http://www.example.test/", "x_quic_enabled": "yes"})"},
       {"deep nesting", deep},
+      {"a number too large for a double",
+       R"({"http_request": "http://www.example.test/", "x": 1e999})"},
   };
   for (const auto& c : bad_bodies) {
     RawReply r = Post(port, c.body);

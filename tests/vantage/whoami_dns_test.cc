@@ -81,6 +81,18 @@ TEST(WhoamiDns, TheAnswerIsAWellFormedAuthoritativeResponse) {
   EXPECT_EQ(v6->answers[0].ipv6.value_or(""), "fd00:11::2");
 }
 
+TEST(WhoamiDns, AnAnyQueryFromNoReadableAddressGetsNoRecord) {
+  std::string any = WhoamiQuery(7, "x.whoami.vigil.test");
+  any[any.size() - 3] = static_cast<char>(255);
+  auto parsed = ParseDnsResponse(WhoamiAnswer(any, "whoami.vigil.test", "not-an-address"));
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  EXPECT_EQ(parsed->rcode, 0);
+  EXPECT_TRUE(parsed->answers.empty());
+  auto v4 = ParseDnsResponse(WhoamiAnswer(any, "whoami.vigil.test", "198.18.11.2"));
+  ASSERT_TRUE(v4.ok() && v4->answers.size() == 1u);
+  EXPECT_EQ(v4->answers[0].ipv4.value_or(""), "198.18.11.2");
+}
+
 TEST(WhoamiDns, MalformedBytesGetNoAnswerAndTheServerGoesOn) {
   const std::string query = WhoamiQuery(7, "x.whoami.vigil.test");
   EXPECT_EQ(WhoamiAnswer("", "whoami.vigil.test", "127.0.0.1"), "");

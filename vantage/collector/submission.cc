@@ -43,8 +43,10 @@ bool IsAsn(std::string_view s) {
 
 namespace {
 
+// Starting with a letter: the report id carries the name without underscores, and a
+// name of underscores only would leave it no test part to parse back.
 bool IsTestName(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
+  if (s.empty() || s.size() > 64 || !std::islower(static_cast<unsigned char>(s[0]))) return false;
   for (char c : s) {
     if (!(std::islower(static_cast<unsigned char>(c)) ||
           std::isdigit(static_cast<unsigned char>(c)) || c == '_')) {

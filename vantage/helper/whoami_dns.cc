@@ -102,7 +102,10 @@ std::string WhoamiAnswer(std::string_view query, std::string_view zone,
                                                static_cast<unsigned char>(query[*end - 3]));
   std::string out(query.substr(0, 2));  // the id
   const uint16_t rd = static_cast<uint16_t>((static_cast<unsigned char>(query[2]) & 0x01) << 8);
-  const bool answer = inside && ((qtype == 1 && is_v4) || (qtype == 28 && is_v6) || qtype == 255);
+  // ANY is answered with the source's own type, and not at all when the source is
+  // no address (an AAAA of zeros would be a lie).
+  const bool answer = inside && ((qtype == 1 && is_v4) || (qtype == 28 && is_v6) ||
+                                 (qtype == 255 && (is_v4 || is_v6)));
   // QR, AA, RD as asked; REFUSED outside the zone; NOERROR (maybe no data) inside.
   Put16(out, static_cast<uint16_t>(0x8400 | rd | (inside ? 0 : 5)));
   Put16(out, 1);

@@ -84,7 +84,8 @@ Result<Json> ParseControlJson(std::string_view text) {
   }
   try {
     return Json::parse(text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
+    // Not only parse_error: a number too large for a double ("1e999") is out_of_range.
     std::string what = e.what();
     // Drop nlohmann's "[json.exception.parse_error.101] " prefix.
     if (size_t space = what.find("] "); space != std::string::npos) what.erase(0, space + 2);
