@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "probe/base/base64.h"
+#include "base/base64.h"
 #include "probe/dns/dns_exchange.h"
 #include "probe/dns/dns_message.h"
 #include "tests/fuzz/fuzz_check.h"

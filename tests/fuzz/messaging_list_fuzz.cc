@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "probe/net/endpoint.h"
+#include "base/host_port.h"
 #include "probe/testlists/messaging_list.h"
 #include "tests/fuzz/fuzz_check.h"
 

@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/csv.h"
 #include "probe/http/url.h"
-#include "probe/testlists/csv_reader.h"
 #include "probe/testlists/test_list.h"
 #include "tests/fuzz/fuzz_check.h"
 
