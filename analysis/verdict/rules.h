@@ -5,6 +5,8 @@
 // score is the largest blocked value; the flags follow OONI's aggregation (ok, anomaly,
 // confirmed and failure do not overlap). Every score and threshold comes from the rules
 // file (testlists/verdict/rules.json), none from code, so a new file re-scores history.
+// The pieces: rule_ids.h (the names), rule_config.h (the file), scorer_map.h (which
+// scorer judges which test), scorers/ (one per test or family), masking.h, flags.h.
 // Load once; Score() is const and may be called from many threads at once.
 #pragma once
 
@@ -15,16 +17,12 @@
 
 #include "analysis/model/rows.h"
 #include "analysis/verdict/fingerprints.h"
+#include "analysis/verdict/rule_ids.h"
 #include "probe/base/result.h"
 
 namespace vigil::analysis {
 
-/// Every rule id the engine can fire, in the rules file's order. A rules file must give
-/// a triple for each of them and for nothing else.
-const std::vector<std::string_view>& VerdictRuleIds();
-
-/// Why a measurement is a failure (VerdictRow::failure_reason values).
-const std::vector<std::string_view>& VerdictFailureReasons();
+struct RuleConfig;
 
 class VerdictEngine {
  public:
@@ -53,10 +51,8 @@ class VerdictEngine {
   /// The rule ids that fired in `row`, "layer:rule_id" joined by commas, for reports.
   static std::string RulesFired(const VerdictRow& row);
 
-  struct Config;  // defined in the .cc
-
  private:
-  std::unique_ptr<Config> config_;
+  std::unique_ptr<RuleConfig> config_;
   FingerprintSet fingerprints_;
 };
 

@@ -6,9 +6,11 @@
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "analysis/verdict/rules.h"
+#include "analysis/verdict/scorer_map.h"
 #include "tests/support_paths.h"
 
 namespace vigil::analysis {
@@ -95,6 +97,23 @@ TEST(VerdictRulesTest, ShippedRulesLoad) {
   EXPECT_EQ(Engine().version(), "v1");
   EXPECT_EQ(Engine().fingerprints().size(), 1955u);
   EXPECT_EQ(VerdictRuleIds().size(), 45u);
+}
+
+// The test -> scorer map names each test once; a test it does not name is scored from
+// its steps like any other generic test.
+TEST(VerdictRulesTest, EachTestHasOneScorerAndOthersAreGeneric) {
+  std::set<std::string_view> seen;
+  for (const TestScorer& t : TestScorers()) {
+    EXPECT_TRUE(seen.insert(t.test_name).second) << t.test_name << " is mapped twice";
+    EXPECT_EQ(ScorerFor(t.test_name), t.scorer) << t.test_name;
+    EXPECT_NE(t.scorer, &ScoreGeneric) << t.test_name << " needs no entry";
+  }
+  EXPECT_EQ(ScorerFor("web_connectivity"), &ScoreWebConnectivity);
+  EXPECT_EQ(ScorerFor("ndt"), &ScoreGeneric);
+  ExtractedMeasurement unknown = Make("some_future_test", "IT");
+  unknown.observations.push_back(Tcp("a.example", "192.0.2.10", 443, "connection_refused"));
+  const VerdictRow row = Engine().Score(unknown);
+  EXPECT_EQ(L(row, Layer::kTcp).rule_id, "tcp.all_failed");
 }
 
 TEST(VerdictRulesTest, DnsFingerprintConfirmsAndMasksLaterLayers) {
