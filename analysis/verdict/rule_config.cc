@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -114,19 +115,19 @@ bool Contains(const std::vector<std::string>& list, std::string_view s) {
   return std::find(list.begin(), list.end(), s) != list.end();
 }
 
-Result<RuleConfig> ReadRuleConfig(std::string_view text, const std::string& name) {
+Result<RuleConfig> ReadRuleConfig(std::string_view text, const std::string& rules_file) {
   json root;
   try {
     root = json::parse(text);
   } catch (const json::parse_error& e) {
-    return Error{name + ": not JSON: " + e.what()};
+    return Error{rules_file + ": not JSON: " + e.what()};
   }
-  if (!root.is_object()) return Error{name + ": the top level must be an object"};
+  if (!root.is_object()) return Error{rules_file + ": the top level must be an object"};
   RuleConfig config;
-  ConfigReader r(name);
+  ConfigReader r(rules_file);
   r.OnlyKeys(root, "",
-             {"version", "description", "measurement", "fingerprints", "signal", "messaging",
-              "dnscheck", "rules"});
+             {"version", "description", "measurement", "fingerprints", "bogons", "signal",
+              "messaging", "dnscheck", "rules"});
   if (!root.contains("version")) {
     r.Fail("version", "missing");
   } else if (!root["version"].is_string() || root["version"].get<std::string>().empty()) {
@@ -136,6 +137,14 @@ Result<RuleConfig> ReadRuleConfig(std::string_view text, const std::string& name
   }
   if (root.contains("description") && !root["description"].is_string()) {
     r.Fail("description", "must be a string");
+  }
+  std::string bogons_file;
+  if (!root.contains("bogons")) {
+    r.Fail("bogons", "missing (the bogon list's file, e.g. \"bogons.csv\" beside this one)");
+  } else if (!root["bogons"].is_string() || root["bogons"].get<std::string>().empty()) {
+    r.Fail("bogons", "must be a file name");
+  } else {
+    bogons_file = root["bogons"].get<std::string>();
   }
   if (const json* m = r.Object(root, "", "measurement")) {
     r.OnlyKeys(*m, "measurement",
@@ -195,6 +204,15 @@ Result<RuleConfig> ReadRuleConfig(std::string_view text, const std::string& name
     }
   }
   if (r.error) return Error{*r.error};
+  const std::filesystem::path bogons_path =
+      std::filesystem::path(rules_file).parent_path() / std::filesystem::path(bogons_file);
+  std::string bogons_text;
+  if (!ReadTextFile(bogons_path.string(), &bogons_text)) {
+    return Error{rules_file + ": bogons: cannot read " + bogons_path.string()};
+  }
+  auto bogons = BogonList::Parse(bogons_text, bogons_path.string());
+  if (!bogons.ok()) return Error{bogons.error()};
+  config.bogons = std::move(bogons).value();
   return config;
 }
 

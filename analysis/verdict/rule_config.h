@@ -1,8 +1,8 @@
 // RuleConfig: one version of the verdict rules as read from a rules file
-// (testlists/verdict/rules.json): the thresholds, the lists of failures and hosts some
-// scorers treat specially, and a (blocked, down, ok) triple for every rule id. Reading
-// refuses an unknown key, a missing rule or a bad value with "file: key.path: reason".
-// A RuleConfig is immutable once read and may be shared by any number of threads.
+// (testlists/verdict/rules.json) and the bogon list it names: the thresholds, the lists of failures
+// and hosts some scorers treat specially, and a (blocked, down, ok) triple for every rule id.
+// Reading refuses an unknown key, a missing rule or a bad value with "file: key.path: reason". A
+// RuleConfig is immutable once read and may be shared by any number of threads.
 #pragma once
 
 #include <array>
@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "analysis/verdict/bogons.h"
 #include "analysis/verdict/rule_ids.h"
 #include "probe/base/result.h"
 
@@ -33,12 +34,14 @@ struct RuleConfig {
   std::vector<std::string> signal_ignored_hosts;
   std::vector<std::string> dnscheck_answered_failures;
   std::array<Triple, kRuleCount> triples{};  // indexed by Rule
+  BogonList bogons;                          // from the file the rules name ("bogons")
 
   const Triple& TripleOf(Rule rule) const { return triples[static_cast<size_t>(rule)]; }
 };
 
-/// Reads a rules file's text; `name` is used in messages.
-Result<RuleConfig> ReadRuleConfig(std::string_view text, const std::string& name);
+/// Reads a rules file's text and the bogon list it names. Messages name `rules_file`,
+/// and a relative "bogons" is found beside it.
+Result<RuleConfig> ReadRuleConfig(std::string_view text, const std::string& rules_file);
 
 /// Reads the rules file at `path`.
 Result<RuleConfig> LoadRuleConfig(const std::string& path);

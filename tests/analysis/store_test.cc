@@ -53,7 +53,8 @@ Result<VerdictEngine> Engine(const std::string& version = "v1", double anomaly_t
   replace("\"anomaly_threshold\": 0.5", threshold);
   auto fingerprints = FingerprintSet::LoadDir(testing::SourceDir() + "/testlists/fingerprints");
   if (!fingerprints.ok()) return Error{fingerprints.error()};
-  return VerdictEngine::FromText(text, "rules.json", std::move(*fingerprints));
+  return VerdictEngine::FromText(text, testing::SourceDir() + "/testlists/verdict/rules.json",
+                                 std::move(*fingerprints));
 }
 
 const Corpus& TheCorpus() {

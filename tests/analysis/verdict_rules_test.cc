@@ -446,10 +446,15 @@ std::string ModifiedRules(const std::function<void(nlohmann::json&)>& edit) {
   return j.dump();
 }
 
+// The error of loading `text` as the shipped rules file, with its path shortened to
+// "rules.json".
 std::string LoadError(const std::string& text) {
   auto fps = FingerprintSet::LoadDir(FingerprintsDir());
-  auto e = VerdictEngine::FromText(text, "rules.json", std::move(fps).value());
-  return e.ok() ? "" : e.error();
+  auto e = VerdictEngine::FromText(text, RulesPath(), std::move(fps).value());
+  if (e.ok()) return "";
+  std::string error = e.error();
+  if (error.starts_with(RulesPath())) error.replace(0, RulesPath().size(), "rules.json");
+  return error;
 }
 
 TEST(VerdictRulesTest, RulesFileErrorsNameTheKey) {
@@ -474,6 +479,8 @@ TEST(VerdictRulesTest, RulesFileErrorsNameTheKey) {
             "rules.json: measurement.mask_threshold: must be a number");
   EXPECT_EQ(LoadError(ModifiedRules([](nlohmann::json& j) { j.erase("version"); })),
             "rules.json: version: missing");
+  EXPECT_EQ(LoadError(ModifiedRules([](nlohmann::json& j) { j["bogons"] = 7; })),
+            "rules.json: bogons: must be a file name");
   EXPECT_EQ(LoadError(ModifiedRules([](nlohmann::json& j) { j["signal"]["ignored_hosts"] = {1}; })),
             "rules.json: signal.ignored_hosts[0]: must be a non-empty string");
   EXPECT_EQ(LoadError("{\"version\": ").rfind("rules.json: not JSON", 0), 0u);
@@ -491,7 +498,7 @@ TEST(VerdictRulesTest, RescoringWithANewVersionChangesVerdicts) {
     j["rules"]["tcp.some_failed"] = {{"blocked", 0.3}, {"down", 0.2}, {"ok", 0.5}};
     j["measurement"]["anomaly_threshold"] = 0.7;
   });
-  auto v2 = VerdictEngine::FromText(v2_text, "rules-v2.json",
+  auto v2 = VerdictEngine::FromText(v2_text, RulesPath(),
                                     std::move(FingerprintSet::LoadDir(FingerprintsDir())).value());
   ASSERT_TRUE(v2.ok()) << v2.error();
   EXPECT_EQ(v2->version(), "v2");

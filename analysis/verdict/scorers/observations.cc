@@ -1,7 +1,6 @@
 // ScoreObservations: the rules every step of a measurement supports without a control
 // (a failed lookup, connect, handshake or fetch; a bogon answer), for tests whose own
 // keys leave layers undecided.
-#include "analysis/verdict/bogons.h"
 #include "analysis/verdict/scorers/scorers.h"
 #include "analysis/verdict/scoring.h"
 
@@ -20,7 +19,7 @@ void ScoreObservations(Scoring& c, const std::vector<std::string>& skip_hosts) {
       } else {
         ++dns_ok;
       }
-      for (const std::string& a : o.dns_answers) bogon = bogon || IsBogon(a);
+      for (const std::string& a : o.dns_answers) bogon = bogon || c.config.bogons.Contains(a);
     }
     if (o.tcp_success != Tri::kUnknown && !c.NoRoute(o.tcp_failure)) {
       if (o.tcp_success == Tri::kYes) {

@@ -3,7 +3,6 @@
 // web analysis; OONI's own "blocking" key where the control cannot tell.
 #include <algorithm>
 
-#include "analysis/verdict/bogons.h"
 #include "analysis/verdict/scorers/scorers.h"
 #include "analysis/verdict/scoring.h"
 
@@ -90,14 +89,15 @@ void ScoreWebConnectivity(Scoring& c) {
     if (!o.dns_measured) continue;
     dns_measured = true;
     for (const std::string& a : o.dns_answers) {
-      if (!IsBogon(a)) continue;
+      if (!c.config.bogons.Contains(a)) continue;
       bogon = true;
       if (std::find(control.addrs.begin(), control.addrs.end(), a) != control.addrs.end()) {
         bogon_in_control = true;
       }
     }
   }
-  for (std::string_view a : control.addrs) control_bogon = control_bogon || IsBogon(std::string(a));
+  for (std::string_view a : control.addrs)
+    control_bogon = control_bogon || c.config.bogons.Contains(std::string(a));
   if (bogon && control.usable && !bogon_in_control && !control_bogon &&
       (control.dns_known || inconsistent)) {
     c.Fire(Rule::kDnsBogonNotInControl);
