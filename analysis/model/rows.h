@@ -84,7 +84,8 @@ struct ObservationRow {
   std::vector<std::pair<std::string, std::string>> http_headers;  // for fingerprints
   bool http_measured = false;
 
-  // Our own tests (x_ keys): packet evidence and delivery.
+  // Packet evidence and delivery (x_ keys), for experiments still to come: no experiment
+  // records them yet and no verdict rule reads them; the stores keep the columns.
   std::string x_injection;  // e.g. "dns:two_answers", "tcp:rst_ttl_mismatch"; empty = none
   std::string x_delivery;   // delivered | dropped | delayed | ...; empty = not a delivery step
 };

@@ -1,6 +1,8 @@
 // The names a verdict carries: every rule id the engine can fire, each with its layer
 // and the kind of evidence it rests on, and every reason it can give for a failure.
-// The rules file must give a triple for each rule id here and for nothing else.
+// The rules file must give a triple for each rule id here and for nothing else. No rule
+// decides the delivery layer or rests on packet evidence yet: those rules arrive with
+// the experiments that record such facts (ObservationRow's x_injection, x_delivery).
 // Constant tables; safe from any thread.
 #pragma once
 
@@ -18,7 +20,6 @@ namespace vigil::analysis {
 enum class Rule : uint8_t {
   kDnsFingerprint,
   kDnsFingerprintUnconfirmed,
-  kDnsInjected,
   kDnsBogonNotInControl,
   kDnsBogon,
   kDnsFailureControlOk,
@@ -31,7 +32,6 @@ enum class Rule : uint8_t {
   kDnsFailure,
   kDnsResolverNoAddress,
   kDnsOk,
-  kTcpInjected,
   kTcpFailControlOk,
   kTcpFailControlFailed,
   kTcpProbeBlocking,
@@ -39,7 +39,6 @@ enum class Rule : uint8_t {
   kTcpSomeFailed,
   kTcpStunNoResponse,
   kTcpOk,
-  kTlsInjected,
   kTlsFailControlOk,
   kTlsResetControlOk,
   kTlsFailControlFailed,
@@ -50,17 +49,12 @@ enum class Rule : uint8_t {
   kTlsOk,
   kHttpFingerprint,
   kHttpFingerprintUnconfirmed,
-  kHttpInjected,
   kHttpDiff,
   kHttpFailureControlOk,
   kHttpFailureControlFailed,
   kHttpFailure,
   kHttpTampering,
   kHttpOk,
-  kDeliveryDropped,
-  kDeliveryDelayed,
-  kDeliveryUnknown,
-  kDeliveryDelivered,
   kCount
 };
 inline constexpr size_t kRuleCount = static_cast<size_t>(Rule::kCount);
@@ -77,7 +71,6 @@ struct RuleInfo {
 inline constexpr std::array<RuleInfo, kRuleCount> kRules = {{
     {"dns.fingerprint", Layer::kDns, Evidence::kConfirmed},
     {"dns.fingerprint_unconfirmed", Layer::kDns, Evidence::kHeuristic},
-    {"dns.injected", Layer::kDns, Evidence::kPacket},
     {"dns.bogon_not_in_control", Layer::kDns, Evidence::kControl},
     {"dns.bogon", Layer::kDns, Evidence::kHeuristic},
     {"dns.failure_control_ok", Layer::kDns, Evidence::kControl},
@@ -90,7 +83,6 @@ inline constexpr std::array<RuleInfo, kRuleCount> kRules = {{
     {"dns.failure", Layer::kDns, Evidence::kHeuristic},
     {"dns.resolver_no_address", Layer::kDns, Evidence::kHeuristic},
     {"dns.ok", Layer::kDns, Evidence::kNone},
-    {"tcp.injected", Layer::kTcp, Evidence::kPacket},
     {"tcp.fail_control_ok", Layer::kTcp, Evidence::kControl},
     {"tcp.fail_control_failed", Layer::kTcp, Evidence::kControl},
     {"tcp.probe_blocking", Layer::kTcp, Evidence::kControl},
@@ -98,7 +90,6 @@ inline constexpr std::array<RuleInfo, kRuleCount> kRules = {{
     {"tcp.some_failed", Layer::kTcp, Evidence::kHeuristic},
     {"tcp.stun_no_response", Layer::kTcp, Evidence::kHeuristic},
     {"tcp.ok", Layer::kTcp, Evidence::kNone},
-    {"tls.injected", Layer::kTls, Evidence::kPacket},
     {"tls.fail_control_ok", Layer::kTls, Evidence::kControl},
     {"tls.reset_control_ok", Layer::kTls, Evidence::kControl},
     {"tls.fail_control_failed", Layer::kTls, Evidence::kControl},
@@ -109,17 +100,12 @@ inline constexpr std::array<RuleInfo, kRuleCount> kRules = {{
     {"tls.ok", Layer::kTls, Evidence::kNone},
     {"http.fingerprint", Layer::kHttp, Evidence::kConfirmed},
     {"http.fingerprint_unconfirmed", Layer::kHttp, Evidence::kHeuristic},
-    {"http.injected", Layer::kHttp, Evidence::kPacket},
     {"http.diff", Layer::kHttp, Evidence::kControl},
     {"http.failure_control_ok", Layer::kHttp, Evidence::kControl},
     {"http.failure_control_failed", Layer::kHttp, Evidence::kControl},
     {"http.failure", Layer::kHttp, Evidence::kHeuristic},
     {"http.tampering", Layer::kHttp, Evidence::kControl},
     {"http.ok", Layer::kHttp, Evidence::kNone},
-    {"delivery.dropped", Layer::kDelivery, Evidence::kControl},
-    {"delivery.delayed", Layer::kDelivery, Evidence::kControl},
-    {"delivery.unknown", Layer::kDelivery, Evidence::kNone},
-    {"delivery.delivered", Layer::kDelivery, Evidence::kNone},
 }};
 
 /// The rule's entry in kRules.

@@ -1,6 +1,6 @@
 // VerdictEngine: turns one measurement's facts (an ExtractedMeasurement) into its
 // verdict (a VerdictRow) under one version of the rules. The rules follow OONI's v5
-// pipeline: per layer (dns, tcp, tls, http, delivery) the first rule that matches gives a
+// pipeline: per layer (dns, tcp, tls, http) the first rule that matches gives a
 // (blocked, down, ok) triple and names itself; a layer after a blocked one is masked; the
 // score is the largest blocked value; the flags follow OONI's aggregation (ok, anomaly,
 // confirmed and failure do not overlap). Every score and threshold comes from the rules

@@ -5,8 +5,7 @@
 namespace vigil::analysis {
 namespace {
 
-// dns_injection, delivery and every other test are not here: ScoreFingerprints gives
-// their packet and delivery evidence and ScoreGeneric the rest from their steps.
+// Every other test (dns_injection, ndt, ...) is scored by ScoreGeneric from its steps.
 constexpr std::array<TestScorer, 11> kTestScorers = {{
     {"web_connectivity", ScoreWebConnectivity},
     {"whatsapp", ScoreWhatsapp},

@@ -1,6 +1,5 @@
 // ScoreFingerprints: the rules every test shares, fired before its own: a known
-// censor's DNS answer or block page (testlists/fingerprints), packet evidence and
-// delivery.
+// censor's DNS answer or block page (testlists/fingerprints).
 #include "analysis/verdict/scorers/scorers.h"
 #include "analysis/verdict/scoring.h"
 
@@ -43,32 +42,6 @@ void ScoreFingerprints(Scoring& c) {
     } else {
       c.http_unconfirmed = true;
     }
-  }
-  bool any_delivery = false, dropped = false, delayed = false, unknown = false;
-  for (const ObservationRow& o : c.m.observations) {
-    const std::string& inj = o.x_injection;
-    if (!inj.empty()) {
-      if (inj.starts_with("dns:")) c.Fire(Rule::kDnsInjected);
-      if (inj.starts_with("tcp:")) c.Fire(Rule::kTcpInjected);
-      if (inj.starts_with("tls:")) c.Fire(Rule::kTlsInjected);
-      if (inj.starts_with("http:")) c.Fire(Rule::kHttpInjected);
-    }
-    if (!o.x_delivery.empty()) {
-      any_delivery = true;
-      if (o.x_delivery == "dropped") {
-        dropped = true;
-      } else if (o.x_delivery == "delayed") {
-        delayed = true;
-      } else if (o.x_delivery != "delivered") {
-        unknown = true;
-      }
-    }
-  }
-  if (any_delivery) {
-    if (dropped) c.Fire(Rule::kDeliveryDropped);
-    if (delayed) c.Fire(Rule::kDeliveryDelayed);
-    if (unknown) c.Fire(Rule::kDeliveryUnknown);
-    c.Fire(Rule::kDeliveryDelivered);
   }
 }
 

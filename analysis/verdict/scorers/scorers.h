@@ -14,8 +14,8 @@ struct Scoring;  // scoring.h
 /// A test's scorer.
 using Scorer = void (*)(Scoring& c);
 
-// Shared by every test (fingerprint_match.cc): known DNS answers and block pages,
-// packet evidence and delivery. Runs before the test's own scorer.
+// Shared by every test (fingerprint_match.cc): known DNS answers and block pages. Runs
+// before the test's own scorer.
 void ScoreFingerprints(Scoring& c);
 
 // Shared building blocks (observations.cc).
