@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "analysis/model/outcome.h"
+
 namespace vigil::analysis {
 
 /// One measurement's envelope: who measured what, where and when.
@@ -133,13 +135,7 @@ struct VerdictRow {
   std::string failure_reason;  // why `failure` holds ("envelope.probe_cc_zz", ...), or ""
 };
 
-/// The four outcomes of OONI's aggregation, which do not overlap (the verdicts table's
-/// `outcome` column holds the number).
-enum class Outcome : uint8_t { kOk = 0, kAnomaly = 1, kConfirmed = 2, kFailure = 3 };
-const char* OutcomeName(Outcome outcome);
-/// confirmed, else failure, else anomaly, else ok (OONI's own flags may overlap; ours
-/// never do).
-Outcome OutcomeOf(bool anomaly, bool confirmed, bool failure);
+/// The row's outcome (outcome.h): its flags, of which exactly one holds.
 Outcome OutcomeOf(const VerdictRow& row);
 
 /// Everything ingest produces for one measurement.

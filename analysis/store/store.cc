@@ -125,13 +125,6 @@ Result<ResolvedQuery> Resolve(Store& s, const AggregationQuery& query) {
 
 }  // namespace
 
-Result<Outcome> ParseOutcome(std::string_view text) {
-  for (Outcome o : {Outcome::kOk, Outcome::kAnomaly, Outcome::kConfirmed, Outcome::kFailure}) {
-    if (text == OutcomeName(o)) return o;
-  }
-  return Error{"unknown outcome '" + std::string(text) + "' (ok, anomaly, confirmed, failure)"};
-}
-
 std::string QuoteSql(SqlDialect d, std::string_view text) {
   std::string out = "'";
   for (char c : text) {
