@@ -24,7 +24,7 @@ std::string_view BlockingType(Layer layer, std::string_view rule_id) {
 }
 
 // Why the envelope makes the measurement unusable, or "".
-std::string_view EnvelopeFailure(const RuleConfig& config, const MeasurementRow& env) {
+std::string_view EnvelopeFailure(const RuleConfig& config, const EnvelopeRow& env) {
   if (env.probe_cc.empty() || env.probe_cc == "ZZ") return "envelope.probe_cc_zz";
   if (env.probe_asn == 0) return "envelope.asn_zero";
   if (env.report_id.empty()) return "envelope.no_report_id";
@@ -41,7 +41,7 @@ std::string_view EnvelopeFailure(const RuleConfig& config, const MeasurementRow&
 
 }  // namespace
 
-void SetFlags(const RuleConfig& config, const MeasurementRow& env, int worst, VerdictRow& row) {
+void SetFlags(const RuleConfig& config, const EnvelopeRow& env, int worst, VerdictRow& row) {
   const std::string_view envelope_failure = EnvelopeFailure(config, env);
   if (!envelope_failure.empty()) {
     row.failure_reason = std::string(envelope_failure);

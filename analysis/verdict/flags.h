@@ -10,6 +10,6 @@ namespace vigil::analysis {
 
 /// Sets `row`'s anomaly, confirmed, failure, failure_reason and blocking_type from its
 /// layers, its score, the rules and the envelope `env`; `worst` is MaskLayers' result.
-void SetFlags(const RuleConfig& config, const MeasurementRow& env, int worst, VerdictRow& row);
+void SetFlags(const RuleConfig& config, const EnvelopeRow& env, int worst, VerdictRow& row);
 
 }  // namespace vigil::analysis

@@ -154,7 +154,7 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
   StoreHandle handle_;
 };
 
-bool Matches(const AggregationQuery& q, const MeasurementRow& m, const VerdictRow& v, int64_t since,
+bool Matches(const AggregationQuery& q, const EnvelopeRow& m, const VerdictRow& v, int64_t since,
              int64_t until) {
   if (!q.test_name.empty() && m.test_name != q.test_name) return false;
   if (!q.probe_cc.empty() && m.probe_cc != q.probe_cc) return false;
@@ -176,7 +176,7 @@ std::vector<AggregationCell> Tally(const ResolvedQuery& r,
   };
   std::map<std::vector<std::string>, Acc> by_key;
   for (size_t i = 0; i < c.facts.size(); ++i) {
-    const MeasurementRow& m = c.facts[i].measurement;
+    const EnvelopeRow& m = c.facts[i].measurement;
     const VerdictRow& v = verdicts[i];
     if (!Matches(r.query, m, v, r.since, r.until)) continue;
     AggregationCell cell;
