@@ -1,6 +1,5 @@
 #include "analysis/verdict/flags.h"
 
-#include <chrono>
 #include <string_view>
 
 namespace vigil::analysis {
@@ -24,15 +23,11 @@ std::string_view BlockingType(Layer layer, std::string_view rule_id) {
 }
 
 // Why the envelope makes the measurement unusable, or "".
-std::string_view EnvelopeFailure(const RuleConfig& config, const EnvelopeRow& env) {
+std::string_view EnvelopeFailure(const RuleConfig& config, const EnvelopeRow& env, int64_t now) {
   if (env.probe_cc.empty() || env.probe_cc == "ZZ") return "envelope.probe_cc_zz";
   if (env.probe_asn == 0) return "envelope.asn_zero";
   if (env.report_id.empty()) return "envelope.no_report_id";
-  const int64_t reference = env.upload_time > 0
-                                ? env.upload_time
-                                : std::chrono::duration_cast<std::chrono::seconds>(
-                                      std::chrono::system_clock::now().time_since_epoch())
-                                      .count();
+  const int64_t reference = env.upload_time > 0 ? env.upload_time : now;
   if (env.start_time > reference + config.max_future_skew_seconds) {
     return "envelope.start_in_future";
   }
@@ -41,8 +36,9 @@ std::string_view EnvelopeFailure(const RuleConfig& config, const EnvelopeRow& en
 
 }  // namespace
 
-void SetFlags(const RuleConfig& config, const EnvelopeRow& env, int worst, VerdictRow& row) {
-  const std::string_view envelope_failure = EnvelopeFailure(config, env);
+void SetFlags(const RuleConfig& config, const EnvelopeRow& env, int64_t now, int worst,
+              VerdictRow& row) {
+  const std::string_view envelope_failure = EnvelopeFailure(config, env, now);
   if (!envelope_failure.empty()) {
     row.failure_reason = std::string(envelope_failure);
     row.failure = true;

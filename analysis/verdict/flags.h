@@ -3,13 +3,17 @@
 // blocking type named after the worst layer. A pure function of its arguments.
 #pragma once
 
+#include <cstdint>
+
 #include "analysis/model/rows.h"
 #include "analysis/verdict/rule_config.h"
 
 namespace vigil::analysis {
 
 /// Sets `row`'s anomaly, confirmed, failure, failure_reason and blocking_type from its
-/// layers, its score, the rules and the envelope `env`; `worst` is MaskLayers' result.
-void SetFlags(const RuleConfig& config, const EnvelopeRow& env, int worst, VerdictRow& row);
+/// layers, its score, the rules and the envelope `env`; `worst` is MaskLayers' result and
+/// `now` (Unix seconds) the reference for an envelope without an upload time.
+void SetFlags(const RuleConfig& config, const EnvelopeRow& env, int64_t now, int worst,
+              VerdictRow& row);
 
 }  // namespace vigil::analysis

@@ -52,7 +52,7 @@ std::string VerdictEngine::RulesFired(const VerdictRow& row) {
   return out;
 }
 
-VerdictRow VerdictEngine::Score(const ExtractedMeasurement& m) const {
+VerdictRow VerdictEngine::Score(const ExtractedMeasurement& m, int64_t now) const {
   VerdictRow row;
   row.measurement_uid = m.measurement.measurement_uid;
   row.rules_version = config_->version;
@@ -65,7 +65,7 @@ VerdictRow VerdictEngine::Score(const ExtractedMeasurement& m) const {
   if (c.http_unconfirmed) c.Fire(Rule::kHttpFingerprintUnconfirmed);
 
   const int worst = MaskLayers(config_->mask_threshold, row);
-  SetFlags(*config_, m.measurement, worst, row);
+  SetFlags(*config_, m.measurement, now, worst, row);
   return row;
 }
 

@@ -10,6 +10,7 @@
 // Load once; Score() is const and may be called from many threads at once.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -45,8 +46,11 @@ class VerdictEngine {
   const std::string& version() const;
   const FingerprintSet& fingerprints() const;
 
-  /// The verdict of one measurement under these rules.
-  VerdictRow Score(const ExtractedMeasurement& m) const;
+  /// The verdict of one measurement under these rules. `now` (Unix seconds, UTC) stands
+  /// in for the upload time of a measurement without one: a start more than
+  /// max_future_skew_seconds after it is a failure. Score reads no clock: the same
+  /// measurement and `now` always give the same verdict.
+  VerdictRow Score(const ExtractedMeasurement& m, int64_t now) const;
 
   /// The rule ids that fired in `row`, "layer:rule_id" joined by commas, for reports.
   static std::string RulesFired(const VerdictRow& row);

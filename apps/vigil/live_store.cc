@@ -63,6 +63,9 @@ void LiveStore::Loop() {
     }
     std::vector<analysis::ExtractedMeasurement> facts;
     std::vector<analysis::VerdictRow> verdicts;
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
     for (const std::string& line : batch) {
       analysis::ExtractedMeasurement m;
       auto ok = extractor_->Extract(line, &m);
@@ -72,7 +75,7 @@ void LiveStore::Loop() {
         continue;
       }
       m.measurement.source_file = "collector";
-      verdicts.push_back(engine_->Score(m));
+      verdicts.push_back(engine_->Score(m, now));
       facts.push_back(std::move(m));
     }
     if (!facts.empty()) {

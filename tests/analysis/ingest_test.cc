@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -322,6 +323,10 @@ TEST(Ingest, ParallelIngestMatchesTheSequentialOne) {
                                     testing::SourceDir() + "/testlists/fingerprints");
   ASSERT_TRUE(engine.ok()) << engine.error();
 
+  // IngestAndScore judges against the clock at its start; so does the sequential run.
+  const int64_t kNow = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
   std::vector<std::pair<std::string, uint64_t>> seq_lines, par_lines;
   std::vector<std::string> seq_verdicts, par_verdicts, seq_errors, par_errors;
   IngestStats seq_total;
@@ -330,7 +335,7 @@ TEST(Ingest, ParallelIngestMatchesTheSequentialOne) {
         path, {},
         [&](ExtractedMeasurement& m) {
           seq_lines.emplace_back(m.measurement.source_file, m.measurement.source_line);
-          seq_verdicts.push_back(VerdictEngine::RulesFired(engine->Score(m)));
+          seq_verdicts.push_back(VerdictEngine::RulesFired(engine->Score(m, kNow)));
         },
         [&](const IngestError& e) {
           seq_errors.push_back(e.file + ":" + std::to_string(e.line) + ": " + e.reason);

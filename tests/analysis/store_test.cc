@@ -24,6 +24,10 @@
 namespace vigil::analysis {
 namespace {
 
+// The "now" the corpus is scored at: after every start time in it, as the clock is when
+// vigil analyze scores it.
+constexpr int64_t kNow = 4102444800;  // 2100-01-01
+
 constexpr int kMeasurements = 2500;
 
 struct Corpus {
@@ -79,7 +83,7 @@ const Corpus& TheCorpus() {
     auto stats = IngestPath(
         c->file, options,
         [&](ExtractedMeasurement& m) {
-          c->verdicts.push_back(engine->Score(m));
+          c->verdicts.push_back(engine->Score(m, kNow));
           c->facts.push_back(std::move(m));
         },
         [&](const IngestError& e) {
@@ -424,7 +428,7 @@ TEST_P(StoreTest, StoredFactsScoreAsTheIngestedOnes) {
       EXPECT_EQ(a.http_body_sample, b.http_body_sample);
       EXPECT_EQ(a.http_headers, b.http_headers);
     }
-    const VerdictRow v = engine->Score(m);
+    const VerdictRow v = engine->Score(m, kNow);
     const VerdictRow& w = c.verdicts[it->second];
     EXPECT_EQ(OutcomeOf(v), OutcomeOf(w)) << m.measurement.measurement_uid;
     EXPECT_EQ(v.blocking_type, w.blocking_type) << m.measurement.measurement_uid;
@@ -453,7 +457,7 @@ TEST_P(StoreTest, RescoringAddsAVersionAndKeepsTheOld) {
                                   {"v1", kMeasurements}, {"v2", kMeasurements}}));
 
   std::vector<VerdictRow> want_v2;
-  for (const auto& f : TheCorpus().facts) want_v2.push_back(v2->Score(f));
+  for (const auto& f : TheCorpus().facts) want_v2.push_back(v2->Score(f, kNow));
   AggregationQuery q;
   q.axes = {Axis::kCc, Axis::kTest};
   q.since = *ParseTime("2024-01-01");
