@@ -100,13 +100,16 @@ int main(int argc, char** argv) {
     }
   }
   if (!store_spec.empty()) return StoreRuns(file, *engine, store_spec, repeat);
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
   auto run = [&](bool score) {
     uint64_t anomalies = 0;
     const auto t0 = std::chrono::steady_clock::now();
     auto stats = IngestPath(
         file, {},
         [&](ExtractedMeasurement& m) {
-          if (score) anomalies += engine->Score(m).anomaly;
+          if (score) anomalies += engine->Score(m, now).anomaly;
         },
         [](const IngestError& e) {
           std::fprintf(stderr, "%s:%llu: %s\n", e.file.c_str(),

@@ -209,37 +209,12 @@ struct MeasurementExtractor::Impl {
 
   explicit Impl(const IngestOptions& o) : options(o) {}
 
+  // Copy-assigning a default-constructed row resets every field (one added to the row
+  // later included) while its strings and vectors keep their buffers, which assigning
+  // a temporary would free.
   static void Clear(ObservationRow& o) {
-    o.measurement_uid.clear();
-    o.index = 0;
-    o.hostname.clear();
-    o.ip.clear();
-    o.port = 0;
-    o.ip_asn = 0;
-    o.transaction_id = 0;
-    o.tag.clear();
-    o.dns_engine.clear();
-    o.dns_resolver.clear();
-    o.dns_failure.reset();
-    o.dns_answers.clear();
-    o.dns_answer_asns.clear();
-    o.dns_measured = false;
-    o.tcp_success = Tri::kUnknown;
-    o.tcp_failure.reset();
-    o.tls_server_name.clear();
-    o.tls_cert_valid = Tri::kUnknown;
-    o.tls_failure.reset();
-    o.tls_measured = false;
-    o.http_url.clear();
-    o.http_status = -1;
-    o.http_body_length = -1;
-    o.http_failure.reset();
-    o.http_title.clear();
-    o.http_body_sample.clear();
-    o.http_headers.clear();
-    o.http_measured = false;
-    o.x_injection.clear();
-    o.x_delivery.clear();
+    static const ObservationRow kEmpty;
+    o = kEmpty;
   }
 
   // The next row of the measurement, cleared: one of `out`'s from an earlier use, or a
@@ -261,29 +236,14 @@ struct MeasurementExtractor::Impl {
     return o;
   }
 
-  // Resets `out` for a new measurement, keeping its buffers.
+  // Resets `out` for a new measurement, keeping its buffers: every field is copied from
+  // a default-constructed one (see Clear) except the rows, which Next clears one by one
+  // as they are refilled.
   void Reset(ExtractedMeasurement* out) {
-    MeasurementRow& m = out->measurement;
-    m.measurement_uid.clear();
-    m.report_id.clear();
-    m.start_time = 0;
-    m.upload_time = 0;
-    m.probe_cc = "ZZ";
-    m.probe_asn = 0;
-    m.probe_network_name.clear();
-    m.resolver_ip.clear();
-    m.resolver_asn = 0;
-    m.software_name.clear();
-    m.software_version.clear();
-    m.test_name.clear();
-    m.test_version.clear();
-    m.input.clear();
-    m.target.clear();
-    m.category_code.clear();
-    m.test_runtime = 0;
-    m.source_file.clear();
-    m.source_line = 0;
-    out->summary_json.clear();
+    static const ExtractedMeasurement kEmpty;
+    std::vector<ObservationRow> rows = std::move(out->observations);
+    *out = kEmpty;
+    out->observations = std::move(rows);
     used = 0;
   }
 
@@ -601,7 +561,7 @@ struct MeasurementExtractor::Impl {
 
   Result<void> Run(const char* json, size_t size, size_t readable, ExtractedMeasurement* out) {
     Reset(out);
-    MeasurementRow& m = out->measurement;
+    EnvelopeRow& m = out->measurement;
     std::string test_start_time;
     bool have_test_name = false, have_start = false, have_test_keys = false;
     try {
@@ -722,7 +682,7 @@ struct MeasurementExtractor::Impl {
   // measurement read twice (a re-upload, a copy) gets the same id. Without a report_id
   // (runs never submitted, synthetic data) the envelope identifies nothing, and the
   // whole text is part of the key.
-  std::string DerivedUid(const MeasurementRow& m, std::string_view test_start_time,
+  std::string DerivedUid(const EnvelopeRow& m, std::string_view test_start_time,
                          std::string_view text) {
     std::string& key = uid_key;
     key.clear();

@@ -4,6 +4,7 @@
 // score whole blocks, and the calling thread takes finished blocks back in order and
 // hands them to the sink, so that stores see measurements in file order and errors keep
 // their file:line order.
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -45,7 +46,12 @@ struct Block {
 class Pipeline {
  public:
   Pipeline(const IngestOptions& options, const VerdictEngine& engine, unsigned threads)
-      : engine_(engine) {
+      : engine_(engine),
+        // One "now" for the whole run: every measurement is judged against the same
+        // instant, whichever worker scores it.
+        now_(std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count()) {
     for (unsigned i = 0; i < threads; ++i) {
       workers_.emplace_back([this, &options] { Work(options); });
     }
@@ -144,7 +150,7 @@ class Pipeline {
         }
         s.facts.measurement.source_file = block->files[line.file];
         s.facts.measurement.source_line = line.number;
-        s.verdict = engine_.Score(s.facts);
+        s.verdict = engine_.Score(s.facts, now_);
         ++n;
       }
       scored.resize(n);
@@ -166,6 +172,7 @@ class Pipeline {
   }
 
   const VerdictEngine& engine_;
+  const int64_t now_;
   std::vector<std::unique_ptr<Block>> free_;  // the calling thread's only
   std::vector<std::thread> workers_;
   std::mutex mu_;

@@ -34,27 +34,6 @@ const char* EvidenceName(Evidence evidence) {
   return "?";
 }
 
-const char* OutcomeName(Outcome outcome) {
-  switch (outcome) {
-    case Outcome::kOk:
-      return "ok";
-    case Outcome::kAnomaly:
-      return "anomaly";
-    case Outcome::kConfirmed:
-      return "confirmed";
-    case Outcome::kFailure:
-      return "failure";
-  }
-  return "?";
-}
-
-Outcome OutcomeOf(bool anomaly, bool confirmed, bool failure) {
-  if (confirmed) return Outcome::kConfirmed;
-  if (failure) return Outcome::kFailure;
-  if (anomaly) return Outcome::kAnomaly;
-  return Outcome::kOk;
-}
-
 Outcome OutcomeOf(const VerdictRow& row) {
   return OutcomeOf(row.anomaly, row.confirmed, row.failure);
 }

@@ -1,5 +1,5 @@
 // The analyzer's data contract: what ingest extracts from a measurement (facts:
-// one MeasurementRow, one ObservationRow per endpoint step), what the verdict rules
+// one EnvelopeRow, one ObservationRow per endpoint step), what the verdict rules
 // derive from them (one VerdictRow per measurement, per rules version), and what
 // the stores keep. Facts and verdicts live apart so history can be re-scored.
 #pragma once
@@ -10,10 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "analysis/model/outcome.h"
+
 namespace vigil::analysis {
 
-/// One measurement's envelope: who measured what, where and when.
-struct MeasurementRow {
+/// One measurement's envelope: who measured what, where and when (a row of the stores'
+/// measurements table; vantage's results database has a MeasurementRow of its own).
+struct EnvelopeRow {
   std::string measurement_uid;  // OONI's uid when present, else derived (see ingest)
   std::string report_id;
   int64_t start_time = 0;   // measurement_start_time, Unix seconds UTC
@@ -35,13 +38,16 @@ struct MeasurementRow {
   // Where it came from, for drill-down and error messages.
   std::string source_file;
   uint64_t source_line = 0;
+
+  bool operator==(const EnvelopeRow&) const = default;
 };
 
 /// A tri-state fact: not measured, succeeded, failed.
 enum class Tri : int8_t { kUnknown = -1, kNo = 0, kYes = 1 };
 
-// Ingest refills these rows in place (MeasurementExtractor's Reset and Clear): a field
-// added to MeasurementRow or ObservationRow must be cleared there too.
+// Ingest refills these rows in place: it resets them by copying a default-constructed
+// row over them, so a field added here starts empty for every measurement with no
+// further edit (tests/analysis/ingest_test.cc compares whole rows with ==).
 
 /// One endpoint step of a measurement (OONI v5's observation): a DNS lookup of a
 /// name, a TCP connect to ip:port, a TLS handshake on it, an HTTP request over it.
@@ -84,9 +90,12 @@ struct ObservationRow {
   std::vector<std::pair<std::string, std::string>> http_headers;  // for fingerprints
   bool http_measured = false;
 
-  // Our own tests (x_ keys): packet evidence and delivery.
+  // Packet evidence and delivery (x_ keys), for experiments still to come: no experiment
+  // records them yet and no verdict rule reads them; the stores keep the columns.
   std::string x_injection;  // e.g. "dns:two_answers", "tcp:rst_ttl_mismatch"; empty = none
   std::string x_delivery;   // delivered | dropped | delayed | ...; empty = not a delivery step
+
+  bool operator==(const ObservationRow&) const = default;
 };
 
 /// The five layers a verdict is given for, in the order they are reached.
@@ -132,23 +141,19 @@ struct VerdictRow {
   std::string failure_reason;  // why `failure` holds ("envelope.probe_cc_zz", ...), or ""
 };
 
-/// The four outcomes of OONI's aggregation, which do not overlap (the verdicts table's
-/// `outcome` column holds the number).
-enum class Outcome : uint8_t { kOk = 0, kAnomaly = 1, kConfirmed = 2, kFailure = 3 };
-const char* OutcomeName(Outcome outcome);
-/// confirmed, else failure, else anomaly, else ok (OONI's own flags may overlap; ours
-/// never do).
-Outcome OutcomeOf(bool anomaly, bool confirmed, bool failure);
+/// The row's outcome (outcome.h): its flags, of which exactly one holds.
 Outcome OutcomeOf(const VerdictRow& row);
 
 /// Everything ingest produces for one measurement.
 struct ExtractedMeasurement {
-  MeasurementRow measurement;
+  EnvelopeRow measurement;
   std::vector<ObservationRow> observations;
   // test_keys facts the rules need that are not per endpoint (OONI's own summary
   // keys: "blocking", "accessible", "registration_server_status", ...), kept as
   // compact JSON text so the rules can read them without the whole measurement.
   std::string summary_json;
+
+  bool operator==(const ExtractedMeasurement&) const = default;
 };
 
 }  // namespace vigil::analysis

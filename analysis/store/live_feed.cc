@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
@@ -182,7 +183,10 @@ struct LiveFeed::Impl {
         stats.fed += batch.size();
       }
       if (!batch.empty()) {
-        writes.AddDocuments(batch, options.source_file, [this](const IngestError& e) {
+        const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+        writes.AddDocuments(batch, options.source_file, now, [this](const IngestError& e) {
           Report("a stored measurement not ingested: " + e.reason);
         });
         dirty = true;

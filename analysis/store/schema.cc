@@ -234,7 +234,7 @@ void RulesVersionValues(const std::string& version, int64_t written_at, ValueSin
 }
 
 void MeasurementValues(const ExtractedMeasurement& x, int64_t written_at, ValueSink& out) {
-  const MeasurementRow& m = x.measurement;
+  const EnvelopeRow& m = x.measurement;
   out.Text(m.measurement_uid);
   out.Text(m.report_id);
   out.Int(m.start_time);
@@ -260,7 +260,7 @@ void MeasurementValues(const ExtractedMeasurement& x, int64_t written_at, ValueS
 
 void ObservationValues(const ExtractedMeasurement& x, const ObservationRow& o, int64_t written_at,
                        ValueSink& out) {
-  const MeasurementRow& m = x.measurement;
+  const EnvelopeRow& m = x.measurement;
   out.Text(m.measurement_uid);
   out.Int(o.index);
   out.Int(m.start_time);
@@ -300,7 +300,7 @@ void ObservationValues(const ExtractedMeasurement& x, const ObservationRow& o, i
 
 void VerdictValues(const ExtractedMeasurement& x, const VerdictRow& v, int64_t written_at,
                    ValueSink& out) {
-  const MeasurementRow& m = x.measurement;
+  const EnvelopeRow& m = x.measurement;
   out.Text(m.measurement_uid);
   out.Text(v.rules_version);
   out.Int(m.start_time);
@@ -332,7 +332,7 @@ Result<void> MeasurementFromRow(const SqlRow& row, ExtractedMeasurement* out) {
     return Error{"measurements: " + std::to_string(row.values.size()) + " columns, expected " +
                  std::to_string(MeasurementsTable().columns.size())};
   }
-  MeasurementRow& m = out->measurement;
+  EnvelopeRow& m = out->measurement;
   const auto& v = row.values;
   m.measurement_uid = v[0];
   m.report_id = v[1];

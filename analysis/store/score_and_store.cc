@@ -179,7 +179,8 @@ Result<IngestStats> ScoreAndStore::IngestPaths(const std::vector<std::string>& p
 }
 
 size_t ScoreAndStore::AddDocuments(const std::vector<std::string>& documents,
-                                   std::string_view source_file, const ErrorSink& errors) {
+                                   std::string_view source_file, int64_t now,
+                                   const ErrorSink& errors) {
   if (!impl_->extractor) impl_->extractor = std::make_unique<MeasurementExtractor>(impl_->ingest);
   size_t queued = 0;
   ScoredMeasurement s;
@@ -191,7 +192,7 @@ size_t ScoreAndStore::AddDocuments(const std::vector<std::string>& documents,
     }
     s.facts.measurement.source_file = std::string(source_file);
     s.facts.measurement.source_line = 0;  // a document of the archive, not a file's line
-    s.verdict = impl_->engine.Score(s.facts);
+    s.verdict = impl_->engine.Score(s.facts, now);
     impl_->Queue(s);
     ++queued;
   }

@@ -54,9 +54,9 @@ class ScoreAndStore {
   /// The collector: extracts and scores each JSON document on the calling thread
   /// (source_file set to `source_file`) and queues it. A document that is not a
   /// measurement goes to `errors` (line: its 1-based index) and is skipped. Returns how
-  /// many were queued.
+  /// many were queued. `now` (Unix seconds) is the time the verdicts are judged at.
   size_t AddDocuments(const std::vector<std::string>& documents, std::string_view source_file,
-                      const ErrorSink& errors);
+                      int64_t now, const ErrorSink& errors);
 
   /// Queues scored measurements, moving from them; waits while the queue is full.
   void Add(std::vector<ScoredMeasurement>& scored);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
 #include <map>
 
@@ -124,13 +125,6 @@ Result<ResolvedQuery> Resolve(Store& s, const AggregationQuery& query) {
 }
 
 }  // namespace
-
-Result<Outcome> ParseOutcome(std::string_view text) {
-  for (Outcome o : {Outcome::kOk, Outcome::kAnomaly, Outcome::kConfirmed, Outcome::kFailure}) {
-    if (text == OutcomeName(o)) return o;
-  }
-  return Error{"unknown outcome '" + std::string(text) + "' (ok, anomaly, confirmed, failure)"};
-}
 
 std::string QuoteSql(SqlDialect d, std::string_view text) {
   std::string out = "'";
@@ -397,6 +391,9 @@ Result<uint64_t> ScanFacts(Store& s,
 Result<RescoreStats> Rescore(Store& s, const VerdictEngine& engine) {
   RescoreStats stats;
   stats.rules_version = engine.version();
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
   std::vector<ExtractedMeasurement> facts;
   std::vector<VerdictRow> verdicts;
   auto flush = [&]() -> Result<void> {
@@ -407,7 +404,7 @@ Result<RescoreStats> Rescore(Store& s, const VerdictEngine& engine) {
     return w;
   };
   auto scanned = ScanFacts(s, [&](ExtractedMeasurement& m) -> Result<void> {
-    verdicts.push_back(engine.Score(m));
+    verdicts.push_back(engine.Score(m, now));
     // The verdict row carries the facts it is queried by; the rest is not needed.
     m.observations.clear();
     m.summary_json.clear();

@@ -36,9 +36,6 @@ using SqlRowSink = std::function<void(const SqlRow&)>;
 
 enum class SqlDialect : uint8_t { kSqlite, kClickHouse };
 
-/// "ok", "anomaly", "confirmed", "failure" (Outcome is in rows.h).
-Result<Outcome> ParseOutcome(std::string_view text);
-
 struct StoreCounts {
   uint64_t measurements = 0;
   uint64_t observations = 0;

@@ -1,6 +1,7 @@
 #include "analysis/verdict/agreement.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <sstream>
 #include <tuple>
@@ -129,6 +130,9 @@ AgreementReport CompareWithOoni(const VerdictEngine& engine,
   AgreementReport report;
   report.rules_version = engine.version();
   std::vector<std::pair<std::string, uint64_t>> seen;
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
   for (const ExtractedMeasurement& m : measurements) {
     const auto key = std::make_pair(BaseName(m.measurement.source_file), m.measurement.source_line);
     auto it = ooni.find(key);
@@ -137,7 +141,7 @@ AgreementReport CompareWithOoni(const VerdictEngine& engine,
       continue;
     }
     seen.push_back(key);
-    const VerdictRow row = engine.Score(m);
+    const VerdictRow row = engine.Score(m, now);
     const Outcome ours = OutcomeOf(row);
     ++report.compared;
     ++report.counts[static_cast<size_t>(ours)][static_cast<size_t>(it->second)];

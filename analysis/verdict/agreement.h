@@ -51,7 +51,7 @@ struct AgreementReport {
   std::string ToText() const;
 };
 
-/// Scores every measurement (whose MeasurementRow::source_file / source_line locate it)
+/// Scores every measurement (whose EnvelopeRow::source_file / source_line locate it)
 /// and compares the outcome with OONI's.
 AgreementReport CompareWithOoni(const VerdictEngine& engine,
                                 const std::vector<ExtractedMeasurement>& measurements,

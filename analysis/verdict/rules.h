@@ -1,13 +1,16 @@
 // VerdictEngine: turns one measurement's facts (an ExtractedMeasurement) into its
 // verdict (a VerdictRow) under one version of the rules. The rules follow OONI's v5
-// pipeline: per layer (dns, tcp, tls, http, delivery) the first rule that matches gives a
+// pipeline: per layer (dns, tcp, tls, http) the first rule that matches gives a
 // (blocked, down, ok) triple and names itself; a layer after a blocked one is masked; the
 // score is the largest blocked value; the flags follow OONI's aggregation (ok, anomaly,
 // confirmed and failure do not overlap). Every score and threshold comes from the rules
 // file (testlists/verdict/rules.json), none from code, so a new file re-scores history.
+// The pieces: rule_ids.h (the names), rule_config.h (the file), scorer_map.h (which
+// scorer judges which test), scorers/ (one per test or family), masking.h, flags.h.
 // Load once; Score() is const and may be called from many threads at once.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,16 +18,12 @@
 
 #include "analysis/model/rows.h"
 #include "analysis/verdict/fingerprints.h"
+#include "analysis/verdict/rule_ids.h"
 #include "base/result.h"
 
 namespace vigil::analysis {
 
-/// Every rule id the engine can fire, in the rules file's order. A rules file must give
-/// a triple for each of them and for nothing else.
-const std::vector<std::string_view>& VerdictRuleIds();
-
-/// Why a measurement is a failure (VerdictRow::failure_reason values).
-const std::vector<std::string_view>& VerdictFailureReasons();
+struct RuleConfig;
 
 class VerdictEngine {
  public:
@@ -47,16 +46,17 @@ class VerdictEngine {
   const std::string& version() const;
   const FingerprintSet& fingerprints() const;
 
-  /// The verdict of one measurement under these rules.
-  VerdictRow Score(const ExtractedMeasurement& m) const;
+  /// The verdict of one measurement under these rules. `now` (Unix seconds, UTC) stands
+  /// in for the upload time of a measurement without one: a start more than
+  /// max_future_skew_seconds after it is a failure. Score reads no clock: the same
+  /// measurement and `now` always give the same verdict.
+  VerdictRow Score(const ExtractedMeasurement& m, int64_t now) const;
 
   /// The rule ids that fired in `row`, "layer:rule_id" joined by commas, for reports.
   static std::string RulesFired(const VerdictRow& row);
 
-  struct Config;  // defined in the .cc
-
  private:
-  std::unique_ptr<Config> config_;
+  std::unique_ptr<RuleConfig> config_;
   FingerprintSet fingerprints_;
 };
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/model/outcome.h"
 #include "analysis/store/store.h"
 #include "apps/vigil/commands.h"
 #include "apps/vigil/exit_status.h"
@@ -310,7 +311,7 @@ void AddQueryCommand(CLI::App& app) {
   CLI::App* list = cmd->add_subcommand(
       "measurements", "List the measurements behind a cell (the same filters), with their uid");
   list->fallthrough();
-  list->add_option("--outcome", flags->outcome, "Only ok, anomaly, confirmed or failure");
+  list->add_option("--outcome", flags->outcome, "Only this outcome: " + analysis::OutcomeNames());
   list->add_option("--limit", flags->limit, "At most this many, newest first")
       ->capture_default_str();
   list->callback([flags] { SetExitCode(RunMeasurements(*flags)); });

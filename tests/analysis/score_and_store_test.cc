@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <ctime>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -21,6 +22,9 @@
 
 namespace vigil::analysis {
 namespace {
+
+// The time the collector path judges at: now, as `vigil analyze` judges its files.
+const int64_t kNow = static_cast<int64_t>(std::time(nullptr));
 
 constexpr int kMeasurements = 600;
 
@@ -168,7 +172,7 @@ TEST_F(ScoreAndStoreTest, DocumentsAreStoredAsTheSameLinesReadFromAFile) {
     for (size_t i = 0; i < lines.size();) {
       const size_t n = std::min(lines.size() - i, 1 + i % 13);
       std::vector<std::string> documents(lines.begin() + i, lines.begin() + i + n);
-      EXPECT_EQ(feed.AddDocuments(documents, "collector", nullptr), n);
+      EXPECT_EQ(feed.AddDocuments(documents, "collector", kNow, nullptr), n);
       i += n;
     }
     ASSERT_TRUE(feed.Commit().ok());
@@ -213,7 +217,7 @@ TEST_F(ScoreAndStoreTest, ADocumentThatIsNotAMeasurementIsReportedAndSkipped) {
   std::vector<IngestError> errors;
   const size_t queued = feed.AddDocuments(
       {TheCorpus().lines[0], "not json", "{\"test_name\": 5}", TheCorpus().lines[1]}, "collector",
-      [&](const IngestError& e) { errors.push_back(e); });
+      kNow, [&](const IngestError& e) { errors.push_back(e); });
   EXPECT_EQ(queued, 2u);
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_EQ(errors[0].file, "collector");
@@ -292,7 +296,7 @@ TEST_F(ScoreAndStoreTest, ASlowStoreHoldsTheProducerBackAtTheQueueBound) {
   std::thread producer([&] {
     const auto& lines = TheCorpus().lines;
     for (size_t i = 0; i < 200; ++i) {
-      feed.AddDocuments({lines[i]}, "collector", nullptr);
+      feed.AddDocuments({lines[i]}, "collector", kNow, nullptr);
       added = i + 1;
     }
   });
@@ -315,7 +319,7 @@ TEST_F(ScoreAndStoreTest, AFailingStoreSaysHowManyMeasurementsItLost) {
   store.FailWrites();
   ScoreAndStore feed(&store, Engine(), ingest_, {10, 100});
   std::vector<std::string> documents(TheCorpus().lines.begin(), TheCorpus().lines.begin() + 25);
-  feed.AddDocuments(documents, "collector", nullptr);
+  feed.AddDocuments(documents, "collector", kNow, nullptr);
   auto c = feed.Commit();
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.error().find("disk full (25 measurements not stored)"), std::string::npos)

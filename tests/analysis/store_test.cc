@@ -25,6 +25,10 @@
 namespace vigil::analysis {
 namespace {
 
+// The "now" the corpus is scored at: after every start time in it, as the clock is when
+// vigil analyze scores it.
+constexpr int64_t kNow = 4102444800;  // 2100-01-01
+
 constexpr int kMeasurements = 2500;
 
 struct Corpus {
@@ -48,7 +52,8 @@ Result<VerdictEngine> Engine(const std::string& version = "v1", double anomaly_t
   replace("\"anomaly_threshold\": 0.5", threshold);
   auto fingerprints = FingerprintSet::LoadDir(testing::SourceDir() + "/testlists/fingerprints");
   if (!fingerprints.ok()) return Error{fingerprints.error()};
-  return VerdictEngine::FromText(text, "rules.json", std::move(*fingerprints));
+  return VerdictEngine::FromText(text, testing::SourceDir() + "/testlists/verdict/rules.json",
+                                 std::move(*fingerprints));
 }
 
 const Corpus& TheCorpus() {
@@ -73,7 +78,7 @@ const Corpus& TheCorpus() {
     auto stats = IngestPath(
         c->file, options,
         [&](ExtractedMeasurement& m) {
-          c->verdicts.push_back(engine->Score(m));
+          c->verdicts.push_back(engine->Score(m, kNow));
           c->facts.push_back(std::move(m));
         },
         [&](const IngestError& e) {
@@ -148,7 +153,7 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
   StoreHandle handle_;
 };
 
-bool Matches(const AggregationQuery& q, const MeasurementRow& m, const VerdictRow& v, int64_t since,
+bool Matches(const AggregationQuery& q, const EnvelopeRow& m, const VerdictRow& v, int64_t since,
              int64_t until) {
   if (!q.test_name.empty() && m.test_name != q.test_name) return false;
   if (!q.probe_cc.empty() && m.probe_cc != q.probe_cc) return false;
@@ -170,7 +175,7 @@ std::vector<AggregationCell> Tally(const ResolvedQuery& r,
   };
   std::map<std::vector<std::string>, Acc> by_key;
   for (size_t i = 0; i < c.facts.size(); ++i) {
-    const MeasurementRow& m = c.facts[i].measurement;
+    const EnvelopeRow& m = c.facts[i].measurement;
     const VerdictRow& v = verdicts[i];
     if (!Matches(r.query, m, v, r.since, r.until)) continue;
     AggregationCell cell;
@@ -418,7 +423,7 @@ TEST_P(StoreTest, StoredFactsScoreAsTheIngestedOnes) {
       EXPECT_EQ(a.http_body_sample, b.http_body_sample);
       EXPECT_EQ(a.http_headers, b.http_headers);
     }
-    const VerdictRow v = engine->Score(m);
+    const VerdictRow v = engine->Score(m, kNow);
     const VerdictRow& w = c.verdicts[it->second];
     EXPECT_EQ(OutcomeOf(v), OutcomeOf(w)) << m.measurement.measurement_uid;
     EXPECT_EQ(v.blocking_type, w.blocking_type) << m.measurement.measurement_uid;
@@ -447,7 +452,7 @@ TEST_P(StoreTest, RescoringAddsAVersionAndKeepsTheOld) {
                                   {"v1", kMeasurements}, {"v2", kMeasurements}}));
 
   std::vector<VerdictRow> want_v2;
-  for (const auto& f : TheCorpus().facts) want_v2.push_back(v2->Score(f));
+  for (const auto& f : TheCorpus().facts) want_v2.push_back(v2->Score(f, kNow));
   AggregationQuery q;
   q.axes = {Axis::kCc, Axis::kTest};
   q.since = *ParseTime("2024-01-01");

@@ -6,9 +6,11 @@
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "analysis/verdict/rules.h"
+#include "analysis/verdict/scorer_map.h"
 #include "tests/support/read_file.h"
 #include "tests/support_paths.h"
 
@@ -17,6 +19,9 @@ namespace {
 
 std::string RulesPath() { return vigil::testing::SourceDir() + "/testlists/verdict/rules.json"; }
 std::string FingerprintsDir() { return vigil::testing::SourceDir() + "/testlists/fingerprints"; }
+
+// The "now" tests score at: after every start and upload time they use.
+constexpr int64_t kNow = 1700003600;
 
 const VerdictEngine& Engine() {
   static const VerdictEngine engine = [] {
@@ -88,7 +93,25 @@ int Flags(const VerdictRow& row) {
 TEST(VerdictRulesTest, ShippedRulesLoad) {
   EXPECT_EQ(Engine().version(), "v1");
   EXPECT_EQ(Engine().fingerprints().size(), 1955u);
-  EXPECT_EQ(VerdictRuleIds().size(), 45u);
+  EXPECT_EQ(VerdictRuleIds().size(), 37u);
+}
+
+// The test -> scorer map names each test once; a test it does not name is scored from
+// its steps like any other generic test.
+TEST(VerdictRulesTest, EachTestHasOneScorerAndOthersAreGeneric) {
+  std::set<ScorerKind> seen;
+  for (const KindScorer& k : KindScorers()) {
+    EXPECT_TRUE(seen.insert(k.kind).second) << static_cast<int>(k.kind) << " is mapped twice";
+    EXPECT_EQ(ScorerFor(k.kind), k.scorer);
+    if (k.kind != ScorerKind::kGeneric) EXPECT_NE(k.scorer, &ScoreGeneric);
+  }
+  EXPECT_EQ(ScorerFor("web_connectivity"), &ScoreWebConnectivity);
+  EXPECT_EQ(ScorerFor("stun_reachability"), &ScoreStunReachability);
+  EXPECT_EQ(ScorerFor("ndt"), &ScoreGeneric);
+  ExtractedMeasurement unknown = Make("some_future_test", "IT");
+  unknown.observations.push_back(Tcp("a.example", "192.0.2.10", 443, "connection_refused"));
+  const VerdictRow row = Engine().Score(unknown, kNow);
+  EXPECT_EQ(L(row, Layer::kTcp).rule_id, "tcp.all_failed");
 }
 
 TEST(VerdictRulesTest, DnsFingerprintConfirmsAndMasksLaterLayers) {
@@ -100,7 +123,7 @@ TEST(VerdictRulesTest, DnsFingerprintConfirmsAndMasksLaterLayers) {
            R"("control_failure":null})");
   m.observations.push_back(Dns("www.facebook.com", {"10.10.34.36"}));
   m.observations.push_back(Tcp("www.facebook.com", "10.10.34.36", 443, "generic_timeout_error"));
-  const VerdictRow row = Engine().Score(m);
+  const VerdictRow row = Engine().Score(m, kNow);
   EXPECT_TRUE(row.confirmed);
   EXPECT_FALSE(row.anomaly);
   EXPECT_FALSE(row.failure);
@@ -139,7 +162,7 @@ TEST(VerdictRulesTest, CountryMismatchLeavesAnAnomalyNotAConfirmation) {
     http.http_status = 200;
     http.http_body_sample = "<html><body>" + prod->pattern + "</body></html>";
     m.observations.push_back(http);
-    const VerdictRow row = Engine().Score(m);
+    const VerdictRow row = Engine().Score(m, kNow);
     if (cc == "AQ") {
       EXPECT_FALSE(row.confirmed) << prod->name;
       EXPECT_TRUE(row.anomaly);
@@ -167,7 +190,7 @@ TEST(VerdictRulesTest, WebConnectivityLayersFollowTheProbeAndTheControl) {
                  control_ok + "}");
     m.observations.push_back(Dns("www.example.com", {"93.184.216.34"}));
     m.observations.push_back(Tcp("www.example.com", "93.184.216.34", 443, "generic_timeout_error"));
-    const VerdictRow row = Engine().Score(m);
+    const VerdictRow row = Engine().Score(m, kNow);
     EXPECT_EQ(L(row, Layer::kDns).rule_id, "dns.matches_control");
     EXPECT_EQ(L(row, Layer::kTcp).rule_id, "tcp.fail_control_ok");
     EXPECT_EQ(L(row, Layer::kTcp).evidence, Evidence::kControl);
@@ -182,7 +205,7 @@ TEST(VerdictRulesTest, WebConnectivityLayersFollowTheProbeAndTheControl) {
                  control_ok + "}");
     m.observations.push_back(Dns("www.example.com", {"93.184.216.34"}));
     m.observations.push_back(Https("www.example.com", "connection_reset"));
-    const VerdictRow row = Engine().Score(m);
+    const VerdictRow row = Engine().Score(m, kNow);
     EXPECT_EQ(L(row, Layer::kTls).rule_id, "tls.reset_control_ok");
     EXPECT_TRUE(L(row, Layer::kHttp).masked);
     EXPECT_EQ(row.blocking_type, "tls");
@@ -195,7 +218,7 @@ TEST(VerdictRulesTest, WebConnectivityLayersFollowTheProbeAndTheControl) {
              R"("control_failure":null,)" +
                  control_ok + "}");
     m.observations.push_back(Dns("www.example.com", {"192.168.77.77"}));
-    const VerdictRow row = Engine().Score(m);
+    const VerdictRow row = Engine().Score(m, kNow);
     EXPECT_EQ(L(row, Layer::kDns).rule_id, "dns.bogon_not_in_control");
     EXPECT_DOUBLE_EQ(row.score, 0.95);
   }
@@ -206,7 +229,7 @@ TEST(VerdictRulesTest, WebConnectivityLayersFollowTheProbeAndTheControl) {
              R"("http_experiment_failure":"connection_refused","control_failure":null})");
     m.observations.push_back(Dns("www.example.com", {"93.184.216.34"}));
     m.observations.push_back(Tcp("www.example.com", "93.184.216.34", 444, "connection_refused"));
-    const VerdictRow row = Engine().Score(m);
+    const VerdictRow row = Engine().Score(m, kNow);
     EXPECT_EQ(L(row, Layer::kTcp).rule_id, "tcp.fail_control_failed");
     EXPECT_DOUBLE_EQ(L(row, Layer::kTcp).down, 1.0);
     EXPECT_EQ(Flags(row), 0);
@@ -217,7 +240,7 @@ TEST(VerdictRulesTest, WebConnectivityLayersFollowTheProbeAndTheControl) {
                                   R"("http_experiment_failure":"generic_timeout_error",)"
                                   R"("control_failure":"connection_refused"})");
     m.observations.push_back(Dns("ajax.aspnetcdn.com", {"152.199.19.160"}));
-    const VerdictRow row = Engine().Score(m);
+    const VerdictRow row = Engine().Score(m, kNow);
     EXPECT_TRUE(row.failure);
     EXPECT_EQ(row.failure_reason, "web_connectivity.blocking_null");
     EXPECT_EQ(Flags(row), 1);
@@ -244,7 +267,7 @@ TEST(VerdictRulesTest, EnvelopeFailuresOutrankEverything) {
   for (const Case& c : cases) {
     ExtractedMeasurement m = base;
     c.edit(m);
-    const VerdictRow row = Engine().Score(m);
+    const VerdictRow row = Engine().Score(m, kNow);
     EXPECT_TRUE(row.failure) << c.reason;
     EXPECT_FALSE(row.confirmed) << c.reason;
     EXPECT_FALSE(row.anomaly) << c.reason;
@@ -252,7 +275,7 @@ TEST(VerdictRulesTest, EnvelopeFailuresOutrankEverything) {
   }
   ExtractedMeasurement skew = base;
   skew.measurement.start_time = skew.measurement.upload_time + 3600;  // within the hour
-  EXPECT_TRUE(Engine().Score(skew).confirmed);
+  EXPECT_TRUE(Engine().Score(skew, kNow).confirmed);
 }
 
 TEST(VerdictRulesTest, WhatsappIgnoresStatusCodesAndSeesTlsFailures) {
@@ -266,7 +289,7 @@ TEST(VerdictRulesTest, WhatsappIgnoresStatusCodesAndSeesTlsFailures) {
     }
     m.observations.push_back(Https("web.whatsapp.com", std::nullopt, 400));
     m.observations.push_back(Https("v.whatsapp.net", std::nullopt, 200));
-    const VerdictRow row = Engine().Score(m);
+    const VerdictRow row = Engine().Score(m, kNow);
     EXPECT_EQ(Flags(row), 0) << VerdictEngine::RulesFired(row);
     EXPECT_EQ(L(row, Layer::kHttp).rule_id, "http.ok");
   }
@@ -276,7 +299,7 @@ TEST(VerdictRulesTest, WhatsappIgnoresStatusCodesAndSeesTlsFailures) {
                                   R"("registration_server_failure":"ssl_invalid_hostname"})");
     m.observations.push_back(Tcp("e1.whatsapp.net", "157.240.1.1", 443));
     m.observations.push_back(Https("v.whatsapp.net", "ssl_invalid_hostname"));
-    const VerdictRow row = Engine().Score(m);
+    const VerdictRow row = Engine().Score(m, kNow);
     EXPECT_TRUE(row.anomaly);
     EXPECT_EQ(L(row, Layer::kTls).rule_id, "tls.failure");
     EXPECT_EQ(L(row, Layer::kTls).evidence, Evidence::kHeuristic);
@@ -295,14 +318,14 @@ TEST(VerdictRulesTest, TelegramPartialBlockingIsNotHiddenByOneReachableDc) {
   }
   // No IPv6 route here: says nothing about Telegram.
   m.observations.push_back(Tcp("", "2001:b28:f23d:f001::a", 80, "network_unreachable"));
-  const VerdictRow row = Engine().Score(m);
+  const VerdictRow row = Engine().Score(m, kNow);
   EXPECT_EQ(L(row, Layer::kTcp).rule_id, "tcp.some_failed");
   EXPECT_TRUE(row.anomaly);
   EXPECT_EQ(row.blocking_type, "tcp_ip");
 
   ExtractedMeasurement all_down = m;
   all_down.observations[0] = Tcp("", "149.154.175.50", 80, "connection_reset");
-  EXPECT_EQ(L(Engine().Score(all_down), Layer::kTcp).rule_id, "tcp.all_failed");
+  EXPECT_EQ(L(Engine().Score(all_down, kNow), Layer::kTcp).rule_id, "tcp.all_failed");
 }
 
 TEST(VerdictRulesTest, SignalUnreliableFailuresMakeAFailure) {
@@ -311,7 +334,7 @@ TEST(VerdictRulesTest, SignalUnreliableFailuresMakeAFailure) {
                                 R"("signal_backend_failure":"ssl_unknown_authority"})");
   m.observations.push_back(Https("storage.signal.org", "ssl_unknown_authority"));
   m.observations.push_back(Https("sfu.voip.signal.org", "ssl_unknown_authority"));
-  VerdictRow row = Engine().Score(m);
+  VerdictRow row = Engine().Score(m, kNow);
   EXPECT_TRUE(row.failure);
   EXPECT_EQ(row.failure_reason, "signal.unreliable_failure");
   EXPECT_EQ(Flags(row), 1);
@@ -319,7 +342,7 @@ TEST(VerdictRulesTest, SignalUnreliableFailuresMakeAFailure) {
   ExtractedMeasurement nx = Make("signal", "IR", R"({"signal_backend_status":"blocked"})");
   nx.observations.push_back(Dns("storage.signal.org", {}, "dns_nxdomain_error"));
   nx.observations.push_back(Dns("uptime.signal.org", {}, "dns_nxdomain_error"));
-  row = Engine().Score(nx);
+  row = Engine().Score(nx, kNow);
   EXPECT_TRUE(row.anomaly);
   EXPECT_EQ(L(row, Layer::kDns).rule_id, "dns.failure");
   EXPECT_EQ(row.blocking_type, "dns");
@@ -329,15 +352,15 @@ TEST(VerdictRulesTest, FacebookMessengerWechatMessaging) {
   ExtractedMeasurement fb = Make("facebook_messenger", "RU",
                                  R"({"facebook_dns_blocking":true,"facebook_tcp_blocking":false})");
   fb.observations.push_back(Dns("b-api.facebook.com", {"31.13.72.1"}));
-  EXPECT_EQ(L(Engine().Score(fb), Layer::kDns).rule_id, "dns.outside_service_asn");
-  EXPECT_TRUE(Engine().Score(fb).anomaly);
+  EXPECT_EQ(L(Engine().Score(fb, kNow), Layer::kDns).rule_id, "dns.outside_service_asn");
+  EXPECT_TRUE(Engine().Score(fb, kNow).anomaly);
 
   ExtractedMeasurement wechat =
       Make("wechat", "CN",
            R"({"wechat_longlink_status":"ok","wechat_shortlink_status":)"
            R"("blocked","wechat_httpdns_status":"ok","wechat_web_status":"ok"})");
   wechat.observations.push_back(Tcp("long.weixin.qq.com", "203.205.1.1", 8080));
-  const VerdictRow w = Engine().Score(wechat);
+  const VerdictRow w = Engine().Score(wechat, kNow);
   EXPECT_EQ(L(w, Layer::kHttp).rule_id, "http.failure");
   EXPECT_TRUE(w.anomaly);
 
@@ -345,39 +368,13 @@ TEST(VerdictRulesTest, FacebookMessengerWechatMessaging) {
                                    R"({"service":"line","service_status":"ok",)"
                                    R"("x_dns_inconsistent":["gd2.line.naver.jp"]})");
   line.observations.push_back(Dns("gd2.line.naver.jp", {"198.51.100.9"}));
-  EXPECT_EQ(L(Engine().Score(line), Layer::kDns).rule_id, "dns.outside_service_asn");
-}
-
-TEST(VerdictRulesTest, PacketEvidenceAndDelivery) {
-  ExtractedMeasurement inj = Make("dns_injection", "CN");
-  ObservationRow o = Dns("www.google.com", {"8.7.198.46"});
-  o.x_injection = "dns:two_answers";
-  inj.observations.push_back(o);
-  VerdictRow row = Engine().Score(inj);
-  EXPECT_EQ(L(row, Layer::kDns).rule_id, "dns.injected");
-  EXPECT_EQ(L(row, Layer::kDns).evidence, Evidence::kPacket);
-  EXPECT_TRUE(row.anomaly);
-  EXPECT_EQ(row.blocking_type, "dns");
-
-  ExtractedMeasurement delivery = Make("delivery", "CN");
-  ObservationRow sent = Tcp("relay.example", "192.0.2.10", 5222);
-  sent.x_delivery = "delivered";
-  ObservationRow kept = sent;
-  kept.x_delivery = "dropped";
-  delivery.observations = {sent, kept};
-  row = Engine().Score(delivery);
-  EXPECT_EQ(L(row, Layer::kDelivery).rule_id, "delivery.dropped");
-  EXPECT_EQ(L(row, Layer::kTcp).rule_id, "tcp.ok");
-  EXPECT_EQ(row.blocking_type, "delivery");
-  EXPECT_TRUE(row.anomaly);
-  delivery.observations = {sent};
-  EXPECT_EQ(Flags(Engine().Score(delivery)), 0);
+  EXPECT_EQ(L(Engine().Score(line, kNow), Layer::kDns).rule_id, "dns.outside_service_asn");
 }
 
 TEST(VerdictRulesTest, NetworkChecks) {
   auto sni = [](const char* result) {
     return Engine().Score(
-        Make("sni_blocking", "IT", std::string(R"({"result":")") + result + R"("})"));
+        Make("sni_blocking", "IT", std::string(R"({"result":")") + result + R"("})"), kNow);
   };
   EXPECT_EQ(L(sni("interference.reset"), Layer::kTls).rule_id, "tls.sni_interference");
   EXPECT_TRUE(sni("interference.reset").anomaly);
@@ -385,34 +382,39 @@ TEST(VerdictRulesTest, NetworkChecks) {
   EXPECT_FALSE(sni("anomaly.test_helper_unreachable").anomaly);
   const VerdictRow control = Engine().Score(
       Make("sni_blocking", "IT",
-           R"({"result":"anomaly.timeout","x_result":"anomaly.control.connection_reset"})"));
+           R"({"result":"anomaly.timeout","x_result":"anomaly.control.connection_reset"})"),
+      kNow);
   EXPECT_EQ(control.failure_reason, "sni_blocking.control_failed");
 
-  const VerdictRow dot = Engine().Score(Make(
-      "dnscheck", "IT",
-      R"({"bootstrap_failure":null,"lookups":{"dot://8.8.8.8:853":{"failure":"connection_reset",)"
-      R"("failed_operation":"tls_handshake"},"dot://8.8.4.4:853":{"failure":null}}})"));
+  const VerdictRow dot = Engine().Score(
+      Make(
+          "dnscheck", "IT",
+          R"({"bootstrap_failure":null,"lookups":{"dot://8.8.8.8:853":{"failure":"connection_reset",)"
+          R"("failed_operation":"tls_handshake"},"dot://8.8.4.4:853":{"failure":null}}})"),
+      kNow);
   EXPECT_EQ(L(dot, Layer::kDns).rule_id, "dns.ok");
-  const VerdictRow nx = Engine().Score(Make(
-      "dnscheck", "IT",
-      R"({"bootstrap_failure":null,"lookups":{"udp://1.1.1.1:53":{"failure":"dns_nxdomain_error"}}})"));
+  const VerdictRow nx = Engine().Score(
+      Make(
+          "dnscheck", "IT",
+          R"({"bootstrap_failure":null,"lookups":{"udp://1.1.1.1:53":{"failure":"dns_nxdomain_error"}}})"),
+      kNow);
   EXPECT_EQ(L(nx, Layer::kDns).rule_id, "dns.resolver_no_address");
   EXPECT_FALSE(nx.anomaly);
 
-  const VerdictRow stun =
-      Engine().Score(Make("stunreachability", "IT", R"({"failure":"generic_timeout_error"})"));
+  const VerdictRow stun = Engine().Score(
+      Make("stunreachability", "IT", R"({"failure":"generic_timeout_error"})"), kNow);
   EXPECT_EQ(L(stun, Layer::kTcp).rule_id, "tcp.stun_no_response");
   EXPECT_EQ(stun.blocking_type, "tcp_ip");
 
   const VerdictRow tampering =
-      Engine().Score(Make("http_invalid_request_line", "US", R"({"tampering":true})"));
+      Engine().Score(Make("http_invalid_request_line", "US", R"({"tampering":true})"), kNow);
   EXPECT_EQ(L(tampering, Layer::kHttp).rule_id, "http.tampering");
   EXPECT_TRUE(tampering.anomaly);
   // A middlebox test that compared nothing (no `tampering`) says nothing; a test of
   // another kind with no steps at all neither.
-  EXPECT_EQ(Engine().Score(Make("http_header_field_manipulation", "PK")).failure_reason,
+  EXPECT_EQ(Engine().Score(Make("http_header_field_manipulation", "PK"), kNow).failure_reason,
             "middlebox.no_comparison");
-  EXPECT_EQ(Engine().Score(Make("ndt", "PK")).failure_reason, "generic.no_data");
+  EXPECT_EQ(Engine().Score(Make("ndt", "PK"), kNow).failure_reason, "generic.no_data");
 }
 
 std::string ModifiedRules(const std::function<void(nlohmann::json&)>& edit) {
@@ -421,10 +423,41 @@ std::string ModifiedRules(const std::function<void(nlohmann::json&)>& edit) {
   return j.dump();
 }
 
+// The error of loading `text` as the shipped rules file, with its path shortened to
+// "rules.json".
 std::string LoadError(const std::string& text) {
   auto fps = FingerprintSet::LoadDir(FingerprintsDir());
-  auto e = VerdictEngine::FromText(text, "rules.json", std::move(fps).value());
-  return e.ok() ? "" : e.error();
+  auto e = VerdictEngine::FromText(text, RulesPath(), std::move(fps).value());
+  if (e.ok()) return "";
+  std::string error = e.error();
+  if (error.starts_with(RulesPath())) error.replace(0, RulesPath().size(), "rules.json");
+  return error;
+}
+
+// Score reads no clock: "now" comes from the caller. The same measurement and "now"
+// give the same verdict; "now" decides only for a measurement without an upload time,
+// whose start must not lie more than max_future_skew_seconds (an hour) after it.
+TEST(VerdictRulesTest, NowComesFromTheCallerAndMattersOnlyWithoutAnUploadTime) {
+  ExtractedMeasurement m = Make("telegram", "RU");
+  m.observations.push_back(Tcp("", "149.154.175.50", 443, "generic_timeout_error"));
+  m.measurement.upload_time = 0;
+  m.measurement.start_time = kNow;
+  const VerdictRow first = Engine().Score(m, kNow);
+  const VerdictRow second = Engine().Score(m, kNow);
+  EXPECT_EQ(VerdictEngine::RulesFired(first), VerdictEngine::RulesFired(second));
+  EXPECT_EQ(OutcomeOf(first), OutcomeOf(second));
+  EXPECT_EQ(OutcomeOf(first), Outcome::kAnomaly);
+
+  // Started more than an hour after "now": the clock of the probe was wrong.
+  const VerdictRow early = Engine().Score(m, kNow - 3601);
+  EXPECT_EQ(OutcomeOf(early), Outcome::kFailure);
+  EXPECT_EQ(early.failure_reason, "envelope.start_in_future");
+  EXPECT_EQ(OutcomeOf(Engine().Score(m, kNow - 3600)), Outcome::kAnomaly);
+
+  // With an upload time, that is the reference and "now" changes nothing.
+  m.measurement.upload_time = kNow;
+  EXPECT_EQ(OutcomeOf(Engine().Score(m, kNow - 86400)), Outcome::kAnomaly);
+  EXPECT_EQ(OutcomeOf(Engine().Score(m, kNow + 86400)), Outcome::kAnomaly);
 }
 
 TEST(VerdictRulesTest, RulesFileErrorsNameTheKey) {
@@ -449,6 +482,8 @@ TEST(VerdictRulesTest, RulesFileErrorsNameTheKey) {
             "rules.json: measurement.mask_threshold: must be a number");
   EXPECT_EQ(LoadError(ModifiedRules([](nlohmann::json& j) { j.erase("version"); })),
             "rules.json: version: missing");
+  EXPECT_EQ(LoadError(ModifiedRules([](nlohmann::json& j) { j["bogons"] = 7; })),
+            "rules.json: bogons: must be a file name");
   EXPECT_EQ(LoadError(ModifiedRules([](nlohmann::json& j) { j["signal"]["ignored_hosts"] = {1}; })),
             "rules.json: signal.ignored_hosts[0]: must be a non-empty string");
   EXPECT_EQ(LoadError("{\"version\": ").rfind("rules.json: not JSON", 0), 0u);
@@ -458,7 +493,7 @@ TEST(VerdictRulesTest, RescoringWithANewVersionChangesVerdicts) {
   ExtractedMeasurement m = Make("telegram", "RU", R"({"telegram_web_status":"ok"})");
   m.observations.push_back(Tcp("", "149.154.175.50", 80));
   m.observations.push_back(Tcp("", "149.154.167.51", 80, "generic_timeout_error"));
-  const VerdictRow v1 = Engine().Score(m);
+  const VerdictRow v1 = Engine().Score(m, kNow);
   EXPECT_TRUE(v1.anomaly);
 
   const std::string v2_text = ModifiedRules([](nlohmann::json& j) {
@@ -466,19 +501,19 @@ TEST(VerdictRulesTest, RescoringWithANewVersionChangesVerdicts) {
     j["rules"]["tcp.some_failed"] = {{"blocked", 0.3}, {"down", 0.2}, {"ok", 0.5}};
     j["measurement"]["anomaly_threshold"] = 0.7;
   });
-  auto v2 = VerdictEngine::FromText(v2_text, "rules-v2.json",
+  auto v2 = VerdictEngine::FromText(v2_text, RulesPath(),
                                     std::move(FingerprintSet::LoadDir(FingerprintsDir())).value());
   ASSERT_TRUE(v2.ok()) << v2.error();
   EXPECT_EQ(v2->version(), "v2");
-  const VerdictRow r2 = v2->Score(m);
+  const VerdictRow r2 = v2->Score(m, kNow);
   EXPECT_EQ(r2.rules_version, "v2");
   EXPECT_FALSE(r2.anomaly);
   EXPECT_DOUBLE_EQ(r2.score, 0.3);
   // A 0.7 HTTP failure is an anomaly under v1 and not under v2's higher threshold.
   ExtractedMeasurement web = Make("whatsapp", "IT", "{}");
   web.observations.push_back(Https("web.whatsapp.com", std::nullopt, -1, "generic_timeout_error"));
-  EXPECT_TRUE(Engine().Score(web).anomaly);
-  EXPECT_FALSE(v2->Score(web).anomaly);
+  EXPECT_TRUE(Engine().Score(web, kNow).anomaly);
+  EXPECT_FALSE(v2->Score(web, kNow).anomaly);
 }
 
 // A clean whatsapp run with fifty steps (every endpoint on two ports, the registration
@@ -499,12 +534,12 @@ TEST(VerdictRulesTest, AManyStepCleanRunIsOkAndStable) {
   }
   m.observations.push_back(Https("v.whatsapp.net", std::nullopt, 200));
   m.observations.push_back(Https("web.whatsapp.com", std::nullopt, 400));
-  const VerdictRow first = Engine().Score(m);
+  const VerdictRow first = Engine().Score(m, kNow);
   EXPECT_FALSE(first.anomaly || first.confirmed || first.failure) << first.failure_reason;
   EXPECT_TRUE(L(first, Layer::kDns).measured);
   EXPECT_TRUE(L(first, Layer::kTcp).measured);
   for (int i = 0; i < 100; ++i) {
-    const VerdictRow again = Engine().Score(m);
+    const VerdictRow again = Engine().Score(m, kNow);
     EXPECT_EQ(VerdictEngine::RulesFired(again), VerdictEngine::RulesFired(first));
     EXPECT_EQ(again.score, first.score);
   }

@@ -112,6 +112,10 @@ TEST(QueryCommand, RescoringIsOneCommandAndQueriesFollowTheNewestRules) {
   std::string v2 = testing::ReadFileOrFail(testing::SourceDir() + "/testlists/verdict/rules.json");
   v2.replace(v2.find("\"version\": \"v1\""), 15, "\"version\": \"v2\"");
   ASSERT_TRUE(dir.WriteFile("rules-v2.json", v2, &error)) << error;
+  std::ifstream bogons(testing::SourceDir() + "/testlists/verdict/bogons.csv");
+  std::stringstream bogons_text;
+  bogons_text << bogons.rdbuf();
+  ASSERT_TRUE(dir.WriteFile("bogons.csv", bogons_text.str(), &error)) << error;
 
   r = Vigil({"analyze", "--rescore", "--rules", dir.Join("rules-v2.json"), "--store", store});
   ASSERT_EQ(r.exit_code, 0) << r.output;

@@ -1,0 +1,120 @@
+// The names a verdict carries: every rule id the engine can fire, each with its layer
+// and the kind of evidence it rests on, and every reason it can give for a failure.
+// The rules file must give a triple for each rule id here and for nothing else. No rule
+// decides the delivery layer or rests on packet evidence yet: those rules arrive with
+// the experiments that record such facts (ObservationRow's x_injection, x_delivery).
+// Constant tables; safe from any thread.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "analysis/model/rows.h"
+
+namespace vigil::analysis {
+
+/// The rule ids, grouped by layer, in the rules file's order.
+enum class Rule : uint8_t {
+  kDnsFingerprint,
+  kDnsFingerprintUnconfirmed,
+  kDnsBogonNotInControl,
+  kDnsBogon,
+  kDnsFailureControlOk,
+  kDnsFailureControlFailed,
+  kDnsUnmatched,
+  kDnsOutsideServiceAsn,
+  kDnsProbeBlocking,
+  kDnsSameAsnAsControl,
+  kDnsMatchesControl,
+  kDnsFailure,
+  kDnsResolverNoAddress,
+  kDnsOk,
+  kTcpFailControlOk,
+  kTcpFailControlFailed,
+  kTcpProbeBlocking,
+  kTcpAllFailed,
+  kTcpSomeFailed,
+  kTcpStunNoResponse,
+  kTcpOk,
+  kTlsFailControlOk,
+  kTlsResetControlOk,
+  kTlsFailControlFailed,
+  kTlsSniInterference,
+  kTlsSniTimeout,
+  kTlsSniUnreachable,
+  kTlsFailure,
+  kTlsOk,
+  kHttpFingerprint,
+  kHttpFingerprintUnconfirmed,
+  kHttpDiff,
+  kHttpFailureControlOk,
+  kHttpFailureControlFailed,
+  kHttpFailure,
+  kHttpTampering,
+  kHttpOk,
+  kCount
+};
+inline constexpr size_t kRuleCount = static_cast<size_t>(Rule::kCount);
+
+/// What a rule id means: its name in the rules file, its layer (the word before the
+/// first dot) and the kind of fact it rests on (ok rules say kNone).
+struct RuleInfo {
+  std::string_view id;
+  Layer layer;
+  Evidence evidence;
+};
+
+/// Every rule, indexed by Rule.
+inline constexpr std::array<RuleInfo, kRuleCount> kRules = {{
+    {"dns.fingerprint", Layer::kDns, Evidence::kConfirmed},
+    {"dns.fingerprint_unconfirmed", Layer::kDns, Evidence::kHeuristic},
+    {"dns.bogon_not_in_control", Layer::kDns, Evidence::kControl},
+    {"dns.bogon", Layer::kDns, Evidence::kHeuristic},
+    {"dns.failure_control_ok", Layer::kDns, Evidence::kControl},
+    {"dns.failure_control_failed", Layer::kDns, Evidence::kControl},
+    {"dns.unmatched", Layer::kDns, Evidence::kControl},
+    {"dns.outside_service_asn", Layer::kDns, Evidence::kHeuristic},
+    {"dns.probe_blocking", Layer::kDns, Evidence::kControl},
+    {"dns.same_asn_as_control", Layer::kDns, Evidence::kControl},
+    {"dns.matches_control", Layer::kDns, Evidence::kNone},
+    {"dns.failure", Layer::kDns, Evidence::kHeuristic},
+    {"dns.resolver_no_address", Layer::kDns, Evidence::kHeuristic},
+    {"dns.ok", Layer::kDns, Evidence::kNone},
+    {"tcp.fail_control_ok", Layer::kTcp, Evidence::kControl},
+    {"tcp.fail_control_failed", Layer::kTcp, Evidence::kControl},
+    {"tcp.probe_blocking", Layer::kTcp, Evidence::kControl},
+    {"tcp.all_failed", Layer::kTcp, Evidence::kHeuristic},
+    {"tcp.some_failed", Layer::kTcp, Evidence::kHeuristic},
+    {"tcp.stun_no_response", Layer::kTcp, Evidence::kHeuristic},
+    {"tcp.ok", Layer::kTcp, Evidence::kNone},
+    {"tls.fail_control_ok", Layer::kTls, Evidence::kControl},
+    {"tls.reset_control_ok", Layer::kTls, Evidence::kControl},
+    {"tls.fail_control_failed", Layer::kTls, Evidence::kControl},
+    {"tls.sni_interference", Layer::kTls, Evidence::kControl},
+    {"tls.sni_timeout", Layer::kTls, Evidence::kControl},
+    {"tls.sni_unreachable", Layer::kTls, Evidence::kHeuristic},
+    {"tls.failure", Layer::kTls, Evidence::kHeuristic},
+    {"tls.ok", Layer::kTls, Evidence::kNone},
+    {"http.fingerprint", Layer::kHttp, Evidence::kConfirmed},
+    {"http.fingerprint_unconfirmed", Layer::kHttp, Evidence::kHeuristic},
+    {"http.diff", Layer::kHttp, Evidence::kControl},
+    {"http.failure_control_ok", Layer::kHttp, Evidence::kControl},
+    {"http.failure_control_failed", Layer::kHttp, Evidence::kControl},
+    {"http.failure", Layer::kHttp, Evidence::kHeuristic},
+    {"http.tampering", Layer::kHttp, Evidence::kControl},
+    {"http.ok", Layer::kHttp, Evidence::kNone},
+}};
+
+/// The rule's entry in kRules.
+constexpr const RuleInfo& InfoOf(Rule rule) { return kRules[static_cast<size_t>(rule)]; }
+
+/// Every rule id the engine can fire, in the rules file's order.
+const std::vector<std::string_view>& VerdictRuleIds();
+
+/// Why a measurement is a failure (VerdictRow::failure_reason values).
+const std::vector<std::string_view>& VerdictFailureReasons();
+
+}  // namespace vigil::analysis

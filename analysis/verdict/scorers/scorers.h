@@ -1,0 +1,40 @@
+// The scorers: one function per test (or family of tests) that fires the rules its
+// facts support, in the order that gives each layer its most specific rule first, and
+// the building blocks they share. Which test is scored by which scorer is the map in
+// scorer_map.h. Each runs inside one Score call (see scoring.h) on the caller's thread.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace vigil::analysis {
+
+struct Scoring;  // scoring.h
+
+/// A test's scorer.
+using Scorer = void (*)(Scoring& c);
+
+// Shared by every test (fingerprint_match.cc): known DNS answers and block pages. Runs
+// before the test's own scorer.
+void ScoreFingerprints(Scoring& c);
+
+// Shared building blocks (observations.cc).
+/// Per-endpoint evidence without a control: what every step of the measurement saw.
+/// Steps to a host in `skip_hosts` are left out.
+void ScoreObservations(Scoring& c, const std::vector<std::string>& skip_hosts = {});
+
+// One scorer per test or family, each in its own file.
+void ScoreWebConnectivity(Scoring& c);    // web_connectivity.cc
+void ScoreWhatsapp(Scoring& c);           // messaging.cc
+void ScoreTelegram(Scoring& c);           // messaging.cc
+void ScoreSignal(Scoring& c);             // messaging.cc
+void ScoreFacebookMessenger(Scoring& c);  // messaging.cc
+void ScoreWechat(Scoring& c);             // messaging.cc
+void ScoreMessaging(Scoring& c);          // messaging.cc
+void ScoreDnscheck(Scoring& c);           // dnscheck.cc
+void ScoreSniBlocking(Scoring& c);        // sni_blocking.cc
+void ScoreStunReachability(Scoring& c);   // stunreachability.cc
+/// Middlebox tests and every test without a scorer of its own (generic.cc).
+void ScoreGeneric(Scoring& c);
+
+}  // namespace vigil::analysis

@@ -1,0 +1,174 @@
+// ScoreWebConnectivity: the probe's DNS answers, connects, handshakes and fetch
+// against the control's view of the same URL (both helpers' layouts), after OONI's
+// web analysis; OONI's own "blocking" key where the control cannot tell.
+#include <algorithm>
+
+#include "analysis/verdict/scorers/scorers.h"
+#include "analysis/verdict/scoring.h"
+
+namespace vigil::analysis {
+namespace {
+
+// The control's view of the URL (test_keys.control), in the layouts of both helpers.
+struct WebControl {
+  bool usable = false;
+  bool dns_known = false;
+  bool dns_failed = false;
+  std::vector<std::string_view> addrs;
+  std::optional<simdjson::dom::element> tcp;  // {"ip:port": {status, failure}}
+  bool http_known = false;
+  bool http_ok = false;
+};
+
+WebControl ReadWebControl(const Summary& s) {
+  WebControl w;
+  // control_failure null (or absent alongside a control) means the helper answered.
+  auto failure = s.Get("control_failure");
+  w.usable = !failure || failure->is_null();
+  auto control = s.Get("control");
+  if (control && !control->is_object()) w.usable = false;
+  if (!w.usable || !control) return w;
+  if (auto dns = Summary::Field(control, "dns")) {
+    w.dns_known = true;
+    w.dns_failed = Summary::StrOf(Summary::Field(dns, "failure")).has_value();
+    auto addrs = Summary::Field(dns, "addrs");
+    if (addrs && addrs->is_array()) {
+      // A named array: a range-for over value_unsafe() of the temporary result would
+      // iterate a destroyed object.
+      const simdjson::dom::array list = addrs->get_array().value_unsafe();
+      for (auto a : list) {
+        if (a.is_string()) w.addrs.push_back(a.get_string().value_unsafe());
+      }
+    }
+  }
+  w.tcp = Summary::Field(control, "tcp_connect");
+  if (auto http = Summary::Field(control, "http_request")) {
+    w.http_known = true;
+    auto code = Summary::Field(http, "status_code");
+    int64_t status = 0;
+    if (code && code->is_int64()) status = code->get_int64().value_unsafe();
+    w.http_ok = !Summary::StrOf(Summary::Field(http, "failure")).has_value() && status > 0;
+  }
+  return w;
+}
+
+// The control's outcome for one ip:port: 1 connected, 0 failed, -1 not measured.
+int ControlConnect(const WebControl& w, const ObservationRow& o) {
+  if (!w.tcp || !w.tcp->is_object()) return -1;
+  std::string key = o.ip.find(':') != std::string::npos ? "[" + o.ip + "]" : o.ip;
+  key += ":" + std::to_string(o.port);
+  auto entry = Summary::Field(w.tcp, key);
+  auto status = Summary::Field(entry, "status");
+  if (!status || !status->is_bool()) return -1;
+  return status->get_bool().value_unsafe() ? 1 : 0;
+}
+
+}  // namespace
+
+void ScoreWebConnectivity(Scoring& c) {
+  const Summary& s = c.summary;
+  if (!s.ok() || (!s.Has("blocking") && !s.Has("accessible"))) {
+    if (c.m.observations.empty()) {
+      c.Fail("web_connectivity.no_test_keys");
+      return;
+    }
+    ScoreObservations(c);
+    return;
+  }
+  const WebControl control = ReadWebControl(s);
+  auto blocking = s.Str("blocking");  // nullopt for false and for null
+  const bool blocking_null = !s.Has("blocking") || s.IsNull("blocking");
+  const bool inconsistent = IsStr(s.Str("dns_consistency"), "inconsistent");
+  const bool consistent = IsStr(s.Str("dns_consistency"), "consistent");
+  const bool dns_failed = s.Str("dns_experiment_failure").has_value();
+
+  // DNS
+  bool bogon = false, bogon_in_control = false, control_bogon = false;
+  bool dns_measured = false;
+  for (const ObservationRow& o : c.m.observations) {
+    if (!o.dns_measured) continue;
+    dns_measured = true;
+    for (const std::string& a : o.dns_answers) {
+      if (!c.config.bogons.Contains(a)) continue;
+      bogon = true;
+      if (std::find(control.addrs.begin(), control.addrs.end(), a) != control.addrs.end()) {
+        bogon_in_control = true;
+      }
+    }
+  }
+  for (std::string_view a : control.addrs)
+    control_bogon = control_bogon || c.config.bogons.Contains(std::string(a));
+  if (bogon && control.usable && !bogon_in_control && !control_bogon &&
+      (control.dns_known || inconsistent)) {
+    c.Fire(Rule::kDnsBogonNotInControl);
+  }
+  if (inconsistent) c.Fire(dns_failed ? Rule::kDnsFailureControlOk : Rule::kDnsUnmatched);
+  if (IsStr(blocking, "dns")) c.Fire(Rule::kDnsProbeBlocking);
+  if (dns_failed) c.Fire(control.usable ? Rule::kDnsFailureControlFailed : Rule::kDnsFailure);
+  if (consistent) c.Fire(Rule::kDnsMatchesControl);
+  if (dns_measured) c.Fire(Rule::kDnsOk);
+
+  // TCP
+  int ok = 0, failed = 0, failed_control_ok = 0, failed_control_failed = 0;
+  for (const ObservationRow& o : c.m.observations) {
+    if (o.tcp_success == Tri::kUnknown) continue;
+    if (o.tcp_success == Tri::kYes) {
+      ++ok;
+      continue;
+    }
+    if (c.NoRoute(o.tcp_failure)) continue;
+    ++failed;
+    const int theirs = ControlConnect(control, o);
+    if (theirs == 1) ++failed_control_ok;
+    if (theirs == 0) ++failed_control_failed;
+  }
+  if (failed > 0 && ok == 0) {
+    if (failed_control_ok > 0) c.Fire(Rule::kTcpFailControlOk);
+    if (failed_control_failed > 0) c.Fire(Rule::kTcpFailControlFailed);
+    if (IsStr(blocking, "tcp_ip")) c.Fire(Rule::kTcpProbeBlocking);
+    if (!blocking_null && !blocking) c.Fire(Rule::kTcpFailControlFailed);
+    c.Fire(Rule::kTcpAllFailed);
+  }
+  if (ok > 0) c.Fire(Rule::kTcpOk);
+
+  // TLS
+  int tls_ok = 0, tls_failed = 0;
+  bool reset = false;
+  for (const ObservationRow& o : c.m.observations) {
+    if (!o.tls_measured) continue;
+    if (o.tls_failure) {
+      ++tls_failed;
+      reset = reset || *o.tls_failure == "connection_reset";
+    } else {
+      ++tls_ok;
+    }
+  }
+  if (tls_failed > 0 && tls_ok == 0) {
+    if (control.http_known) {
+      if (control.http_ok) c.Fire(reset ? Rule::kTlsResetControlOk : Rule::kTlsFailControlOk);
+      c.Fire(Rule::kTlsFailControlFailed);
+    }
+    if (IsStr(blocking, "http-failure"))
+      c.Fire(reset ? Rule::kTlsResetControlOk : Rule::kTlsFailControlOk);
+    if (!blocking_null && !blocking) c.Fire(Rule::kTlsFailControlFailed);
+    c.Fire(Rule::kTlsFailure);
+  }
+  if (tls_ok > 0) c.Fire(Rule::kTlsOk);
+
+  // HTTP
+  bool http_measured = false;
+  for (const ObservationRow& o : c.m.observations) http_measured = http_measured || o.http_measured;
+  if (IsStr(blocking, "http-diff")) c.Fire(Rule::kHttpDiff);
+  if (IsStr(blocking, "http-failure")) c.Fire(Rule::kHttpFailureControlOk);
+  if (s.Str("http_experiment_failure")) {
+    if (!blocking_null && !blocking) c.Fire(Rule::kHttpFailureControlFailed);
+    if (control.http_known && !control.http_ok) c.Fire(Rule::kHttpFailureControlFailed);
+  }
+  if (http_measured || IsTrue(s.Bool("accessible"))) c.Fire(Rule::kHttpOk);
+
+  // OONI's probe leaves blocking null when it could not tell: no control, or the
+  // control could not fetch the page either.
+  if (blocking_null) c.Fail("web_connectivity.blocking_null");
+}
+
+}  // namespace vigil::analysis

@@ -1,0 +1,62 @@
+// Scoring: one measurement being scored, as every scorer sees it: its facts, the rules,
+// the fingerprints, its summary keys, and the VerdictRow being filled. Per layer the
+// first rule fired decides (Fire ignores later rules of a decided layer), which is what
+// makes a scorer read as an ordered list of rules. Lives for one Score call on one thread.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "analysis/model/rows.h"
+#include "analysis/verdict/fingerprints.h"
+#include "analysis/verdict/rule_config.h"
+#include "analysis/verdict/rule_ids.h"
+#include "analysis/verdict/summary.h"
+
+namespace vigil::analysis {
+
+struct Scoring {
+  const ExtractedMeasurement& m;
+  const RuleConfig& config;
+  const FingerprintSet& fingerprints;
+  const Summary& summary;
+  VerdictRow& row;
+  std::array<bool, kLayerCount> set{};
+  // A fingerprint matched that does not confirm here: weak evidence, used only for a
+  // layer the test's own rules left undecided.
+  bool dns_unconfirmed = false;
+  bool http_unconfirmed = false;
+
+  /// Fires `rule` unless an earlier rule already decided its layer.
+  void Fire(Rule rule) {
+    const RuleInfo& info = InfoOf(rule);
+    const size_t layer = static_cast<size_t>(info.layer);
+    if (set[layer]) return;
+    set[layer] = true;
+    LayerVerdict& v = row.layers[layer];
+    const Triple& t = config.TripleOf(rule);
+    v.blocked = t.blocked;
+    v.down = t.down;
+    v.ok = t.ok;
+    v.measured = true;
+    v.rule_id = std::string(info.id);
+    v.evidence = t.blocked > 0 ? info.evidence : Evidence::kNone;
+  }
+  /// Gives the measurement a failure reason (one of VerdictFailureReasons) unless it
+  /// has one.
+  void Fail(std::string_view reason) {
+    if (row.failure_reason.empty()) row.failure_reason = std::string(reason);
+  }
+  /// A failure the rules say to read as success (messaging.ignored_failures).
+  bool Ignored(const std::optional<std::string>& failure) const {
+    return failure && Contains(config.ignored_failures, *failure);
+  }
+  /// A failure that says the probe had no route, not that the path was blocked.
+  bool NoRoute(const std::optional<std::string>& failure) const {
+    return failure && Contains(config.no_route_failures, *failure);
+  }
+};
+
+}  // namespace vigil::analysis
