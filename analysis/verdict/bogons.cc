@@ -6,7 +6,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "analysis/verdict/csv.h"
+#include "base/csv.h"
 
 namespace vigil::analysis {
 namespace {
@@ -53,11 +53,10 @@ Result<BogonList> BogonList::Parse(std::string_view text, const std::string& nam
     problems.push_back(name + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
                        why);
   };
-  std::vector<CsvRow> rows;
-  std::vector<CsvError> errors;
-  SplitCsv(WithoutComments(text), &rows, &errors);
-  for (const CsvError& e : errors) problem(e.line, e.column, e.reason);
-  auto blank = [](const CsvRow& row) { return row.fields.size() == 1 && row.fields[0].empty(); };
+  const CsvText csv = ParseCsv(WithoutComments(text));
+  const std::vector<CsvRecord>& rows = csv.records;
+  for (const CsvSyntaxError& e : csv.errors) problem(e.line, e.column, e.message);
+  auto blank = [](const CsvRecord& row) { return row.fields.size() == 1 && row.fields[0].empty(); };
   size_t r = 0;
   while (r < rows.size() && blank(rows[r])) ++r;
   if (r == rows.size()) {
@@ -76,7 +75,7 @@ Result<BogonList> BogonList::Parse(std::string_view text, const std::string& nam
     }
   }
   for (; r < rows.size(); ++r) {
-    const CsvRow& row = rows[r];
+    const CsvRecord& row = rows[r];
     if (blank(row)) continue;
     if (row.fields.size() != 2) {
       problem(row.line, static_cast<int>(std::min<size_t>(row.fields.size(), 3)),
