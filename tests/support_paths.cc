@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <string>
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 std::string SourceDir() { return VIGIL_SOURCE_DIR; }
 
@@ -14,4 +14,4 @@ std::string ReferenceDir() {
   return std::string(VIGIL_SOURCE_DIR) + "/../shared/reference";
 }
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

@@ -4,10 +4,10 @@
 
 #include <string>
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 std::string SourceDir();
 std::string VigilBinary();
 std::string ReferenceDir();
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

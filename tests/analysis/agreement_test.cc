@@ -15,13 +15,13 @@
 namespace vigil::analysis {
 namespace {
 
-std::string Ref() { return vigil::testing::ReferenceDir(); }
+std::string Ref() { return vigil::test_support::ReferenceDir(); }
 bool HaveRef() { return std::filesystem::exists(Ref() + "/ooni-measurements/expected.csv"); }
 
 const VerdictEngine& Engine() {
   static const VerdictEngine engine = [] {
-    auto e = VerdictEngine::Load(vigil::testing::SourceDir() + "/testlists/verdict/rules.json",
-                                 vigil::testing::SourceDir() + "/testlists/fingerprints");
+    auto e = VerdictEngine::Load(vigil::test_support::SourceDir() + "/testlists/verdict/rules.json",
+                                 vigil::test_support::SourceDir() + "/testlists/fingerprints");
     EXPECT_TRUE(e.ok()) << e.error();
     return e.ok() ? std::move(e).value() : VerdictEngine();
   }();

@@ -26,7 +26,7 @@ std::string Slurp(const std::string& path) {
 // The "now" tests score at: after every start and upload time they use.
 constexpr int64_t kNow = 1700003600;
 
-std::string VerdictDir() { return vigil::testing::SourceDir() + "/testlists/verdict"; }
+std::string VerdictDir() { return vigil::test_support::SourceDir() + "/testlists/verdict"; }
 
 std::string ParseError(const std::string& text) {
   auto list = BogonList::Parse(text, "b.csv");
@@ -99,11 +99,11 @@ ExtractedMeasurement AnswerInDocumentationRange() {
 
 TEST(BogonsTest, TheRulesUseTheListTheirFileNames) {
   auto shipped = VerdictEngine::Load(VerdictDir() + "/rules.json",
-                                     vigil::testing::SourceDir() + "/testlists/fingerprints");
+                                     vigil::test_support::SourceDir() + "/testlists/fingerprints");
   ASSERT_TRUE(shipped.ok()) << shipped.error();
   EXPECT_EQ(shipped->Score(AnswerInDocumentationRange(), kNow).layers[0].rule_id, "dns.bogon");
 
-  vigil::testing::TempDir dir("vigil-bogons-");
+  vigil::test_support::TempDir dir("vigil-bogons-");
   nlohmann::json rules = nlohmann::json::parse(Slurp(VerdictDir() + "/rules.json"));
   rules["bogons"] = "private-only.csv";
   std::string error;
@@ -111,14 +111,14 @@ TEST(BogonsTest, TheRulesUseTheListTheirFileNames) {
   ASSERT_TRUE(dir.WriteFile("private-only.csv", "prefix,name\n10.0.0.0/8,Private-Use\n", &error))
       << error;
   auto narrow = VerdictEngine::Load(dir.Join("rules.json"),
-                                    vigil::testing::SourceDir() + "/testlists/fingerprints");
+                                    vigil::test_support::SourceDir() + "/testlists/fingerprints");
   ASSERT_TRUE(narrow.ok()) << narrow.error();
   EXPECT_EQ(narrow->Score(AnswerInDocumentationRange(), kNow).layers[0].rule_id, "dns.ok");
 
   rules["bogons"] = "missing.csv";
   ASSERT_TRUE(dir.WriteFile("rules.json", rules.dump(), &error)) << error;
   auto missing = VerdictEngine::Load(dir.Join("rules.json"),
-                                     vigil::testing::SourceDir() + "/testlists/fingerprints");
+                                     vigil::test_support::SourceDir() + "/testlists/fingerprints");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error(),
             dir.Join("rules.json") + ": bogons: cannot read " + dir.Join("missing.csv"));
@@ -128,7 +128,7 @@ TEST(BogonsTest, TheRulesUseTheListTheirFileNames) {
   rules["bogons"] = "private-only.csv";
   ASSERT_TRUE(dir.WriteFile("rules.json", rules.dump(), &error)) << error;
   auto bad = VerdictEngine::Load(dir.Join("rules.json"),
-                                 vigil::testing::SourceDir() + "/testlists/fingerprints");
+                                 vigil::test_support::SourceDir() + "/testlists/fingerprints");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error(), dir.Join("private-only.csv") +
                              ":2:1: prefix: \"10.0.0.0/88\": the length must be 0 to 32");

@@ -15,7 +15,7 @@
 namespace vigil::analysis {
 namespace {
 
-std::string ShippedDir() { return vigil::testing::SourceDir() + "/testlists/fingerprints"; }
+std::string ShippedDir() { return vigil::test_support::SourceDir() + "/testlists/fingerprints"; }
 
 const FingerprintSet& Shipped() {
   static const FingerprintSet set = [] {
@@ -66,7 +66,7 @@ std::string BodyOf(const nlohmann::json& body) {
 
 // One line of a reference JSONL file, parsed.
 nlohmann::json ReferenceLine(const std::string& file, int line) {
-  std::ifstream in(vigil::testing::ReferenceDir() + "/ooni-measurements/" + file);
+  std::ifstream in(vigil::test_support::ReferenceDir() + "/ooni-measurements/" + file);
   std::string text;
   for (int i = 0; i < line && std::getline(in, text); ++i) {
   }
@@ -85,11 +85,11 @@ TEST(FingerprintsTest, ShippedFilesLoadWithEveryRecordAndRegexp) {
 }
 
 TEST(FingerprintsTest, ShippedFilesAreVerbatimCopiesOfTheReference) {
-  const std::string ref = vigil::testing::ReferenceDir() + "/fingerprints";
+  const std::string ref = vigil::test_support::ReferenceDir() + "/fingerprints";
   if (!std::filesystem::exists(ref)) GTEST_SKIP() << "no reference data at " << ref;
   for (const char* name : {"fingerprints_dns.csv", "fingerprints_http.csv"}) {
-    EXPECT_EQ(vigil::testing::ReadFileOrFail(ShippedDir() + "/" + name),
-              vigil::testing::ReadFileOrFail(ref + "/" + name))
+    EXPECT_EQ(vigil::test_support::ReadFileOrFail(ShippedDir() + "/" + name),
+              vigil::test_support::ReadFileOrFail(ref + "/" + name))
         << name;
   }
 }
@@ -109,8 +109,8 @@ TEST(FingerprintsTest, IranianDnsAnswerConfirmsAnywhereItIsNational) {
 }
 
 TEST(FingerprintsTest, RussianBlockPageFromARealMeasurementConfirms) {
-  if (!std::filesystem::exists(vigil::testing::ReferenceDir() + "/ooni-measurements")) {
-    GTEST_SKIP() << "no reference data at " << vigil::testing::ReferenceDir();
+  if (!std::filesystem::exists(vigil::test_support::ReferenceDir() + "/ooni-measurements")) {
+    GTEST_SKIP() << "no reference data at " << vigil::test_support::ReferenceDir();
   }
   // web_connectivity L4: rutor.org from RU AS42668, redirected to the ISP's block page.
   const nlohmann::json m = ReferenceLine("web_connectivity.jsonl", 4);

@@ -24,7 +24,7 @@
 namespace vigil::analysis {
 namespace {
 
-std::string MeasurementsDir() { return vigil::testing::ReferenceDir() + "/ooni-measurements"; }
+std::string MeasurementsDir() { return vigil::test_support::ReferenceDir() + "/ooni-measurements"; }
 bool HaveReference() { return std::filesystem::is_directory(MeasurementsDir()); }
 
 struct Ingested {
@@ -149,7 +149,7 @@ void WriteGzip(const std::string& path, const std::string& content, size_t cut =
 
 TEST(Ingest, OonisRawLayoutGzippedReadsLikeThePlainFiles) {
   if (!HaveReference()) GTEST_SKIP() << "no reference data at " << MeasurementsDir();
-  testing::TempDir dir("vigil-ingest");
+  test_support::TempDir dir("vigil-ingest");
   ASSERT_TRUE(dir.error().empty()) << dir.error();
   Ingested plain;
   for (const char* name : {"telegram.jsonl", "signal.jsonl", "web_connectivity.jsonl"}) {
@@ -183,7 +183,7 @@ const char* kGood =
     R"("failure":"generic_timeout_error"}}]}})";
 
 TEST(Ingest, BadLinesAreReportedWithFileAndLineAndSkipped) {
-  testing::TempDir dir("vigil-ingest");
+  test_support::TempDir dir("vigil-ingest");
   ASSERT_TRUE(dir.error().empty()) << dir.error();
   const std::string good = kGood;
   std::string text;
@@ -246,7 +246,7 @@ TEST(Ingest, BadLinesAreReportedWithFileAndLineAndSkipped) {
 }
 
 TEST(Ingest, ATruncatedGzipKeepsWhatCameBeforeAndSaysSo) {
-  testing::TempDir dir("vigil-ingest");
+  test_support::TempDir dir("vigil-ingest");
   ASSERT_TRUE(dir.error().empty()) << dir.error();
   std::string text;
   for (int i = 0; i < 2000; ++i) {
@@ -270,7 +270,7 @@ TEST(Ingest, ATruncatedGzipKeepsWhatCameBeforeAndSaysSo) {
 }
 
 TEST(Ingest, CategoriesComeFromTheTestLists) {
-  const std::string lists = vigil::testing::SourceDir() + "/testlists/lists";
+  const std::string lists = vigil::test_support::SourceDir() + "/testlists/lists";
   auto index = LoadCategoryIndex({lists + "/global.csv"});
   ASSERT_TRUE(index.ok()) << index.error();
   ASSERT_GT(index->size(), 0u);
@@ -283,7 +283,7 @@ TEST(Ingest, CategoriesComeFromTheTestLists) {
   const std::string code = rest.substr(0, rest.find(','));
   EXPECT_EQ(index->Find(url, UrlHost(url)), code);
   EXPECT_EQ(index->Find("https://no-such.example/", "no-such.example"), "");
-  testing::TempDir dir("vigil-ingest");
+  test_support::TempDir dir("vigil-ingest");
   std::string error;
   ASSERT_TRUE(dir.WriteFile("bad.csv", "website,code\n", &error)) << error;
   auto bad = LoadCategoryIndex({dir.Join("bad.csv")});
@@ -311,7 +311,7 @@ namespace {
 // Score give one line at a time: the same measurements and verdicts in the same order,
 // the same errors at the same file:line, the same counts.
 TEST(Ingest, ParallelIngestMatchesTheSequentialOne) {
-  testing::TempDir dir("vigil-ingest");
+  test_support::TempDir dir("vigil-ingest");
   const std::string good = kGood;
   std::string unit = good + "\n" + "not json\n" + "\n" +
                      R"({"test_name":"x","measurement_start_time":"yesterday"})"
@@ -325,8 +325,8 @@ TEST(Ingest, ParallelIngestMatchesTheSequentialOne) {
   std::string error;
   ASSERT_TRUE(dir.WriteFile("a.jsonl", text, &error)) << error;
   ASSERT_TRUE(dir.WriteFile("b/c.jsonl", unit + good, &error)) << error;
-  auto engine = VerdictEngine::Load(testing::SourceDir() + "/testlists/verdict/rules.json",
-                                    testing::SourceDir() + "/testlists/fingerprints");
+  auto engine = VerdictEngine::Load(test_support::SourceDir() + "/testlists/verdict/rules.json",
+                                    test_support::SourceDir() + "/testlists/fingerprints");
   ASSERT_TRUE(engine.ok()) << engine.error();
 
   // IngestAndScore judges against the clock at its start; so does the sequential run.

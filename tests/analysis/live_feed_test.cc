@@ -24,7 +24,7 @@ namespace {
 constexpr int kMeasurements = 300;
 
 struct Corpus {
-  std::unique_ptr<testing::TempDir> dir;
+  std::unique_ptr<test_support::TempDir> dir;
   std::vector<std::string> lines;
   std::string error;
 };
@@ -32,10 +32,10 @@ struct Corpus {
 const Corpus& TheCorpus() {
   static Corpus* corpus = [] {
     auto* c = new Corpus;
-    c->dir = std::make_unique<testing::TempDir>("vigil-live-feed-");
+    c->dir = std::make_unique<test_support::TempDir>("vigil-live-feed-");
     const std::string file = c->dir->Join("m.jsonl");
-    auto gen = testing::RunCommand(
-        {"python3", testing::SourceDir() + "/bench/gen_measurements.py", "--count",
+    auto gen = test_support::RunCommand(
+        {"python3", test_support::SourceDir() + "/bench/gen_measurements.py", "--count",
          std::to_string(kMeasurements), "--seed", "5", "--output", file},
         std::chrono::seconds(120));
     if (gen.exit_code != 0) {
@@ -53,8 +53,8 @@ const Corpus& TheCorpus() {
 
 const VerdictEngine& Engine() {
   static VerdictEngine* engine = [] {
-    auto e = VerdictEngine::Load(testing::SourceDir() + "/testlists/verdict/rules.json",
-                                 testing::SourceDir() + "/testlists/fingerprints");
+    auto e = VerdictEngine::Load(test_support::SourceDir() + "/testlists/verdict/rules.json",
+                                 test_support::SourceDir() + "/testlists/fingerprints");
     EXPECT_TRUE(e.ok()) << e.error();
     return e.ok() ? new VerdictEngine(std::move(*e)) : nullptr;
   }();
@@ -131,7 +131,7 @@ class LiveFeedTest : public ::testing::Test {
     };
     return o;
   }
-  testing::TempDir dir_{"vigil-live-feed-run-"};
+  test_support::TempDir dir_{"vigil-live-feed-run-"};
   IngestOptions ingest_;
   std::mutex reports_mu_;
   std::vector<std::string> reports_;

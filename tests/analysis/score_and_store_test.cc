@@ -29,7 +29,7 @@ const int64_t kNow = static_cast<int64_t>(std::time(nullptr));
 constexpr int kMeasurements = 600;
 
 struct Corpus {
-  std::unique_ptr<testing::TempDir> dir;
+  std::unique_ptr<test_support::TempDir> dir;
   std::string file;
   std::vector<std::string> lines;
   std::string error;
@@ -38,10 +38,10 @@ struct Corpus {
 const Corpus& TheCorpus() {
   static Corpus* corpus = [] {
     auto* c = new Corpus;
-    c->dir = std::make_unique<testing::TempDir>("vigil-score-store-");
+    c->dir = std::make_unique<test_support::TempDir>("vigil-score-store-");
     c->file = c->dir->Join("m.jsonl");
-    auto gen = testing::RunCommand(
-        {"python3", testing::SourceDir() + "/bench/gen_measurements.py", "--count",
+    auto gen = test_support::RunCommand(
+        {"python3", test_support::SourceDir() + "/bench/gen_measurements.py", "--count",
          std::to_string(kMeasurements), "--seed", "11", "--output", c->file},
         std::chrono::seconds(120));
     if (gen.exit_code != 0) {
@@ -59,8 +59,8 @@ const Corpus& TheCorpus() {
 
 const VerdictEngine& Engine() {
   static VerdictEngine* engine = [] {
-    auto e = VerdictEngine::Load(testing::SourceDir() + "/testlists/verdict/rules.json",
-                                 testing::SourceDir() + "/testlists/fingerprints");
+    auto e = VerdictEngine::Load(test_support::SourceDir() + "/testlists/verdict/rules.json",
+                                 test_support::SourceDir() + "/testlists/fingerprints");
     EXPECT_TRUE(e.ok()) << e.error();
     return e.ok() ? new VerdictEngine(std::move(*e)) : nullptr;
   }();
@@ -90,13 +90,13 @@ std::string Contents(Store& store) {
 }
 
 struct FreshStore {
-  std::unique_ptr<testing::TempDir> dir;
+  std::unique_ptr<test_support::TempDir> dir;
   std::unique_ptr<Store> store;
 };
 
 FreshStore OpenFresh() {
   FreshStore run;
-  run.dir = std::make_unique<testing::TempDir>("vigil-score-store-db-");
+  run.dir = std::make_unique<test_support::TempDir>("vigil-score-store-db-");
   auto s = OpenStore(run.dir->Join("analysis.sqlite"));
   EXPECT_TRUE(s.ok()) << s.error();
   if (s.ok()) run.store = std::move(*s);

@@ -32,7 +32,7 @@ constexpr int64_t kNow = 4102444800;  // 2100-01-01
 constexpr int kMeasurements = 2500;
 
 struct Corpus {
-  std::unique_ptr<testing::TempDir> dir;
+  std::unique_ptr<test_support::TempDir> dir;
   std::string file;
   std::vector<ExtractedMeasurement> facts;
   std::vector<VerdictRow> verdicts;  // under v1
@@ -41,7 +41,7 @@ struct Corpus {
 
 Result<VerdictEngine> Engine(const std::string& version = "v1", double anomaly_threshold = 0.5) {
   std::string text =
-      testing::ReadFileOrFail(testing::SourceDir() + "/testlists/verdict/rules.json");
+      test_support::ReadFileOrFail(test_support::SourceDir() + "/testlists/verdict/rules.json");
   auto replace = [&](const std::string& from, const std::string& to) {
     const size_t at = text.find(from);
     if (at != std::string::npos) text.replace(at, from.size(), to);
@@ -50,19 +50,20 @@ Result<VerdictEngine> Engine(const std::string& version = "v1", double anomaly_t
   char threshold[64];
   std::snprintf(threshold, sizeof threshold, "\"anomaly_threshold\": %.2f", anomaly_threshold);
   replace("\"anomaly_threshold\": 0.5", threshold);
-  auto fingerprints = FingerprintSet::LoadDir(testing::SourceDir() + "/testlists/fingerprints");
+  auto fingerprints =
+      FingerprintSet::LoadDir(test_support::SourceDir() + "/testlists/fingerprints");
   if (!fingerprints.ok()) return Error{fingerprints.error()};
-  return VerdictEngine::FromText(text, testing::SourceDir() + "/testlists/verdict/rules.json",
+  return VerdictEngine::FromText(text, test_support::SourceDir() + "/testlists/verdict/rules.json",
                                  std::move(*fingerprints));
 }
 
 const Corpus& TheCorpus() {
   static Corpus* corpus = [] {
     auto* c = new Corpus;
-    c->dir = std::make_unique<testing::TempDir>("vigil-store-");
+    c->dir = std::make_unique<test_support::TempDir>("vigil-store-");
     c->file = c->dir->Join("m.jsonl");
-    auto gen = testing::RunCommand(
-        {"python3", testing::SourceDir() + "/bench/gen_measurements.py", "--count",
+    auto gen = test_support::RunCommand(
+        {"python3", test_support::SourceDir() + "/bench/gen_measurements.py", "--count",
          std::to_string(kMeasurements), "--seed", "7", "--output", c->file},
         std::chrono::seconds(120));
     if (gen.exit_code != 0) {
@@ -90,14 +91,14 @@ const Corpus& TheCorpus() {
   return *corpus;
 }
 
-testing::ClickHouseServer* TheClickHouse() {
-  static testing::ClickHouseServer* server = new testing::ClickHouseServer();
+test_support::ClickHouseServer* TheClickHouse() {
+  static test_support::ClickHouseServer* server = new test_support::ClickHouseServer();
   return server;
 }
 
 // A fresh, empty store of the given backend.
 struct StoreHandle {
-  std::unique_ptr<testing::TempDir> dir;
+  std::unique_ptr<test_support::TempDir> dir;
   std::unique_ptr<Store> store;
   std::string spec;
 };
@@ -106,7 +107,7 @@ Result<StoreHandle> NewStore(const std::string& backend) {
   static std::atomic<int> counter{0};
   StoreHandle h;
   if (backend == "sqlite" || backend == "sqlite_parallel") {
-    h.dir = std::make_unique<testing::TempDir>("vigil-sqlite-");
+    h.dir = std::make_unique<test_support::TempDir>("vigil-sqlite-");
     h.spec = h.dir->Join("sub/analysis.sqlite");
     // sqlite_parallel: the scan over rowid ranges on threads, merged, even for small stores.
     if (backend == "sqlite_parallel") setenv("VIGIL_SQLITE_PARALLEL_MIN_ROWS", "0", 1);
@@ -124,7 +125,7 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (GetParam() == "clickhouse") {
-      if (auto why = testing::ClickHouseServer::Unavailable()) GTEST_SKIP() << *why;
+      if (auto why = test_support::ClickHouseServer::Unavailable()) GTEST_SKIP() << *why;
       ASSERT_TRUE(TheClickHouse()->ok()) << TheClickHouse()->error();
     }
     ASSERT_TRUE(TheCorpus().error.empty()) << TheCorpus().error;
@@ -531,7 +532,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 TEST(StoreBackends, SqliteAndClickHouseGiveTheSameAnswers) {
-  if (auto why = testing::ClickHouseServer::Unavailable()) GTEST_SKIP() << *why;
+  if (auto why = test_support::ClickHouseServer::Unavailable()) GTEST_SKIP() << *why;
   ASSERT_TRUE(TheClickHouse()->ok()) << TheClickHouse()->error();
   ASSERT_TRUE(TheCorpus().error.empty()) << TheCorpus().error;
   auto sqlite = NewStore("sqlite");
@@ -558,8 +559,8 @@ TEST(StoreBackends, SqliteAndClickHouseGiveTheSameAnswers) {
 // The cluster layout of docs/analysis.md on a one-shard cluster: local tables made by
 // vigil, Distributed tables over them, vigil pointed at the Distributed ones.
 TEST(StoreBackends, ClickHouseDistributedTablesAnswerAsOneServer) {
-  if (auto why = testing::ClickHouseServer::Unavailable()) GTEST_SKIP() << *why;
-  testing::ClickHouseServer* ch = TheClickHouse();
+  if (auto why = test_support::ClickHouseServer::Unavailable()) GTEST_SKIP() << *why;
+  test_support::ClickHouseServer* ch = TheClickHouse();
   ASSERT_TRUE(ch->ok()) << ch->error();
   ASSERT_TRUE(TheCorpus().error.empty()) << TheCorpus().error;
   {
@@ -602,7 +603,7 @@ TEST(StoreSpecs, BadSpecsAreRefusedWithTheReason) {
   auto param = OpenStore("clickhouse://127.0.0.1:8123/x?pasword=1");
   ASSERT_FALSE(param.ok());
   EXPECT_NE(param.error().find("unknown parameter 'pasword'"), std::string::npos) << param.error();
-  testing::TempDir dir("vigil-store-spec-");
+  test_support::TempDir dir("vigil-store-spec-");
   std::string error;
   ASSERT_TRUE(dir.WriteFile("not-a-store", "this is not a database, just text\n", &error)) << error;
   auto text = OpenStore(dir.Join("not-a-store"));

@@ -17,8 +17,12 @@
 namespace vigil::analysis {
 namespace {
 
-std::string RulesPath() { return vigil::testing::SourceDir() + "/testlists/verdict/rules.json"; }
-std::string FingerprintsDir() { return vigil::testing::SourceDir() + "/testlists/fingerprints"; }
+std::string RulesPath() {
+  return vigil::test_support::SourceDir() + "/testlists/verdict/rules.json";
+}
+std::string FingerprintsDir() {
+  return vigil::test_support::SourceDir() + "/testlists/fingerprints";
+}
 
 // The "now" tests score at: after every start and upload time they use.
 constexpr int64_t kNow = 1700003600;
@@ -418,7 +422,7 @@ TEST(VerdictRulesTest, NetworkChecks) {
 }
 
 std::string ModifiedRules(const std::function<void(nlohmann::json&)>& edit) {
-  nlohmann::json j = nlohmann::json::parse(vigil::testing::ReadFileOrFail(RulesPath()));
+  nlohmann::json j = nlohmann::json::parse(vigil::test_support::ReadFileOrFail(RulesPath()));
   edit(j);
   return j.dump();
 }
@@ -461,7 +465,7 @@ TEST(VerdictRulesTest, NowComesFromTheCallerAndMattersOnlyWithoutAnUploadTime) {
 }
 
 TEST(VerdictRulesTest, RulesFileErrorsNameTheKey) {
-  EXPECT_EQ(LoadError(vigil::testing::ReadFileOrFail(RulesPath())), "");
+  EXPECT_EQ(LoadError(vigil::test_support::ReadFileOrFail(RulesPath())), "");
   EXPECT_EQ(LoadError(ModifiedRules([](nlohmann::json& j) {
               j["measurement"]["anomaly_thresold"] = 0.5;
             })).rfind("rules.json: measurement.anomaly_thresold: unknown key", 0),

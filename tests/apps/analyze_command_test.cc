@@ -11,13 +11,14 @@
 namespace vigil {
 namespace {
 
-std::string Measurements() { return testing::ReferenceDir() + "/ooni-measurements"; }
+std::string Measurements() { return test_support::ReferenceDir() + "/ooni-measurements"; }
 
 TEST(AnalyzeCommand, CountsVerdictsOfTheRealMeasurements) {
   if (!std::filesystem::is_directory(Measurements())) {
     GTEST_SKIP() << "no reference data at " << Measurements();
   }
-  auto r = testing::RunCommand({testing::VigilBinary(), "analyze", Measurements(), "--no-store"});
+  auto r = test_support::RunCommand(
+      {test_support::VigilBinary(), "analyze", Measurements(), "--no-store"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("122 measurements from 14 files"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("0 bad lines skipped; rules v1"), std::string::npos) << r.output;
@@ -31,31 +32,33 @@ TEST(AnalyzeCommand, AgreementWithOoniIsPrinted) {
   if (!std::filesystem::is_directory(Measurements())) {
     GTEST_SKIP() << "no reference data at " << Measurements();
   }
-  auto r = testing::RunCommand({testing::VigilBinary(), "analyze", Measurements(), "--agreement",
-                                "--reference-dir", testing::ReferenceDir(), "--no-store"});
+  auto r = test_support::RunCommand({test_support::VigilBinary(), "analyze", Measurements(),
+                                     "--agreement", "--reference-dir", test_support::ReferenceDir(),
+                                     "--no-store"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("33 of 35 measurements"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("telegram.jsonl:3"), std::string::npos) << r.output;
 }
 
 TEST(AnalyzeCommand, BadInputIsNamed) {
-  testing::TempDir dir("vigil-analyze");
+  test_support::TempDir dir("vigil-analyze");
   std::string error;
   ASSERT_TRUE(dir.WriteFile("bad.jsonl", "{\"test_name\": 5}\nnot json\n", &error)) << error;
-  auto r = testing::RunCommand(
-      {testing::VigilBinary(), "analyze", dir.Join("bad.jsonl"), "--store", dir.Join("s.sqlite")});
+  auto r = test_support::RunCommand({test_support::VigilBinary(), "analyze", dir.Join("bad.jsonl"),
+                                     "--store", dir.Join("s.sqlite")});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find(dir.Join("bad.jsonl") + ":1: field 'test_name'"), std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find(dir.Join("bad.jsonl") + ":2:"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("2 bad lines skipped"), std::string::npos) << r.output;
 
-  r = testing::RunCommand({testing::VigilBinary(), "analyze", dir.Join("missing"), "--no-store"});
+  r = test_support::RunCommand(
+      {test_support::VigilBinary(), "analyze", dir.Join("missing"), "--no-store"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("no such file or directory"), std::string::npos) << r.output;
 
-  r = testing::RunCommand({testing::VigilBinary(), "analyze", dir.path(), "--rules",
-                           dir.Join("bad.jsonl"), "--no-store"});
+  r = test_support::RunCommand({test_support::VigilBinary(), "analyze", dir.path(), "--rules",
+                                dir.Join("bad.jsonl"), "--no-store"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("--rules"), std::string::npos) << r.output;
 }

@@ -21,20 +21,21 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 TEST(CollectorCommand, FeedsTheAnalysisStoreAsMeasurementsArrive) {
-  const std::string reference = testing::ReferenceDir() + "/ooni-measurements/whatsapp.jsonl";
+  const std::string reference = test_support::ReferenceDir() + "/ooni-measurements/whatsapp.jsonl";
   if (!fs::exists(reference))
     GTEST_SKIP() << "no reference data at " << reference << " (../shared/reference)";
-  testing::TempDir dir("collector-cmd");
-  const uint16_t port = testing::FreeLoopbackPort();
+  test_support::TempDir dir("collector-cmd");
+  const uint16_t port = test_support::FreeLoopbackPort();
   const std::string store = "sqlite:" + dir.Join("analysis.sqlite");
-  testing::ChildProcess collector;
+  test_support::ChildProcess collector;
   std::string error;
-  ASSERT_TRUE(collector.Start({testing::VigilBinary(), "collector", "--archive",
-                               dir.Join("archive"), "--listen", "127.0.0.1:" + std::to_string(port),
-                               "--store", store, "--data-dir", testing::SourceDir() + "/testlists"},
-                              dir.Join("collector.log"), &error))
+  ASSERT_TRUE(
+      collector.Start({test_support::VigilBinary(), "collector", "--archive", dir.Join("archive"),
+                       "--listen", "127.0.0.1:" + std::to_string(port), "--store", store,
+                       "--data-dir", test_support::SourceDir() + "/testlists"},
+                      dir.Join("collector.log"), &error))
       << error;
-  for (int i = 0; i < 200 && !testing::TcpConnects("127.0.0.1", port); ++i)
+  for (int i = 0; i < 200 && !test_support::TcpConnects("127.0.0.1", port); ++i)
     std::this_thread::sleep_for(25ms);
 
   UploadOptions options;
@@ -46,22 +47,23 @@ TEST(CollectorCommand, FeedsTheAnalysisStoreAsMeasurementsArrive) {
   for (std::string line; std::getline(in, line);) {
     if (line.empty()) continue;
     auto r = uploader.Upload(line);
-    ASSERT_TRUE(r.ok) << r.error << "\n" << testing::ReadFileOrEmpty(dir.Join("collector.log"));
+    ASSERT_TRUE(r.ok) << r.error << "\n"
+                      << test_support::ReadFileOrEmpty(dir.Join("collector.log"));
     ++sent;
   }
   ASSERT_GT(sent, 0u);
   // SIGTERM: the last batch reaches the store before the collector exits.
-  EXPECT_TRUE(collector.Terminate(20s)) << testing::ReadFileOrEmpty(dir.Join("collector.log"));
-  const std::string log = testing::ReadFileOrEmpty(dir.Join("collector.log"));
+  EXPECT_TRUE(collector.Terminate(20s)) << test_support::ReadFileOrEmpty(dir.Join("collector.log"));
+  const std::string log = test_support::ReadFileOrEmpty(dir.Join("collector.log"));
   EXPECT_NE(log.find("feeding the analysis store"), std::string::npos) << log;
   // The log names no client address: only method, path and status.
   EXPECT_EQ(log.find("127.0.0.1:" + std::to_string(port) + " "), std::string::npos);
 
-  auto q =
-      testing::RunCommand({"/bin/sh", "-c",
-                           testing::VigilBinary() + " query --store " + store +
-                               " --test whatsapp --axis cc --since 2012-01-01 --until 2030-01-01"
-                               " --format json 2>/dev/null"});
+  auto q = test_support::RunCommand(
+      {"/bin/sh", "-c",
+       test_support::VigilBinary() + " query --store " + store +
+           " --test whatsapp --axis cc --since 2012-01-01 --until 2030-01-01"
+           " --format json 2>/dev/null"});
   ASSERT_EQ(q.exit_code, 0) << q.output;
   auto json = nlohmann::json::parse(q.output, nullptr, false);
   ASSERT_TRUE(json.is_object()) << q.output;
@@ -71,11 +73,12 @@ TEST(CollectorCommand, FeedsTheAnalysisStoreAsMeasurementsArrive) {
 }
 
 TEST(CollectorCommand, BadFlagsAreNamed) {
-  auto no_archive = testing::RunCommand({testing::VigilBinary(), "collector"});
+  auto no_archive = test_support::RunCommand({test_support::VigilBinary(), "collector"});
   EXPECT_EQ(no_archive.exit_code, 2);
   EXPECT_NE(no_archive.output.find("--archive"), std::string::npos) << no_archive.output;
-  auto bad_listen = testing::RunCommand({testing::VigilBinary(), "collector", "--archive", "/tmp/x",
-                                         "--listen", "example.org:80", "--no-store"});
+  auto bad_listen =
+      test_support::RunCommand({test_support::VigilBinary(), "collector", "--archive", "/tmp/x",
+                                "--listen", "example.org:80", "--no-store"});
   EXPECT_EQ(bad_listen.exit_code, 2);
   EXPECT_NE(bad_listen.output.find("not an IP address"), std::string::npos) << bad_listen.output;
 }

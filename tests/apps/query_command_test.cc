@@ -20,19 +20,19 @@
 namespace vigil {
 namespace {
 
-std::string Measurements() { return testing::ReferenceDir() + "/ooni-measurements"; }
+std::string Measurements() { return test_support::ReferenceDir() + "/ooni-measurements"; }
 
-testing::CommandResult Vigil(std::vector<std::string> args) {
-  args.insert(args.begin(), testing::VigilBinary());
-  return testing::RunCommand(args, std::chrono::seconds(120));
+test_support::CommandResult Vigil(std::vector<std::string> args) {
+  args.insert(args.begin(), test_support::VigilBinary());
+  return test_support::RunCommand(args, std::chrono::seconds(120));
 }
 
 // Only the standard output of a command (the summary lines go to stderr): run through
 // sh so that stderr can be dropped.
-testing::CommandResult VigilStdout(const std::vector<std::string>& args) {
-  std::string cmd = "'" + testing::VigilBinary() + "'";
+test_support::CommandResult VigilStdout(const std::vector<std::string>& args) {
+  std::string cmd = "'" + test_support::VigilBinary() + "'";
   for (const auto& a : args) cmd += " '" + a + "'";
-  return testing::RunCommand({"sh", "-c", cmd + " 2>/dev/null"}, std::chrono::seconds(120));
+  return test_support::RunCommand({"sh", "-c", cmd + " 2>/dev/null"}, std::chrono::seconds(120));
 }
 
 // The per-test, per-country rows `vigil analyze` prints: (test, cc) -> total.
@@ -53,7 +53,7 @@ TEST(QueryCommand, AnalyzeThenQueryTheRealMeasurements) {
   if (!std::filesystem::is_directory(Measurements())) {
     GTEST_SKIP() << "no reference data at " << Measurements();
   }
-  testing::TempDir dir("vigil-query-");
+  test_support::TempDir dir("vigil-query-");
   const std::string store = dir.Join("analysis.sqlite");
   auto analyzed = Vigil({"analyze", Measurements(), "--store", store});
   ASSERT_EQ(analyzed.exit_code, 0) << analyzed.output;
@@ -99,20 +99,21 @@ TEST(QueryCommand, AnalyzeThenQueryTheRealMeasurements) {
 }
 
 TEST(QueryCommand, RescoringIsOneCommandAndQueriesFollowTheNewestRules) {
-  testing::TempDir dir("vigil-rescore-");
+  test_support::TempDir dir("vigil-rescore-");
   std::string error;
   auto gen =
-      testing::RunCommand({"python3", testing::SourceDir() + "/bench/gen_measurements.py",
-                           "--count", "400", "--seed", "5", "--output", dir.Join("m.jsonl")});
+      test_support::RunCommand({"python3", test_support::SourceDir() + "/bench/gen_measurements.py",
+                                "--count", "400", "--seed", "5", "--output", dir.Join("m.jsonl")});
   ASSERT_EQ(gen.exit_code, 0) << gen.output;
   const std::string store = dir.Join("s.sqlite");
   auto r = Vigil({"analyze", dir.Join("m.jsonl"), "--store", store});
   ASSERT_EQ(r.exit_code, 0) << r.output;
 
-  std::string v2 = testing::ReadFileOrFail(testing::SourceDir() + "/testlists/verdict/rules.json");
+  std::string v2 =
+      test_support::ReadFileOrFail(test_support::SourceDir() + "/testlists/verdict/rules.json");
   v2.replace(v2.find("\"version\": \"v1\""), 15, "\"version\": \"v2\"");
   ASSERT_TRUE(dir.WriteFile("rules-v2.json", v2, &error)) << error;
-  std::ifstream bogons(testing::SourceDir() + "/testlists/verdict/bogons.csv");
+  std::ifstream bogons(test_support::SourceDir() + "/testlists/verdict/bogons.csv");
   std::stringstream bogons_text;
   bogons_text << bogons.rdbuf();
   ASSERT_TRUE(dir.WriteFile("bogons.csv", bogons_text.str(), &error)) << error;
@@ -146,13 +147,13 @@ TEST(QueryCommand, RescoringIsOneCommandAndQueriesFollowTheNewestRules) {
 }
 
 TEST(QueryCommand, SqliteAndClickHouseAnswerTheSame) {
-  if (auto why = testing::ClickHouseServer::Unavailable()) GTEST_SKIP() << *why;
-  testing::ClickHouseServer clickhouse;
+  if (auto why = test_support::ClickHouseServer::Unavailable()) GTEST_SKIP() << *why;
+  test_support::ClickHouseServer clickhouse;
   ASSERT_TRUE(clickhouse.ok()) << clickhouse.error();
-  testing::TempDir dir("vigil-query-ch-");
+  test_support::TempDir dir("vigil-query-ch-");
   auto gen =
-      testing::RunCommand({"python3", testing::SourceDir() + "/bench/gen_measurements.py",
-                           "--count", "600", "--seed", "9", "--output", dir.Join("m.jsonl")});
+      test_support::RunCommand({"python3", test_support::SourceDir() + "/bench/gen_measurements.py",
+                                "--count", "600", "--seed", "9", "--output", dir.Join("m.jsonl")});
   ASSERT_EQ(gen.exit_code, 0) << gen.output;
   const std::string sqlite = dir.Join("s.sqlite");
   const std::string ch = clickhouse.StoreSpec("vigil");
@@ -182,7 +183,7 @@ TEST(QueryCommand, SqliteAndClickHouseAnswerTheSame) {
 }
 
 TEST(QueryCommand, MistakesAreNamed) {
-  testing::TempDir dir("vigil-query-bad-");
+  test_support::TempDir dir("vigil-query-bad-");
   auto r = Vigil({"query", "--store", dir.Join("none.sqlite")});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("no store at " + dir.Join("none.sqlite")), std::string::npos) << r.output;

@@ -22,13 +22,13 @@ namespace vigil {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::RunCommand;
-using testing::SilentResolver;
-using testing::VigilBinary;
+using test_support::RunCommand;
+using test_support::SilentResolver;
+using test_support::VigilBinary;
 
 // Every IP literal the experiments contact, sent to loopback, where nothing listens
 // on their ports: nothing leaves the machine.
-std::string LoopbackEndpoints(const testing::TempDir& dir) {
+std::string LoopbackEndpoints(const test_support::TempDir& dir) {
   const std::string path = dir.Join("endpoints.csv");
   std::ofstream out(path);
   out << "name,kind,real,lab_ipv4,lab_ipv6,asn,as_org,notes\n";
@@ -40,7 +40,7 @@ std::string LoopbackEndpoints(const testing::TempDir& dir) {
 TEST(RunCommandTest, WithoutANetworkEveryServiceFailsHonestlyAndOnTime) {
   SilentResolver resolver;
   ASSERT_TRUE(resolver.ok());
-  testing::TempDir dir("vigil-run-");
+  test_support::TempDir dir("vigil-run-");
   ASSERT_TRUE(dir.ok()) << dir.error();
   const auto start = std::chrono::steady_clock::now();
   auto r = RunCommand({VigilBinary(), "run", "im", "--batch", "--timeout", "1", "--resolver",
@@ -74,7 +74,7 @@ TEST(RunCommandTest, WithoutANetworkEveryServiceFailsHonestlyAndOnTime) {
 TEST(RunCommandTest, TheTableAndTheOutputFile) {
   SilentResolver resolver;
   ASSERT_TRUE(resolver.ok());
-  testing::TempDir dir("vigil-run-");
+  test_support::TempDir dir("vigil-run-");
   ASSERT_TRUE(dir.ok()) << dir.error();
   const std::string output = dir.Join("out/run.jsonl");
   auto r = RunCommand({VigilBinary(), "run", "whatsapp", "--timeout", "0.5", "--resolver",
@@ -86,7 +86,7 @@ TEST(RunCommandTest, TheTableAndTheOutputFile) {
   EXPECT_NE(r.output.find("blocked"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("resolve generic_timeout_error"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("1 measurements: 0 ok, 1 blocked"), std::string::npos) << r.output;
-  const std::string written = testing::ReadFileOrEmpty(output);
+  const std::string written = test_support::ReadFileOrEmpty(output);
   ASSERT_FALSE(written.empty());
   auto m = ParseMeasurement(written.substr(0, written.find('\n')));
   ASSERT_TRUE(m.ok()) << m.error();
@@ -94,7 +94,7 @@ TEST(RunCommandTest, TheTableAndTheOutputFile) {
 }
 
 TEST(RunCommandTest, BadArgumentsAndFilesGetOneLineAndStatus2) {
-  testing::TempDir dir("vigil-run-");
+  test_support::TempDir dir("vigil-run-");
   ASSERT_TRUE(dir.ok()) << dir.error();
   auto unknown = RunCommand({VigilBinary(), "run", "nosuchtest"});
   EXPECT_EQ(unknown.exit_code, 2);

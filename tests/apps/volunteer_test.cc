@@ -24,25 +24,25 @@ namespace vigil {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::RunCommand;
-using testing::SilentResolver;
-using testing::VigilBinary;
+using test_support::RunCommand;
+using test_support::SilentResolver;
+using test_support::VigilBinary;
 namespace fs = std::filesystem;
 
 // An in-process collector on loopback `port` (0: any), one serving thread.
-struct Collector : testing::RunningCollector {
+struct Collector : test_support::RunningCollector {
   static CollectorConfig Config(const std::string& archive, uint16_t port) {
     CollectorConfig config = DefaultConfig(archive, port);
     config.http.threads = 1;
     return config;
   }
   Collector(const std::string& archive, uint16_t port)
-      : testing::RunningCollector(Config(archive, port)) {
+      : test_support::RunningCollector(Config(archive, port)) {
     EXPECT_EQ(error(), "");
   }
 };
 
-std::string ConfigWith(const testing::TempDir& dir, const std::string& extra) {
+std::string ConfigWith(const test_support::TempDir& dir, const std::string& extra) {
   std::string error;
   const std::string text = "{\"spool_dir\": \"" + dir.Join("spool") + "\", \"results_db\": \"" +
                            dir.Join("results.sqlite") + "\"" + extra + "}";
@@ -56,7 +56,7 @@ size_t FilesIn(const std::string& dir) {
 }
 
 TEST(Volunteer, NothingMeasuresBeforeConsent) {
-  testing::TempDir dir("volunteer");
+  test_support::TempDir dir("volunteer");
   const std::string config = ConfigWith(dir, "");
   auto r = RunCommand({VigilBinary(), "run", "whatsapp", "--config", config, "--timeout", "0.5"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
@@ -75,7 +75,7 @@ TEST(Volunteer, NothingMeasuresBeforeConsent) {
 }
 
 TEST(Volunteer, OnboardRunUploadAndResults) {
-  testing::TempDir dir("volunteer");
+  test_support::TempDir dir("volunteer");
   SilentResolver resolver;
   // A collector at a port that is closed for the first run.
   uint16_t port = 0;
@@ -143,7 +143,7 @@ TEST(Volunteer, OnboardRunUploadAndResults) {
 }
 
 TEST(Volunteer, MaxRuntimeLeavesTheRestForTheNextRunAndProgressShowsAnEta) {
-  testing::TempDir dir("volunteer");
+  test_support::TempDir dir("volunteer");
   SilentResolver resolver;
   const std::string config = ConfigWith(dir, "");
   ASSERT_EQ(RunCommand({VigilBinary(), "onboard", "--yes", "--config", config}).exit_code, 0);
@@ -169,7 +169,7 @@ TEST(Volunteer, MaxRuntimeLeavesTheRestForTheNextRunAndProgressShowsAnEta) {
 }
 
 TEST(Volunteer, UploadIsRefusedWhenTheVolunteerDidNotOptIn) {
-  testing::TempDir dir("volunteer");
+  test_support::TempDir dir("volunteer");
   const std::string config = ConfigWith(dir, "");
   ASSERT_EQ(RunCommand({VigilBinary(), "onboard", "--yes", "--config", config}).exit_code, 0);
   auto upload = RunCommand({VigilBinary(), "upload", "--config", config});
@@ -178,7 +178,7 @@ TEST(Volunteer, UploadIsRefusedWhenTheVolunteerDidNotOptIn) {
 }
 
 TEST(Volunteer, AutorunWritesAnHourlyTimerWithARandomDelay) {
-  testing::TempDir dir("volunteer");
+  test_support::TempDir dir("volunteer");
   const std::string config = ConfigWith(dir, "");
   const std::string units = dir.Join("units");
   auto refused =
@@ -188,10 +188,10 @@ TEST(Volunteer, AutorunWritesAnHourlyTimerWithARandomDelay) {
   auto enabled =
       RunCommand({VigilBinary(), "autorun", "enable", "--config", config, "--unit-dir", units});
   ASSERT_EQ(enabled.exit_code, 0) << enabled.output;
-  const std::string timer = testing::ReadFileOrEmpty(units + "/vigil-autorun.timer");
+  const std::string timer = test_support::ReadFileOrEmpty(units + "/vigil-autorun.timer");
   EXPECT_NE(timer.find("OnCalendar=hourly"), std::string::npos) << timer;
   EXPECT_NE(timer.find("RandomizedDelaySec="), std::string::npos) << timer;
-  const std::string service = testing::ReadFileOrEmpty(units + "/vigil-autorun.service");
+  const std::string service = test_support::ReadFileOrEmpty(units + "/vigil-autorun.service");
   EXPECT_NE(service.find("run im --config " + config + " --unattended"), std::string::npos)
       << service;
   auto status = RunCommand({VigilBinary(), "autorun", "status", "--unit-dir", units});
@@ -202,7 +202,7 @@ TEST(Volunteer, AutorunWritesAnHourlyTimerWithARandomDelay) {
 }
 
 TEST(Volunteer, AMalformedConfigIsNamedWithLineAndColumn) {
-  testing::TempDir dir("volunteer");
+  test_support::TempDir dir("volunteer");
   std::string error;
   ASSERT_TRUE(dir.WriteFile("config.json", "{\n  \"upload\": tru\n}\n", &error));
   auto r = RunCommand({VigilBinary(), "run", "whatsapp", "--config", dir.Join("config.json")});

@@ -17,12 +17,12 @@
 namespace vigil {
 namespace {
 
-using testing::NginxServer;
-using testing::TestPki;
+using test_support::NginxServer;
+using test_support::TestPki;
 using namespace std::chrono_literals;
 
 TEST(ConcurrentFetchTest, FiveHundredTlsHttpMeasurementsInOneThread) {
-  for (auto why : {NginxServer::Unavailable(), testing::UnboundServer::Unavailable(),
+  for (auto why : {NginxServer::Unavailable(), test_support::UnboundServer::Unavailable(),
                    TestPki::Unavailable()}) {
     if (why) GTEST_SKIP() << *why;
   }
@@ -35,7 +35,7 @@ TEST(ConcurrentFetchTest, FiveHundredTlsHttpMeasurementsInOneThread) {
   }
   NginxServer nginx;
   ASSERT_TRUE(nginx.ok()) << nginx.error();
-  testing::UnboundServer unbound;
+  test_support::UnboundServer unbound;
   ASSERT_TRUE(unbound.ok()) << unbound.error();
   auto resolver = ParseResolverSpec("udp://" + unbound.address());
   ASSERT_TRUE(resolver.ok());

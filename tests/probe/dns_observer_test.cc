@@ -19,14 +19,14 @@
 namespace vigil {
 namespace {
 
-using testing::RunCoroutine;
+using test_support::RunCoroutine;
 using namespace std::chrono_literals;
 
 class DnsObserverTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (auto why = testing::UnboundServer::Unavailable()) GTEST_SKIP() << *why;
-    unbound_ = std::make_unique<testing::UnboundServer>();
+    if (auto why = test_support::UnboundServer::Unavailable()) GTEST_SKIP() << *why;
+    unbound_ = std::make_unique<test_support::UnboundServer>();
     ASSERT_TRUE(unbound_->ok()) << unbound_->error();
   }
 
@@ -48,7 +48,7 @@ class DnsObserverTest : public ::testing::Test {
     });
   }
 
-  std::unique_ptr<testing::UnboundServer> unbound_;
+  std::unique_ptr<test_support::UnboundServer> unbound_;
 };
 
 TEST_F(DnsObserverTest, UdpAnswerIsRecordedWithTtlRcodeAndRawResponse) {
@@ -150,7 +150,7 @@ TEST(DnsObserverTimeoutTest, SilentUdpResolverTimesOut) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(testing::FreeLoopbackPort());
+  addr.sin_port = htons(test_support::FreeLoopbackPort());
   ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   auto spec = ParseResolverSpec("udp://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)));
   ASSERT_TRUE(spec.ok());
@@ -169,7 +169,8 @@ TEST(DnsObserverTimeoutTest, SilentUdpResolverTimesOut) {
 }
 
 TEST(DnsObserverTimeoutTest, TcpResolverThatRefusesIsConnectionRefused) {
-  auto spec = ParseResolverSpec("tcp://127.0.0.1:" + std::to_string(testing::FreeLoopbackPort()));
+  auto spec =
+      ParseResolverSpec("tcp://127.0.0.1:" + std::to_string(test_support::FreeLoopbackPort()));
   ASSERT_TRUE(spec.ok());
   Trace trace;
   DnsQuery q = RunCoroutine<DnsQuery>([&](asio::io_context& io) {

@@ -16,21 +16,21 @@
 namespace vigil {
 namespace {
 
-using testing::NginxServer;
-using testing::RunCoroutine;
-using testing::TestPki;
+using test_support::NginxServer;
+using test_support::RunCoroutine;
+using test_support::TestPki;
 using namespace std::chrono_literals;
 
 class HttpObserverTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (auto why : {NginxServer::Unavailable(), testing::UnboundServer::Unavailable(),
+    for (auto why : {NginxServer::Unavailable(), test_support::UnboundServer::Unavailable(),
                      TestPki::Unavailable()}) {
       if (why) GTEST_SKIP() << *why;
     }
     nginx_ = std::make_unique<NginxServer>();
     ASSERT_TRUE(nginx_->ok()) << nginx_->error();
-    unbound_ = std::make_unique<testing::UnboundServer>();
+    unbound_ = std::make_unique<test_support::UnboundServer>();
     ASSERT_TRUE(unbound_->ok()) << unbound_->error();
   }
 
@@ -61,7 +61,7 @@ class HttpObserverTest : public ::testing::Test {
 
   Trace trace_;
   std::unique_ptr<NginxServer> nginx_;
-  std::unique_ptr<testing::UnboundServer> unbound_;
+  std::unique_ptr<test_support::UnboundServer> unbound_;
 };
 
 TEST_F(HttpObserverTest, PlainGetRecordsEveryLayer) {
@@ -180,7 +180,7 @@ TEST_F(HttpObserverTest, FailuresAtEachStage) {
   EXPECT_EQ(o.failure, "ssl_invalid_certificate");
   EXPECT_EQ(o.failed_operation, "tls_handshake");
 
-  testing::MisbehavingListeners listeners;
+  test_support::MisbehavingListeners listeners;
   o = Fetch("http://127.0.0.1:" + std::to_string(listeners.refused_port()) + "/");
   EXPECT_EQ(o.failure, "connection_refused");
   EXPECT_EQ(o.failed_operation, "connect");

@@ -25,7 +25,7 @@
 #include "tests/support/test_pki.h"
 #include "tests/support/unbound_server.h"
 
-namespace vigil::testing {
+namespace vigil::test_support {
 namespace {
 
 constexpr char kDig[] = "/usr/bin/dig";
@@ -547,4 +547,4 @@ TEST_F(MisbehavingListenersTest, CurlRejectsTheDefaultGarbage) {
 }
 
 }  // namespace
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

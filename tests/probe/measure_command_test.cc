@@ -16,30 +16,30 @@
 namespace vigil {
 namespace {
 
-using testing::NginxServer;
-using testing::RunCommand;
-using testing::TestPki;
-using testing::VigilBinary;
+using test_support::NginxServer;
+using test_support::RunCommand;
+using test_support::TestPki;
+using test_support::VigilBinary;
 
 std::vector<std::string> Vigil(std::vector<std::string> args) {
   args.insert(args.begin(), VigilBinary());
   return args;
 }
 
-Measurement ParseOutput(const testing::CommandResult& r) {
+Measurement ParseOutput(const test_support::CommandResult& r) {
   auto m = ParseMeasurement(r.output);
   EXPECT_TRUE(m.ok()) << m.error() << "\n" << r.output;
   return m.ok() ? *m : Measurement{};
 }
 
 TEST(MeasureCommandTest, HttpsThroughExplicitResolverFillsEveryExtension) {
-  for (auto why : {NginxServer::Unavailable(), testing::UnboundServer::Unavailable(),
+  for (auto why : {NginxServer::Unavailable(), test_support::UnboundServer::Unavailable(),
                    TestPki::Unavailable()}) {
     if (why) GTEST_SKIP() << *why;
   }
   NginxServer nginx;
   ASSERT_TRUE(nginx.ok()) << nginx.error();
-  testing::UnboundServer unbound;
+  test_support::UnboundServer unbound;
   ASSERT_TRUE(unbound.ok()) << unbound.error();
   const std::string url =
       "https://www.example.test:" + std::to_string(nginx.https_port(TestPki::Kind::kValid)) + "/";
@@ -67,7 +67,7 @@ TEST(MeasureCommandTest, HttpsThroughExplicitResolverFillsEveryExtension) {
 }
 
 TEST(MeasureCommandTest, NetworkFailuresAreDataWithExitZero) {
-  testing::MisbehavingListeners listeners;
+  test_support::MisbehavingListeners listeners;
   auto r = RunCommand(
       Vigil({"measure", "tcp", "127.0.0.1:" + std::to_string(listeners.refused_port())}));
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -86,8 +86,8 @@ TEST(MeasureCommandTest, NetworkFailuresAreDataWithExitZero) {
 }
 
 TEST(MeasureCommandTest, DnsStepWithRcodes) {
-  if (auto why = testing::UnboundServer::Unavailable()) GTEST_SKIP() << *why;
-  testing::UnboundServer unbound;
+  if (auto why = test_support::UnboundServer::Unavailable()) GTEST_SKIP() << *why;
+  test_support::UnboundServer unbound;
   ASSERT_TRUE(unbound.ok()) << unbound.error();
   auto r = RunCommand(Vigil(
       {"measure", "dns", "servfail.test", "--resolver", "tcp://" + unbound.address(), "--pretty"}));

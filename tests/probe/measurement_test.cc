@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 
 // The real OONI measurements: ooni-measurements/ of the reference data (found as every
 // suite finds it: $VIGIL_REFERENCE_DIR or ../shared/reference).
-fs::path ReferenceDir() { return fs::path(testing::ReferenceDir()) / "ooni-measurements"; }
+fs::path ReferenceDir() { return fs::path(test_support::ReferenceDir()) / "ooni-measurements"; }
 
 std::vector<fs::path> ReferenceFiles(const fs::path& dir) {
   std::vector<fs::path> files;

@@ -26,8 +26,8 @@
 namespace vigil {
 namespace {
 
-using testing::RunCommand;
-using testing::TempDir;
+using test_support::RunCommand;
+using test_support::TempDir;
 
 constexpr char kHeader[] = "service,endpoint,port,steps,expected_asn,notes\n";
 
@@ -220,7 +220,7 @@ TEST(MessagingListTest, FilesOfADirectoryAreOneList) {
 // The names of the lab's endpoints file, which serves the real names in the lab.
 std::set<std::string> LabNames() {
   const std::string text =
-      testing::ReadFileOrFail(testing::SourceDir() + "/tests/lab/endpoints.csv");
+      test_support::ReadFileOrFail(test_support::SourceDir() + "/tests/lab/endpoints.csv");
   std::set<std::string> names;
   for (const auto& record : ParseCsv(text).records) {
     if (!record.fields.empty()) names.insert(record.fields[0]);
@@ -229,7 +229,7 @@ std::set<std::string> LabNames() {
 }
 
 TEST(MessagingListTest, TheShippedListIsCleanAndAgreesWithTheExperiments) {
-  auto list = ReadMessagingLists(testing::SourceDir() + "/testlists/messaging");
+  auto list = ReadMessagingLists(test_support::SourceDir() + "/testlists/messaging");
   ASSERT_TRUE(list.ok()) << list.error();
   const std::vector<std::string> services = list->Services();
   for (const char* service : {"whatsapp", "telegram", "signal", "facebook_messenger", "wechat"}) {
@@ -266,7 +266,7 @@ TEST(MessagingListTest, TheShippedListIsCleanAndAgreesWithTheExperiments) {
 }
 
 std::vector<std::string> Vigil(std::vector<std::string> args) {
-  args.insert(args.begin(), testing::VigilBinary());
+  args.insert(args.begin(), test_support::VigilBinary());
   return args;
 }
 
@@ -293,9 +293,9 @@ TEST(MessagingListTest, ListsCheckLintsMessagingLists) {
   EXPECT_NE(r.output.find("1 problem(s) in 1 of 2 file(s)"), std::string::npos) << r.output;
 
   // From the repository, the default checks the shipped URL and messaging lists.
-  r = RunCommand(
-      {"/bin/sh", "-c",
-       "cd '" + testing::SourceDir() + "' && exec '" + testing::VigilBinary() + "' lists check"});
+  r = RunCommand({"/bin/sh", "-c",
+                  "cd '" + test_support::SourceDir() + "' && exec '" + test_support::VigilBinary() +
+                      "' lists check"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("no problems"), std::string::npos) << r.output;
 }

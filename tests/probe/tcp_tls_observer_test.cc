@@ -17,8 +17,8 @@
 namespace vigil {
 namespace {
 
-using testing::RunCoroutine;
-using testing::TestPki;
+using test_support::RunCoroutine;
+using test_support::TestPki;
 using namespace std::chrono_literals;
 
 TcpConnect Connect(const std::string& ip, uint16_t port, std::chrono::milliseconds timeout) {
@@ -59,7 +59,7 @@ Handshake Tls(uint16_t port, TlsOptions options, const std::string& ip = "127.0.
 }
 
 TEST(TcpObserverTest, ConnectRefusedAndTimeout) {
-  testing::MisbehavingListeners listeners;
+  test_support::MisbehavingListeners listeners;
   TcpConnect refused = Connect("127.0.0.1", listeners.refused_port(), 2000ms);
   EXPECT_FALSE(refused.status.success);
   EXPECT_EQ(refused.status.failure, "connection_refused");
@@ -79,9 +79,9 @@ TEST(TcpObserverTest, ConnectRefusedAndTimeout) {
 class TlsObserverTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (auto why = testing::NginxServer::Unavailable()) GTEST_SKIP() << *why;
+    if (auto why = test_support::NginxServer::Unavailable()) GTEST_SKIP() << *why;
     if (auto why = TestPki::Unavailable()) GTEST_SKIP() << *why;
-    nginx_ = std::make_unique<testing::NginxServer>();
+    nginx_ = std::make_unique<test_support::NginxServer>();
     ASSERT_TRUE(nginx_->ok()) << nginx_->error();
   }
 
@@ -94,7 +94,7 @@ class TlsObserverTest : public ::testing::Test {
     return o;
   }
 
-  std::unique_ptr<testing::NginxServer> nginx_;
+  std::unique_ptr<test_support::NginxServer> nginx_;
 };
 
 TEST_F(TlsObserverTest, ValidCertificateRecordsVersionCipherAlpnAndChain) {
@@ -155,7 +155,7 @@ TEST_F(TlsObserverTest, NoVerifyRecordsTheChainAndSucceeds) {
 }
 
 TEST(TlsMisbehavingTest, ResetEofAndTimeoutDuringHandshake) {
-  testing::MisbehavingListeners listeners;
+  test_support::MisbehavingListeners listeners;
   TlsOptions o;
   o.sni = "www.example.test";
   o.timeout = 400ms;

@@ -18,8 +18,8 @@
 namespace vigil {
 namespace {
 
-using testing::RunCommand;
-using testing::TempDir;
+using test_support::RunCommand;
+using test_support::TempDir;
 
 constexpr char kHeader[] = "url,category_code,category_description,date_added,source,notes\n";
 constexpr char kGoodRow[] =
@@ -366,7 +366,7 @@ TEST(ExpandTestListPathsTest, DirectoriesGiveTheirListsSortedWithoutLegends) {
             empty.path() + ": no test lists (*.csv) in this directory");
 }
 
-std::string ShippedLists() { return testing::SourceDir() + "/testlists/lists"; }
+std::string ShippedLists() { return test_support::SourceDir() + "/testlists/lists"; }
 
 TEST(ShippedListsTest, AreCleanAndReadable) {
   Result<CategoryLegend> legend =
@@ -384,7 +384,7 @@ TEST(ShippedListsTest, AreCleanAndReadable) {
 
 TEST(ShippedListsTest, LegendAgreesWithCitizenLabs) {
   const std::string theirs =
-      testing::ReferenceDir() + "/test-lists/00-LEGEND-new_category_codes.csv";
+      test_support::ReferenceDir() + "/test-lists/00-LEGEND-new_category_codes.csv";
   if (!std::filesystem::exists(theirs)) GTEST_SKIP() << "no reference legend at " << theirs;
   Result<CategoryLegend> reference = ReadCategoryLegend(theirs);
   ASSERT_TRUE(reference.ok()) << reference.error();
@@ -397,7 +397,7 @@ TEST(ShippedListsTest, LegendAgreesWithCitizenLabs) {
 // Citizen Lab's real lists: they must read, and what they violate is printed, not failed
 // on, because real data drifts (a note with a trailing space) and it is not ours to fix.
 TEST(ReferenceListsTest, ParseAndReportRealWorldFindings) {
-  const std::string dir = testing::ReferenceDir() + "/test-lists";
+  const std::string dir = test_support::ReferenceDir() + "/test-lists";
   if (!std::filesystem::exists(dir + "/global.csv") || !std::filesystem::exists(dir + "/cn.csv")) {
     GTEST_SKIP() << "Citizen Lab's lists not found in " << dir
                  << " (set VIGIL_REFERENCE_DIR to the shared reference folder)";
@@ -428,7 +428,7 @@ TEST(ReferenceListsTest, ParseAndReportRealWorldFindings) {
 }
 
 std::vector<std::string> Vigil(std::vector<std::string> args) {
-  args.insert(args.begin(), testing::VigilBinary());
+  args.insert(args.begin(), test_support::VigilBinary());
   return args;
 }
 
@@ -466,9 +466,9 @@ TEST(ListsCommandTest, ExitStatusSaysCleanProblemsOrBadArguments) {
 }
 
 TEST(ListsCommandTest, DefaultIsTheShippedListsFromTheRepository) {
-  auto r = RunCommand(
-      {"/bin/sh", "-c",
-       "cd '" + testing::SourceDir() + "' && exec '" + testing::VigilBinary() + "' lists check"});
+  auto r = RunCommand({"/bin/sh", "-c",
+                       "cd '" + test_support::SourceDir() + "' && exec '" +
+                           test_support::VigilBinary() + "' lists check"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("no problems"), std::string::npos) << r.output;
 }

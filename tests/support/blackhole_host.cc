@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 namespace {
 
@@ -59,4 +59,4 @@ BlackholeHost::~BlackholeHost() {
   for (int fd : fds_) close(fd);
 }
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 class BlackholeHost {
  public:
@@ -29,4 +29,4 @@ class BlackholeHost {
   std::vector<int> fds_;
 };
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

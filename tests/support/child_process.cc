@@ -14,7 +14,7 @@
 
 extern char** environ;
 
-namespace vigil::testing {
+namespace vigil::test_support {
 namespace {
 
 // Everything the child needs is built before fork(): between fork() and exec() a child of
@@ -216,4 +216,4 @@ std::string ChildProcess::ExitDescription() const {
   return "ended with wait status " + std::to_string(wait_status_);
 }
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

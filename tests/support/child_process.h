@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 /// How a command run by RunCommand ended.
 struct CommandResult {
@@ -65,4 +65,4 @@ class ChildProcess {
   bool reaped_ = false;
 };
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

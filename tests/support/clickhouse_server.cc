@@ -10,7 +10,7 @@
 #include "tests/support/loopback_port.h"
 #include "tests/support/temp_dir.h"
 
-namespace vigil::testing {
+namespace vigil::test_support {
 namespace {
 
 constexpr int kStartAttempts = 3;
@@ -152,4 +152,4 @@ bool ClickHouseServer::StartOnce(std::string* error) {
   return false;
 }
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

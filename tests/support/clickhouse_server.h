@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 class ChildProcess;
 class TempDir;
@@ -45,4 +45,4 @@ class ClickHouseServer {
   std::string error_;
 };
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

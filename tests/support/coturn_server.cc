@@ -15,7 +15,7 @@
 #include "tests/support/loopback_port.h"
 #include "tests/support/temp_dir.h"
 
-namespace vigil::testing {
+namespace vigil::test_support {
 namespace {
 
 constexpr char kTurnserver[] = "/usr/bin/turnserver";
@@ -122,4 +122,4 @@ std::string CoturnServer::Log() const {
   return dir_ ? ReadFileOrEmpty(dir_->Join("turnserver.log")) : std::string();
 }
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 class ChildProcess;
 class TempDir;
@@ -43,4 +43,4 @@ class CoturnServer {
   std::string error_;
 };
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

@@ -11,7 +11,7 @@
 #include <mutex>
 #include <set>
 
-namespace vigil::testing {
+namespace vigil::test_support {
 namespace {
 
 // A socket that closes itself, so that every early return below leaks nothing.
@@ -138,4 +138,4 @@ bool TcpConnects(const std::string& ip, uint16_t port) {
   return ConnectsWithin(family, reinterpret_cast<const sockaddr*>(&address), length, 200);
 }
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 /// A port that was free on 127.0.0.1 for both TCP and UDP (and on [::1] for TCP when
 /// Ipv6LoopbackWorks()) when it was picked, and that this process never returned before;
@@ -20,4 +20,4 @@ bool Ipv6LoopbackWorks();
 /// True when a TCP connect to ip:port (a numeric address) completes within 200 ms.
 bool TcpConnects(const std::string& ip, uint16_t port);
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

@@ -12,7 +12,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace vigil::testing {
+namespace vigil::test_support {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -314,4 +314,4 @@ void MisbehavingListeners::Close(Connection& connection, bool reset) {
   connection.phase = Phase::kClosed;
 }
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

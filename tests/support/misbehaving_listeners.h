@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 class MisbehavingListeners {
  public:
@@ -103,4 +103,4 @@ class MisbehavingListeners {
   std::string http_garbage_;  // guarded by mutex_
 };
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

@@ -10,7 +10,7 @@
 #include "tests/support/loopback_port.h"
 #include "tests/support/temp_dir.h"
 
-namespace vigil::testing {
+namespace vigil::test_support {
 namespace {
 
 constexpr char kNginx[] = "/usr/sbin/nginx";
@@ -270,4 +270,4 @@ std::string NginxServer::Log() const {
   return dir_ ? ReadFileOrEmpty(dir_->Join("nginx.log")) : std::string();
 }
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

@@ -28,7 +28,7 @@
 
 #include "tests/support/test_pki.h"
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 class ChildProcess;
 class TempDir;
@@ -102,4 +102,4 @@ class NginxServer {
   std::string error_;
 };
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

@@ -4,7 +4,7 @@
 
 #include "base/whole_file.h"
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 std::string ReadFileOrFail(const std::string& path) {
   Result<std::string> text = ReadWholeFile(path);
@@ -15,4 +15,4 @@ std::string ReadFileOrFail(const std::string& path) {
   return std::move(*text);
 }
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

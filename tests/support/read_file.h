@@ -6,9 +6,9 @@
 
 #include <string>
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 /// The file's bytes; "" after reporting a non-fatal failure when it cannot be read.
 std::string ReadFileOrFail(const std::string& path);
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

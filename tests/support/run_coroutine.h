@@ -10,7 +10,7 @@
 #include <functional>
 #include <optional>
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 template <typename T>
 T RunCoroutine(std::function<asio::awaitable<T>(asio::io_context&)> make) {
@@ -26,4 +26,4 @@ T RunCoroutine(std::function<asio::awaitable<T>(asio::io_context&)> make) {
   return std::move(*result);
 }
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

@@ -10,7 +10,7 @@
 #include "probe/experiments/registry.h"
 #include "tests/support/run_coroutine.h"
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 /// The measurement of experiment `name` with `input`, or why it could not run.
 inline Result<Measurement> RunExperiment(const std::string& name, ExperimentContext context,
@@ -26,4 +26,4 @@ inline Result<Measurement> RunExperiment(const std::string& name, ExperimentCont
   return std::move(*result);
 }
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

@@ -1,6 +1,6 @@
 #include "tests/support/running_collector.h"
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 CollectorConfig RunningCollector::DefaultConfig(const std::string& archive, uint16_t port) {
   CollectorConfig config;
@@ -32,4 +32,4 @@ RunningCollector::~RunningCollector() {
   if (thread_.joinable()) thread_.join();
 }
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

@@ -9,7 +9,7 @@
 
 #include "vantage/collector/collector_server.h"
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 class RunningCollector {
  public:
@@ -37,4 +37,4 @@ class RunningCollector {
   std::string error_;
 };
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

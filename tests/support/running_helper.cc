@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 namespace {
 
@@ -32,4 +32,4 @@ RunningHelper::~RunningHelper() {
 
 std::string RunningHelper::url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

@@ -9,7 +9,7 @@
 
 #include "vantage/helper/helper_server.h"
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 class RunningHelper {
  public:
@@ -32,4 +32,4 @@ class RunningHelper {
   std::thread thread_;
 };
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

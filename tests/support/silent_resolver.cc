@@ -5,7 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 SilentResolver::SilentResolver() {
   fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -24,4 +24,4 @@ SilentResolver::~SilentResolver() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

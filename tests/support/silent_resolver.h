@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 class SilentResolver {
  public:
@@ -24,4 +24,4 @@ class SilentResolver {
   uint16_t port_ = 0;
 };
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

@@ -9,7 +9,7 @@
 #include <system_error>
 #include <vector>
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 TempDir::TempDir(std::string_view prefix) {
   const char* tmp = std::getenv("TMPDIR");
@@ -64,4 +64,4 @@ std::string ReadFileOrEmpty(const std::string& path) {
   return content.str();
 }
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 class TempDir {
  public:
@@ -36,4 +36,4 @@ class TempDir {
 /// The whole content of `path`, or an empty string when it cannot be read.
 std::string ReadFileOrEmpty(const std::string& path);
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

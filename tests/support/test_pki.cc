@@ -7,7 +7,7 @@
 #include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
 
-namespace vigil::testing {
+namespace vigil::test_support {
 namespace {
 
 constexpr char kOpenssl[] = "/usr/bin/openssl";
@@ -177,4 +177,4 @@ bool TestPki::Generate(std::string* error) {
       error);
 }
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 class TempDir;
 
@@ -69,4 +69,4 @@ class TestPki {
   std::string error_;
 };
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

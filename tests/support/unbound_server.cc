@@ -17,7 +17,7 @@
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_pki.h"
 
-namespace vigil::testing {
+namespace vigil::test_support {
 namespace {
 
 constexpr char kUnbound[] = "/usr/sbin/unbound";
@@ -289,4 +289,4 @@ std::string UnboundServer::Log() const {
   return dir_ ? ReadFileOrEmpty(dir_->Join("unbound.log")) : std::string();
 }
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 class ChildProcess;
 class TempDir;
@@ -78,4 +78,4 @@ class UnboundServer {
   std::string error_;
 };
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

@@ -55,7 +55,7 @@ std::map<std::string, int> Archived(const std::string& root) {
     const std::string path = entry.path().string();
     if (!entry.is_regular_file() || path.size() < 9 || path.substr(path.size() - 9) != ".jsonl.gz")
       continue;
-    auto text = InflateBounded(testing::ReadFileOrFail(path), size_t{1} << 30);
+    auto text = InflateBounded(test_support::ReadFileOrFail(path), size_t{1} << 30);
     // A torn last batch is possible until the collector restarts and cuts it off.
     if (!text.ok()) continue;
     for (size_t start = 0; start < text->size();) {
@@ -85,27 +85,27 @@ std::vector<std::string> Keys(const Spool& spool, bool sent) {
   return keys;
 }
 
-bool StartCollector(testing::ChildProcess& child, const std::string& archive, uint16_t port,
+bool StartCollector(test_support::ChildProcess& child, const std::string& archive, uint16_t port,
                     const std::string& log) {
   std::string error;
-  if (!child.Start({testing::VigilBinary(), "collector", "--archive", archive, "--listen",
+  if (!child.Start({test_support::VigilBinary(), "collector", "--archive", archive, "--listen",
                     "127.0.0.1:" + std::to_string(port), "--quiet", "--threads", "2", "--no-store"},
                    log, &error)) {
     ADD_FAILURE() << error;
     return false;
   }
   for (int i = 0; i < 200; ++i) {
-    if (testing::TcpConnects("127.0.0.1", port)) return true;
+    if (test_support::TcpConnects("127.0.0.1", port)) return true;
     std::this_thread::sleep_for(25ms);
   }
-  ADD_FAILURE() << "the collector did not come up: " << testing::ReadFileOrEmpty(log);
+  ADD_FAILURE() << "the collector did not come up: " << test_support::ReadFileOrEmpty(log);
   return false;
 }
 
 TEST(CollectorCrash, KillNineMidBurstLosesNothingAcknowledgedAndStoresEverythingOnce) {
-  testing::TempDir dir("crash");
+  test_support::TempDir dir("crash");
   const std::string archive = dir.Join("archive");
-  const uint16_t port = testing::FreeLoopbackPort();
+  const uint16_t port = test_support::FreeLoopbackPort();
   constexpr int kClients = 4, kEach = 150;
 
   std::vector<Spool> spools;
@@ -118,7 +118,7 @@ TEST(CollectorCrash, KillNineMidBurstLosesNothingAcknowledgedAndStoresEverything
     spools.push_back(std::move(*spool));
   }
 
-  testing::ChildProcess collector;
+  test_support::ChildProcess collector;
   ASSERT_TRUE(StartCollector(collector, archive, port, dir.Join("collector.log")));
 
   // Clients upload until their spools are empty, retrying through the outage.
@@ -169,7 +169,7 @@ TEST(CollectorCrash, KillNineMidBurstLosesNothingAcknowledgedAndStoresEverything
   }
 
   // Back on the same archive: the clients finish.
-  testing::ChildProcess restarted;
+  test_support::ChildProcess restarted;
   ASSERT_TRUE(StartCollector(restarted, archive, port, dir.Join("collector2.log")));
   for (auto& t : clients) t.join();
   stop = true;
@@ -188,7 +188,7 @@ TEST(CollectorCrash, KillNineMidBurstLosesNothingAcknowledgedAndStoresEverything
 }
 
 TEST(CollectorCrash, WithoutANetworkEveryMeasurementStaysPendingWithItsReason) {
-  testing::TempDir dir("crash");
+  test_support::TempDir dir("crash");
   auto spool = Spool::Open(dir.Join("spool"));
   ASSERT_TRUE(spool.ok()) << spool.error();
   auto db = ResultsDb::Open(dir.Join("results.sqlite"));
@@ -207,7 +207,7 @@ TEST(CollectorCrash, WithoutANetworkEveryMeasurementStaysPendingWithItsReason) {
     ASSERT_TRUE((*db)->AddMeasurement(row).ok());
   }
   UploadPendingOptions options;
-  const uint16_t nobody = testing::FreeLoopbackPort();
+  const uint16_t nobody = test_support::FreeLoopbackPort();
   options.upload.collectors = {"http://127.0.0.1:" + std::to_string(nobody)};
   options.upload.sleep = [](std::chrono::milliseconds) {};
   options.give_up_after_consecutive_failures = 0;  // try every one

@@ -55,10 +55,10 @@ Json Measurement(const std::string& test = "whatsapp", const std::string& cc = "
 
 // A collector serving on a thread of its own for the life of the object, with the test
 // lists, helpers, relay and limits these tests check.
-struct RunningCollector : testing::RunningCollector {
+struct RunningCollector : test_support::RunningCollector {
   static CollectorConfig Config(const std::string& archive, uint16_t port) {
     CollectorConfig config = DefaultConfig(archive, port);
-    config.testlists_dir = testing::SourceDir() + "/testlists/lists";
+    config.testlists_dir = test_support::SourceDir() + "/testlists/lists";
     config.test_helpers = {"http://127.0.0.1:8090"};
     config.relay = "127.0.0.1:5999";
     config.max_body_bytes = 1 << 20;
@@ -67,7 +67,7 @@ struct RunningCollector : testing::RunningCollector {
   }
   explicit RunningCollector(const std::string& archive, uint16_t port = 0,
                             RecoveryReport* recovery = nullptr)
-      : testing::RunningCollector(Config(archive, port), recovery) {}
+      : test_support::RunningCollector(Config(archive, port), recovery) {}
 };
 
 // Every line of every .jsonl.gz under `root`, with the path relative to it.
@@ -78,7 +78,7 @@ std::vector<std::pair<std::string, std::string>> ArchivedLines(const std::string
     const std::string path = entry.path().string();
     if (!entry.is_regular_file() || path.size() < 9 || path.substr(path.size() - 9) != ".jsonl.gz")
       continue;
-    auto text = InflateBounded(testing::ReadFileOrFail(path), size_t{1} << 30);
+    auto text = InflateBounded(test_support::ReadFileOrFail(path), size_t{1} << 30);
     EXPECT_TRUE(text.ok()) << path << ": " << text.error();
     if (!text.ok()) continue;
     for (size_t start = 0; start < text->size();) {
@@ -133,7 +133,7 @@ std::string OpenReport(uint16_t port, const std::string& test = "whatsapp",
 }
 
 TEST(Collector, OpensSubmitsAndClosesAReportAndArchivesInOoniLayout) {
-  testing::TempDir dir("collector");
+  test_support::TempDir dir("collector");
   RunningCollector collector(dir.Join("archive"));
   ASSERT_TRUE(collector.error().empty()) << collector.error();
 
@@ -169,7 +169,7 @@ TEST(Collector, OpensSubmitsAndClosesAReportAndArchivesInOoniLayout) {
 }
 
 TEST(Collector, SubmitMeasurementTakesTheReportFromTheContentAndGzipBodies) {
-  testing::TempDir dir("collector");
+  test_support::TempDir dir("collector");
   RunningCollector collector(dir.Join("archive"));
   ASSERT_TRUE(collector.error().empty()) << collector.error();
   const std::string report_id = OpenReport(collector.port(), "telegram", "RU", "AS12389");
@@ -193,7 +193,7 @@ TEST(Collector, SubmitMeasurementTakesTheReportFromTheContentAndGzipBodies) {
 }
 
 TEST(Collector, AMeasurementSentAgainIsStoredOnceUnderItsFirstUid) {
-  testing::TempDir dir("collector");
+  test_support::TempDir dir("collector");
   std::string first_uid;
   {
     RunningCollector collector(dir.Join("archive"));
@@ -226,7 +226,7 @@ TEST(Collector, AMeasurementSentAgainIsStoredOnceUnderItsFirstUid) {
 }
 
 TEST(Collector, SimultaneousCopiesOfOneMeasurementAreStoredOnce) {
-  testing::TempDir dir("collector");
+  test_support::TempDir dir("collector");
   RunningCollector collector(dir.Join("archive"));
   ASSERT_TRUE(collector.error().empty()) << collector.error();
   const std::string m = Measurement("wechat", "CN", "AS4134").dump();
@@ -247,7 +247,7 @@ TEST(Collector, SimultaneousCopiesOfOneMeasurementAreStoredOnce) {
 }
 
 TEST(Collector, BadInputGetsA4xxWithAReasonAndTheServerKeepsServing) {
-  testing::TempDir dir("collector");
+  test_support::TempDir dir("collector");
   RunningCollector collector(dir.Join("archive"));
   ASSERT_TRUE(collector.error().empty()) << collector.error();
   const uint16_t port = collector.port();
@@ -342,7 +342,7 @@ TEST(Collector, BadInputGetsA4xxWithAReasonAndTheServerKeepsServing) {
 }
 
 TEST(Collector, CheckInGivesTheCountrysUrlsAndTheHelpers) {
-  testing::TempDir dir("collector");
+  test_support::TempDir dir("collector");
   RunningCollector collector(dir.Join("archive"));
   ASSERT_TRUE(collector.error().empty()) << collector.error();
   auto r = Post(collector.port(), "/api/v1/check-in",
@@ -378,7 +378,7 @@ TEST(Collector, CheckInGivesTheCountrysUrlsAndTheHelpers) {
 }
 
 TEST(Collector, ATornBatchIsCutOffAtRestartAndTheRestKept) {
-  testing::TempDir dir("collector");
+  test_support::TempDir dir("collector");
   {
     RunningCollector collector(dir.Join("archive"));
     ASSERT_TRUE(collector.error().empty()) << collector.error();
@@ -405,7 +405,7 @@ TEST(Collector, ATornBatchIsCutOffAtRestartAndTheRestKept) {
 }
 
 TEST(Uploader, RetriesUntilTheCollectorIsBackAndFallsBackToTheNextOne) {
-  testing::TempDir dir("collector");
+  test_support::TempDir dir("collector");
   // A port nothing listens on yet.
   uint16_t port = 0;
   {
@@ -493,7 +493,7 @@ TEST(Uploader, APortalsPageIsNotAnAcknowledgementAndAWrongServerIsSkipped) {
   EXPECT_FALSE(r.ok) << "a 200 without a measurement_uid must leave the measurement pending";
   EXPECT_FALSE(r.permanent);
 
-  testing::TempDir dir("collector");
+  test_support::TempDir dir("collector");
   RunningCollector collector(dir.Join("archive"));
   FakeServer not_a_collector(404, "<html>Not Found</html>");
   Uploader next(Quick({not_a_collector.url(), collector.url()}));
@@ -504,9 +504,9 @@ TEST(Uploader, APortalsPageIsNotAnAcknowledgementAndAWrongServerIsSkipped) {
 }
 
 TEST(Collector, EveryRealOoniMeasurementGoesThroughTheProtocol) {
-  const std::string dir = testing::ReferenceDir() + "/ooni-measurements";
+  const std::string dir = test_support::ReferenceDir() + "/ooni-measurements";
   if (!fs::exists(dir)) GTEST_SKIP() << "no reference data at " << dir << " (../shared/reference)";
-  testing::TempDir tmp("collector");
+  test_support::TempDir tmp("collector");
   RunningCollector collector(tmp.Join("archive"));
   ASSERT_TRUE(collector.error().empty()) << collector.error();
   Uploader u(Quick({collector.url()}));
@@ -559,11 +559,11 @@ class HeldRequest {
 };
 
 TEST(Collector, BeyondTheCapOnRequestsInFlightABusyCollectorSaysWhenToComeBack) {
-  testing::TempDir dir("collector");
+  test_support::TempDir dir("collector");
   CollectorConfig config = RunningCollector::Config(dir.Join("archive"), 0);
   config.http.max_in_flight = 2;
   config.http.retry_after = std::chrono::seconds(3);
-  testing::RunningCollector collector(config);
+  test_support::RunningCollector collector(config);
   ASSERT_TRUE(collector.error().empty()) << collector.error();
   {
     auto held =

@@ -38,9 +38,9 @@ namespace vigil {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::NginxServer;
-using testing::TestPki;
-using testing::UnboundServer;
+using test_support::NginxServer;
+using test_support::TestPki;
+using test_support::UnboundServer;
 
 // ---- a client that sends exactly the bytes it is given --------------------------
 
@@ -144,12 +144,12 @@ void ExpectSameShape(const Json& ref, const Json& ours, const std::string& path)
 }
 
 Json ReadJsonFile(const std::string& path) {
-  auto j = ParseControlJson(testing::ReadFileOrFail(path));
+  auto j = ParseControlJson(test_support::ReadFileOrFail(path));
   EXPECT_TRUE(j.ok()) << path << ": " << j.error();
   return j.ok() ? *j : Json();
 }
 
-std::string ThDir() { return testing::ReferenceDir() + "/th"; }
+std::string ThDir() { return test_support::ReferenceDir() + "/th"; }
 
 class HelperProtocolTest : public ::testing::Test {
  protected:
@@ -173,7 +173,7 @@ class HelperProtocolTest : public ::testing::Test {
     config.measurement.timeout = 1500ms;
     config.measurement.allow_bogons = allow_bogons;
     config.max_in_flight = max_in_flight;
-    helper_ = std::make_unique<testing::RunningHelper>(config);
+    helper_ = std::make_unique<test_support::RunningHelper>(config);
     ASSERT_NE(helper_->port(), 0);
   }
 
@@ -181,7 +181,7 @@ class HelperProtocolTest : public ::testing::Test {
 
   std::unique_ptr<UnboundServer> unbound_;
   std::unique_ptr<NginxServer> nginx_;
-  std::unique_ptr<testing::RunningHelper> helper_;
+  std::unique_ptr<test_support::RunningHelper> helper_;
 };
 
 // The spec's sample request, pointed at our loopback site, is answered in exactly
@@ -448,7 +448,7 @@ TEST_F(HelperProtocolTest, ConnectionsAreKeptAlivePipelinedAndContinued) {
 }
 
 TEST_F(HelperProtocolTest, FailuresUseTheHelpersWords) {
-  testing::MisbehavingListeners listeners;
+  test_support::MisbehavingListeners listeners;
   ASSERT_TRUE(listeners.ok());
   Start();
   const std::string refused = std::to_string(listeners.refused_port());
@@ -496,7 +496,7 @@ TEST_F(HelperProtocolTest, PrivateAddressesAreNotMeasuredByDefault) {
 }
 
 TEST_F(HelperProtocolTest, MeasurementsBeyondTheLimitGet503) {
-  testing::MisbehavingListeners listeners;
+  test_support::MisbehavingListeners listeners;
   ASSERT_TRUE(listeners.ok());
   Start({}, true, /*max_in_flight=*/1);
   // A fetch from a server that never answers holds the one slot for a while.
@@ -551,19 +551,19 @@ TEST(HelperCommand, ServesFromTheCommandLine) {
   ASSERT_TRUE(unbound.ok()) << unbound.error();
   NginxServer nginx;
   ASSERT_TRUE(nginx.ok()) << nginx.error();
-  testing::TempDir dir("vigil-helper-cli-");
-  testing::ChildProcess child;
+  test_support::TempDir dir("vigil-helper-cli-");
+  test_support::ChildProcess child;
   uint16_t port = 0;
   for (int attempt = 0; attempt < 5 && port == 0; ++attempt) {
-    const uint16_t candidate = testing::FreeLoopbackPort();
+    const uint16_t candidate = test_support::FreeLoopbackPort();
     std::string error;
-    ASSERT_TRUE(child.Start(
-        {testing::VigilBinary(), "helper", "--listen", "127.0.0.1:" + std::to_string(candidate),
-         "--resolver", "udp://" + unbound.address(), "--allow-private", "--timeout", "2"},
-        dir.Join("helper.log"), &error))
+    ASSERT_TRUE(child.Start({test_support::VigilBinary(), "helper", "--listen",
+                             "127.0.0.1:" + std::to_string(candidate), "--resolver",
+                             "udp://" + unbound.address(), "--allow-private", "--timeout", "2"},
+                            dir.Join("helper.log"), &error))
         << error;
     for (int i = 0; i < 100 && child.Running(); ++i) {
-      if (testing::TcpConnects("127.0.0.1", candidate)) {
+      if (test_support::TcpConnects("127.0.0.1", candidate)) {
         port = candidate;
         break;
       }
@@ -571,13 +571,13 @@ TEST(HelperCommand, ServesFromTheCommandLine) {
     }
     if (port == 0) child.Kill();
   }
-  ASSERT_NE(port, 0) << testing::ReadFileOrEmpty(dir.Join("helper.log"));
+  ASSERT_NE(port, 0) << test_support::ReadFileOrEmpty(dir.Join("helper.log"));
   const std::string url = "http://www.example.test:" + std::to_string(nginx.http_port()) + "/";
   RawReply r = Post(port, ToJson(ControlRequest{url, {}, {}, false}).dump());
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(JsonOf(r)["http_request"]["title"], NginxServer::kPageTitle);
   child.Kill();
-  const std::string log = testing::ReadFileOrEmpty(dir.Join("helper.log"));
+  const std::string log = test_support::ReadFileOrEmpty(dir.Join("helper.log"));
   EXPECT_NE(log.find("listening on 127.0.0.1:" + std::to_string(port)), std::string::npos) << log;
   EXPECT_NE(log.find("POST / 200"), std::string::npos) << log;
   // The client's address (127.0.0.1 here) appears in no request line.
@@ -589,10 +589,12 @@ TEST(HelperCommand, ServesFromTheCommandLine) {
 }
 
 TEST(HelperCommand, BadFlagsExitTwo) {
-  auto r = testing::RunCommand({testing::VigilBinary(), "helper", "--listen", "localhost:80"});
+  auto r =
+      test_support::RunCommand({test_support::VigilBinary(), "helper", "--listen", "localhost:80"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("--listen"), std::string::npos) << r.output;
-  r = testing::RunCommand({testing::VigilBinary(), "helper", "--resolver", "carrier-pigeon"});
+  r = test_support::RunCommand(
+      {test_support::VigilBinary(), "helper", "--resolver", "carrier-pigeon"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("--resolver"), std::string::npos) << r.output;
 }

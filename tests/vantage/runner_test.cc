@@ -138,7 +138,7 @@ class RunnerTest : public ::testing::Test {
 
   RunSettings Settings() const {
     RunSettings s;
-    s.data_dir = testing::SourceDir() + "/testlists";
+    s.data_dir = test_support::SourceDir() + "/testlists";
     s.spool_dir = dir_.Join("spool");
     s.results_db = dir_.Join("results.sqlite");
     s.output = dir_.Join("out/run.jsonl");
@@ -151,7 +151,7 @@ class RunnerTest : public ::testing::Test {
     PlanRequest request;
     request.target = std::move(target);
     request.inputs = std::move(inputs);
-    request.data_dir = testing::SourceDir() + "/testlists";
+    request.data_dir = test_support::SourceDir() + "/testlists";
     auto plan = PlanRun(request, registry);
     EXPECT_TRUE(plan.ok()) << plan.error();
     return plan.ok() ? std::move(*plan) : RunPlan{};
@@ -179,13 +179,13 @@ class RunnerTest : public ::testing::Test {
   }
 
   std::vector<std::string> Written() const {
-    std::istringstream in(testing::ReadFileOrEmpty(dir_.Join("out/run.jsonl")));
+    std::istringstream in(test_support::ReadFileOrEmpty(dir_.Join("out/run.jsonl")));
     std::vector<std::string> lines;
     for (std::string line; std::getline(in, line);) lines.push_back(line);
     return lines;
   }
 
-  testing::TempDir dir_{"vigil-runner-"};
+  test_support::TempDir dir_{"vigil-runner-"};
   Recorder recorder_;
 };
 
@@ -279,7 +279,7 @@ TEST_F(RunnerTest, ARefusedConnectWhereATlsHandshakeWasResetIsTheResetsResidualB
       << outcome.jobs[1].summary.evidence;
 
   // Without the reset, a refused connect stays TCP/IP blocking.
-  testing::TempDir other("vigil-runner-");
+  test_support::TempDir other("vigil-runner-");
   ASSERT_TRUE(other.ok());
   settings.spool_dir = other.Join("spool");
   settings.results_db = other.Join("results.sqlite");
@@ -336,8 +336,8 @@ TEST_F(RunnerTest, TheAnalyzerJudgesTheToyByItsDescriptor) {
   text.replace(text.find(name), name.size(), "\"test_name\":\"toy_reachability\"");
 
   auto engine =
-      analysis::VerdictEngine::Load(testing::SourceDir() + "/testlists/verdict/rules.json",
-                                    testing::SourceDir() + "/testlists/fingerprints");
+      analysis::VerdictEngine::Load(test_support::SourceDir() + "/testlists/verdict/rules.json",
+                                    test_support::SourceDir() + "/testlists/fingerprints");
   ASSERT_TRUE(engine.ok()) << engine.error();
   auto judge = [&](analysis::ExtractedMeasurement* facts) {
     analysis::MeasurementExtractor extractor{analysis::IngestOptions{}};
@@ -363,7 +363,7 @@ TEST_F(RunnerTest, TheAnalyzerJudgesTheToyByItsDescriptor) {
 // A real experiment over loopback: no resolver answers, so WhatsApp is blocked at
 // DNS, and the measurement goes the same way as the toy's.
 TEST_F(RunnerTest, ARealExperimentWithoutANetworkIsRunAndKept) {
-  testing::SilentResolver resolver;
+  test_support::SilentResolver resolver;
   ASSERT_TRUE(resolver.ok());
   RunSettings settings = Settings();
   settings.resolver = resolver.url();

@@ -104,7 +104,7 @@ TEST(VolunteerConfig, TheDefaultPathFollowsTheEnvironment) {
 }
 
 TEST(VolunteerConfig, SavedPrivatelyAndReadBack) {
-  testing::TempDir dir("config");
+  test_support::TempDir dir("config");
   const std::string path = dir.Join("a/b/config.json");
   VantageConfig c;
   c.upload = true;
@@ -133,7 +133,7 @@ Onboarded Onboard(const OnboardOptions& options, const std::string& answers) {
 }
 
 TEST(InformedConsent, TheQuizRecordsConsentAndTheUploadChoice) {
-  testing::TempDir dir("consent");
+  test_support::TempDir dir("consent");
   OnboardOptions options;
   options.config_path = dir.Join("config.json");
   auto r = Onboard(options, "true\nyes\ny\n");
@@ -150,7 +150,7 @@ TEST(InformedConsent, TheQuizRecordsConsentAndTheUploadChoice) {
 }
 
 TEST(InformedConsent, AWrongAnswerIsExplainedAndAskedAgain) {
-  testing::TempDir dir("consent");
+  test_support::TempDir dir("consent");
   OnboardOptions options;
   options.config_path = dir.Join("config.json");
   auto r = Onboard(options, "false\nmaybe\ntrue\ntrue\nn\n");
@@ -163,7 +163,7 @@ TEST(InformedConsent, AWrongAnswerIsExplainedAndAskedAgain) {
 }
 
 TEST(InformedConsent, ThreeWrongAnswersOrNoAnswerRecordNothing) {
-  testing::TempDir dir("consent");
+  test_support::TempDir dir("consent");
   OnboardOptions options;
   options.config_path = dir.Join("config.json");
   auto wrong = Onboard(options, "false\nfalse\nfalse\n");
@@ -178,7 +178,7 @@ TEST(InformedConsent, ThreeWrongAnswersOrNoAnswerRecordNothing) {
 }
 
 TEST(InformedConsent, YesSaysWhatItAcceptedAndLeavesUploadsOff) {
-  testing::TempDir dir("consent");
+  test_support::TempDir dir("consent");
   OnboardOptions options;
   options.config_path = dir.Join("config.json");
   options.yes = true;
@@ -193,7 +193,7 @@ TEST(InformedConsent, YesSaysWhatItAcceptedAndLeavesUploadsOff) {
 }
 
 TEST(InformedConsent, OtherKeysAreKeptAndAMalformedConfigIsNotOverwritten) {
-  testing::TempDir dir("consent");
+  test_support::TempDir dir("consent");
   const std::string path = dir.Join("config.json");
   std::string error;
   ASSERT_TRUE(dir.WriteFile("config.json", R"({"parallel": 9, "helper": "http://127.0.0.1:8090"})",
@@ -215,7 +215,7 @@ TEST(InformedConsent, OtherKeysAreKeptAndAMalformedConfigIsNotOverwritten) {
   auto bad = Onboard(options, "");
   EXPECT_EQ(bad.status, 2);
   EXPECT_NE(bad.err.find("was not changed"), std::string::npos) << bad.err;
-  EXPECT_EQ(testing::ReadFileOrEmpty(path), R"({"parallel": 9,,})");
+  EXPECT_EQ(test_support::ReadFileOrEmpty(path), R"({"parallel": 9,,})");
 
   options.collectors = {"gopher://nope"};
   ASSERT_TRUE(dir.WriteFile("config.json", "{}", &error));

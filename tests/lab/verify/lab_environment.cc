@@ -13,7 +13,7 @@
 
 #include "tests/support_paths.h"
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 namespace {
 
@@ -134,4 +134,4 @@ std::vector<nlohmann::json> LabEnvironment::Actions() const {
   return actions;
 }
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

@@ -12,7 +12,7 @@
 
 #include "tests/support/child_process.h"
 
-namespace vigil::testing {
+namespace vigil::test_support {
 
 class LabEnvironment {
  public:
@@ -54,4 +54,4 @@ class LabEnvironment {
   std::string error_;
 };
 
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

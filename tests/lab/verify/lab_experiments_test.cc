@@ -16,7 +16,7 @@
 #include "tests/support/temp_dir.h"
 #include "tests/support_paths.h"
 
-namespace vigil::testing {
+namespace vigil::test_support {
 namespace {
 
 using nlohmann::json;
@@ -453,4 +453,4 @@ TEST_F(LabExperimentsTest, GeolocationThroughTheHelperAndNoTraceOfTheProbesAddre
 }
 
 }  // namespace
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

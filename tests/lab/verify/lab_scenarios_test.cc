@@ -14,7 +14,7 @@
 #include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
 
-namespace vigil::testing {
+namespace vigil::test_support {
 namespace {
 
 using nlohmann::json;
@@ -314,4 +314,4 @@ TEST_F(LabScenariosTest, CrackdownBeginsAtItsOffset) {
 }
 
 }  // namespace
-}  // namespace vigil::testing
+}  // namespace vigil::test_support

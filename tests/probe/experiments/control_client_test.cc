@@ -145,7 +145,7 @@ struct Posts {
 // between them.
 Posts PostInTurn(const std::string& url, int count, std::chrono::milliseconds pause = 0ms,
                  std::chrono::milliseconds timeout = 2000ms, size_t body_cap = 1 << 20) {
-  return testing::RunCoroutine<Posts>([&](asio::io_context& io) -> asio::awaitable<Posts> {
+  return test_support::RunCoroutine<Posts>([&](asio::io_context& io) -> asio::awaitable<Posts> {
     ControlClientOptions options;
     options.helper_url = url;
     options.timeout = timeout;
@@ -168,17 +168,17 @@ Posts PostInTurn(const std::string& url, int count, std::chrono::milliseconds pa
 }
 
 TEST(ControlClientTest, MeasurementsShareConnectionsToOurHelper) {
-  testing::NginxServer site;
+  test_support::NginxServer site;
   ASSERT_TRUE(site.ok()) << site.error();
   HelperConfig config;
   config.measurement.timeout = 2000ms;
   config.measurement.allow_bogons = true;
-  testing::RunningHelper helper(config);
+  test_support::RunningHelper helper(config);
   ASSERT_NE(helper.port(), 0);
   const std::string target = "http://127.0.0.1:" + std::to_string(site.http_port()) + "/";
 
   // Five control requests through web_connectivity's client, as a run makes them.
-  auto run = testing::RunCoroutine<Posts>([&](asio::io_context& io) -> asio::awaitable<Posts> {
+  auto run = test_support::RunCoroutine<Posts>([&](asio::io_context& io) -> asio::awaitable<Posts> {
     ExperimentContext context;
     context.helper_url = helper.url();
     context.timeout = 2000ms;

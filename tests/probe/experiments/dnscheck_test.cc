@@ -24,7 +24,7 @@ namespace vigil {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::RunCoroutine;
+using test_support::RunCoroutine;
 
 constexpr char kDomain[] = "www.example.test";  // A 127.0.0.1, AAAA ::1
 
@@ -71,16 +71,16 @@ TEST(DnscheckVerdict, OkBlockedAnomaly) {
 class DnscheckTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (auto why = testing::UnboundServer::Unavailable()) GTEST_SKIP() << *why;
-    if (auto why = testing::NginxServer::Unavailable()) GTEST_SKIP() << *why;
-    testing::UnboundOptions options;
+    if (auto why = test_support::UnboundServer::Unavailable()) GTEST_SKIP() << *why;
+    if (auto why = test_support::NginxServer::Unavailable()) GTEST_SKIP() << *why;
+    test_support::UnboundOptions options;
     options.encrypted = true;
     options.extra_records = {"dns.example.test. 300 IN A 127.0.0.1",
                              "dns.example.test. 300 IN AAAA ::1"};
-    unbound_ = std::make_unique<testing::UnboundServer>(options);
+    unbound_ = std::make_unique<test_support::UnboundServer>(options);
     ASSERT_TRUE(unbound_->ok()) << unbound_->error();
     context_.resolver = *ParseResolverSpec("udp://" + unbound_->address());
-    context_.ca_file = testing::TestPki::Get().ca_file();
+    context_.ca_file = test_support::TestPki::Get().ca_file();
     context_.timeout = 2000ms;
   }
 
@@ -115,7 +115,7 @@ class DnscheckTest : public ::testing::Test {
 
   std::string Port(uint16_t port) { return std::to_string(port); }
 
-  std::unique_ptr<testing::UnboundServer> unbound_;
+  std::unique_ptr<test_support::UnboundServer> unbound_;
   ExperimentContext context_;
   Measurement last_;
 };
@@ -199,11 +199,11 @@ TEST_F(DnscheckTest, DotByNameBootstrapsEveryAddress) {
 }
 
 TEST_F(DnscheckTest, DohThroughAnHttp1Front) {
-  testing::NginxOptions options;
+  test_support::NginxOptions options;
   options.dns_query_upstream_port = unbound_->https_port();
-  testing::NginxServer nginx(options);
+  test_support::NginxServer nginx(options);
   ASSERT_TRUE(nginx.ok()) << nginx.error();
-  const std::string port = Port(nginx.https_port(testing::TestPki::Kind::kValid));
+  const std::string port = Port(nginx.https_port(test_support::TestPki::Kind::kValid));
   const std::string input = "https://dns.example.test:" + port + "/dns-query";
   Json j = RunToJson(input);
   const Json& k = j["test_keys"];
@@ -274,7 +274,7 @@ TEST_F(DnscheckTest, UntrustedCertificateFailsTheHandshake) {
 }
 
 TEST_F(DnscheckTest, InterferedTransportsAreBlocked) {
-  testing::MisbehavingListeners listeners;
+  test_support::MisbehavingListeners listeners;
   ASSERT_TRUE(listeners.ok()) << listeners.error();
   struct Case {
     uint16_t port;
@@ -312,7 +312,7 @@ TEST_F(DnscheckTest, BadInputsAreErrors) {
 }
 
 TEST_F(DnscheckTest, CarriesOonisKeys) {
-  const std::string path = testing::ReferenceDir() + "/ooni-measurements/dnscheck.jsonl";
+  const std::string path = test_support::ReferenceDir() + "/ooni-measurements/dnscheck.jsonl";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "no reference measurement at " << path;
   std::ifstream in(path);
   std::string line;

@@ -41,7 +41,7 @@ TEST(IpPrefixSet, RejectsBadPrefixes) {
 }
 
 TEST(IpPrefixSet, FileErrorsNameTheLine) {
-  testing::TempDir dir("vigil-prefixes-");
+  test_support::TempDir dir("vigil-prefixes-");
   const std::string path = dir.path() + "/list.txt";
   std::ofstream(path) << "# comment\n\n10.0.0.0/8  # lab\n10.0.0.0/99\n";
   IpPrefixSet set;
@@ -53,7 +53,7 @@ TEST(IpPrefixSet, FileErrorsNameTheLine) {
 
 TEST(IpPrefixSet, ShippedFacebookListHasFacebooksAddresses) {
   IpPrefixSet set;
-  auto added = set.AddFile(testing::SourceDir() + "/testlists/asn/AS32934.txt");
+  auto added = set.AddFile(test_support::SourceDir() + "/testlists/asn/AS32934.txt");
   ASSERT_TRUE(added.ok()) << added.error();
   EXPECT_TRUE(set.Contains("157.240.3.35"));  // www.facebook.com
   EXPECT_TRUE(set.Contains("31.13.72.36"));   // edge-star

@@ -22,7 +22,7 @@ namespace vigil {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::RunCoroutine;
+using test_support::RunCoroutine;
 
 std::vector<std::string> ServiceHosts() {
   std::vector<std::string> hosts = {
@@ -61,13 +61,13 @@ std::string JsonType(const Json& j) {
 class MessagingExperimentsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (auto why = testing::UnboundServer::Unavailable()) GTEST_SKIP() << *why;
-    unbound_ = std::make_unique<testing::UnboundServer>(ZoneRecords("127.0.0.1"));
+    if (auto why = test_support::UnboundServer::Unavailable()) GTEST_SKIP() << *why;
+    unbound_ = std::make_unique<test_support::UnboundServer>(ZoneRecords("127.0.0.1"));
     ASSERT_TRUE(unbound_->ok()) << unbound_->error();
     context_.resolver = *ParseResolverSpec("udp://" + unbound_->address());
     context_.timeout = 2000ms;
     context_.parallelism = 8;
-    context_.data_dir = testing::SourceDir() + "/testlists";
+    context_.data_dir = test_support::SourceDir() + "/testlists";
     for (const auto& dc : {"149.154.175.50", "149.154.167.51", "149.154.175.100", "149.154.167.91",
                            "149.154.171.5", "95.161.76.100"}) {
       context_.address_map[dc] = "127.0.0.1";
@@ -90,7 +90,7 @@ class MessagingExperimentsTest : public ::testing::Test {
     return j;
   }
 
-  std::unique_ptr<testing::UnboundServer> unbound_;
+  std::unique_ptr<test_support::UnboundServer> unbound_;
   ExperimentContext context_;
 };
 
@@ -98,7 +98,7 @@ class MessagingExperimentsTest : public ::testing::Test {
 // OONI used for it: null only where some OONI measurement has null there, and any
 // type where OONI has only ever written null.
 void ExpectOoniKeys(const std::string& name, const Json& ours) {
-  const std::string path = testing::ReferenceDir() + "/ooni-measurements/" + name + ".jsonl";
+  const std::string path = test_support::ReferenceDir() + "/ooni-measurements/" + name + ".jsonl";
   if (!std::filesystem::exists(path)) {
     GTEST_SKIP() << "no reference measurements at " << path
                  << " (set VIGIL_REFERENCE_DIR): key-set check skipped";
@@ -184,7 +184,7 @@ TEST_F(MessagingExperimentsTest, SignalRecordsWhereItsCasCameFrom) {
   Json k = RunToJson("signal")["test_keys"];
   const bool pinned = std::filesystem::exists(context_.data_dir + "/ca/signal-ca.pem");
   EXPECT_EQ(k["x_ca_source"], pinned ? "pinned" : "system");
-  testing::TempDir dir("vigil-signal-ca-");
+  test_support::TempDir dir("vigil-signal-ca-");
   context_.data_dir = dir.path();
   std::filesystem::create_directories(dir.path() + "/ca");
   std::ofstream(dir.path() + "/ca/signal-ca.pem") << "not a certificate\n";
@@ -209,7 +209,7 @@ TEST_F(MessagingExperimentsTest, FacebookMessengerCarriesOonisKeys) {
 }
 
 TEST_F(MessagingExperimentsTest, FacebookMessengerTakesTheLabsPrefixes) {
-  testing::TempDir dir("vigil-asn-");
+  test_support::TempDir dir("vigil-asn-");
   const std::string lab = dir.Join("lab-AS32934.txt");
   std::ofstream(lab) << "127.0.0.0/8 # the loopback stands in for Facebook\n";
   context_.extra_asn_files = {lab};
@@ -256,11 +256,11 @@ TEST_F(MessagingExperimentsTest, SummariesNameLayerAndEvidence) {
 }
 
 TEST(MessagingDeadlines, BlackholedWhatsappEndsOnTime) {
-  if (auto why = testing::UnboundServer::Unavailable()) GTEST_SKIP() << *why;
+  if (auto why = test_support::UnboundServer::Unavailable()) GTEST_SKIP() << *why;
   const std::string ip = "127.77.0.1";
-  testing::BlackholeHost blackhole(ip, {443, 5222});
+  test_support::BlackholeHost blackhole(ip, {443, 5222});
   if (!blackhole.error().empty()) GTEST_SKIP() << "no blackhole: " << blackhole.error();
-  testing::UnboundServer unbound(ZoneRecords(ip));
+  test_support::UnboundServer unbound(ZoneRecords(ip));
   ASSERT_TRUE(unbound.ok()) << unbound.error();
   ExperimentContext context;
   context.resolver = *ParseResolverSpec("udp://" + unbound.address());

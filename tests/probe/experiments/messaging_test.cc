@@ -25,8 +25,8 @@ namespace vigil {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::NginxServer;
-using testing::TestPki;
+using test_support::NginxServer;
+using test_support::TestPki;
 
 // ---- Verdicts ----
 
@@ -163,13 +163,13 @@ constexpr char kHeader[] = "service,endpoint,port,steps,expected_asn,notes\n";
 class MessagingExperimentTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (auto why : {testing::UnboundServer::Unavailable(), NginxServer::Unavailable()}) {
+    for (auto why : {test_support::UnboundServer::Unavailable(), NginxServer::Unavailable()}) {
       if (why) GTEST_SKIP() << *why;
     }
     nginx_ = std::make_unique<NginxServer>();
     ASSERT_TRUE(nginx_->ok()) << nginx_->error();
     ASSERT_TRUE(listeners_.ok()) << listeners_.error();
-    unbound_ = std::make_unique<testing::UnboundServer>();
+    unbound_ = std::make_unique<test_support::UnboundServer>();
     ASSERT_TRUE(unbound_->ok()) << unbound_->error();
     ASSERT_TRUE(dir_.ok()) << dir_.error();
     context_.resolver = *ParseResolverSpec("udp://" + unbound_->address());
@@ -209,7 +209,7 @@ class MessagingExperimentTest : public ::testing::Test {
   }
 
   Json Run(const std::string& service) {
-    auto m = testing::RunExperiment("messaging", context_, Json(service));
+    auto m = test_support::RunExperiment("messaging", context_, Json(service));
     EXPECT_TRUE(m.ok()) << m.error();
     if (!m.ok()) return Json();
     EXPECT_EQ(m->test_name, "messaging");
@@ -223,9 +223,9 @@ class MessagingExperimentTest : public ::testing::Test {
   }
 
   std::unique_ptr<NginxServer> nginx_;
-  testing::MisbehavingListeners listeners_;
-  std::unique_ptr<testing::UnboundServer> unbound_;
-  testing::TempDir dir_{"vigil-messaging-"};
+  test_support::MisbehavingListeners listeners_;
+  std::unique_ptr<test_support::UnboundServer> unbound_;
+  test_support::TempDir dir_{"vigil-messaging-"};
   ExperimentContext context_;
   RunSummary summary_;
 };
@@ -330,16 +330,16 @@ TEST_F(MessagingExperimentTest, InputsAndListsThatCannotBeMeasured) {
   ASSERT_TRUE(services.ok()) << services.error();
   EXPECT_EQ(*services, (std::vector<std::string>{"clean", "mapped", "mixed", "asn", "down"}));
 
-  auto unknown = testing::RunExperiment("messaging", context_, Json("nosuch"));
+  auto unknown = test_support::RunExperiment("messaging", context_, Json("nosuch"));
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error(),
             "messaging: no service \"nosuch\" in the lists (clean, mapped, mixed, asn, down)");
-  auto none = testing::RunExperiment("messaging", context_, nullptr);
+  auto none = test_support::RunExperiment("messaging", context_, nullptr);
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error(), "messaging: name a service (clean, mapped, mixed, asn, down)");
 
   WriteList("broken.csv", "chat,a.example.test,443,tcp|quic,,\n");
-  auto broken = testing::RunExperiment("messaging", context_, Json("clean"));
+  auto broken = test_support::RunExperiment("messaging", context_, Json("clean"));
   ASSERT_FALSE(broken.ok());
   EXPECT_EQ(broken.error(), "messaging: " + dir_.Join("messaging/broken.csv") +
                                 ":2: steps: unknown step \"quic\" (known: dns, tcp, tls, http)");
@@ -373,7 +373,7 @@ TEST_F(MessagingExperimentTest, UnreachablePortsEndWithinTheDeadline) {
 
 // `vigil run messaging` measures every service of the lists, one measurement each.
 TEST_F(MessagingExperimentTest, VigilRunMakesOneMeasurementPerService) {
-  testing::TempDir data("vigil-messaging-run-");
+  test_support::TempDir data("vigil-messaging-run-");
   std::string error;
   const std::string https = Port(nginx_->https_port(TestPki::Kind::kValid));
   ASSERT_TRUE(data.WriteFile("messaging/services.csv",
@@ -382,7 +382,7 @@ TEST_F(MessagingExperimentTest, VigilRunMakesOneMeasurementPerService) {
                                  ",dns|tcp,,\n",
                              &error))
       << error;
-  const std::vector<std::string> base = {testing::VigilBinary(),
+  const std::vector<std::string> base = {test_support::VigilBinary(),
                                          "run",
                                          "messaging",
                                          "--batch",
@@ -394,7 +394,7 @@ TEST_F(MessagingExperimentTest, VigilRunMakesOneMeasurementPerService) {
                                          TestPki::Get().ca_file(),
                                          "--data-dir",
                                          data.path()};
-  auto r = testing::RunCommand(base, 60s);
+  auto r = test_support::RunCommand(base, 60s);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::map<std::string, std::string> verdicts;  // service → verdict
   std::istringstream lines(r.output);
@@ -410,7 +410,7 @@ TEST_F(MessagingExperimentTest, VigilRunMakesOneMeasurementPerService) {
   // --input picks services; one that is not listed could not run.
   std::vector<std::string> argv = base;
   argv.insert(argv.end(), {"--input", "two", "--input", "three"});
-  r = testing::RunCommand(argv, 60s);
+  r = test_support::RunCommand(argv, 60s);
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("no service \"three\" in the lists (one, two)"), std::string::npos)
       << r.output;
@@ -419,7 +419,7 @@ TEST_F(MessagingExperimentTest, VigilRunMakesOneMeasurementPerService) {
   ASSERT_TRUE(
       data.WriteFile("messaging/services.csv", std::string(kHeader) + "one,x,1,tcp,,\n", &error))
       << error;
-  r = testing::RunCommand(base, 60s);
+  r = test_support::RunCommand(base, 60s);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find(data.Join("messaging/services.csv") +
                           ":2: endpoint: \"x\" is not a fully qualified host name"),

@@ -64,10 +64,10 @@ int Verify(const Recorded& r, const std::string& ca_file) {
 }
 
 TEST(SignalCaTest, RecordedSignalChainsVerifyAgainstThePinnedCa) {
-  const std::string path = testing::ReferenceDir() + "/ooni-measurements/signal.jsonl";
+  const std::string path = test_support::ReferenceDir() + "/ooni-measurements/signal.jsonl";
   std::ifstream in(path);
   if (!in) GTEST_SKIP() << "no reference measurements at " << path;
-  const std::string ca = testing::SourceDir() + "/testlists/ca/signal-ca.pem";
+  const std::string ca = test_support::SourceDir() + "/testlists/ca/signal-ca.pem";
   std::vector<Recorded> recorded;
   for (std::string line; std::getline(in, line);) {
     auto m = ParseMeasurement(line);

@@ -31,7 +31,7 @@ namespace vigil {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::RunCoroutine;
+using test_support::RunCoroutine;
 
 // A TCP relay on 127.0.0.1 to an upstream port that acts on connections whose first
 // bytes (the ClientHello) contain `name`. Connections are served one at a time, which
@@ -177,14 +177,14 @@ TEST(SniBlockingResult, OonisClassesAndTheControlAwareOne) {
 class SniBlockingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (auto why = testing::NginxServer::Unavailable()) GTEST_SKIP() << *why;
-    nginx_ = std::make_unique<testing::NginxServer>();
+    if (auto why = test_support::NginxServer::Unavailable()) GTEST_SKIP() << *why;
+    nginx_ = std::make_unique<test_support::NginxServer>();
     ASSERT_TRUE(nginx_->ok()) << nginx_->error();
-    context_.ca_file = testing::TestPki::Get().ca_file();
+    context_.ca_file = test_support::TestPki::Get().ca_file();
     context_.timeout = 1000ms;
   }
 
-  uint16_t NginxPort(testing::TestPki::Kind kind = testing::TestPki::Kind::kValid) {
+  uint16_t NginxPort(test_support::TestPki::Kind kind = test_support::TestPki::Kind::kValid) {
     return nginx_->https_port(kind);
   }
 
@@ -221,7 +221,7 @@ class SniBlockingTest : public ::testing::Test {
 
   RunSummary Summary() { return MakeExperiment("sni_blocking")->Summarize(last_); }
 
-  std::unique_ptr<testing::NginxServer> nginx_;
+  std::unique_ptr<test_support::NginxServer> nginx_;
   ExperimentContext context_;
   Measurement last_;
 };
@@ -282,7 +282,7 @@ TEST_F(SniBlockingTest, SniFilterCloseIsInterferenceClosed) {
 }
 
 TEST_F(SniBlockingTest, WhenTheControlFailsTooNothingIsBlamedOnTheSni) {
-  testing::MisbehavingListeners listeners;
+  test_support::MisbehavingListeners listeners;
   ASSERT_TRUE(listeners.ok()) << listeners.error();
   struct Case {
     uint16_t port;
@@ -297,9 +297,9 @@ TEST_F(SniBlockingTest, WhenTheControlFailsTooNothingIsBlamedOnTheSni) {
       {listeners.eof_port(), "eof_error", "interference.closed"},
       {listeners.silent_port(), "generic_timeout_error", "anomaly.test_helper_unreachable"},
       {listeners.refused_port(), "connection_refused", "anomaly.test_helper_unreachable"},
-      {NginxPort(testing::TestPki::Kind::kExpired), "ssl_invalid_certificate",
+      {NginxPort(test_support::TestPki::Kind::kExpired), "ssl_invalid_certificate",
        "interference.invalid_certificate", "www.example.test"},
-      {NginxPort(testing::TestPki::Kind::kSelfSigned), "ssl_unknown_authority",
+      {NginxPort(test_support::TestPki::Kind::kSelfSigned), "ssl_unknown_authority",
        "interference.unknown_authority"},
   };
   for (const auto& c : cases) {
@@ -313,8 +313,8 @@ TEST_F(SniBlockingTest, WhenTheControlFailsTooNothingIsBlamedOnTheSni) {
 }
 
 TEST_F(SniBlockingTest, EndpointByNameIsResolvedOnce) {
-  if (auto why = testing::UnboundServer::Unavailable()) GTEST_SKIP() << *why;
-  testing::UnboundServer unbound({"helper.example.test. 300 IN A 127.0.0.1"});
+  if (auto why = test_support::UnboundServer::Unavailable()) GTEST_SKIP() << *why;
+  test_support::UnboundServer unbound({"helper.example.test. 300 IN A 127.0.0.1"});
   ASSERT_TRUE(unbound.ok()) << unbound.error();
   context_.resolver = *ParseResolverSpec("udp://" + unbound.address());
   const std::string endpoint = "helper.example.test:" + std::to_string(NginxPort());
@@ -346,7 +346,7 @@ TEST_F(SniBlockingTest, BadInputsAreErrors) {
 }
 
 TEST_F(SniBlockingTest, SubresultsCarryOonisKeys) {
-  const std::string path = testing::ReferenceDir() + "/ooni-measurements/sni_blocking.jsonl";
+  const std::string path = test_support::ReferenceDir() + "/ooni-measurements/sni_blocking.jsonl";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "no reference measurement at " << path;
   std::ifstream in(path);
   std::string line;

@@ -28,7 +28,7 @@ namespace vigil {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::RunCoroutine;
+using test_support::RunCoroutine;
 
 // What the responder sends back for the n-th request (0-based): zero or more datagrams.
 using Replies = std::function<std::vector<std::string>(const std::string& request, int n)>;
@@ -228,7 +228,7 @@ TEST(StunObserver, ErrorResponseIsAFailureButAResponse) {
 }
 
 TEST(StunObserver, ClosedPortIsConnectionRefused) {
-  const uint16_t port = testing::FreeLoopbackPort();
+  const uint16_t port = test_support::FreeLoopbackPort();
   ASSERT_NE(port, 0);
   auto o = Exchange(port, 2000ms);
   EXPECT_EQ(o.failure, "connection_refused");
@@ -249,8 +249,8 @@ Result<Measurement> RunStun(const Json& input, std::chrono::milliseconds timeout
 }
 
 TEST(StunReachability, RealCoturnAnswers) {
-  if (auto why = testing::CoturnServer::Unavailable()) GTEST_SKIP() << *why;
-  testing::CoturnServer coturn;
+  if (auto why = test_support::CoturnServer::Unavailable()) GTEST_SKIP() << *why;
+  test_support::CoturnServer coturn;
   ASSERT_TRUE(coturn.ok()) << coturn.error();
   const std::string input = "stun://127.0.0.1:" + std::to_string(coturn.port());
   auto m = RunStun(input);

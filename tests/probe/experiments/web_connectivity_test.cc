@@ -37,9 +37,9 @@ namespace vigil {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::NginxServer;
-using testing::TestPki;
-using testing::UnboundServer;
+using test_support::NginxServer;
+using test_support::TestPki;
+using test_support::UnboundServer;
 
 // What a censor's block-page server answers: a short page, and only headers OONI
 // counts as common (so nothing but the page itself can match the real site's).
@@ -104,7 +104,7 @@ std::string JsonType(const Json& j) { return j.is_number() ? "number" : j.type_n
 // OONI's own QA runs) is in ours, with a JSON type OONI used for it (null only where
 // OONI wrote null; any type where OONI only ever wrote null).
 void ExpectOoniKeys(const Json& ours) {
-  const std::string dir = testing::ReferenceDir() + "/ooni-measurements";
+  const std::string dir = test_support::ReferenceDir() + "/ooni-measurements";
   std::map<std::string, std::set<std::string>> ooni_types;
   int measurements = 0;
   for (const char* file : {"web_connectivity.jsonl", "web_connectivity_qa_netem.jsonl"}) {
@@ -160,7 +160,7 @@ class WebConnectivityTest : public ::testing::Test {
     config.measurement.ca_file = TestPki::Get().ca_file();
     config.measurement.timeout = 2000ms;
     config.measurement.allow_bogons = true;
-    helper_ = std::make_unique<testing::RunningHelper>(config);
+    helper_ = std::make_unique<test_support::RunningHelper>(config);
     ASSERT_NE(helper_->port(), 0);
 
     context_.resolver = *ParseResolverSpec("udp://" + probe_dns_->address());
@@ -170,7 +170,7 @@ class WebConnectivityTest : public ::testing::Test {
   }
 
   Result<Measurement> Run(const std::string& url) {
-    auto result = testing::RunCoroutine<std::optional<Result<Measurement>>>(
+    auto result = test_support::RunCoroutine<std::optional<Result<Measurement>>>(
         [&](asio::io_context& io) -> asio::awaitable<std::optional<Result<Measurement>>> {
           ExperimentContext context = context_;
           context.executor = io.get_executor();
@@ -203,7 +203,7 @@ class WebConnectivityTest : public ::testing::Test {
   std::unique_ptr<NginxServer> nginx_;
   std::unique_ptr<UnboundServer> probe_dns_;
   std::unique_ptr<UnboundServer> helper_dns_;
-  std::unique_ptr<testing::RunningHelper> helper_;
+  std::unique_ptr<test_support::RunningHelper> helper_;
   ExperimentContext context_;
 };
 
@@ -305,7 +305,7 @@ TEST_F(WebConnectivityTest, AnswersInTheSameAsAreConsistent) {
 }
 
 TEST_F(WebConnectivityTest, ClosedPortIsTcpIpWithTheControlSeeingItDown) {
-  testing::MisbehavingListeners listeners;
+  test_support::MisbehavingListeners listeners;
   ASSERT_TRUE(listeners.ok());
   RunSummary summary;
   const std::string port = std::to_string(listeners.refused_port());
@@ -354,7 +354,7 @@ TEST_F(WebConnectivityTest, DifferentPageIsHttpDiff) {
 }
 
 TEST_F(WebConnectivityTest, UnreachableHelperLeavesBlockingNull) {
-  testing::MisbehavingListeners listeners;
+  test_support::MisbehavingListeners listeners;
   ASSERT_TRUE(listeners.ok());
   context_.helper_url = "http://127.0.0.1:" + std::to_string(listeners.refused_port()) + "/";
   RunSummary summary;

@@ -211,31 +211,32 @@ std::vector<std::string> ZoneRecords(const std::string& ip) {
 class WechatExperimentTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (auto why : {testing::UnboundServer::Unavailable(), testing::NginxServer::Unavailable()}) {
+    for (auto why :
+         {test_support::UnboundServer::Unavailable(), test_support::NginxServer::Unavailable()}) {
       if (why) GTEST_SKIP() << *why;
     }
     ip_ = OwnLoopbackAddress(74);
     if (auto why = CannotBindPrivileged(ip_); !why.empty()) GTEST_SKIP() << why;
-    testing::NginxOptions options;
+    test_support::NginxOptions options;
     options.extra_http_listen = {ip_ + ":80"};
     options.extra_https_listen = {ip_ + ":443"};
-    nginx_ = std::make_unique<testing::NginxServer>(options);
+    nginx_ = std::make_unique<test_support::NginxServer>(options);
     ASSERT_TRUE(nginx_->ok()) << nginx_->error();
-    unbound_ = std::make_unique<testing::UnboundServer>(ZoneRecords(ip_));
+    unbound_ = std::make_unique<test_support::UnboundServer>(ZoneRecords(ip_));
     ASSERT_TRUE(unbound_->ok()) << unbound_->error();
     context_.resolver = *ParseResolverSpec("udp://" + unbound_->address());
     context_.timeout = 2000ms;
-    context_.ca_file = testing::TestPki::Get().ca_file();
+    context_.ca_file = test_support::TestPki::Get().ca_file();
   }
 
   std::string ip_;
-  std::unique_ptr<testing::NginxServer> nginx_;
-  std::unique_ptr<testing::UnboundServer> unbound_;
+  std::unique_ptr<test_support::NginxServer> nginx_;
+  std::unique_ptr<test_support::UnboundServer> unbound_;
   ExperimentContext context_;
 };
 
 TEST_F(WechatExperimentTest, RealRunJudgesEachPartOnItsOwn) {
-  auto m = testing::RunExperiment("wechat", context_);
+  auto m = test_support::RunExperiment("wechat", context_);
   ASSERT_TRUE(m.ok()) << m.error();
   EXPECT_EQ(m->test_name, "wechat");
   EXPECT_EQ(m->test_version, "0.1.0");
@@ -325,11 +326,11 @@ TEST_F(WechatExperimentTest, RealRunJudgesEachPartOnItsOwn) {
 }
 
 TEST(WechatDeadlines, BlackholedWechatEndsOnTime) {
-  if (auto why = testing::UnboundServer::Unavailable()) GTEST_SKIP() << *why;
+  if (auto why = test_support::UnboundServer::Unavailable()) GTEST_SKIP() << *why;
   const std::string ip = OwnLoopbackAddress(75);
-  testing::BlackholeHost blackhole(ip, WechatLonglinkPorts());
+  test_support::BlackholeHost blackhole(ip, WechatLonglinkPorts());
   if (!blackhole.error().empty()) GTEST_SKIP() << "no blackhole: " << blackhole.error();
-  testing::UnboundServer unbound(ZoneRecords(ip));
+  test_support::UnboundServer unbound(ZoneRecords(ip));
   ASSERT_TRUE(unbound.ok()) << unbound.error();
   ExperimentContext context;
   context.resolver = *ParseResolverSpec("udp://" + unbound.address());
@@ -337,7 +338,7 @@ TEST(WechatDeadlines, BlackholedWechatEndsOnTime) {
   context.parallelism = 8;
 
   const auto start = std::chrono::steady_clock::now();
-  auto m = testing::RunExperiment("wechat", context);
+  auto m = test_support::RunExperiment("wechat", context);
   const auto elapsed = std::chrono::steady_clock::now() - start;
   ASSERT_TRUE(m.ok()) << m.error();
 
