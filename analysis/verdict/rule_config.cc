@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
+
+#include "base/whole_file.h"
 
 namespace vigil::analysis {
 namespace {
@@ -99,15 +100,6 @@ class ConfigReader {
  private:
   std::string name_;
 };
-
-bool ReadTextFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  *out = buffer.str();
-  return !in.bad();
-}
 
 }  // namespace
 
@@ -206,20 +198,20 @@ Result<RuleConfig> ReadRuleConfig(std::string_view text, const std::string& rule
   if (r.error) return Error{*r.error};
   const std::filesystem::path bogons_path =
       std::filesystem::path(rules_file).parent_path() / std::filesystem::path(bogons_file);
-  std::string bogons_text;
-  if (!ReadTextFile(bogons_path.string(), &bogons_text)) {
+  auto bogons_text = ReadWholeFile(bogons_path.string());
+  if (!bogons_text.ok()) {
     return Error{rules_file + ": bogons: cannot read " + bogons_path.string()};
   }
-  auto bogons = BogonList::Parse(bogons_text, bogons_path.string());
+  auto bogons = BogonList::Parse(*bogons_text, bogons_path.string());
   if (!bogons.ok()) return Error{bogons.error()};
   config.bogons = std::move(bogons).value();
   return config;
 }
 
 Result<RuleConfig> LoadRuleConfig(const std::string& path) {
-  std::string text;
-  if (!ReadTextFile(path, &text)) return Error{path + ": cannot read the file"};
-  return ReadRuleConfig(text, path);
+  auto text = ReadWholeFile(path);
+  if (!text.ok()) return Error{text.error()};
+  return ReadRuleConfig(*text, path);
 }
 
 }  // namespace vigil::analysis

@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <set>
+#include <sstream>
 
+#include "base/whole_file.h"
 #include "probe/experiments/registry.h"
 #include "probe/http/url.h"
 #include "probe/testlists/test_list.h"
@@ -25,11 +26,12 @@ std::string KnownTargets(const ExperimentRegistry& registry) {
 }  // namespace
 
 Result<std::vector<std::string>> ReadInputFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Error{path + ": cannot read"};
+  auto text = ReadWholeFile(path);
+  if (!text.ok()) return Error{path + ": cannot read"};
   std::vector<std::string> inputs;
+  std::istringstream lines(*text);
   std::string line;
-  while (std::getline(in, line)) {
+  while (std::getline(lines, line)) {
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
       line.pop_back();
     }

@@ -5,6 +5,7 @@
 
 #include "analysis/verdict/scorers/scorers.h"
 #include "analysis/verdict/scoring.h"
+#include "base/host_port.h"
 
 namespace vigil::analysis {
 namespace {
@@ -55,9 +56,7 @@ WebControl ReadWebControl(const Summary& s) {
 // The control's outcome for one ip:port: 1 connected, 0 failed, -1 not measured.
 int ControlConnect(const WebControl& w, const ObservationRow& o) {
   if (!w.tcp || !w.tcp->is_object()) return -1;
-  std::string key = o.ip.find(':') != std::string::npos ? "[" + o.ip + "]" : o.ip;
-  key += ":" + std::to_string(o.port);
-  auto entry = Summary::Field(w.tcp, key);
+  auto entry = Summary::Field(w.tcp, JoinHostPort(o.ip, o.port));
   auto status = Summary::Field(entry, "status");
   if (!status || !status->is_bool()) return -1;
   return status->get_bool().value_unsafe() ? 1 : 0;
