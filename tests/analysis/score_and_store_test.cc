@@ -121,7 +121,7 @@ TEST_F(ScoreAndStoreTest, TheStoreHoldsTheSameWhateverTheBatchesAndThreads) {
     auto stats = IngestPath(
         TheCorpus().file, ingest_,
         [&](ExtractedMeasurement& m) {
-          verdicts.push_back(Engine().Score(m));
+          verdicts.push_back(Engine().Score(m, kNow));
           facts.push_back(std::move(m));
         },
         [](const IngestError& e) { ADD_FAILURE() << e.reason; });

@@ -107,7 +107,9 @@ TEST(VerdictRulesTest, EachTestHasOneScorerAndOthersAreGeneric) {
   for (const KindScorer& k : KindScorers()) {
     EXPECT_TRUE(seen.insert(k.kind).second) << static_cast<int>(k.kind) << " is mapped twice";
     EXPECT_EQ(ScorerFor(k.kind), k.scorer);
-    if (k.kind != ScorerKind::kGeneric) EXPECT_NE(k.scorer, &ScoreGeneric);
+    if (k.kind != ScorerKind::kGeneric) {
+      EXPECT_NE(k.scorer, &ScoreGeneric);
+    }
   }
   EXPECT_EQ(ScorerFor("web_connectivity"), &ScoreWebConnectivity);
   EXPECT_EQ(ScorerFor("stun_reachability"), &ScoreStunReachability);

@@ -11,6 +11,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <chrono>
+#include <ctime>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -343,7 +344,7 @@ TEST_F(RunnerTest, TheAnalyzerJudgesTheToyByItsDescriptor) {
     analysis::MeasurementExtractor extractor{analysis::IngestOptions{}};
     auto extracted = extractor.Extract(text, facts);
     EXPECT_TRUE(extracted.ok()) << extracted.error();
-    return engine->Score(*facts);
+    return engine->Score(*facts, static_cast<int64_t>(std::time(nullptr)));
   };
   const auto tcp = static_cast<size_t>(analysis::Layer::kTcp);
 
