@@ -74,7 +74,11 @@ class Statement {
 // are kept in `owned` (one slot per parameter, buffers reused from row to row).
 class Binder : public ValueSink {
  public:
-  Binder(sqlite3_stmt* stmt, std::vector<std::string>* owned) : stmt_(stmt), owned_(owned) {}
+  Binder(sqlite3_stmt* stmt, std::vector<std::string>* owned) : stmt_(stmt), owned_(owned) {
+    // A slot for every parameter up front: growing the vector later would move the
+    // strings already bound (SQLITE_STATIC), leaving SQLite pointers to freed memory.
+    owned_->reserve(static_cast<size_t>(sqlite3_bind_parameter_count(stmt_)) + 1);
+  }
   void Int(int64_t v) override { sqlite3_bind_int64(stmt_, ++i_, v); }
   void Real(double v) override { sqlite3_bind_double(stmt_, ++i_, v); }
   void Text(std::string_view v) override {
