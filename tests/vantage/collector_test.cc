@@ -569,10 +569,11 @@ TEST(Collector, BeyondTheCapOnRequestsInFlightABusyCollectorSaysWhenToComeBack) 
     auto held =
         std::make_unique<std::pair<HeldRequest, HeldRequest>>(collector.port(), collector.port());
     ASSERT_TRUE(held->first.sent() && held->second.sent());
-    // The two held requests are admitted as the server reads their heads: wait for it.
+    // The two held requests are admitted as the server reads their heads: wait for it
+    // (up to 20 s: a loaded machine under a sanitizer can take seconds).
     int status = 0;
     std::string retry_after, body;
-    for (int i = 0; i < 100 && status != 503; ++i) {
+    for (int i = 0; i < 1000 && status != 503; ++i) {
       httplib::Client client("127.0.0.1", collector.port());
       auto busy = client.Post("/report", "{}", "application/json");
       if (busy) {
