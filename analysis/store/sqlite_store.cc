@@ -468,8 +468,10 @@ class Checkpointer {
         requested_ = false;
       }
       // PASSIVE: never waits for the writer or readers; what it cannot copy yet, the
-      // next one (or the last close) does.
-      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      // next one (or the last close) does. Through the PRAGMA, not
+      // sqlite3_wal_checkpoint_v2: a connection that has not read the file yet does not
+      // know it is in WAL mode, and the call then does nothing (the PRAGMA reads it).
+      sqlite3_exec(db_, "PRAGMA wal_checkpoint(PASSIVE)", nullptr, nullptr, nullptr);
     }
   }
 
