@@ -1,20 +1,25 @@
 // The ClickHouse store, over ClickHouse's HTTP interface (cpp-httplib): the three tables
 // of schema.h as ReplacingMergeTree tables partitioned by month and ordered by
 // (probe_cc, probe_asn, target, start_time, ...), the written_at stamp deciding which of
-// two rows with the same key is kept. Rows are sent as TabSeparated in batches;
-// Commit() sends what is buffered and merges the months written (OPTIMIZE ... FINAL) so
-// that a replaced row is gone before anyone counts. Reads are TabSeparated too.
+// two rows with the same key is kept. Rows are sent as RowBinary in batches;
+// Commit() sends what is buffered and merges the months written (OPTIMIZE ... FINAL)
+// where a row may have been replaced, so that it is gone before anyone counts. Reads
+// are TabSeparated.
 #include <httplib.h>
 
+#include <cstring>
+#include <functional>
 #include <map>
 #include <set>
+#include <unordered_set>
 
 #include "analysis/store/schema.h"
 
 namespace vigil::analysis::store {
 namespace {
 
-constexpr size_t kFlushBytes = 16 << 20;
+constexpr size_t kFlushBytes = 64 << 20;
+constexpr size_t kMaxKeys = 1 << 20;  // ~40 MB of remembered keys between commits
 
 const char* ClickHouseType(ColumnType t) {
   switch (t) {
@@ -36,61 +41,105 @@ const char* ClickHouseType(ColumnType t) {
   return "String";
 }
 
-void AppendEscaped(std::string_view v, std::string* out) {
-  for (char c : v) {
-    switch (c) {
-      case '\\':
-        *out += "\\\\";
+// Appends one row in RowBinary, ClickHouse's plain binary row format: numbers little-
+// endian at their column's width, strings as a LEB128 length and the bytes, Nullable
+// values after a null flag. The server reads it with no text to parse or unescape
+// (TabSeparated cost it several times the CPU time for the same rows).
+class RowBinaryWriter : public ValueSink {
+ public:
+  RowBinaryWriter(const Table& table, std::string* out) : table_(table), out_(out) {}
+  ~RowBinaryWriter() override {
+    // A column the row did not give (a bug in schema.cc) would misalign every row after
+    // it: fill it rather than send garbage (and extra values are dropped).
+    while (column_ < table_.columns.size()) Null();
+  }
+  void Int(int64_t v) override {
+    if (column_ >= table_.columns.size()) return;  // more values than columns: dropped
+    switch (Next()) {
+      case ColumnType::kInt8:
+        Fixed(static_cast<int8_t>(v));
         break;
-      case '\t':
-        *out += "\\t";
+      case ColumnType::kInt32:
+        Fixed(static_cast<int32_t>(v));
         break;
-      case '\n':
-        *out += "\\n";
+      case ColumnType::kUInt32:
+        Fixed(static_cast<uint32_t>(v));
         break;
-      case '\r':
-        *out += "\\r";
+      case ColumnType::kInt64:
+        Fixed(v);
         break;
-      case '\0':
-        *out += "\\0";
+      case ColumnType::kReal:
+        Fixed(static_cast<double>(v));
         break;
-      default:
-        *out += c;
+      case ColumnType::kNullableText:
+        *out_ += '\0';
+        String(std::to_string(v));
+        break;
+      case ColumnType::kText:
+        String(std::to_string(v));
+        break;
     }
   }
-}
-
-// Appends one TabSeparated row.
-class TsvWriter : public ValueSink {
- public:
-  explicit TsvWriter(std::string* out) : out_(out) {}
-  ~TsvWriter() override { *out_ += '\n'; }
-  void Int(int64_t v) override {
-    Sep();
-    *out_ += std::to_string(v);
-  }
   void Real(double v) override {
-    Sep();
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    *out_ += buf;
+    if (column_ >= table_.columns.size()) return;  // more values than columns: dropped
+    const ColumnType t = Next();
+    if (t == ColumnType::kReal) {
+      Fixed(v);
+    } else {  // not in schema.cc; keeps the row aligned
+      --column_;
+      Int(static_cast<int64_t>(v));
+    }
   }
   void Text(std::string_view v) override {
-    Sep();
-    AppendEscaped(v, out_);
+    if (column_ >= table_.columns.size()) return;  // more values than columns: dropped
+    const ColumnType t = Next();
+    if (t == ColumnType::kNullableText) *out_ += '\0';
+    if (t == ColumnType::kText || t == ColumnType::kNullableText) {
+      String(v);
+    } else {  // not in schema.cc; keeps the row aligned
+      --column_;
+      Int(0);
+    }
   }
   void Null() override {
-    Sep();
-    *out_ += "\\N";
+    if (column_ >= table_.columns.size()) return;  // more values than columns: dropped
+    const ColumnType t = Next();
+    if (t == ColumnType::kNullableText) {
+      *out_ += '\1';
+    } else {  // a NOT NULL column: its zero value
+      --column_;
+      if (t == ColumnType::kText) {
+        Text({});
+      } else if (t == ColumnType::kReal) {
+        Real(0);
+      } else {
+        Int(0);
+      }
+    }
   }
 
  private:
-  void Sep() {
-    if (!first_) *out_ += '\t';
-    first_ = false;
+  ColumnType Next() { return table_.columns[column_++].type; }
+  template <typename N>
+  void Fixed(N v) {
+    char bytes[sizeof v];
+    std::memcpy(bytes, &v, sizeof v);  // little-endian hosts only (x86-64, arm64)
+    out_->append(bytes, sizeof v);
   }
+  void String(std::string_view v) {
+    uint64_t n = v.size();
+    do {
+      char b = static_cast<char>(n & 0x7f);
+      n >>= 7;
+      if (n) b = static_cast<char>(b | 0x80);
+      *out_ += b;
+    } while (n);
+    out_->append(v.data(), v.size());
+  }
+
+  const Table& table_;
   std::string* out_;
-  bool first_ = true;
+  size_t column_ = 0;
 };
 
 // Splits TabSeparated output into rows and undoes its escapes.
@@ -266,13 +315,15 @@ class ClickHouseStore : public Store {
     const int64_t stamp = WriteStamp();
     for (const ExtractedMeasurement& m : facts) {
       const uint32_t month = MonthOf(m.measurement.start_time);
+      // A measurement written twice repeats its observations' keys too.
+      const bool again = Seen(KeyHash(m.measurement.measurement_uid));
       {
-        TsvWriter w(&Buffer(MeasurementsTable(), month));
+        RowBinaryWriter w(MeasurementsTable(), &Buffer(MeasurementsTable(), month, again, 1));
         MeasurementValues(m, stamp, w);
       }
-      std::string& obs = Buffer(ObservationsTable(), month);
+      std::string& obs = Buffer(ObservationsTable(), month, again, m.observations.size());
       for (const ObservationRow& o : m.observations) {
-        TsvWriter w(&obs);
+        RowBinaryWriter w(ObservationsTable(), &obs);
         ObservationValues(m, o, stamp, w);
       }
     }
@@ -285,27 +336,64 @@ class ClickHouseStore : public Store {
     if (facts.size() != verdicts.size()) return Error{"verdicts and facts differ in number"};
     const int64_t stamp = WriteStamp();
     for (size_t i = 0; i < verdicts.size(); ++i) {
-      TsvWriter w(&Buffer(VerdictsTable(), MonthOf(facts[i].measurement.start_time)));
+      const bool again = Seen(KeyHash(KeyHash(facts[i].measurement.measurement_uid),
+                                      KeyHash(verdicts[i].rules_version)));
+      const uint32_t month = MonthOf(facts[i].measurement.start_time);
+      RowBinaryWriter w(VerdictsTable(), &Buffer(VerdictsTable(), month, again, 1));
       VerdictValues(facts[i], verdicts[i], stamp, w);
       if (versions_written_.insert(verdicts[i].rules_version).second) {
-        TsvWriter v(&Buffer(RulesVersionsTable(), 0));  // month 0: not partitioned
+        // month 0: not partitioned; a version already stored is replaced (see Commit)
+        RowBinaryWriter v(RulesVersionsTable(), &Buffer(RulesVersionsTable(), 0, false, 1));
         RulesVersionValues(verdicts[i].rules_version, stamp, v);
       }
     }
     return MaybeFlush();
   }
 
+  // A month needs its OPTIMIZE ... FINAL only when a row written into it may have
+  // replaced another: when it held rows before (its active parts hold more rows than
+  // were written into it since it was last committed here, which also catches another
+  // writer), when one of its keys was written twice, or when it was written before an
+  // earlier commit of this store (the keys seen then are forgotten). A fresh load into
+  // empty months, the common case, skips the rewrite of every month it wrote.
   Result<void> Commit() override {
     if (auto f = Flush(); !f) return f;
-    for (const auto& [table, month] : written_) {
-      if (distributed_.count(table)) continue;
-      if (auto r = Run("OPTIMIZE TABLE " + table +
-                       (month ? " PARTITION " + std::to_string(month) : std::string()) + " FINAL");
-          !r) {
-        return r;
-      }
+    std::map<std::pair<std::string, uint32_t>, uint64_t> stored;  // rows in active parts
+    std::set<std::string> tables;
+    for (const auto& [key, w] : written_) {
+      if (w.dirty) tables.insert(key.first);
     }
-    written_.clear();
+    for (const std::string& table : tables) {
+      if (distributed_.count(table)) continue;
+      auto r = Select("SELECT partition, sum(rows) FROM system.parts WHERE database = " +
+                          QuoteSql(SqlDialect::kClickHouse, endpoint_.database) +
+                          " AND table = " + QuoteSql(SqlDialect::kClickHouse, table) +
+                          " AND active GROUP BY partition",
+                      [&](const SqlRow& row) {
+                        if (row.values.size() != 2) return;
+                        const uint32_t month =
+                            static_cast<uint32_t>(std::strtoul(row.values[0].c_str(), nullptr, 10));
+                        stored[{table, month}] = std::strtoull(row.values[1].c_str(), nullptr, 10);
+                      });
+      if (!r.ok()) return r;
+    }
+    for (auto& [key, w] : written_) {
+      const auto& [table, month] = key;
+      if (!w.dirty || distributed_.count(table)) continue;
+      if (w.committed_before || w.repeated || stored[key] != w.rows) {
+        if (auto r =
+                Run("OPTIMIZE TABLE " + table +
+                    (month ? " PARTITION " + std::to_string(month) : std::string()) + " FINAL");
+            !r) {
+          return r;
+        }
+      }
+      w.committed_before = true;
+      w.dirty = false;
+      w.repeated = false;
+    }
+    keys_.clear();
+    keys_overflowed_ = false;
     return {};
   }
 
@@ -318,30 +406,71 @@ class ClickHouseStore : public Store {
   }
 
  private:
-  std::string& Buffer(const Table& t, uint32_t month) {
-    written_.emplace(t.name, month);
-    return buffers_[t.name];
+  static uint64_t KeyHash(std::string_view s) { return std::hash<std::string_view>()(s); }
+  static uint64_t KeyHash(uint64_t a, uint64_t b) {
+    return a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
   }
 
+  // Whether a row key (hashed) was written since the last commit. Beyond kMaxKeys keys
+  // the store stops remembering and answers yes: memory stays bounded, and the months
+  // written are merged as if a row had been replaced. A collision only costs a merge.
+  bool Seen(uint64_t key) {
+    if (keys_overflowed_) return true;
+    if (keys_.size() >= kMaxKeys) {
+      keys_overflowed_ = true;
+      keys_.clear();
+      return true;
+    }
+    return !keys_.insert(key).second;
+  }
+
+  // The buffer of table `t`, counting `rows` rows written into `month`; `repeated`: one
+  // of their keys was written before since the last commit.
+  std::string& Buffer(const Table& t, uint32_t month, bool repeated, size_t rows) {
+    Written& w = written_[{t.name, month}];
+    w.rows += rows;
+    w.repeated = w.repeated || repeated;
+    w.dirty = true;
+    return buffers_[{t.name, month}];
+  }
+
+  // Beyond kFlushBytes buffered, sends the largest buffers until half is left. Each
+  // buffer holds one month of one table, so each INSERT makes one part on the server
+  // (rows spread over several months would make a part per month per INSERT, and every
+  // part is a file per column to create and later merge away).
   Result<void> MaybeFlush() {
     size_t total = 0;
-    for (const auto& [name, b] : buffers_) total += b.size();
-    if (total < kFlushBytes) return {};
-    return Flush();
+    for (const auto& [key, b] : buffers_) total += b.size();
+    while (total >= kFlushBytes) {
+      auto largest = buffers_.begin();
+      for (auto it = buffers_.begin(); it != buffers_.end(); ++it) {
+        if (it->second.size() > largest->second.size()) largest = it;
+      }
+      total -= largest->second.size();
+      if (auto r = Send(largest->first.first, &largest->second); !r) return r;
+      if (total < kFlushBytes / 2) break;
+    }
+    return {};
   }
 
   Result<void> Flush() {
-    for (auto& [name, b] : buffers_) {
-      if (b.empty()) continue;
-      std::string ignored;
-      const bool sync = distributed_.count(name) > 0;
-      if (auto r =
-              Post("INSERT INTO " + name + " FORMAT TabSeparated", b, &ignored, true, true, sync);
-          !r) {
-        return r;
-      }
-      b.clear();
+    for (auto& [key, b] : buffers_) {
+      if (auto r = Send(key.first, &b); !r) return r;
     }
+    return {};
+  }
+
+  // INSERTs the rows of `buffer` into `table` and empties it.
+  Result<void> Send(const std::string& table, std::string* buffer) {
+    if (buffer->empty()) return {};
+    std::string ignored;
+    const bool sync = distributed_.count(table) > 0;
+    if (auto r =
+            Post("INSERT INTO " + table + " FORMAT RowBinary", *buffer, &ignored, true, true, sync);
+        !r) {
+      return r;
+    }
+    buffer->clear();
     return {};
   }
 
@@ -376,8 +505,17 @@ class ClickHouseStore : public Store {
 
   Endpoint endpoint_;
   httplib::Client client_;
-  std::map<std::string, std::string> buffers_;
-  std::set<std::pair<std::string, uint32_t>> written_;
+  std::map<std::pair<std::string, uint32_t>, std::string> buffers_;  // (table, month)
+  // What this store wrote into each (table, month) since it was opened.
+  struct Written {
+    uint64_t rows = 0;              // rows sent
+    bool dirty = false;             // written since the last commit
+    bool repeated = false;          // a key written twice since the last commit
+    bool committed_before = false;  // written before an earlier Commit
+  };
+  std::map<std::pair<std::string, uint32_t>, Written> written_;
+  std::unordered_set<uint64_t> keys_;  // row keys written since the last commit
+  bool keys_overflowed_ = false;
   std::set<std::string> distributed_;
   std::set<std::string> versions_written_;
 };

@@ -8,13 +8,16 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
 #include "analysis/ingest/ingest.h"
+#include "analysis/store/schema.h"
 #include "analysis/verdict/rules.h"
 #include "tests/support/child_process.h"
 #include "tests/support/clickhouse_server.h"
@@ -395,6 +398,63 @@ TEST_P(StoreTest, WritingTheSameMeasurementsTwiceChangesNothing) {
   ExpectSameCells(after->cells, before->cells, "after writing twice");
 }
 
+// Rows as stored, replaced copies included until they are merged away (ClickHouse keeps
+// both copies of a replaced row until it merges them).
+uint64_t RawRows(Store& s, const std::string& table) {
+  uint64_t n = 0;
+  auto r = s.Select("SELECT count(*) FROM " + table, [&](const SqlRow& row) {
+    n = std::strtoull(row.values[0].c_str(), nullptr, 10);
+  });
+  EXPECT_TRUE(r.ok()) << r.error();
+  return n;
+}
+
+// The same measurements twice in one commit (a file given twice to `vigil analyze`),
+// and then again through a second store on the same database (another writer): the
+// rows as stored, not only the distinct ones, stay those of one copy.
+TEST_P(StoreTest, RepeatsInOneCommitAndFromAnotherWriterLeaveOneCopy) {
+  const Corpus& c = TheCorpus();
+  uint64_t observations = 0;
+  for (const auto& f : c.facts) observations += f.observations.size();
+  for (int copy = 0; copy < 2; ++copy) {
+    for (size_t i = 0; i < c.facts.size(); i += 1000) {
+      const size_t end = std::min(c.facts.size(), i + 1000);
+      std::vector<ExtractedMeasurement> facts(c.facts.begin() + i, c.facts.begin() + end);
+      std::vector<VerdictRow> verdicts(c.verdicts.begin() + i, c.verdicts.begin() + end);
+      auto w = store().Write(facts, verdicts);
+      ASSERT_TRUE(w.ok()) << w.error();
+    }
+  }
+  auto committed = store().Commit();
+  ASSERT_TRUE(committed.ok()) << committed.error();
+  EXPECT_EQ(RawRows(store(), "measurements"), static_cast<uint64_t>(kMeasurements));
+  EXPECT_EQ(RawRows(store(), "observations"), observations);
+  EXPECT_EQ(RawRows(store(), "verdicts"), static_cast<uint64_t>(kMeasurements));
+  AggregationQuery q;
+  q.axes = {Axis::kCc};
+  auto before = Aggregate(store(), q);
+  ASSERT_TRUE(before.ok()) << before.error();
+
+  auto other = OpenStore(handle_.spec);
+  ASSERT_TRUE(other.ok()) << other.error();
+  for (size_t i = 0; i < c.facts.size(); i += 1000) {
+    const size_t end = std::min(c.facts.size(), i + 1000);
+    std::vector<ExtractedMeasurement> facts(c.facts.begin() + i, c.facts.begin() + end);
+    std::vector<VerdictRow> verdicts(c.verdicts.begin() + i, c.verdicts.begin() + end);
+    auto w = (*other)->Write(facts, verdicts);
+    ASSERT_TRUE(w.ok()) << w.error();
+  }
+  committed = (*other)->Commit();
+  ASSERT_TRUE(committed.ok()) << committed.error();
+  EXPECT_EQ(RawRows(**other, "measurements"), static_cast<uint64_t>(kMeasurements));
+  EXPECT_EQ(RawRows(**other, "observations"), observations);
+  EXPECT_EQ(RawRows(**other, "verdicts"), static_cast<uint64_t>(kMeasurements));
+  EXPECT_EQ(RawRows(**other, "rules_versions"), 1u);
+  auto after = Aggregate(**other, q);
+  ASSERT_TRUE(after.ok()) << after.error();
+  ExpectSameCells(after->cells, before->cells, "after another writer");
+}
+
 TEST_P(StoreTest, StoredFactsScoreAsTheIngestedOnes) {
   Fill();
   const Corpus& c = TheCorpus();
@@ -588,6 +648,68 @@ TEST(StoreBackends, ClickHouseDistributedTablesAnswerAsOneServer) {
     ASSERT_TRUE(b.ok()) << b.error();
     ExpectSameCells(b->cells, a->cells, "distributed vs sqlite");
   }
+}
+
+// The verdicts' `layers` column is written without a JSON library on the store's writer
+// thread; it must be byte for byte what nlohmann writes for the same layers (keys
+// sorted, numbers in its notation, strings escaped), whatever the values.
+class ColumnRecorder : public store::ValueSink {
+ public:
+  void Int(int64_t v) override { values.push_back(std::to_string(v)); }
+  void Real(double v) override { values.push_back(std::to_string(v)); }
+  void Text(std::string_view v) override { values.emplace_back(v); }
+  void Null() override { values.emplace_back("NULL"); }
+  std::vector<std::string> values;
+};
+
+TEST(StoreSchema, LayersColumnIsWhatAJsonLibraryWrites) {
+  const auto& columns = store::VerdictsTable().columns;
+  size_t layers_column = columns.size();
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (std::string_view(columns[i].name) == "layers") layers_column = i;
+  }
+  ASSERT_LT(layers_column, columns.size());
+  const std::vector<double> shares = {0,      1,      0.5,  0.25, 1.0 / 3,     1e-5,
+                                      0.0001, 2.5e-7, -0.0, 7,    std::nan("")};
+  const std::vector<std::string> rules = {"dns.bogon",   "",          "tcp.\"quoted\"", "tls\\back",
+                                          "http\x01ctl", "h\xc3\xa9", "bad\xff"};
+  ExtractedMeasurement m;
+  int rows = 0;
+  for (size_t a = 0; a < shares.size(); ++a) {
+    for (size_t r = 0; r < rules.size(); ++r) {
+      VerdictRow v;
+      for (size_t i = 0; i < kLayerCount; ++i) {
+        LayerVerdict& l = v.layers[i];
+        l.measured = (a + r + i) % 3 != 0;
+        l.masked = (a + i) % 2 == 0;
+        l.blocked = shares[(a + i) % shares.size()];
+        l.down = shares[(a + 2 * i + 1) % shares.size()];
+        l.ok = shares[(a + 3 * i + 2) % shares.size()];
+        l.rule_id = rules[(r + i) % rules.size()];
+        l.evidence = static_cast<Evidence>((a + r + i) % 5);
+      }
+      nlohmann::json expected = nlohmann::json::array();
+      for (size_t i = 0; i < kLayerCount; ++i) {
+        const LayerVerdict& l = v.layers[i];
+        if (!l.measured) continue;
+        expected.push_back({{"layer", LayerName(static_cast<Layer>(i))},
+                            {"blocked", l.blocked},
+                            {"down", l.down},
+                            {"ok", l.ok},
+                            {"masked", l.masked},
+                            {"rule", l.rule_id},
+                            {"evidence", EvidenceName(l.evidence)}});
+      }
+      ColumnRecorder recorder;
+      store::VerdictValues(m, v, 0, recorder);
+      ASSERT_EQ(recorder.values.size(), columns.size());
+      EXPECT_EQ(recorder.values[layers_column],
+                expected.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+          << "shares from " << a << ", rules from " << r;
+      ++rows;
+    }
+  }
+  EXPECT_EQ(rows, 77);
 }
 
 TEST(StoreSpecs, BadSpecsAreRefusedWithTheReason) {
