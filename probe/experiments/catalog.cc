@@ -9,77 +9,23 @@ namespace {
 std::atomic<const ExperimentCatalog*> g_active{nullptr};  // null: the built-in one
 }  // namespace
 
+// Each experiment's descriptor, defined in its folder (<name>/descriptor.cc). The list
+// is included by a path relative to this file: vigil_catalog's include folder holds
+// catalog.h alone.
+#define VIGIL_EXPERIMENT(name, Name) ExperimentDescriptor Name##Descriptor();
+#include "experiments.def"
+#undef VIGIL_EXPERIMENT
+
 ExperimentCatalog::ExperimentCatalog(std::vector<ExperimentDescriptor> descriptors)
     : descriptors_(std::move(descriptors)) {}
 
 const ExperimentCatalog& ExperimentCatalog::Builtin() {
-  // One line per experiment, in name order (and one in registry.cc for how to make
-  // it); the registry's test checks each line against its experiment's name, version
-  // and input policy. OONI writes stunreachability's test_name both ways; the alias
-  // below is the one place that knows.
-  using D = ExperimentDescriptor;
-  using P = InputPolicy;
-  using S = ScorerKind;
+  // In the list's order (name order); the registry's test checks each descriptor
+  // against its experiment's name, version and input policy.
   static const ExperimentCatalog catalog({
-      D{"dnscheck", "0.1.0", {}, {}, {}, P::kRequired, DefaultInputSource::kNone, S::kDnscheck},
-      D{"facebook_messenger",
-        "0.5.0",
-        {},
-        {"im"},
-        {"facebook_messenger"},
-        P::kNone,
-        DefaultInputSource::kNone,
-        S::kFacebookMessenger},
-      D{"messaging",
-        "0.1.0",
-        {},
-        {"im"},
-        {},
-        P::kOptional,
-        DefaultInputSource::kNone,
-        S::kMessaging},
-      D{"signal", "0.2.5", {}, {"im"}, {"signal"}, P::kNone, DefaultInputSource::kNone, S::kSignal},
-      D{"sni_blocking",
-        "0.1.0",
-        {},
-        {},
-        {},
-        P::kRequired,
-        DefaultInputSource::kNone,
-        S::kSniBlocking},
-      D{"stunreachability",
-        "0.1.0",
-        {"stun_reachability"},
-        {},
-        {},
-        P::kRequired,
-        DefaultInputSource::kNone,
-        S::kStun},
-      D{"telegram",
-        "0.3.0",
-        {},
-        {"im"},
-        {"telegram"},
-        P::kNone,
-        DefaultInputSource::kNone,
-        S::kTelegram},
-      D{"web_connectivity",
-        "0.4.9",
-        {},
-        {"websites"},
-        {},
-        P::kRequired,
-        DefaultInputSource::kTestLists,
-        S::kWebConnectivity},
-      D{"wechat", "0.1.0", {}, {"im"}, {"wechat"}, P::kNone, DefaultInputSource::kNone, S::kWechat},
-      D{"whatsapp",
-        "0.11.0",
-        {},
-        {"im"},
-        {"whatsapp"},
-        P::kNone,
-        DefaultInputSource::kNone,
-        S::kWhatsapp},
+#define VIGIL_EXPERIMENT(name, Name) Name##Descriptor(),
+#include "experiments.def"
+#undef VIGIL_EXPERIMENT
   });
   return catalog;
 }

@@ -3,7 +3,8 @@
 // policy and where its inputs come from by default, and which of the analyzer's
 // scorers judges it. Plain data that depends on nothing else of the probe, so that
 // both the probe's registry (which adds how to make each experiment) and the
-// analyzer read the same list (library vigil_catalog).
+// analyzer read the same list (library vigil_catalog). Each descriptor lives in its
+// experiment's folder (<name>/descriptor.cc); experiments.def lists them.
 // A catalog is immutable once built; thread-safe. Active() is what the analyzer
 // reads: the built-in catalog, unless a test has put another in place (ScopedCatalog).
 #pragma once
@@ -38,13 +39,15 @@ enum class ScorerKind {
   kStun,
 };
 
+/// The lists' `{}` let a descriptor written with designated initializers leave an
+/// empty list out (GCC's -Wmissing-field-initializers names only members without one).
 struct ExperimentDescriptor {
-  std::string name;                  // OONI's test_name
-  std::string version;               // the experiment's own version
-  std::vector<std::string> aliases;  // other test_names of the same experiment (OONI's)
-  std::vector<std::string> groups;   // what `vigil run GROUP` runs it for ("im", "websites")
+  std::string name;                    // OONI's test_name
+  std::string version;                 // the experiment's own version
+  std::vector<std::string> aliases{};  // other test_names of the same experiment (OONI's)
+  std::vector<std::string> groups{};   // what `vigil run GROUP` runs it for ("im", "websites")
   /// The services it tests: a measurement without input is about the first of them.
-  std::vector<std::string> services;
+  std::vector<std::string> services{};
   InputPolicy input_policy = InputPolicy::kNone;
   DefaultInputSource default_inputs = DefaultInputSource::kNone;
   ScorerKind scorer = ScorerKind::kGeneric;
@@ -54,7 +57,7 @@ class ExperimentCatalog {
  public:
   explicit ExperimentCatalog(std::vector<ExperimentDescriptor> descriptors);
 
-  /// Every experiment this build has.
+  /// Every experiment this build has (experiments.def), in name order.
   static const ExperimentCatalog& Builtin();
 
   /// The catalog the analyzer judges measurements by: Builtin() unless a

@@ -1,23 +1,21 @@
 #include "probe/experiments/registry.h"
 
-#include "probe/experiments/dnscheck/dnscheck.h"
-#include "probe/experiments/facebook_messenger/facebook_messenger.h"
-#include "probe/experiments/messaging/messaging.h"
-#include "probe/experiments/signal/signal.h"
-#include "probe/experiments/sni_blocking/sni_blocking.h"
-#include "probe/experiments/stunreachability/stunreachability.h"
-#include "probe/experiments/telegram/telegram.h"
-#include "probe/experiments/web_connectivity/web_connectivity.h"
-#include "probe/experiments/wechat/wechat.h"
-#include "probe/experiments/whatsapp/whatsapp.h"
-
 namespace vigil {
+
+// How to make each experiment, defined in its folder (<name>/<name>.cc).
+#define VIGIL_EXPERIMENT(name, Name) std::unique_ptr<Experiment> Make##Name##Experiment();
+#include "probe/experiments/experiments.def"
+#undef VIGIL_EXPERIMENT
 
 namespace {
 
-template <typename T>
-std::pair<std::string, ExperimentRegistry::Factory> Line(std::string name) {
-  return {std::move(name), [] { return std::make_unique<T>(); }};
+// Each factory under its experiment's test_name, the first word of its line.
+std::vector<std::pair<std::string, ExperimentRegistry::Factory>> BuiltinFactories() {
+  return {
+#define VIGIL_EXPERIMENT(name, Name) {#name, &Make##Name##Experiment},
+#include "probe/experiments/experiments.def"
+#undef VIGIL_EXPERIMENT
+  };
 }
 
 }  // namespace
@@ -27,19 +25,7 @@ ExperimentRegistry::ExperimentRegistry(ExperimentCatalog catalog,
     : catalog_(std::move(catalog)), factories_(std::move(factories)) {}
 
 const ExperimentRegistry& ExperimentRegistry::Builtin() {
-  static const ExperimentRegistry registry(
-      ExperimentCatalog::Builtin(), {
-                                        Line<DnscheckExperiment>("dnscheck"),
-                                        Line<FacebookMessengerExperiment>("facebook_messenger"),
-                                        Line<MessagingExperiment>("messaging"),
-                                        Line<SignalExperiment>("signal"),
-                                        Line<SniBlockingExperiment>("sni_blocking"),
-                                        Line<StunReachabilityExperiment>("stunreachability"),
-                                        Line<TelegramExperiment>("telegram"),
-                                        Line<WebConnectivityExperiment>("web_connectivity"),
-                                        Line<WechatExperiment>("wechat"),
-                                        Line<WhatsappExperiment>("whatsapp"),
-                                    });
+  static const ExperimentRegistry registry(ExperimentCatalog::Builtin(), BuiltinFactories());
   return registry;
 }
 

@@ -1,7 +1,8 @@
 // The registry: the experiments `vigil run` knows — the catalog's descriptors
 // (name, version, groups, services, input policy, scorer) and, for each, how to make
-// one. No static registration: adding an experiment means its folder, its line in
-// catalog.cc and its line in registry.cc. A run takes a registry, so a test can run
+// one. No static registration: adding an experiment means its folder (with its
+// descriptor and its factory) and its line in experiments.def, the one explicit list
+// both the catalog and the registry read. A run takes a registry, so a test can run
 // an experiment of its own through the same path.
 // Immutable once built; thread-safe.
 #pragma once
@@ -27,7 +28,8 @@ class ExperimentRegistry {
   ExperimentRegistry(ExperimentCatalog catalog,
                      std::vector<std::pair<std::string, Factory>> factories);
 
-  /// Every experiment of this build (ExperimentCatalog::Builtin()).
+  /// Every experiment of this build (ExperimentCatalog::Builtin()), each made by the
+  /// factory its folder defines (experiments.def).
   static const ExperimentRegistry& Builtin();
 
   const ExperimentCatalog& catalog() const { return catalog_; }

@@ -217,4 +217,9 @@ RunSummary DnscheckExperiment::Summarize(const Measurement& measurement) const {
                            StepFailuresFromJson(k.value("x_failures", Json::array())));
 }
 
+// How the registry makes one: experiments.def lists it.
+std::unique_ptr<Experiment> MakeDnscheckExperiment() {
+  return std::make_unique<DnscheckExperiment>();
+}
+
 }  // namespace vigil

@@ -2,6 +2,7 @@
 
 #include <asio/this_coro.hpp>
 #include <filesystem>
+#include <memory>
 
 #include "probe/dns/dns_observer.h"
 #include "probe/experiments/common/step_failure.h"
@@ -155,6 +156,11 @@ RunSummary FacebookMessengerExperiment::Summarize(const Measurement& measurement
   const Json& k = measurement.test_keys.extra;
   return SummarizeFailures("Facebook Messenger", FacebookMessengerVerdict(k),
                            StepFailuresFromJson(k.value("x_failures", Json::array())));
+}
+
+// How the registry makes one: experiments.def lists it.
+std::unique_ptr<Experiment> MakeFacebookMessengerExperiment() {
+  return std::make_unique<FacebookMessengerExperiment>();
 }
 
 }  // namespace vigil

@@ -5,6 +5,7 @@
 #include <asio/this_coro.hpp>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "base/host_port.h"
@@ -298,6 +299,11 @@ RunSummary MessagingExperiment::Summarize(const Measurement& measurement) const 
   }
   return SummarizeFailures(service, MessagingVerdict(k),
                            StepFailuresFromJson(k.value("x_failures", Json::array())));
+}
+
+// How the registry makes one: experiments.def lists it.
+std::unique_ptr<Experiment> MakeMessagingExperiment() {
+  return std::make_unique<MessagingExperiment>();
 }
 
 }  // namespace vigil

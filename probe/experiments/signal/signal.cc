@@ -2,6 +2,7 @@
 
 #include <asio/this_coro.hpp>
 #include <filesystem>
+#include <memory>
 
 #include "probe/dns/dns_observer.h"
 #include "probe/experiments/common/dns_consistency.h"
@@ -135,5 +136,8 @@ RunSummary SignalExperiment::Summarize(const Measurement& measurement) const {
   }
   return s;
 }
+
+// How the registry makes one: experiments.def lists it.
+std::unique_ptr<Experiment> MakeSignalExperiment() { return std::make_unique<SignalExperiment>(); }
 
 }  // namespace vigil

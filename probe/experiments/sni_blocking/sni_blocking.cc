@@ -1,6 +1,7 @@
 #include "probe/experiments/sni_blocking/sni_blocking.h"
 
 #include <asio/this_coro.hpp>
+#include <memory>
 #include <vector>
 
 #include "base/host_port.h"
@@ -193,6 +194,11 @@ RunSummary SniBlockingExperiment::Summarize(const Measurement& measurement) cons
                                    StepFailuresFromJson(k.value("x_failures", Json::array())));
   if (s.verdict != "ok") s.evidence = k.value("x_result", std::string()) + ": " + s.evidence;
   return s;
+}
+
+// How the registry makes one: experiments.def lists it.
+std::unique_ptr<Experiment> MakeSniBlockingExperiment() {
+  return std::make_unique<SniBlockingExperiment>();
 }
 
 }  // namespace vigil

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <asio/this_coro.hpp>
+#include <memory>
 #include <vector>
 
 #include "base/host_port.h"
@@ -117,6 +118,11 @@ RunSummary StunReachabilityExperiment::Summarize(const Measurement& measurement)
     s.blocking = "tcp_ip";
   }
   return s;
+}
+
+// How the registry makes one: experiments.def lists it.
+std::unique_ptr<Experiment> MakeStunReachabilityExperiment() {
+  return std::make_unique<StunReachabilityExperiment>();
 }
 
 }  // namespace vigil

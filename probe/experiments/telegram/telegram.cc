@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <asio/this_coro.hpp>
+#include <memory>
 
 #include "probe/dns/dns_observer.h"
 #include "probe/experiments/common/dns_consistency.h"
@@ -155,6 +156,11 @@ RunSummary TelegramExperiment::Summarize(const Measurement& measurement) const {
   const Json& k = measurement.test_keys.extra;
   return SummarizeFailures("Telegram", TelegramVerdict(k),
                            StepFailuresFromJson(k.value("x_failures", Json::array())));
+}
+
+// How the registry makes one: experiments.def lists it.
+std::unique_ptr<Experiment> MakeTelegramExperiment() {
+  return std::make_unique<TelegramExperiment>();
 }
 
 }  // namespace vigil

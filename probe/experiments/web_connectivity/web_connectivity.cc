@@ -5,6 +5,7 @@
 #include <asio/this_coro.hpp>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <set>
 
 #include "base/host_port.h"
@@ -380,6 +381,11 @@ RunSummary WebConnectivityExperiment::Summarize(const Measurement& measurement) 
                  ", title match " + k.value("title_match", Json()).dump();
   }
   return s;
+}
+
+// How the registry makes one: experiments.def lists it.
+std::unique_ptr<Experiment> MakeWebConnectivityExperiment() {
+  return std::make_unique<WebConnectivityExperiment>();
 }
 
 }  // namespace vigil

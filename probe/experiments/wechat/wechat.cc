@@ -2,6 +2,7 @@
 
 #include <asio/this_coro.hpp>
 #include <cstdio>
+#include <memory>
 #include <random>
 
 #include "probe/dns/dns_observer.h"
@@ -188,5 +189,8 @@ RunSummary WechatExperiment::Summarize(const Measurement& measurement) const {
   return SummarizeFailures("WeChat", WechatVerdict(k),
                            StepFailuresFromJson(k.value("x_failures", Json::array())));
 }
+
+// How the registry makes one: experiments.def lists it.
+std::unique_ptr<Experiment> MakeWechatExperiment() { return std::make_unique<WechatExperiment>(); }
 
 }  // namespace vigil

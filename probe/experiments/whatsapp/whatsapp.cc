@@ -1,6 +1,7 @@
 #include "probe/experiments/whatsapp/whatsapp.h"
 
 #include <asio/this_coro.hpp>
+#include <memory>
 #include <vector>
 
 #include "probe/dns/dns_observer.h"
@@ -110,6 +111,11 @@ RunSummary WhatsappExperiment::Summarize(const Measurement& measurement) const {
   const Json& k = measurement.test_keys.extra;
   return SummarizeFailures("WhatsApp", WhatsappVerdict(k),
                            StepFailuresFromJson(k.value("x_failures", Json::array())));
+}
+
+// How the registry makes one: experiments.def lists it.
+std::unique_ptr<Experiment> MakeWhatsappExperiment() {
+  return std::make_unique<WhatsappExperiment>();
 }
 
 }  // namespace vigil

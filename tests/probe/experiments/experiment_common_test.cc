@@ -2,6 +2,7 @@
 // summary lines rebuilt from x_failures, and the registry's explicit list.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 
@@ -151,6 +152,10 @@ TEST(Registry, EachDescriptorSaysWhatItsExperimentIs) {
     EXPECT_EQ(e->version(), d.version) << d.name;
     EXPECT_EQ(e->input_policy(), d.input_policy) << d.name;
   }
+  // experiments.def keeps name order, which `vigil run all` and the groups follow.
+  std::vector<std::string> names;
+  for (const auto& d : catalog.descriptors()) names.push_back(d.name);
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
   EXPECT_EQ(catalog.CanonicalName("stun_reachability"), "stunreachability");
   EXPECT_EQ(catalog.CanonicalName("ndt"), "ndt");
   EXPECT_EQ(catalog.GroupNames(), (std::vector<std::string>{"im", "websites", "all"}));

@@ -1,0 +1,16 @@
+// messaging's descriptor in the experiment catalog (catalog.h): plain data in library
+// vigil_catalog, which the analyzer links too, so it includes catalog.h and nothing
+// else. catalog.cc calls it through experiments.def.
+#include "probe/experiments/catalog.h"
+
+namespace vigil {
+
+ExperimentDescriptor MessagingDescriptor() {
+  return {.name = "messaging",
+          .version = "0.1.0",
+          .groups = {"im"},
+          .input_policy = InputPolicy::kOptional,
+          .scorer = ScorerKind::kMessaging};
+}
+
+}  // namespace vigil
