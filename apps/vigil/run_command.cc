@@ -20,6 +20,7 @@
 #include "apps/vigil/volunteer.h"
 #include "base/utc_time.h"
 #include "probe/experiments/registry.h"
+#include "probe/experiments/run_verdict.h"
 #include "vantage/runner/run_plan.h"
 #include "vantage/runner/runner.h"
 
@@ -80,7 +81,7 @@ void PrintTable(const std::vector<JobOutcome>& rows) {
   for (const auto& r : rows) {
     w_service = std::max(w_service, std::min<size_t>(r.summary.service.size(), 48));
     w_test = std::max(w_test, r.test.size());
-    w_verdict = std::max(w_verdict, r.summary.verdict.size());
+    w_verdict = std::max(w_verdict, RunVerdictName(r.summary.verdict).size());
     w_blocking = std::max(w_blocking, r.summary.blocking.size());
   }
   auto line = [&](const std::string& a, const std::string& b, const std::string& c,
@@ -91,7 +92,7 @@ void PrintTable(const std::vector<JobOutcome>& rows) {
   };
   line("SERVICE", "TEST", "VERDICT", "BLOCKING", "EVIDENCE");
   for (const auto& r : rows) {
-    line(r.summary.service, r.test, r.summary.verdict,
+    line(r.summary.service, r.test, std::string(RunVerdictName(r.summary.verdict)),
          r.summary.blocking.empty() ? "-" : r.summary.blocking,
          r.summary.evidence.empty() ? "-" : r.summary.evidence);
   }
@@ -115,7 +116,8 @@ class Progress {
       text += "ETA " + (left >= 60 ? std::to_string(left / 60) + "m" : "") +
               std::to_string(left % 60) + "s ";
     }
-    text += row.test + " " + row.summary.service + ": " + row.summary.verdict;
+    text += row.test + " " + row.summary.service + ": " +
+            std::string(RunVerdictName(row.summary.verdict));
     if (!row.summary.blocking.empty()) text += " (" + row.summary.blocking + ")";
     if (tty_) {
       std::fprintf(stderr, "\r\033[K%s", text.c_str());
@@ -169,14 +171,19 @@ void PrintSummary(const std::vector<JobOutcome>& rows, const RunOutcome& outcome
   PrintTable(rows);
   size_t ok = 0, blocked = 0, anomaly = 0, other = 0;
   for (const auto& r : rows) {
-    if (r.summary.verdict == "ok") {
-      ++ok;
-    } else if (r.summary.verdict == "blocked") {
-      ++blocked;
-    } else if (r.summary.verdict == "anomaly") {
-      ++anomaly;
-    } else {
-      ++other;
+    switch (r.summary.verdict) {
+      case RunVerdict::kOk:
+        ++ok;
+        break;
+      case RunVerdict::kBlocked:
+        ++blocked;
+        break;
+      case RunVerdict::kAnomaly:
+        ++anomaly;
+        break;
+      default:
+        ++other;
+        break;
     }
   }
   std::cout << "\n"

@@ -18,6 +18,7 @@
 #include "base/result.h"
 #include "probe/dns/dns_observer.h"
 #include "probe/experiments/catalog.h"
+#include "probe/experiments/run_verdict.h"
 #include "probe/measurement/measurement.h"
 
 namespace vigil {
@@ -60,8 +61,9 @@ struct ExperimentContext {
 
 /// The line `vigil run` prints for a measurement.
 struct RunSummary {
-  std::string service;   // "WhatsApp", a URL, ...
-  std::string verdict;   // ok | blocked | anomaly | down | error
+  std::string service;  // "WhatsApp", a URL, ...
+  /// Printed and stored by its name (run_verdict.h); kError until something judges.
+  RunVerdict verdict = RunVerdict::kError;
   std::string blocking;  // dns | tcp_ip | tls | http-failure | http-diff | "" ...
   std::string evidence;  // one line: what was seen
 };

@@ -12,10 +12,12 @@
 #include <asio/use_awaitable.hpp>
 #include <chrono>
 #include <ctime>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "analysis/ingest/ingest.h"
@@ -41,9 +43,9 @@ constexpr const char* kProbeIp = "203.0.113.7";
 constexpr const char* kResetAt = "192.0.2.1:443";
 
 // The toy: its input says what it meets. "slow..." takes 300 ms, "reset" has its TLS
-// handshake reset at kResetAt, "refused" has its connect there refused, "broken"
-// cannot run; every measurement carries the probe's address where a server echoed it
-// (a header, and a body that is not UTF-8) and a failure the STUN scorer knows.
+// handshake reset at kResetAt, "refused" has its connect there refused, "down" finds
+// the target down, "broken" cannot run; every measurement carries the probe's address where a
+// server echoed it (a header, and a body that is not UTF-8) and a failure the STUN scorer knows.
 class ToyExperiment : public Experiment {
  public:
   std::string_view name() const override { return "toy"; }
@@ -83,9 +85,12 @@ class ToyExperiment : public Experiment {
 
   RunSummary Summarize(const Measurement& m) const override {
     const std::string in = m.input.get<std::string>();
-    if (in == "reset") return {in, "blocked", "tls", kResetAt + std::string(" tls_handshake")};
-    if (in == "refused") return {in, "blocked", "tcp_ip", kResetAt + std::string(" connect")};
-    return {in, "ok", "", ""};
+    if (in == "reset")
+      return {in, RunVerdict::kBlocked, "tls", kResetAt + std::string(" tls_handshake")};
+    if (in == "refused")
+      return {in, RunVerdict::kBlocked, "tcp_ip", kResetAt + std::string(" connect")};
+    if (in == "down") return {in, RunVerdict::kDown, "", ""};
+    return {in, RunVerdict::kOk, "", ""};
   }
 };
 
@@ -198,7 +203,7 @@ TEST_F(RunnerTest, AToyExperimentRegisteredByItsDescriptorIsMeasuredStampedScrub
   ASSERT_EQ(outcome.jobs.size(), 3u);
   for (const auto& job : outcome.jobs) {
     EXPECT_EQ(job.test, "toy");
-    EXPECT_EQ(job.summary.verdict, "ok");
+    EXPECT_EQ(job.summary.verdict, RunVerdict::kOk);
   }
   EXPECT_EQ(recorder_.done.size(), 3u);
   ASSERT_EQ(recorder_.located.size(), 1u);
@@ -258,7 +263,7 @@ TEST_F(RunnerTest, TheTimeBudgetLeavesJobsForTheNextRun) {
   EXPECT_LT(elapsed, 1500ms);
   size_t skipped = 0;
   for (const auto& job : outcome.jobs) {
-    if (job.summary.verdict != "skipped") continue;
+    if (job.summary.verdict != RunVerdict::kSkipped) continue;
     ++skipped;
     EXPECT_EQ(job.summary.evidence, "not run: the run's --max-runtime was reached");
   }
@@ -296,10 +301,31 @@ TEST_F(RunnerTest, AnExperimentThatCannotRunIsCountedAndSaysWhy) {
   ASSERT_FALSE(outcome.error) << *outcome.error;
   EXPECT_EQ(outcome.could_not_run, 1u);
   ASSERT_EQ(outcome.jobs.size(), 2u);
-  EXPECT_EQ(outcome.jobs[1].summary.verdict, "error");
+  EXPECT_EQ(outcome.jobs[1].summary.verdict, RunVerdict::kError);
   ASSERT_EQ(recorder_.notes.size(), 1u);
   EXPECT_EQ(recorder_.notes[0], "toy: the toy cannot measure 'broken'");
   EXPECT_EQ(Spooled().size(), 1u);
+}
+
+TEST_F(RunnerTest, TheResultsDatabaseKeepsEachVerdictsWordAndCountsAnomaliesAndFailures) {
+  const ExperimentRegistry registry = RegistryWithToy();
+  RunSettings settings = Settings();
+  settings.parallel = 1;
+  const RunOutcome outcome = RunToEnd(Plan(registry, "toy", {"a", "reset", "down"}), settings);
+  ASSERT_FALSE(outcome.error) << *outcome.error;
+  auto db = ResultsDb::Open(dir_.Join("results.sqlite"));
+  ASSERT_TRUE(db.ok()) << db.error();
+  auto run = (*db)->GetRun(outcome.run_id);
+  ASSERT_TRUE(run.ok()) << run.error();
+  ASSERT_TRUE(run->has_value());
+  std::map<std::string, std::pair<std::string, bool>> rows;  // input → verdict, anomaly
+  for (const auto& row : (*run)->measurements) rows[row.input] = {row.verdict, row.anomaly};
+  EXPECT_EQ(rows,
+            (std::map<std::string, std::pair<std::string, bool>>{
+                {"a", {"ok", false}}, {"reset", {"blocked", true}}, {"down", {"down", false}}}));
+  EXPECT_EQ((*run)->run.counts.measurements, 3);
+  EXPECT_EQ((*run)->run.counts.anomalies, 1);
+  EXPECT_EQ((*run)->run.counts.failures, 1);
 }
 
 TEST_F(RunnerTest, PlanningRefusesWhatCannotRunWithAPreciseError) {
@@ -374,7 +400,7 @@ TEST_F(RunnerTest, ARealExperimentWithoutANetworkIsRunAndKept) {
   ASSERT_FALSE(outcome.error) << *outcome.error;
   ASSERT_EQ(outcome.jobs.size(), 1u);
   EXPECT_EQ(outcome.jobs[0].summary.service, "WhatsApp");
-  EXPECT_EQ(outcome.jobs[0].summary.verdict, "blocked");
+  EXPECT_EQ(outcome.jobs[0].summary.verdict, RunVerdict::kBlocked);
   EXPECT_EQ(outcome.jobs[0].summary.blocking, "dns");
   const auto spooled = Spooled();
   ASSERT_EQ(spooled.size(), 1u);

@@ -14,7 +14,7 @@
 namespace vigil {
 
 /// One job's line: the experiment and its summary (a measurement's, or why there is
-/// none: verdict "error" when it could not run, "skipped" when it was not started).
+/// none: verdict kError when it could not run, kSkipped when it was not started).
 struct JobOutcome {
   std::string test;
   RunSummary summary;

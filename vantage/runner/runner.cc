@@ -169,7 +169,7 @@ RunOutcome Runner::Run() {
         // Past the run's time budget: what has not started is left for the next run.
         ++outcome.not_started;
         row.summary.service = job.input.is_string() ? job.input.get<std::string>() : row.test;
-        row.summary.verdict = "skipped";
+        row.summary.verdict = RunVerdict::kSkipped;
         row.summary.evidence = "not run: the run's --max-runtime was reached";
         observer.OnJobDone(row);
         co_return;
@@ -184,7 +184,7 @@ RunOutcome Runner::Run() {
       if (!result || !result->ok()) {
         ++outcome.could_not_run;
         row.summary.service = job.input.is_string() ? job.input.get<std::string>() : row.test;
-        row.summary.verdict = "error";
+        row.summary.verdict = RunVerdict::kError;
         row.summary.evidence = result ? result->error() : "could not run: " + crash;
         note(row.test + ": " + row.summary.evidence);
       } else {

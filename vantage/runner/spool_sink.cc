@@ -1,6 +1,17 @@
 #include "vantage/runner/spool_sink.h"
 
+#include <optional>
+#include <string>
+
 namespace vigil {
+namespace {
+
+// The run's failures: the target was down, or there is no verdict.
+bool IsFailure(RunVerdict verdict) {
+  return verdict == RunVerdict::kDown || verdict == RunVerdict::kError;
+}
+
+}  // namespace
 
 SpoolSink::SpoolSink(const Spool& spool, ResultsDb& db, int64_t run_id, UploadState upload_state,
                      std::function<void(const std::string&)> note)
@@ -19,9 +30,9 @@ void SpoolSink::Keep(const Measurement& m, const RunSummary& summary, const std:
   row.start_time = m.measurement_start_time;
   row.probe_cc = m.probe_cc;
   row.probe_asn = m.probe_asn;
-  row.verdict = summary.verdict;
+  row.verdict = std::string(RunVerdictName(summary.verdict));
   row.blocking = summary.blocking;
-  row.anomaly = summary.verdict != "ok" && summary.verdict != "down" && summary.verdict != "error";
+  row.anomaly = summary.verdict != RunVerdict::kOk && !IsFailure(summary.verdict);
   row.upload_state = upload_state_;
   pending_files_.emplace_back(row.uid, line);
   pending_rows_.push_back(std::move(row));
@@ -54,7 +65,9 @@ void SpoolSink::Commit() {
     row.spool_path = (*put)[i].path;
     ++counts_.measurements;
     if (row.anomaly) ++counts_.anomalies;
-    if (row.verdict == "down" || row.verdict == "error") ++counts_.failures;
+    // The row's word was written from the name table in Keep.
+    const std::optional<RunVerdict> verdict = ParseRunVerdict(row.verdict);
+    if (verdict && IsFailure(*verdict)) ++counts_.failures;
   }
   auto added = db_.AddMeasurements(pending_rows_);
   if (!added.ok() && note_) note_("results database: " + added.error());

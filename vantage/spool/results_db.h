@@ -62,7 +62,9 @@ struct MeasurementRow {
   std::string start_time;  // the measurement's measurement_start_time
   std::string probe_cc;
   std::string probe_asn;
-  std::string verdict;   // the caller's word: "ok", "anomaly", "failure", "blocked", ...
+  /// The caller's word, stored and read back as text (`vigil run` writes RunVerdictName's
+  /// words; an older or unknown word reads back unchanged).
+  std::string verdict;
   std::string blocking;  // "" or the blocking type ("dns", "tcp_ip", "http-diff", ...)
   bool anomaly = false;
   std::optional<std::string> failure;  // why the experiment could not run

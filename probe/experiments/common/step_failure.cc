@@ -101,11 +101,11 @@ std::string CompressHostNames(std::vector<std::string> hosts) {
   return out;
 }
 
-RunSummary SummarizeFailures(std::string service, std::string verdict,
+RunSummary SummarizeFailures(std::string service, RunVerdict verdict,
                              const std::vector<StepFailure>& failures) {
   RunSummary s;
   s.service = std::move(service);
-  s.verdict = std::move(verdict);
+  s.verdict = verdict;
   if (failures.empty()) return s;
 
   // A host whose lookup failed or lied fails every later step because of it: all
@@ -122,7 +122,7 @@ RunSummary SummarizeFailures(std::string service, std::string verdict,
     return std::make_tuple(a.second, -LayerRank(a.first)) <
            std::make_tuple(b.second, -LayerRank(b.first));
   });
-  if (s.verdict != "ok") s.blocking = best->first;
+  if (s.verdict != RunVerdict::kOk) s.blocking = best->first;
 
   // (operation, failure) → hosts and ports, in order of first appearance.
   struct Group {

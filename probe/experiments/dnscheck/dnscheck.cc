@@ -85,19 +85,20 @@ Result<ResolverUrl> ParseResolverUrl(const std::string& text) {
   return url;
 }
 
-std::string DnscheckVerdict(const Json& k) {
-  if (k.contains("bootstrap_failure") && k["bootstrap_failure"].is_string()) return "blocked";
+RunVerdict DnscheckVerdict(const Json& k) {
+  if (k.contains("bootstrap_failure") && k["bootstrap_failure"].is_string())
+    return RunVerdict::kBlocked;
   if (!k.contains("lookups") || !k["lookups"].is_object() || k["lookups"].empty()) {
-    return "blocked";
+    return RunVerdict::kBlocked;
   }
   bool all_answered = true;
   for (const auto& [key, lookup] : k["lookups"].items()) {
     if (!lookup.is_object()) continue;
     const Json failure = lookup.value("failure", Json());
-    if (!failure.is_string()) return "ok";
+    if (!failure.is_string()) return RunVerdict::kOk;
     if (!ResolverAnswered(failure.get<std::string>())) all_answered = false;
   }
-  return all_answered ? "anomaly" : "blocked";
+  return all_answered ? RunVerdict::kAnomaly : RunVerdict::kBlocked;
 }
 
 asio::awaitable<Result<Measurement>> DnscheckExperiment::Run(const ExperimentContext& context,

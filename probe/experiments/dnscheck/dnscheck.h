@@ -42,7 +42,7 @@ Result<ResolverUrl> ParseResolverUrl(const std::string& text);
 /// "ok" when some lookup returned addresses; "anomaly" when every lookup reached the
 /// resolver but got no addresses (NXDOMAIN, SERVFAIL, no answer, refused); else
 /// "blocked" (bootstrap failed, or the transport failed: timeouts, resets, TLS, HTTP).
-std::string DnscheckVerdict(const Json& test_keys);
+RunVerdict DnscheckVerdict(const Json& test_keys);
 
 class DnscheckExperiment : public Experiment {
  public:

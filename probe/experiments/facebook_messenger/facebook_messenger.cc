@@ -94,9 +94,10 @@ Json FacebookMessengerTestKeys(const FacebookObservations& o, const IpPrefixSet&
   return keys;
 }
 
-std::string FacebookMessengerVerdict(const Json& k) {
+RunVerdict FacebookMessengerVerdict(const Json& k) {
   auto is_true = [&k](const char* key) { return k.contains(key) && k[key] == true; };
-  return is_true("facebook_dns_blocking") || is_true("facebook_tcp_blocking") ? "blocked" : "ok";
+  return is_true("facebook_dns_blocking") || is_true("facebook_tcp_blocking") ? RunVerdict::kBlocked
+                                                                              : RunVerdict::kOk;
 }
 
 Result<IpPrefixSet> LoadFacebookPrefixes(const ExperimentContext& context,

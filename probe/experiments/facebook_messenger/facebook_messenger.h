@@ -53,7 +53,7 @@ struct FacebookObservations {
 Json FacebookMessengerTestKeys(const FacebookObservations& o, const IpPrefixSet& facebook);
 
 /// "blocked" when DNS or TCP blocking was seen, else "ok".
-std::string FacebookMessengerVerdict(const Json& test_keys);
+RunVerdict FacebookMessengerVerdict(const Json& test_keys);
 
 /// Facebook's prefixes: data_dir/asn/AS32934.txt and the context's extra files,
 /// whose names go to `sources`. An unreadable or malformed file is an error.

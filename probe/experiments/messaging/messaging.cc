@@ -201,13 +201,13 @@ Json MessagingTestKeys(const MessagingObservations& o) {
   return keys;
 }
 
-std::string MessagingVerdict(const Json& k) {
+RunVerdict MessagingVerdict(const Json& k) {
   auto it = k.find("service_status");
-  if ((it != k.end() && *it == "blocked") || HasInconsistentDns(k)) return "blocked";
+  if ((it != k.end() && *it == "blocked") || HasInconsistentDns(k)) return RunVerdict::kBlocked;
   if (auto partial = k.find("x_partial_blocking"); partial != k.end() && *partial == true) {
-    return "anomaly";
+    return RunVerdict::kAnomaly;
   }
-  return "ok";
+  return RunVerdict::kOk;
 }
 
 Result<std::vector<std::string>> MessagingExperiment::DefaultInputs(

@@ -56,7 +56,7 @@ Json MessagingTestKeys(const MessagingObservations& o);
 
 /// "blocked" when service_status says so or a DNS answer lay outside the row's expected
 /// ASes (x_dns_inconsistent), "anomaly" for partial blocking, else "ok".
-std::string MessagingVerdict(const Json& test_keys);
+RunVerdict MessagingVerdict(const Json& test_keys);
 
 /// The URL an http step fetches: https://endpoint[:port]/ when the row lists tls too,
 /// else http://endpoint[:port]/ (the port left out when it is the scheme's default).

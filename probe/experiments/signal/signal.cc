@@ -64,19 +64,20 @@ const std::vector<uint32_t>& SignalAsns() {
   return kAsns;
 }
 
-std::string SignalVerdict(const Json& k) {
-  if (HasInconsistentDns(k)) return "blocked";
+RunVerdict SignalVerdict(const Json& k) {
+  if (HasInconsistentDns(k)) return RunVerdict::kBlocked;
   bool unverifiable = false;
   if (auto it = k.find("x_backend_status"); it != k.end() && it->is_object()) {
     for (const auto& [host, status] : it->items()) {
-      if (status == "blocked") return "blocked";
+      if (status == "blocked") return RunVerdict::kBlocked;
       if (status == "unverifiable") unverifiable = true;
     }
-    return unverifiable ? "anomaly" : "ok";
+    return unverifiable ? RunVerdict::kAnomaly : RunVerdict::kOk;
   }
   // A measurement without our keys (OONI's own): OONI's key is all there is.
-  return k.contains("signal_backend_status") && k["signal_backend_status"] == "blocked" ? "blocked"
-                                                                                        : "ok";
+  return k.contains("signal_backend_status") && k["signal_backend_status"] == "blocked"
+             ? RunVerdict::kBlocked
+             : RunVerdict::kOk;
 }
 
 asio::awaitable<Result<Measurement>> SignalExperiment::Run(const ExperimentContext& context,
@@ -131,7 +132,7 @@ RunSummary SignalExperiment::Summarize(const Measurement& measurement) const {
   const Json& k = measurement.test_keys.extra;
   RunSummary s = SummarizeFailures("Signal", SignalVerdict(k),
                                    StepFailuresFromJson(k.value("x_failures", Json::array())));
-  if (s.verdict == "anomaly") {
+  if (s.verdict == RunVerdict::kAnomaly) {
     s.evidence += " (verified with the system store, which lacks Signal's CA)";
   }
   return s;

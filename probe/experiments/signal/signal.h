@@ -46,7 +46,7 @@ struct SignalObservations {
 Json SignalTestKeys(const SignalObservations& o);
 
 /// "blocked" when a backend is blocked, "anomaly" when only unverifiable, else "ok".
-std::string SignalVerdict(const Json& test_keys);
+RunVerdict SignalVerdict(const Json& test_keys);
 
 class SignalExperiment : public Experiment {
  public:

@@ -106,13 +106,14 @@ std::string SniBlockingExtendedResult(const std::optional<std::string>& target,
   return SniBlockingResult(target, control);
 }
 
-std::string SniBlockingVerdict(const Json& k) {
+RunVerdict SniBlockingVerdict(const Json& k) {
   const std::string x_result = k.value("x_result", std::string());
   const std::string result = k.value("result", std::string());
-  if (StartsWith(x_result, "anomaly.control.")) return "anomaly";
-  if (result == "success.got_server_hello") return "ok";
-  if (StartsWith(result, "interference.") || result == "anomaly.timeout") return "blocked";
-  return "anomaly";
+  if (StartsWith(x_result, "anomaly.control.")) return RunVerdict::kAnomaly;
+  if (result == "success.got_server_hello") return RunVerdict::kOk;
+  if (StartsWith(result, "interference.") || result == "anomaly.timeout")
+    return RunVerdict::kBlocked;
+  return RunVerdict::kAnomaly;
 }
 
 asio::awaitable<Result<Measurement>> SniBlockingExperiment::Run(const ExperimentContext& context,
@@ -192,7 +193,8 @@ RunSummary SniBlockingExperiment::Summarize(const Measurement& measurement) cons
       measurement.input.is_string() ? measurement.input.get<std::string>() : kSniBlockingName;
   RunSummary s = SummarizeFailures(service, SniBlockingVerdict(k),
                                    StepFailuresFromJson(k.value("x_failures", Json::array())));
-  if (s.verdict != "ok") s.evidence = k.value("x_result", std::string()) + ": " + s.evidence;
+  if (s.verdict != RunVerdict::kOk)
+    s.evidence = k.value("x_result", std::string()) + ": " + s.evidence;
   return s;
 }
 

@@ -42,7 +42,7 @@ std::string SniBlockingExtendedResult(const std::optional<std::string>& target_f
 
 /// "ok" for success; "anomaly" when the control failed or for helper-unreachable and
 /// unexpected failures; "blocked" for interference.* and anomaly.timeout.
-std::string SniBlockingVerdict(const Json& test_keys);
+RunVerdict SniBlockingVerdict(const Json& test_keys);
 
 class SniBlockingExperiment : public Experiment {
  public:

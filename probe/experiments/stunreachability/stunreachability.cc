@@ -37,11 +37,11 @@ Result<StunUrl> ParseStunUrl(const std::string& text) {
   return StunUrl{endpoint.host, endpoint.port};
 }
 
-std::string StunReachabilityVerdict(const Json& k) {
-  if (k.contains("failure") && k["failure"].is_null()) return "ok";
+RunVerdict StunReachabilityVerdict(const Json& k) {
+  if (k.contains("failure") && k["failure"].is_null()) return RunVerdict::kOk;
   // A Binding Error Response still proves that STUN traffic gets through.
-  if (k.value("x_response_received", false)) return "ok";
-  return "blocked";
+  if (k.value("x_response_received", false)) return RunVerdict::kOk;
+  return RunVerdict::kBlocked;
 }
 
 asio::awaitable<Result<Measurement>> StunReachabilityExperiment::Run(
@@ -114,7 +114,8 @@ RunSummary StunReachabilityExperiment::Summarize(const Measurement& measurement)
   auto failures = StepFailuresFromJson(k.value("x_failures", Json::array()));
   RunSummary s = SummarizeFailures(service, StunReachabilityVerdict(k), failures);
   // No layer above UDP was involved: a lost exchange is transport-level blocking.
-  if (s.verdict != "ok" && !failures.empty() && failures.front().operation == kRoundTrip) {
+  if (s.verdict != RunVerdict::kOk && !failures.empty() &&
+      failures.front().operation == kRoundTrip) {
     s.blocking = "tcp_ip";
   }
   return s;

@@ -29,7 +29,7 @@ struct StunUrl {
 Result<StunUrl> ParseStunUrl(const std::string& text);
 
 /// "ok" when a Binding response arrived, "blocked" otherwise.
-std::string StunReachabilityVerdict(const Json& test_keys);
+RunVerdict StunReachabilityVerdict(const Json& test_keys);
 
 class StunReachabilityExperiment : public Experiment {
  public:

@@ -99,14 +99,14 @@ Json TelegramTestKeys(const TelegramObservations& o) {
   return keys;
 }
 
-std::string TelegramVerdict(const Json& k) {
+RunVerdict TelegramVerdict(const Json& k) {
   auto is = [&k](const char* key, const Json& value) { return k.contains(key) && k[key] == value; };
   if (is("telegram_tcp_blocking", true) || is("telegram_http_blocking", true) ||
       is("telegram_web_status", "blocked") || HasInconsistentDns(k)) {
-    return "blocked";
+    return RunVerdict::kBlocked;
   }
-  if (is("x_partial_blocking", true)) return "anomaly";
-  return "ok";
+  if (is("x_partial_blocking", true)) return RunVerdict::kAnomaly;
+  return RunVerdict::kOk;
 }
 
 asio::awaitable<Result<Measurement>> TelegramExperiment::Run(const ExperimentContext& context,

@@ -55,7 +55,7 @@ struct TelegramObservations {
 Json TelegramTestKeys(const TelegramObservations& o);
 
 /// "blocked" when an OONI key says so, "anomaly" for partial blocking, else "ok".
-std::string TelegramVerdict(const Json& test_keys);
+RunVerdict TelegramVerdict(const Json& test_keys);
 
 class TelegramExperiment : public Experiment {
  public:

@@ -309,11 +309,11 @@ RunSummary WebConnectivityExperiment::Summarize(const Measurement& measurement) 
   const Json blocking = k.value("blocking", Json());
   const Json accessible = k.value("accessible", Json());
   if (blocking.is_boolean() && !blocking.get<bool>()) {
-    s.verdict = accessible == true ? "ok" : "down";
+    s.verdict = accessible == true ? RunVerdict::kOk : RunVerdict::kDown;
     return s;
   }
   if (!blocking.is_string()) {
-    s.verdict = "error";
+    s.verdict = RunVerdict::kError;
     const Json control = k.value("control", Json());
     if (k.contains("control_failure") && k["control_failure"].is_string()) {
       s.evidence = "no control: " + k["control_failure"].get<std::string>();
@@ -324,7 +324,7 @@ RunSummary WebConnectivityExperiment::Summarize(const Measurement& measurement) 
     return s;
   }
   s.blocking = blocking.get<std::string>();
-  s.verdict = "blocked";
+  s.verdict = RunVerdict::kBlocked;
   if (s.blocking == "dns") {
     std::vector<std::string> ours, theirs;
     for (const auto& q : measurement.test_keys.queries) {
@@ -359,7 +359,7 @@ RunSummary WebConnectivityExperiment::Summarize(const Measurement& measurement) 
     failed.erase(std::unique(failed.begin(), failed.end()), failed.end());
     s.evidence = "connect " + JoinList(failed, 3);
     if (StringOr(k, "x_tcp_verdict", "") == "down") {
-      s.verdict = "down";
+      s.verdict = RunVerdict::kDown;
       s.evidence += "; the control could not connect either";
     }
   } else if (s.blocking == "http-failure") {

@@ -133,13 +133,14 @@ Json WechatTestKeys(const WechatObservations& o) {
   return keys;
 }
 
-std::string WechatVerdict(const Json& k) {
+RunVerdict WechatVerdict(const Json& k) {
   for (const char* key : {"wechat_longlink_status", "wechat_shortlink_status",
                           "wechat_httpdns_status", "wechat_web_status"}) {
-    if (auto it = k.find(key); it != k.end() && *it == "blocked") return "blocked";
+    if (auto it = k.find(key); it != k.end() && *it == "blocked") return RunVerdict::kBlocked;
   }
-  if (auto it = k.find("x_partial_blocking"); it != k.end() && *it == true) return "anomaly";
-  return "ok";
+  if (auto it = k.find("x_partial_blocking"); it != k.end() && *it == true)
+    return RunVerdict::kAnomaly;
+  return RunVerdict::kOk;
 }
 
 asio::awaitable<Result<Measurement>> WechatExperiment::Run(const ExperimentContext& context,

@@ -70,7 +70,7 @@ struct WechatObservations {
 Json WechatTestKeys(const WechatObservations& o);
 
 /// "blocked" when a *_status key says blocked, "anomaly" for partial blocking, else "ok".
-std::string WechatVerdict(const Json& test_keys);
+RunVerdict WechatVerdict(const Json& test_keys);
 
 class WechatExperiment : public Experiment {
  public:

@@ -58,16 +58,17 @@ Json WhatsappTestKeys(const WhatsappObservations& o) {
   return keys;
 }
 
-std::string WhatsappVerdict(const Json& k) {
+RunVerdict WhatsappVerdict(const Json& k) {
   auto is = [&k](const char* key, const char* value) {
     return k.contains(key) && k[key].is_string() && k[key] == value;
   };
   if (is("whatsapp_endpoints_status", "blocked") || is("registration_server_status", "blocked") ||
       is("whatsapp_web_status", "blocked") || HasInconsistentDns(k)) {
-    return "blocked";
+    return RunVerdict::kBlocked;
   }
-  if (k.contains("x_partial_blocking") && k["x_partial_blocking"] == true) return "anomaly";
-  return "ok";
+  if (k.contains("x_partial_blocking") && k["x_partial_blocking"] == true)
+    return RunVerdict::kAnomaly;
+  return RunVerdict::kOk;
 }
 
 asio::awaitable<Result<Measurement>> WhatsappExperiment::Run(const ExperimentContext& context,

@@ -42,7 +42,7 @@ struct WhatsappObservations {
 Json WhatsappTestKeys(const WhatsappObservations& o);
 
 /// "blocked" when an OONI key says blocked, "anomaly" for partial blocking, else "ok".
-std::string WhatsappVerdict(const Json& test_keys);
+RunVerdict WhatsappVerdict(const Json& test_keys);
 
 class WhatsappExperiment : public Experiment {
  public:

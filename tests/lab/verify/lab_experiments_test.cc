@@ -108,7 +108,8 @@ class LabExperimentsTest : public ::testing::Test {
       // The list-driven `messaging` experiment measures each service on its own.
       const std::string key =
           m->input.is_string() ? m->test_name + "/" + m->input.get<std::string>() : m->test_name;
-      out[key] = {s.verdict, s.blocking, s.evidence, ToJson(m->test_keys)};
+      out[key] = {std::string(RunVerdictName(s.verdict)), s.blocking, s.evidence,
+                  ToJson(m->test_keys)};
     }
     if (target != "im") return out;
     for (const auto& name : ExperimentGroup("im")) {
@@ -303,7 +304,7 @@ TEST_F(LabExperimentsTest, WebConnectivityAgainstTheHelperNamesTheTechnique) {
       if (!m.ok()) continue;
       RunSummary s = MakeExperiment("web_connectivity")->Summarize(*m);
       const std::string url = m->input.is_string() ? m->input.get<std::string>() : "";
-      out[url] = {s.verdict, s.blocking};
+      out[url] = {std::string(RunVerdictName(s.verdict)), s.blocking};
       last_keys[url] = ToJson(m->test_keys);
     }
     EXPECT_EQ(out.size(), 3u) << scenario << ": " << r.output;

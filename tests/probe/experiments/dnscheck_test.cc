@@ -57,15 +57,15 @@ TEST(DnscheckVerdict, OkBlockedAnomaly) {
   Json ok = {
       {"bootstrap_failure", nullptr},
       {"lookups", {{"a", {{"failure", "connection_reset"}}}, {"b", {{"failure", nullptr}}}}}};
-  EXPECT_EQ(DnscheckVerdict(ok), "ok");
+  EXPECT_EQ(DnscheckVerdict(ok), RunVerdict::kOk);
   Json answered = {{"lookups", {{"a", {{"failure", "dns_nxdomain_error"}}}}}};
-  EXPECT_EQ(DnscheckVerdict(answered), "anomaly");
+  EXPECT_EQ(DnscheckVerdict(answered), RunVerdict::kAnomaly);
   Json transport = {{"lookups",
                      {{"a", {{"failure", "dns_nxdomain_error"}}},
                       {"b", {{"failure", "generic_timeout_error"}}}}}};
-  EXPECT_EQ(DnscheckVerdict(transport), "blocked");
+  EXPECT_EQ(DnscheckVerdict(transport), RunVerdict::kBlocked);
   Json bootstrap = {{"bootstrap_failure", "dns_nxdomain_error"}, {"lookups", Json::object()}};
-  EXPECT_EQ(DnscheckVerdict(bootstrap), "blocked");
+  EXPECT_EQ(DnscheckVerdict(bootstrap), RunVerdict::kBlocked);
 }
 
 class DnscheckTest : public ::testing::Test {
@@ -145,7 +145,7 @@ TEST_F(DnscheckTest, UdpAndTcpResolvers) {
     EXPECT_EQ(Answers(lookup), (std::vector<std::string>{"127.0.0.1", "::1"}));
     ASSERT_EQ(lookup["queries"].size(), 2u);
     EXPECT_EQ(lookup["queries"][0]["engine"], scheme);
-    EXPECT_EQ(Summary().verdict, "ok");
+    EXPECT_EQ(Summary().verdict, RunVerdict::kOk);
   }
 }
 
@@ -175,7 +175,7 @@ TEST_F(DnscheckTest, DotToAnIpLiteral) {
   }
   EXPECT_EQ(writes, 2);
   EXPECT_EQ(reads, 4);  // length prefix, then message, twice
-  EXPECT_EQ(Summary().verdict, "ok");
+  EXPECT_EQ(Summary().verdict, RunVerdict::kOk);
 }
 
 TEST_F(DnscheckTest, DotByNameBootstrapsEveryAddress) {
@@ -194,7 +194,7 @@ TEST_F(DnscheckTest, DotByNameBootstrapsEveryAddress) {
   const Json& v6 = k["lookups"]["dot://[::1]:" + port];
   EXPECT_TRUE(v6["failure"].is_string());
   EXPECT_EQ(v6["failed_operation"], "connect");
-  EXPECT_EQ(Summary().verdict, "ok");
+  EXPECT_EQ(Summary().verdict, RunVerdict::kOk);
   EXPECT_NE(Summary().evidence.find("connect"), std::string::npos) << Summary().evidence;
 }
 
@@ -224,7 +224,7 @@ TEST_F(DnscheckTest, DohThroughAnHttp1Front) {
     EXPECT_EQ(q["resolver_address"], input);
   }
   EXPECT_EQ(v4["tls_handshakes"][0]["server_name"], "dns.example.test");
-  EXPECT_EQ(Summary().verdict, "ok");
+  EXPECT_EQ(Summary().verdict, RunVerdict::kOk);
 }
 
 TEST_F(DnscheckTest, DohServerSpeakingOnlyHttp2FailsOnRecord) {
@@ -234,7 +234,7 @@ TEST_F(DnscheckTest, DohServerSpeakingOnlyHttp2FailsOnRecord) {
   EXPECT_TRUE(lookup["failure"].is_string()) << lookup.dump(1);
   EXPECT_TRUE(lookup["failed_operation"].is_string());
   EXPECT_EQ(lookup["requests"].size(), 2u);
-  EXPECT_NE(Summary().verdict, "ok");
+  EXPECT_NE(Summary().verdict, RunVerdict::kOk);
 }
 
 TEST_F(DnscheckTest, NxdomainIsAnAnomalyNotABlock) {
@@ -244,7 +244,7 @@ TEST_F(DnscheckTest, NxdomainIsAnAnomalyNotABlock) {
   EXPECT_EQ(lookup["failure"], "dns_nxdomain_error");
   EXPECT_EQ(lookup["failed_operation"], "resolve");
   EXPECT_EQ(lookup["queries"][0]["rcode"], 3);
-  EXPECT_EQ(Summary().verdict, "anomaly");
+  EXPECT_EQ(Summary().verdict, RunVerdict::kAnomaly);
 }
 
 TEST_F(DnscheckTest, FailedBootstrapIsRecorded) {
@@ -255,7 +255,7 @@ TEST_F(DnscheckTest, FailedBootstrapIsRecorded) {
   EXPECT_EQ(k["bootstrap"]["failed_operation"], "resolve");
   EXPECT_TRUE(k["lookups"].empty());
   auto s = Summary();
-  EXPECT_EQ(s.verdict, "blocked");
+  EXPECT_EQ(s.verdict, RunVerdict::kBlocked);
   EXPECT_EQ(s.blocking, "dns");
 }
 
@@ -269,7 +269,7 @@ TEST_F(DnscheckTest, UntrustedCertificateFailsTheHandshake) {
   EXPECT_EQ(lookup["queries"].size(), 2u);
   for (const auto& q : lookup["queries"]) EXPECT_EQ(q["failure"], "ssl_unknown_authority");
   auto s = Summary();
-  EXPECT_EQ(s.verdict, "blocked");
+  EXPECT_EQ(s.verdict, RunVerdict::kBlocked);
   EXPECT_EQ(s.blocking, "tls");
 }
 
@@ -296,14 +296,14 @@ TEST_F(DnscheckTest, InterferedTransportsAreBlocked) {
     EXPECT_EQ(lookup["failure"], c.failure) << input;
     EXPECT_EQ(lookup["failed_operation"], c.operation) << input;
     auto s = Summary();
-    EXPECT_EQ(s.verdict, "blocked") << input;
+    EXPECT_EQ(s.verdict, RunVerdict::kBlocked) << input;
     EXPECT_EQ(s.blocking, c.blocking) << input;
   }
   // DoH to a listener that answers garbage: the round trip fails, on record.
   const std::string doh = "https://127.0.0.1:" + Port(listeners.http_garbage_port()) + "/dns-query";
   Json j = RunToJson(doh);
   EXPECT_TRUE(j["test_keys"]["lookups"][doh]["failure"].is_string());
-  EXPECT_EQ(Summary().verdict, "blocked");
+  EXPECT_EQ(Summary().verdict, RunVerdict::kBlocked);
 }
 
 TEST_F(DnscheckTest, BadInputsAreErrors) {

@@ -81,15 +81,15 @@ TEST(StepFailure, SummaryNamesLayerAndEvidence) {
     }
   }
   failures.push_back({"web.whatsapp.com", 443, "tls_handshake", "connection_reset"});
-  RunSummary s = SummarizeFailures("WhatsApp", "blocked", failures);
+  RunSummary s = SummarizeFailures("WhatsApp", RunVerdict::kBlocked, failures);
   EXPECT_EQ(s.service, "WhatsApp");
-  EXPECT_EQ(s.verdict, "blocked");
+  EXPECT_EQ(s.verdict, RunVerdict::kBlocked);
   EXPECT_EQ(s.blocking, "tcp_ip");
   EXPECT_EQ(s.evidence,
             "e1-e16.whatsapp.net:443/5222 connect connection_reset; "
             "web.whatsapp.com:443 tls_handshake connection_reset");
 
-  RunSummary ok = SummarizeFailures("WhatsApp", "ok", {});
+  RunSummary ok = SummarizeFailures("WhatsApp", RunVerdict::kOk, {});
   EXPECT_EQ(ok.blocking, "");
   EXPECT_EQ(ok.evidence, "");
 }
@@ -176,9 +176,9 @@ TEST(ResidualBlock, ARefusedConnectIsTheResidualBlockOfAnEarlierResetOnlyAtTheSa
     m.test_keys.tcp_connect.push_back(c);
     return m;
   };
-  std::vector<RunSummary> summaries = {{"a", "blocked", "tls", "reset"},
-                                       {"b", "blocked", "tcp_ip", "refused"},
-                                       {"c", "blocked", "tcp_ip", "refused"}};
+  std::vector<RunSummary> summaries = {{"a", RunVerdict::kBlocked, "tls", "reset"},
+                                       {"b", RunVerdict::kBlocked, "tcp_ip", "refused"},
+                                       {"c", RunVerdict::kBlocked, "tcp_ip", "refused"}};
   const std::vector<ConnectionResets> resets = {
       CollectConnectionResets(reset), CollectConnectionResets(refused_at("192.0.2.1", 443)),
       CollectConnectionResets(refused_at("192.0.2.1", 80))};

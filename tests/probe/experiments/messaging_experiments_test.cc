@@ -233,7 +233,7 @@ TEST_F(MessagingExperimentsTest, AnswersOutsideWhatsappsNetworkAreDnsBlocking) {
   auto m = RunExperiment("whatsapp", context_);
   ASSERT_TRUE(m.ok()) << m.error();
   RunSummary s = MakeExperiment("whatsapp")->Summarize(*m);
-  EXPECT_EQ(s.verdict, "blocked");
+  EXPECT_EQ(s.verdict, RunVerdict::kBlocked);
   EXPECT_EQ(s.blocking, "dns");
   EXPECT_EQ(s.evidence.rfind("e1-e16.whatsapp.net,v.whatsapp.net,web.whatsapp.com resolve "
                              "dns_inconsistent; ",
@@ -248,7 +248,7 @@ TEST_F(MessagingExperimentsTest, SummariesNameLayerAndEvidence) {
   ASSERT_TRUE(m.ok()) << m.error();
   RunSummary s = MakeExperiment("whatsapp")->Summarize(*m);
   EXPECT_EQ(s.service, "WhatsApp");
-  EXPECT_EQ(s.verdict, "blocked");
+  EXPECT_EQ(s.verdict, RunVerdict::kBlocked);
   EXPECT_EQ(s.blocking, "tcp_ip");
   EXPECT_EQ(s.evidence,
             "e1-e16.whatsapp.net,v.whatsapp.net,web.whatsapp.com:443/5222 connect "
@@ -282,7 +282,7 @@ TEST(MessagingDeadlines, BlackholedWhatsappEndsOnTime) {
     EXPECT_EQ(c.status.failure.value_or(""), "generic_timeout_error") << c.ip << ":" << c.port;
   }
   RunSummary s = MakeExperiment("whatsapp")->Summarize(*m);
-  EXPECT_EQ(s.verdict, "blocked");
+  EXPECT_EQ(s.verdict, RunVerdict::kBlocked);
   EXPECT_EQ(s.blocking, "tcp_ip");
   EXPECT_EQ(s.evidence,
             "e1-e16.whatsapp.net,v.whatsapp.net,web.whatsapp.com:443/5222 connect "

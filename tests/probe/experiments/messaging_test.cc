@@ -65,7 +65,7 @@ struct MessagingCase {
   const char* service_status;
   bool partial;
   size_t failures;
-  const char* verdict;
+  RunVerdict verdict;
 };
 
 TEST(MessagingVerdicts, Table) {
@@ -81,15 +81,20 @@ TEST(MessagingVerdicts, Table) {
   forbidden.http_status = 403;
 
   const std::vector<MessagingCase> cases = {
-      {"all fine", {Web("a.example.test"), Web("b.example.test")}, "ok", false, 0, "ok"},
-      {"a status code is a response", {forbidden}, "ok", false, 0, "ok"},
+      {"all fine", {Web("a.example.test"), Web("b.example.test")}, "ok", false, 0, RunVerdict::kOk},
+      {"a status code is a response", {forbidden}, "ok", false, 0, RunVerdict::kOk},
       {"one row fails: partial",
        {Web("a.example.test"), Refused("192.0.2.1", 5222)},
        "ok",
        true,
        1,
-       "anomaly"},
-      {"every row fails", {Refused("192.0.2.1", 80), reset_web}, "blocked", false, 2, "blocked"},
+       RunVerdict::kAnomaly},
+      {"every row fails",
+       {Refused("192.0.2.1", 80), reset_web},
+       "blocked",
+       false,
+       2,
+       RunVerdict::kBlocked},
       // One failed lookup fails every port and the fetch: x_failures says so once.
       {"a name that does not resolve",
        {Unresolved("chat.example.test", 443), Unresolved("chat.example.test", 5222),
@@ -102,8 +107,8 @@ TEST(MessagingVerdicts, Table) {
        "blocked",
        false,
        1,
-       "blocked"},
-      {"nothing measured", {}, "blocked", false, 0, "blocked"},
+       RunVerdict::kBlocked},
+      {"nothing measured", {}, "blocked", false, 0, RunVerdict::kBlocked},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -136,7 +141,7 @@ TEST(MessagingVerdicts, PerStepStatusAndTheFirstFailureOfARow) {
 
   // An inconsistent DNS answer blocks, whatever the steps said.
   k["x_dns_inconsistent"] = Json::array({"api.example.test"});
-  EXPECT_EQ(MessagingVerdict(k), "blocked");
+  EXPECT_EQ(MessagingVerdict(k), RunVerdict::kBlocked);
 }
 
 TEST(MessagingVerdicts, HttpUrls) {
@@ -255,7 +260,7 @@ TEST_F(MessagingExperimentTest, EveryStepOfACleanServiceSucceeds) {
   EXPECT_FALSE(k["tls_handshakes"].empty());
   for (const auto& h : k["tls_handshakes"]) EXPECT_TRUE(h["failure"].is_null()) << h.dump();
   EXPECT_EQ(summary_.service, "clean");
-  EXPECT_EQ(summary_.verdict, "ok");
+  EXPECT_EQ(summary_.verdict, RunVerdict::kOk);
   EXPECT_EQ(summary_.blocking, "");
 }
 
@@ -286,7 +291,7 @@ TEST_F(MessagingExperimentTest, PartialFailuresAreAnAnomalyNamingEachLayer) {
                    {{"443", {{"dns", "dns_nxdomain_error"}, {"tcp", "dns_nxdomain_error"}}}}},
                   {"127.0.0.1", {{refused, {{"tcp", "connection_refused"}}}}}}));
   EXPECT_EQ(k["x_endpoint_status"]["www.example.test"][https]["http"], "ok");
-  EXPECT_EQ(summary_.verdict, "anomaly");
+  EXPECT_EQ(summary_.verdict, RunVerdict::kAnomaly);
   // One failure at each layer: the tie goes to the lowest.
   EXPECT_EQ(summary_.blocking, "dns");
   EXPECT_EQ(summary_.evidence, "nx.example.test resolve dns_nxdomain_error; 127.0.0.1:" + refused +
@@ -300,7 +305,7 @@ TEST_F(MessagingExperimentTest, AnswersOutsideTheExpectedAsBlockByDns) {
   EXPECT_EQ(k["x_dns_consistency"]["www.example.test"]["consistent"], false);
   EXPECT_EQ(k["x_dns_consistency"]["www.example.test"]["addresses"]["127.0.0.1"], "bogon");
   EXPECT_EQ(k["x_dns_inconsistent"], Json::array({"www.example.test"}));
-  EXPECT_EQ(summary_.verdict, "blocked");
+  EXPECT_EQ(summary_.verdict, RunVerdict::kBlocked);
   EXPECT_EQ(summary_.blocking, "dns");
   EXPECT_EQ(summary_.evidence, "www.example.test resolve dns_inconsistent");
 
@@ -308,7 +313,7 @@ TEST_F(MessagingExperimentTest, AnswersOutsideTheExpectedAsBlockByDns) {
   context_.extra_asn_addresses["AS64496"] = {"127.0.0.1", "::1"};
   k = Run("asn")["test_keys"];
   EXPECT_EQ(k["x_dns_consistency"]["www.example.test"]["consistent"], true);
-  EXPECT_EQ(summary_.verdict, "ok");
+  EXPECT_EQ(summary_.verdict, RunVerdict::kOk);
 }
 
 TEST_F(MessagingExperimentTest, AServiceThatIsGoneIsBlocked) {
@@ -319,7 +324,7 @@ TEST_F(MessagingExperimentTest, AServiceThatIsGoneIsBlocked) {
   EXPECT_EQ(k["x_endpoint_status"]["nx.example.test"][http],
             (Json{{"dns", "blocked"}, {"tcp", "blocked"}, {"http", "blocked"}}));
   EXPECT_EQ(k["x_failures"].size(), 1u) << k["x_failures"].dump();
-  EXPECT_EQ(summary_.verdict, "blocked");
+  EXPECT_EQ(summary_.verdict, RunVerdict::kBlocked);
   EXPECT_EQ(summary_.blocking, "dns");
   EXPECT_EQ(summary_.evidence, "nx.example.test resolve dns_nxdomain_error");
 }
@@ -368,7 +373,7 @@ TEST_F(MessagingExperimentTest, UnreachablePortsEndWithinTheDeadline) {
             (Json{{"dns", "ok"}, {"tcp", "ok"}, {"tls", "blocked"}}));
   EXPECT_EQ(k["x_endpoint_failures"]["www.example.test"][silent]["tls"], "generic_timeout_error");
   EXPECT_EQ(k["service_status"], "blocked");
-  EXPECT_EQ(summary_.verdict, "blocked");
+  EXPECT_EQ(summary_.verdict, RunVerdict::kBlocked);
 }
 
 // `vigil run messaging` measures every service of the lists, one measurement each.
@@ -396,7 +401,7 @@ TEST_F(MessagingExperimentTest, VigilRunMakesOneMeasurementPerService) {
                                          data.path()};
   auto r = test_support::RunCommand(base, 60s);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  std::map<std::string, std::string> verdicts;  // service → verdict
+  std::map<std::string, RunVerdict> verdicts;  // service → verdict
   std::istringstream lines(r.output);
   for (std::string line; std::getline(lines, line);) {
     if (line.empty() || line[0] != '{') continue;
@@ -405,7 +410,8 @@ TEST_F(MessagingExperimentTest, VigilRunMakesOneMeasurementPerService) {
     EXPECT_EQ(m->test_name, "messaging");
     verdicts[m->input.get<std::string>()] = MessagingExperiment().Summarize(*m).verdict;
   }
-  EXPECT_EQ(verdicts, (std::map<std::string, std::string>{{"one", "ok"}, {"two", "blocked"}}));
+  EXPECT_EQ(verdicts, (std::map<std::string, RunVerdict>{{"one", RunVerdict::kOk},
+                                                         {"two", RunVerdict::kBlocked}}));
 
   // --input picks services; one that is not listed could not run.
   std::vector<std::string> argv = base;

@@ -27,7 +27,7 @@ struct WhatsappCase {
   const char* registration_status;
   const char* web_status;
   bool partial;
-  const char* verdict;
+  RunVerdict verdict;
 };
 
 TEST(WhatsappVerdicts, Table) {
@@ -43,7 +43,7 @@ TEST(WhatsappVerdicts, Table) {
        "ok",
        "ok",
        false,
-       "ok"},
+       RunVerdict::kOk},
       {"one port of one endpoint fails: OONI says ok, we say partial",
        {{{"e1.whatsapp.net", {{443, Ok()}, {5222, Failed("connection_reset")}}},
          {"e2.whatsapp.net", {{443, Ok()}, {5222, Ok()}}}},
@@ -54,7 +54,7 @@ TEST(WhatsappVerdicts, Table) {
        "ok",
        "ok",
        true,
-       "anomaly"},
+       RunVerdict::kAnomaly},
       {"an endpoint with both ports failing is listed",
        {{{"e1.whatsapp.net",
           {{443, Failed("generic_timeout_error")}, {5222, Failed("generic_timeout_error")}}},
@@ -66,7 +66,7 @@ TEST(WhatsappVerdicts, Table) {
        "ok",
        "ok",
        true,
-       "anomaly"},
+       RunVerdict::kAnomaly},
       {"every endpoint fails, DNS included",
        {{{"e1.whatsapp.net",
           {{443, Failed("dns_nxdomain_error", "resolve")},
@@ -80,7 +80,7 @@ TEST(WhatsappVerdicts, Table) {
        "ok",
        "ok",
        false,
-       "blocked"},
+       RunVerdict::kBlocked},
       {"web fails at TLS",
        {{{"e1.whatsapp.net", {{443, Ok()}, {5222, Ok()}}}}, std::nullopt, reset},
        "ok",
@@ -88,7 +88,7 @@ TEST(WhatsappVerdicts, Table) {
        "ok",
        "blocked",
        false,
-       "blocked"},
+       RunVerdict::kBlocked},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -155,7 +155,7 @@ struct TelegramCase {
   bool http_blocking;
   bool partial;
   bool ipv6_usable;
-  const char* verdict;
+  RunVerdict verdict;
 };
 
 TEST(TelegramVerdicts, Table) {
@@ -181,18 +181,21 @@ TEST(TelegramVerdicts, Table) {
   }
 
   const std::vector<TelegramCase> cases = {
-      {"all DCs answer", AllOoniPosts("", ""), false, false, false, false, "ok"},
+      {"all DCs answer", AllOoniPosts("", ""), false, false, false, false, RunVerdict::kOk},
       {"one DC answers: OONI sees no blocking, we see partial blocking", one_dc_ok, false, false,
-       true, false, "anomaly"},
+       true, false, RunVerdict::kAnomaly},
       {"every DC blackholed", AllOoniPosts("generic_timeout_error", "connect"), true, true, false,
-       false, "blocked"},
-      {"connects succeed, every POST reset", http_only, false, true, false, false, "blocked"},
+       false, RunVerdict::kBlocked},
+      {"connects succeed, every POST reset", http_only, false, true, false, false,
+       RunVerdict::kBlocked},
       {"only port 5222 refused: OONI cannot see it", client_port_blocked, false, false, true, false,
-       "anomaly"},
-      {"no IPv6 on this network is not blocking", no_ipv6, false, false, false, false, "ok"},
+       RunVerdict::kAnomaly},
+      {"no IPv6 on this network is not blocking", no_ipv6, false, false, false, false,
+       RunVerdict::kOk},
       {"an IPv6 DC blocked while another answers", ipv6_partly, false, false, true, true,
-       "anomaly"},
-      {"IPv6 DCs reset while IPv4 ones answer", ipv6_reset, false, false, true, true, "anomaly"},
+       RunVerdict::kAnomaly},
+      {"IPv6 DCs reset while IPv4 ones answer", ipv6_reset, false, false, true, true,
+       RunVerdict::kAnomaly},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -218,7 +221,7 @@ TEST(TelegramVerdicts, PerDcPerPortStatus) {
   EXPECT_EQ(k["x_dc_failures"], (Json{{dc, {{"443", "connection_reset"}}}}));
   EXPECT_EQ(k["telegram_web_status"], "blocked");
   EXPECT_EQ(k["telegram_web_failure"], "ssl_invalid_hostname");
-  EXPECT_EQ(TelegramVerdict(k), "blocked");
+  EXPECT_EQ(TelegramVerdict(k), RunVerdict::kBlocked);
 }
 
 // ---- Signal ----
@@ -240,15 +243,15 @@ TEST(SignalVerdicts, Table) {
     SignalObservations o;
     const char* ooni_status;
     const char* ours;
-    const char* verdict;
+    RunVerdict verdict;
   };
   const std::vector<Case> cases = {
-      {"all fine", observe(std::nullopt, "pinned"), "ok", "ok", "ok"},
-      {"NXDOMAIN", observe(nx, "pinned"), "blocked", "blocked", "blocked"},
+      {"all fine", observe(std::nullopt, "pinned"), "ok", "ok", RunVerdict::kOk},
+      {"NXDOMAIN", observe(nx, "pinned"), "blocked", "blocked", RunVerdict::kBlocked},
       {"unknown authority with Signal's CA: interception", observe(unknown, "pinned"), "blocked",
-       "blocked", "blocked"},
+       "blocked", RunVerdict::kBlocked},
       {"unknown authority with the system store: expected, not evidence",
-       observe(unknown, "system"), "blocked", "unverifiable", "anomaly"},
+       observe(unknown, "system"), "blocked", "unverifiable", RunVerdict::kAnomaly},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -262,8 +265,8 @@ TEST(SignalVerdicts, Table) {
 }
 
 TEST(SignalVerdicts, OoniMeasurementsWithoutOurKeys) {
-  EXPECT_EQ(SignalVerdict(Json{{"signal_backend_status", "blocked"}}), "blocked");
-  EXPECT_EQ(SignalVerdict(Json{{"signal_backend_status", "ok"}}), "ok");
+  EXPECT_EQ(SignalVerdict(Json{{"signal_backend_status", "blocked"}}), RunVerdict::kBlocked);
+  EXPECT_EQ(SignalVerdict(Json{{"signal_backend_status", "ok"}}), RunVerdict::kOk);
 }
 
 // ---- Facebook Messenger ----
@@ -311,7 +314,8 @@ TEST(FacebookMessengerVerdicts, Table) {
     EXPECT_TRUE(k["facebook_stun_reachable"].is_null()) << "OONI only resolves STUN";
     EXPECT_EQ(k["facebook_dns_blocking"], c.dns_blocking);
     EXPECT_EQ(k["facebook_tcp_blocking"], c.tcp_blocking);
-    EXPECT_EQ(FacebookMessengerVerdict(k), c.dns_blocking || c.tcp_blocking ? "blocked" : "ok");
+    EXPECT_EQ(FacebookMessengerVerdict(k),
+              c.dns_blocking || c.tcp_blocking ? RunVerdict::kBlocked : RunVerdict::kOk);
   }
 }
 

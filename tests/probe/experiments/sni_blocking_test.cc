@@ -239,7 +239,7 @@ TEST_F(SniBlockingTest, ServerHelloForAForeignNameIsSuccess) {
   // The control went first.
   EXPECT_LT(k["control"]["tcp_connect"][0]["t"].get<double>(),
             k["target"]["tcp_connect"][0]["t"].get<double>());
-  EXPECT_EQ(Summary().verdict, "ok");
+  EXPECT_EQ(Summary().verdict, RunVerdict::kOk);
 }
 
 TEST_F(SniBlockingTest, ServedNameIsSuccessWithoutFailure) {
@@ -258,7 +258,7 @@ TEST_F(SniBlockingTest, SniFilterResetIsInterference) {
   EXPECT_EQ(k["x_result"], "interference.reset");
   EXPECT_EQ(filter.triggered(), 1);
   auto s = Summary();
-  EXPECT_EQ(s.verdict, "blocked");
+  EXPECT_EQ(s.verdict, RunVerdict::kBlocked);
   EXPECT_EQ(s.blocking, "tls");
   EXPECT_NE(s.evidence.find("interference.reset"), std::string::npos) << s.evidence;
 }
@@ -269,7 +269,7 @@ TEST_F(SniBlockingTest, SniFilterDropIsATimeout) {
   EXPECT_TRUE(k["control"]["failure"].is_null());
   EXPECT_EQ(k["target"]["failure"], "generic_timeout_error");
   EXPECT_EQ(k["result"], "anomaly.timeout");
-  EXPECT_EQ(Summary().verdict, "blocked");
+  EXPECT_EQ(Summary().verdict, RunVerdict::kBlocked);
 }
 
 TEST_F(SniBlockingTest, SniFilterCloseIsInterferenceClosed) {
@@ -278,7 +278,7 @@ TEST_F(SniBlockingTest, SniFilterCloseIsInterferenceClosed) {
   EXPECT_TRUE(k["control"]["failure"].is_null());
   EXPECT_EQ(k["target"]["failure"], "eof_error");
   EXPECT_EQ(k["result"], "interference.closed");
-  EXPECT_EQ(Summary().verdict, "blocked");
+  EXPECT_EQ(Summary().verdict, RunVerdict::kBlocked);
 }
 
 TEST_F(SniBlockingTest, WhenTheControlFailsTooNothingIsBlamedOnTheSni) {
@@ -308,7 +308,7 @@ TEST_F(SniBlockingTest, WhenTheControlFailsTooNothingIsBlamedOnTheSni) {
     EXPECT_EQ(k["target"]["failure"], c.failure) << c.port;
     EXPECT_EQ(k["result"], c.result) << c.port;
     EXPECT_EQ(k["x_result"], "anomaly.control." + c.failure);
-    EXPECT_EQ(Summary().verdict, "anomaly") << c.port;
+    EXPECT_EQ(Summary().verdict, RunVerdict::kAnomaly) << c.port;
   }
 }
 

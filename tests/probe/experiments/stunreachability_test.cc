@@ -265,7 +265,7 @@ TEST(StunReachability, RealCoturnAnswers) {
   EXPECT_TRUE(k["queries"].is_array());
   EXPECT_TRUE(k["network_events"].is_array());
   auto e = MakeExperiment("stunreachability");
-  EXPECT_EQ(e->Summarize(*m).verdict, "ok");
+  EXPECT_EQ(e->Summarize(*m).verdict, RunVerdict::kOk);
   // Reads are recorded by size alone: coturn's answer (our address) is not in the report.
   bool read = false;
   for (const auto& event : k["network_events"]) {
@@ -299,7 +299,7 @@ TEST(StunReachability, HostileResponderIsRecordedAsBlocked) {
   EXPECT_GE(k["x_discarded_count"].get<int>(), 2);
   EXPECT_NE(k["x_discarded"][0].get<std::string>().find("malformed"), std::string::npos);
   auto s = MakeExperiment("stunreachability")->Summarize(*m);
-  EXPECT_EQ(s.verdict, "blocked");
+  EXPECT_EQ(s.verdict, RunVerdict::kBlocked);
   EXPECT_EQ(s.blocking, "tcp_ip");
   EXPECT_NE(s.evidence.find("generic_timeout_error"), std::string::npos) << s.evidence;
 }
@@ -312,7 +312,7 @@ TEST(StunReachability, ErrorResponseStillShowsStunGetsThrough) {
   const Json k = ToJson(*m)["test_keys"];
   EXPECT_TRUE(k["failure"].is_string());
   EXPECT_EQ(k["x_error_code"], 400);
-  EXPECT_EQ(MakeExperiment("stunreachability")->Summarize(*m).verdict, "ok");
+  EXPECT_EQ(MakeExperiment("stunreachability")->Summarize(*m).verdict, RunVerdict::kOk);
 }
 
 TEST(StunReachability, InputsThatCannotBeMeasuredAreErrors) {

@@ -249,7 +249,7 @@ TEST_F(WebConnectivityTest, AccessibleSite) {
   EXPECT_TRUE(seen);
   EXPECT_EQ(k["requests"][0]["response"]["code"], 200);
   EXPECT_EQ(m["test_helpers"]["backend"]["address"], helper_->url());
-  EXPECT_EQ(summary.verdict, "ok");
+  EXPECT_EQ(summary.verdict, RunVerdict::kOk);
   EXPECT_EQ(summary.service, url);
   ExpectOoniKeys(m);
 }
@@ -286,7 +286,7 @@ TEST_F(WebConnectivityTest, WrongAnswerFromTheProbesResolverIsDnsBlocking) {
   EXPECT_EQ(k["control"]["dns"]["addrs"], Json{"127.0.0.1"});
   EXPECT_EQ(k["x_control_request"]["tcp_connect"],
             Json{"127.0.0.2:" + std::to_string(nginx_->http_port())});
-  EXPECT_EQ(summary.verdict, "blocked");
+  EXPECT_EQ(summary.verdict, RunVerdict::kBlocked);
   EXPECT_EQ(summary.blocking, "dns");
   EXPECT_NE(summary.evidence.find("127.0.0.2"), std::string::npos) << summary.evidence;
   ExpectOoniKeys(m);
@@ -326,7 +326,7 @@ TEST_F(WebConnectivityTest, ClosedPortIsTcpIpWithTheControlSeeingItDown) {
     }
   }
   EXPECT_EQ(summary.blocking, "tcp_ip");
-  EXPECT_EQ(summary.verdict, "down");
+  EXPECT_EQ(summary.verdict, RunVerdict::kDown);
   ExpectOoniKeys(m);
 }
 
@@ -348,7 +348,7 @@ TEST_F(WebConnectivityTest, DifferentPageIsHttpDiff) {
   EXPECT_EQ(k["x_http_verdict"], "blocked");
   EXPECT_EQ(k["requests"][0]["response"]["x_title"], "Blocked");
   EXPECT_EQ(k["control"]["http_request"]["title"], NginxServer::kPageTitle);
-  EXPECT_EQ(summary.verdict, "blocked");
+  EXPECT_EQ(summary.verdict, RunVerdict::kBlocked);
   EXPECT_EQ(summary.blocking, "http-diff");
   ExpectOoniKeys(m);
 }
@@ -369,7 +369,7 @@ TEST_F(WebConnectivityTest, UnreachableHelperLeavesBlockingNull) {
   EXPECT_EQ(k["x_status"], 8);
   // The probe's side is measured all the same.
   EXPECT_EQ(k["requests"][0]["response"]["code"], 200);
-  EXPECT_EQ(summary.verdict, "error");
+  EXPECT_EQ(summary.verdict, RunVerdict::kError);
   EXPECT_NE(summary.evidence.find("connection_refused"), std::string::npos);
   ExpectOoniKeys(m);
 }

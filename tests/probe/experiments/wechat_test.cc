@@ -64,51 +64,52 @@ struct WechatCase {
   const char* httpdns;
   const char* web;
   bool partial;
-  const char* verdict;
+  RunVerdict verdict;
 };
 
 TEST(WechatVerdicts, Table) {
   std::vector<WechatCase> cases;
-  cases.push_back({"all fine", AllFine(), "ok", "ok", "ok", "ok", false, "ok"});
+  cases.push_back({"all fine", AllFine(), "ok", "ok", "ok", "ok", false, RunVerdict::kOk});
 
   WechatObservations one_port = AllFine();
   one_port.longlink["long.weixin.qq.com"][8080] = Failed("connection_reset");
-  cases.push_back(
-      {"one longlink port fails: partial", one_port, "ok", "ok", "ok", "ok", true, "anomaly"});
+  cases.push_back({"one longlink port fails: partial", one_port, "ok", "ok", "ok", "ok", true,
+                   RunVerdict::kAnomaly});
 
   WechatObservations domestic = AllFine();
   for (uint16_t port : WechatLonglinkPorts()) {
     domestic.longlink["long.weixin.qq.com"][port] = Failed("dns_nxdomain_error", "resolve");
   }
   cases.push_back({"the domestic host fails, the international ones work", domestic, "ok", "ok",
-                   "ok", "ok", true, "anomaly"});
+                   "ok", "ok", true, RunVerdict::kAnomaly});
 
   WechatObservations longlink = AllFine();
   longlink.longlink = Longlink(Failed("generic_timeout_error"));
-  cases.push_back(
-      {"every longlink port fails", longlink, "blocked", "ok", "ok", "ok", false, "blocked"});
+  cases.push_back({"every longlink port fails", longlink, "blocked", "ok", "ok", "ok", false,
+                   RunVerdict::kBlocked});
 
   WechatObservations shortlink = AllFine();
   shortlink.shortlink =
       FetchFailed(kWechatShortlinkHost, 80, "http_round_trip", "connection_reset");
-  cases.push_back(
-      {"the shortlink POST is reset", shortlink, "ok", "blocked", "ok", "ok", false, "blocked"});
+  cases.push_back({"the shortlink POST is reset", shortlink, "ok", "blocked", "ok", "ok", false,
+                   RunVerdict::kBlocked});
 
   WechatObservations httpdns = AllFine();
   httpdns.httpdns = FetchFailed("dns.weixin.qq.com", 80, "resolve", "dns_nxdomain_error");
   cases.push_back({"the HTTP DNS name does not resolve", httpdns, "ok", "ok", "blocked", "ok",
-                   false, "blocked"});
+                   false, RunVerdict::kBlocked});
 
   WechatObservations web = AllFine();
   web.web[1].second = FetchFailed("mp.weixin.qq.com", 443, "tls_handshake", "connection_reset");
-  cases.push_back(
-      {"one web front fails at TLS", web, "ok", "ok", "ok", "blocked", false, "blocked"});
+  cases.push_back({"one web front fails at TLS", web, "ok", "ok", "ok", "blocked", false,
+                   RunVerdict::kBlocked});
 
   WechatObservations codes = AllFine();
   codes.shortlink = Response(400);
   codes.httpdns = Response(503);
   codes.web[0].second = Response(403);
-  cases.push_back({"status codes never count", codes, "ok", "ok", "ok", "ok", false, "ok"});
+  cases.push_back(
+      {"status codes never count", codes, "ok", "ok", "ok", "ok", false, RunVerdict::kOk});
 
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -153,7 +154,7 @@ TEST(WechatVerdicts, FailuresAndDetails) {
     return m;
   }());
   EXPECT_EQ(s.service, "WeChat");
-  EXPECT_EQ(s.verdict, "blocked");
+  EXPECT_EQ(s.verdict, RunVerdict::kBlocked);
   EXPECT_EQ(s.blocking, "tcp_ip");
 }
 
@@ -316,7 +317,7 @@ TEST_F(WechatExperimentTest, RealRunJudgesEachPartOnItsOwn) {
 
   RunSummary s = WechatExperiment().Summarize(*m);
   EXPECT_EQ(s.service, "WeChat");
-  EXPECT_EQ(s.verdict, "blocked");
+  EXPECT_EQ(s.verdict, RunVerdict::kBlocked);
   // Four closed 8080s outnumber the two web fronts; the evidence names both.
   EXPECT_EQ(s.blocking, "tcp_ip");
   EXPECT_EQ(s.evidence,
@@ -359,7 +360,7 @@ TEST(WechatDeadlines, BlackholedWechatEndsOnTime) {
   }
   EXPECT_EQ(k["x_partial_blocking"], false);
   RunSummary s = WechatExperiment().Summarize(*m);
-  EXPECT_EQ(s.verdict, "blocked");
+  EXPECT_EQ(s.verdict, RunVerdict::kBlocked);
   EXPECT_EQ(s.blocking, "tcp_ip");
   EXPECT_EQ(s.evidence,
             "dns.weixin.qq.com,long.wechat.com,long.weixin.qq.com,mp.weixin.qq.com,"
