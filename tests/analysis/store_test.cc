@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "analysis/ingest/ingest.h"
 #include "analysis/store/schema.h"
@@ -710,6 +711,27 @@ TEST(StoreSchema, LayersColumnIsWhatAJsonLibraryWrites) {
     }
   }
   EXPECT_EQ(rows, 77);
+}
+
+// Committed pages are copied from the WAL into the file while the store is open (on the
+// checkpointer's thread), not all at once when it closes: the file grows after a commit.
+TEST(SqliteStore, CommittedPagesReachTheFileWhileTheStoreIsOpen) {
+  ASSERT_TRUE(TheCorpus().error.empty()) << TheCorpus().error;
+  auto h = NewStore("sqlite");
+  ASSERT_TRUE(h.ok()) << h.error();
+  const Corpus& c = TheCorpus();
+  auto w = h->store->Write(c.facts, c.verdicts);
+  ASSERT_TRUE(w.ok()) << w.error();
+  auto committed = h->store->Commit();
+  ASSERT_TRUE(committed.ok()) << committed.error();
+  std::error_code ec;
+  uintmax_t size = 0;
+  for (int i = 0; i < 500 && size < (1u << 20); ++i) {  // up to 10 s
+    size = std::filesystem::file_size(h->spec, ec);
+    if (size < (1u << 20)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GE(size, 1u << 20) << "the file holds only what was there before the first commit";
+  EXPECT_TRUE(std::filesystem::exists(h->spec + "-wal"));  // still open: WAL mode
 }
 
 TEST(StoreSpecs, BadSpecsAreRefusedWithTheReason) {
