@@ -7,10 +7,15 @@
 // are TabSeparated.
 #include <httplib.h>
 
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
+#include <thread>
 #include <unordered_set>
 
 #include "analysis/store/schema.h"
@@ -266,17 +271,113 @@ Result<Endpoint> ParseSpec(const std::string& spec) {
   return e;
 }
 
+// Sends INSERTs on a thread of its own (with an HTTP client of its own), so that the
+// server stores one batch while the next is built from the measurements being parsed
+// and scored: sent in line, the two took turns and the run used one core of two. At
+// most kMaxSendingBytes wait to be sent; Queue blocks beyond that (back-pressure).
+class InsertSender {
+ public:
+  using PostRows =
+      std::function<Result<void>(const std::string& table, bool sync, const std::string& rows)>;
+  explicit InsertSender(PostRows post) : post_(std::move(post)) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~InsertSender() {
+    {
+      std::lock_guard lock(mu_);
+      closing_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+  InsertSender(const InsertSender&) = delete;
+  InsertSender& operator=(const InsertSender&) = delete;
+
+  /// Queues `rows` for `table`; the first error of an earlier send, if any (the rows
+  /// are then dropped: the store is failing, and Drain says so too).
+  Result<void> Queue(const std::string& table, bool sync, std::string rows) {
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [&] { return queued_bytes_ < kMaxSendingBytes || !error_.empty(); });
+    if (!error_.empty()) return Error{error_};
+    queued_bytes_ += rows.size();
+    jobs_.push_back({table, sync, std::move(rows)});
+    changed_.notify_all();
+    return {};
+  }
+
+  /// Waits until everything queued is sent; the first error since the last Drain.
+  Result<void> Drain() {
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [&] { return (jobs_.empty() && !sending_) || !error_.empty(); });
+    if (error_.empty()) return {};
+    Error e{error_};
+    error_.clear();
+    jobs_.clear();
+    queued_bytes_ = 0;
+    return e;
+  }
+
+ private:
+  static constexpr size_t kMaxSendingBytes = 64 << 20;
+  struct Job {
+    std::string table;
+    bool sync;
+    std::string rows;
+  };
+
+  void Loop() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      changed_.wait(lock, [&] { return closing_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;  // closing, and nothing left
+      Job job = std::move(jobs_.front());
+      jobs_.pop_front();
+      sending_ = true;
+      lock.unlock();
+      Result<void> r = error_.empty() ? post_(job.table, job.sync, job.rows) : Result<void>{};
+      lock.lock();
+      sending_ = false;
+      queued_bytes_ -= job.rows.size();
+      if (!r.ok() && error_.empty()) error_ = r.error();
+      changed_.notify_all();
+    }
+  }
+
+  PostRows post_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<Job> jobs_;     // guarded
+  size_t queued_bytes_ = 0;  // guarded: rows queued or being sent
+  bool sending_ = false;     // guarded
+  bool closing_ = false;     // guarded
+  std::string error_;        // guarded: the first failed send since the last Drain
+  std::thread thread_;
+};
+
 class ClickHouseStore : public Store {
  public:
   explicit ClickHouseStore(Endpoint endpoint)
-      : endpoint_(std::move(endpoint)), client_(endpoint_.host, endpoint_.port) {
-    client_.set_connection_timeout(5, 0);
-    client_.set_read_timeout(600, 0);
-    client_.set_write_timeout(600, 0);
-    client_.set_keep_alive(true);
+      : endpoint_(std::move(endpoint)),
+        client_(endpoint_.host, endpoint_.port),
+        send_client_(endpoint_.host, endpoint_.port) {
+    for (httplib::Client* c : {&client_, &send_client_}) {
+      c->set_connection_timeout(5, 0);
+      c->set_read_timeout(600, 0);
+      c->set_write_timeout(600, 0);
+      c->set_keep_alive(true);
+    }
+    sender_ = std::make_unique<InsertSender>(
+        [this](const std::string& table, bool sync, const std::string& rows) {
+          std::string ignored;
+          return Post(send_client_, "INSERT INTO " + table + " FORMAT RowBinary", rows, &ignored,
+                      true, true, sync);
+        });
   }
 
-  ~ClickHouseStore() override { (void)Commit(); }
+  ~ClickHouseStore() override {
+    (void)Commit();
+    sender_.reset();  // before the client it sends with
+  }
 
   Result<void> Open() {
     if (auto r = Run("CREATE DATABASE IF NOT EXISTS " + endpoint_.database, "", false); !r) {
@@ -294,6 +395,34 @@ class ClickHouseStore : public Store {
              (by_time ? " PARTITION BY toYYYYMM(toDateTime(start_time, 'UTC'))" : "") +
              " ORDER BY " + t->order_by;
       if (auto r = Run(sql); !r) return r;
+    }
+    // Rows are sent as RowBinary, which the server reads by the table's column types
+    // without checking them: a table of the same name with other columns (another
+    // program's, another version's) would take garbage. Refuse it by name instead.
+    for (const Table* t :
+         {&MeasurementsTable(), &ObservationsTable(), &VerdictsTable(), &RulesVersionsTable()}) {
+      std::vector<std::string> found;
+      auto r = Select("SELECT name, type FROM system.columns WHERE database = " +
+                          QuoteSql(SqlDialect::kClickHouse, endpoint_.database) +
+                          " AND table = " + QuoteSql(SqlDialect::kClickHouse, t->name),
+                      [&](const SqlRow& row) {
+                        if (row.values.size() == 2)
+                          found.push_back(row.values[0] + " " + row.values[1]);
+                      });
+      if (!r.ok()) return r;
+      std::vector<std::string> expected;
+      for (const Column& c : t->columns) {
+        expected.push_back(std::string(c.name) + " " + ClickHouseType(c.type));
+      }
+      if (found != expected) {
+        size_t i = 0;
+        while (i < found.size() && i < expected.size() && found[i] == expected[i]) ++i;
+        return Error{
+            Describe() + ": table " + t->name + " is not vigil's: column " + std::to_string(i + 1) +
+            " is " + (i < found.size() ? "'" + found[i] + "'" : std::string("missing")) +
+            ", expected " + (i < expected.size() ? "'" + expected[i] + "'" : std::string("none")) +
+            " (another program's or version's table: drop it or use another database)"};
+      }
     }
     // Tables an analyst made Distributed over a cluster (docs/analysis.md): inserts wait
     // until every shard has the rows, and OPTIMIZE, which does not reach through them,
@@ -358,6 +487,7 @@ class ClickHouseStore : public Store {
   // empty months, the common case, skips the rewrite of every month it wrote.
   Result<void> Commit() override {
     if (auto f = Flush(); !f) return f;
+    if (auto d = sender_->Drain(); !d) return d;
     std::map<std::pair<std::string, uint32_t>, uint64_t> stored;  // rows in active parts
     std::set<std::string> tables;
     for (const auto& [key, w] : written_) {
@@ -398,8 +528,10 @@ class ClickHouseStore : public Store {
   }
 
   Result<void> Select(const std::string& sql, const SqlRowSink& sink) override {
+    // What was sent is read back: rows still buffered are not (they wait for Commit).
+    if (auto d = sender_->Drain(); !d) return d;
     std::string body;
-    if (auto r = Post(sql + " FORMAT TabSeparated", "", &body); !r) return r;
+    if (auto r = Post(client_, sql + " FORMAT TabSeparated", "", &body); !r) return r;
     SqlRow row;
     ParseTsv(body, &row, sink);
     return {};
@@ -460,28 +592,23 @@ class ClickHouseStore : public Store {
     return {};
   }
 
-  // INSERTs the rows of `buffer` into `table` and empties it.
+  // Hands the rows of `buffer` for `table` to the sender and empties it.
   Result<void> Send(const std::string& table, std::string* buffer) {
     if (buffer->empty()) return {};
-    std::string ignored;
-    const bool sync = distributed_.count(table) > 0;
-    if (auto r =
-            Post("INSERT INTO " + table + " FORMAT RowBinary", *buffer, &ignored, true, true, sync);
-        !r) {
-      return r;
-    }
-    buffer->clear();
-    return {};
+    std::string rows;
+    rows.swap(*buffer);
+    return sender_->Queue(table, distributed_.count(table) > 0, std::move(rows));
   }
 
   Result<void> Run(const std::string& sql, const std::string& body = "", bool in_database = true) {
     std::string ignored;
-    return Post(sql, body, &ignored, !body.empty(), in_database);
+    return Post(client_, sql, body, &ignored, !body.empty(), in_database);
   }
 
   // Sends `sql` (as the body, or as the query parameter when `data` is the body).
-  Result<void> Post(const std::string& sql, const std::string& data, std::string* response,
-                    bool sql_in_url = false, bool in_database = true, bool sync_insert = false) {
+  Result<void> Post(httplib::Client& client, const std::string& sql, const std::string& data,
+                    std::string* response, bool sql_in_url = false, bool in_database = true,
+                    bool sync_insert = false) const {
     httplib::Params params;
     if (sync_insert) params.emplace("insert_distributed_sync", "1");
     if (in_database) params.emplace("database", endpoint_.database);
@@ -489,7 +616,7 @@ class ClickHouseStore : public Store {
     if (!endpoint_.password.empty()) params.emplace("password", endpoint_.password);
     if (sql_in_url) params.emplace("query", sql);
     const std::string path = httplib::append_query_params("/", params);
-    auto res = client_.Post(path, sql_in_url ? data : sql, "text/plain");
+    auto res = client.Post(path, sql_in_url ? data : sql, "text/plain");
     if (!res) {
       return Error{Describe() + ": cannot reach ClickHouse: " + httplib::to_string(res.error())};
     }
@@ -504,7 +631,9 @@ class ClickHouseStore : public Store {
   }
 
   Endpoint endpoint_;
-  httplib::Client client_;
+  httplib::Client client_;       // the caller's thread: DDL, reads, OPTIMIZE
+  httplib::Client send_client_;  // the sender's thread: INSERTs
+  std::unique_ptr<InsertSender> sender_;
   std::map<std::pair<std::string, uint32_t>, std::string> buffers_;  // (table, month)
   // What this store wrote into each (table, month) since it was opened.
   struct Written {

@@ -734,6 +734,46 @@ TEST(SqliteStore, CommittedPagesReachTheFileWhileTheStoreIsOpen) {
   EXPECT_TRUE(std::filesystem::exists(h->spec + "-wal"));  // still open: WAL mode
 }
 
+// Rows are sent on a thread of their own: an INSERT the server refuses is not lost in
+// it; the commit that waits for it says what the server answered.
+TEST(ClickHouseStore, ARefusedInsertIsReportedByTheCommit) {
+  if (auto why = test_support::ClickHouseServer::Unavailable()) GTEST_SKIP() << *why;
+  ASSERT_TRUE(TheClickHouse()->ok()) << TheClickHouse()->error();
+  ASSERT_TRUE(TheCorpus().error.empty()) << TheCorpus().error;
+  auto h = NewStore("clickhouse");
+  ASSERT_TRUE(h.ok()) << h.error();
+  const std::string database = h->spec.substr(h->spec.rfind('/') + 1);
+  EXPECT_EQ(TheClickHouse()->Run("DROP TABLE " + database + ".verdicts"), "");
+  const Corpus& c = TheCorpus();
+  auto w = h->store->Write(c.facts, c.verdicts);
+  auto committed = w.ok() ? h->store->Commit() : Result<void>(Error{w.error()});
+  ASSERT_FALSE(committed.ok());
+  EXPECT_NE(committed.error().find("ClickHouse answered"), std::string::npos) << committed.error();
+  EXPECT_NE(committed.error().find("INSERT INTO verdicts"), std::string::npos) << committed.error();
+}
+
+// RowBinary is read by the table's column types unchecked: a table of the same name
+// with other columns is refused when the store opens, by name, rather than filled.
+TEST(ClickHouseStore, ATableOfAnotherShapeIsRefusedByName) {
+  if (auto why = test_support::ClickHouseServer::Unavailable()) GTEST_SKIP() << *why;
+  ASSERT_TRUE(TheClickHouse()->ok()) << TheClickHouse()->error();
+  auto h = NewStore("clickhouse");
+  ASSERT_TRUE(h.ok()) << h.error();
+  const std::string database = h->spec.substr(h->spec.rfind('/') + 1);
+  h->store.reset();
+  EXPECT_EQ(TheClickHouse()->Run("DROP TABLE " + database + ".verdicts"), "");
+  EXPECT_EQ(TheClickHouse()->Run("CREATE TABLE " + database +
+                                 ".verdicts (measurement_uid String, x UInt8) ENGINE = "
+                                 "MergeTree ORDER BY x"),
+            "");
+  auto reopened = OpenStore(h->spec);
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_NE(reopened.error().find("table verdicts is not vigil's: column 2 is 'x UInt8', "
+                                  "expected 'rules_version String'"),
+            std::string::npos)
+      << reopened.error();
+}
+
 TEST(StoreSpecs, BadSpecsAreRefusedWithTheReason) {
   auto scheme = OpenStore("postgres://localhost/x");
   ASSERT_FALSE(scheme.ok());
