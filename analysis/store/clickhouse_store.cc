@@ -7,6 +7,7 @@
 // are TabSeparated.
 #include <httplib.h>
 
+#include <array>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -277,10 +278,11 @@ Result<Endpoint> ParseSpec(const std::string& spec) {
 // most kMaxSendingBytes wait to be sent; Queue blocks beyond that (back-pressure).
 class InsertSender {
  public:
-  using PostRows =
-      std::function<Result<void>(const std::string& table, bool sync, const std::string& rows)>;
-  explicit InsertSender(PostRows post) : post_(std::move(post)) {
-    thread_ = std::thread([this] { Loop(); });
+  // `post` sends on connection `lane` (one per thread).
+  using PostRows = std::function<Result<void>(size_t lane, const std::string& table, bool sync,
+                                              const std::string& rows)>;
+  InsertSender(size_t lanes, PostRows post) : post_(std::move(post)) {
+    for (size_t i = 0; i < lanes; ++i) threads_.emplace_back([this, i] { Loop(i); });
   }
   ~InsertSender() {
     {
@@ -288,7 +290,7 @@ class InsertSender {
       closing_ = true;
     }
     changed_.notify_all();
-    thread_.join();
+    for (auto& t : threads_) t.join();
   }
   InsertSender(const InsertSender&) = delete;
   InsertSender& operator=(const InsertSender&) = delete;
@@ -308,7 +310,7 @@ class InsertSender {
   /// Waits until everything queued is sent; the first error since the last Drain.
   Result<void> Drain() {
     std::unique_lock lock(mu_);
-    changed_.wait(lock, [&] { return (jobs_.empty() && !sending_) || !error_.empty(); });
+    changed_.wait(lock, [&] { return (jobs_.empty() && sending_ == 0) || !error_.empty(); });
     if (error_.empty()) return {};
     Error e{error_};
     error_.clear();
@@ -325,18 +327,19 @@ class InsertSender {
     std::string rows;
   };
 
-  void Loop() {
+  void Loop(size_t lane) {
     std::unique_lock lock(mu_);
     for (;;) {
       changed_.wait(lock, [&] { return closing_ || !jobs_.empty(); });
       if (jobs_.empty()) return;  // closing, and nothing left
       Job job = std::move(jobs_.front());
       jobs_.pop_front();
-      sending_ = true;
+      ++sending_;
+      const bool failing = !error_.empty();
       lock.unlock();
-      Result<void> r = error_.empty() ? post_(job.table, job.sync, job.rows) : Result<void>{};
+      Result<void> r = failing ? Result<void>{} : post_(lane, job.table, job.sync, job.rows);
       lock.lock();
-      sending_ = false;
+      --sending_;
       queued_bytes_ -= job.rows.size();
       if (!r.ok() && error_.empty()) error_ = r.error();
       changed_.notify_all();
@@ -348,10 +351,10 @@ class InsertSender {
   std::condition_variable changed_;
   std::deque<Job> jobs_;     // guarded
   size_t queued_bytes_ = 0;  // guarded: rows queued or being sent
-  bool sending_ = false;     // guarded
+  size_t sending_ = 0;       // guarded: jobs being sent
   bool closing_ = false;     // guarded
   std::string error_;        // guarded: the first failed send since the last Drain
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 class ClickHouseStore : public Store {
@@ -359,18 +362,20 @@ class ClickHouseStore : public Store {
   explicit ClickHouseStore(Endpoint endpoint)
       : endpoint_(std::move(endpoint)),
         client_(endpoint_.host, endpoint_.port),
-        send_client_(endpoint_.host, endpoint_.port) {
-    for (httplib::Client* c : {&client_, &send_client_}) {
+        send_clients_{httplib::Client(endpoint_.host, endpoint_.port),
+                      httplib::Client(endpoint_.host, endpoint_.port)} {
+    for (httplib::Client* c : {&client_, &send_clients_[0], &send_clients_[1]}) {
       c->set_connection_timeout(5, 0);
       c->set_read_timeout(600, 0);
       c->set_write_timeout(600, 0);
       c->set_keep_alive(true);
     }
     sender_ = std::make_unique<InsertSender>(
-        [this](const std::string& table, bool sync, const std::string& rows) {
+        send_clients_.size(),
+        [this](size_t lane, const std::string& table, bool sync, const std::string& rows) {
           std::string ignored;
-          return Post(send_client_, "INSERT INTO " + table + " FORMAT RowBinary", rows, &ignored,
-                      true, true, sync);
+          return Post(send_clients_[lane], "INSERT INTO " + table + " FORMAT RowBinary", rows,
+                      &ignored, true, true, sync);
         });
   }
 
@@ -631,8 +636,10 @@ class ClickHouseStore : public Store {
   }
 
   Endpoint endpoint_;
-  httplib::Client client_;       // the caller's thread: DDL, reads, OPTIMIZE
-  httplib::Client send_client_;  // the sender's thread: INSERTs
+  httplib::Client client_;  // the caller's thread: DDL, reads, OPTIMIZE
+  // The sender's threads, one each: INSERTs, two at a time so that the server can store
+  // on two cores.
+  std::array<httplib::Client, 2> send_clients_;
   std::unique_ptr<InsertSender> sender_;
   std::map<std::pair<std::string, uint32_t>, std::string> buffers_;  // (table, month)
   // What this store wrote into each (table, month) since it was opened.
