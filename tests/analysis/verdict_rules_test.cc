@@ -253,6 +253,31 @@ TEST(VerdictRulesTest, WebConnectivityLayersFollowTheProbeAndTheControl) {
   }
 }
 
+// A DNS failure at the probe is the site's own when the control's lookup failed too,
+// and only then: a control that answered without a failed lookup does not make it so.
+TEST(VerdictRulesTest, WebConnectivityDnsFailureIsDownOnlyWhenTheControlsLookupFailed) {
+  const std::string summary =
+      R"({"blocking":null,"accessible":null,"dns_consistency":null,)"
+      R"("dns_experiment_failure":"dns_nxdomain_error","control_failure":null,)";
+  {  // Both lookups failed: the name is gone for everyone.
+    ExtractedMeasurement m =
+        Make("web_connectivity", "IT",
+             summary + R"("control":{"dns":{"failure":"dns_name_error","addrs":[]}}})");
+    m.observations.push_back(Dns("gone.example", {}, "dns_nxdomain_error"));
+    const VerdictRow row = Engine().Score(m, kNow);
+    EXPECT_EQ(L(row, Layer::kDns).rule_id, "dns.failure_control_failed");
+    EXPECT_DOUBLE_EQ(L(row, Layer::kDns).down, 1.0);
+  }
+  {  // The control answered, but says nothing of its lookup: not the site's failure.
+    ExtractedMeasurement m = Make("web_connectivity", "IT",
+                                  summary + R"("control":{"http_request":{"status_code":200}}})");
+    m.observations.push_back(Dns("www.example.com", {}, "dns_nxdomain_error"));
+    const VerdictRow row = Engine().Score(m, kNow);
+    EXPECT_EQ(L(row, Layer::kDns).rule_id, "dns.failure");
+    EXPECT_LT(L(row, Layer::kDns).down, 1.0);
+  }
+}
+
 TEST(VerdictRulesTest, EnvelopeFailuresOutrankEverything) {
   ExtractedMeasurement base =
       Make("web_connectivity", "IR", R"({"blocking":"dns","dns_consistency":"inconsistent"})");

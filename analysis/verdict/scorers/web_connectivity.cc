@@ -103,7 +103,9 @@ void ScoreWebConnectivity(Scoring& c) {
   }
   if (inconsistent) c.Fire(dns_failed ? Rule::kDnsFailureControlOk : Rule::kDnsUnmatched);
   if (IsStr(blocking, "dns")) c.Fire(Rule::kDnsProbeBlocking);
-  if (dns_failed) c.Fire(control.usable ? Rule::kDnsFailureControlFailed : Rule::kDnsFailure);
+  if (dns_failed) {
+    c.Fire(control.dns_failed ? Rule::kDnsFailureControlFailed : Rule::kDnsFailure);
+  }
   if (consistent) c.Fire(Rule::kDnsMatchesControl);
   if (dns_measured) c.Fire(Rule::kDnsOk);
 
