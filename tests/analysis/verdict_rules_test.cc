@@ -307,6 +307,16 @@ TEST(VerdictRulesTest, EnvelopeFailuresOutrankEverything) {
   ExtractedMeasurement skew = base;
   skew.measurement.start_time = skew.measurement.upload_time + 3600;  // within the hour
   EXPECT_TRUE(Engine().Score(skew, kNow).confirmed);
+  // vigil's own measurement from a local run, not uploaded: no report id yet, and
+  // judged by what it saw, as `vigil analyze` of one's own run needs.
+  ExtractedMeasurement local = base;
+  local.measurement.report_id = "";
+  local.measurement.software_name = "vigil";
+  const VerdictRow row = Engine().Score(local, kNow);
+  EXPECT_TRUE(row.confirmed);
+  EXPECT_FALSE(row.failure) << row.failure_reason;
+  local.measurement.software_name = "ooniprobe-cli";
+  EXPECT_EQ(Engine().Score(local, kNow).failure_reason, "envelope.no_report_id");
 }
 
 TEST(VerdictRulesTest, WhatsappIgnoresStatusCodesAndSeesTlsFailures) {
