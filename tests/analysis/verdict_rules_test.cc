@@ -278,6 +278,26 @@ TEST(VerdictRulesTest, WebConnectivityDnsFailureIsDownOnlyWhenTheControlsLookupF
   }
 }
 
+// An empty answer to the AAAA query of a name that has IPv4 addresses is no DNS
+// failure; a name with no answer to any query still is.
+TEST(VerdictRulesTest, AnEmptyAnswerForANameThatResolvedElsewhereIsNoFailure) {
+  {
+    ExtractedMeasurement m = Make("signal");
+    m.observations.push_back(Dns("chat.signal.org", {"13.248.212.111"}));
+    m.observations.push_back(Dns("chat.signal.org", {}, "dns_no_answer"));
+    m.observations.push_back(Tcp("chat.signal.org", "13.248.212.111", 443));
+    const VerdictRow row = Engine().Score(m, kNow);
+    EXPECT_EQ(L(row, Layer::kDns).rule_id, "dns.ok");
+    EXPECT_FALSE(row.anomaly);
+  }
+  {
+    ExtractedMeasurement m = Make("signal");
+    m.observations.push_back(Dns("chat.signal.org", {}, "dns_no_answer"));
+    const VerdictRow row = Engine().Score(m, kNow);
+    EXPECT_EQ(L(row, Layer::kDns).rule_id, "dns.failure");
+  }
+}
+
 TEST(VerdictRulesTest, EnvelopeFailuresOutrankEverything) {
   ExtractedMeasurement base =
       Make("web_connectivity", "IR", R"({"blocking":"dns","dns_consistency":"inconsistent"})");

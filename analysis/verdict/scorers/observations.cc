@@ -1,6 +1,9 @@
 // ScoreObservations: the rules every step of a measurement supports without a control
 // (a failed lookup, connect, handshake or fetch; a bogon answer), for tests whose own
 // keys leave layers undecided.
+#include <algorithm>
+#include <string_view>
+
 #include "analysis/verdict/scorers/scorers.h"
 #include "analysis/verdict/scoring.h"
 
@@ -11,9 +14,18 @@ void ScoreObservations(Scoring& c, const std::vector<std::string>& skip_hosts) {
       http_failed = 0, http_ok = 0;
   bool bogon = false;
   bool tls_failed_any = false;
+  // Names that resolved in some lookup: an empty answer to another query for them (the
+  // AAAA query for a name with IPv4 addresses only) is not a failure.
+  std::vector<std::string_view> resolved;
+  for (const ObservationRow& o : c.m.observations) {
+    if (o.dns_measured && !o.dns_failure && !o.dns_answers.empty()) resolved.push_back(o.hostname);
+  }
   for (const ObservationRow& o : c.m.observations) {
     if (!skip_hosts.empty() && Contains(skip_hosts, o.hostname)) continue;
-    if (o.dns_measured) {
+    if (o.dns_measured && o.dns_failure && *o.dns_failure == "dns_no_answer" &&
+        std::find(resolved.begin(), resolved.end(), o.hostname) != resolved.end()) {
+      // counted neither way
+    } else if (o.dns_measured) {
       if (o.dns_failure) {
         ++dns_failed;
       } else {
