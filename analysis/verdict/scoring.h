@@ -57,6 +57,14 @@ struct Scoring {
   bool NoRoute(const std::optional<std::string>& failure) const {
     return failure && Contains(config.no_route_failures, *failure);
   }
+  /// Whether DNS answer `i` of `o` is a bogon: an address of the bogon list that the
+  /// probe's ASN database does not place in an AS. One it does place is routed where the
+  /// probe is (an interference lab on the benchmarking range, 198.18.0.0/15, is judged
+  /// by its own ASN database); in the wild no ASN database places a reserved address.
+  bool BogonAnswer(const ObservationRow& o, size_t i) const {
+    if (i < o.dns_answer_asns.size() && o.dns_answer_asns[i] != 0) return false;
+    return i < o.dns_answers.size() && config.bogons.Contains(o.dns_answers[i]);
+  }
 };
 
 }  // namespace vigil::analysis

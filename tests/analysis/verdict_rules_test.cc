@@ -298,6 +298,21 @@ TEST(VerdictRulesTest, AnEmptyAnswerForANameThatResolvedElsewhereIsNoFailure) {
   }
 }
 
+// A reserved address is a bogon unless the probe's ASN database places it in an AS:
+// an interference lab on 198.18.0.0/15 is judged by its own database, while no
+// database of the real Internet places such an address.
+TEST(VerdictRulesTest, AnAddressTheProbesAsnDatabasePlacesIsNoBogon) {
+  for (const uint32_t asn : {0u, 64500u}) {
+    ExtractedMeasurement m = Make("signal");
+    ObservationRow dns = Dns("chat.signal.org", {"198.18.70.12"});
+    dns.dns_answer_asns = {asn};
+    m.observations.push_back(dns);
+    m.observations.push_back(Tcp("chat.signal.org", "198.18.70.12", 443));
+    const VerdictRow row = Engine().Score(m, kNow);
+    EXPECT_EQ(L(row, Layer::kDns).rule_id, asn == 0 ? "dns.bogon" : "dns.ok") << "AS" << asn;
+  }
+}
+
 TEST(VerdictRulesTest, EnvelopeFailuresOutrankEverything) {
   ExtractedMeasurement base =
       Make("web_connectivity", "IR", R"({"blocking":"dns","dns_consistency":"inconsistent"})");

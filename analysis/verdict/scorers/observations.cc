@@ -31,7 +31,7 @@ void ScoreObservations(Scoring& c, const std::vector<std::string>& skip_hosts) {
       } else {
         ++dns_ok;
       }
-      for (const std::string& a : o.dns_answers) bogon = bogon || c.config.bogons.Contains(a);
+      for (size_t i = 0; i < o.dns_answers.size(); ++i) bogon = bogon || c.BogonAnswer(o, i);
     }
     if (o.tcp_success != Tri::kUnknown && !c.NoRoute(o.tcp_failure)) {
       if (o.tcp_success == Tri::kYes) {

@@ -87,8 +87,9 @@ void ScoreWebConnectivity(Scoring& c) {
   for (const ObservationRow& o : c.m.observations) {
     if (!o.dns_measured) continue;
     dns_measured = true;
-    for (const std::string& a : o.dns_answers) {
-      if (!c.config.bogons.Contains(a)) continue;
+    for (size_t i = 0; i < o.dns_answers.size(); ++i) {
+      if (!c.BogonAnswer(o, i)) continue;
+      const std::string& a = o.dns_answers[i];
       bogon = true;
       if (std::find(control.addrs.begin(), control.addrs.end(), a) != control.addrs.end()) {
         bogon_in_control = true;
