@@ -1,5 +1,7 @@
 #include "base/csv.h"
 
+#include <algorithm>
+
 namespace vigil {
 namespace {
 
@@ -102,5 +104,16 @@ class CsvParser {
 }  // namespace
 
 CsvText ParseCsv(std::string_view text) { return CsvParser(text).Parse(); }
+
+std::string JoinProblems(const std::vector<std::string>& problems, size_t shown) {
+  std::string message;
+  const size_t joined = std::min(problems.size(), shown);
+  for (size_t i = 0; i < joined; ++i) message += (i ? "\n" : "") + problems[i];
+  if (problems.size() > joined) {
+    if (!message.empty()) message += "\n";
+    message += "(" + std::to_string(problems.size() - joined) + " more problems)";
+  }
+  return message;
+}
 
 }  // namespace vigil

@@ -1,8 +1,12 @@
 // ParseCsv: RFC 4180 records from CSV text, each with the line it starts on, and every
 // syntax problem with its line and field number, so a linter can report them all at once.
-// A pure function over a string; safe to call from any thread.
+// JoinProblems turns the problems a reader of such a file found into one error text. It
+// lives beside the parser because it is how the readers of CSV data files (the bogon list
+// and the block-page fingerprints) report, and base is where any area's reader finds it.
+// Pure functions; safe to call from any thread.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,5 +41,9 @@ struct CsvText {
 /// unquoted field is kept as a byte, bytes after a closing quote are appended to the
 /// field, and an unterminated quoted field runs to the end of the text.
 CsvText ParseCsv(std::string_view text);
+
+/// The first `shown` problems, one a line, then "(N more problems)" for the rest: an
+/// error a reader can take in however many mistakes the file holds. "" when there are none.
+std::string JoinProblems(const std::vector<std::string>& problems, size_t shown = 20);
 
 }  // namespace vigil

@@ -191,6 +191,10 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& spec) {
   return store::OpenSqliteStore(spec);
 }
 
+Result<std::unique_ptr<Store>> OpenStoreOrDefault(const std::string& spec) {
+  return OpenStore(spec.empty() ? DefaultStoreSpec() : spec);
+}
+
 Result<StoreCounts> CountRows(Store& s) {
   StoreCounts counts;
   for (auto [table, field] : {std::pair{"measurements", &counts.measurements},

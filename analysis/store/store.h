@@ -80,6 +80,10 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& spec);
 /// ~/.local/share/vigil/analysis.sqlite.
 std::string DefaultStoreSpec();
 
+/// OpenStore(spec), or OpenStore(DefaultStoreSpec()) when `spec` is empty: the store
+/// `vigil analyze` and `vigil collector` write to when no --store is given.
+Result<std::unique_ptr<Store>> OpenStoreOrDefault(const std::string& spec);
+
 /// What a store holds.
 Result<StoreCounts> CountRows(Store& store);
 

@@ -132,15 +132,7 @@ Result<BogonList> BogonList::Parse(std::string_view text, const std::string& nam
       problem(row.line, 1, "prefix: \"" + address + "\" is not an IPv4 or IPv6 address");
     }
   }
-  if (!problems.empty()) {
-    std::string message;
-    const size_t shown = std::min<size_t>(problems.size(), 20);
-    for (size_t i = 0; i < shown; ++i) message += (i ? "\n" : "") + problems[i];
-    if (problems.size() > shown) {
-      message += "\n(" + std::to_string(problems.size() - shown) + " more problems)";
-    }
-    return Error{message};
-  }
+  if (!problems.empty()) return Error{JoinProblems(problems)};
   return list;
 }
 

@@ -463,15 +463,7 @@ Result<FingerprintSet> FingerprintSet::Parse(
       if (!bad) set.fingerprints_.push_back(std::move(fp));
     }
   }
-  if (!problems.empty()) {
-    std::string message;
-    const size_t shown = std::min<size_t>(problems.size(), 20);
-    for (size_t i = 0; i < shown; ++i) message += (i ? "\n" : "") + problems[i];
-    if (problems.size() > shown) {
-      message += "\n(" + std::to_string(problems.size() - shown) + " more problems)";
-    }
-    return Error{message};
-  }
+  if (!problems.empty()) return Error{JoinProblems(problems)};
   for (uint32_t id = 0; id < set.fingerprints_.size(); ++id) {
     const Fingerprint& fp = set.fingerprints_[id];
     PatternIndex* index = nullptr;

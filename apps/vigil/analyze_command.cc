@@ -91,8 +91,7 @@ int RunAnalyze(AnalyzeFlags& flags) {
   if (!engine.ok()) return Fail(kCommand, "--rules: " + engine.error());
   std::unique_ptr<analysis::Store> store;
   if (!flags.no_store) {
-    auto opened =
-        analysis::OpenStore(flags.store.empty() ? analysis::DefaultStoreSpec() : flags.store);
+    auto opened = analysis::OpenStoreOrDefault(flags.store);
     if (!opened.ok()) return Fail(kCommand, "--store: " + opened.error(), 1);
     store = std::move(*opened);
   }

@@ -16,7 +16,7 @@ Result<std::unique_ptr<LiveStore>> LiveStore::Open(const std::string& spec,
                                                    const std::string& backlog_path,
                                                    size_t max_queued_bytes) {
   std::unique_ptr<LiveStore> live(new LiveStore());
-  auto store = analysis::OpenStore(spec.empty() ? analysis::DefaultStoreSpec() : spec);
+  auto store = analysis::OpenStoreOrDefault(spec);
   if (!store.ok()) return Error{"--store: " + store.error()};
   live->store_ = std::move(*store);
   live->describe_ = live->store_->Describe();

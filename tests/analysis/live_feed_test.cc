@@ -6,113 +6,25 @@
 
 #include <gtest/gtest.h>
 
-#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <set>
 
 #include "analysis/store/store.h"
-#include "analysis/verdict/rules.h"
-#include "tests/support/child_process.h"
+#include "tests/analysis/feed_fixtures.h"
 #include "tests/support/temp_dir.h"
-#include "tests/support_paths.h"
 
 namespace vigil::analysis {
 namespace {
 
 constexpr int kMeasurements = 300;
 
-struct Corpus {
-  std::unique_ptr<test_support::TempDir> dir;
-  std::vector<std::string> lines;
-  std::string error;
-};
-
-const Corpus& TheCorpus() {
-  static Corpus* corpus = [] {
-    auto* c = new Corpus;
-    c->dir = std::make_unique<test_support::TempDir>("vigil-live-feed-");
-    const std::string file = c->dir->Join("m.jsonl");
-    auto gen = test_support::RunCommand(
-        {"python3", test_support::SourceDir() + "/bench/gen_measurements.py", "--count",
-         std::to_string(kMeasurements), "--seed", "5", "--output", file},
-        std::chrono::seconds(120));
-    if (gen.exit_code != 0) {
-      c->error = "gen_measurements.py: " + gen.output;
-      return c;
-    }
-    std::ifstream in(file);
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty()) c->lines.push_back(line);
-    }
-    return c;
-  }();
+const GeneratedMeasurements& TheCorpus() {
+  static const GeneratedMeasurements* corpus =
+      new GeneratedMeasurements(GenerateMeasurements("vigil-live-feed-", kMeasurements, 5));
   return *corpus;
 }
-
-const VerdictEngine& Engine() {
-  static VerdictEngine* engine = [] {
-    auto e = VerdictEngine::Load(test_support::SourceDir() + "/testlists/verdict/rules.json",
-                                 test_support::SourceDir() + "/testlists/fingerprints");
-    EXPECT_TRUE(e.ok()) << e.error();
-    return e.ok() ? new VerdictEngine(std::move(*e)) : nullptr;
-  }();
-  return *engine;
-}
-
-// A store that holds every Write until released and remembers the uids written.
-class GatedStore : public Store {
- public:
-  std::string Describe() const override { return "gated"; }
-  SqlDialect dialect() const override { return SqlDialect::kSqlite; }
-  Result<void> Write(const std::vector<ExtractedMeasurement>& facts,
-                     const std::vector<VerdictRow>& verdicts) override {
-    std::unique_lock lock(mu_);
-    open_.wait(lock, [&] { return released_; });
-    for (const auto& m : facts) uids_.push_back(m.measurement.measurement_uid);
-    verdicts_ += verdicts.size();
-    return {};
-  }
-  Result<void> WriteVerdicts(const std::vector<ExtractedMeasurement>&,
-                             const std::vector<VerdictRow>&) override {
-    return {};
-  }
-  Result<void> Commit() override {
-    std::lock_guard lock(mu_);
-    ++commits_;
-    return {};
-  }
-  Result<void> Select(const std::string&, const SqlRowSink&) override { return {}; }
-
-  void Release() {
-    {
-      std::lock_guard lock(mu_);
-      released_ = true;
-    }
-    open_.notify_all();
-  }
-  std::vector<std::string> uids() {
-    std::lock_guard lock(mu_);
-    return uids_;
-  }
-  uint64_t verdicts() {
-    std::lock_guard lock(mu_);
-    return verdicts_;
-  }
-  int commits() {
-    std::lock_guard lock(mu_);
-    return commits_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable open_;
-  bool released_ = false;
-  std::vector<std::string> uids_;
-  uint64_t verdicts_ = 0;
-  int commits_ = 0;
-};
 
 class LiveFeedTest : public ::testing::Test {
  protected:
@@ -145,7 +57,7 @@ TEST_F(LiveFeedTest, ABurstIntoAStalledStoreStaysWithinTheBoundAndNothingIsLost)
   for (const auto& l : TheCorpus().lines) largest = std::max(largest, l.size());
   LiveFeedStats stats;
   {
-    auto feed = LiveFeed::Start(store, Engine(), ingest_, options);
+    auto feed = LiveFeed::Start(store, ShippedVerdictEngine(), ingest_, options);
     ASSERT_TRUE(feed.ok()) << feed.error();
     // The burst, in handfuls as the archive commits them, while the store is stalled.
     const auto& lines = TheCorpus().lines;
@@ -182,7 +94,7 @@ TEST_F(LiveFeedTest, ABacklogLeftByAnEarlierRunIsFedAtStartInOrder) {
   GatedStore store;
   store.Release();
   {
-    auto feed = LiveFeed::Start(store, Engine(), ingest_, options);
+    auto feed = LiveFeed::Start(store, ShippedVerdictEngine(), ingest_, options);
     ASSERT_TRUE(feed.ok()) << feed.error();
     (*feed)->Add({TheCorpus().lines[6]});
   }
@@ -202,7 +114,7 @@ TEST_F(LiveFeedTest, ADocumentThatIsNotAMeasurementIsReported) {
   GatedStore store;
   store.Release();
   {
-    auto feed = LiveFeed::Start(store, Engine(), ingest_, Options());
+    auto feed = LiveFeed::Start(store, ShippedVerdictEngine(), ingest_, Options());
     ASSERT_TRUE(feed.ok()) << feed.error();
     (*feed)->Add({"not json", TheCorpus().lines[0]});
   }
@@ -215,7 +127,7 @@ TEST_F(LiveFeedTest, AnUnopenableBacklogIsRefusedWithItsPath) {
   GatedStore store;
   LiveFeedOptions options = Options();
   options.backlog_path = dir_.Join("missing/dir/.store-backlog");
-  auto feed = LiveFeed::Start(store, Engine(), ingest_, options);
+  auto feed = LiveFeed::Start(store, ShippedVerdictEngine(), ingest_, options);
   ASSERT_FALSE(feed.ok());
   EXPECT_NE(feed.error().find(options.backlog_path), std::string::npos) << feed.error();
 }

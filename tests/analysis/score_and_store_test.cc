@@ -8,17 +8,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <ctime>
-#include <fstream>
-#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "analysis/store/store.h"
-#include "analysis/verdict/rules.h"
-#include "tests/support/child_process.h"
+#include "tests/analysis/feed_fixtures.h"
 #include "tests/support/temp_dir.h"
-#include "tests/support_paths.h"
 
 namespace vigil::analysis {
 namespace {
@@ -28,43 +24,10 @@ const int64_t kNow = static_cast<int64_t>(std::time(nullptr));
 
 constexpr int kMeasurements = 600;
 
-struct Corpus {
-  std::unique_ptr<test_support::TempDir> dir;
-  std::string file;
-  std::vector<std::string> lines;
-  std::string error;
-};
-
-const Corpus& TheCorpus() {
-  static Corpus* corpus = [] {
-    auto* c = new Corpus;
-    c->dir = std::make_unique<test_support::TempDir>("vigil-score-store-");
-    c->file = c->dir->Join("m.jsonl");
-    auto gen = test_support::RunCommand(
-        {"python3", test_support::SourceDir() + "/bench/gen_measurements.py", "--count",
-         std::to_string(kMeasurements), "--seed", "11", "--output", c->file},
-        std::chrono::seconds(120));
-    if (gen.exit_code != 0) {
-      c->error = "gen_measurements.py: " + gen.output;
-      return c;
-    }
-    std::ifstream in(c->file);
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty()) c->lines.push_back(line);
-    }
-    return c;
-  }();
+const GeneratedMeasurements& TheCorpus() {
+  static const GeneratedMeasurements* corpus =
+      new GeneratedMeasurements(GenerateMeasurements("vigil-score-store-", kMeasurements, 11));
   return *corpus;
-}
-
-const VerdictEngine& Engine() {
-  static VerdictEngine* engine = [] {
-    auto e = VerdictEngine::Load(test_support::SourceDir() + "/testlists/verdict/rules.json",
-                                 test_support::SourceDir() + "/testlists/fingerprints");
-    EXPECT_TRUE(e.ok()) << e.error();
-    return e.ok() ? new VerdictEngine(std::move(*e)) : nullptr;
-  }();
-  return *engine;
 }
 
 // Every table's rows in key order, every column but written_at (the time of the write).
@@ -121,7 +84,7 @@ TEST_F(ScoreAndStoreTest, TheStoreHoldsTheSameWhateverTheBatchesAndThreads) {
     auto stats = IngestPath(
         TheCorpus().file, ingest_,
         [&](ExtractedMeasurement& m) {
-          verdicts.push_back(Engine().Score(m, kNow));
+          verdicts.push_back(ShippedVerdictEngine().Score(m, kNow));
           facts.push_back(std::move(m));
         },
         [](const IngestError& e) { ADD_FAILURE() << e.reason; });
@@ -142,7 +105,8 @@ TEST_F(ScoreAndStoreTest, TheStoreHoldsTheSameWhateverTheBatchesAndThreads) {
     FreshStore run = OpenFresh();
     uint64_t observed = 0;
     {
-      ScoreAndStore feed(run.store.get(), Engine(), ingest_, {shape.batch, shape.max_queued});
+      ScoreAndStore feed(run.store.get(), ShippedVerdictEngine(), ingest_,
+                         {shape.batch, shape.max_queued});
       auto stats = feed.IngestPaths(
           {TheCorpus().file}, shape.threads, [&](const ScoredMeasurement&) { ++observed; },
           [](const IngestError& e) { ADD_FAILURE() << e.reason; });
@@ -160,13 +124,13 @@ TEST_F(ScoreAndStoreTest, TheStoreHoldsTheSameWhateverTheBatchesAndThreads) {
 TEST_F(ScoreAndStoreTest, DocumentsAreStoredAsTheSameLinesReadFromAFile) {
   FreshStore from_file = OpenFresh();
   {
-    ScoreAndStore feed(from_file.store.get(), Engine(), ingest_);
+    ScoreAndStore feed(from_file.store.get(), ShippedVerdictEngine(), ingest_);
     ASSERT_TRUE(feed.IngestPaths({TheCorpus().file}, 2, nullptr, nullptr).ok());
     ASSERT_TRUE(feed.Commit().ok());
   }
   FreshStore from_documents = OpenFresh();
   {
-    ScoreAndStore feed(from_documents.store.get(), Engine(), ingest_, {5, 10});
+    ScoreAndStore feed(from_documents.store.get(), ShippedVerdictEngine(), ingest_, {5, 10});
     // In uneven handfuls, as the collector's archive commits them.
     const auto& lines = TheCorpus().lines;
     for (size_t i = 0; i < lines.size();) {
@@ -213,7 +177,7 @@ TEST_F(ScoreAndStoreTest, DocumentsAreStoredAsTheSameLinesReadFromAFile) {
 
 TEST_F(ScoreAndStoreTest, ADocumentThatIsNotAMeasurementIsReportedAndSkipped) {
   FreshStore run = OpenFresh();
-  ScoreAndStore feed(run.store.get(), Engine(), ingest_);
+  ScoreAndStore feed(run.store.get(), ShippedVerdictEngine(), ingest_);
   std::vector<IngestError> errors;
   const size_t queued = feed.AddDocuments(
       {TheCorpus().lines[0], "not json", "{\"test_name\": 5}", TheCorpus().lines[1]}, "collector",
@@ -231,7 +195,7 @@ TEST_F(ScoreAndStoreTest, ADocumentThatIsNotAMeasurementIsReportedAndSkipped) {
 }
 
 TEST_F(ScoreAndStoreTest, WithoutAStoreMeasurementsAreScoredAndObservedOnly) {
-  ScoreAndStore feed(nullptr, Engine(), ingest_);
+  ScoreAndStore feed(nullptr, ShippedVerdictEngine(), ingest_);
   uint64_t anomalies = 0, seen = 0;
   auto stats = feed.IngestPaths(
       {TheCorpus().file}, 2,
@@ -247,51 +211,10 @@ TEST_F(ScoreAndStoreTest, WithoutAStoreMeasurementsAreScoredAndObservedOnly) {
   EXPECT_EQ(feed.written(), 0u);
 }
 
-// A store that holds every Write until the test lets it go, and counts what it holds.
-class GatedStore : public Store {
- public:
-  std::string Describe() const override { return "gated"; }
-  SqlDialect dialect() const override { return SqlDialect::kSqlite; }
-  Result<void> Write(const std::vector<ExtractedMeasurement>& facts,
-                     const std::vector<VerdictRow>&) override {
-    std::unique_lock lock(mu_);
-    open_.wait(lock, [&] { return released_; });
-    written_ += facts.size();
-    if (fail_) return Error{"disk full"};
-    return {};
-  }
-  Result<void> WriteVerdicts(const std::vector<ExtractedMeasurement>&,
-                             const std::vector<VerdictRow>&) override {
-    return {};
-  }
-  Result<void> Commit() override { return {}; }
-  Result<void> Select(const std::string&, const SqlRowSink&) override { return {}; }
-
-  void Release() {
-    {
-      std::lock_guard lock(mu_);
-      released_ = true;
-    }
-    open_.notify_all();
-  }
-  void FailWrites() { fail_ = true; }
-  uint64_t written() {
-    std::lock_guard lock(mu_);
-    return written_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable open_;
-  bool released_ = false;
-  std::atomic<bool> fail_{false};
-  uint64_t written_ = 0;
-};
-
 TEST_F(ScoreAndStoreTest, ASlowStoreHoldsTheProducerBackAtTheQueueBound) {
   GatedStore store;
   constexpr size_t kBatch = 10, kQueue = 40;
-  ScoreAndStore feed(&store, Engine(), ingest_, {kBatch, kQueue});
+  ScoreAndStore feed(&store, ShippedVerdictEngine(), ingest_, {kBatch, kQueue});
   std::atomic<size_t> added{0};
   std::thread producer([&] {
     const auto& lines = TheCorpus().lines;
@@ -317,7 +240,7 @@ TEST_F(ScoreAndStoreTest, AFailingStoreSaysHowManyMeasurementsItLost) {
   GatedStore store;
   store.Release();
   store.FailWrites();
-  ScoreAndStore feed(&store, Engine(), ingest_, {10, 100});
+  ScoreAndStore feed(&store, ShippedVerdictEngine(), ingest_, {10, 100});
   std::vector<std::string> documents(TheCorpus().lines.begin(), TheCorpus().lines.begin() + 25);
   feed.AddDocuments(documents, "collector", kNow, nullptr);
   auto c = feed.Commit();

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -793,6 +794,24 @@ TEST(StoreSpecs, BadSpecsAreRefusedWithTheReason) {
   auto text = OpenStore(dir.Join("not-a-store"));
   ASSERT_FALSE(text.ok());
   EXPECT_NE(text.error().find(dir.Join("not-a-store")), std::string::npos) << text.error();
+}
+
+TEST(StoreSpecs, NoSpecOpensTheDefaultStoreAndASpecItsOwn) {
+  test_support::TempDir dir("vigil-store-default-");
+  const char* before = std::getenv("VIGIL_STORE");
+  const std::string saved = before ? before : "";
+  setenv("VIGIL_STORE", dir.Join("default.sqlite").c_str(), 1);
+  auto by_default = OpenStoreOrDefault("");
+  auto named = OpenStoreOrDefault(dir.Join("named.sqlite"));
+  if (before) {
+    setenv("VIGIL_STORE", saved.c_str(), 1);
+  } else {
+    unsetenv("VIGIL_STORE");
+  }
+  ASSERT_TRUE(by_default.ok()) << by_default.error();
+  EXPECT_EQ((*by_default)->Describe(), "sqlite:" + dir.Join("default.sqlite"));
+  ASSERT_TRUE(named.ok()) << named.error();
+  EXPECT_EQ((*named)->Describe(), "sqlite:" + dir.Join("named.sqlite"));
 }
 
 TEST(StoreSpecs, AnUnreachableClickHouseIsNamed) {

@@ -1,9 +1,11 @@
 // ParseCsv: RFC 4180 as spreadsheet programs write it, and every syntax problem with its
-// line and field, reading on after each one.
+// line and field, reading on after each one. JoinProblems: a reader's problems as one
+// error text, the first twenty shown and the rest counted.
 #include "base/csv.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -69,6 +71,32 @@ TEST(CsvTest, SyntaxErrorsNameLineAndFieldAndReadingGoesOn) {
   EXPECT_EQ(csv.records[1].fields[1], "b\"c");
   EXPECT_EQ(csv.records[2].fields[0], "xy");
   EXPECT_EQ(csv.records[3].fields[0], "open,end\n");
+}
+
+std::vector<std::string> NumberedProblems(size_t n) {
+  std::vector<std::string> out;
+  for (size_t i = 1; i <= n; ++i) out.push_back("f.csv:" + std::to_string(i) + ":1: bad");
+  return out;
+}
+
+TEST(CsvTest, NoProblemsJoinToNothing) { EXPECT_EQ(JoinProblems({}), ""); }
+
+TEST(CsvTest, TwentyJoinedProblemsAreAllShownOneALine) {
+  const std::string joined = JoinProblems(NumberedProblems(20));
+  EXPECT_EQ(std::count(joined.begin(), joined.end(), '\n'), 19);
+  EXPECT_TRUE(joined.starts_with("f.csv:1:1: bad\nf.csv:2:1: bad\n")) << joined;
+  EXPECT_TRUE(joined.ends_with("\nf.csv:20:1: bad")) << joined;
+}
+
+TEST(CsvTest, BeyondTwentyJoinedProblemsTheRestAreCounted) {
+  const std::string joined = JoinProblems(NumberedProblems(23));
+  EXPECT_TRUE(joined.ends_with("\nf.csv:20:1: bad\n(3 more problems)")) << joined;
+  EXPECT_EQ(joined.find("f.csv:21:"), std::string::npos) << joined;
+}
+
+TEST(CsvTest, TheCallerChoosesHowManyJoinedProblemsAreShown) {
+  EXPECT_EQ(JoinProblems(NumberedProblems(3), 1), "f.csv:1:1: bad\n(2 more problems)");
+  EXPECT_EQ(JoinProblems(NumberedProblems(2), 0), "(2 more problems)");
 }
 
 }  // namespace

@@ -12,20 +12,12 @@
 #include "base/host_port.h"
 #include "probe/testlists/messaging_list.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/quoted_csv_field.h"
 
 namespace vigil {
 namespace {
 
 constexpr const char* kPath = "fuzz.csv";
-
-std::string Quoted(const std::string& field) {
-  std::string out = "\"";
-  for (char c : field) {
-    out += c;
-    if (c == '"') out += '"';
-  }
-  return out + "\"";
-}
 
 std::string Written(const MessagingList& list) {
   std::string out = "service,endpoint,port,steps,expected_asn,notes\n";
@@ -37,8 +29,9 @@ std::string Written(const MessagingList& list) {
     for (uint32_t asn : row.expected_asns) {
       asns += (asns.empty() ? "AS" : "|AS") + std::to_string(asn);
     }
-    out += Quoted(row.service) + "," + Quoted(row.endpoint) + "," + std::to_string(row.port) + "," +
-           Quoted(steps) + "," + Quoted(asns) + "," + Quoted(row.notes) + "\n";
+    out += fuzz::QuotedCsvField(row.service) + "," + fuzz::QuotedCsvField(row.endpoint) + "," +
+           std::to_string(row.port) + "," + fuzz::QuotedCsvField(steps) + "," +
+           fuzz::QuotedCsvField(asns) + "," + fuzz::QuotedCsvField(row.notes) + "\n";
   }
   return out;
 }

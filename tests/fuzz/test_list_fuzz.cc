@@ -19,6 +19,7 @@
 #include "probe/http/url.h"
 #include "probe/testlists/test_list.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/quoted_csv_field.h"
 
 namespace vigil {
 namespace {
@@ -43,15 +44,6 @@ const std::string& ListPath() {
   return path;
 }
 
-std::string Quoted(const std::string& field) {
-  std::string out = "\"";
-  for (char c : field) {
-    out += c;
-    if (c == '"') out += '"';
-  }
-  return out + "\"";
-}
-
 void CheckCsvRoundTrip(std::string_view text) {
   const CsvText csv = ParseCsv(text);
   int line = 0;
@@ -64,7 +56,7 @@ void CheckCsvRoundTrip(std::string_view text) {
   std::string written;
   for (const CsvRecord& r : csv.records) {
     for (size_t i = 0; i < r.fields.size(); ++i) {
-      written += (i ? "," : "") + Quoted(r.fields[i]);
+      written += (i ? "," : "") + fuzz::QuotedCsvField(r.fields[i]);
     }
     written += "\r\n";
   }
