@@ -386,13 +386,14 @@ void Decide(const WebObservations& o, WebClassification& c) {
     c.x_status |= kStatusAnomalyHttpDiff | kStatusAnomalyDns;
     return SetBlocking(c, "dns", "http_diff_dns");
   }
-  // The site answered the control with a server error: there is no page to tell ours
-  // from, so a difference is no evidence (as a control whose fetch failed).
-  if (o.control->http_request.status_code / 100 == 5) {
-    c.x_status |= kStatusAnomalyControlFailure;
-    return SetUndetermined(c, "control_http_5xx");
-  }
   c.x_status |= kStatusAnomalyHttpDiff;
+  // The site answered the control with a server error: there is no page to tell ours
+  // from, so a difference is no evidence. OONI's keys still say http-diff, as OONI
+  // computes them; our judgement is the rule (x_blocking_rule), which the run's
+  // verdict and the analyzer read.
+  if (o.control->http_request.status_code / 100 == 5) {
+    return SetBlocking(c, "http-diff", "control_http_5xx");
+  }
   return SetBlocking(c, "http-diff", "http_diff");
 }
 

@@ -327,7 +327,10 @@ RunSummary WebConnectivityExperiment::Summarize(const Measurement& measurement) 
     }
     return s;
   }
-  if (!blocking.is_string()) {
+  // OONI's http-diff against a control that got a 5xx: nothing to compare with (our
+  // rule, x_blocking_rule control_http_5xx), read as no verdict, not as blocking.
+  const bool control_5xx = StringOr(k, "x_blocking_rule", "") == "control_http_5xx";
+  if (!blocking.is_string() || control_5xx) {
     s.verdict = RunVerdict::kError;
     const Json control = k.value("control", Json());
     if (k.contains("control_failure") && k["control_failure"].is_string()) {

@@ -265,16 +265,17 @@ const Row kRows[] = {
     {"status_differs", [](WebObservations& o) { o.fetch.status_code = 403; }, "consistent",
      "http-diff", false, "http_diff"},
     // A control that got a 5xx has no page to compare with: a different page here is
-    // no evidence of blocking.
-    {"control_got_a_5xx", [](WebObservations& o) { ControlGets503(o); }, "consistent", nullptr,
-     nullptr, "control_http_5xx"},
+    // no evidence of blocking. OONI's keys still say http-diff (as OONI computes them);
+    // the rule carries our judgement.
+    {"control_got_a_5xx", [](WebObservations& o) { ControlGets503(o); }, "consistent", "http-diff",
+     false, "control_http_5xx"},
     {"both_got_a_5xx_with_different_pages",
      [](WebObservations& o) {
        ControlGets503(o);
        BlockPage(o);
        o.fetch.status_code = 503;
      },
-     "consistent", nullptr, nullptr, "control_http_5xx"},
+     "consistent", "http-diff", false, "control_http_5xx"},
     {"same_5xx_on_both_sides_is_a_match",
      [](WebObservations& o) {
        ControlGets503(o);
@@ -363,8 +364,11 @@ TEST(Classification, LayerVerdicts) {
   ControlGets503(o);
   c = ClassifyWebConnectivity(o);
   EXPECT_EQ(c.x_http_verdict, "unknown");
-  EXPECT_EQ(c.x_status, 1 << 4) << "control failure";
-  EXPECT_EQ(c.x_blocking_flags, 0);
+  EXPECT_EQ(c.rule, "control_http_5xx");
+  // OONI's own keys stay as OONI computes them: an HTTP diff.
+  EXPECT_EQ(c.blocking, "http-diff");
+  EXPECT_EQ(c.x_status, 1 << 6) << "http diff";
+  EXPECT_EQ(c.x_blocking_flags, 16);
 
   // One address of two blocked.
   o = Reachable();

@@ -389,8 +389,8 @@ TEST(WebConnectivitySummary, AControlThatGotA5xxIsNothingToCompareWith) {
   Measurement m;
   m.input = "http://www.example.test/";
   m.test_keys.extra = {
-      {"blocking", nullptr},
-      {"accessible", nullptr},
+      {"blocking", "http-diff"},  // OONI's key, as OONI computes it
+      {"accessible", false},
       {"control_failure", nullptr},
       {"x_blocking_rule", "control_http_5xx"},
       {"control", {{"http_request", {{"status_code", 503}, {"failure", nullptr}}}}}};
