@@ -3,13 +3,14 @@
 namespace vigil::analysis {
 namespace {
 
-constexpr std::array<std::string_view, 11> kFailureReasons = {
+constexpr std::array<std::string_view, 12> kFailureReasons = {
     "envelope.probe_cc_zz",
     "envelope.asn_zero",
     "envelope.no_report_id",
     "envelope.start_in_future",
     "web_connectivity.blocking_null",
     "web_connectivity.no_test_keys",
+    "web_connectivity.control_http_error",
     "signal.unreliable_failure",
     "sni_blocking.control_failed",
     "dnscheck.no_lookups",

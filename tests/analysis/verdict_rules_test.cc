@@ -253,6 +253,105 @@ TEST(VerdictRulesTest, WebConnectivityLayersFollowTheProbeAndTheControl) {
   }
 }
 
+// OONI 0.4's probes say tcp_ip whenever every connect failed, and http-diff whenever the
+// page differs, even where the control failed the same way: the site was down, which is
+// no claim about the network.
+TEST(VerdictRulesTest, WebConnectivityBlockingOfASiteTheControlFoundDownIsNoAnomaly) {
+  {  // Every connect failed here and at the control: tcp_ip by OONI's key, down by ours.
+    ExtractedMeasurement m =
+        Make("web_connectivity", "IT",
+             R"({"blocking":"tcp_ip","accessible":false,"dns_consistency":"consistent",)"
+             R"("http_experiment_failure":"generic_timeout_error","control_failure":null,)"
+             R"("control":{"dns":{"failure":null,"addrs":["93.184.216.34"]},)"
+             R"("tcp_connect":{"93.184.216.34:443":{"status":false,)"
+             R"("failure":"generic_timeout_error"}},)"
+             R"("http_request":{"status_code":-1,"failure":"generic_timeout_error",)"
+             R"("body_length":-1}}})");
+    m.observations.push_back(Dns("www.example.com", {"93.184.216.34"}));
+    m.observations.push_back(Tcp("www.example.com", "93.184.216.34", 443, "generic_timeout_error"));
+    const VerdictRow row = Engine().Score(m, kNow);
+    EXPECT_EQ(L(row, Layer::kTcp).rule_id, "tcp.fail_control_failed");
+    EXPECT_DOUBLE_EQ(L(row, Layer::kTcp).blocked, 0.0);
+    EXPECT_EQ(Flags(row), 0) << VerdictEngine::RulesFired(row);
+  }
+  const std::string control_503 =
+      R"("control":{"dns":{"failure":null,"addrs":["93.184.216.34"]},)"
+      R"("tcp_connect":{"93.184.216.34:80":{"status":true,"failure":null}},)"
+      R"("http_request":{"status_code":503,"failure":null,"body_length":312,)"
+      R"("title":"503 Service Unavailable"}})";
+  auto page = [](const std::string& body) {
+    ObservationRow http = Tcp("www.example.com", "93.184.216.34", 80);
+    http.http_measured = true;
+    http.http_url = "http://www.example.com/";
+    http.http_status = 200;
+    http.http_body_sample = body;
+    return http;
+  };
+  {  // http-diff against a control that got a 503: no page to compare with.
+    ExtractedMeasurement m =
+        Make("web_connectivity", "IT",
+             R"({"blocking":"http-diff","accessible":false,"dns_consistency":"consistent",)"
+             R"("status_code_match":null,"body_length_match":false,"control_failure":null,)" +
+                 control_503 + "}");
+    m.observations.push_back(Dns("www.example.com", {"93.184.216.34"}));
+    m.observations.push_back(page("<html><title>Example Domain</title>hello</html>"));
+    const VerdictRow row = Engine().Score(m, kNow);
+    EXPECT_NE(L(row, Layer::kHttp).rule_id, "http.diff");
+    EXPECT_FALSE(row.anomaly) << VerdictEngine::RulesFired(row);
+    EXPECT_TRUE(row.failure);
+    EXPECT_EQ(row.failure_reason, "web_connectivity.control_http_error");
+  }
+  {  // The same against a control whose fetch failed (OONI 0.5's classic engine).
+    ExtractedMeasurement m =
+        Make("web_connectivity", "IT",
+             R"({"blocking":"http-diff","accessible":false,"dns_consistency":"consistent",)"
+             R"("control_failure":null,"control":{"http_request":{"status_code":-1,)"
+             R"("failure":"connection_reset","body_length":-1}}})");
+    m.observations.push_back(Dns("www.example.com", {"93.184.216.34"}));
+    m.observations.push_back(page("<html><title>Example Domain</title>hello</html>"));
+    const VerdictRow row = Engine().Score(m, kNow);
+    EXPECT_FALSE(row.anomaly) << VerdictEngine::RulesFired(row);
+    EXPECT_EQ(row.failure_reason, "web_connectivity.control_http_error");
+  }
+  {  // A known block page stays a block page whatever the control got.
+    ExtractedMeasurement m =
+        Make("web_connectivity", "RU",
+             R"({"blocking":"http-diff","accessible":false,"dns_consistency":"consistent",)"
+             R"("control_failure":null,)" +
+                 control_503 + "}");
+    m.observations.push_back(Dns("www.example.com", {"93.184.216.34"}));
+    m.observations.push_back(
+        page("<html><body>Access restricted, see http://eais.rkn.gov.ru/</body></html>"));
+    const VerdictRow row = Engine().Score(m, kNow);
+    EXPECT_EQ(L(row, Layer::kHttp).rule_id, "http.fingerprint");
+    EXPECT_TRUE(row.confirmed) << VerdictEngine::RulesFired(row);
+    EXPECT_FALSE(row.failure);
+    EXPECT_EQ(row.blocking_type, "http-diff");
+  }
+  {  // So does a product's block page seen outside the countries it is known in.
+    const Fingerprint* prod = nullptr;
+    for (const Fingerprint& fp : Engine().fingerprints().all()) {
+      if (fp.scope == "prod" && fp.location == FingerprintLocation::kBody &&
+          fp.pattern_type == PatternType::kContains && !fp.Confirms("AQ")) {
+        prod = &fp;
+        break;
+      }
+    }
+    ASSERT_NE(prod, nullptr);
+    ExtractedMeasurement m =
+        Make("web_connectivity", "AQ",
+             R"({"blocking":"http-diff","accessible":false,"dns_consistency":"consistent",)"
+             R"("control_failure":null,)" +
+                 control_503 + "}");
+    m.observations.push_back(Dns("www.example.com", {"93.184.216.34"}));
+    m.observations.push_back(page("<html><body>" + prod->pattern + "</body></html>"));
+    const VerdictRow row = Engine().Score(m, kNow);
+    EXPECT_EQ(L(row, Layer::kHttp).rule_id, "http.diff") << prod->name;
+    EXPECT_TRUE(row.anomaly);
+    EXPECT_FALSE(row.failure) << row.failure_reason;
+  }
+}
+
 // A DNS failure at the probe is the site's own when the control's lookup failed too,
 // and only then: a control that answered without a failed lookup does not make it so.
 TEST(VerdictRulesTest, WebConnectivityDnsFailureIsDownOnlyWhenTheControlsLookupFailed) {

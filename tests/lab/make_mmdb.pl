@@ -42,6 +42,10 @@ my @ranges = (
   ['198.18.74.0/25',   45090, 'Shenzhen Tencent Computer Systems Company Limited', 'CN'],
   ['198.18.74.128/25', 132203,'Tencent Building Kejizhongyi Avenue', 'SG'],
   ['fd00:64::74:0/112',45090, 'Shenzhen Tencent Computer Systems Company Limited', 'CN'],
+  # The censor's forged DNS answers. The GFW answers with routed addresses of unrelated
+  # networks, which an ASN database places in their own AS; an address it does not
+  # place at all is no evidence of forgery, so the lab's pool needs an AS too.
+  ['198.18.240.0/24',  64499, 'LAB-ELSEWHERE Unrelated Hosting', 'US'],
 );
 my %country_of_asn = map { $_->[1] => $_->[3] } @ranges;
 

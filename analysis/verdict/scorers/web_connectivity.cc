@@ -18,7 +18,8 @@ struct WebControl {
   std::vector<std::string_view> addrs;
   std::optional<simdjson::dom::element> tcp;  // {"ip:port": {status, failure}}
   bool http_known = false;
-  bool http_ok = false;
+  bool http_ok = false;   // a response, with a status code
+  bool http_5xx = false;  // that response was a server error
 };
 
 WebControl ReadWebControl(const Summary& s) {
@@ -49,6 +50,7 @@ WebControl ReadWebControl(const Summary& s) {
     int64_t status = 0;
     if (code && code->is_int64()) status = code->get_int64().value_unsafe();
     w.http_ok = !Summary::StrOf(Summary::Field(http, "failure")).has_value() && status > 0;
+    w.http_5xx = w.http_ok && status / 100 == 5;
   }
   return w;
 }
@@ -160,13 +162,24 @@ void ScoreWebConnectivity(Scoring& c) {
   // HTTP
   bool http_measured = false;
   for (const ObservationRow& o : c.m.observations) http_measured = http_measured || o.http_measured;
-  if (IsStr(blocking, "http-diff")) c.Fire(Rule::kHttpDiff);
+  // OONI's probes say http-diff for any page unlike the control's, even when the
+  // control's fetch failed or got a server error (5xx): then there was no page to tell
+  // ours from, and the difference is no evidence. A block page a fingerprint knows has
+  // decided the layer before this (http.fingerprint); one known only from other
+  // countries (unconfirmed here) keeps http.diff.
+  const bool diff_without_control_page = IsStr(blocking, "http-diff") && control.http_known &&
+                                         (!control.http_ok || control.http_5xx) &&
+                                         !c.http_unconfirmed;
+  if (diff_without_control_page) c.Fail("web_connectivity.control_http_error");
+  if (IsStr(blocking, "http-diff") && !diff_without_control_page) c.Fire(Rule::kHttpDiff);
   if (IsStr(blocking, "http-failure")) c.Fire(Rule::kHttpFailureControlOk);
   if (s.Str("http_experiment_failure")) {
     if (!blocking_null && !blocking) c.Fire(Rule::kHttpFailureControlFailed);
     if (control.http_known && !control.http_ok) c.Fire(Rule::kHttpFailureControlFailed);
   }
-  if (http_measured || IsTrue(s.Bool("accessible"))) c.Fire(Rule::kHttpOk);
+  if (!diff_without_control_page && (http_measured || IsTrue(s.Bool("accessible")))) {
+    c.Fire(Rule::kHttpOk);
+  }
 
   // OONI's probe leaves blocking null when it could not tell: no control, or the
   // control could not fetch the page either.

@@ -72,10 +72,14 @@ std::map<std::string, HostConsistency> CheckDnsConsistency(
       if (auto as = lab_as(*ip)) {
         where = *as;
       } else if (context.asn_db) {
-        if (auto info = context.asn_db->Lookup(*ip)) {
-          where = AsName(info->number);
+        auto info = context.asn_db->Lookup(*ip);
+        if (info) {
           a.asn = info->number;
           a.as_org_name = info->organization;
+        }
+        // AS0 is how some databases write "not routed": no AS either.
+        if (info && info->number != 0) {
+          where = AsName(info->number);
         } else {
           where = IsBogon(*ip) ? "bogon" : "no_as";
         }
@@ -94,12 +98,11 @@ std::map<std::string, HostConsistency> CheckDnsConsistency(
     for (const auto& [ip, where] : h.addresses) {
       const bool good = expected(where);
       all_expected = all_expected && good;
-      // "unknown" cannot tell; a prefix list that misses an address only says
-      // unknown too, since such lists are never complete.
-      if (!good && (where == "bogon" || where == "no_as" ||
-                    (where != "unknown" && context.asn_db) || lab_as(ip))) {
-        any_wrong = true;
-      }
+      // "unknown" and "no_as" cannot tell: a prefix list that misses an address, or a
+      // database without an entry for it, says nothing of whether it is the service's
+      // (such lists and databases are never complete). A bogon, or an AS the database
+      // or the lab file names, is evidence.
+      if (!good && where != "unknown" && where != "no_as") any_wrong = true;
     }
     if (any_wrong) {
       h.consistent = false;

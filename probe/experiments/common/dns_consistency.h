@@ -2,9 +2,10 @@
 // queries hold for the service's names is placed in an autonomous system — the
 // lab's endpoints file first, then the ASN database (ExperimentContext::asn_db),
 // then the service's prefix files (data_dir/asn/AS<n>.txt) — or found to be a
-// bogon, and a name whose answers fall outside the service's own networks is
-// inconsistent: the forged answers of a GFW-style injector (random addresses,
-// 2001::/32 for IPv6) are caught however the later steps then fail.
+// bogon, and a name with an answer in bogon space or in another AS is inconsistent:
+// the forged answers of a GFW-style injector (random addresses, 2001::/32 for IPv6)
+// are caught however the later steps then fail. An answer no source places (not in
+// the database, or AS0) is unknown: evidence neither way.
 // Pure functions over their inputs; thread-safe.
 #pragma once
 
@@ -22,9 +23,11 @@ namespace vigil {
 
 struct HostConsistency {
   /// true: every answer is in an expected AS; false: some answer is a bogon or in
-  /// another (or no) AS; nullopt: nothing to judge by (no database, no prefix list).
+  /// another AS; nullopt: neither (an answer no source places, no database, no
+  /// prefix list).
   std::optional<bool> consistent;
-  /// address → "AS<n>", "bogon", "no_as" (not in the database) or "unknown".
+  /// address → "AS<n>", "bogon", "no_as" (not in the database, or AS0 there) or
+  /// "unknown" (not in a prefix list).
   std::map<std::string, std::string> addresses;
 };
 

@@ -90,6 +90,26 @@ const ControlTcpConnect* ControlConnect(const ControlResponse& control, const We
   return it == control.tcp_connect.end() ? nullptr : &it->second;
 }
 
+// The probe's connects set against the control's: a failed connect counts as blocked
+// when the control connected to the same ip:port, as down when the control failed it.
+struct ConnectCounts {
+  size_t ok = 0, blocked = 0, down = 0;
+};
+
+ConnectCounts CountConnects(const WebObservations& o) {
+  ConnectCounts n;
+  for (const auto& connect : o.connects) {
+    if (connect.failure.empty()) {
+      ++n.ok;
+      continue;
+    }
+    const ControlTcpConnect* theirs = o.control ? ControlConnect(*o.control, connect) : nullptr;
+    if (theirs && theirs->status) ++n.blocked;
+    if (theirs && !theirs->status) ++n.down;
+  }
+  return n;
+}
+
 struct DnsJudgement {
   std::optional<std::string> consistency;
   int64_t flags = 0;
@@ -238,23 +258,13 @@ void JudgeLayers(const WebObservations& o, WebClassification& c) {
   }
 
   if (!o.connects.empty()) {
-    size_t ok = 0, blocked = 0, down = 0;
-    for (const auto& connect : o.connects) {
-      if (connect.failure.empty()) {
-        ++ok;
-        continue;
-      }
-      const ControlTcpConnect* theirs =
-          have_control ? ControlConnect(*o.control, connect) : nullptr;
-      if (theirs && theirs->status) ++blocked;
-      if (theirs && !theirs->status) ++down;
-    }
-    if (ok > 0) {
-      c.x_tcp_verdict = blocked > 0 ? "anomaly" : "ok";
-    } else if (blocked > 0) {
+    const ConnectCounts n = CountConnects(o);
+    if (n.ok > 0) {
+      c.x_tcp_verdict = n.blocked > 0 ? "anomaly" : "ok";
+    } else if (n.blocked > 0) {
       c.x_tcp_verdict = "blocked";
     } else {
-      c.x_tcp_verdict = down > 0 ? "down" : "unknown";
+      c.x_tcp_verdict = n.down > 0 ? "down" : "unknown";
     }
   }
 
@@ -297,6 +307,13 @@ void SetAccessible(WebClassification& c, const char* rule) {
   c.rule = rule;
 }
 
+// OONI 0.5's "website down": not reached, and not for this network's fault.
+void SetDown(WebClassification& c, const char* rule) {
+  c.accessible = false;
+  c.blocking = false;
+  c.rule = rule;
+}
+
 void SetUndetermined(WebClassification& c, const char* rule) {
   c.accessible = std::nullopt;
   c.blocking = nullptr;
@@ -333,14 +350,19 @@ void Decide(const WebObservations& o, WebClassification& c) {
     c.x_status |= kStatusAnomalyDns | kStatusExperimentDns;
     return SetBlocking(c, "dns", "dns_failure");
   }
-  const bool any_connected = std::any_of(o.connects.begin(), o.connects.end(),
-                                         [](const WebConnect& w) { return w.failure.empty(); });
-  if (!o.connects.empty() && !any_connected) {
-    c.x_status |= kStatusAnomalyConnect | kStatusExperimentConnect;
+  const ConnectCounts connects = CountConnects(o);
+  if (!o.connects.empty() && connects.ok == 0) {
     if (inconsistent) {
-      c.x_status |= kStatusAnomalyDns;
+      c.x_status |= kStatusAnomalyConnect | kStatusExperimentConnect | kStatusAnomalyDns;
       return SetBlocking(c, "dns", "connect_failed_dns");
     }
+    // The control failed to connect to these addresses too and connected to none of
+    // them: the site is down for everyone, not blocked here.
+    if (connects.blocked == 0 && connects.down > 0) {
+      c.x_status |= kStatusExperimentConnect;
+      return SetDown(c, "connect_failed_down");
+    }
+    c.x_status |= kStatusAnomalyConnect | kStatusExperimentConnect;
     return SetBlocking(c, "tcp_ip", "connect_failed");
   }
   if (o.control->http_request.failure) {
@@ -360,10 +382,17 @@ void Decide(const WebObservations& o, WebClassification& c) {
     c.x_status |= kStatusSuccessCleartext;
     return SetAccessible(c, "http_match");
   }
-  c.x_status |= kStatusAnomalyHttpDiff;
   if (inconsistent) {
-    c.x_status |= kStatusAnomalyDns;
+    c.x_status |= kStatusAnomalyHttpDiff | kStatusAnomalyDns;
     return SetBlocking(c, "dns", "http_diff_dns");
+  }
+  c.x_status |= kStatusAnomalyHttpDiff;
+  // The site answered the control with a server error: there is no page to tell ours
+  // from, so a difference is no evidence. OONI's keys still say http-diff, as OONI
+  // computes them; our judgement is the rule (x_blocking_rule), which the run's
+  // verdict and the analyzer read.
+  if (o.control->http_request.status_code / 100 == 5) {
+    return SetBlocking(c, "http-diff", "control_http_5xx");
   }
   return SetBlocking(c, "http-diff", "http_diff");
 }
@@ -430,7 +459,10 @@ WebClassification ClassifyWebConnectivity(const WebObservations& o) {
   CompareHttp(o, c);
   Decide(o, c);
   c.x_blocking_flags = BlockingFlags(c, o);
-  if (c.blocking.is_null()) c.x_null_null_flags = NullNullFlags(o);
+  // OONI 0.5 explains its null results, and the "website down" ones they turn into.
+  if (c.blocking.is_null() || (c.blocking == false && c.accessible == false)) {
+    c.x_null_null_flags = NullNullFlags(o);
+  }
   JudgeLayers(o, c);
   return c;
 }

@@ -98,10 +98,13 @@ struct WebClassification {
 ///     host; else inconsistent.
 /// blocking, in ts-017's order: an https fetch that succeeded → false; no control →
 /// null; NXDOMAIN on both sides (the helper's dns_name_error) → false; the probe's lookup failed
-/// where the control's did not → dns; every connect failed → dns if inconsistent, else tcp_ip; the
-/// control's fetch failed → null; the probe's fetch failed → dns if inconsistent on the first hop
-/// or the failure is a DNS one, else http-failure; equal status codes and a matching body length,
-/// header set or title → false; else dns if inconsistent, else http-diff.
+/// where the control's did not → dns; every connect failed → dns if inconsistent, else false with
+/// accessible false (OONI 0.5's "website down") when the control failed to connect to those
+/// addresses too and connected to none of them, else tcp_ip; the control's fetch failed → null;
+/// the probe's fetch failed → dns if inconsistent on the first hop or the failure is a DNS one,
+/// else http-failure; equal status codes and a matching body length, header set or title → false;
+/// else dns if inconsistent, else null when the control got a 5xx (no page to compare with),
+/// else http-diff.
 WebClassification ClassifyWebConnectivity(const WebObservations& o);
 
 /// Every web_connectivity key of test_keys the classification owns, with OONI's

@@ -308,18 +308,43 @@ RunSummary WebConnectivityExperiment::Summarize(const Measurement& measurement) 
   s.service = measurement.input.is_string() ? measurement.input.get<std::string>() : "";
   const Json blocking = k.value("blocking", Json());
   const Json accessible = k.value("accessible", Json());
+  auto failed_connects = [&measurement]() {
+    std::vector<std::string> failed;
+    for (const auto& c : measurement.test_keys.tcp_connect) {
+      if (c.status.failure) {
+        failed.push_back(JoinHostPort(c.ip, static_cast<uint16_t>(c.port)) + " " +
+                         *c.status.failure);
+      }
+    }
+    std::sort(failed.begin(), failed.end());
+    failed.erase(std::unique(failed.begin(), failed.end()), failed.end());
+    return "connect " + JoinList(failed, 3);
+  };
   if (blocking.is_boolean() && !blocking.get<bool>()) {
     s.verdict = accessible == true ? RunVerdict::kOk : RunVerdict::kDown;
+    if (s.verdict == RunVerdict::kDown && StringOr(k, "x_tcp_verdict", "") == "down") {
+      s.evidence = failed_connects() + "; the control could not connect either";
+    }
     return s;
   }
-  if (!blocking.is_string()) {
+  // OONI's http-diff against a control that got a 5xx: nothing to compare with (our
+  // rule, x_blocking_rule control_http_5xx), read as no verdict, not as blocking.
+  const bool control_5xx = StringOr(k, "x_blocking_rule", "") == "control_http_5xx";
+  if (!blocking.is_string() || control_5xx) {
     s.verdict = RunVerdict::kError;
     const Json control = k.value("control", Json());
     if (k.contains("control_failure") && k["control_failure"].is_string()) {
       s.evidence = "no control: " + k["control_failure"].get<std::string>();
     } else if (control.is_object() && control.contains("http_request")) {
-      s.evidence = "the control could not fetch it either: " +
-                   StringOr(control["http_request"], "failure", "unknown");
+      const Json& http = control["http_request"];
+      const Json status = http.value("status_code", Json());
+      if (!http.value("failure", Json()).is_string() && status.is_number_integer() &&
+          status.get<int64_t>() / 100 == 5) {
+        s.evidence = "the control got HTTP " + status.dump() + ": nothing to compare with";
+      } else {
+        s.evidence =
+            "the control could not fetch it either: " + StringOr(http, "failure", "unknown");
+      }
     }
     return s;
   }
@@ -348,16 +373,7 @@ RunSummary WebConnectivityExperiment::Summarize(const Measurement& measurement) 
             : JoinList(ours, 4);
     s.evidence = "resolved " + probe + "; control resolved " + JoinList(theirs, 4);
   } else if (s.blocking == "tcp_ip") {
-    std::vector<std::string> failed;
-    for (const auto& c : measurement.test_keys.tcp_connect) {
-      if (c.status.failure) {
-        failed.push_back(JoinHostPort(c.ip, static_cast<uint16_t>(c.port)) + " " +
-                         *c.status.failure);
-      }
-    }
-    std::sort(failed.begin(), failed.end());
-    failed.erase(std::unique(failed.begin(), failed.end()), failed.end());
-    s.evidence = "connect " + JoinList(failed, 3);
+    s.evidence = failed_connects();
     if (StringOr(k, "x_tcp_verdict", "") == "down") {
       s.verdict = RunVerdict::kDown;
       s.evidence += "; the control could not connect either";

@@ -1,5 +1,6 @@
-// The pieces the messaging experiments share: CIDR prefix sets from data files,
-// summary lines rebuilt from x_failures, and the registry's explicit list.
+// The pieces the messaging experiments share: CIDR prefix sets from data files, DNS
+// consistency against an ASN database, summary lines rebuilt from x_failures, and the
+// registry's explicit list.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,10 +8,13 @@
 #include <set>
 
 #include "probe/experiments/catalog.h"
+#include "probe/experiments/common/dns_consistency.h"
 #include "probe/experiments/common/ip_prefix_set.h"
 #include "probe/experiments/common/residual_block.h"
 #include "probe/experiments/common/step_failure.h"
 #include "probe/experiments/registry.h"
+#include "probe/geo/asn_database.h"
+#include "tests/support/asn_mmdb.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support_paths.h"
 
@@ -61,6 +65,65 @@ TEST(IpPrefixSet, ShippedFacebookListHasFacebooksAddresses) {
   EXPECT_TRUE(set.Contains("2a03:2880:f10c:83:face:b00c:0:25de"));
   EXPECT_FALSE(set.Contains("8.8.8.8"));
   EXPECT_FALSE(set.Contains("127.0.0.1"));
+}
+
+// An answer the ASN database knows nothing of (no entry, or AS0 as some databases write
+// for unrouted space) is neither evidence of a forged answer nor of a right one: a service
+// whose answers are all unknown to the database is not DNS-blocked for that. Bogons and
+// answers in another AS still are.
+TEST(DnsConsistency, AnswersTheAsnDatabaseDoesNotKnowAreUnknownNotInconsistent) {
+  test_support::TempDir dir("vigil-asn-");
+  ASSERT_TRUE(dir.ok()) << dir.error();
+  std::string error;
+  ASSERT_TRUE(dir.WriteFile("asn.mmdb",
+                            test_support::AsnMmdb({{"31.13.24.0/21", 32934, "FACEBOOK"},
+                                                   {"2a03:2880::/32", 32934, "FACEBOOK"},
+                                                   {"45.33.0.0/17", 63949, "Akamai"},
+                                                   {"41.0.0.0/16", 0, "unrouted"}}),
+                            &error))
+      << error;
+  auto db = AsnDatabase::Open(dir.Join("asn.mmdb"));
+  ASSERT_TRUE(db.ok()) << db.error();
+  ExperimentContext context;
+  context.asn_db = *db;
+  ASSERT_EQ(context.asn_db->Lookup("31.13.24.7")->number, 32934u) << "the test database reads";
+
+  auto lookup = [](const std::vector<std::string>& ips) {
+    std::vector<DnsQuery> queries(1);
+    queries[0].hostname = "e1.whatsapp.net";
+    for (const auto& ip : ips) {
+      DnsAnswer a;
+      a.answer_type = ip.find(':') == std::string::npos ? "A" : "AAAA";
+      (a.answer_type == "A" ? a.ipv4 : a.ipv6) = ip;
+      queries[0].answers.push_back(a);
+    }
+    return queries;
+  };
+  auto judge = [&](const std::vector<std::string>& ips) {
+    std::vector<DnsQuery> queries = lookup(ips);
+    return CheckDnsConsistency(queries, {32934}, context)["e1.whatsapp.net"];
+  };
+
+  EXPECT_EQ(judge({"31.13.24.7", "2a03:2880:f10c::1"}).consistent, true);
+  HostConsistency h = judge({"193.0.14.129"});
+  EXPECT_EQ(h.addresses["193.0.14.129"], "no_as");
+  EXPECT_EQ(h.consistent, std::nullopt) << "not in the database: unknown";
+  h = judge({"41.0.1.1"});
+  EXPECT_EQ(h.addresses["41.0.1.1"], "no_as") << "AS0 is no AS";
+  EXPECT_EQ(h.consistent, std::nullopt);
+  EXPECT_EQ(judge({"31.13.24.7", "193.0.14.129"}).consistent, std::nullopt)
+      << "one right answer and one unknown: not every answer is known to be right";
+  EXPECT_EQ(judge({"193.0.14.129", "45.33.2.1"}).consistent, false) << "another AS";
+  h = judge({"193.0.14.129", "10.10.34.35"});
+  EXPECT_EQ(h.addresses["10.10.34.35"], "bogon");
+  EXPECT_EQ(h.consistent, false) << "a private answer is still forged";
+  EXPECT_EQ(judge({"2001::1"}).consistent, false) << "Teredo, the GFW's IPv6 answers";
+
+  std::vector<DnsQuery> unknown = lookup({"193.0.14.129", "41.0.1.1"});
+  Json keys = Json::object();
+  AddDnsConsistency(keys, CheckDnsConsistency(unknown, {32934}, context));
+  EXPECT_FALSE(HasInconsistentDns(keys));
+  EXPECT_EQ(keys["x_failures"], Json::array());
 }
 
 TEST(StepFailure, HostNamesFoldIntoRuns) {

@@ -58,6 +58,21 @@ void BlockPage(WebObservations& o) {
   o.fetch.title = "Access Denied";
 }
 
+// The site refuses everyone: the control's connects and fetch failed too.
+void ControlFailsEverything(WebObservations& o) {
+  for (auto& [endpoint, c] : o.control->tcp_connect) c = {false, "connection_refused_error"};
+  o.control->http_request = {};
+  o.control->http_request.failure = "connection_refused_error";
+}
+
+// The site answered the control with an error page.
+void ControlGets503(WebObservations& o) {
+  o.control->http_request.status_code = 503;
+  o.control->http_request.body_length = 300;
+  o.control->http_request.title = "503 Service Unavailable";
+  o.control->http_request.headers = {{"Content-Type", "text/html"}, {"Retry-After", "120"}};
+}
+
 struct Row {
   const char* name;
   std::function<void(WebObservations&)> change;
@@ -183,6 +198,30 @@ const Row kRows[] = {
      "consistent", false, true, "http_match"},
     {"every_connect_failed", [](WebObservations& o) { ConnectsFail(o, "generic_timeout_error"); },
      "consistent", "tcp_ip", false, "connect_failed"},
+    // The control could not connect to those addresses either: the site is down, as
+    // OONI 0.5 says it (accessible false, blocking false), not blocked here.
+    {"every_connect_failed_at_the_control_too",
+     [](WebObservations& o) {
+       ConnectsFail(o, "connection_refused");
+       ControlFailsEverything(o);
+     },
+     "consistent", false, false, "connect_failed_down"},
+    {"every_connect_failed_the_control_connected_to_one",
+     [](WebObservations& o) {
+       o.addresses = {kSiteIp, "93.184.216.40"};
+       o.connects = {{kSiteIp, 80, ""}, {"93.184.216.40", 80, ""}};
+       ConnectsFail(o, "generic_timeout_error");
+       o.control->dns.addrs = o.addresses;
+       o.control->tcp_connect["93.184.216.40:80"] = {false, std::string("generic_timeout_error")};
+     },
+     "consistent", "tcp_ip", false, "connect_failed"},
+    {"every_connect_failed_at_the_control_too_after_a_lying_lookup",
+     [](WebObservations& o) {
+       ProbeResolvesTo(o, "45.33.2.1");
+       ConnectsFail(o, "generic_timeout_error");
+       o.control->tcp_connect["45.33.2.1:80"] = {false, std::string("generic_timeout_error")};
+     },
+     "inconsistent", "dns", false, "connect_failed_dns"},
     {"control_fetch_failed",
      [](WebObservations& o) {
        o.control->http_request = {};
@@ -225,6 +264,31 @@ const Row kRows[] = {
      "consistent", false, true, "http_match"},
     {"status_differs", [](WebObservations& o) { o.fetch.status_code = 403; }, "consistent",
      "http-diff", false, "http_diff"},
+    // A control that got a 5xx has no page to compare with: a different page here is
+    // no evidence of blocking. OONI's keys still say http-diff (as OONI computes them);
+    // the rule carries our judgement.
+    {"control_got_a_5xx", [](WebObservations& o) { ControlGets503(o); }, "consistent", "http-diff",
+     false, "control_http_5xx"},
+    {"both_got_a_5xx_with_different_pages",
+     [](WebObservations& o) {
+       ControlGets503(o);
+       BlockPage(o);
+       o.fetch.status_code = 503;
+     },
+     "consistent", "http-diff", false, "control_http_5xx"},
+    {"same_5xx_on_both_sides_is_a_match",
+     [](WebObservations& o) {
+       ControlGets503(o);
+       o.fetch.status_code = 503;
+       o.fetch.body_length = 310;
+     },
+     "consistent", false, true, "http_match"},
+    {"control_got_a_5xx_after_a_lying_lookup",
+     [](WebObservations& o) {
+       ProbeResolvesTo(o, "45.33.2.1");
+       ControlGets503(o);
+     },
+     "inconsistent", "dns", false, "http_diff_dns"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Rules, ClassificationTable, ::testing::ValuesIn(kRows),
@@ -285,12 +349,26 @@ TEST(Classification, LayerVerdicts) {
   EXPECT_EQ(c.x_tcp_verdict, "blocked");
   EXPECT_EQ(c.x_http_verdict, "blocked");
 
-  // The control could not connect either: the site is down, whatever OONI's
-  // blocking key says.
+  // The control could not connect either: the site is down.
   o.control->tcp_connect["93.184.216.34:80"] = {false, std::string("connection_refused_error")};
   c = ClassifyWebConnectivity(o);
-  EXPECT_EQ(c.blocking, "tcp_ip");
+  EXPECT_EQ(c.blocking, false);
+  EXPECT_EQ(c.accessible, false);
   EXPECT_EQ(c.x_tcp_verdict, "down");
+  EXPECT_EQ(c.x_blocking_flags, 0) << "OONI 0.5's website down: no blocking flag";
+  EXPECT_EQ(c.x_null_null_flags, 2) << "every connect failed here and at the control";
+  EXPECT_EQ(c.x_status, 1 << 12) << "the connect experiment failed; no anomaly";
+
+  // The control got a 5xx: our page cannot be judged against it.
+  o = Reachable();
+  ControlGets503(o);
+  c = ClassifyWebConnectivity(o);
+  EXPECT_EQ(c.x_http_verdict, "unknown");
+  EXPECT_EQ(c.rule, "control_http_5xx");
+  // OONI's own keys stay as OONI computes them: an HTTP diff.
+  EXPECT_EQ(c.blocking, "http-diff");
+  EXPECT_EQ(c.x_status, 1 << 6) << "http diff";
+  EXPECT_EQ(c.x_blocking_flags, 16);
 
   // One address of two blocked.
   o = Reachable();

@@ -300,11 +300,13 @@ TEST_F(WebConnectivityTest, AnswersInTheSameAsAreConsistent) {
   ASSERT_TRUE(m.is_object());
   const Json& k = m["test_keys"];
   EXPECT_EQ(k["dns_consistency"], "consistent") << k.dump();
-  EXPECT_EQ(k["blocking"], "tcp_ip");
+  // Nothing listens on 127.0.0.2 for the control either: the site is down.
+  EXPECT_EQ(k["blocking"], false);
+  EXPECT_EQ(k["accessible"], false);
   EXPECT_EQ(k["x_dns_flags"], 0);
 }
 
-TEST_F(WebConnectivityTest, ClosedPortIsTcpIpWithTheControlSeeingItDown) {
+TEST_F(WebConnectivityTest, ClosedPortThatTheControlCannotReachEitherIsDown) {
   test_support::MisbehavingListeners listeners;
   ASSERT_TRUE(listeners.ok());
   RunSummary summary;
@@ -313,20 +315,27 @@ TEST_F(WebConnectivityTest, ClosedPortIsTcpIpWithTheControlSeeingItDown) {
   ASSERT_TRUE(m.is_object());
   const Json& k = m["test_keys"];
   EXPECT_EQ(k["dns_consistency"], "consistent") << k.dump();
-  EXPECT_EQ(k["blocking"], "tcp_ip");
+  // ts-017 said tcp_ip; the control could not connect either, so, as OONI 0.5 says,
+  // the site is down: not reached, and not blocked.
+  EXPECT_EQ(k["blocking"], false);
   EXPECT_EQ(k["accessible"], false);
+  EXPECT_EQ(k["x_blocking_rule"], "connect_failed_down");
+  EXPECT_EQ(k["x_blocking_flags"], 0);
   EXPECT_TRUE(k["http_experiment_failure"].is_string()) << "every address refused";
   EXPECT_EQ(k["control"]["tcp_connect"]["127.0.0.1:" + port]["failure"],
             "connection_refused_error");
-  // OONI's rule says tcp_ip; the control could not connect either, and we say so.
   EXPECT_EQ(k["x_tcp_verdict"], "down");
   for (const auto& c : k["tcp_connect"]) {
     if (c["ip"] == "127.0.0.1") {
       EXPECT_EQ(c["status"]["blocked"], false) << c.dump();
     }
   }
-  EXPECT_EQ(summary.blocking, "tcp_ip");
+  EXPECT_EQ(summary.blocking, "");
   EXPECT_EQ(summary.verdict, RunVerdict::kDown);
+  EXPECT_NE(summary.evidence.find("127.0.0.1:" + port + " connection_refused"), std::string::npos)
+      << summary.evidence;
+  EXPECT_NE(summary.evidence.find("the control could not connect either"), std::string::npos)
+      << summary.evidence;
   ExpectOoniKeys(m);
 }
 
@@ -372,6 +381,27 @@ TEST_F(WebConnectivityTest, UnreachableHelperLeavesBlockingNull) {
   EXPECT_EQ(summary.verdict, RunVerdict::kError);
   EXPECT_NE(summary.evidence.find("connection_refused"), std::string::npos);
   ExpectOoniKeys(m);
+}
+
+// The summary line of a measurement whose control got a server error says so, not
+// that the control's fetch failed.
+TEST(WebConnectivitySummary, AControlThatGotA5xxIsNothingToCompareWith) {
+  Measurement m;
+  m.input = "http://www.example.test/";
+  m.test_keys.extra = {
+      {"blocking", "http-diff"},  // OONI's key, as OONI computes it
+      {"accessible", false},
+      {"control_failure", nullptr},
+      {"x_blocking_rule", "control_http_5xx"},
+      {"control", {{"http_request", {{"status_code", 503}, {"failure", nullptr}}}}}};
+  RunSummary s = WebConnectivityExperiment().Summarize(m);
+  EXPECT_EQ(s.verdict, RunVerdict::kError);
+  EXPECT_EQ(s.evidence, "the control got HTTP 503: nothing to compare with");
+
+  m.test_keys.extra["control"]["http_request"] = {{"status_code", -1},
+                                                  {"failure", "connection_reset"}};
+  s = WebConnectivityExperiment().Summarize(m);
+  EXPECT_EQ(s.evidence, "the control could not fetch it either: connection_reset");
 }
 
 TEST_F(WebConnectivityTest, InputMustBeAUrl) {
