@@ -5,6 +5,7 @@
 
 #include "base/host_port.h"
 #include "probe/experiments/common/dns_consistency.h"
+#include "probe/net/failure.h"
 #include "probe/net/trace.h"
 
 namespace vigil {
@@ -238,10 +239,16 @@ void JudgeLayers(const WebObservations& o, WebClassification& c) {
   }
 
   if (!o.connects.empty()) {
-    size_t ok = 0, blocked = 0, down = 0;
+    size_t ok = 0, blocked = 0, down = 0, no_ipv6 = 0;
     for (const auto& connect : o.connects) {
       if (connect.failure.empty()) {
         ++ok;
+        continue;
+      }
+      // This machine has no IPv6: the connect measured nothing (the analyzer's
+      // no_route_failures are left out the same way).
+      if (IsNoIpv6Route(connect.ip, connect.failure)) {
+        ++no_ipv6;
         continue;
       }
       const ControlTcpConnect* theirs =
@@ -253,8 +260,10 @@ void JudgeLayers(const WebObservations& o, WebClassification& c) {
       c.x_tcp_verdict = blocked > 0 ? "anomaly" : "ok";
     } else if (blocked > 0) {
       c.x_tcp_verdict = "blocked";
+    } else if (down > 0) {
+      c.x_tcp_verdict = "down";
     } else {
-      c.x_tcp_verdict = down > 0 ? "down" : "unknown";
+      c.x_tcp_verdict = no_ipv6 == o.connects.size() ? kNoIpv6Status : "unknown";
     }
   }
 
