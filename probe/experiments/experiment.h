@@ -25,6 +25,7 @@ namespace vigil {
 
 class AsnDatabase;
 class ControlClient;
+class SniTriggerLog;
 
 /// Real IP literals → the addresses to contact instead (the lab's endpoints file);
 /// empty in real use.
@@ -51,6 +52,9 @@ struct ExperimentContext {
   std::map<std::string, std::vector<std::string>> extra_asn_addresses;
   /// IP → AS (a GeoLite2-ASN-style mmdb); null when none was given.
   std::shared_ptr<const AsnDatabase> asn_db;
+  /// Where and when a test SNI was blocked in this run (residual_block.h), shared by
+  /// the run's measurements; null outside a run: residual blocks are not recognised.
+  std::shared_ptr<SniTriggerLog> sni_triggers;
 
   /// `ip` itself unless the address map says otherwise.
   std::string MapAddress(const std::string& ip) const {

@@ -14,6 +14,16 @@
 
 namespace vigil {
 
+bool IsNoRouteFailure(std::string_view failure) {
+  return failure == "network_unreachable" || failure == "network_down" ||
+         failure == "address_not_available";
+}
+
+bool IsNoIpv6Route(std::string_view ip, std::string_view failure) {
+  in6_addr address{};
+  return IsNoRouteFailure(failure) && inet_pton(AF_INET6, std::string(ip).c_str(), &address) == 1;
+}
+
 std::string FailureFromErrno(int err) {
   // The names are probe-cli's (netxlite/errorsx), so data from both probes compares.
   switch (err) {

@@ -16,6 +16,19 @@ inline constexpr std::string_view kEofError = "eof_error";
 /// errno → "connection_refused", "connection_reset", ...; "unknown_failure: ..." otherwise.
 std::string FailureFromErrno(int err);
 
+/// network_unreachable, network_down, address_not_available: the step found no route
+/// out of this machine (the same list as the analyzer's no_route_failures).
+bool IsNoRouteFailure(std::string_view failure);
+
+/// A step to `ip` (a bare IPv6 literal) that failed with a no-route failure: this machine
+/// has no IPv6, which says nothing about the network's censorship. Such steps are not
+/// measurements; false for IPv4 addresses, names and other failures.
+bool IsNoIpv6Route(std::string_view ip, std::string_view failure);
+
+/// What the experiments' x_ keys call a step IsNoIpv6Route says was not measured, in
+/// place of "ok" or "blocked".
+inline constexpr const char* kNoIpv6Status = "no_ipv6";
+
 /// Any error code an Asio socket, resolver or SSL stream reports.
 std::string FailureFromErrorCode(const std::error_code& ec);
 

@@ -85,6 +85,18 @@ TEST(FailureTest, TlsVerifyTable) {
   }
 }
 
+TEST(FailureTest, NoIpv6RouteIsAnIpv6AddressWithANoRouteFailure) {
+  EXPECT_TRUE(IsNoIpv6Route("2001:b28:f23d:f001::a", "network_unreachable"));
+  EXPECT_TRUE(IsNoIpv6Route("2001:b28:f23d:f001::a", "network_down"));
+  EXPECT_TRUE(IsNoIpv6Route("2001:b28:f23d:f001::a", "address_not_available"));
+  EXPECT_FALSE(IsNoIpv6Route("2001:b28:f23d:f001::a", "generic_timeout_error"));
+  EXPECT_FALSE(IsNoIpv6Route("2001:b28:f23d:f001::a", "connection_refused"));
+  EXPECT_FALSE(IsNoIpv6Route("149.154.175.50", "network_unreachable"));
+  EXPECT_FALSE(IsNoIpv6Route("e1.whatsapp.net", "network_unreachable"));
+  EXPECT_TRUE(IsNoRouteFailure("network_unreachable"));
+  EXPECT_FALSE(IsNoRouteFailure("host_unreachable"));
+}
+
 TEST(FailureTest, UnknownFailureScrubsAddresses) {
   EXPECT_EQ(UnknownFailure("dial tcp 10.1.2.3:443: weird"),
             "unknown_failure: dial tcp [scrubbed]: weird");

@@ -110,6 +110,9 @@ Result<std::unique_ptr<Runner>> Runner::Open(RunPlan plan, RunSettings settings,
     if (!client.ok()) return Error{"--helper: " + client.error()};
     context.control_client = std::move(*client);
   }
+  // sni_blocking reads a control that fails where a test SNI was just blocked as the
+  // censor's residual block of that SNI.
+  context.sni_triggers = std::make_shared<SniTriggerLog>();
   s->plan = std::move(plan);
   s->settings = std::move(settings);
   return std::unique_ptr<Runner>(new Runner(std::move(s)));

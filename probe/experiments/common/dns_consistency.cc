@@ -33,6 +33,16 @@ std::string AsName(uint32_t n) { return "AS" + std::to_string(n); }
 
 bool IsBogon(const std::string& ip) { return Bogons().Contains(ip); }
 
+std::optional<std::string> ForgedAnswer(const std::string& ip, const ExperimentContext& context) {
+  for (const auto& [as, addresses] : context.extra_asn_addresses) {
+    if (std::find(addresses.begin(), addresses.end(), ip) != addresses.end()) return std::nullopt;
+  }
+  // An address the ASN database does not place is no evidence: such databases are
+  // never complete (CheckDnsConsistency reads it as unknown too).
+  if (IsBogon(ip)) return "bogon";
+  return std::nullopt;
+}
+
 std::map<std::string, HostConsistency> CheckDnsConsistency(
     std::vector<DnsQuery>& queries, const std::vector<uint32_t>& expected_asns,
     const ExperimentContext& context, const std::vector<std::string>& hosts) {
@@ -129,6 +139,12 @@ std::vector<StepFailure> InconsistentHosts(const std::map<std::string, HostConsi
   for (const auto& [host, h] : hosts) {
     if (h.consistent == false) out.push_back(StepFailure{host, 0, "resolve", "dns_inconsistent"});
   }
+  return out;
+}
+
+std::set<std::string> InconsistentNames(const std::map<std::string, HostConsistency>& hosts) {
+  std::set<std::string> out;
+  for (const auto& f : InconsistentHosts(hosts)) out.insert(f.host);
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,12 @@ struct HostConsistency {
 /// documentation ranges.
 bool IsBogon(const std::string& ip);
 
+/// Why `ip` cannot be an honest answer for a public name: "bogon" (IsBogon); nullopt
+/// when nothing says so. An address the ASN database does not place is not evidence
+/// (databases are incomplete), and the lab's endpoints file vouches for the addresses
+/// it names.
+std::optional<std::string> ForgedAnswer(const std::string& ip, const ExperimentContext& context);
+
 /// Judges the answers of `queries` (names in `hosts` only; every name when empty)
 /// against `expected_asns`, and fills each answer's asn/as_org_name when the ASN
 /// database knows it.
@@ -48,6 +55,9 @@ Json ToJson(const std::map<std::string, HostConsistency>& hosts);
 
 /// One {host, 0, "resolve", "dns_inconsistent"} per inconsistent host.
 std::vector<StepFailure> InconsistentHosts(const std::map<std::string, HostConsistency>& hosts);
+
+/// The inconsistent hosts' names.
+std::set<std::string> InconsistentNames(const std::map<std::string, HostConsistency>& hosts);
 
 /// Adds the check to an experiment's keys: `x_dns_consistency` (ToJson), the
 /// inconsistent names as `x_dns_inconsistent`, and their "resolve dns_inconsistent"

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "base/host_port.h"
+#include "probe/net/failure.h"
 #include "probe/tcp/tcp_observer.h"
 
 namespace vigil {
@@ -39,20 +40,39 @@ asio::awaitable<void> EndpointSweep::Run(std::string host, std::vector<uint16_t>
 }
 
 std::map<std::string, std::map<uint16_t, PortOutcome>> EndpointSweep::Outcomes() const {
+  return ReducePortOutcomes(requested_, lookups_, connects_);
+}
+
+std::map<std::string, std::map<uint16_t, PortOutcome>> ReducePortOutcomes(
+    const std::map<std::string, std::vector<uint16_t>>& requested,
+    const std::vector<SweepLookup>& lookups, const std::vector<SweepConnect>& connects) {
   std::map<std::string, std::map<uint16_t, PortOutcome>> out;
-  for (const auto& [host, ports] : requested_) {
-    for (uint16_t port : ports) out[host][port] = PortOutcome{false, "connect", ""};
+  for (const auto& [host, ports] : requested) {
+    for (uint16_t port : ports) out[host][port] = PortOutcome{false, "connect", "", false};
   }
-  for (const auto& l : lookups_) {
+  for (const auto& l : lookups) {
     if (l.failure.empty()) continue;
     for (auto& [port, outcome] : out[l.host]) outcome = PortOutcome{false, "resolve", l.failure};
   }
-  for (const auto& c : connects_) {
+  // host → port → the first no-route failure of an IPv6 address, kept aside: it says
+  // this machine has no IPv6, and counts only when nothing else was measured.
+  std::map<std::string, std::map<uint16_t, std::string>> no_route;
+  for (const auto& c : connects) {
     PortOutcome& o = out[c.host][c.port];
     if (c.failure.empty()) {
       o = PortOutcome{true, "", ""};
+    } else if (IsNoIpv6Route(c.ip, c.failure)) {
+      no_route[c.host].emplace(c.port, c.failure);
     } else if (!o.ok && o.failure.empty()) {
       o.failure = c.failure;
+    }
+  }
+  for (const auto& [host, ports] : no_route) {
+    for (const auto& [port, failure] : ports) {
+      PortOutcome& o = out[host][port];
+      if (o.ok || !o.failure.empty()) continue;
+      o.failure = failure;
+      o.no_ipv6 = true;
     }
   }
   return out;
@@ -64,7 +84,7 @@ std::vector<StepFailure> FailuresOf(
   for (const auto& [host, ports] : outcomes) {
     bool resolve_reported = false;
     for (const auto& [port, o] : ports) {
-      if (o.ok) continue;
+      if (o.ok || o.no_ipv6) continue;
       if (o.operation == "resolve") {
         // One lookup failed all the host's ports: one entry says so.
         if (!resolve_reported) out.push_back(StepFailure{host, 0, "resolve", o.failure});

@@ -37,7 +37,12 @@ struct SweepConnect {
 struct PortOutcome {
   bool ok = false;
   std::string operation;  // of the failure: resolve | connect
-  std::string failure;    // the first failure seen, when !ok
+  /// The first failure seen, when !ok; one for want of an IPv6 route only when no
+  /// address failed otherwise.
+  std::string failure;
+  /// Not measured: every address tried was IPv6 and failed for want of a route out of
+  /// this machine (IsNoIpv6Route). Neither ok nor blocked.
+  bool no_ipv6 = false;
 };
 
 class EndpointSweep {
@@ -66,8 +71,14 @@ class EndpointSweep {
   std::vector<SweepConnect> connects_;
 };
 
+/// host → port → outcome, from the ports asked for, the lookups and the connects made.
+std::map<std::string, std::map<uint16_t, PortOutcome>> ReducePortOutcomes(
+    const std::map<std::string, std::vector<uint16_t>>& requested,
+    const std::vector<SweepLookup>& lookups, const std::vector<SweepConnect>& connects);
+
 /// The failures behind `outcomes`: one "resolve" entry per host whose lookup failed,
-/// one "connect" entry per host:port that no address accepted.
+/// one "connect" entry per host:port that no address accepted (not measured ones
+/// left out).
 std::vector<StepFailure> FailuresOf(
     const std::map<std::string, std::map<uint16_t, PortOutcome>>& outcomes);
 

@@ -34,6 +34,11 @@ asio::awaitable<HttpOutcome> FetchUrl(Trace& trace, DnsObserver& dns,
   co_return outcome;
 }
 
+std::string UrlHost(const std::string& url) {
+  auto parsed = ParseUrl(url);
+  return parsed.ok() ? parsed->host : url;
+}
+
 std::optional<StepFailure> FetchFailure(const std::string& url, const HttpOutcome& outcome) {
   if (outcome.failure.empty()) return std::nullopt;
   StepFailure f;

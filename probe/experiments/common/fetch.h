@@ -24,6 +24,10 @@ asio::awaitable<HttpOutcome> FetchUrl(Trace& trace, DnsObserver& dns,
                                       const ExperimentContext& context, std::string url,
                                       HttpOptions options);
 
+/// The host of `url` (an IPv6 literal without brackets); `url` itself when it does not
+/// parse.
+std::string UrlHost(const std::string& url);
+
 /// The failure of a fetch of `url`, or nullopt when a response arrived (whatever
 /// its status code).
 std::optional<StepFailure> FetchFailure(const std::string& url, const HttpOutcome& outcome);

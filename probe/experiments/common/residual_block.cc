@@ -1,11 +1,31 @@
 #include "probe/experiments/common/residual_block.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "base/host_port.h"
 #include "probe/net/trace.h"
 
 namespace vigil {
+
+void SniTriggerLog::Record(Trigger trigger) {
+  std::lock_guard lock(mu_);
+  triggers_.push_back(std::move(trigger));
+}
+
+std::vector<SniTriggerLog::Trigger> SniTriggerLog::Before(const std::string& address,
+                                                          Clock::time_point at) const {
+  std::vector<Trigger> out;
+  std::lock_guard lock(mu_);
+  for (auto it = triggers_.rbegin(); it != triggers_.rend(); ++it) {
+    if (it->address == address && it->at <= at && at - it->at <= kResidualBlockWindow) {
+      out.push_back(*it);
+    }
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Trigger& a, const Trigger& b) { return a.at > b.at; });
+  return out;
+}
 
 ConnectionResets CollectConnectionResets(const Measurement& measurement) {
   ConnectionResets out;

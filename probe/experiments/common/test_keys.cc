@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "probe/net/failure.h"
+
 namespace vigil {
 
 void WritePortStatus(const std::map<std::string, std::map<uint16_t, PortOutcome>>& outcomes,
@@ -11,7 +13,7 @@ void WritePortStatus(const std::map<std::string, std::map<uint16_t, PortOutcome>
   for (const auto& [host, ports] : outcomes) {
     Json& s = (*status)[host] = Json::object();
     for (const auto& [port, o] : ports) {
-      s[std::to_string(port)] = o.ok ? "ok" : "blocked";
+      s[std::to_string(port)] = o.ok ? "ok" : o.no_ipv6 ? kNoIpv6Status : "blocked";
       if (!o.ok) (*failures)[host][std::to_string(port)] = o.failure;
     }
   }

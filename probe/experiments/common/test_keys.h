@@ -15,8 +15,9 @@
 
 namespace vigil {
 
-/// host → port → outcome, as the x_ maps {"host": {"443": "ok" | "blocked"}} and
-/// {"host": {"443": "<failure>"}} (failed ports only).
+/// host → port → outcome, as the x_ maps {"host": {"443": "ok" | "blocked" | "no_ipv6"}}
+/// and {"host": {"443": "<failure>"}} (failed ports only, no_ipv6 ones included);
+/// "no_ipv6" is kNoIpv6Status (probe/net/failure.h).
 void WritePortStatus(const std::map<std::string, std::map<uint16_t, PortOutcome>>& outcomes,
                      Json* status, Json* failures);
 

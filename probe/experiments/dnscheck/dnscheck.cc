@@ -11,11 +11,13 @@
 #include "probe/dns/dns_exchange.h"
 #include "probe/dns/dns_observer.h"
 #include "probe/dns/encrypted_dns.h"
+#include "probe/experiments/common/dns_consistency.h"
 #include "probe/experiments/common/experiment_input.h"
 #include "probe/experiments/common/step_failure.h"
 #include "probe/measurement/envelope.h"
 #include "probe/measurement/measurement_json.h"
 #include "probe/net/concurrency.h"
+#include "probe/net/failure.h"
 #include "probe/net/trace.h"
 
 namespace vigil {
@@ -85,19 +87,48 @@ Result<ResolverUrl> ParseResolverUrl(const std::string& text) {
   return url;
 }
 
+Json DnscheckLookupStatus(const std::vector<std::string>& addresses, const std::string& failure,
+                          const std::string& contacted, const ExperimentContext& context) {
+  if (!failure.empty()) {
+    return IsNoIpv6Route(contacted, failure) ? kNoIpv6Status : "failed";
+  }
+  Json forged = Json::object();
+  for (const auto& ip : addresses) {
+    if (auto why = ForgedAnswer(ip, context)) forged[ip] = *why;
+  }
+  if (forged.empty()) return "ok";
+  return Json{{"status", "forged"}, {"addresses", forged}};
+}
+
 RunVerdict DnscheckVerdict(const Json& k) {
   if (k.contains("bootstrap_failure") && k["bootstrap_failure"].is_string())
     return RunVerdict::kBlocked;
   if (!k.contains("lookups") || !k["lookups"].is_object() || k["lookups"].empty()) {
     return RunVerdict::kBlocked;
   }
-  bool all_answered = true;
+  const Json status = k.value("x_lookup_status", Json::object());
+  bool measured = false, honest = false, forged = false, all_answered = true;
   for (const auto& [key, lookup] : k["lookups"].items()) {
     if (!lookup.is_object()) continue;
+    const Json mine = status.is_object() ? status.value(key, Json()) : Json();
+    if (mine == kNoIpv6Status) continue;  // this machine has no IPv6: not a measurement
+    measured = true;
     const Json failure = lookup.value("failure", Json());
-    if (!failure.is_string()) return RunVerdict::kOk;
+    if (!failure.is_string()) {
+      if (mine.is_object() && mine.value("status", "") == "forged") {
+        forged = true;
+      } else {
+        honest = true;
+      }
+      continue;
+    }
     if (!ResolverAnswered(failure.get<std::string>())) all_answered = false;
   }
+  if (!measured) return RunVerdict::kError;
+  // Forged answers beside honest ones: the resolver works, but not always (as a service
+  // that works through some of its endpoints is not blocked).
+  if (forged) return honest ? RunVerdict::kAnomaly : RunVerdict::kBlocked;
+  if (honest) return RunVerdict::kOk;
   return all_answered ? RunVerdict::kAnomaly : RunVerdict::kBlocked;
 }
 
@@ -187,19 +218,32 @@ asio::awaitable<Result<Measurement>> DnscheckExperiment::Run(const ExperimentCon
   }
   co_await RunBounded(std::move(tasks), context.parallelism);
 
-  Json results = Json::object();
+  Json results = Json::object(), status = Json::object();
   for (auto& l : lookups) {
     TestKeys& k = l.trace->keys();
     k.failure = AsFailure(l.failure);
+    const Json& mine = status[l.key] =
+        DnscheckLookupStatus(l.addresses, l.failure, l.contacted, context);
+    if (mine.is_object()) {
+      // Answers no honest resolver gives: the lookup failed at DNS, whatever OONI's
+      // record says.
+      bool bogon = false;
+      for (const auto& [ip, why] : mine["addresses"].items()) bogon = bogon || why == "bogon";
+      failures.push_back(
+          {l.real_ip, url->port, "resolve", bogon ? "dns_bogon_error" : "dns_inconsistent"});
+    }
     if (!l.failure.empty()) {
       k.failed_operation = l.failed_operation;
-      failures.push_back({l.real_ip, url->port, l.failed_operation, l.failure});
+      if (mine != kNoIpv6Status) {
+        failures.push_back({l.real_ip, url->port, l.failed_operation, l.failure});
+      }
     }
     k.extra["agent"] = "redirect";
     if (l.contacted != l.real_ip) k.extra["x_mapped_from"] = l.real_ip;
     results[l.key] = ToJson(k);
   }
   keys["lookups"] = std::move(results);
+  keys["x_lookup_status"] = std::move(status);
   Json failure_list = Json::array();
   for (const auto& f : failures) failure_list.push_back(ToJson(f));
   keys["x_failures"] = std::move(failure_list);
@@ -214,8 +258,12 @@ RunSummary DnscheckExperiment::Summarize(const Measurement& measurement) const {
   const Json& k = measurement.test_keys.extra;
   const std::string service =
       measurement.input.is_string() ? measurement.input.get<std::string>() : kDnscheckName;
-  return SummarizeFailures(service, DnscheckVerdict(k),
-                           StepFailuresFromJson(k.value("x_failures", Json::array())));
+  RunSummary s = SummarizeFailures(service, DnscheckVerdict(k),
+                                   StepFailuresFromJson(k.value("x_failures", Json::array())));
+  if (s.verdict == RunVerdict::kError && s.evidence.empty()) {
+    s.evidence = "not measured: no IPv6 route from this machine to the resolver";
+  }
+  return s;
 }
 
 // How the registry makes one: experiments.def lists it.

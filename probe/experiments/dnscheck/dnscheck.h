@@ -6,13 +6,16 @@
 // OONI's: `domain`, `bootstrap` (a urlgetter-like record, null for an IP literal),
 // `bootstrap_failure`, `lookups` ("scheme://ADDRESS[:PORT][/path]" → urlgetter-like
 // record with queries, tcp_connect, tls_handshakes, requests, network_events,
-// failure, failed_operation), plus `x_failures` for the summary.
+// failure, failed_operation), plus ours: `x_lookup_status` (each lookup ok, forged —
+// bogon or unrouted answers — failed, or not measured for want of an IPv6 route) and
+// `x_failures` for the summary.
 // Options (input object): "domain" (default example.org).
 // Stateless; Run on the executor's thread.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "probe/experiments/experiment.h"
@@ -39,9 +42,21 @@ struct ResolverUrl {
 /// Parses udp://, tcp://, dot:// (host, optional port, optional "/") and https:// URLs.
 Result<ResolverUrl> ParseResolverUrl(const std::string& text);
 
-/// "ok" when some lookup returned addresses; "anomaly" when every lookup reached the
-/// resolver but got no addresses (NXDOMAIN, SERVFAIL, no answer, refused); else
-/// "blocked" (bootstrap failed, or the transport failed: timeouts, resets, TLS, HTTP).
+/// Our judgement of one lookup, the value of x_lookup_status[key]: "ok" (addresses, none
+/// of them forged), {"status": "forged", "addresses": {ip: "bogon" | "no_as"}} (some
+/// answer no honest resolver gives, by ForgedAnswer), "failed", or "no_ipv6" (it
+/// failed only because this machine has no route to the resolver's IPv6 address
+/// `contacted`: not a measurement).
+Json DnscheckLookupStatus(const std::vector<std::string>& addresses, const std::string& failure,
+                          const std::string& contacted, const ExperimentContext& context);
+
+/// "blocked" when the bootstrap failed or found nothing. Otherwise, over the lookups
+/// x_lookup_status does not call "no_ipv6" ("error" when there are none): "anomaly"
+/// when some returned forged answers and some honest ones; "blocked" (dns) when some
+/// returned forged answers and none honest ones; "ok" when some returned honest
+/// addresses; "anomaly" when every lookup reached the resolver but got no addresses
+/// (NXDOMAIN, SERVFAIL, no answer, refused); else "blocked" (the transport failed:
+/// timeouts, resets, TLS, HTTP).
 RunVerdict DnscheckVerdict(const Json& test_keys);
 
 class DnscheckExperiment : public Experiment {

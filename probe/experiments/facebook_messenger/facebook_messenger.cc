@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "probe/dns/dns_observer.h"
+#include "probe/experiments/common/service_verdict.h"
 #include "probe/experiments/common/step_failure.h"
 #include "probe/experiments/common/test_keys.h"
 #include "probe/measurement/envelope.h"
@@ -35,6 +36,7 @@ const std::vector<FacebookService>& FacebookServices() {
 Json FacebookMessengerTestKeys(const FacebookObservations& o, const IpPrefixSet& facebook) {
   Json keys = Json::object();
   bool dns_blocking = false, tcp_blocking = false;
+  EndpointTally tally;
   Json dns_status = Json::object(), inconsistent = Json::object(), failures = Json::array();
   for (const auto& service : FacebookServices()) {
     const std::string prefix = "facebook_" + service.key;
@@ -47,6 +49,7 @@ Json FacebookMessengerTestKeys(const FacebookObservations& o, const IpPrefixSet&
           lookup == o.lookups.end() ? "unknown_failure: not measured" : lookup->second.failure;
       consistent = false;
       dns_blocking = true;
+      tally.Add(service.host, false);
       dns_status[service.host] = failure;
       failures.push_back(ToJson(StepFailure{service.host, 0, "resolve", failure}));
       continue;
@@ -58,6 +61,7 @@ Json FacebookMessengerTestKeys(const FacebookObservations& o, const IpPrefixSet&
     if (!outside.empty()) {
       consistent = false;
       dns_blocking = true;
+      tally.Add(service.host, false);
       dns_status[service.host] = "inconsistent";
       inconsistent[service.host] = outside;
       failures.push_back(ToJson(StepFailure{service.host, 0, "resolve", "dns_inconsistent"}));
@@ -67,17 +71,21 @@ Json FacebookMessengerTestKeys(const FacebookObservations& o, const IpPrefixSet&
     dns_status[service.host] = "consistent";
     if (!service.port) continue;
     auto host = o.endpoints.find(service.host);
-    bool ok = false;
+    bool ok = false, no_ipv6 = false;
     std::string failure = "unknown_failure: not measured";
     if (host != o.endpoints.end()) {
       if (auto port = host->second.find(*service.port); port != host->second.end()) {
         ok = port->second.ok;
+        no_ipv6 = port->second.no_ipv6;
         failure = port->second.failure;
       }
     }
+    // OONI's keys count a connect that found no IPv6 route as a failure; ours do not.
     reachable = ok;
+    if (!ok) tcp_blocking = true;
+    if (no_ipv6) continue;
+    tally.Add(service.host, ok);
     if (!ok) {
-      tcp_blocking = true;
       failures.push_back(ToJson(StepFailure{service.host, *service.port, "connect", failure}));
     }
   }
@@ -90,14 +98,14 @@ Json FacebookMessengerTestKeys(const FacebookObservations& o, const IpPrefixSet&
   keys["x_inconsistent_addresses"] = inconsistent;
   keys["x_endpoint_status"] = status;
   keys["x_endpoint_failures"] = port_failures;
+  keys["x_partial_blocking"] = tally.partial();
   keys["x_failures"] = failures;
   return keys;
 }
 
 RunVerdict FacebookMessengerVerdict(const Json& k) {
   auto is_true = [&k](const char* key) { return k.contains(key) && k[key] == true; };
-  return is_true("facebook_dns_blocking") || is_true("facebook_tcp_blocking") ? RunVerdict::kBlocked
-                                                                              : RunVerdict::kOk;
+  return ServiceVerdict(k, is_true("facebook_dns_blocking") || is_true("facebook_tcp_blocking"));
 }
 
 Result<IpPrefixSet> LoadFacebookPrefixes(const ExperimentContext& context,

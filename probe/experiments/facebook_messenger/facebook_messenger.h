@@ -48,11 +48,15 @@ struct FacebookObservations {
 ///  x_dns_status     {host: "consistent" | "inconsistent" | failure}
 ///  x_inconsistent_addresses  {host: [addresses outside the prefixes]}
 ///  x_endpoint_status / x_endpoint_failures  per host, per port, whatever DNS said
+///  x_partial_blocking  some services were reachable (consistent DNS and a connect on
+///      443) and some failed (their lookup failed or lied, or no address accepted);
+///      STUN, only looked up, counts only when its lookup failed or lied
 ///  x_failures  failed lookups, inconsistent answers (failure "dns_inconsistent") and
 ///      refused connects to consistent addresses (see step_failure.h)
 Json FacebookMessengerTestKeys(const FacebookObservations& o, const IpPrefixSet& facebook);
 
-/// "blocked" when DNS or TCP blocking was seen, else "ok".
+/// "anomaly" for partial blocking (whatever else the keys say: some service is
+/// reachable); else "blocked" when DNS or TCP blocking was seen; else "ok".
 RunVerdict FacebookMessengerVerdict(const Json& test_keys);
 
 /// Facebook's prefixes: data_dir/asn/AS32934.txt and the context's extra files,

@@ -14,9 +14,11 @@
 #include "probe/experiments/common/experiment_input.h"
 #include "probe/experiments/common/fetch.h"
 #include "probe/experiments/common/mapped_addresses.h"
+#include "probe/experiments/common/service_verdict.h"
 #include "probe/experiments/common/test_keys.h"
 #include "probe/measurement/envelope.h"
 #include "probe/net/concurrency.h"
+#include "probe/net/failure.h"
 #include "probe/net/trace.h"
 #include "probe/tcp/tcp_observer.h"
 #include "probe/tls/tls_observer.h"
@@ -30,17 +32,22 @@ struct RowState {
   MessagingEndpoint row;
   std::array<std::optional<StepFailure>, 4> results;  // by MessagingStep
   std::optional<int> http_status;
+  std::array<bool, 4> no_ipv6{};  // by MessagingStep: failed for want of an IPv6 route only
 
   std::optional<StepFailure>& result(MessagingStep step) {
     return results[static_cast<size_t>(step)];
   }
+  bool& not_measured(MessagingStep step) { return no_ipv6[static_cast<size_t>(step)]; }
 };
 
 // How connecting (and, when asked, handshaking) to one port of an endpoint went over
 // its addresses: done at the first address where every asked-for layer succeeded.
 struct Connection {
   bool connected = false;
-  std::string connect_failure;  // the first one, when no address accepted
+  // The first one, when no address accepted; one for want of an IPv6 route only when
+  // no address failed otherwise (then no_ipv6).
+  std::string connect_failure;
+  bool no_ipv6 = false;
   bool handshaken = false;
   std::string tls_failure;  // the first one, when no handshake completed
 };
@@ -50,11 +57,16 @@ asio::awaitable<Connection> Connect(Trace& trace, const ExperimentContext& conte
                                     const std::vector<std::string>& addresses, uint16_t port,
                                     bool tls) {
   Connection c;
+  std::string no_route;
   for (const auto& ip : addresses) {
     const int64_t tid = trace.NextTransactionId();
     auto connected = co_await ObserveTcpConnect(trace, ip, port, tid, context.timeout);
     if (!connected.socket) {
-      if (c.connect_failure.empty()) c.connect_failure = connected.failure;
+      if (IsNoIpv6Route(ip, connected.failure)) {
+        if (no_route.empty()) no_route = connected.failure;
+      } else if (c.connect_failure.empty()) {
+        c.connect_failure = connected.failure;
+      }
       continue;
     }
     c.connected = true;
@@ -71,6 +83,10 @@ asio::awaitable<Connection> Connect(Trace& trace, const ExperimentContext& conte
       break;
     }
     if (c.tls_failure.empty()) c.tls_failure = handshake.failure;
+  }
+  if (!c.connected && c.connect_failure.empty() && !no_route.empty()) {
+    c.connect_failure = no_route;
+    c.no_ipv6 = true;
   }
   if (!c.connected && c.connect_failure.empty()) c.connect_failure = "unknown_failure: no address";
   co_return c;
@@ -107,12 +123,16 @@ asio::awaitable<void> MeasureEndpoint(Trace& trace, DnsObserver& dns,
     const std::optional<StepFailure> connect_failure =
         c.connected ? std::nullopt
                     : std::optional(StepFailure{endpoint, row.port, "connect", c.connect_failure});
-    if (tcp) state->result(MessagingStep::kTcp) = connect_failure;
+    if (tcp) {
+      state->result(MessagingStep::kTcp) = connect_failure;
+      state->not_measured(MessagingStep::kTcp) = c.no_ipv6;
+    }
     if (tls) {
       state->result(MessagingStep::kTls) =
           !c.connected || c.handshaken
               ? connect_failure
               : std::optional(StepFailure{endpoint, row.port, "tls_handshake", c.tls_failure});
+      state->not_measured(MessagingStep::kTls) = c.no_ipv6;
     }
   }
 }
@@ -160,25 +180,33 @@ std::string MessagingHttpUrl(const MessagingEndpoint& row) {
 Json MessagingTestKeys(const MessagingObservations& o) {
   Json status = Json::object(), step_failures = Json::object(), http_status = Json::object();
   std::vector<StepFailure> failures;
-  bool any_ok = false, any_failed = false;
+  bool any_ok = false;
+  EndpointTally tally(o.dns_inconsistent);
   for (const auto& row : o.rows) {
     const std::string port = std::to_string(row.port);
     Json& row_status = status[row.endpoint][port];
     row_status = Json::object();
     const StepFailure* first = nullptr;
+    bool not_measured = false;
     for (const auto& step : row.steps) {
       const std::string name(MessagingStepName(step.step));
-      row_status[name] = step.failure ? "blocked" : "ok";
+      row_status[name] = !step.failure ? "ok" : step.no_ipv6 ? kNoIpv6Status : "blocked";
       if (!step.failure) continue;
       step_failures[row.endpoint][port][name] = step.failure->failure;
-      if (!first) first = &*step.failure;
+      if (step.no_ipv6) {
+        not_measured = true;
+      } else if (!first) {
+        first = &*step.failure;
+      }
     }
     if (row.http_status) http_status[row.endpoint][port] = *row.http_status;
     if (!first) {
+      if (not_measured) continue;
       any_ok = true;
+      tally.Add(row.endpoint, true);
       continue;
     }
-    any_failed = true;
+    tally.Add(row.endpoint, false);
     StepFailure failure = *first;
     // A lookup has no port, whichever step's lookup it was: one entry per endpoint.
     if (failure.operation == "resolve") failure.port = 0;
@@ -193,7 +221,7 @@ Json MessagingTestKeys(const MessagingObservations& o) {
   keys["x_endpoint_status"] = status;
   keys["x_endpoint_failures"] = step_failures;
   keys["x_http_status"] = http_status;
-  keys["x_partial_blocking"] = any_ok && any_failed;
+  keys["x_partial_blocking"] = tally.partial();
   Json failures_json = Json::array();
   for (const auto& f : failures) failures_json.push_back(ToJson(f));
   keys["x_failures"] = failures_json;
@@ -203,11 +231,7 @@ Json MessagingTestKeys(const MessagingObservations& o) {
 
 RunVerdict MessagingVerdict(const Json& k) {
   auto it = k.find("service_status");
-  if ((it != k.end() && *it == "blocked") || HasInconsistentDns(k)) return RunVerdict::kBlocked;
-  if (auto partial = k.find("x_partial_blocking"); partial != k.end() && *partial == true) {
-    return RunVerdict::kAnomaly;
-  }
-  return RunVerdict::kOk;
+  return ServiceVerdict(k, (it != k.end() && *it == "blocked") || HasInconsistentDns(k));
 }
 
 Result<std::vector<std::string>> MessagingExperiment::DefaultInputs(
@@ -266,6 +290,9 @@ asio::awaitable<Result<Measurement>> MessagingExperiment::Run(const ExperimentCo
       const std::string url = MessagingHttpUrl(state.row);
       HttpOutcome out = co_await FetchUrl(trace, dns, context, url, HttpOptionsFor(context));
       state.result(MessagingStep::kHttp) = FetchFailure(url, out);
+      // An IPv6 literal this machine has no route to: not measured.
+      state.not_measured(MessagingStep::kHttp) =
+          IsIpLiteral(state.row.endpoint) && IsNoIpv6Route(state.row.endpoint, out.failure);
       if (out.status_code != 0) state.http_status = out.status_code;
     });
   }
@@ -276,7 +303,8 @@ asio::awaitable<Result<Measurement>> MessagingExperiment::Run(const ExperimentCo
   for (auto& state : rows) {
     MessagingRowOutcome outcome{state.row.endpoint, state.row.port, {}, state.http_status};
     for (MessagingStep step : state.row.steps) {
-      outcome.steps.push_back(MessagingStepOutcome{step, state.result(step)});
+      outcome.steps.push_back(
+          MessagingStepOutcome{step, state.result(step), state.not_measured(step)});
     }
     o.rows.push_back(std::move(outcome));
   }
@@ -285,8 +313,10 @@ asio::awaitable<Result<Measurement>> MessagingExperiment::Run(const ExperimentCo
     o.list_files.push_back(std::filesystem::path(file).filename().string());
   }
   MarkMappedAddresses(trace.keys(), MappedLiterals(context, literals));
+  const auto dns_check = CheckEndpointsDns(trace.keys().queries, rows, context);
+  o.dns_inconsistent = InconsistentNames(dns_check);
   Json keys = MessagingTestKeys(o);
-  AddDnsConsistency(keys, CheckEndpointsDns(trace.keys().queries, rows, context));
+  AddDnsConsistency(keys, dns_check);
   FinishMeasurement(m, trace, keys, context);
   co_return m;
 }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ struct MessagingStepOutcome {
   /// nullopt: the step succeeded. Otherwise the layer it stopped at (a tcp step whose
   /// lookup failed fails at "resolve") and the failure.
   std::optional<StepFailure> failure;
+  /// Not measured: the step failed only for want of an IPv6 route out of this machine
+  /// (every address it tried was IPv6; IsNoIpv6Route). Neither ok nor blocked.
+  bool no_ipv6 = false;
 };
 
 /// How one row (endpoint and port) fared: one outcome per step it lists, in step order.
@@ -39,23 +43,29 @@ struct MessagingRowOutcome {
 struct MessagingObservations {
   std::string service;
   std::vector<MessagingRowOutcome> rows;
-  std::vector<std::string> list_files;  // the lists read (file names only)
+  std::vector<std::string> list_files;          // the lists read (file names only)
+  std::set<std::string> dns_inconsistent = {};  // endpoints whose answers were inconsistent
 };
 
 /// The test keys, from the observations:
 ///  service           the service measured
 ///  service_status    "ok" when some row completed every step it lists, else "blocked"
-///  x_endpoint_status    {endpoint: {port: {step: "ok" | "blocked"}}}
-///  x_endpoint_failures  {endpoint: {port: {step: failure}}} for the failed steps
+///  x_endpoint_status    {endpoint: {port: {step: "ok" | "blocked" | "no_ipv6"}}}
+///      ("no_ipv6": not measured, see MessagingStepOutcome)
+///  x_endpoint_failures  {endpoint: {port: {step: failure}}} for the failed steps,
+///      no_ipv6 ones included
 ///  x_http_status        {endpoint: {port: status code}} for http steps that got a response
-///  x_partial_blocking   some rows completed every step and some did not
+///  x_partial_blocking   some rows completed every step and some did not; a row on a
+///      DNS-inconsistent endpoint counts as failed, one with a no_ipv6 step (and no
+///      failed one) neither way
 ///  x_failures   the first failed step of each failed row (see step_failure.h); a failed
 ///      lookup appears once per endpoint
 ///  x_list_files  where the rows came from
 Json MessagingTestKeys(const MessagingObservations& o);
 
+/// "anomaly" for partial blocking (whatever else the keys say: some row works); else
 /// "blocked" when service_status says so or a DNS answer lay outside the row's expected
-/// ASes (x_dns_inconsistent), "anomaly" for partial blocking, else "ok".
+/// ASes (x_dns_inconsistent); else "ok".
 RunVerdict MessagingVerdict(const Json& test_keys);
 
 /// The URL an http step fetches: https://endpoint[:port]/ when the row lists tls too,

@@ -7,8 +7,8 @@
 #include "probe/dns/dns_observer.h"
 #include "probe/experiments/common/dns_consistency.h"
 #include "probe/experiments/common/fetch.h"
+#include "probe/experiments/common/service_verdict.h"
 #include "probe/experiments/common/test_keys.h"
-#include "probe/http/url.h"
 #include "probe/measurement/envelope.h"
 #include "probe/net/concurrency.h"
 #include "probe/net/trace.h"
@@ -21,9 +21,14 @@ namespace {
 constexpr const char* kUptimeHost = "uptime.signal.org";
 constexpr const char* kPinnedCaFile = "ca/signal-ca.pem";
 
-std::string HostOf(const std::string& url) {
-  auto parsed = ParseUrl(url);
-  return parsed.ok() ? parsed->host : url;
+// Some backend answered with a certificate the system store cannot verify.
+bool AnyUnverifiable(const Json& k) {
+  auto it = k.find("x_backend_status");
+  if (it == k.end() || !it->is_object()) return false;
+  for (const auto& [host, status] : it->items()) {
+    if (status == "unverifiable") return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -39,6 +44,7 @@ Json SignalTestKeys(const SignalObservations& o) {
   Json keys = Json::object();
   Json backend_status = Json::object(), failures = Json::array();
   const StepFailure* first = nullptr;
+  EndpointTally tally(o.dns_inconsistent);
   for (const auto& [url, failure] : o.backends) {
     std::string status = "ok";
     if (failure) {
@@ -48,13 +54,15 @@ Json SignalTestKeys(const SignalObservations& o) {
       status = unverifiable ? "unverifiable" : "blocked";
       failures.push_back(ToJson(*failure));
     }
-    backend_status[HostOf(url)] = status;
+    if (status != "unverifiable") tally.Add(UrlHost(url), status == "ok");
+    backend_status[UrlHost(url)] = status;
   }
   keys["signal_backend_status"] = first ? "blocked" : "ok";
   keys["signal_backend_failure"] = first ? Json(first->failure) : Json();
   keys["x_backend_status"] = backend_status;
   keys["x_ca_source"] = o.ca_source;
   keys["x_uptime_failure"] = o.uptime_failure.empty() ? Json() : Json(o.uptime_failure);
+  keys["x_partial_blocking"] = tally.partial();
   keys["x_failures"] = failures;
   return keys;
 }
@@ -65,15 +73,13 @@ const std::vector<uint32_t>& SignalAsns() {
 }
 
 RunVerdict SignalVerdict(const Json& k) {
-  if (HasInconsistentDns(k)) return RunVerdict::kBlocked;
-  bool unverifiable = false;
   if (auto it = k.find("x_backend_status"); it != k.end() && it->is_object()) {
-    for (const auto& [host, status] : it->items()) {
-      if (status == "blocked") return RunVerdict::kBlocked;
-      if (status == "unverifiable") unverifiable = true;
-    }
-    return unverifiable ? RunVerdict::kAnomaly : RunVerdict::kOk;
+    bool blocked = HasInconsistentDns(k);
+    for (const auto& [host, status] : it->items()) blocked = blocked || status == "blocked";
+    const RunVerdict verdict = ServiceVerdict(k, blocked);
+    return verdict == RunVerdict::kOk && AnyUnverifiable(k) ? RunVerdict::kAnomaly : verdict;
   }
+  if (HasInconsistentDns(k)) return RunVerdict::kBlocked;
   // A measurement without our keys (OONI's own): OONI's key is all there is.
   return k.contains("signal_backend_status") && k["signal_backend_status"] == "blocked"
              ? RunVerdict::kBlocked
@@ -115,6 +121,7 @@ asio::awaitable<Result<Measurement>> SignalExperiment::Run(const ExperimentConte
       [&]() -> asio::awaitable<void> { uptime = co_await dns.Lookup(trace, kUptimeHost); });
   co_await RunBounded(std::move(tasks), context.parallelism);
 
+  const auto dns_check = CheckDnsConsistency(trace.keys().queries, SignalAsns(), context);
   SignalObservations o;
   for (size_t i = 0; i < outcomes.size(); ++i) {
     o.backends.emplace_back(SignalBackendUrls()[i],
@@ -122,8 +129,9 @@ asio::awaitable<Result<Measurement>> SignalExperiment::Run(const ExperimentConte
   }
   o.uptime_failure = uptime.failure;
   o.ca_source = ca_source;
+  o.dns_inconsistent = InconsistentNames(dns_check);
   Json keys = SignalTestKeys(o);
-  AddDnsConsistency(keys, CheckDnsConsistency(trace.keys().queries, SignalAsns(), context));
+  AddDnsConsistency(keys, dns_check);
   FinishMeasurement(m, trace, keys, context);
   co_return m;
 }
@@ -132,7 +140,7 @@ RunSummary SignalExperiment::Summarize(const Measurement& measurement) const {
   const Json& k = measurement.test_keys.extra;
   RunSummary s = SummarizeFailures("Signal", SignalVerdict(k),
                                    StepFailuresFromJson(k.value("x_failures", Json::array())));
-  if (s.verdict == RunVerdict::kAnomaly) {
+  if (s.verdict == RunVerdict::kAnomaly && AnyUnverifiable(k)) {
     s.evidence += " (verified with the system store, which lacks Signal's CA)";
   }
   return s;

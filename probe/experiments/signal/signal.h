@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,8 +30,9 @@ const std::vector<uint32_t>& SignalAsns();
 struct SignalObservations {
   /// Backend URL → its failure (nullopt: a response arrived, whatever its status).
   std::vector<std::pair<std::string, std::optional<StepFailure>>> backends;
-  std::string uptime_failure;  // "" when uptime.signal.org resolved
-  std::string ca_source;       // context | pinned | system
+  std::string uptime_failure;                   // "" when uptime.signal.org resolved
+  std::string ca_source;                        // context | pinned | system
+  std::set<std::string> dns_inconsistent = {};  // names whose answers were inconsistent
 };
 
 /// OONI's keys and ours, from the observations:
@@ -42,10 +44,14 @@ struct SignalObservations {
 ///      Signal's CA: expected from Signal's real servers, so no evidence of blocking
 ///  x_ca_source       where the trusted CAs came from: context | pinned | system
 ///  x_uptime_failure  the lookup of uptime.signal.org (OONI ignores it), or null
+///  x_partial_blocking  some backends were "ok" and some "blocked" (a backend on a
+///      DNS-inconsistent name counts as blocked; "unverifiable" ones count neither way)
 ///  x_failures        every failed fetch (see step_failure.h)
 Json SignalTestKeys(const SignalObservations& o);
 
-/// "blocked" when a backend is blocked, "anomaly" when only unverifiable, else "ok".
+/// "anomaly" for partial blocking (whatever else the keys say: some backend works);
+/// else "blocked" when a backend is blocked or a name is DNS-inconsistent; else
+/// "anomaly" when some backend is unverifiable; else "ok".
 RunVerdict SignalVerdict(const Json& test_keys);
 
 class SignalExperiment : public Experiment {

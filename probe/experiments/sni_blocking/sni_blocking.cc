@@ -1,12 +1,16 @@
 #include "probe/experiments/sni_blocking/sni_blocking.h"
 
+#include <algorithm>
 #include <asio/this_coro.hpp>
+#include <chrono>
+#include <cstdio>
 #include <memory>
 #include <vector>
 
 #include "base/host_port.h"
 #include "probe/dns/dns_observer.h"
 #include "probe/experiments/common/experiment_input.h"
+#include "probe/experiments/common/residual_block.h"
 #include "probe/experiments/common/step_failure.h"
 #include "probe/http/url.h"
 #include "probe/measurement/envelope.h"
@@ -77,8 +81,27 @@ Json Subresult(Handshake& h, const std::string& th_address) {
   return ToJson(k);
 }
 
-[[maybe_unused]] bool StartsWith(const std::string& s, const std::string& prefix) {
+bool StartsWith(const std::string& s, const std::string& prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+// The classes where the target's failure, with the control working, is SNI blocking.
+bool BlockedResult(const std::string& result) {
+  return StartsWith(result, "interference.") || result == "anomaly.timeout";
+}
+
+// x_residual_block: the trigger the failed control is explained by, preferring one of
+// the target's own SNI.
+Json ResidualBlock(const std::vector<SniTriggerLog::Trigger>& triggers, const std::string& sni,
+                   SniTriggerLog::Clock::time_point now) {
+  if (triggers.empty()) return Json();
+  auto it = std::find_if(triggers.begin(), triggers.end(),
+                         [&sni](const SniTriggerLog::Trigger& t) { return t.sni == sni; });
+  const SniTriggerLog::Trigger& t = it != triggers.end() ? *it : triggers.front();
+  return Json{{"sni", t.sni},
+              {"address", t.address},
+              {"failure", t.failure},
+              {"seconds_before", std::chrono::duration<double>(now - t.at).count()}};
 }
 
 }  // namespace
@@ -109,10 +132,11 @@ std::string SniBlockingExtendedResult(const std::optional<std::string>& target,
 RunVerdict SniBlockingVerdict(const Json& k) {
   const std::string x_result = k.value("x_result", std::string());
   const std::string result = k.value("result", std::string());
-  if (StartsWith(x_result, "anomaly.control.")) return RunVerdict::kAnomaly;
+  if (x_result == kResidualBlockResult) return RunVerdict::kBlocked;
+  // Without a working control the target's outcome says nothing about its SNI.
+  if (StartsWith(x_result, "anomaly.control.")) return RunVerdict::kError;
   if (result == "success.got_server_hello") return RunVerdict::kOk;
-  if (StartsWith(result, "interference.") || result == "anomaly.timeout")
-    return RunVerdict::kBlocked;
+  if (BlockedResult(result)) return RunVerdict::kBlocked;
   return RunVerdict::kAnomaly;
 }
 
@@ -158,11 +182,24 @@ asio::awaitable<Result<Measurement>> SniBlockingExperiment::Run(const Experiment
       }
     }
   }
+  Json residual;
   if (!ips.empty()) {
     co_await Measure(control, ips, endpoint->port, context);
+    if (!HandshakeWorked(AsFailure(control.failure)) && context.sni_triggers) {
+      // Where a test SNI was blocked just before, the censor may still hold the
+      // address:port whatever the content: the control met that residual block.
+      const auto now = SniTriggerLog::Clock::now();
+      residual = ResidualBlock(
+          context.sni_triggers->Before(JoinHostPort(control.ip, endpoint->port), now), target, now);
+    }
     // The target goes to the address the control reached, so both see the same server.
     const std::vector<std::string> same_ip = {control.ip};
     co_await Measure(probe, same_ip, endpoint->port, context);
+    if (HandshakeWorked(AsFailure(control.failure)) && context.sni_triggers &&
+        BlockedResult(SniBlockingResult(AsFailure(probe.failure), std::nullopt))) {
+      context.sni_triggers->Record({target, JoinHostPort(probe.ip, endpoint->port), probe.failure,
+                                    SniTriggerLog::Clock::now()});
+    }
   }
 
   Json keys = Json::object();
@@ -172,6 +209,10 @@ asio::awaitable<Result<Measurement>> SniBlockingExperiment::Run(const Experiment
   const auto target_failure = AsFailure(probe.failure);
   keys["result"] = SniBlockingResult(target_failure, control_failure);
   keys["x_result"] = SniBlockingExtendedResult(target_failure, control_failure);
+  if (!residual.is_null()) {
+    keys["x_residual_block"] = residual;
+    if (residual["sni"] == target) keys["x_result"] = kResidualBlockResult;
+  }
   Json failures = Json::array();
   for (const Handshake* h : {&control, &probe}) {
     if (HandshakeWorked(AsFailure(h->failure))) continue;
@@ -195,6 +236,22 @@ RunSummary SniBlockingExperiment::Summarize(const Measurement& measurement) cons
                                    StepFailuresFromJson(k.value("x_failures", Json::array())));
   if (s.verdict != RunVerdict::kOk)
     s.evidence = k.value("x_result", std::string()) + ": " + s.evidence;
+  // No verdict about the SNI: no blocking type either.
+  if (s.verdict == RunVerdict::kError) s.blocking.clear();
+  if (auto it = k.find("x_residual_block"); it != k.end() && it->is_object()) {
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.0f", it->value("seconds_before", 0.0));
+    const std::string trigger = it->value("sni", std::string());
+    s.evidence += " (residual block: a handshake with SNI " + trigger + " at " +
+                  it->value("address", std::string()) + " failed with " +
+                  it->value("failure", std::string()) + " " + seconds + " s earlier in this run";
+    if (s.verdict == RunVerdict::kBlocked) {
+      s.blocking = "tls";
+      s.evidence += ")";
+    } else {
+      s.evidence += ": no control for " + service + ")";
+    }
+  }
   return s;
 }
 

@@ -10,7 +10,10 @@
 // failed_operation, queries, tcp_connect, tls_handshakes, network_events), `queries`
 // (the endpoint's lookup), `result` (OONI's classes, below), `x_result` (the same,
 // except "anomaly.control.<failure>" when the control failed, which OONI's classes
-// do not tell apart) and `x_failures`. Stateless; Run on the executor's thread.
+// do not tell apart, or "interference.residual_block"), `x_residual_block` (the earlier
+// blocked handshake a failed control is explained by, from the run's SniTriggerLog)
+// and `x_failures`. Stateless (the run's SniTriggerLog aside); Run on the executor's
+// thread.
 #pragma once
 
 #include <optional>
@@ -40,8 +43,15 @@ std::string SniBlockingResult(const std::optional<std::string>& target_failure,
 std::string SniBlockingExtendedResult(const std::optional<std::string>& target_failure,
                                       const std::optional<std::string>& control_failure);
 
-/// "ok" for success; "anomaly" when the control failed or for helper-unreachable and
-/// unexpected failures; "blocked" for interference.* and anomaly.timeout.
+/// x_result when the control failed at an address:port where, earlier in the run and
+/// within kResidualBlockWindow, a handshake with the same target SNI was blocked (its
+/// control working): the control met the censor's residual block of the target's SNI.
+inline constexpr const char* kResidualBlockResult = "interference.residual_block";
+
+/// "ok" for success; "blocked" for interference.* (the residual block included) and
+/// anomaly.timeout; "error" when the control failed otherwise (without a control the
+/// target's outcome says nothing about its SNI); "anomaly" for helper-unreachable and
+/// unexpected failures.
 RunVerdict SniBlockingVerdict(const Json& test_keys);
 
 class SniBlockingExperiment : public Experiment {

@@ -9,9 +9,11 @@
 #include "probe/experiments/common/endpoint_sweep.h"
 #include "probe/experiments/common/fetch.h"
 #include "probe/experiments/common/mapped_addresses.h"
+#include "probe/experiments/common/service_verdict.h"
 #include "probe/experiments/common/test_keys.h"
 #include "probe/measurement/envelope.h"
 #include "probe/net/concurrency.h"
+#include "probe/net/failure.h"
 #include "probe/net/trace.h"
 
 namespace vigil {
@@ -35,12 +37,6 @@ std::string DcUrl(const std::string& dc, uint16_t port) {
   return "http://" + host + (port == 80 ? "" : ":" + std::to_string(port)) + "/";
 }
 
-// Failures that mean this host has no IPv6 path at all, before any censor could act.
-bool NoLocalRoute(const std::string& failure) {
-  return failure == "network_unreachable" || failure == "network_down" ||
-         failure == "address_not_available";
-}
-
 }  // namespace
 
 const std::vector<std::string>& TelegramOoniDcs() {
@@ -61,7 +57,7 @@ Json TelegramTestKeys(const TelegramObservations& o) {
   bool tcp_blocking = true, http_blocking = true, ipv6_usable = false;
   for (const auto& a : o.attempts) {
     const bool connected = a.failure.empty() || a.failed_operation != "connect";
-    if (IsIpv6(a.dc) && !NoLocalRoute(a.failure)) ipv6_usable = true;
+    if (IsIpv6(a.dc) && !IsNoRouteFailure(a.failure)) ipv6_usable = true;
     if (!a.http || !IsOoniDc(a.dc) ||
         std::find(kHttpPorts.begin(), kHttpPorts.end(), a.port) == kHttpPorts.end()) {
       continue;
@@ -71,19 +67,19 @@ Json TelegramTestKeys(const TelegramObservations& o) {
   }
 
   Json status = Json::object(), dc_failures = Json::object(), failures = Json::array();
-  bool any_ok = false, any_failed = false;
+  EndpointTally tally(o.dns_inconsistent);
   for (const auto& a : o.attempts) {
     const std::string port = std::to_string(a.port);
-    status[a.dc][port] = a.failure.empty() ? "ok" : "blocked";
+    const bool no_ipv6 = IsNoIpv6Route(a.dc, a.failure);
+    status[a.dc][port] = a.failure.empty() ? "ok" : no_ipv6 ? kNoIpv6Status : "blocked";
     if (!a.failure.empty()) dc_failures[a.dc][port] = a.failure;
-    if (IsIpv6(a.dc) && !ipv6_usable) continue;
-    if (a.failure.empty()) {
-      any_ok = true;
-    } else {
-      any_failed = true;
+    if (no_ipv6) continue;
+    tally.Add(a.dc, a.failure.empty());
+    if (!a.failure.empty()) {
       failures.push_back(ToJson(StepFailure{a.dc, a.port, a.failed_operation, a.failure}));
     }
   }
+  tally.Add(UrlHost(kTelegramWebUrl), !o.web);
   if (o.web) failures.push_back(ToJson(*o.web));
 
   Json keys = Json::object();
@@ -94,19 +90,16 @@ Json TelegramTestKeys(const TelegramObservations& o) {
   keys["x_dc_status"] = status;
   keys["x_dc_failures"] = dc_failures;
   keys["x_ipv6_usable"] = ipv6_usable;
-  keys["x_partial_blocking"] = any_ok && any_failed;
+  keys["x_partial_blocking"] = tally.partial();
   keys["x_failures"] = failures;
   return keys;
 }
 
 RunVerdict TelegramVerdict(const Json& k) {
   auto is = [&k](const char* key, const Json& value) { return k.contains(key) && k[key] == value; };
-  if (is("telegram_tcp_blocking", true) || is("telegram_http_blocking", true) ||
-      is("telegram_web_status", "blocked") || HasInconsistentDns(k)) {
-    return RunVerdict::kBlocked;
-  }
-  if (is("x_partial_blocking", true)) return RunVerdict::kAnomaly;
-  return RunVerdict::kOk;
+  return ServiceVerdict(k, is("telegram_tcp_blocking", true) ||
+                               is("telegram_http_blocking", true) ||
+                               is("telegram_web_status", "blocked") || HasInconsistentDns(k));
 }
 
 asio::awaitable<Result<Measurement>> TelegramExperiment::Run(const ExperimentContext& context,
@@ -144,10 +137,12 @@ asio::awaitable<Result<Measurement>> TelegramExperiment::Run(const ExperimentCon
                                          outcome.ok ? "" : outcome.operation});
     }
   }
-  TelegramObservations o{attempts, FetchFailure(kTelegramWebUrl, web)};
+  const auto dns_check = CheckDnsConsistency(trace.keys().queries, {kTelegramAsn}, context);
+  TelegramObservations o{attempts, FetchFailure(kTelegramWebUrl, web),
+                         InconsistentNames(dns_check)};
   MarkMappedAddresses(trace.keys(), MappedLiterals(context, dcs));
   Json keys = TelegramTestKeys(o);
-  AddDnsConsistency(keys, CheckDnsConsistency(trace.keys().queries, {kTelegramAsn}, context));
+  AddDnsConsistency(keys, dns_check);
   FinishMeasurement(m, trace, keys, context);
   co_return m;
 }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,8 @@ struct TelegramAttempt {
 
 struct TelegramObservations {
   std::vector<TelegramAttempt> attempts;
-  std::optional<StepFailure> web;  // nullopt: a response arrived
+  std::optional<StepFailure> web;               // nullopt: a response arrived
+  std::set<std::string> dns_inconsistent = {};  // names whose answers were inconsistent
 };
 
 /// OONI's keys and ours, from the observations:
@@ -44,17 +46,22 @@ struct TelegramObservations {
 ///  telegram_http_blocking  false iff some OONI-DC POST completed (any status code)
 ///  telegram_web_status / telegram_web_failure  "blocked" + failure when the fetch
 ///      failed at DNS, TCP, TLS or I/O; "ok" + null otherwise
-///  x_dc_status    {dc: {port: "ok" | "blocked"}} for every DC (IPv4 and IPv6) and port
-///  x_dc_failures  {dc: {port: failure}} for the failed ones
-///  x_ipv6_usable  some IPv6 DC step failed otherwise than for want of a local route
-///      (network_unreachable, network_down, address_not_available) or succeeded; when
-///      false this host has no IPv6, and its IPv6 failures say nothing about Telegram
-///  x_partial_blocking  some DC steps completed and some failed (IPv6 ones counted
-///      only when x_ipv6_usable)
+///  x_dc_status    {dc: {port: "ok" | "blocked" | "no_ipv6"}} for every DC (IPv4 and
+///      IPv6) and port; "no_ipv6" is an IPv6 step that failed for want of a route out
+///      of this machine (network_unreachable, network_down, address_not_available):
+///      not measured, and left out of every verdict
+///  x_dc_failures  {dc: {port: failure}} for the failed ones, no_ipv6 ones included
+///  x_ipv6_usable  some IPv6 DC step succeeded or failed otherwise than for want of a
+///      local route; when false this host has no IPv6
+///  x_partial_blocking  some of Telegram's endpoints worked (a DC step, Telegram Web)
+///      and some failed; no_ipv6 steps count neither way, and Telegram Web counts as
+///      failed when its name is DNS-inconsistent
 ///  x_failures  the failed steps the verdict counts (see step_failure.h)
 Json TelegramTestKeys(const TelegramObservations& o);
 
-/// "blocked" when an OONI key says so, "anomaly" for partial blocking, else "ok".
+/// "anomaly" for partial blocking (whatever else the keys say: some endpoint works);
+/// else "blocked" when an OONI key says so or web.telegram.org is DNS-inconsistent;
+/// else "ok".
 RunVerdict TelegramVerdict(const Json& test_keys);
 
 class TelegramExperiment : public Experiment {

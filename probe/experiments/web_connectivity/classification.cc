@@ -5,6 +5,7 @@
 
 #include "base/host_port.h"
 #include "probe/experiments/common/dns_consistency.h"
+#include "probe/net/failure.h"
 #include "probe/net/trace.h"
 
 namespace vigil {
@@ -94,6 +95,7 @@ const ControlTcpConnect* ControlConnect(const ControlResponse& control, const We
 // when the control connected to the same ip:port, as down when the control failed it.
 struct ConnectCounts {
   size_t ok = 0, blocked = 0, down = 0;
+  size_t no_ipv6 = 0;  // failed for want of an IPv6 route here: measured nothing
 };
 
 ConnectCounts CountConnects(const WebObservations& o) {
@@ -101,6 +103,12 @@ ConnectCounts CountConnects(const WebObservations& o) {
   for (const auto& connect : o.connects) {
     if (connect.failure.empty()) {
       ++n.ok;
+      continue;
+    }
+    // This machine has no IPv6: the connect measured nothing (the analyzer's
+    // no_route_failures are left out the same way).
+    if (IsNoIpv6Route(connect.ip, connect.failure)) {
+      ++n.no_ipv6;
       continue;
     }
     const ControlTcpConnect* theirs = o.control ? ControlConnect(*o.control, connect) : nullptr;
@@ -263,8 +271,10 @@ void JudgeLayers(const WebObservations& o, WebClassification& c) {
       c.x_tcp_verdict = n.blocked > 0 ? "anomaly" : "ok";
     } else if (n.blocked > 0) {
       c.x_tcp_verdict = "blocked";
+    } else if (n.down > 0) {
+      c.x_tcp_verdict = "down";
     } else {
-      c.x_tcp_verdict = n.down > 0 ? "down" : "unknown";
+      c.x_tcp_verdict = n.no_ipv6 == o.connects.size() ? kNoIpv6Status : "unknown";
     }
   }
 

@@ -377,6 +377,11 @@ RunSummary WebConnectivityExperiment::Summarize(const Measurement& measurement) 
     if (StringOr(k, "x_tcp_verdict", "") == "down") {
       s.verdict = RunVerdict::kDown;
       s.evidence += "; the control could not connect either";
+    } else if (StringOr(k, "x_tcp_verdict", "") == kNoIpv6Status) {
+      // Every address was IPv6 and this machine has no IPv6 route: nothing measured.
+      s.verdict = RunVerdict::kError;
+      s.blocking.clear();
+      s.evidence += "; not measured: no IPv6 route from this machine";
     }
   } else if (s.blocking == "http-failure") {
     s.evidence = "fetch " + StringOr(k, "http_experiment_failure", "failed");

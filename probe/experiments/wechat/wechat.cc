@@ -7,8 +7,8 @@
 
 #include "probe/dns/dns_observer.h"
 #include "probe/experiments/common/fetch.h"
+#include "probe/experiments/common/service_verdict.h"
 #include "probe/experiments/common/test_keys.h"
-#include "probe/http/url.h"
 #include "probe/measurement/envelope.h"
 #include "probe/net/concurrency.h"
 #include "probe/net/trace.h"
@@ -28,11 +28,6 @@ std::string StatusOf(const std::optional<StepFailure>& f) { return f ? "blocked"
 Json FailureOf(const std::optional<StepFailure>& f) { return f ? Json(f->failure) : Json(); }
 Json StatusCodeOf(const WechatFetch& f) {
   return f.failure || f.status_code == 0 ? Json() : Json(f.status_code);
-}
-
-std::string HostOf(const std::string& url) {
-  auto parsed = ParseUrl(url);
-  return parsed.ok() ? parsed->host : url;
 }
 
 WechatFetch ToFetch(const std::string& url, const HttpOutcome& outcome) {
@@ -88,13 +83,17 @@ std::string WechatShortlinkBody() {
 }
 
 Json WechatTestKeys(const WechatObservations& o) {
-  bool any_ok = false, any_failed = false;
+  bool any_ok = false;
+  EndpointTally tally;
   for (const auto& [host, ports] : o.longlink) {
     for (const auto& [port, outcome] : ports) {
       any_ok = any_ok || outcome.ok;
-      any_failed = any_failed || !outcome.ok;
+      if (!outcome.no_ipv6) tally.Add(host, outcome.ok);
     }
   }
+  tally.Add(kWechatShortlinkHost, !o.shortlink.failure);
+  tally.Add(UrlHost(kWechatHttpDnsUrl), !o.httpdns.failure);
+  for (const auto& [url, fetch] : o.web) tally.Add(UrlHost(url), !fetch.failure);
   const std::vector<StepFailure> longlink_failures = FailuresOf(o.longlink);
   Json failures = Json::array();
   for (const auto& f : longlink_failures) failures.push_back(ToJson(f));
@@ -104,7 +103,7 @@ Json WechatTestKeys(const WechatObservations& o) {
   Json web_status = Json::object();
   std::optional<StepFailure> first_web;
   for (const auto& [url, fetch] : o.web) {
-    web_status[HostOf(url)] = StatusOf(fetch.failure);
+    web_status[UrlHost(url)] = StatusOf(fetch.failure);
     if (fetch.failure) {
       if (!first_web) first_web = fetch.failure;
       failures.push_back(ToJson(*fetch.failure));
@@ -128,19 +127,18 @@ Json WechatTestKeys(const WechatObservations& o) {
   WritePortStatus(o.longlink, &status, &port_failures);
   keys["x_endpoint_status"] = status;
   keys["x_endpoint_failures"] = port_failures;
-  keys["x_partial_blocking"] = any_ok && any_failed;
+  keys["x_partial_blocking"] = tally.partial();
   keys["x_failures"] = failures;
   return keys;
 }
 
 RunVerdict WechatVerdict(const Json& k) {
+  bool blocked = false;
   for (const char* key : {"wechat_longlink_status", "wechat_shortlink_status",
                           "wechat_httpdns_status", "wechat_web_status"}) {
-    if (auto it = k.find(key); it != k.end() && *it == "blocked") return RunVerdict::kBlocked;
+    if (auto it = k.find(key); it != k.end() && *it == "blocked") blocked = true;
   }
-  if (auto it = k.find("x_partial_blocking"); it != k.end() && *it == true)
-    return RunVerdict::kAnomaly;
-  return RunVerdict::kOk;
+  return ServiceVerdict(k, blocked);
 }
 
 asio::awaitable<Result<Measurement>> WechatExperiment::Run(const ExperimentContext& context,

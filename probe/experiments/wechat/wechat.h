@@ -64,12 +64,15 @@ struct WechatObservations {
 ///      first failed fetch's failure (URL order), else null
 ///  x_shortlink_status_code / x_httpdns_status_code  the response's status, or null
 ///  x_web_status  {host: "ok" | "blocked"} per web front
-///  x_endpoint_status / x_endpoint_failures  per longlink host, per port
-///  x_partial_blocking  some longlink ports accepted and some did not
+///  x_endpoint_status / x_endpoint_failures  per longlink host, per port ("no_ipv6":
+///      not measured, see test_keys.h)
+///  x_partial_blocking  some of WeChat's endpoints worked (a longlink port, the
+///      shortlink POST, the HTTP DNS GET, a web fetch) and some failed
 ///  x_failures  every failed step (see step_failure.h)
 Json WechatTestKeys(const WechatObservations& o);
 
-/// "blocked" when a *_status key says blocked, "anomaly" for partial blocking, else "ok".
+/// "anomaly" for partial blocking (whatever else the keys say: some endpoint works);
+/// else "blocked" when a *_status key says blocked; else "ok".
 RunVerdict WechatVerdict(const Json& test_keys);
 
 class WechatExperiment : public Experiment {

@@ -7,6 +7,7 @@
 #include "probe/dns/dns_observer.h"
 #include "probe/experiments/common/dns_consistency.h"
 #include "probe/experiments/common/fetch.h"
+#include "probe/experiments/common/service_verdict.h"
 #include "probe/experiments/common/test_keys.h"
 #include "probe/measurement/envelope.h"
 #include "probe/net/concurrency.h"
@@ -26,18 +27,21 @@ Json FailureOf(const std::optional<StepFailure>& f) { return f ? Json(f->failure
 
 Json WhatsappTestKeys(const WhatsappObservations& o) {
   Json keys = Json::object();
-  bool any_ok = false, any_failed = false;
+  bool any_ok = false;
+  EndpointTally tally(o.dns_inconsistent);
   Json blocked = Json::array();
   Json failures = Json::array();
   for (const auto& [host, ports] : o.endpoints) {
     bool host_ok = false;
     for (const auto& [port, outcome] : ports) {
       host_ok = host_ok || outcome.ok;
-      any_failed = any_failed || !outcome.ok;
+      if (!outcome.no_ipv6) tally.Add(host, outcome.ok);
     }
     any_ok = any_ok || host_ok;
     if (!host_ok) blocked.push_back(host);
   }
+  tally.Add(UrlHost(kWhatsappRegistrationUrl), !o.registration);
+  tally.Add(UrlHost(kWhatsappWebUrl), !o.web);
   for (const auto& f : FailuresOf(o.endpoints)) failures.push_back(ToJson(f));
   if (o.registration) failures.push_back(ToJson(*o.registration));
   if (o.web) failures.push_back(ToJson(*o.web));
@@ -53,7 +57,7 @@ Json WhatsappTestKeys(const WhatsappObservations& o) {
   WritePortStatus(o.endpoints, &status, &port_failures);
   keys["x_endpoint_status"] = status;
   keys["x_endpoint_failures"] = port_failures;
-  keys["x_partial_blocking"] = any_ok && any_failed;
+  keys["x_partial_blocking"] = tally.partial();
   keys["x_failures"] = failures;
   return keys;
 }
@@ -62,13 +66,9 @@ RunVerdict WhatsappVerdict(const Json& k) {
   auto is = [&k](const char* key, const char* value) {
     return k.contains(key) && k[key].is_string() && k[key] == value;
   };
-  if (is("whatsapp_endpoints_status", "blocked") || is("registration_server_status", "blocked") ||
-      is("whatsapp_web_status", "blocked") || HasInconsistentDns(k)) {
-    return RunVerdict::kBlocked;
-  }
-  if (k.contains("x_partial_blocking") && k["x_partial_blocking"] == true)
-    return RunVerdict::kAnomaly;
-  return RunVerdict::kOk;
+  return ServiceVerdict(k, is("whatsapp_endpoints_status", "blocked") ||
+                               is("registration_server_status", "blocked") ||
+                               is("whatsapp_web_status", "blocked") || HasInconsistentDns(k));
 }
 
 asio::awaitable<Result<Measurement>> WhatsappExperiment::Run(const ExperimentContext& context,
@@ -93,12 +93,13 @@ asio::awaitable<Result<Measurement>> WhatsappExperiment::Run(const ExperimentCon
   });
   co_await RunBounded(std::move(tasks), context.parallelism);
 
+  const auto dns_check = CheckDnsConsistency(trace.keys().queries, {kWhatsappAsn}, context);
   WhatsappObservations o;
   o.endpoints = sweep.Outcomes();
   o.registration = FetchFailure(kWhatsappRegistrationUrl, registration);
   o.web = FetchFailure(kWhatsappWebUrl, web);
+  o.dns_inconsistent = InconsistentNames(dns_check);
   Json keys = WhatsappTestKeys(o);
-  const auto dns_check = CheckDnsConsistency(trace.keys().queries, {kWhatsappAsn}, context);
   AddDnsConsistency(keys, dns_check);
   // OONI defined this key and never filled it: the endpoints whose answers lie.
   for (const auto& f : InconsistentHosts(dns_check)) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "probe/experiments/common/endpoint_sweep.h"
@@ -28,6 +29,7 @@ struct WhatsappObservations {
   std::map<std::string, std::map<uint16_t, PortOutcome>> endpoints;  // host → port → outcome
   std::optional<StepFailure> registration;                           // nullopt: a response arrived
   std::optional<StepFailure> web;
+  std::set<std::string> dns_inconsistent = {};  // names whose answers were inconsistent
 };
 
 /// OONI's keys and ours, from the observations:
@@ -36,12 +38,16 @@ struct WhatsappObservations {
 ///  whatsapp_endpoints_dns_inconsistent  [] (OONI never fills it either)
 ///  registration_server_status / whatsapp_web_status  "ok" when a response arrived,
 ///      whatever its status code; "blocked" with *_failure = the failure otherwise
-///  x_endpoint_status / x_endpoint_failures  per endpoint, per port
-///  x_partial_blocking  some endpoint ports accepted and some did not
+///  x_endpoint_status / x_endpoint_failures  per endpoint, per port ("no_ipv6" for a
+///      port whose addresses were all IPv6 without a route here: not measured)
+///  x_partial_blocking  some of WhatsApp's endpoints worked (an endpoint port, the
+///      registration service, WhatsApp Web) and some failed; one on a DNS-inconsistent
+///      name counts as failed
 ///  x_failures  every failed step (see step_failure.h)
 Json WhatsappTestKeys(const WhatsappObservations& o);
 
-/// "blocked" when an OONI key says blocked, "anomaly" for partial blocking, else "ok".
+/// "anomaly" for partial blocking (whatever else the keys say: some endpoint works);
+/// else "blocked" when an OONI key says blocked or a name is DNS-inconsistent; else "ok".
 RunVerdict WhatsappVerdict(const Json& test_keys);
 
 class WhatsappExperiment : public Experiment {

@@ -68,6 +68,45 @@ TEST(DnscheckVerdict, OkBlockedAnomaly) {
   EXPECT_EQ(DnscheckVerdict(bootstrap), RunVerdict::kBlocked);
 }
 
+TEST(DnscheckVerdict, ForgedAnswersAreNeverOk) {
+  const Json forged = {{"status", "forged"}, {"addresses", {{"10.10.34.35", "bogon"}}}};
+  // OONI's record says the lookup succeeded; ours says its answer is a bogon.
+  Json k = {{"bootstrap_failure", nullptr},
+            {"lookups", {{"udp://192.0.2.53:53", {{"failure", nullptr}}}}},
+            {"x_lookup_status", {{"udp://192.0.2.53:53", forged}}}};
+  EXPECT_EQ(DnscheckVerdict(k), RunVerdict::kBlocked);
+  // Beside an honest answer from another of the resolver's addresses: an anomaly.
+  k["lookups"]["udp://192.0.2.54:53"] = {{"failure", nullptr}};
+  k["x_lookup_status"]["udp://192.0.2.54:53"] = "ok";
+  EXPECT_EQ(DnscheckVerdict(k), RunVerdict::kAnomaly);
+}
+
+TEST(DnscheckVerdict, AnIpv6AddressWithoutARouteIsNotMeasured) {
+  const std::string v4 = "dot://192.0.2.53:853", v6 = "dot://[2001:db8::53]:853";
+  Json k = {
+      {"bootstrap_failure", nullptr},
+      {"lookups",
+       {{v4, {{"failure", "dns_nxdomain_error"}}}, {v6, {{"failure", "network_unreachable"}}}}},
+      {"x_lookup_status", {{v4, "failed"}, {v6, "no_ipv6"}}}};
+  EXPECT_EQ(DnscheckVerdict(k), RunVerdict::kAnomaly) << "the IPv4 address answered";
+  k["lookups"].erase(v4);
+  EXPECT_EQ(DnscheckVerdict(k), RunVerdict::kError) << "nothing was measured";
+}
+
+TEST(DnscheckLookupStatus, BogonsAreForgedUnlessTheLabVouchesForThem) {
+  ExperimentContext context;
+  EXPECT_EQ(DnscheckLookupStatus({"93.184.215.14"}, "", "192.0.2.53", context), "ok");
+  EXPECT_EQ(
+      DnscheckLookupStatus({"93.184.215.14", "10.10.34.35", "2001::1"}, "", "192.0.2.53", context),
+      (Json{{"status", "forged"},
+            {"addresses", {{"10.10.34.35", "bogon"}, {"2001::1", "bogon"}}}}));
+  context.extra_asn_addresses["AS64496"] = {"10.10.34.35"};
+  EXPECT_EQ(DnscheckLookupStatus({"10.10.34.35"}, "", "192.0.2.53", context), "ok");
+  EXPECT_EQ(DnscheckLookupStatus({}, "network_unreachable", "2001:db8::53", context), "no_ipv6");
+  EXPECT_EQ(DnscheckLookupStatus({}, "network_unreachable", "192.0.2.53", context), "failed");
+  EXPECT_EQ(DnscheckLookupStatus({}, "generic_timeout_error", "2001:db8::53", context), "failed");
+}
+
 class DnscheckTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -82,6 +121,9 @@ class DnscheckTest : public ::testing::Test {
     context_.resolver = *ParseResolverSpec("udp://" + unbound_->address());
     context_.ca_file = test_support::TestPki::Get().ca_file();
     context_.timeout = 2000ms;
+    // kDomain's loopback answers stand in for a public name's, as the lab's endpoints
+    // file says of its stand-ins: not forged.
+    context_.extra_asn_addresses["AS64496"] = {"127.0.0.1", "::1"};
   }
 
   Result<Measurement> Run(const std::string& resolver, const std::string& domain = kDomain) {
@@ -235,6 +277,21 @@ TEST_F(DnscheckTest, DohServerSpeakingOnlyHttp2FailsOnRecord) {
   EXPECT_TRUE(lookup["failed_operation"].is_string());
   EXPECT_EQ(lookup["requests"].size(), 2u);
   EXPECT_NE(Summary().verdict, RunVerdict::kOk);
+}
+
+TEST_F(DnscheckTest, LoopbackAnswersForAPublicNameAreForged) {
+  context_.extra_asn_addresses.clear();
+  const std::string input = "udp://" + unbound_->address();
+  Json j = RunToJson(input);
+  auto s = Summary();
+  EXPECT_EQ(s.verdict, RunVerdict::kBlocked);
+  EXPECT_EQ(s.blocking, "dns");
+  EXPECT_NE(s.evidence.find("resolve dns_bogon_error"), std::string::npos) << s.evidence;
+  const Json& k = j["test_keys"];
+  EXPECT_TRUE(k["lookups"][input]["failure"].is_null()) << "OONI's record is untouched";
+  EXPECT_EQ(
+      k.value("x_lookup_status", Json::object()).value(input, Json()),
+      (Json{{"status", "forged"}, {"addresses", {{"127.0.0.1", "bogon"}, {"::1", "bogon"}}}}));
 }
 
 TEST_F(DnscheckTest, NxdomainIsAnAnomalyNotABlock) {

@@ -1,6 +1,7 @@
 // The pieces the messaging experiments share: CIDR prefix sets from data files, DNS
-// consistency against an ASN database, summary lines rebuilt from x_failures, and the
-// registry's explicit list.
+// consistency against an ASN database, summary lines rebuilt from x_failures, per-port
+// outcomes (IPv6 steps without a route not measured), the partial-blocking rule,
+// residual blocks, and the registry's explicit list.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,9 +10,12 @@
 
 #include "probe/experiments/catalog.h"
 #include "probe/experiments/common/dns_consistency.h"
+#include "probe/experiments/common/endpoint_sweep.h"
 #include "probe/experiments/common/ip_prefix_set.h"
 #include "probe/experiments/common/residual_block.h"
+#include "probe/experiments/common/service_verdict.h"
 #include "probe/experiments/common/step_failure.h"
+#include "probe/experiments/common/test_keys.h"
 #include "probe/experiments/registry.h"
 #include "probe/geo/asn_database.h"
 #include "tests/support/asn_mmdb.h"
@@ -251,6 +255,83 @@ TEST(ResidualBlock, ARefusedConnectIsTheResidualBlockOfAnEarlierResetOnlyAtTheSa
   EXPECT_NE(summaries[1].evidence.find("residual block"), std::string::npos);
   EXPECT_EQ(summaries[2].blocking, "tcp_ip");
   EXPECT_EQ(summaries[2].evidence, "refused");
+}
+
+TEST(PortOutcomes, AnIpv6AddressWithoutARouteIsNotMeasured) {
+  const std::map<std::string, std::vector<uint16_t>> requested = {{"dual.example", {443, 5222}},
+                                                                  {"v6only.example", {443}}};
+  const std::vector<SweepLookup> lookups = {{"dual.example", {"192.0.2.1", "2001:db8::1"}, ""},
+                                            {"v6only.example", {"2001:db8::2"}, ""}};
+  const std::vector<SweepConnect> connects = {
+      // IPv6 tried first and unroutable here; IPv4 blocked: the IPv4 failure is the one.
+      {"dual.example", "2001:db8::1", 443, "network_unreachable"},
+      {"dual.example", "192.0.2.1", 443, "generic_timeout_error"},
+      {"dual.example", "192.0.2.1", 5222, ""},
+      {"dual.example", "2001:db8::1", 5222, "network_unreachable"},
+      {"v6only.example", "2001:db8::2", 443, "address_not_available"}};
+  auto outcomes = ReducePortOutcomes(requested, lookups, connects);
+  const PortOutcome& blocked = outcomes["dual.example"][443];
+  EXPECT_FALSE(blocked.ok);
+  EXPECT_FALSE(blocked.no_ipv6);
+  EXPECT_EQ(blocked.failure, "generic_timeout_error");
+  EXPECT_TRUE(outcomes["dual.example"][5222].ok);
+  const PortOutcome& unmeasured = outcomes["v6only.example"][443];
+  EXPECT_FALSE(unmeasured.ok);
+  EXPECT_TRUE(unmeasured.no_ipv6);
+  EXPECT_EQ(unmeasured.failure, "address_not_available");
+
+  Json status, failures;
+  WritePortStatus(outcomes, &status, &failures);
+  EXPECT_EQ(status["v6only.example"]["443"], "no_ipv6");
+  EXPECT_EQ(status["dual.example"]["443"], "blocked");
+  EXPECT_EQ(failures["v6only.example"]["443"], "address_not_available");
+  const auto steps = FailuresOf(outcomes);
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_EQ(steps[0].host, "dual.example");
+  EXPECT_EQ(steps[0].failure, "generic_timeout_error");
+}
+
+TEST(ServiceVerdict, SomeEndpointWorkingIsNeverBlocked) {
+  EndpointTally none;
+  EXPECT_FALSE(none.partial());
+  EndpointTally tally;
+  tally.Add("a.example", true);
+  EXPECT_FALSE(tally.partial());
+  tally.Add("b.example", false);
+  EXPECT_TRUE(tally.partial());
+
+  // A name whose answers lie did not work, whatever its later steps saw.
+  EndpointTally forged({"a.example"});
+  forged.Add("a.example", true);
+  forged.Add("b.example", false);
+  EXPECT_FALSE(forged.any_worked());
+  EXPECT_FALSE(forged.partial());
+
+  EXPECT_EQ(ServiceVerdict(Json{{"x_partial_blocking", true}}, true), RunVerdict::kAnomaly);
+  EXPECT_EQ(ServiceVerdict(Json{{"x_partial_blocking", false}}, true), RunVerdict::kBlocked);
+  EXPECT_EQ(ServiceVerdict(Json{{"x_partial_blocking", false}}, false), RunVerdict::kOk);
+  EXPECT_EQ(ServiceVerdict(Json::object(), true), RunVerdict::kBlocked) << "OONI's own";
+}
+
+TEST(SniTriggerLog, OnlyTheSameAddressPortWithinTheResidualWindow) {
+  SniTriggerLog log;
+  const auto t0 = SniTriggerLog::Clock::now();
+  log.Record({"blocked.example", "192.0.2.1:443", "connection_reset", t0});
+  log.Record({"other.example", "192.0.2.1:443", "eof_error", t0 + std::chrono::seconds(10)});
+  log.Record({"blocked.example", "192.0.2.1:8443", "connection_reset", t0});
+
+  auto found = log.Before("192.0.2.1:443", t0 + std::chrono::seconds(20));
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].sni, "other.example") << "newest first";
+  EXPECT_EQ(found[1].sni, "blocked.example");
+  EXPECT_TRUE(log.Before("192.0.2.2:443", t0 + std::chrono::seconds(20)).empty());
+  EXPECT_TRUE(log.Before("192.0.2.1:443", t0 - std::chrono::seconds(1)).empty())
+      << "a trigger after the failure explains nothing";
+  found = log.Before("192.0.2.1:443", t0 + kResidualBlockWindow + std::chrono::seconds(5));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].sni, "other.example");
+  EXPECT_TRUE(
+      log.Before("192.0.2.1:443", t0 + kResidualBlockWindow + std::chrono::seconds(11)).empty());
 }
 
 }  // namespace

@@ -122,6 +122,40 @@ TEST(MessagingVerdicts, Table) {
   }
 }
 
+TEST(MessagingVerdicts, SomeRowsWorkingIsNeverBlocked) {
+  // The failing row's name got forged answers: still a service that works through
+  // another row.
+  Json k = MessagingTestKeys(MessagingObservations{
+      "chat", {Web("a.example.test"), Unresolved("b.example.test", 443)}, {}});
+  k["x_dns_inconsistent"] = Json::array({"b.example.test"});
+  EXPECT_EQ(k["x_partial_blocking"], true);
+  EXPECT_EQ(MessagingVerdict(k), RunVerdict::kAnomaly);
+
+  // A row whose name lies did not work, even when its steps went through (a forged
+  // address may answer): nothing worked.
+  MessagingObservations forged{"chat", {Web("a.example.test"), Refused("192.0.2.1", 5222)}, {}};
+  forged.dns_inconsistent = {"a.example.test"};
+  k = MessagingTestKeys(forged);
+  k["x_dns_inconsistent"] = Json::array({"a.example.test"});
+  EXPECT_EQ(k["x_partial_blocking"], false);
+  EXPECT_EQ(MessagingVerdict(k), RunVerdict::kBlocked);
+}
+
+TEST(MessagingVerdicts, AStepWithoutAnIpv6RouteIsNotMeasured) {
+  MessagingStepOutcome no_route{MessagingStep::kTcp,
+                                StepFailure{"2001:db8::1", 5222, "connect", "network_unreachable"},
+                                true};
+  Json k = MessagingTestKeys(MessagingObservations{
+      "chat",
+      {Web("a.example.test"), MessagingRowOutcome{"2001:db8::1", 5222, {no_route}, {}}},
+      {}});
+  EXPECT_EQ(k["x_endpoint_status"]["2001:db8::1"]["5222"], (Json{{"tcp", "no_ipv6"}}));
+  EXPECT_EQ(k["x_endpoint_failures"]["2001:db8::1"]["5222"]["tcp"], "network_unreachable");
+  EXPECT_EQ(k["x_failures"], Json::array());
+  EXPECT_EQ(k["x_partial_blocking"], false);
+  EXPECT_EQ(MessagingVerdict(k), RunVerdict::kOk);
+}
+
 TEST(MessagingVerdicts, PerStepStatusAndTheFirstFailureOfARow) {
   MessagingRowOutcome reset_web = Web("web.example.test");
   const StepFailure reset{"web.example.test", 443, "tls_handshake", "connection_reset"};
@@ -139,8 +173,11 @@ TEST(MessagingVerdicts, PerStepStatusAndTheFirstFailureOfARow) {
   // The handshake failed: the fetch failing at the same handshake is not news.
   EXPECT_EQ(k["x_failures"], Json::array({ToJson(reset)}));
 
-  // An inconsistent DNS answer blocks, whatever the steps said.
+  // An inconsistent DNS answer blocks, whatever the steps said — unless some row still
+  // works: then it is partial blocking.
   k["x_dns_inconsistent"] = Json::array({"api.example.test"});
+  EXPECT_EQ(MessagingVerdict(k), RunVerdict::kAnomaly);
+  k["x_partial_blocking"] = false;
   EXPECT_EQ(MessagingVerdict(k), RunVerdict::kBlocked);
 }
 

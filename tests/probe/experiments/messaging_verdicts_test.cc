@@ -1,6 +1,7 @@
 // The messaging experiments' verdict rules as pure functions, table-driven from
 // synthetic observations: OONI's keys keep OONI's semantics, and the x_ keys report
-// what OONI's hide (partial blocking, HTTP status codes, a missing pinned CA).
+// what OONI's hide (partial blocking, HTTP status codes, a missing pinned CA). A service
+// that still works through any of its endpoints is never blocked.
 #include <gtest/gtest.h>
 
 #include "probe/experiments/common/ip_prefix_set.h"
@@ -67,7 +68,7 @@ TEST(WhatsappVerdicts, Table) {
        "ok",
        true,
        RunVerdict::kAnomaly},
-      {"every endpoint fails, DNS included",
+      {"every endpoint fails, DNS included, while registration and web answer: partial",
        {{{"e1.whatsapp.net",
           {{443, Failed("dns_nxdomain_error", "resolve")},
            {5222, Failed("dns_nxdomain_error", "resolve")}}},
@@ -79,16 +80,41 @@ TEST(WhatsappVerdicts, Table) {
        {"e1.whatsapp.net", "e2.whatsapp.net"},
        "ok",
        "ok",
+       true,
+       RunVerdict::kAnomaly},
+      {"everything fails",
+       {{{"e1.whatsapp.net",
+          {{443, Failed("dns_nxdomain_error", "resolve")},
+           {5222, Failed("dns_nxdomain_error", "resolve")}}},
+         {"e2.whatsapp.net",
+          {{443, Failed("connection_refused")}, {5222, Failed("connection_refused")}}}},
+        StepFailure{"v.whatsapp.net", 443, "connect", "connection_refused"},
+        StepFailure{"web.whatsapp.com", 443, "connect", "connection_refused"}},
+       "blocked",
+       {"e1.whatsapp.net", "e2.whatsapp.net"},
+       "blocked",
+       "blocked",
        false,
        RunVerdict::kBlocked},
-      {"web fails at TLS",
+      {"web fails at TLS while every endpoint works: partial, not blocked",
        {{{"e1.whatsapp.net", {{443, Ok()}, {5222, Ok()}}}}, std::nullopt, reset},
        "ok",
        {},
        "ok",
        "blocked",
-       false,
-       RunVerdict::kBlocked},
+       true,
+       RunVerdict::kAnomaly},
+      {"every endpoint and WhatsApp Web fail, registration answers: partial",
+       {{{"e1.whatsapp.net",
+          {{443, Failed("generic_timeout_error")}, {5222, Failed("generic_timeout_error")}}}},
+        std::nullopt,
+        reset},
+       "blocked",
+       {"e1.whatsapp.net"},
+       "ok",
+       "blocked",
+       true,
+       RunVerdict::kAnomaly},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -101,6 +127,47 @@ TEST(WhatsappVerdicts, Table) {
     EXPECT_EQ(k["x_partial_blocking"], c.partial);
     EXPECT_EQ(WhatsappVerdict(k), c.verdict);
   }
+}
+
+TEST(WhatsappVerdicts, SomeEndpointsWorkingIsNeverBlocked) {
+  // OONI's keys say blocked (registration refused, or e1's answers forged), ours say
+  // partial: WhatsApp still works through e2. The verdict is anomaly either way.
+  WhatsappObservations o;
+  o.endpoints["e1.whatsapp.net"] = {{443, Failed("generic_timeout_error")},
+                                    {5222, Failed("generic_timeout_error")}};
+  o.endpoints["e2.whatsapp.net"] = {{443, Ok()}, {5222, Ok()}};
+  o.registration = StepFailure{"v.whatsapp.net", 443, "connect", "connection_refused"};
+  Json k = WhatsappTestKeys(o);
+  EXPECT_EQ(k["registration_server_status"], "blocked");
+  EXPECT_EQ(k["x_partial_blocking"], true);
+  EXPECT_EQ(WhatsappVerdict(k), RunVerdict::kAnomaly);
+
+  o.registration.reset();
+  k = WhatsappTestKeys(o);
+  k["x_dns_inconsistent"] = Json::array({"e1.whatsapp.net"});
+  EXPECT_EQ(k["x_partial_blocking"], true);
+  EXPECT_EQ(WhatsappVerdict(k), RunVerdict::kAnomaly);
+}
+
+TEST(WhatsappVerdicts, ForgedAnswersThatAnswerCountAsFailed) {
+  // A GFW-style injector's forged addresses may accept connects: an endpoint whose
+  // answers lie did not work, however its connects went.
+  WhatsappObservations o;
+  o.endpoints["e1.whatsapp.net"] = {{443, Ok()}, {5222, Failed("generic_timeout_error")}};
+  o.endpoints["e2.whatsapp.net"] = {{443, Ok()}, {5222, Ok()}};
+  o.registration = StepFailure{"v.whatsapp.net", 443, "connect", "generic_timeout_error"};
+  o.web = StepFailure{"web.whatsapp.com", 443, "connect", "generic_timeout_error"};
+  o.dns_inconsistent = {"e1.whatsapp.net", "e2.whatsapp.net", "v.whatsapp.net", "web.whatsapp.com"};
+  Json k = WhatsappTestKeys(o);
+  k["x_dns_inconsistent"] = Json::array({"e1.whatsapp.net", "e2.whatsapp.net"});
+  EXPECT_EQ(k["x_partial_blocking"], false);
+  EXPECT_EQ(WhatsappVerdict(k), RunVerdict::kBlocked);
+
+  o.dns_inconsistent = {"e1.whatsapp.net"};  // e2's answers are honest, and it works
+  k = WhatsappTestKeys(o);
+  k["x_dns_inconsistent"] = Json::array({"e1.whatsapp.net"});
+  EXPECT_EQ(k["x_partial_blocking"], true);
+  EXPECT_EQ(WhatsappVerdict(k), RunVerdict::kAnomaly);
 }
 
 TEST(WhatsappVerdicts, StatusCodesNeverCount) {
@@ -156,6 +223,7 @@ struct TelegramCase {
   bool partial;
   bool ipv6_usable;
   RunVerdict verdict;
+  std::optional<StepFailure> web = std::nullopt;  // Telegram Web answers unless given
 };
 
 TEST(TelegramVerdicts, Table) {
@@ -163,6 +231,8 @@ TEST(TelegramVerdicts, Table) {
   one_dc_ok[0] = Post(TelegramOoniDcs()[0], 80);
 
   std::vector<TelegramAttempt> http_only = AllOoniPosts("connection_reset", "http_round_trip");
+  const StepFailure web_blackholed{"web.telegram.org", 443, "connect", "generic_timeout_error"};
+  const StepFailure web_reset{"web.telegram.org", 443, "tls_handshake", "connection_reset"};
 
   std::vector<TelegramAttempt> client_port_blocked = AllOoniPosts("", "");
   client_port_blocked.push_back(Connect(TelegramOoniDcs()[0], 5222, "connection_refused"));
@@ -180,14 +250,27 @@ TEST(TelegramVerdicts, Table) {
     ipv6_reset.push_back(Connect(dc, 5222, "connection_reset"));
   }
 
+  // OONI's DCs all blackholed, the IPv6 ones answering: Telegram still works.
+  std::vector<TelegramAttempt> ipv4_blackholed = AllOoniPosts("generic_timeout_error", "connect");
+  ipv4_blackholed.push_back(Post(TelegramIpv6Dcs()[0], 80));
+
+  // This machine reaches one IPv6 DC and has no route to another's prefix.
+  std::vector<TelegramAttempt> one_ipv6_route = AllOoniPosts("", "");
+  one_ipv6_route.push_back(Post(TelegramIpv6Dcs()[0], 80));
+  one_ipv6_route.push_back(Post(TelegramIpv6Dcs()[1], 80, "network_unreachable", "connect"));
+  one_ipv6_route.push_back(Connect(TelegramIpv6Dcs()[1], 5222, "address_not_available"));
+
   const std::vector<TelegramCase> cases = {
       {"all DCs answer", AllOoniPosts("", ""), false, false, false, false, RunVerdict::kOk},
       {"one DC answers: OONI sees no blocking, we see partial blocking", one_dc_ok, false, false,
        true, false, RunVerdict::kAnomaly},
-      {"every DC blackholed", AllOoniPosts("generic_timeout_error", "connect"), true, true, false,
-       false, RunVerdict::kBlocked},
-      {"connects succeed, every POST reset", http_only, false, true, false, false,
-       RunVerdict::kBlocked},
+      {"every DC and Telegram Web blackholed", AllOoniPosts("generic_timeout_error", "connect"),
+       true, true, false, false, RunVerdict::kBlocked, web_blackholed},
+      {"every DC blackholed while Telegram Web answers: partial",
+       AllOoniPosts("generic_timeout_error", "connect"), true, true, true, false,
+       RunVerdict::kAnomaly},
+      {"connects succeed, every POST and Telegram Web reset", http_only, false, true, false, false,
+       RunVerdict::kBlocked, web_reset},
       {"only port 5222 refused: OONI cannot see it", client_port_blocked, false, false, true, false,
        RunVerdict::kAnomaly},
       {"no IPv6 on this network is not blocking", no_ipv6, false, false, false, false,
@@ -196,14 +279,18 @@ TEST(TelegramVerdicts, Table) {
        RunVerdict::kAnomaly},
       {"IPv6 DCs reset while IPv4 ones answer", ipv6_reset, false, false, true, true,
        RunVerdict::kAnomaly},
+      {"OONI's DCs blackholed, an IPv6 DC answers: partial, not blocked", ipv4_blackholed, true,
+       true, true, true, RunVerdict::kAnomaly},
+      {"an IPv6 step without a route is not measured", one_ipv6_route, false, false, false, true,
+       RunVerdict::kOk},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
-    Json k = TelegramTestKeys(TelegramObservations{c.attempts, std::nullopt});
+    Json k = TelegramTestKeys(TelegramObservations{c.attempts, c.web});
     EXPECT_EQ(k["telegram_tcp_blocking"], c.tcp_blocking);
     EXPECT_EQ(k["telegram_http_blocking"], c.http_blocking);
-    EXPECT_EQ(k["telegram_web_status"], "ok");
-    EXPECT_TRUE(k["telegram_web_failure"].is_null());
+    EXPECT_EQ(k["telegram_web_status"], c.web ? "blocked" : "ok");
+    EXPECT_EQ(k["telegram_web_failure"].is_null(), !c.web);
     EXPECT_EQ(k["x_partial_blocking"], c.partial);
     EXPECT_EQ(k["x_ipv6_usable"], c.ipv6_usable);
     EXPECT_EQ(TelegramVerdict(k), c.verdict);
@@ -221,6 +308,48 @@ TEST(TelegramVerdicts, PerDcPerPortStatus) {
   EXPECT_EQ(k["x_dc_failures"], (Json{{dc, {{"443", "connection_reset"}}}}));
   EXPECT_EQ(k["telegram_web_status"], "blocked");
   EXPECT_EQ(k["telegram_web_failure"], "ssl_invalid_hostname");
+  // OONI's web status says blocked, but the DC answers on 80 and 5222.
+  EXPECT_EQ(k["x_partial_blocking"], true);
+  EXPECT_EQ(TelegramVerdict(k), RunVerdict::kAnomaly);
+}
+
+TEST(TelegramVerdicts, NoIpv6RouteIsNotMeasuredNotBlocked) {
+  const std::string v4 = TelegramOoniDcs()[0], v6 = TelegramIpv6Dcs()[0],
+                    other_v6 = TelegramIpv6Dcs()[1];
+  TelegramObservations o;
+  o.attempts = {Post(v4, 80), Post(v6, 80, "network_unreachable", "connect"),
+                Connect(v6, 5222, "address_not_available"), Post(other_v6, 443),
+                Connect(other_v6, 5222, "network_down")};
+  Json k = TelegramTestKeys(o);
+  EXPECT_EQ(k["x_ipv6_usable"], true);  // other_v6 answered on 443
+  EXPECT_EQ(k["x_dc_status"][v6], (Json{{"80", "no_ipv6"}, {"5222", "no_ipv6"}}));
+  EXPECT_EQ(k["x_dc_status"][other_v6], (Json{{"443", "ok"}, {"5222", "no_ipv6"}}));
+  EXPECT_EQ(k["x_dc_failures"][v6]["80"], "network_unreachable");
+  EXPECT_EQ(k["x_failures"], Json::array());
+  EXPECT_EQ(k["x_partial_blocking"], false);
+  EXPECT_EQ(TelegramVerdict(k), RunVerdict::kOk);
+
+  // An IPv4 step is never taken for a missing IPv6 route.
+  o.attempts = {Post(v4, 80), Post(TelegramOoniDcs()[1], 80, "network_unreachable", "connect")};
+  k = TelegramTestKeys(o);
+  EXPECT_EQ(k["x_dc_status"][TelegramOoniDcs()[1]]["80"], "blocked");
+  EXPECT_EQ(TelegramVerdict(k), RunVerdict::kAnomaly);
+}
+
+TEST(TelegramVerdicts, InconsistentDnsBesideWorkingDcsIsPartial) {
+  TelegramObservations o;
+  o.attempts = AllOoniPosts("", "");
+  o.web = StepFailure{"web.telegram.org", 443, "connect", "generic_timeout_error"};
+  o.dns_inconsistent = {"web.telegram.org"};
+  Json k = TelegramTestKeys(o);
+  k["x_dns_inconsistent"] = Json::array({"web.telegram.org"});
+  EXPECT_EQ(k["x_partial_blocking"], true);
+  EXPECT_EQ(TelegramVerdict(k), RunVerdict::kAnomaly);
+
+  o.attempts = AllOoniPosts("generic_timeout_error", "connect");
+  k = TelegramTestKeys(o);
+  k["x_dns_inconsistent"] = Json::array({"web.telegram.org"});
+  EXPECT_EQ(k["x_partial_blocking"], false);
   EXPECT_EQ(TelegramVerdict(k), RunVerdict::kBlocked);
 }
 
@@ -245,11 +374,13 @@ TEST(SignalVerdicts, Table) {
     const char* ours;
     RunVerdict verdict;
   };
+  // chat.signal.org failing while the other backends answer is partial blocking:
+  // anomaly, never blocked.
   const std::vector<Case> cases = {
       {"all fine", observe(std::nullopt, "pinned"), "ok", "ok", RunVerdict::kOk},
-      {"NXDOMAIN", observe(nx, "pinned"), "blocked", "blocked", RunVerdict::kBlocked},
+      {"NXDOMAIN", observe(nx, "pinned"), "blocked", "blocked", RunVerdict::kAnomaly},
       {"unknown authority with Signal's CA: interception", observe(unknown, "pinned"), "blocked",
-       "blocked", RunVerdict::kBlocked},
+       "blocked", RunVerdict::kAnomaly},
       {"unknown authority with the system store: expected, not evidence",
        observe(unknown, "system"), "blocked", "unverifiable", RunVerdict::kAnomaly},
   };
@@ -262,6 +393,25 @@ TEST(SignalVerdicts, Table) {
     EXPECT_EQ(k["x_ca_source"], c.o.ca_source);
     EXPECT_EQ(SignalVerdict(k), c.verdict);
   }
+}
+
+TEST(SignalVerdicts, BlockedOnlyWhenNoBackendWorks) {
+  SignalObservations o;
+  o.ca_source = "pinned";
+  for (const auto& url : SignalBackendUrls()) {
+    o.backends.emplace_back(url, StepFailure{url, 443, "tls_handshake", "connection_reset"});
+  }
+  Json k = SignalTestKeys(o);
+  EXPECT_EQ(k["x_partial_blocking"], false);
+  EXPECT_EQ(SignalVerdict(k), RunVerdict::kBlocked);
+
+  o.backends[0].second.reset();
+  k = SignalTestKeys(o);
+  EXPECT_EQ(k["x_partial_blocking"], true);
+  EXPECT_EQ(SignalVerdict(k), RunVerdict::kAnomaly);
+  // A forged answer for one name beside a backend that works: still partial.
+  k["x_dns_inconsistent"] = Json::array({"chat.signal.org"});
+  EXPECT_EQ(SignalVerdict(k), RunVerdict::kAnomaly);
 }
 
 TEST(SignalVerdicts, OoniMeasurementsWithoutOurKeys) {
@@ -314,9 +464,31 @@ TEST(FacebookMessengerVerdicts, Table) {
     EXPECT_TRUE(k["facebook_stun_reachable"].is_null()) << "OONI only resolves STUN";
     EXPECT_EQ(k["facebook_dns_blocking"], c.dns_blocking);
     EXPECT_EQ(k["facebook_tcp_blocking"], c.tcp_blocking);
+    // b-api failing while the other services are reachable is partial blocking.
+    EXPECT_EQ(k["x_partial_blocking"], c.dns_blocking || c.tcp_blocking);
     EXPECT_EQ(FacebookMessengerVerdict(k),
-              c.dns_blocking || c.tcp_blocking ? RunVerdict::kBlocked : RunVerdict::kOk);
+              c.dns_blocking || c.tcp_blocking ? RunVerdict::kAnomaly : RunVerdict::kOk);
   }
+}
+
+TEST(FacebookMessengerVerdicts, BlockedOnlyWhenNoServiceIsReachable) {
+  IpPrefixSet facebook;
+  ASSERT_TRUE(facebook.Add("157.240.0.0/16").ok());
+  FacebookObservations o;
+  for (const auto& s : FacebookServices()) {
+    o.lookups[s.host] = SweepLookup{s.host, {"157.240.1.1"}, ""};
+    if (s.port) o.endpoints[s.host][*s.port] = Failed("generic_timeout_error");
+  }
+  Json k = FacebookMessengerTestKeys(o, facebook);
+  EXPECT_EQ(k["facebook_tcp_blocking"], true);
+  EXPECT_EQ(k["x_partial_blocking"], false) << "a lookup alone is no working service";
+  EXPECT_EQ(FacebookMessengerVerdict(k), RunVerdict::kBlocked);
+
+  o.endpoints["edge-mqtt.facebook.com"][443] = Ok();
+  k = FacebookMessengerTestKeys(o, facebook);
+  EXPECT_EQ(k["facebook_tcp_blocking"], true);
+  EXPECT_EQ(k["x_partial_blocking"], true);
+  EXPECT_EQ(FacebookMessengerVerdict(k), RunVerdict::kAnomaly);
 }
 
 TEST(FacebookMessengerVerdicts, InconsistentAnswersAreNamed) {

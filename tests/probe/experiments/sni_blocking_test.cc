@@ -18,6 +18,7 @@
 #include <fstream>
 #include <thread>
 
+#include "probe/experiments/common/residual_block.h"
 #include "probe/experiments/registry.h"
 #include "probe/measurement/measurement_json.h"
 #include "tests/support/misbehaving_listeners.h"
@@ -35,10 +36,12 @@ using test_support::RunCoroutine;
 
 // A TCP relay on 127.0.0.1 to an upstream port that acts on connections whose first
 // bytes (the ClientHello) contain `name`. Connections are served one at a time, which
-// is how sni_blocking makes them (control, then target).
+// is how sni_blocking makes them (control, then target). kResetResidual resets the
+// trigger, then every later connection whatever its content, as the GFW's residual
+// block of the (client, server, port) 3-tuple does.
 class SniFilter {
  public:
-  enum class Action { kReset, kDrop, kClose };
+  enum class Action { kReset, kDrop, kClose, kResetResidual };
 
   SniFilter(uint16_t upstream, std::string name, Action action)
       : upstream_(upstream), name_(std::move(name)), action_(action) {
@@ -97,9 +100,12 @@ class SniFilter {
 
   void Serve(int client) {
     const std::string hello = FirstRecord(client);
-    if (hello.find(name_) != std::string::npos) {
+    if (residual_ || hello.find(name_) != std::string::npos) {
       ++triggered_;
       switch (action_) {
+        case Action::kResetResidual:
+          residual_ = true;
+          [[fallthrough]];
         case Action::kReset: {
           linger reset{1, 0};
           setsockopt(client, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
@@ -148,6 +154,7 @@ class SniFilter {
   uint16_t port_ = 0;
   std::vector<int> held_;  // owned by the thread until it is joined
   std::atomic<int> triggered_{0};
+  bool residual_ = false;  // the thread's own
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
@@ -308,8 +315,44 @@ TEST_F(SniBlockingTest, WhenTheControlFailsTooNothingIsBlamedOnTheSni) {
     EXPECT_EQ(k["target"]["failure"], c.failure) << c.port;
     EXPECT_EQ(k["result"], c.result) << c.port;
     EXPECT_EQ(k["x_result"], "anomaly.control." + c.failure);
-    EXPECT_EQ(Summary().verdict, RunVerdict::kAnomaly) << c.port;
+    EXPECT_FALSE(k.contains("x_residual_block"));
+    // The control failed on its own: no verdict about the SNI, not an anomaly of it.
+    const RunSummary s = Summary();
+    EXPECT_EQ(s.verdict, RunVerdict::kError) << c.port;
+    EXPECT_EQ(s.blocking, "") << c.port;
   }
+}
+
+TEST_F(SniBlockingTest, AControlFailingInTheResidualBlockOfItsTargetIsSniBlocking) {
+  context_.sni_triggers = std::make_shared<SniTriggerLog>();
+  SniFilter filter(NginxPort(), "blocked.example.org", SniFilter::Action::kResetResidual);
+  Json first = Measure("blocked.example.org", filter.port());
+  EXPECT_TRUE(first["control"]["failure"].is_null());
+  EXPECT_EQ(first["x_result"], "interference.reset");
+  EXPECT_EQ(Summary().verdict, RunVerdict::kBlocked);
+
+  // Measured again while the censor holds the address:port: the control is reset too.
+  Json again = Measure("blocked.example.org", filter.port());
+  EXPECT_EQ(again["control"]["failure"], "connection_reset");
+  EXPECT_EQ(again["result"], "interference.reset") << "OONI's class is kept";
+  EXPECT_EQ(again["x_result"], "interference.residual_block");
+  EXPECT_EQ(again["x_residual_block"]["sni"], "blocked.example.org");
+  EXPECT_EQ(again["x_residual_block"]["address"], "127.0.0.1:" + std::to_string(filter.port()));
+  EXPECT_EQ(again["x_residual_block"]["failure"], "connection_reset");
+  auto s = Summary();
+  EXPECT_EQ(s.verdict, RunVerdict::kBlocked);
+  EXPECT_EQ(s.blocking, "tls");
+  EXPECT_NE(s.evidence.find("residual block"), std::string::npos) << s.evidence;
+
+  // Another name measured there meets the same residual block: it leaves that name
+  // without a control, which says nothing about its own SNI.
+  Json other = Measure("innocent.example.org", filter.port());
+  EXPECT_EQ(other["x_result"], "anomaly.control.connection_reset");
+  EXPECT_EQ(other["x_residual_block"]["sni"], "blocked.example.org");
+  s = Summary();
+  EXPECT_EQ(s.verdict, RunVerdict::kError);
+  EXPECT_EQ(s.blocking, "");
+  EXPECT_NE(s.evidence.find("residual block"), std::string::npos) << s.evidence;
 }
 
 TEST_F(SniBlockingTest, EndpointByNameIsResolvedOnce) {

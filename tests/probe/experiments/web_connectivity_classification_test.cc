@@ -378,6 +378,20 @@ TEST(Classification, LayerVerdicts) {
   o.control->tcp_connect["93.184.216.40:80"] = {true, std::nullopt};
   EXPECT_EQ(ClassifyWebConnectivity(o).x_tcp_verdict, "anomaly");
 
+  // The IPv6 address fails for want of a route out of this machine, which the helper
+  // has: not measured, so not an anomaly (the analyzer leaves such failures out too).
+  constexpr const char* kSiteIpv6 = "2606:2800:220:1:248:1893:25c8:1946";
+  o = Reachable();
+  o.addresses = {kSiteIp, kSiteIpv6};
+  o.connects = {{kSiteIp, 80, ""}, {kSiteIpv6, 80, "network_unreachable"}};
+  o.control->dns.addrs = o.addresses;
+  o.control->tcp_connect["[2606:2800:220:1:248:1893:25c8:1946]:80"] = {true, std::nullopt};
+  EXPECT_EQ(ClassifyWebConnectivity(o).x_tcp_verdict, "ok");
+  // Every address IPv6, none routable here: nothing was measured.
+  o.addresses = {kSiteIpv6};
+  o.connects = {{kSiteIpv6, 80, "network_unreachable"}};
+  EXPECT_EQ(ClassifyWebConnectivity(o).x_tcp_verdict, "no_ipv6");
+
   // Without a control nothing is compared.
   o = Reachable();
   o.control.reset();

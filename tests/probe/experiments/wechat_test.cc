@@ -85,24 +85,41 @@ TEST(WechatVerdicts, Table) {
 
   WechatObservations longlink = AllFine();
   longlink.longlink = Longlink(Failed("generic_timeout_error"));
-  cases.push_back({"every longlink port fails", longlink, "blocked", "ok", "ok", "ok", false,
-                   RunVerdict::kBlocked});
+  cases.push_back({"every longlink port fails, the rest works: partial", longlink, "blocked", "ok",
+                   "ok", "ok", true, RunVerdict::kAnomaly});
 
   WechatObservations shortlink = AllFine();
   shortlink.shortlink =
       FetchFailed(kWechatShortlinkHost, 80, "http_round_trip", "connection_reset");
-  cases.push_back({"the shortlink POST is reset", shortlink, "ok", "blocked", "ok", "ok", false,
-                   RunVerdict::kBlocked});
+  cases.push_back({"the shortlink POST is reset: partial", shortlink, "ok", "blocked", "ok", "ok",
+                   true, RunVerdict::kAnomaly});
 
   WechatObservations httpdns = AllFine();
   httpdns.httpdns = FetchFailed("dns.weixin.qq.com", 80, "resolve", "dns_nxdomain_error");
-  cases.push_back({"the HTTP DNS name does not resolve", httpdns, "ok", "ok", "blocked", "ok",
-                   false, RunVerdict::kBlocked});
+  cases.push_back({"the HTTP DNS name does not resolve: partial", httpdns, "ok", "ok", "blocked",
+                   "ok", true, RunVerdict::kAnomaly});
 
   WechatObservations web = AllFine();
   web.web[1].second = FetchFailed("mp.weixin.qq.com", 443, "tls_handshake", "connection_reset");
-  cases.push_back({"one web front fails at TLS", web, "ok", "ok", "ok", "blocked", false,
-                   RunVerdict::kBlocked});
+  cases.push_back({"one web front fails at TLS: partial", web, "ok", "ok", "ok", "blocked", true,
+                   RunVerdict::kAnomaly});
+
+  // Blocked needs every endpoint to fail.
+  WechatObservations everything = AllFine();
+  everything.longlink = Longlink(Failed("generic_timeout_error"));
+  everything.shortlink = FetchFailed(kWechatShortlinkHost, 80, "connect", "generic_timeout_error");
+  everything.httpdns = FetchFailed("dns.weixin.qq.com", 80, "connect", "generic_timeout_error");
+  for (auto& [url, fetch] : everything.web) {
+    fetch = FetchFailed(ParseUrl(url)->host, 443, "connect", "generic_timeout_error");
+  }
+  cases.push_back({"everything fails", everything, "blocked", "blocked", "blocked", "blocked",
+                   false, RunVerdict::kBlocked});
+
+  // OONI-style statuses saying blocked beside a longlink port that works: never blocked.
+  WechatObservations mixed = one_port;
+  mixed.shortlink = FetchFailed(kWechatShortlinkHost, 80, "http_round_trip", "connection_reset");
+  cases.push_back({"a longlink port fails and the shortlink POST is reset: partial", mixed, "ok",
+                   "blocked", "ok", "ok", true, RunVerdict::kAnomaly});
 
   WechatObservations codes = AllFine();
   codes.shortlink = Response(400);
@@ -154,7 +171,8 @@ TEST(WechatVerdicts, FailuresAndDetails) {
     return m;
   }());
   EXPECT_EQ(s.service, "WeChat");
-  EXPECT_EQ(s.verdict, RunVerdict::kBlocked);
+  // The shortlink POST got a response: WeChat is not blocked outright.
+  EXPECT_EQ(s.verdict, RunVerdict::kAnomaly);
   EXPECT_EQ(s.blocking, "tcp_ip");
 }
 
@@ -317,7 +335,8 @@ TEST_F(WechatExperimentTest, RealRunJudgesEachPartOnItsOwn) {
 
   RunSummary s = WechatExperiment().Summarize(*m);
   EXPECT_EQ(s.service, "WeChat");
-  EXPECT_EQ(s.verdict, RunVerdict::kBlocked);
+  // Ports 80 and 443 answer: partial blocking, whatever the web fronts' status says.
+  EXPECT_EQ(s.verdict, RunVerdict::kAnomaly);
   // Four closed 8080s outnumber the two web fronts; the evidence names both.
   EXPECT_EQ(s.blocking, "tcp_ip");
   EXPECT_EQ(s.evidence,
