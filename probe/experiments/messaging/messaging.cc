@@ -202,6 +202,11 @@ Json MessagingTestKeys(const MessagingObservations& o) {
     if (row.http_status) http_status[row.endpoint][port] = *row.http_status;
     if (!first) {
       if (not_measured) continue;
+      // A name that only resolved (a STUN server the list has DNS only for) says
+      // nothing of whether the service works: it neither works it nor fails it.
+      const bool reached = std::any_of(row.steps.begin(), row.steps.end(),
+                                       [](const auto& s) { return s.step != MessagingStep::kDns; });
+      if (!reached) continue;
       any_ok = true;
       tally.Add(row.endpoint, true);
       continue;

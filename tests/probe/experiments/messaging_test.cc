@@ -109,6 +109,15 @@ TEST(MessagingVerdicts, Table) {
        1,
        RunVerdict::kBlocked},
       {"nothing measured", {}, "blocked", false, 0, RunVerdict::kBlocked},
+      // A name the list only resolves (a STUN server) says nothing of the service
+      // working: the connects that failed decide.
+      {"only a name that is just resolved works",
+       {MessagingRowOutcome{"stun.example.test", 3478, {StepOk(MessagingStep::kDns)}, {}},
+        Refused("192.0.2.1", 443)},
+       "blocked",
+       false,
+       1,
+       RunVerdict::kBlocked},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
