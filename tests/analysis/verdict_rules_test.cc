@@ -412,6 +412,32 @@ TEST(VerdictRulesTest, AnAddressTheProbesAsnDatabasePlacesIsNoBogon) {
   }
 }
 
+// dnscheck: a lookup that succeeded with forged answers (bogons its own ASN lookup does
+// not place) is not ok, alone or beside honest lookups; honest and lab answers are.
+TEST(VerdictRulesTest, DnscheckForgedAnswersAreNotOk) {
+  auto lookups = [](const std::string& answers) {
+    return R"({"bootstrap_failure":null,"lookups":{"udp://192.0.2.53:53":{"failure":null,)"
+           R"("queries":[{"answers":)" +
+           answers + "}]}}}";
+  };
+  auto score = [](const std::string& summary) {
+    return Engine().Score(Make("dnscheck", "IT", summary), kNow);
+  };
+  const VerdictRow forged = score(lookups(R"([{"ipv4":"10.10.34.35","asn":0}])"));
+  EXPECT_EQ(L(forged, Layer::kDns).rule_id, "dns.bogon");
+  EXPECT_TRUE(forged.anomaly);
+  EXPECT_EQ(L(score(lookups(R"([{"ipv4":"93.184.216.34","asn":15133}])")), Layer::kDns).rule_id,
+            "dns.ok");
+  EXPECT_EQ(L(score(lookups(R"([{"ipv4":"198.18.70.12","asn":64500}])")), Layer::kDns).rule_id,
+            "dns.ok")
+      << "an address the probe's ASN database places is routed there";
+  const VerdictRow mixed = score(
+      R"({"bootstrap_failure":null,"lookups":{)"
+      R"("udp://192.0.2.53:53":{"failure":null,"queries":[{"answers":[{"ipv4":"127.0.0.1"}]}]},)"
+      R"("dot://192.0.2.54:853":{"failure":null,"queries":[{"answers":[{"ipv4":"93.184.216.34"}]}]}}})");
+  EXPECT_EQ(L(mixed, Layer::kDns).rule_id, "dns.bogon");
+}
+
 TEST(VerdictRulesTest, EnvelopeFailuresOutrankEverything) {
   ExtractedMeasurement base =
       Make("web_connectivity", "IR", R"({"blocking":"dns","dns_consistency":"inconsistent"})");
