@@ -62,8 +62,12 @@ struct Scoring {
   /// probe is (an interference lab on the benchmarking range, 198.18.0.0/15, is judged
   /// by its own ASN database); in the wild no ASN database places a reserved address.
   bool BogonAnswer(const ObservationRow& o, size_t i) const {
-    if (i < o.dns_answer_asns.size() && o.dns_answer_asns[i] != 0) return false;
-    return i < o.dns_answers.size() && config.bogons.Contains(o.dns_answers[i]);
+    if (i >= o.dns_answers.size()) return false;
+    return BogonAddress(o.dns_answers[i], i < o.dns_answer_asns.size() ? o.dns_answer_asns[i] : 0);
+  }
+  /// The same for an answer `ip` whose own ASN lookup gave `asn` (0: none).
+  bool BogonAddress(const std::string& ip, int64_t asn) const {
+    return asn == 0 && config.bogons.Contains(ip);
   }
 };
 

@@ -126,6 +126,18 @@ Result<StoreHandle> NewStore(const std::string& backend) {
   return h;
 }
 
+// Writes the corpus into `s` without committing, in batches, as `vigil analyze` writes.
+void WriteCorpus(Store& s) {
+  const Corpus& c = TheCorpus();
+  for (size_t i = 0; i < c.facts.size(); i += 1000) {
+    const size_t end = std::min(c.facts.size(), i + 1000);
+    std::vector<ExtractedMeasurement> facts(c.facts.begin() + i, c.facts.begin() + end);
+    std::vector<VerdictRow> verdicts(c.verdicts.begin() + i, c.verdicts.begin() + end);
+    auto w = s.Write(facts, verdicts);
+    ASSERT_TRUE(w.ok()) << w.error();
+  }
+}
+
 class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -143,15 +155,8 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
   Store& store() { return *handle_.store; }
 
   void Fill() {
-    const Corpus& c = TheCorpus();
-    // In batches, as `vigil analyze` writes them.
-    for (size_t i = 0; i < c.facts.size(); i += 1000) {
-      const size_t end = std::min(c.facts.size(), i + 1000);
-      std::vector<ExtractedMeasurement> facts(c.facts.begin() + i, c.facts.begin() + end);
-      std::vector<VerdictRow> verdicts(c.verdicts.begin() + i, c.verdicts.begin() + end);
-      auto w = store().Write(facts, verdicts);
-      ASSERT_TRUE(w.ok()) << w.error();
-    }
+    WriteCorpus(store());
+    if (HasFatalFailure()) return;
     auto c2 = store().Commit();
     ASSERT_TRUE(c2.ok()) << c2.error();
   }
@@ -419,13 +424,8 @@ TEST_P(StoreTest, RepeatsInOneCommitAndFromAnotherWriterLeaveOneCopy) {
   uint64_t observations = 0;
   for (const auto& f : c.facts) observations += f.observations.size();
   for (int copy = 0; copy < 2; ++copy) {
-    for (size_t i = 0; i < c.facts.size(); i += 1000) {
-      const size_t end = std::min(c.facts.size(), i + 1000);
-      std::vector<ExtractedMeasurement> facts(c.facts.begin() + i, c.facts.begin() + end);
-      std::vector<VerdictRow> verdicts(c.verdicts.begin() + i, c.verdicts.begin() + end);
-      auto w = store().Write(facts, verdicts);
-      ASSERT_TRUE(w.ok()) << w.error();
-    }
+    WriteCorpus(store());
+    if (HasFatalFailure()) return;
   }
   auto committed = store().Commit();
   ASSERT_TRUE(committed.ok()) << committed.error();
@@ -439,13 +439,8 @@ TEST_P(StoreTest, RepeatsInOneCommitAndFromAnotherWriterLeaveOneCopy) {
 
   auto other = OpenStore(handle_.spec);
   ASSERT_TRUE(other.ok()) << other.error();
-  for (size_t i = 0; i < c.facts.size(); i += 1000) {
-    const size_t end = std::min(c.facts.size(), i + 1000);
-    std::vector<ExtractedMeasurement> facts(c.facts.begin() + i, c.facts.begin() + end);
-    std::vector<VerdictRow> verdicts(c.verdicts.begin() + i, c.verdicts.begin() + end);
-    auto w = (*other)->Write(facts, verdicts);
-    ASSERT_TRUE(w.ok()) << w.error();
-  }
+  WriteCorpus(**other);
+  if (HasFatalFailure()) return;
   committed = (*other)->Commit();
   ASSERT_TRUE(committed.ok()) << committed.error();
   EXPECT_EQ(RawRows(**other, "measurements"), static_cast<uint64_t>(kMeasurements));

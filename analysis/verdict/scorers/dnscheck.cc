@@ -18,11 +18,12 @@ bool Forged(const Scoring& c, simdjson::dom::element lookup) {
     if (!answers || !answers->is_array()) continue;
     const simdjson::dom::array answer_list = answers->get_array().value_unsafe();
     for (auto a : answer_list) {
-      auto asn = Summary::Field(a, "asn");
-      if (asn && asn->is_int64() && asn->get_int64().value_unsafe() != 0) continue;
+      auto asn_field = Summary::Field(a, "asn");
+      const int64_t asn =
+          asn_field && asn_field->is_int64() ? asn_field->get_int64().value_unsafe() : 0;
       for (const char* key : {"ipv4", "ipv6"}) {
         auto ip = Summary::StrOf(Summary::Field(a, key));
-        if (ip && c.config.bogons.Contains(std::string(*ip))) return true;
+        if (ip && c.BogonAddress(std::string(*ip), asn)) return true;
       }
     }
   }
