@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "analysis/model/outcome.h"
+#include "analysis/model/verdict_class.h"
 
 namespace vigil::analysis {
 
@@ -139,6 +140,7 @@ struct VerdictRow {
   std::string blocking_type;   // dns, tcp_ip, tls, http-failure, http-diff, delivery, or ""
   std::string fingerprint;     // name of the fingerprint that confirmed, or ""
   std::string failure_reason;  // why `failure` holds ("envelope.probe_cc_zz", ...), or ""
+  VerdictClass verdict = VerdictClass::kOk;  // the answer shown to people (verdict_class.h)
 };
 
 /// The row's outcome (outcome.h): its flags, of which exactly one holds.

@@ -141,6 +141,7 @@ struct MeasurementListing {
   std::string blocking_type;
   std::string source_file;
   uint64_t source_line = 0;
+  std::string verdict;  // the verdict class's name (model/verdict_class.h); "" before it
 
   bool operator==(const MeasurementListing&) const = default;
 };

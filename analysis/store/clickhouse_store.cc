@@ -7,6 +7,7 @@
 // are TabSeparated.
 #include <httplib.h>
 
+#include <algorithm>
 #include <array>
 #include <condition_variable>
 #include <cstring>
@@ -418,6 +419,18 @@ class ClickHouseStore : public Store {
       std::vector<std::string> expected;
       for (const Column& c : t->columns) {
         expected.push_back(std::string(c.name) + " " + ClickHouseType(c.type));
+      }
+      // A table of an earlier vigil lacks the columns added since at its end: add them
+      // (their rows read empty until analysed again).
+      if (!found.empty() && found.size() < expected.size() &&
+          std::equal(found.begin(), found.end(), expected.begin())) {
+        for (size_t i = found.size(); i < expected.size(); ++i) {
+          if (auto a = Run(std::string("ALTER TABLE ") + t->name + " ADD COLUMN " + expected[i]);
+              !a) {
+            return a;
+          }
+          found.push_back(expected[i]);
+        }
       }
       if (found != expected) {
         size_t i = 0;

@@ -253,7 +253,8 @@ const Table& VerdictsTable() {
        {"confirmed", T::kInt8},       {"failure", T::kInt8},        {"blocking_type", T::kText},
        {"fingerprint", T::kText},     {"failure_reason", T::kText}, {"score", T::kReal},
        {"worst_layer", T::kText},     {"rules_fired", T::kText},    {"layers", T::kText},
-       {"source_file", T::kText},     {"source_line", T::kInt64},   {"written_at", T::kInt64}},
+       {"source_file", T::kText},     {"source_line", T::kInt64},   {"written_at", T::kInt64},
+       {"verdict", T::kText}},
       "(probe_cc, probe_asn, target, start_time, rules_version, measurement_uid)",
       "written_at",
       "measurement_uid, rules_version"};
@@ -366,6 +367,7 @@ void VerdictValues(const ExtractedMeasurement& x, const VerdictRow& v, int64_t w
   out.Text(m.source_file);
   out.Int(static_cast<int64_t>(m.source_line));
   out.Int(written_at);
+  out.Text(VerdictClassName(v.verdict));
 }
 
 Result<void> MeasurementFromRow(const SqlRow& row, ExtractedMeasurement* out) {

@@ -24,7 +24,9 @@
 namespace vigil::analysis::store {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 2: verdicts.verdict (the verdict class) added; a version 1 store gains the column,
+// empty in the rows it holds until they are analysed again.
+constexpr int kSchemaVersion = 2;
 constexpr uint64_t kRowsPerTransaction = 20000;
 
 const char* SqliteType(ColumnType t) {
@@ -522,6 +524,12 @@ class SqliteStore : public Store {
     r = Select("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1",
                [&](const SqlRow&) { empty = false; });
     if (!r.ok()) return r;
+    if (!empty && version == 1) {
+      if (auto e = Exec("ALTER TABLE verdicts ADD COLUMN verdict TEXT NOT NULL DEFAULT ''"); !e) {
+        return e;
+      }
+      version = kSchemaVersion;
+    }
     if (!empty && version != kSchemaVersion) {
       return Error{Describe() + ": not a vigil analysis store (schema version " +
                    std::to_string(version) + ", expected " + std::to_string(kSchemaVersion) + ")"};

@@ -300,7 +300,7 @@ Result<std::vector<MeasurementListing>> ListMeasurements(Store& s, const Aggrega
   std::string sql =
       "SELECT measurement_uid, start_time, probe_cc, probe_asn, test_name, input, target, "
       "category_code, report_id, anomaly, confirmed, failure, blocking_type, source_file, "
-      "source_line FROM verdicts WHERE 1 = 1" +
+      "source_line, verdict FROM verdicts WHERE 1 = 1" +
       FilterTerms(s.dialect(), resolved->query, resolved->rules_version) +
       WindowTerms(resolved->since, resolved->until);
   if (outcome) sql += " AND outcome = " + std::to_string(static_cast<int>(*outcome));
@@ -326,6 +326,7 @@ Result<std::vector<MeasurementListing>> ListMeasurements(Store& s, const Aggrega
     m.blocking_type = row.values[12];
     m.source_file = row.values[13];
     m.source_line = ToNumber<uint64_t>(row, 14);
+    m.verdict = row.values[15];
     out.push_back(std::move(m));
   });
   if (!r.ok()) return Error{r.error()};

@@ -3,7 +3,6 @@
 #include <string_view>
 
 namespace vigil::analysis {
-namespace {
 
 std::string_view BlockingType(Layer layer, std::string_view rule_id) {
   switch (layer) {
@@ -21,6 +20,8 @@ std::string_view BlockingType(Layer layer, std::string_view rule_id) {
   }
   return "";
 }
+
+namespace {
 
 // Why the envelope makes the measurement unusable, or "".
 std::string_view EnvelopeFailure(const RuleConfig& config, const EnvelopeRow& env, int64_t now) {

@@ -4,11 +4,16 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "analysis/model/rows.h"
 #include "analysis/verdict/rule_config.h"
 
 namespace vigil::analysis {
+
+/// The blocking type of a blocked `layer` whose rule was `rule_id`: dns, tcp_ip, tls,
+/// http-failure, http-diff or delivery.
+std::string_view BlockingType(Layer layer, std::string_view rule_id);
 
 /// Sets `row`'s anomaly, confirmed, failure, failure_reason and blocking_type from its
 /// layers, its score, the rules and the envelope `env`; `worst` is MaskLayers' result and

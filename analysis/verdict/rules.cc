@@ -1,5 +1,6 @@
 #include "analysis/verdict/rules.h"
 
+#include "analysis/verdict/classify.h"
 #include "analysis/verdict/flags.h"
 #include "analysis/verdict/masking.h"
 #include "analysis/verdict/rule_config.h"
@@ -66,6 +67,14 @@ VerdictRow VerdictEngine::Score(const ExtractedMeasurement& m, int64_t now) cons
 
   const int worst = MaskLayers(config_->mask_threshold, row);
   SetFlags(*config_, m.measurement, now, worst, row);
+  row.verdict = ClassOf(*config_, summary, row);
+  // A measurement OONI's aggregation fails for its envelope alone still names the
+  // blocking its verdict rests on.
+  if ((row.verdict == VerdictClass::kBlocked || row.verdict == VerdictClass::kAnomaly) &&
+      row.blocking_type.empty() && worst >= 0) {
+    row.blocking_type =
+        std::string(BlockingType(row.worst_layer, row.layers[static_cast<size_t>(worst)].rule_id));
+  }
   return row;
 }
 

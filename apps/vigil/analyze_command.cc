@@ -5,6 +5,7 @@
 // confirmed and failure; `--agreement` compares those flags with OONI's own on the
 // reference measurements; `--rescore` scores everything in the store again under the
 // given rules. Bad lines are reported with file:line and skipped.
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -45,7 +46,10 @@ constexpr const char* kCommand = "analyze";
 
 struct Tally {
   uint64_t ok = 0, anomaly = 0, confirmed = 0, failure = 0;
+  // By verdict class (model/verdict_class.h), what `vigil run` and `vigil query` show.
+  std::array<uint64_t, analysis::kVerdictClasses.size()> classes{};
   void Add(const VerdictRow& v) {
+    ++classes[static_cast<size_t>(v.verdict)];
     // OONI's aggregation: each measurement counts once, failure first.
     if (v.failure) {
       ++failure;
@@ -152,6 +156,7 @@ int RunAnalyze(AnalyzeFlags& flags) {
       all.anomaly += t.anomaly;
       all.confirmed += t.confirmed;
       all.failure += t.failure;
+      for (size_t i = 0; i < all.classes.size(); ++i) all.classes[i] += t.classes[i];
     }
     std::printf("%-30s %-3s %8llu %8llu %8llu %10llu %8llu\n", "all", "",
                 static_cast<unsigned long long>(all.total()),
@@ -159,6 +164,13 @@ int RunAnalyze(AnalyzeFlags& flags) {
                 static_cast<unsigned long long>(all.anomaly),
                 static_cast<unsigned long long>(all.confirmed),
                 static_cast<unsigned long long>(all.failure));
+    std::string classes;
+    for (analysis::VerdictClass c : analysis::kVerdictClasses) {
+      classes += (classes.empty() ? "" : ", ") +
+                 std::to_string(all.classes[static_cast<size_t>(c)]) + " " +
+                 std::string(analysis::VerdictClassName(c));
+    }
+    std::printf("verdicts: %s\n", classes.c_str());
   }
   std::fprintf(stderr,
                "vigil analyze: %llu measurements from %llu files (%.1f MB), %llu bad lines "

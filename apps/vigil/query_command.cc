@@ -257,16 +257,17 @@ int RunMeasurements(const QueryFlags& f) {
   analysis::ResolvedQuery resolved;
   auto listed = analysis::ListMeasurements(**store, *query, outcome, f.limit, &resolved);
   if (!listed.ok()) return Fail(kCommand, listed.error(), kExitFailed);
-  const std::vector<std::string> header = {"measurement_uid", "start_time",    "probe_cc",
-                                           "probe_asn",       "test_name",     "input",
-                                           "outcome",         "blocking_type", "source"};
-  const std::vector<bool> numeric = {false, false, false, true, false, false, false, false, false};
+  const std::vector<std::string> header = {"measurement_uid", "start_time", "probe_cc", "probe_asn",
+                                           "test_name",       "input",      "outcome",  "verdict",
+                                           "blocking_type",   "source"};
+  const std::vector<bool> numeric = {false, false, false, true,  false,
+                                     false, false, false, false, false};
   std::vector<std::vector<std::string>> rows;
   for (const auto& m : *listed) {
     const auto o = analysis::OutcomeOf(m.anomaly, m.confirmed, m.failure);
     rows.push_back({m.measurement_uid, analysis::FormatTime(m.start_time), m.probe_cc,
                     std::to_string(m.probe_asn), m.test_name, m.input.empty() ? m.target : m.input,
-                    analysis::OutcomeName(o), m.blocking_type,
+                    analysis::OutcomeName(o), m.verdict.empty() ? "-" : m.verdict, m.blocking_type,
                     m.source_file + ":" + std::to_string(m.source_line)});
   }
   PrintRows(f.format, header, rows, numeric, QueryMeta(resolved, (*store)->Describe()));

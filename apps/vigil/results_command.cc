@@ -109,13 +109,13 @@ int Show(const ResultsFlags& flags) {
               r.run.target.c_str(), r.run.started_at.c_str(),
               r.run.finished_at ? (", finished " + *r.run.finished_at).c_str() : " (unfinished)",
               r.run.probe_cc.c_str(), r.run.probe_asn.c_str());
-  std::printf("%-20s  %-30s  %-9s  %-9s  %-9s  %s\n", "TEST", "INPUT", "VERDICT", "BLOCKING",
+  std::printf("%-20s  %-30s  %-10s  %-12s  %-9s  %s\n", "TEST", "INPUT", "VERDICT", "BLOCKING",
               "UPLOAD", "UPLOAD ERROR / COLLECTOR UID");
   for (const auto& m : r.measurements) {
     std::string input = m.input.empty() ? "-" : m.input;
     if (input.size() > 30) input = input.substr(0, 27) + "...";
     const std::string note = m.upload_error ? *m.upload_error : m.measurement_uid.value_or("");
-    std::printf("%-20s  %-30s  %-9s  %-9s  %-9s  %s\n", m.test_name.c_str(), input.c_str(),
+    std::printf("%-20s  %-30s  %-10s  %-12s  %-9s  %s\n", m.test_name.c_str(), input.c_str(),
                 m.verdict.c_str(), m.blocking.empty() ? "-" : m.blocking.c_str(),
                 std::string(UploadStateName(m.upload_state)).c_str(), note.c_str());
   }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +18,7 @@
 
 #include "apps/vigil/commands.h"
 #include "apps/vigil/exit_status.h"
+#include "apps/vigil/run_judge.h"
 #include "apps/vigil/volunteer.h"
 #include "base/utc_time.h"
 #include "probe/experiments/registry.h"
@@ -52,6 +54,8 @@ struct RunFlags {
   int max_runtime_seconds = -1;  // -1: the config's
   bool unattended = false;
   bool no_upload = false;
+  std::vector<std::string> canaries;
+  bool no_network_check = false;
   // Whether a flag was given (else the config's value applies).
   bool parallel_given = false, per_host_given = false, helper_given = false, asn_db_given = false,
        categories_given = false;
@@ -169,28 +173,26 @@ class Terminal : public RunObserver {
 void PrintSummary(const std::vector<JobOutcome>& rows, const RunOutcome& outcome,
                   const std::string& output, int max_runtime_seconds) {
   PrintTable(rows);
-  size_t ok = 0, blocked = 0, anomaly = 0, other = 0;
-  for (const auto& r : rows) {
-    switch (r.summary.verdict) {
-      case RunVerdict::kOk:
-        ++ok;
-        break;
-      case RunVerdict::kBlocked:
-        ++blocked;
-        break;
-      case RunVerdict::kAnomaly:
-        ++anomaly;
-        break;
-      default:
-        ++other;
-        break;
-    }
+  std::array<size_t, kRunVerdicts.size()> counts{};
+  for (const auto& r : rows) ++counts[static_cast<size_t>(r.summary.verdict)];
+  // ok, blocked and anomaly always; the other verdicts when they occur.
+  std::cout << "\n" << rows.size() << " measurements: ";
+  bool first = true;
+  for (RunVerdict v : kRunVerdicts) {
+    const size_t n = counts[static_cast<size_t>(v)];
+    const bool always =
+        v == RunVerdict::kOk || v == RunVerdict::kBlocked || v == RunVerdict::kAnomaly;
+    if (n == 0 && !always) continue;
+    std::cout << (first ? "" : ", ") << n << " " << RunVerdictName(v);
+    first = false;
   }
-  std::cout << "\n"
-            << rows.size() << " measurements: " << ok << " ok, " << blocked << " blocked, "
-            << anomaly << " anomaly, " << other << " other";
   if (!output.empty()) std::cout << "; written to " << output;
   std::cout << "\n";
+  if (counts[static_cast<size_t>(RunVerdict::kNoNetwork)] > 0) {
+    std::cout << "no_network: this machine's own network did not work (no canary answered: the "
+                 "resolver, the helper, the collectors), so those failures say nothing about "
+                 "censorship\n";
+  }
   if (outcome.not_started > 0) {
     std::cout << outcome.not_started << " not started: the run's time budget ("
               << max_runtime_seconds << " s) was reached\n";
@@ -248,6 +250,12 @@ int Run(RunFlags& flags) {
   settings.results_db = volunteer->results_db;
   settings.upload = config.upload && !flags.no_upload;
   settings.collectors = config.collectors;
+  settings.network_check = !flags.no_network_check;
+  settings.canaries = flags.canaries;
+  // The analyzer's rules give every verdict this command prints and keeps.
+  auto judge = MakeRunJudge(flags.data_dir);
+  if (!judge.ok()) return Fail(kCommand, judge.error());
+  settings.judge = std::move(*judge);
 
   const bool quiet_upload = flags.batch || flags.unattended;
   Terminal terminal(flags.batch, quiet_upload, job_count);
@@ -322,6 +330,11 @@ void AddRunCommand(CLI::App& app) {
   run->add_flag("--unattended", flags->unattended,
                 "A scheduled run (autorun): no table, uploads quietly");
   run->add_flag("--no-upload", flags->no_upload, "Keep this run's measurements pending");
+  run->add_option("--canary", flags->canaries,
+                  "A server that should always answer (host:port or URL; repeatable): with the "
+                  "resolver, the helper and the collectors, tells no_network from blocking");
+  run->add_flag("--no-network-check", flags->no_network_check,
+                "Do not check that this machine's network works (no_network cannot be told)");
   run->callback([flags, run] {
     flags->parallel_given = run->count("--parallel") > 0;
     flags->per_host_given = run->count("--per-host") > 0;

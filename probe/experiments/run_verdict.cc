@@ -6,8 +6,8 @@ namespace vigil {
 namespace {
 
 // Indexed by the verdict's number.
-constexpr std::array<std::string_view, kRunVerdicts.size()> kNames = {"ok",   "blocked", "anomaly",
-                                                                      "down", "error",   "skipped"};
+constexpr std::array<std::string_view, kRunVerdicts.size()> kNames = {
+    "ok", "blocked", "anomaly", "down", "error", "skipped", "no_network"};
 
 }  // namespace
 

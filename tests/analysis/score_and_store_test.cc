@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "analysis/store/schema.h"
 #include "analysis/store/store.h"
 #include "tests/analysis/feed_fixtures.h"
 #include "tests/support/temp_dir.h"
@@ -33,15 +34,23 @@ const GeneratedMeasurements& TheCorpus() {
 // Every table's rows in key order, every column but written_at (the time of the write).
 std::string Contents(Store& store) {
   std::string out;
-  for (const char* sql : {"SELECT * FROM measurements ORDER BY measurement_uid",
-                          "SELECT * FROM observations ORDER BY measurement_uid, idx",
-                          "SELECT * FROM verdicts ORDER BY measurement_uid, rules_version",
-                          "SELECT rules_version FROM rules_versions ORDER BY rules_version"}) {
+  for (const auto& [sql, table] :
+       {std::pair{"SELECT * FROM measurements ORDER BY measurement_uid",
+                  &store::MeasurementsTable()},
+        std::pair{"SELECT * FROM observations ORDER BY measurement_uid, idx",
+                  &store::ObservationsTable()},
+        std::pair{"SELECT * FROM verdicts ORDER BY measurement_uid, rules_version",
+                  &store::VerdictsTable()},
+        std::pair{"SELECT rules_version FROM rules_versions ORDER BY rules_version",
+                  static_cast<const store::Table*>(nullptr)}}) {
+    size_t written_at = SIZE_MAX;
+    for (size_t i = 0; table && i < table->columns.size(); ++i) {
+      if (std::string_view(table->columns[i].name) == "written_at") written_at = i;
+    }
     out += std::string(sql) + "\n";
     auto r = store.Select(sql, [&](const SqlRow& row) {
-      // written_at is each table's last column.
-      const size_t n = row.values.size() > 1 ? row.values.size() - 1 : row.values.size();
-      for (size_t i = 0; i < n; ++i) {
+      for (size_t i = 0; i < row.values.size(); ++i) {
+        if (i == written_at) continue;
         out += row.null[i] ? "NULL" : row.values[i];
         out += '\t';
       }

@@ -746,5 +746,60 @@ TEST(VerdictRulesTest, AManyStepCleanRunIsOkAndStable) {
   }
 }
 
+TEST(VerdictRulesTest, EachMeasurementGetsOneVerdictClass) {
+  const std::string no_network = R"("x_network":{"usable":false,"checks":[]})";
+  const std::string network = R"("x_network":{"usable":true,"checks":[]})";
+  auto whatsapp = [](const std::string& keys, const std::string& cc = "IT") {
+    ExtractedMeasurement m =
+        Make("whatsapp", cc, "{" + keys + R"(,"whatsapp_endpoints_status":"blocked"})");
+    m.observations.push_back(Tcp("e1.whatsapp.net", "157.240.1.1", 443, "generic_timeout_error"));
+    return m;
+  };
+  // Every step failed: blocked where the network works, no_network where the probe's
+  // own canaries failed too (whatever the envelope says).
+  EXPECT_EQ(Engine().Score(whatsapp(network), kNow).verdict, VerdictClass::kBlocked);
+  EXPECT_EQ(Engine().Score(whatsapp(no_network), kNow).verdict, VerdictClass::kNoNetwork);
+  EXPECT_EQ(Engine().Score(whatsapp(no_network, "ZZ"), kNow).verdict, VerdictClass::kNoNetwork);
+  {  // No country: OONI's aggregation fails it; the path it measured was still blocked.
+    const VerdictRow row = Engine().Score(whatsapp(network, "ZZ"), kNow);
+    EXPECT_TRUE(row.failure);
+    EXPECT_EQ(row.verdict, VerdictClass::kBlocked);
+  }
+  // Without a check (OONI's probes, older vigil): what the rules say.
+  EXPECT_EQ(Engine().Score(whatsapp(R"("x":1)"), kNow).verdict, VerdictClass::kBlocked);
+  {  // Some endpoints still work: anomaly, never blocked.
+    ExtractedMeasurement m = whatsapp(network + R"(,"x_partial_blocking":true)");
+    m.observations.push_back(Tcp("e2.whatsapp.net", "157.240.1.2", 443));
+    const VerdictRow row = Engine().Score(m, kNow);
+    EXPECT_TRUE(row.anomaly) << VerdictEngine::RulesFired(row);
+    EXPECT_EQ(row.verdict, VerdictClass::kAnomaly) << VerdictEngine::RulesFired(row);
+  }
+  {  // Nothing wrong: ok, even when the canaries failed (the network came back).
+    ExtractedMeasurement m = Make("whatsapp", "IT", "{" + no_network + "}");
+    m.observations.push_back(Tcp("e1.whatsapp.net", "157.240.1.1", 443));
+    EXPECT_EQ(Engine().Score(m, kNow).verdict, VerdictClass::kOk);
+  }
+  {  // Every connect failed here and at the control: down.
+    ExtractedMeasurement m =
+        Make("web_connectivity", "IT",
+             R"({"blocking":"tcp_ip","accessible":false,"dns_consistency":"consistent",)"
+             R"("http_experiment_failure":"generic_timeout_error","control_failure":null,)"
+             R"("control":{"dns":{"failure":null,"addrs":["93.184.216.34"]},)"
+             R"("tcp_connect":{"93.184.216.34:443":{"status":false,)"
+             R"("failure":"generic_timeout_error"}},)"
+             R"("http_request":{"status_code":-1,"failure":"generic_timeout_error",)"
+             R"("body_length":-1}}})");
+    m.observations.push_back(Dns("www.example.com", {"93.184.216.34"}));
+    m.observations.push_back(Tcp("www.example.com", "93.184.216.34", 443, "generic_timeout_error"));
+    const VerdictRow row = Engine().Score(m, kNow);
+    EXPECT_EQ(row.verdict, VerdictClass::kDown) << VerdictEngine::RulesFired(row);
+  }
+  {  // A middlebox test that compared nothing: error, not a verdict.
+    const VerdictRow row = Engine().Score(Make("http_invalid_request_line", "IT", "{}"), kNow);
+    EXPECT_EQ(row.failure_reason, "middlebox.no_comparison");
+    EXPECT_EQ(row.verdict, VerdictClass::kError);
+  }
+}
+
 }  // namespace
 }  // namespace vigil::analysis

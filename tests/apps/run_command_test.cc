@@ -16,6 +16,7 @@
 #include "tests/support/child_process.h"
 #include "tests/support/silent_resolver.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/unbound_server.h"
 #include "tests/support_paths.h"
 
 namespace vigil {
@@ -62,6 +63,8 @@ TEST(RunCommandTest, WithoutANetworkEveryServiceFailsHonestlyAndOnTime) {
       EXPECT_EQ(q.failure.value_or(""), "generic_timeout_error")
           << m->test_name << " " << q.hostname;
     }
+    // Every canary failed with the network: the measurement says so.
+    EXPECT_EQ(m->test_keys.extra["x_network"]["usable"], false) << m->test_name;
     // Connects to the loopback stand-ins are refused, never timed out or faked.
     for (const auto& c : m->test_keys.tcp_connect) {
       EXPECT_FALSE(c.status.success) << m->test_name << " " << c.ip;
@@ -83,14 +86,49 @@ TEST(RunCommandTest, TheTableAndTheOutputFile) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("SERVICE"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("WhatsApp"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("blocked"), std::string::npos) << r.output;
+  // The resolver answers nobody, the canary names included: this machine has no
+  // network, which says nothing about censorship.
+  EXPECT_NE(r.output.find("no_network"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("blocked (dns)"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("resolve generic_timeout_error"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("1 measurements: 0 ok, 1 blocked"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("1 measurements: 0 ok, 0 blocked, 0 anomaly, 1 no_network"),
+            std::string::npos)
+      << r.output;
   const std::string written = test_support::ReadFileOrEmpty(output);
   ASSERT_FALSE(written.empty());
   auto m = ParseMeasurement(written.substr(0, written.find('\n')));
   ASSERT_TRUE(m.ok()) << m.error();
   EXPECT_EQ(m->test_name, "whatsapp");
+  EXPECT_EQ(m->test_keys.extra["x_network"]["usable"], false);
+
+  // The analyzer's store and `vigil query` say the same of the same measurement.
+  const std::string store = "sqlite:" + dir.Join("analysis.sqlite");
+  auto analyzed = RunCommand({VigilBinary(), "analyze", "--store", store, output}, 60s);
+  ASSERT_EQ(analyzed.exit_code, 0) << analyzed.output;
+  EXPECT_NE(analyzed.output.find("verdicts: 0 ok, 0 blocked, 0 anomaly, 0 down, 1 no_network"),
+            std::string::npos)
+      << analyzed.output;
+  auto listed = RunCommand({VigilBinary(), "query", "measurements", "--store", store, "--since",
+                            "2020-01-01", "--format", "csv"},
+                           60s);
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_NE(listed.output.find(",no_network,"), std::string::npos) << listed.output;
+}
+
+TEST(RunCommandTest, WhereTheNetworkWorksTheSameFailuresAreBlocking) {
+  if (auto why = test_support::UnboundServer::Unavailable()) GTEST_SKIP() << *why;
+  // A resolver that answers for a canary name and refuses WhatsApp's names.
+  test_support::UnboundServer resolver({"example.com. 300 IN A 127.0.0.1"});
+  ASSERT_TRUE(resolver.ok()) << resolver.error();
+  test_support::TempDir dir("vigil-run-");
+  ASSERT_TRUE(dir.ok()) << dir.error();
+  auto r = RunCommand(
+      {VigilBinary(), "run", "whatsapp", "--timeout", "0.5", "--resolver",
+       "udp://127.0.0.1:" + std::to_string(resolver.port()), "--output", dir.Join("run.jsonl")},
+      60s);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("1 measurements: 0 ok, 1 blocked"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("blocked (dns)"), std::string::npos) << r.output;  // progress line
 }
 
 TEST(RunCommandTest, BadArgumentsAndFilesGetOneLineAndStatus2) {

@@ -126,7 +126,9 @@ TEST(Volunteer, OnboardRunUploadAndResults) {
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0]["upload_state"], "uploaded");
   EXPECT_TRUE(rows[0]["measurement_uid"].is_string());
-  EXPECT_EQ(rows[0]["verdict"], "blocked");
+  // The resolver answers nobody and the collector is on loopback (which proves nothing
+  // about the network): no canary answered.
+  EXPECT_EQ(rows[0]["verdict"], "no_network");
 
   // `vigil upload` with nothing pending, then a measurement of a run with --no-upload.
   auto third =

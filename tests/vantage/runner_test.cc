@@ -28,6 +28,7 @@
 #include "probe/measurement/measurement_json.h"
 #include "tests/support/silent_resolver.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/unbound_server.h"
 #include "tests/support_paths.h"
 #include "vantage/geo/scrub.h"
 #include "vantage/runner/run_plan.h"
@@ -149,6 +150,8 @@ class RunnerTest : public ::testing::Test {
     s.results_db = dir_.Join("results.sqlite");
     s.output = dir_.Join("out/run.jsonl");
     s.geolocate = [](const GeoOptions&) { return ToyNetwork(); };
+    // The network check asks the system's resolver: tests that want it say so.
+    s.network_check = false;
     return s;
   }
 
@@ -408,6 +411,96 @@ TEST_F(RunnerTest, ARealExperimentWithoutANetworkIsRunAndKept) {
   ASSERT_TRUE(m.ok()) << m.error();
   EXPECT_EQ(m->test_name, "whatsapp");
   EXPECT_EQ(m->probe_cc, "XY");
+}
+
+TEST_F(RunnerTest, TheJudgesVerdictIsWhatTheProgressTheTableAndTheResultsDatabaseShow) {
+  const ExperimentRegistry registry = RegistryWithToy();
+  RunSettings settings = Settings();
+  std::vector<std::string> judged;
+  settings.judge = [&judged](const std::string& line, RunSummary& summary) {
+    judged.push_back(line);
+    summary.verdict = summary.service == "b" ? RunVerdict::kNoNetwork : RunVerdict::kAnomaly;
+    summary.blocking = summary.service == "b" ? "" : "judged";
+  };
+  const RunOutcome outcome = RunToEnd(Plan(registry, "toy", {"a", "b", "broken"}), settings);
+  ASSERT_FALSE(outcome.error) << *outcome.error;
+  // The judge reads the line as it is kept: stamped with the network, scrubbed.
+  ASSERT_EQ(judged.size(), 2u);
+  for (const auto& line : judged) {
+    EXPECT_NE(line.find("\"probe_cc\":\"XY\""), std::string::npos) << line;
+    EXPECT_EQ(line.find(kProbeIp), std::string::npos) << line;
+  }
+  ASSERT_EQ(outcome.jobs.size(), 3u);
+  EXPECT_EQ(outcome.jobs[0].summary.verdict, RunVerdict::kAnomaly);
+  EXPECT_EQ(outcome.jobs[0].summary.blocking, "judged");
+  EXPECT_EQ(outcome.jobs[1].summary.verdict, RunVerdict::kNoNetwork);
+  EXPECT_EQ(outcome.jobs[2].summary.verdict, RunVerdict::kError);  // could not run: not judged
+  // The progress line heard every job once, with the judged verdicts.
+  ASSERT_EQ(recorder_.done.size(), 3u);
+  std::map<std::string, RunVerdict> progress;
+  for (const auto& d : recorder_.done) progress[d.summary.service] = d.summary.verdict;
+  EXPECT_EQ(progress["a"], RunVerdict::kAnomaly);
+  EXPECT_EQ(progress["b"], RunVerdict::kNoNetwork);
+  EXPECT_EQ(progress["broken"], RunVerdict::kError);
+  auto db = ResultsDb::Open(dir_.Join("results.sqlite"));
+  ASSERT_TRUE(db.ok()) << db.error();
+  auto run = (*db)->GetRun(outcome.run_id);
+  ASSERT_TRUE(run.ok()) << run.error();
+  ASSERT_TRUE(run->has_value());
+  std::map<std::string, std::string> kept;
+  for (const auto& m : (*run)->measurements) kept[m.input] = m.verdict;
+  EXPECT_EQ(kept["a"], "anomaly");
+  EXPECT_EQ(kept["b"], "no_network");
+  // no_network is a failure of the run, not an anomaly of the network.
+  EXPECT_EQ((*run)->run.counts.anomalies, 1);
+  EXPECT_EQ((*run)->run.counts.failures, 1);
+}
+
+TEST_F(RunnerTest, EveryMeasurementSaysWhetherTheNetworkWorked) {
+  const ExperimentRegistry registry = RegistryWithToy();
+  // A resolver that never answers and a canary on loopback (which proves nothing):
+  // no way out.
+  test_support::SilentResolver silent;
+  ASSERT_TRUE(silent.ok());
+  RunSettings settings = Settings();
+  settings.network_check = true;
+  settings.resolver = silent.url();
+  settings.timeout = 300ms;
+  settings.canaries = {"127.0.0.1:9", "http://[::1]:9/"};
+  RunOutcome outcome = RunToEnd(Plan(registry, "toy", {"a"}), settings);
+  ASSERT_FALSE(outcome.error) << *outcome.error;
+  auto lines = Written();
+  ASSERT_EQ(lines.size(), 1u);
+  auto m = ParseMeasurement(lines[0]);
+  ASSERT_TRUE(m.ok()) << m.error();
+  const Json& network = m->test_keys.extra["x_network"];
+  ASSERT_TRUE(network.is_object()) << lines[0];
+  EXPECT_EQ(network["usable"], false);
+  ASSERT_EQ(network["checks"].size(), 3u) << network.dump();  // the names; loopback left out
+  for (const auto& c : network["checks"]) {
+    EXPECT_EQ(c["kind"], "dns");
+    EXPECT_EQ(c["failure"], "generic_timeout_error");
+  }
+
+  // A resolver that answers for a canary name: the network works.
+  if (auto why = test_support::UnboundServer::Unavailable()) GTEST_SKIP() << *why;
+  test_support::UnboundServer unbound({"example.org. 300 IN A 127.0.0.1"});
+  ASSERT_TRUE(unbound.ok()) << unbound.error();
+  test_support::TempDir other("vigil-runner-");
+  ASSERT_TRUE(other.ok());
+  settings.resolver = "udp://127.0.0.1:" + std::to_string(unbound.port());
+  settings.spool_dir = other.Join("spool");
+  settings.results_db = other.Join("results.sqlite");
+  settings.output = other.Join("run.jsonl");
+  outcome = RunToEnd(Plan(registry, "toy", {"a"}), settings);
+  ASSERT_FALSE(outcome.error) << *outcome.error;
+  auto again = ParseMeasurement(test_support::ReadFileOrEmpty(settings.output));
+  ASSERT_TRUE(again.ok()) << again.error();
+  const Json& works = again->test_keys.extra["x_network"];
+  EXPECT_EQ(works["usable"], true) << works.dump();
+  size_t answered = 0;
+  for (const auto& c : works["checks"]) answered += c["failure"].is_null() ? 1 : 0;
+  EXPECT_EQ(answered, 1u) << works.dump();  // example.org; the others are REFUSED
 }
 
 }  // namespace

@@ -31,10 +31,10 @@ MeasurementWriter::MeasurementWriter(std::ofstream* file, bool to_stdout, Hook h
 
 MeasurementWriter::~MeasurementWriter() { Finish(); }
 
-void MeasurementWriter::Push(Measurement measurement, RunSummary summary) {
+void MeasurementWriter::Push(Measurement measurement, RunSummary summary, size_t tag) {
   {
     std::lock_guard lock(mutex_);
-    queue_.emplace_back(std::move(measurement), std::move(summary));
+    queue_.push_back(Item{std::move(measurement), std::move(summary), tag});
   }
   ready_.notify_one();
 }
@@ -57,7 +57,7 @@ void MeasurementWriter::Loop() {
   // A thread's own niceness may always be raised; if even that fails it runs as is.
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kWriterNiceness);
   using Clock = std::chrono::steady_clock;
-  std::vector<std::pair<Measurement, RunSummary>> batch;
+  std::vector<Item> batch;
   size_t uncommitted = 0;  // lines rendered and handed to the hook since the last commit
   Clock::time_point last_commit = Clock::now();
   auto commit = [&] {
@@ -85,10 +85,10 @@ void MeasurementWriter::Loop() {
       batch.swap(queue_);
       closing = closing_ && batch.empty();
     }
-    for (auto& [m, summary] : batch) {
+    for (auto& [m, summary, tag] : batch) {
       if (complete_) complete_(m);
       std::string line = ToJson(m).dump(-1, ' ', false, Json::error_handler_t::replace);
-      if (hook_) hook_(m, summary, line);
+      if (hook_) hook_(m, summary, line, tag);
       if (file_ && file_->is_open()) {
         *file_ << line << '\n';
       }

@@ -27,8 +27,10 @@ namespace vigil {
 class MeasurementWriter {
  public:
   /// Runs on the writer thread for each rendered line before it is written anywhere:
-  /// may rewrite it (scrubbing) and keep it (the spool).
-  using Hook = std::function<void(const Measurement&, const RunSummary&, std::string& line)>;
+  /// may rewrite it (scrubbing), judge it (the summary) and keep it (the spool); `tag`
+  /// is Push's.
+  using Hook =
+      std::function<void(const Measurement&, RunSummary& summary, std::string& line, size_t tag)>;
 
   /// Runs on the writer thread after each batch of lines (a group commit's moment).
   using BatchHook = std::function<void()>;
@@ -51,7 +53,8 @@ class MeasurementWriter {
   MeasurementWriter(const MeasurementWriter&) = delete;
   MeasurementWriter& operator=(const MeasurementWriter&) = delete;
 
-  void Push(Measurement measurement, RunSummary summary = {});
+  /// Queues a measurement; `tag` is handed to the hook with it (the caller's job index).
+  void Push(Measurement measurement, RunSummary summary = {}, size_t tag = 0);
 
   /// Writes what is queued, stops the thread; false when a write to the file failed.
   bool Finish();
@@ -67,9 +70,14 @@ class MeasurementWriter {
   BatchHook batch_hook_;
   Complete complete_;
   std::chrono::milliseconds commit_interval_;
-  std::vector<std::pair<Measurement, RunSummary>> queue_;  // guarded by mutex_
-  bool closing_ = false;                                   // guarded by mutex_
-  bool file_failed_ = false;                               // the writer thread's alone until joined
+  struct Item {
+    Measurement measurement;
+    RunSummary summary;
+    size_t tag = 0;
+  };
+  std::vector<Item> queue_;   // guarded by mutex_
+  bool closing_ = false;      // guarded by mutex_
+  bool file_failed_ = false;  // the writer thread's alone until joined
   std::thread thread_;
 };
 

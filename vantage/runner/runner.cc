@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <asio/co_spawn.hpp>
+#include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +18,7 @@
 #include "probe/net/concurrency.h"
 #include "vantage/geo/scrub.h"
 #include "vantage/runner/measurement_writer.h"
+#include "vantage/runner/network_check.h"
 #include "vantage/runner/network_stamp.h"
 #include "vantage/runner/run_location.h"
 #include "vantage/runner/spool_sink.h"
@@ -148,17 +151,51 @@ RunOutcome Runner::Run() {
                        });
   SpoolSink sink(*s.spool, db, run_id, uploading() ? UploadState::kPending : UploadState::kDisabled,
                  note);
-  // The writer thread's: a finished measurement gets the probe's network and loses
-  // every trace of the probe's address before it is rendered and kept.
-  MeasurementWriter writer(
-      &s.file, settings.to_stdout,
-      [&](const Measurement& m, const RunSummary& summary, std::string& line) {
-        line = ScrubProbeIp(line, location.Get().probe_ips);
-        sink.Keep(m, summary, line);
-      },
-      [&sink] { sink.Commit(); }, [&location](Measurement& m) { StampNetwork(location.Get(), m); });
+  // Whether the network works at all, asked beside the first measurements; the writer
+  // waits for the answer as it waits for the location.
+  NetworkCheck network;
+  std::optional<NetworkCheckOptions> check_options;
+  if (settings.network_check) {
+    check_options.emplace();
+    if (!settings.helper_url.empty()) check_options->endpoints.push_back(settings.helper_url);
+    for (const auto& c : settings.collectors) check_options->endpoints.push_back(c);
+    for (const auto& c : settings.canaries) check_options->endpoints.push_back(c);
+    asio::co_spawn(s.io, CheckNetwork(s.context, *check_options),
+                   [&network](std::exception_ptr e, Json result) {
+                     if (e) result = Json{{"usable", nullptr}, {"checks", Json::array()}};
+                     network.Set(std::move(result));
+                   });
+  }
 
   const std::vector<Job>& jobs = s.plan.jobs;
+  // A measured job is done once the writer has judged it: its line goes back to the
+  // event loop's thread, which the work guard keeps running until every job is done.
+  auto guard = asio::make_work_guard(s.io);
+  size_t jobs_left = jobs.size();
+  auto job_done = [&](size_t i) {
+    observer.OnJobDone(outcome.jobs[i]);
+    if (--jobs_left == 0) guard.reset();
+  };
+  if (jobs.empty()) guard.reset();
+  // The writer thread's: a finished measurement gets the probe's network and loses
+  // every trace of the probe's address before it is rendered, judged and kept.
+  MeasurementWriter writer(
+      &s.file, settings.to_stdout,
+      [&](const Measurement& m, RunSummary& summary, std::string& line, size_t i) {
+        line = ScrubProbeIp(line, location.Get().probe_ips);
+        if (settings.judge) settings.judge(line, summary);
+        sink.Keep(m, summary, line);
+        asio::post(s.io, [&, i, summary] {
+          outcome.jobs[i].summary = summary;
+          job_done(i);
+        });
+      },
+      [&sink] { sink.Commit(); },
+      [&](Measurement& m) {
+        StampNetwork(location.Get(), m);
+        if (check_options) m.test_keys.extra["x_network"] = network.Get();
+      });
+
   std::vector<RunSummary> summaries(jobs.size());
   std::vector<ConnectionResets> resets(jobs.size());
   outcome.jobs.resize(jobs.size());
@@ -174,7 +211,7 @@ RunOutcome Runner::Run() {
         row.summary.service = job.input.is_string() ? job.input.get<std::string>() : row.test;
         row.summary.verdict = RunVerdict::kSkipped;
         row.summary.evidence = "not run: the run's --max-runtime was reached";
-        observer.OnJobDone(row);
+        job_done(i);
         co_return;
       }
       std::optional<Result<Measurement>> result;
@@ -194,16 +231,20 @@ RunOutcome Runner::Run() {
         Measurement& m = result->value();
         row.summary = job.experiment->Summarize(m);
         resets[i] = CollectConnectionResets(m);
-        writer.Push(std::move(m), row.summary);
+        writer.Push(std::move(m), row.summary, i);
+        co_return;  // done when judged
       }
-      observer.OnJobDone(row);
+      job_done(i);
     });
   }
   std::exception_ptr failure;
   asio::co_spawn(
       s.io,
       RunBoundedPerKey(std::move(tasks), std::max<size_t>(settings.parallel, 1), settings.per_host),
-      [&](std::exception_ptr e) { failure = e; });
+      [&](std::exception_ptr e) {
+        failure = e;
+        if (e) guard.reset();  // jobs that never ran will not be judged
+      });
   s.io.run();
   s.context.control_client.reset();  // its sockets belong to the event loop
   const bool written = writer.Finish();

@@ -38,6 +38,17 @@ struct RunSettings {
   std::string asn_db;                        // GeoLite2-ASN-style mmdb; "" none
   std::string helper_url;                    // the control helper; "" none
   std::string data_dir;                      // testlists/
+  /// Asks whether the network works at all before judging failures (network_check.h):
+  /// the resolver for a few names no censor blocks, TCP to the helper, the collectors
+  /// and these canary servers (host:port or URLs). Off: measurements carry no
+  /// x_network and the analyzer cannot tell no_network from blocking.
+  bool network_check = true;
+  std::vector<std::string> canaries;
+  /// The verdict of a finished measurement from its final JSON line (stamped, scrubbed):
+  /// rewrites the summary's verdict and blocking, which the progress line, the table and
+  /// the results database then show. Runs on the writer thread. Empty: the experiment's
+  /// own summary stands.
+  std::function<void(const std::string& line, RunSummary& summary)> judge;
   // Where the run is.
   std::string country_db;
   std::string resolver_whoami;

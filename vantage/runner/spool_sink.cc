@@ -6,9 +6,11 @@
 namespace vigil {
 namespace {
 
-// The run's failures: the target was down, or there is no verdict.
+// The run's failures: the target was down, the probe had no network, or there is no
+// verdict.
 bool IsFailure(RunVerdict verdict) {
-  return verdict == RunVerdict::kDown || verdict == RunVerdict::kError;
+  return verdict == RunVerdict::kDown || verdict == RunVerdict::kError ||
+         verdict == RunVerdict::kNoNetwork;
 }
 
 }  // namespace
@@ -32,7 +34,7 @@ void SpoolSink::Keep(const Measurement& m, const RunSummary& summary, const std:
   row.probe_asn = m.probe_asn;
   row.verdict = std::string(RunVerdictName(summary.verdict));
   row.blocking = summary.blocking;
-  row.anomaly = summary.verdict != RunVerdict::kOk && !IsFailure(summary.verdict);
+  row.anomaly = summary.verdict == RunVerdict::kBlocked || summary.verdict == RunVerdict::kAnomaly;
   row.upload_state = upload_state_;
   pending_files_.emplace_back(row.uid, line);
   pending_rows_.push_back(std::move(row));

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -433,6 +434,13 @@ TEST_F(MessagingExperimentTest, VigilRunMakesOneMeasurementPerService) {
                                  ",dns|tcp,,\n",
                              &error))
       << error;
+  // The verdict rules `vigil run` judges by, as shipped.
+  for (const char* dir : {"verdict", "fingerprints"}) {
+    std::error_code ec;
+    std::filesystem::copy(test_support::SourceDir() + "/testlists/" + dir, data.Join(dir),
+                          std::filesystem::copy_options::recursive, ec);
+    ASSERT_FALSE(ec) << dir << ": " << ec.message();
+  }
   const std::vector<std::string> base = {test_support::VigilBinary(),
                                          "run",
                                          "messaging",
