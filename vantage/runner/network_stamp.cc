@@ -1,6 +1,7 @@
 #include "vantage/runner/network_stamp.h"
 
 #include "base/utf8.h"
+#include "probe/geo/asn_database.h"
 #include "vantage/geo/scrub.h"
 
 namespace vigil {
@@ -23,6 +24,19 @@ void StampNetwork(const GeoInfo& where, Measurement& m) {
     }
     for (auto& [name, value] : t.response.headers) {
       if (!IsValidUtf8(value)) value = ScrubProbeIp(value, where.probe_ips);
+    }
+  }
+}
+
+void PlaceDnsAnswers(const AsnDatabase& db, Measurement& measurement) {
+  for (DnsQuery& q : measurement.test_keys.queries) {
+    for (DnsAnswer& a : q.answers) {
+      const std::optional<std::string>& ip = a.ipv4 ? a.ipv4 : a.ipv6;
+      if (!ip || ip->empty() || a.asn) continue;
+      if (auto info = db.Lookup(*ip); info && info->number != 0) {
+        a.asn = info->number;
+        if (!a.as_org_name) a.as_org_name = info->organization;
+      }
     }
   }
 }

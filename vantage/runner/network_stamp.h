@@ -11,8 +11,17 @@
 
 namespace vigil {
 
+class AsnDatabase;
+
 /// Fills `measurement`'s probe_* and resolver_* fields from `where` and scrubs
 /// `where.probe_ips` from its non-UTF-8 response bytes.
 void StampNetwork(const GeoInfo& where, Measurement& measurement);
+
+/// Gives every DNS answer address of `measurement` without an AS the AS `db` places it
+/// in (asn, as_org_name), as OONI's probes record every answer: the analyzer reads an
+/// answer no database places in a reserved range as a bogon, so an address the run's
+/// own database knows (an interference lab's) must say so. Answers `db` does not
+/// place are left as they are.
+void PlaceDnsAnswers(const AsnDatabase& db, Measurement& measurement);
 
 }  // namespace vigil

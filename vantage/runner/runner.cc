@@ -193,6 +193,7 @@ RunOutcome Runner::Run() {
       [&sink] { sink.Commit(); },
       [&](Measurement& m) {
         StampNetwork(location.Get(), m);
+        if (s.context.asn_db) PlaceDnsAnswers(*s.context.asn_db, m);
         if (check_options) m.test_keys.extra["x_network"] = network.Get();
       });
 

@@ -1,6 +1,7 @@
 #include "probe/experiments/common/dns_consistency.h"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <memory>
 
@@ -72,15 +73,21 @@ std::map<std::string, HostConsistency> CheckDnsConsistency(
 
   std::map<std::string, HostConsistency> out;
   for (DnsQuery& q : queries) {
-    if (!hosts.empty() && std::find(hosts.begin(), hosts.end(), q.hostname) == hosts.end()) {
-      continue;
-    }
+    const bool judged =
+        hosts.empty() || std::find(hosts.begin(), hosts.end(), q.hostname) != hosts.end();
     for (DnsAnswer& a : q.answers) {
       const std::optional<std::string>& ip = a.ipv4 ? a.ipv4 : a.ipv6;
       if (!ip || ip->empty()) continue;
       std::string where = "unknown";
       if (auto as = lab_as(*ip)) {
         where = *as;
+        // Every answer says where it is routed, as OONI's probes record it, so the
+        // analyzer never mistakes a placed address for a bogon.
+        if (as->starts_with("AS")) {
+          uint32_t number = 0;
+          const auto r = std::from_chars(as->data() + 2, as->data() + as->size(), number);
+          if (r.ec == std::errc() && r.ptr == as->data() + as->size()) a.asn = number;
+        }
       } else if (context.asn_db) {
         auto info = context.asn_db->Lookup(*ip);
         if (info) {
@@ -99,7 +106,7 @@ std::map<std::string, HostConsistency> CheckDnsConsistency(
         }
         if (where == "unknown" && IsBogon(*ip)) where = "bogon";
       }
-      out[q.hostname].addresses[*ip] = where;
+      if (judged) out[q.hostname].addresses[*ip] = where;
     }
   }
   for (auto& [host, h] : out) {

@@ -4,12 +4,15 @@
 // open network sees no blocking whatever the scenario.
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <sstream>
 #include <thread>
 
+#include "analysis/ingest/ingest.h"
+#include "analysis/verdict/rules.h"
 #include "probe/experiments/registry.h"
 #include "probe/measurement/measurement_json.h"
 #include "tests/lab/verify/lab_environment.h"
@@ -24,6 +27,17 @@ using nlohmann::json;
 LabEnvironment* g_lab = nullptr;
 ChildProcess* g_helper = nullptr;  // `vigil helper` in vgl-control, the uncensored vantage
 constexpr const char* kHelperUrl = "http://198.18.30.2:8090/";
+
+// The analyzer's engine with the shipped rules, as `vigil run` loads it.
+const analysis::VerdictEngine& Engine() {
+  static const analysis::VerdictEngine* engine = [] {
+    auto e = analysis::VerdictEngine::Load(SourceDir() + "/testlists/verdict/rules.json",
+                                           SourceDir() + "/testlists/fingerprints");
+    EXPECT_TRUE(e.ok()) << e.error();
+    return e.ok() ? new analysis::VerdictEngine(std::move(*e)) : new analysis::VerdictEngine();
+  }();
+  return *engine;
+}
 
 struct Verdict {
   std::string verdict;
@@ -88,13 +102,16 @@ class LabExperimentsTest : public ::testing::Test {
     return argv;
   }
 
-  // test name → verdict, from `vigil run im --batch` in vgl-<ns>, judged by the
-  // experiments' own Summarize (what the table prints).
+  // test name → verdict, from `vigil run im --batch` in vgl-<ns>, judged as the table
+  // judges them: by the analyzer's rules (apps/vigil/run_judge), the evidence line from
+  // the experiment's own summary.
   std::map<std::string, Verdict> RunIm(const std::string& ns = "client",
                                        const std::string& target = "im") {
     auto r = g_lab->Exec(ns, RunArgs({"--batch"}, target), std::chrono::seconds(60));
     EXPECT_EQ(r.exit_code, 0) << r.output;
     std::map<std::string, Verdict> out;
+    analysis::IngestOptions ingest;
+    analysis::MeasurementExtractor extractor(ingest);
     std::istringstream lines(r.output);
     for (std::string line; std::getline(lines, line);) {
       if (line.empty() || line[0] != '{') continue;
@@ -105,11 +122,19 @@ class LabExperimentsTest : public ::testing::Test {
       EXPECT_NE(e, nullptr) << m->test_name;
       if (!e) continue;
       RunSummary s = e->Summarize(*m);
+      analysis::ExtractedMeasurement facts;
+      auto extracted = extractor.Extract(line, &facts);
+      EXPECT_TRUE(extracted.ok()) << extracted.error();
+      if (!extracted.ok()) continue;
+      const analysis::VerdictRow row = Engine().Score(facts, std::time(nullptr));
+      const bool flagged = row.verdict == analysis::VerdictClass::kBlocked ||
+                           row.verdict == analysis::VerdictClass::kAnomaly;
       // The list-driven `messaging` experiment measures each service on its own.
       const std::string key =
           m->input.is_string() ? m->test_name + "/" + m->input.get<std::string>() : m->test_name;
-      out[key] = {std::string(RunVerdictName(s.verdict)), s.blocking, s.evidence,
-                  ToJson(m->test_keys)};
+      out[key] = {
+          std::string(analysis::VerdictClassName(row.verdict)), flagged ? row.blocking_type : "",
+          s.evidence + " [" + analysis::VerdictEngine::RulesFired(row) + "]", ToJson(m->test_keys)};
     }
     if (target != "im") return out;
     for (const auto& name : ExperimentGroup("im")) {
