@@ -524,8 +524,10 @@ struct MeasurementExtractor::Impl {
     }
   }
 
-  // test_keys: the four archival arrays become observations; everything else but
-  // network_events goes to summary_json as written.
+  // test_keys: the four archival arrays become observations, and so does
+  // x_tls_handshakes (our messaging experiments' handshakes after OONI's connects, kept
+  // apart from OONI's own keys); everything else but network_events goes to
+  // summary_json as written.
   void TestKeys(od::object keys, ExtractedMeasurement* out) {
     std::string& summary = out->summary_json;
     summary = "{";
@@ -533,8 +535,8 @@ struct MeasurementExtractor::Impl {
       std::string_view key;
       if (field.unescaped_key().get(key)) Bad("test_keys", "bad key");
       od::value v = field.value();
-      const bool array_key =
-          key == "queries" || key == "tcp_connect" || key == "tls_handshakes" || key == "requests";
+      const bool tls = key == "tls_handshakes" || key == "x_tls_handshakes";
+      const bool array_key = key == "queries" || key == "tcp_connect" || tls || key == "requests";
       if (array_key) {
         if (IsNull(v)) continue;
         od::array a;
@@ -543,7 +545,7 @@ struct MeasurementExtractor::Impl {
           Queries(a, out);
         } else if (key == "tcp_connect") {
           TcpConnects(a, out);
-        } else if (key == "tls_handshakes") {
+        } else if (tls) {
           TlsHandshakes(a, out);
         } else {
           Requests(a, out);

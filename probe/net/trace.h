@@ -20,6 +20,9 @@ class Trace {
 
   explicit Trace(Clock::time_point zero = Clock::now()) : zero_(zero) {}
 
+  /// When the measurement started: a second Trace made from it keeps the same clock.
+  Clock::time_point zero() const { return zero_; }
+
   /// Seconds since the measurement started.
   double Now() const { return std::chrono::duration<double>(Clock::now() - zero_).count(); }
 

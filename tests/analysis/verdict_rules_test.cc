@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "analysis/ingest/ingest.h"
 #include "analysis/verdict/rules.h"
 #include "analysis/verdict/scorer_map.h"
 #include "tests/support/read_file.h"
@@ -97,7 +98,7 @@ int Flags(const VerdictRow& row) {
 TEST(VerdictRulesTest, ShippedRulesLoad) {
   EXPECT_EQ(Engine().version(), "v1");
   EXPECT_EQ(Engine().fingerprints().size(), 1955u);
-  EXPECT_EQ(VerdictRuleIds().size(), 37u);
+  EXPECT_EQ(VerdictRuleIds().size(), 39u);
 }
 
 // The test -> scorer map names each test once; a test it does not name is scored from
@@ -570,6 +571,89 @@ TEST(VerdictRulesTest, FacebookMessengerWechatMessaging) {
                                    R"("x_dns_inconsistent":["gd2.line.naver.jp"]})");
   line.observations.push_back(Dns("gd2.line.naver.jp", {"198.51.100.9"}));
   EXPECT_EQ(L(Engine().Score(line, kNow), Layer::kDns).rule_id, "dns.outside_service_asn");
+}
+
+// A facebook_messenger measurement as the probe writes it, read by ingest: every lookup
+// and connect worked (OONI's keys see nothing), and the handshakes made after the
+// connects (x_tls_handshakes) failed with `failures`, one per service ("" = completed).
+ExtractedMeasurement FacebookWithHandshakes(const std::vector<std::string>& failures,
+                                            bool partial) {
+  nlohmann::json keys = {{"facebook_dns_blocking", false},
+                         {"facebook_tcp_blocking", false},
+                         {"x_partial_blocking", partial},
+                         {"queries", nlohmann::json::array()},
+                         {"tcp_connect", nlohmann::json::array()},
+                         {"tls_handshakes", nlohmann::json::array()},
+                         {"x_tls_handshakes", nlohmann::json::array()}};
+  for (size_t i = 0; i < failures.size(); ++i) {
+    const std::string host = "svc" + std::to_string(i) + ".facebook.com";
+    const std::string ip = "157.240.1." + std::to_string(i + 1);
+    keys["queries"].push_back({{"hostname", host},
+                               {"engine", "udp"},
+                               {"failure", nullptr},
+                               {"answers", {{{"answer_type", "A"}, {"ipv4", ip}}}}});
+    keys["tcp_connect"].push_back(
+        {{"ip", ip}, {"port", 443}, {"status", {{"success", true}, {"failure", nullptr}}}});
+    keys["x_tls_handshakes"].push_back(
+        {{"network", "tcp"},
+         {"address", ip + ":443"},
+         {"server_name", host},
+         {"no_tls_verify", false},
+         {"failure", failures[i].empty() ? nlohmann::json() : nlohmann::json(failures[i])}});
+  }
+  const nlohmann::json doc = {{"test_name", "facebook_messenger"},
+                              {"measurement_start_time", "2023-11-14 22:13:20"},
+                              {"probe_cc", "CN"},
+                              {"probe_asn", "AS4134"},
+                              {"report_id", "20231114T221320Z_facebookmessenger_CN_4134_n1_x"},
+                              {"test_keys", keys}};
+  MeasurementExtractor extractor({});
+  ExtractedMeasurement m;
+  auto ok = extractor.Extract(doc.dump(), &m);
+  EXPECT_TRUE(ok.ok()) << ok.error();
+  return m;
+}
+
+TEST(VerdictRulesTest, MessagingHandshakesResetAfterTheirConnectsAreTlsBlocking) {
+  ExtractedMeasurement all = FacebookWithHandshakes(
+      {"connection_reset", "connection_reset", "generic_timeout_error"}, false);
+  int tls_rows = 0;
+  for (const auto& o : all.observations) {
+    if (!o.tls_measured) continue;
+    ++tls_rows;
+    EXPECT_EQ(o.hostname, o.tls_server_name);
+    EXPECT_EQ(o.port, 443);
+    EXPECT_EQ(o.tls_cert_valid, Tri::kNo);
+  }
+  EXPECT_EQ(tls_rows, 3) << "x_tls_handshakes are observations";
+  VerdictRow row = Engine().Score(all, kNow);
+  EXPECT_EQ(L(row, Layer::kTcp).rule_id, "tcp.ok");
+  EXPECT_EQ(L(row, Layer::kTls).rule_id, "tls.all_interrupted") << VerdictEngine::RulesFired(row);
+  EXPECT_EQ(L(row, Layer::kTls).evidence, Evidence::kHeuristic);
+  EXPECT_TRUE(row.anomaly);
+  EXPECT_EQ(row.blocking_type, "tls");
+  EXPECT_EQ(Flags(row), 1);
+
+  // Some services still handshake: partial blocking, an anomaly and never more.
+  ExtractedMeasurement partial = FacebookWithHandshakes({"connection_reset", "", ""}, true);
+  row = Engine().Score(partial, kNow);
+  EXPECT_EQ(L(row, Layer::kTls).rule_id, "tls.some_interrupted") << VerdictEngine::RulesFired(row);
+  EXPECT_TRUE(row.anomaly);
+  EXPECT_FALSE(row.confirmed);
+  EXPECT_EQ(row.blocking_type, "tls");
+  EXPECT_EQ(Flags(row), 1);
+  EXPECT_LT(row.score, L(Engine().Score(all, kNow), Layer::kTls).blocked);
+  // Every handshake reset, but the service works through other endpoints: still partial.
+  row = Engine().Score(FacebookWithHandshakes({"connection_reset"}, true), kNow);
+  EXPECT_EQ(L(row, Layer::kTls).rule_id, "tls.some_interrupted");
+
+  // Certificates that do not verify are no interruption: the generic TLS rule.
+  row = Engine().Score(FacebookWithHandshakes({"ssl_unknown_authority"}, false), kNow);
+  EXPECT_EQ(L(row, Layer::kTls).rule_id, "tls.failure");
+  // Every handshake completed: nothing at TLS.
+  row = Engine().Score(FacebookWithHandshakes({"", ""}, false), kNow);
+  EXPECT_EQ(L(row, Layer::kTls).rule_id, "tls.ok");
+  EXPECT_FALSE(row.anomaly);
 }
 
 TEST(VerdictRulesTest, NetworkChecks) {

@@ -203,7 +203,9 @@ make_certs() {
       -addext "subjectKeyIdentifier=hash" 2>/dev/null
   fi
   local sans="DNS:*.whatsapp.net,DNS:*.whatsapp.com,DNS:*.telegram.org,DNS:*.signal.org"
-  sans+=",DNS:*.facebook.com,DNS:*.fbcdn.net,DNS:*.xx.fbcdn.net,DNS:*.fbsbx.com"
+  # Every name a messaging experiment handshakes with (the hosts below add each one too).
+  sans+=",DNS:*.facebook.com,DNS:*.c10r.facebook.com,DNS:*.fbcdn.net,DNS:*.xx.fbcdn.net"
+  sans+=",DNS:*.fbsbx.com"
   sans+=",DNS:*.weixin.qq.com,DNS:*.qq.com,DNS:*.wechat.com,DNS:*.lab.test"
   local name kind rest
   while IFS=, read -r name kind rest; do

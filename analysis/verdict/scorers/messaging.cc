@@ -1,5 +1,11 @@
 // The messaging tests' scorers (whatsapp, telegram, signal, facebook_messenger, wechat
 // and our messaging group): OONI's per-service keys first, then what the steps saw.
+#include <algorithm>
+#include <iterator>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "analysis/verdict/scorers/scorers.h"
 #include "analysis/verdict/scoring.h"
 
@@ -14,6 +20,31 @@ void ScoreDnsInconsistent(Scoring& c) {
   }
 }
 
+// TLS handshakes that a connect had opened and that were then reset, closed or left
+// unanswered: what SNI filtering does to them (the sweeps' x_tls_handshakes, and the
+// fetches' tls_handshakes). Every handshake so interrupted and no endpoint of the service
+// working is tls.all_interrupted; some of them, or a service that still works through
+// other endpoints (x_partial_blocking), is tls.some_interrupted, weighted as
+// tcp.some_failed is: an anomaly, never more. Certificate failures are left to
+// ScoreObservations (tls.failure).
+void ScoreTlsInterrupted(Scoring& c, const std::vector<std::string>& skip_hosts = {}) {
+  static constexpr std::string_view kInterruptions[] = {
+      "connection_reset", "connection_aborted", "eof_error", "generic_timeout_error", "timed_out"};
+  int interrupted = 0, completed = 0;
+  for (const ObservationRow& o : c.m.observations) {
+    if (!o.tls_measured || Contains(skip_hosts, o.hostname)) continue;
+    if (!o.tls_failure) {
+      ++completed;
+    } else if (std::find(std::begin(kInterruptions), std::end(kInterruptions), *o.tls_failure) !=
+               std::end(kInterruptions)) {
+      ++interrupted;
+    }
+  }
+  if (interrupted == 0) return;
+  const bool partial = IsTrue(c.summary.Bool("x_partial_blocking"));
+  c.Fire(completed == 0 && !partial ? Rule::kTlsAllInterrupted : Rule::kTlsSomeInterrupted);
+}
+
 // A status key of OONI's messaging tests ("blocked"/"ok") as the fallback for a layer
 // whose steps the observations do not show.
 void StatusFallback(Scoring& c, std::string_view key, Rule when_blocked) {
@@ -24,6 +55,7 @@ void StatusFallback(Scoring& c, std::string_view key, Rule when_blocked) {
 
 void ScoreWhatsapp(Scoring& c) {
   ScoreDnsInconsistent(c);
+  ScoreTlsInterrupted(c);
   ScoreObservations(c);
   StatusFallback(c, "whatsapp_endpoints_status", Rule::kTcpAllFailed);
   // OONI's web status also turns "blocked" on an HTTP status code, which says nothing
@@ -37,6 +69,7 @@ void ScoreWhatsapp(Scoring& c) {
 
 void ScoreTelegram(Scoring& c) {
   ScoreDnsInconsistent(c);
+  ScoreTlsInterrupted(c);
   ScoreObservations(c);
   if (IsTrue(c.summary.Bool("telegram_tcp_blocking"))) c.Fire(Rule::kTcpAllFailed);
   if (IsTrue(c.summary.Bool("telegram_http_blocking"))) c.Fire(Rule::kHttpFailure);
@@ -62,6 +95,7 @@ void ScoreSignal(Scoring& c) {
   }
   if (failures > 0 && failures == unreliable) c.Fail("signal.unreliable_failure");
   ScoreDnsInconsistent(c);
+  ScoreTlsInterrupted(c, ignored);
   ScoreObservations(c, ignored);
   StatusFallback(c, "signal_backend_status", Rule::kHttpFailure);
 }
@@ -74,12 +108,14 @@ void ScoreFacebookMessenger(Scoring& c) {
   if (IsTrue(c.summary.Bool("facebook_dns_blocking")) && !dns_failed) {
     c.Fire(Rule::kDnsOutsideServiceAsn);
   }
+  ScoreTlsInterrupted(c);
   ScoreObservations(c);
   if (IsTrue(c.summary.Bool("facebook_dns_blocking"))) c.Fire(Rule::kDnsOutsideServiceAsn);
   if (IsTrue(c.summary.Bool("facebook_tcp_blocking"))) c.Fire(Rule::kTcpAllFailed);
 }
 
 void ScoreWechat(Scoring& c) {
+  ScoreTlsInterrupted(c);
   ScoreObservations(c);
   StatusFallback(c, "wechat_longlink_status", Rule::kTcpAllFailed);
   if (IsTrue(c.summary.Bool("x_partial_blocking"))) c.Fire(Rule::kTcpSomeFailed);
@@ -90,6 +126,7 @@ void ScoreWechat(Scoring& c) {
 
 void ScoreMessaging(Scoring& c) {
   ScoreDnsInconsistent(c);
+  ScoreTlsInterrupted(c);
   ScoreObservations(c);
   if (IsTrue(c.summary.Bool("x_partial_blocking"))) c.Fire(Rule::kTcpSomeFailed);
   StatusFallback(c, "service_status", Rule::kTcpAllFailed);

@@ -32,6 +32,16 @@ ConnectionResets CollectConnectionResets(const Measurement& measurement) {
   for (const auto& h : measurement.test_keys.tls_handshakes) {
     if (h.failure.value_or("") == "connection_reset") out.tls_resets.insert(h.address);
   }
+  // The messaging experiments' handshakes after their connects (EndpointSweep).
+  if (auto it = measurement.test_keys.extra.find("x_tls_handshakes");
+      it != measurement.test_keys.extra.end() && it->is_array()) {
+    for (const auto& h : *it) {
+      if (h.is_object() && h.value("failure", Json()) == "connection_reset" &&
+          h.contains("address") && h["address"].is_string()) {
+        out.tls_resets.insert(h["address"].get<std::string>());
+      }
+    }
+  }
   for (const auto& c : measurement.test_keys.tcp_connect) {
     const std::string f = c.status.failure.value_or("");
     if (f == "connection_refused" || f == "connection_reset") {

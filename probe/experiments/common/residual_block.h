@@ -55,7 +55,8 @@ struct ConnectionResets {
   std::set<std::string> refused_connects;  // where a TCP connect was refused or reset
 };
 
-/// The resets and refused connects of `measurement`.
+/// The resets (in tls_handshakes and x_tls_handshakes) and refused connects of
+/// `measurement`.
 ConnectionResets CollectConnectionResets(const Measurement& measurement);
 
 /// Rewrites each summary whose blocking is tcp_ip and whose refused connects all

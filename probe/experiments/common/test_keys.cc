@@ -13,8 +13,8 @@ void WritePortStatus(const std::map<std::string, std::map<uint16_t, PortOutcome>
   for (const auto& [host, ports] : outcomes) {
     Json& s = (*status)[host] = Json::object();
     for (const auto& [port, o] : ports) {
-      s[std::to_string(port)] = o.ok ? "ok" : o.no_ipv6 ? kNoIpv6Status : "blocked";
-      if (!o.ok) (*failures)[host][std::to_string(port)] = o.failure;
+      s[std::to_string(port)] = o.worked() ? "ok" : o.no_ipv6 ? kNoIpv6Status : "blocked";
+      if (!o.worked()) (*failures)[host][std::to_string(port)] = o.ok ? o.tls_failure : o.failure;
     }
   }
 }

@@ -16,7 +16,8 @@
 namespace vigil {
 
 /// host → port → outcome, as the x_ maps {"host": {"443": "ok" | "blocked" | "no_ipv6"}}
-/// and {"host": {"443": "<failure>"}} (failed ports only, no_ipv6 ones included);
+/// and {"host": {"443": "<failure>"}} (failed ports only, no_ipv6 ones included; a port
+/// connected to whose TLS handshake failed is blocked with the handshake's failure);
 /// "no_ipv6" is kNoIpv6Status (probe/net/failure.h).
 void WritePortStatus(const std::map<std::string, std::map<uint16_t, PortOutcome>>& outcomes,
                      Json* status, Json* failures);

@@ -71,22 +71,22 @@ Json FacebookMessengerTestKeys(const FacebookObservations& o, const IpPrefixSet&
     dns_status[service.host] = "consistent";
     if (!service.port) continue;
     auto host = o.endpoints.find(service.host);
-    bool ok = false, no_ipv6 = false;
-    std::string failure = "unknown_failure: not measured";
+    PortOutcome port{false, "connect", "unknown_failure: not measured"};
     if (host != o.endpoints.end()) {
-      if (auto port = host->second.find(*service.port); port != host->second.end()) {
-        ok = port->second.ok;
-        no_ipv6 = port->second.no_ipv6;
-        failure = port->second.failure;
-      }
+      if (auto it = host->second.find(*service.port); it != host->second.end()) port = it->second;
     }
     // OONI's keys count a connect that found no IPv6 route as a failure; ours do not.
-    reachable = ok;
-    if (!ok) tcp_blocking = true;
-    if (no_ipv6) continue;
-    tally.Add(service.host, ok);
-    if (!ok) {
-      failures.push_back(ToJson(StepFailure{service.host, *service.port, "connect", failure}));
+    // They know nothing of TLS: a reachable service whose handshakes fail (x_failures)
+    // is still reachable there.
+    reachable = port.ok;
+    if (!port.ok) tcp_blocking = true;
+    if (port.no_ipv6) continue;
+    tally.Add(service.host, port.worked());
+    if (!port.ok) {
+      failures.push_back(ToJson(StepFailure{service.host, *service.port, "connect", port.failure}));
+    } else if (!port.worked()) {
+      failures.push_back(
+          ToJson(StepFailure{service.host, *service.port, "tls_handshake", port.tls_failure}));
     }
   }
   keys["facebook_dns_blocking"] = dns_blocking;
@@ -105,7 +105,12 @@ Json FacebookMessengerTestKeys(const FacebookObservations& o, const IpPrefixSet&
 
 RunVerdict FacebookMessengerVerdict(const Json& k) {
   auto is_true = [&k](const char* key) { return k.contains(key) && k[key] == true; };
-  return ServiceVerdict(k, is_true("facebook_dns_blocking") || is_true("facebook_tcp_blocking"));
+  bool tls_failed = false;
+  for (const auto& f : StepFailuresFromJson(k.value("x_failures", Json::array()))) {
+    tls_failed = tls_failed || f.operation == "tls_handshake";
+  }
+  return ServiceVerdict(
+      k, is_true("facebook_dns_blocking") || is_true("facebook_tcp_blocking") || tls_failed);
 }
 
 Result<IpPrefixSet> LoadFacebookPrefixes(const ExperimentContext& context,
@@ -147,7 +152,8 @@ asio::awaitable<Result<Measurement>> FacebookMessengerExperiment::Run(
   for (const auto& service : FacebookServices()) {
     std::vector<uint16_t> ports;
     if (service.port) ports.push_back(*service.port);
-    tasks.push_back(sweep.Probe(service.host, ports));
+    // Every service port is HTTPS or MQTT over TLS: handshaken, so SNI filtering shows.
+    tasks.push_back(sweep.Probe(service.host, ports, ports));
   }
   co_await RunBounded(std::move(tasks), context.parallelism);
 
@@ -157,6 +163,7 @@ asio::awaitable<Result<Measurement>> FacebookMessengerExperiment::Run(
   o.client_resolver = context.resolver.ip;
   Json keys = FacebookMessengerTestKeys(o, *facebook);
   keys["x_asn_prefix_files"] = sources;
+  keys["x_tls_handshakes"] = sweep.TlsHandshakesJson();
   FinishMeasurement(m, trace, keys, context);
   co_return m;
 }

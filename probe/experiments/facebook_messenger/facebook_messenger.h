@@ -1,6 +1,8 @@
 // Facebook Messenger (OONI ts-019): DNS lookups of Messenger's service names and TCP
-// connects to port 443, with OONI's test_keys. An answer is consistent when every
-// address lies in Facebook's AS32934, read as CIDR prefixes from
+// connects to port 443, with OONI's test_keys; and, beyond OONI, a TLS handshake
+// naming each service on every connection made (x_tls_handshakes), since a censor
+// that resets ClientHellos by SNI leaves the connects themselves untouched. An answer is consistent
+// when every address lies in Facebook's AS32934, read as CIDR prefixes from
 // data_dir/asn/AS32934.txt plus ExperimentContext::extra_asn_files (no ASN
 // database needed). Stateless; Run on the executor's thread.
 #pragma once
@@ -48,15 +50,19 @@ struct FacebookObservations {
 ///  x_dns_status     {host: "consistent" | "inconsistent" | failure}
 ///  x_inconsistent_addresses  {host: [addresses outside the prefixes]}
 ///  x_endpoint_status / x_endpoint_failures  per host, per port, whatever DNS said
-///  x_partial_blocking  some services were reachable (consistent DNS and a connect on
-///      443) and some failed (their lookup failed or lied, or no address accepted);
-///      STUN, only looked up, counts only when its lookup failed or lied
-///  x_failures  failed lookups, inconsistent answers (failure "dns_inconsistent") and
-///      refused connects to consistent addresses (see step_failure.h)
+///  x_partial_blocking  some services were reachable (consistent DNS, a connect on
+///      443 and a TLS handshake over it) and some failed (their lookup failed or lied,
+///      no address accepted, or no handshake completed); STUN, only looked up, counts
+///      only when its lookup failed or lied
+///  x_failures  failed lookups, inconsistent answers (failure "dns_inconsistent"),
+///      refused connects to consistent addresses and failed handshakes after a
+///      connect (see step_failure.h)
+/// (x_tls_handshakes, the handshakes themselves, is added by Run from the sweep.)
 Json FacebookMessengerTestKeys(const FacebookObservations& o, const IpPrefixSet& facebook);
 
 /// "anomaly" for partial blocking (whatever else the keys say: some service is
-/// reachable); else "blocked" when DNS or TCP blocking was seen; else "ok".
+/// reachable); else "blocked" when DNS or TCP blocking or a failed TLS handshake was
+/// seen; else "ok".
 RunVerdict FacebookMessengerVerdict(const Json& test_keys);
 
 /// Facebook's prefixes: data_dir/asn/AS32934.txt and the context's extra files,

@@ -88,7 +88,7 @@ Json WechatTestKeys(const WechatObservations& o) {
   for (const auto& [host, ports] : o.longlink) {
     for (const auto& [port, outcome] : ports) {
       any_ok = any_ok || outcome.ok;
-      if (!outcome.no_ipv6) tally.Add(host, outcome.ok);
+      if (!outcome.no_ipv6) tally.Add(host, outcome.worked());
     }
   }
   tally.Add(kWechatShortlinkHost, !o.shortlink.failure);
@@ -150,6 +150,8 @@ asio::awaitable<Result<Measurement>> WechatExperiment::Run(const ExperimentConte
   EndpointSweep sweep(trace, dns, context);
 
   std::vector<Task> tasks;
+  // No TLS ports: the longlink speaks mmtls, not TLS, on 443 too. The web fetches
+  // below carry the SNI.
   for (const auto& host : WechatLonglinkHosts()) {
     tasks.push_back(sweep.Probe(host, WechatLonglinkPorts()));
   }

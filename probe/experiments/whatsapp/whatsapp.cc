@@ -35,7 +35,7 @@ Json WhatsappTestKeys(const WhatsappObservations& o) {
     bool host_ok = false;
     for (const auto& [port, outcome] : ports) {
       host_ok = host_ok || outcome.ok;
-      if (!outcome.no_ipv6) tally.Add(host, outcome.ok);
+      if (!outcome.no_ipv6) tally.Add(host, outcome.worked());
     }
     any_ok = any_ok || host_ok;
     if (!host_ok) blocked.push_back(host);
@@ -80,6 +80,8 @@ asio::awaitable<Result<Measurement>> WhatsappExperiment::Run(const ExperimentCon
   EndpointSweep sweep(trace, dns, context);
 
   std::vector<Task> tasks;
+  // No TLS ports: the chat endpoints speak WhatsApp's own protocol on 443 and 5222, and
+  // a ClientHello there would fail uncensored too. The fetches below carry the SNI.
   for (int i = 1; i <= kEndpointCount; ++i) {
     tasks.push_back(sweep.Probe("e" + std::to_string(i) + ".whatsapp.net", kEndpointPorts));
   }

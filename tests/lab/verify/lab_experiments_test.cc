@@ -176,6 +176,10 @@ TEST_F(LabExperimentsTest, CleanYieldsNoAnomalyAtAll) {
   EXPECT_EQ(v["signal"].test_keys["signal_backend_status"], "ok");
   EXPECT_EQ(v["facebook_messenger"].test_keys["facebook_tcp_blocking"], false);
   EXPECT_EQ(v["facebook_messenger"].test_keys["facebook_dns_blocking"], false);
+  // Every Messenger name handshakes with the lab's certificate, verified by the lab CA.
+  const json& handshakes = v["facebook_messenger"].test_keys["x_tls_handshakes"];
+  EXPECT_GE(handshakes.size(), 6u) << handshakes.dump();
+  for (const auto& h : handshakes) EXPECT_TRUE(h["failure"].is_null()) << h.dump();
 }
 
 TEST_F(LabExperimentsTest, GfwDnsIsBlockingByDnsForEveryService) {
@@ -228,8 +232,22 @@ TEST_F(LabExperimentsTest, GfwSniRstIsBlockingByTls) {
     EXPECT_EQ(v[test].blocking, "tls") << Describe(v);
   }
   EXPECT_NE(v["telegram"].evidence.find("connection_reset"), std::string::npos) << Describe(v);
-  // facebook_messenger (as OONI's) connects without TLS: no SNI, nothing to reset.
-  EXPECT_EQ(v["facebook_messenger"].verdict, "ok") << Describe(v);
+  // facebook_messenger's connects (all OONI makes) go through; the handshakes that follow
+  // them name facebook.com and fbcdn.net, and every one is reset: blocked by TLS, though
+  // OONI's own keys still say reachable.
+  EXPECT_EQ(v["facebook_messenger"].verdict, "blocked") << Describe(v);
+  EXPECT_EQ(v["facebook_messenger"].blocking, "tls") << Describe(v);
+  EXPECT_NE(v["facebook_messenger"].evidence.find("connection_reset"), std::string::npos)
+      << Describe(v);
+  EXPECT_EQ(v["facebook_messenger"].test_keys["facebook_tcp_blocking"], false);
+  EXPECT_EQ(v["facebook_messenger"].test_keys["facebook_b_api_reachable"], true);
+  EXPECT_TRUE(v["facebook_messenger"].test_keys["tls_handshakes"].empty());
+  EXPECT_FALSE(v["facebook_messenger"].test_keys["x_tls_handshakes"].empty());
+  // The list-driven experiment makes the same handshakes for Messenger.
+  Use("gfw-sni-rst");
+  auto listed = RunIm("client", "messaging");
+  EXPECT_EQ(listed["messaging/facebook_messenger"].verdict, "blocked") << Describe(listed);
+  EXPECT_EQ(listed["messaging/facebook_messenger"].blocking, "tls") << Describe(listed);
   EXPECT_GT(rules["telegram-sni-gfw1"], 0);
 
   // All at once, as a volunteer runs them: whichever experiment reaches a server

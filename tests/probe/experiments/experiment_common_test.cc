@@ -255,6 +255,20 @@ TEST(ResidualBlock, ARefusedConnectIsTheResidualBlockOfAnEarlierResetOnlyAtTheSa
   EXPECT_NE(summaries[1].evidence.find("residual block"), std::string::npos);
   EXPECT_EQ(summaries[2].blocking, "tcp_ip");
   EXPECT_EQ(summaries[2].evidence, "refused");
+
+  // A reset handshake that followed a sweep's connect (x_tls_handshakes) is one too.
+  Measurement swept;
+  swept.test_keys.extra["x_tls_handshakes"] =
+      Json::array({{{"address", "192.0.2.9:443"}, {"failure", "connection_reset"}},
+                   {{"address", "192.0.2.10:443"}, {"failure", nullptr}}});
+  summaries = {{"d", RunVerdict::kBlocked, "tls", "reset"},
+               {"e", RunVerdict::kBlocked, "tcp_ip", "refused"},
+               {"f", RunVerdict::kBlocked, "tcp_ip", "refused"}};
+  AttributeResidualBlocking(summaries, {CollectConnectionResets(swept),
+                                        CollectConnectionResets(refused_at("192.0.2.9", 443)),
+                                        CollectConnectionResets(refused_at("192.0.2.10", 443))});
+  EXPECT_EQ(summaries[1].blocking, "tls");
+  EXPECT_EQ(summaries[2].blocking, "tcp_ip");
 }
 
 TEST(PortOutcomes, AnIpv6AddressWithoutARouteIsNotMeasured) {

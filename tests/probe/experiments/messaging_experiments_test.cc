@@ -218,6 +218,7 @@ TEST_F(MessagingExperimentsTest, FacebookMessengerTakesTheLabsPrefixes) {
   EXPECT_EQ(k["facebook_b_api_dns_consistent"], true);
   EXPECT_EQ(k["facebook_b_api_reachable"], false) << "443 refuses on loopback";
   EXPECT_EQ(k["facebook_tcp_blocking"], true);
+  EXPECT_EQ(k["x_tls_handshakes"], Json::array()) << "no connect, no handshake";
   EXPECT_EQ(k["x_asn_prefix_files"], Json::array({"AS32934.txt", "lab-AS32934.txt"}));
 
   context_.extra_asn_files = {dir.Join("missing.txt")};

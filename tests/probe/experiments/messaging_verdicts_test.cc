@@ -491,6 +491,48 @@ TEST(FacebookMessengerVerdicts, BlockedOnlyWhenNoServiceIsReachable) {
   EXPECT_EQ(FacebookMessengerVerdict(k), RunVerdict::kAnomaly);
 }
 
+TEST(FacebookMessengerVerdicts, HandshakesResetAfterWorkingConnectsAreTlsBlocking) {
+  IpPrefixSet facebook;
+  ASSERT_TRUE(facebook.Add("157.240.0.0/16").ok());
+  PortOutcome reset = Ok();
+  reset.tls = true;
+  reset.tls_failure = "connection_reset";
+  FacebookObservations o;
+  for (const auto& s : FacebookServices()) {
+    o.lookups[s.host] = SweepLookup{s.host, {"157.240.1.1"}, ""};
+    if (s.port) o.endpoints[s.host][*s.port] = reset;
+  }
+  Json k = FacebookMessengerTestKeys(o, facebook);
+  // OONI's keys know only the connects, which all worked.
+  EXPECT_EQ(k["facebook_tcp_blocking"], false);
+  EXPECT_EQ(k["facebook_dns_blocking"], false);
+  EXPECT_EQ(k["facebook_b_api_reachable"], true);
+  EXPECT_EQ(k["x_endpoint_status"]["b-api.facebook.com"]["443"], "blocked");
+  EXPECT_EQ(k["x_endpoint_failures"]["b-api.facebook.com"]["443"], "connection_reset");
+  EXPECT_EQ(k["x_partial_blocking"], false);
+  EXPECT_EQ(FacebookMessengerVerdict(k), RunVerdict::kBlocked);
+  Measurement m;
+  m.test_keys.extra = k;
+  RunSummary summary = FacebookMessengerExperiment().Summarize(m);
+  EXPECT_EQ(summary.verdict, RunVerdict::kBlocked);
+  EXPECT_EQ(summary.blocking, "tls");
+  EXPECT_NE(summary.evidence.find("tls_handshake connection_reset"), std::string::npos)
+      << summary.evidence;
+
+  // One service still handshakes: partial blocking, an anomaly by TLS.
+  PortOutcome handshaken = Ok();
+  handshaken.tls = true;
+  handshaken.tls_ok = true;
+  o.endpoints["edge-mqtt.facebook.com"][443] = handshaken;
+  k = FacebookMessengerTestKeys(o, facebook);
+  EXPECT_EQ(k["x_partial_blocking"], true);
+  EXPECT_EQ(FacebookMessengerVerdict(k), RunVerdict::kAnomaly);
+  m.test_keys.extra = k;
+  summary = FacebookMessengerExperiment().Summarize(m);
+  EXPECT_EQ(summary.verdict, RunVerdict::kAnomaly);
+  EXPECT_EQ(summary.blocking, "tls");
+}
+
 TEST(FacebookMessengerVerdicts, InconsistentAnswersAreNamed) {
   IpPrefixSet facebook;
   ASSERT_TRUE(facebook.Add("157.240.0.0/16").ok());
