@@ -103,7 +103,7 @@ struct ControlResponse {
   std::map<std::string, ControlTlsHandshake> tls_handshake;  // by "ip:port"
   ControlHttpRequest http_request;
   ControlDns dns;
-  std::map<std::string, ControlIpInfo> ip_info;       // by address
+  std::map<std::string, ControlIpInfo> ip_info;            // by address
   std::optional<ControlEndpointsAnswer> x_endpoints = {};  // when the request had some
 };
 
