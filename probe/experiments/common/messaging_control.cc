@@ -22,6 +22,12 @@ namespace {
 // no lookup of the control's can confirm or refute.
 constexpr std::string_view kDnsInconsistent = "dns_inconsistent";
 
+// The handshake reached the server, which sent a certificate that did not verify.
+bool IsCertificateFailure(const FailureString& f) {
+  return f && (*f == "ssl_invalid_hostname" || *f == "ssl_unknown_authority" ||
+               *f == "ssl_invalid_certificate");
+}
+
 bool IsLookup(const StepFailure& f) {
   return f.operation == "resolve" || f.operation == "dns_round_trip";
 }
@@ -62,9 +68,14 @@ StepOutcome Judge(const StepFailure& f, const ControlEndpoint& e,
   if (IsLookup(f)) {
     auto d = answer.dns.find(f.host);
     if (d == answer.dns.end()) return out;
-    const bool failed = d->second.failure || d->second.addrs.empty();
-    out.control = failed ? kControlFailedToo : kControlOk;
-    if (failed) out.failure = d->second.failure.value_or("dns_no_answer");
+    if (!d->second.failure && !d->second.addrs.empty()) return StepOutcome{kControlOk, {}};
+    out.failure = d->second.failure.value_or("dns_no_answer");
+    // A name that does not exist here (a censor forges NXDOMAIN) must not exist there
+    // either: a lookup that merely failed at the helper says nothing of it.
+    const bool no_name_there = !d->second.failure || *d->second.failure == kControlNxdomain ||
+                               *d->second.failure == "dns_nxdomain_error";
+    const bool same = f.failure != "dns_nxdomain_error" || no_name_there;
+    out.control = same ? kControlFailedToo : kControlOk;
     return out;
   }
   bool measured = false, connected = false;
@@ -81,20 +92,25 @@ StepOutcome Judge(const StepFailure& f, const ControlEndpoint& e,
   if (!connected) return StepOutcome{kControlFailedToo, connect_failure};
   if (f.operation == "connect" || !Has(e.tls_ports, f.port)) return StepOutcome{kControlOk, {}};
   const std::string& name = e.sni.empty() ? e.host : e.sni;
-  bool handshaken = false, tried = false;
+  bool handshaken = false, tried = false, answered = false;
   FailureString tls_failure;
   for (const auto& ip : addresses) {
     auto h = answer.tls_handshake.find(JoinHostPort(ip, f.port));
     if (h == answer.tls_handshake.end()) continue;
     auto by_name = h->second.find(name);
     if (by_name == h->second.end()) continue;
+    const ControlTlsHandshake& handshake = by_name->second;
     tried = true;
-    handshaken = handshaken || by_name->second.status;
-    if (!by_name->second.status && !tls_failure) tls_failure = by_name->second.failure;
+    handshaken = handshaken || handshake.status;
+    if (handshake.status) continue;
+    if (!tls_failure) tls_failure = handshake.failure;
+    // A certificate the helper could not verify (its CA store is not the probe's) came
+    // from a server that answered, unless it failed the probe's check the same way.
+    if (IsCertificateFailure(handshake.failure) && handshake.failure != f.failure) answered = true;
   }
   if (handshaken) return StepOutcome{kControlOk, {}};
   if (!tried) return out;
-  return StepOutcome{kControlFailedToo, tls_failure};
+  return StepOutcome{answered ? kControlOk : kControlFailedToo, tls_failure};
 }
 
 Json FailureJson(const FailureString& f) { return f ? Json(*f) : Json(); }

@@ -22,8 +22,10 @@
 namespace vigil {
 
 /// x_control.steps[].control: the control failed the step too (at it or at an
-/// earlier layer); got through it (as far as it measures: DNS, TCP, TLS); or could
-/// not compare (a DNS answer judged inconsistent, an address it did not contact).
+/// earlier layer; NXDOMAIN only by NXDOMAIN or an empty answer; a certificate failure
+/// only by the same one); got through it (as far as it measures: DNS, TCP, TLS; a
+/// certificate it could not verify came from a server that answered); or could not
+/// compare (a DNS answer judged inconsistent, an address it did not contact).
 inline constexpr std::string_view kControlFailedToo = "failed_too";
 inline constexpr std::string_view kControlOk = "ok";
 inline constexpr std::string_view kControlNotMeasured = "not_measured";

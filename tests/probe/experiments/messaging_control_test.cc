@@ -113,7 +113,7 @@ TEST(MessagingControlSteps, EachFailedStepAsTheControlSawIt) {
   answer.tcp_connect["192.0.2.3:443"] = {false, "connection_refused_error"};
   answer.tcp_connect["192.0.2.2:443"] = {true, std::nullopt};
   answer.tls_handshake["192.0.2.2:443"]["b.example.test"] = {"b.example.test", false,
-                                                             "ssl_invalid_hostname"};
+                                                             "connection_reset"};
   answer.tcp_connect["198.18.64.9:80"] = {true, std::nullopt};
   const std::vector<StepFailure> failures = {
       {"nx.example.test", 0, "resolve", "dns_nxdomain_error"},
@@ -139,10 +139,42 @@ TEST(MessagingControlSteps, EachFailedStepAsTheControlSawIt) {
   EXPECT_EQ(steps[2]["control_failure"], "connection_refused_error");
   EXPECT_EQ(control(3), "ok") << "the helper's own address answered";
   EXPECT_EQ(control(4), "failed_too") << "the control's handshake failed before any request";
-  EXPECT_EQ(steps[4]["control_failure"], "ssl_invalid_hostname");
+  EXPECT_EQ(steps[4]["control_failure"], "connection_reset");
   EXPECT_EQ(control(5), "ok") << "the control got as far as it measures";
   EXPECT_EQ(control(6), "not_measured") << "a port not asked about";
   EXPECT_EQ(control(7), "not_measured");
+}
+
+// Failing "the same way": a forged NXDOMAIN is not explained by a helper whose own
+// lookup merely failed, nor a reset handshake by a certificate the helper could not
+// verify (the server answered it); the same certificate failure on both sides is.
+TEST(MessagingControlSteps, TheSameWayMeansTheSameKindOfFailure) {
+  const std::vector<ControlEndpoint> asked = {
+      {"lost.example.test", {}, {}, {}, ""},
+      {"c.example.test", {"192.0.2.5"}, {443}, {443}, ""},
+  };
+  ControlEndpointsAnswer answer;
+  answer.dns["lost.example.test"] = ControlDns{"unknown_error", {}};
+  answer.dns["c.example.test"] = ControlDns{std::nullopt, {}};
+  answer.tcp_connect["192.0.2.5:443"] = {true, std::nullopt};
+  answer.tls_handshake["192.0.2.5:443"]["c.example.test"] = {"c.example.test", false,
+                                                             "ssl_unknown_authority"};
+  const Json steps = ControlSteps(
+      {
+          {"lost.example.test", 0, "resolve", "dns_nxdomain_error"},
+          {"lost.example.test", 0, "resolve", "generic_timeout_error"},
+          {"c.example.test", 443, "tls_handshake", "connection_reset"},
+          {"c.example.test", 443, "tls_handshake", "ssl_unknown_authority"},
+          {"c.example.test", 443, "http_round_trip", "connection_reset"},
+      },
+      asked, answer);
+  EXPECT_EQ(steps[0]["control"], "ok") << "a forged NXDOMAIN stays unexplained";
+  EXPECT_EQ(steps[0]["control_failure"], "unknown_error");
+  EXPECT_EQ(steps[1]["control"], "failed_too");
+  EXPECT_EQ(steps[2]["control"], "ok") << "the server answered the helper";
+  EXPECT_EQ(steps[2]["control_failure"], "ssl_unknown_authority");
+  EXPECT_EQ(steps[3]["control"], "failed_too") << "the same certificate for everyone";
+  EXPECT_EQ(steps[4]["control"], "ok");
 }
 
 // The service's verdict: down only when every failed step failed for the control too.
