@@ -1,5 +1,5 @@
-// `vigil helper`: runs the web_connectivity control helper (vantage/helper) until
-// SIGINT or SIGTERM.
+// `vigil helper`: runs the control helper of web_connectivity and the messaging
+// experiments (vantage/helper) until SIGINT or SIGTERM.
 #include <cstdio>
 #include <memory>
 #include <thread>
@@ -100,7 +100,9 @@ int RunHelper(const HelperFlags& flags) {
 void AddHelperCommand(CLI::App& app) {
   auto flags = std::make_shared<HelperFlags>();
   CLI::App* helper = app.add_subcommand(
-      "helper", "Serve web_connectivity control measurements (OONI's test-helper protocol)");
+      "helper",
+      "Serve control measurements for web_connectivity and the messaging experiments (OONI's "
+      "test-helper protocol)");
   helper->add_option("--listen", flags->listen, "IP:PORT to listen on ([v6]:port)")
       ->capture_default_str();
   helper

@@ -317,7 +317,8 @@ void AddRunCommand(CLI::App& app) {
                   "A lab endpoints file: contact real IP literals at stand-in addresses");
   run->add_option("--asn-db", flags->asn_db,
                   "An ASN database (GeoLite2-ASN-style mmdb) for DNS consistency checks");
-  run->add_option("--helper", flags->helper_url, "The control helper of web_connectivity (URL)");
+  run->add_option("--helper", flags->helper_url,
+                  "The control helper of web_connectivity and the messaging experiments (URL)");
   run->add_option("--data-dir", flags->data_dir, "The testlists/ directory (default: found)");
   run->add_option("--config", flags->config, "The volunteer's config file (default: XDG path)");
   run->add_option("--country-db", flags->country_db,

@@ -98,7 +98,7 @@ int Flags(const VerdictRow& row) {
 TEST(VerdictRulesTest, ShippedRulesLoad) {
   EXPECT_EQ(Engine().version(), "v1");
   EXPECT_EQ(Engine().fingerprints().size(), 1955u);
-  EXPECT_EQ(VerdictRuleIds().size(), 39u);
+  EXPECT_EQ(VerdictRuleIds().size(), 43u);
 }
 
 // The test -> scorer map names each test once; a test it does not name is scored from
@@ -654,6 +654,134 @@ TEST(VerdictRulesTest, MessagingHandshakesResetAfterTheirConnectsAreTlsBlocking)
   row = Engine().Score(FacebookWithHandshakes({"", ""}, false), kNow);
   EXPECT_EQ(L(row, Layer::kTls).rule_id, "tls.ok");
   EXPECT_FALSE(row.anomaly);
+
+// x_control: each failed step as the control helper saw it (our probes with a helper).
+std::string ControlSummary(const std::string& keys,
+                           std::vector<std::pair<std::string, std::string>> steps) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& [operation, control] : steps) {
+    list.push_back({{"host", "a.example"},
+                    {"port", 443},
+                    {"operation", operation},
+                    {"failure", "connection_refused"},
+                    {"control", control}});
+  }
+  nlohmann::json j = nlohmann::json::parse(keys);
+  j["x_control"] = {{"steps", list}, {"tcp_connect", nlohmann::json::object()}};
+  j["x_control_failure"] = nullptr;
+  return j.dump();
+}
+
+// A messaging server that failed the control as it failed the probe is down at that
+// layer, not blocked, and the measurement is no anomaly; a step that worked for the
+// control keeps the blocking rules.
+TEST(VerdictRulesTest, MessagingFailuresTheControlSharesAreDown) {
+  const std::string keys =
+      R"({"whatsapp_endpoints_status":"blocked","registration_server_status":"blocked",)"
+      R"("registration_server_failure":"connection_refused","whatsapp_web_status":"ok"})";
+  auto whatsapp = [&keys](const std::string& control) {
+    ExtractedMeasurement m = Make(
+        "whatsapp", "IT", ControlSummary(keys, {{"connect", "failed_too"}, {"connect", control}}));
+    m.observations.push_back(Tcp("e1.whatsapp.net", "157.240.1.1", 443, "connection_refused"));
+    m.observations.push_back(Tcp("e1.whatsapp.net", "157.240.1.1", 5222, "connection_refused"));
+    ObservationRow fetch = Tcp("v.whatsapp.net", "157.240.1.2", 443, "connection_refused");
+    fetch.http_measured = true;
+    fetch.http_url = "https://v.whatsapp.net/v2/register";
+    fetch.http_failure = "connection_refused";
+    m.observations.push_back(fetch);
+    return Engine().Score(m, kNow);
+  };
+  VerdictRow row = whatsapp("failed_too");
+  EXPECT_EQ(L(row, Layer::kTcp).rule_id, "tcp.control_failed_too");
+  EXPECT_EQ(L(row, Layer::kTcp).down, 1.0);
+  EXPECT_EQ(L(row, Layer::kHttp).rule_id, "http.control_failed_too")
+      << "the fetch failed at a connect the control failed too";
+  EXPECT_FALSE(row.anomaly) << VerdictEngine::RulesFired(row);
+  EXPECT_EQ(Flags(row), 0);
+  EXPECT_EQ(OutcomeOf(row), Outcome::kOk);
+
+  row = whatsapp("ok");
+  EXPECT_EQ(L(row, Layer::kTcp).rule_id, "tcp.all_failed") << "blocked as before";
+  EXPECT_TRUE(row.anomaly);
+  EXPECT_EQ(row.blocking_type, "tcp_ip");
+
+  // Without a control, or with one that could not be reached: as before.
+  ExtractedMeasurement none = Make("whatsapp", "IT", keys);
+  none.observations.push_back(Tcp("e1.whatsapp.net", "157.240.1.1", 443, "connection_refused"));
+  EXPECT_TRUE(Engine().Score(none, kNow).anomaly);
+  ExtractedMeasurement unreachable =
+      Make("whatsapp", "IT",
+           R"({"whatsapp_endpoints_status":"blocked","x_control":null,)"
+           R"("x_control_failure":"connection_refused"})");
+  unreachable.observations = none.observations;
+  EXPECT_EQ(L(Engine().Score(unreachable, kNow), Layer::kTcp).rule_id, "tcp.all_failed");
+
+  // Each layer on its own: a name that exists nowhere, a handshake that fails everywhere.
+  ExtractedMeasurement dns = Make(
+      "messaging", "IT",
+      ControlSummary(R"({"service":"x","service_status":"blocked"})", {{"resolve", "failed_too"}}));
+  dns.observations.push_back(Dns("a.example", {}, "dns_nxdomain_error"));
+  row = Engine().Score(dns, kNow);
+  EXPECT_EQ(L(row, Layer::kDns).rule_id, "dns.control_failed_too");
+  EXPECT_FALSE(row.anomaly) << VerdictEngine::RulesFired(row);
+  dns.summary_json =
+      ControlSummary(R"({"service":"x","service_status":"blocked"})", {{"resolve", "ok"}});
+  row = Engine().Score(dns, kNow);
+  EXPECT_EQ(L(row, Layer::kDns).rule_id, "dns.failure");
+  EXPECT_TRUE(row.anomaly);
+
+  ExtractedMeasurement tls = Make(
+      "telegram", "IT",
+      ControlSummary(R"({"telegram_web_status":"blocked"})", {{"tls_handshake", "failed_too"}}));
+  tls.observations.push_back(Https("web.telegram.org", "ssl_invalid_hostname"));
+  row = Engine().Score(tls, kNow);
+  EXPECT_EQ(L(row, Layer::kTls).rule_id, "tls.control_failed_too");
+  EXPECT_EQ(L(row, Layer::kHttp).rule_id, "http.control_failed_too");
+  EXPECT_FALSE(row.anomaly) << VerdictEngine::RulesFired(row);
+
+  // Forged answers stay blocking whatever the control says of the connects.
+  ExtractedMeasurement forged =
+      Make("messaging", "IT",
+           ControlSummary(
+               R"({"service":"x","service_status":"blocked","x_dns_inconsistent":["a.example"]})",
+               {{"connect", "failed_too"}}));
+  forged.observations.push_back(Dns("a.example", {"198.51.100.9"}));
+  forged.observations.push_back(Tcp("a.example", "198.51.100.9", 443, "connection_refused"));
+  row = Engine().Score(forged, kNow);
+  EXPECT_EQ(L(row, Layer::kDns).rule_id, "dns.outside_service_asn");
+  EXPECT_TRUE(row.anomaly);
+}
+
+// x_control travels from the measurement a probe writes to the rules through ingest's
+// summary keys.
+TEST(VerdictRulesTest, MessagingControlIsReadFromTheMeasurement) {
+  const std::string measurement = R"({
+    "test_name": "messaging", "measurement_start_time": "2023-11-14 22:13:20",
+    "probe_cc": "IT", "probe_asn": "AS30722", "report_id": "r", "input": "x",
+    "software_name": "vigil",
+    "test_keys": {
+      "queries": [{"hostname": "a.example", "query_type": "A", "engine": "udp",
+                   "failure": null, "answers": [{"answer_type": "A", "ipv4": "157.240.1.1"}]}],
+      "tcp_connect": [{"ip": "157.240.1.1", "port": 443,
+                       "status": {"success": false, "failure": "connection_refused"}}],
+      "service": "x", "service_status": "blocked", "x_partial_blocking": false,
+      "x_failures": [{"host": "a.example", "port": 443, "operation": "connect",
+                      "failure": "connection_refused"}],
+      "x_control": {"dns": {}, "tcp_connect": {"157.240.1.1:443": {"status": false,
+                    "failure": "connection_refused_error"}}, "tls_handshake": {},
+                    "not_measured": {},
+                    "steps": [{"host": "a.example", "port": 443, "operation": "connect",
+                               "failure": "connection_refused", "control": "failed_too",
+                               "control_failure": "connection_refused_error"}]},
+      "x_control_failure": null}})";
+  MeasurementExtractor extractor({});
+  ExtractedMeasurement m;
+  auto extracted = extractor.Extract(measurement, &m);
+  ASSERT_TRUE(extracted.ok()) << extracted.error();
+  EXPECT_NE(m.summary_json.find("\"x_control\":"), std::string::npos) << m.summary_json;
+  const VerdictRow row = Engine().Score(m, kNow);
+  EXPECT_EQ(L(row, Layer::kTcp).rule_id, "tcp.control_failed_too");
+  EXPECT_FALSE(row.anomaly) << VerdictEngine::RulesFired(row);
 }
 
 TEST(VerdictRulesTest, NetworkChecks) {

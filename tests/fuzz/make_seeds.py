@@ -283,6 +283,20 @@ def server_seeds():
         "tcp_connect": None, "http_request": {"body_length": -1, "failure": "connection_reset",
                                               "title": "", "headers": None, "status_code": -1},
         "dns": {"failure": "dns_name_error", "addrs": []}}))
+    write(t, "endpoints_request", json.dumps({"x_endpoints": [
+        {"host": "e1.whatsapp.net", "addrs": ["157.240.1.53"], "ports": [443, 5222]},
+        {"host": "web.whatsapp.com", "addrs": ["157.240.1.60", "2a03:2880:f20c:e3:face:b00c:0:167"],
+         "ports": [443], "tls_ports": [443], "sni": "web.whatsapp.com"},
+        {"host": "uptime.signal.org"},
+        {"host": "149.154.175.50", "addrs": ["198.18.70.1"], "ports": [80, 443, 5222]}]}))
+    write(t, "endpoints_response", json.dumps({"x_endpoints": {
+        "dns": {"uptime.signal.org": {"failure": "dns_name_error", "addrs": []},
+                "e1.whatsapp.net": {"failure": None, "addrs": ["157.240.1.53"]}},
+        "tcp_connect": {"157.240.1.53:443": {"status": False, "failure": "connection_refused_error"},
+                        "157.240.1.60:443": {"status": True, "failure": None}},
+        "tls_handshake": {"157.240.1.60:443": {"web.whatsapp.com": {"status": False,
+                                                                    "failure": "ssl_invalid_hostname"}}},
+        "not_measured": {"10.0.0.7:443": "bogon", "157.240.1.61:443": "limit"}}}))
     write(t, "number_overflow", '{"http_request":"http://a.example/","x_quic_enabled":1e999}')
     write(t, "deep", "[" * 40 + "]" * 40)
 

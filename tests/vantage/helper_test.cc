@@ -28,6 +28,7 @@
 #include "tests/support/nginx_server.h"
 #include "tests/support/read_file.h"
 #include "tests/support/running_helper.h"
+#include "tests/support/silent_resolver.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_pki.h"
 #include "tests/support/unbound_server.h"
@@ -493,6 +494,173 @@ TEST_F(HelperProtocolTest, PrivateAddressesAreNotMeasuredByDefault) {
   request.http_request = "http://127.0.0.1:" + port + "/";
   j = JsonOf(Post(helper_->port(), ToJson(request).dump()));
   EXPECT_EQ(j["http_request"]["status_code"], -1);
+}
+
+// ---- x_endpoints: a messaging measurement's control ---------------------------------
+
+// A request of endpoints alone (no http_request) is answered per name, per ip:port and
+// per ip:port and server name, in the helper's words, with no OONI keys: a port that
+// refuses everyone refuses the helper too.
+TEST_F(HelperProtocolTest, EndpointsAreMeasuredFromHere) {
+  test_support::MisbehavingListeners listeners;
+  ASSERT_TRUE(listeners.ok());
+  Start();
+  const uint16_t refused = listeners.refused_port();
+  const uint16_t https = https_port();
+  const uint16_t wrong_host = nginx_->https_port(TestPki::Kind::kWrongHost);
+  ControlRequest request;
+  request.x_endpoints = {
+      ControlEndpoint{
+          "www.example.test", {"127.0.0.1"}, {refused, https, wrong_host}, {https, wrong_host}, ""},
+      ControlEndpoint{"nx.example.test", {}, {}, {}, ""},
+      ControlEndpoint{"192.0.2.10", {"127.0.0.1"}, {refused}, {}, ""},
+  };
+  const Json sent = ToJson(request);
+  EXPECT_FALSE(sent.contains("http_request")) << sent.dump();
+  RawReply r = Post(helper_->port(), sent.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  const Json j = JsonOf(r);
+  EXPECT_EQ(j.size(), 1u) << "x_endpoints alone: " << j.dump();
+  const Json& x = j["x_endpoints"];
+  const auto at = [](uint16_t port) { return "127.0.0.1:" + std::to_string(port); };
+
+  EXPECT_EQ(x["dns"]["www.example.test"],
+            (Json{{"failure", nullptr}, {"addrs", {"127.0.0.1", "::1"}}}));
+  EXPECT_EQ(x["dns"]["nx.example.test"],
+            (Json{{"failure", "dns_name_error"}, {"addrs", Json::array()}}));
+  EXPECT_FALSE(x["dns"].contains("192.0.2.10")) << "an IP literal is not looked up";
+  EXPECT_EQ(x["tcp_connect"][at(refused)],
+            (Json{{"status", false}, {"failure", "connection_refused_error"}}));
+  EXPECT_EQ(x["tcp_connect"][at(https)], (Json{{"status", true}, {"failure", nullptr}}));
+  // The helper's own address too, not only the probe's.
+  EXPECT_TRUE(x["tcp_connect"].contains("[::1]:" + std::to_string(refused))) << x.dump();
+  EXPECT_EQ(x["tls_handshake"][at(https)]["www.example.test"],
+            (Json{{"status", true}, {"failure", nullptr}}));
+  EXPECT_EQ(x["tls_handshake"][at(wrong_host)]["www.example.test"],
+            (Json{{"status", false}, {"failure", "ssl_invalid_hostname"}}));
+  EXPECT_FALSE(x["tls_handshake"].contains(at(refused))) << "no handshake where no connect";
+  // The mapped literal's stand-in was contacted, not the literal.
+  EXPECT_FALSE(x["tcp_connect"].contains("192.0.2.10:" + std::to_string(refused)));
+  EXPECT_EQ(x["not_measured"], Json::object());
+
+  auto back = ControlResponseFromJson(j);
+  ASSERT_TRUE(back.ok()) << back.error();
+  ASSERT_TRUE(back->x_endpoints.has_value());
+  EXPECT_EQ(back->x_endpoints->tls_handshake[at(wrong_host)]["www.example.test"].failure,
+            "ssl_invalid_hostname");
+  EXPECT_EQ(ToJson(*back->x_endpoints), x);
+
+  // With http_request as well: OONI's answer, and the endpoints beside it.
+  request.http_request = "http://www.example.test:" + std::to_string(nginx_->http_port()) + "/";
+  request.x_endpoints.resize(1);
+  const Json both = JsonOf(Post(helper_->port(), ToJson(request).dump()));
+  EXPECT_EQ(both["http_request"]["status_code"], 200) << both.dump();
+  EXPECT_EQ(both["x_endpoints"]["tcp_connect"][at(https)]["status"], true) << both.dump();
+}
+
+// Requests of endpoints that cannot be measured are refused with the key and the reason.
+TEST_F(HelperProtocolTest, BadEndpointRequestsAreRefusedWithAReason) {
+  Start();
+  Json many = Json::array();
+  for (int i = 0; i < 65; ++i) many.push_back(Json{{"host", "www.example.test"}});
+  Json addrs = Json::array();
+  for (int i = 0; i < 17; ++i) addrs.push_back("127.0.0." + std::to_string(i + 1));
+  const std::vector<std::pair<Json, std::string>> cases = {
+      {Json{{"x_endpoints", Json::array()}}, "x_endpoints: expected 1 to 64 endpoints, got 0"},
+      {Json{{"x_endpoints", many}}, "x_endpoints: expected 1 to 64 endpoints, got 65"},
+      {Json{{"x_endpoints", Json::object()}},
+       "x_endpoints: expected a list of endpoints, got object"},
+      {Json{{"x_endpoints", {Json{{"ports", {443}}}}}}, "x_endpoints[0].host: missing"},
+      {Json{{"x_endpoints", {Json{{"host", "www.example.test"}}, Json{{"host", "not a name"}}}}},
+       "x_endpoints[1].host: 'not a name' is neither a host name nor an IP address"},
+      {Json{{"x_endpoints", {Json{{"host", "a.example.test"}, {"addrs", {"www.example.test"}}}}}},
+       "x_endpoints[0].addrs[0]: 'www.example.test' is not an IP address"},
+      {Json{{"x_endpoints", {Json{{"host", "a.example.test"}, {"addrs", addrs}}}}},
+       "x_endpoints[0].addrs: at most 16 addresses, got 17"},
+      {Json{{"x_endpoints", {Json{{"host", "a.example.test"}, {"ports", {0}}}}}},
+       "x_endpoints[0].ports[0]: 0 is not a port number (1 to 65535)"},
+      {Json{{"x_endpoints", {Json{{"host", "a.example.test"}, {"ports", {"443"}}}}}},
+       "x_endpoints[0].ports[0]: expected a port number, got string"},
+      {Json{{"x_endpoints", {Json{{"host", "a.example.test"}, {"ports", {443, 443}}}}}},
+       "x_endpoints[0].ports[1]: port 443 is listed twice"},
+      {Json{{"x_endpoints",
+             {Json{{"host", "a.example.test"}, {"ports", {80}}, {"tls_ports", {443}}}}}},
+       "x_endpoints[0].tls_ports[0]: 443 is not among ports"},
+      {Json{{"x_endpoints", {Json{{"host", "a.example.test"}, {"sni", 7}}}}},
+       "x_endpoints[0].sni: expected a string, got number"},
+      // Neither kind of request.
+      {Json::object(), "http_request: missing"},
+  };
+  for (const auto& [body, reason] : cases) {
+    RawReply r = Post(helper_->port(), body.dump());
+    EXPECT_EQ(r.status, 400) << body.dump();
+    EXPECT_EQ(JsonOf(r)["error"], "bad control request: " + reason) << body.dump();
+  }
+}
+
+// Unless allowed, bogon addresses (the probe's or the helper's own) are not contacted,
+// and said so; no more connects than the limit are made.
+TEST_F(HelperProtocolTest, EndpointsKeepTheBogonGuardAndTheLimit) {
+  ControlMeasurementOptions options;
+  options.timeout = 1500ms;
+  Start();
+  options.resolver = *ParseResolverSpec("udp://" + unbound_->address());
+  const uint16_t http = nginx_->http_port();
+  ControlRequest request;
+  request.x_endpoints = {ControlEndpoint{"www.example.test", {"127.0.0.1"}, {http}, {}, ""}};
+  HelperReply reply = HandleControlRequest(ToJson(request).dump(), options);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  Json x = Json::parse(reply.body)["x_endpoints"];
+  EXPECT_EQ(x["tcp_connect"], Json::object()) << x.dump();
+  EXPECT_EQ(x["not_measured"], (Json{{"127.0.0.1:" + std::to_string(http), "bogon"},
+                                     {"[::1]:" + std::to_string(http), "bogon"}}));
+  EXPECT_EQ(x["dns"]["www.example.test"]["addrs"], (Json{"127.0.0.1", "::1"}));
+
+  options.allow_bogons = true;
+  options.max_endpoint_connects = 1;
+  reply = HandleControlRequest(ToJson(request).dump(), options);
+  x = Json::parse(reply.body)["x_endpoints"];
+  EXPECT_EQ(x["tcp_connect"]["127.0.0.1:" + std::to_string(http)]["status"], true) << x.dump();
+  EXPECT_EQ(x["not_measured"], (Json{{"[::1]:" + std::to_string(http), "limit"}}));
+}
+
+// Names and endpoints that never answer end at the per-step deadline, all at once:
+// twenty lookups to a silent resolver, a dropped SYN and a silent TLS server take a few
+// deadlines, not twenty.
+TEST_F(HelperProtocolTest, EndpointsThatNeverAnswerEndOnTime) {
+  test_support::MisbehavingListeners listeners;
+  ASSERT_TRUE(listeners.ok());
+  test_support::SilentResolver silent_resolver;
+  ASSERT_TRUE(silent_resolver.ok());
+  ControlMeasurementOptions options;
+  options.allow_bogons = true;
+  options.timeout = 500ms;
+  options.resolver = *ParseResolverSpec(silent_resolver.url());
+  ControlRequest request;
+  for (int i = 1; i <= 20; ++i) {
+    request.x_endpoints.push_back(ControlEndpoint{"e" + std::to_string(i) + ".example.test",
+                                                  {"127.0.0.1"},
+                                                  {listeners.blackhole_port()},
+                                                  {},
+                                                  ""});
+  }
+  const uint16_t silent = listeners.silent_port();
+  request.x_endpoints.push_back(
+      ControlEndpoint{"127.0.0.1", {}, {silent}, {silent}, "x.example.test"});
+  const auto start = std::chrono::steady_clock::now();
+  HelperReply reply = HandleControlRequest(ToJson(request).dump(), options);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  const Json x = Json::parse(reply.body)["x_endpoints"];
+  EXPECT_LT(elapsed, 5 * options.timeout);
+  EXPECT_EQ(x["dns"].size(), 20u);
+  EXPECT_EQ(x["dns"]["e7.example.test"]["failure"], "unknown_error") << x.dump();
+  const std::string blackhole = "127.0.0.1:" + std::to_string(listeners.blackhole_port());
+  EXPECT_EQ(x["tcp_connect"][blackhole]["failure"], "generic_timeout_error") << x.dump();
+  EXPECT_EQ(x["tcp_connect"].size(), 2u) << "one ip:port is connected to once";
+  EXPECT_EQ(x["tls_handshake"]["127.0.0.1:" + std::to_string(silent)]["x.example.test"]["failure"],
+            "generic_timeout_error")
+      << x.dump();
 }
 
 TEST_F(HelperProtocolTest, MeasurementsBeyondTheLimitGet503) {

@@ -30,8 +30,14 @@ struct ControlMeasurementOptions {
   bool allow_bogons = false;
   /// IP → AS for ip_info's asn (null: asn stays 0, "not known").
   std::shared_ptr<const AsnDatabase> asn_db;
-  size_t parallelism = 16;            // endpoints measured at once, per request
-  size_t max_endpoints = 64;          // more addresses × ports than this are not measured
+  size_t parallelism = 16;    // endpoints measured at once, per request
+  size_t max_endpoints = 64;  // more addresses × ports than this are not measured
+  /// x_endpoints (a messaging measurement's control): lookups and connects at once, per
+  /// request, and the connects (address × port) measured in all; the rest are listed
+  /// as not measured. Many at once, so that a request of blackholed endpoints still
+  /// ends within a few deadlines.
+  size_t endpoint_parallelism = 64;
+  size_t max_endpoint_connects = 128;
   size_t body_cap = size_t{8} << 20;  // bytes of the page kept (its body_length caps here)
 };
 

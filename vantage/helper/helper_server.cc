@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "probe/experiments/web_connectivity/control_protocol.h"
+#include "vantage/helper/endpoints_measurement.h"
 #include "vantage/http/server.h"
 
 namespace vigil {
@@ -25,13 +26,26 @@ asio::awaitable<HelperReply> AnswerControlRequest(std::string_view body,
   auto request = ControlRequestFromJson(*json);
   if (!request.ok())
     co_return HelperReply{400, ErrorBody("bad control request: " + request.error())};
+  // A request of x_endpoints alone (a messaging measurement's) is answered with them
+  // alone; one with http_request as OONI's helpers answer, x_endpoints added if asked.
+  const bool web = !request->http_request.empty();
   std::optional<ControlResponse> response;
   try {
-    response = co_await MeasureControl(*request, options);
+    if (web) {
+      response = co_await MeasureControl(*request, options);
+    } else {
+      response.emplace();
+    }
+    if (!request->x_endpoints.empty()) {
+      response->x_endpoints = co_await MeasureControlEndpoints(request->x_endpoints, options);
+    }
   } catch (...) {
     // A bug of ours, not the client's: say so without details.
+    response.reset();
   }
   if (!response) co_return HelperReply{500, ErrorBody("internal error while measuring")};
+  if (!web)
+    co_return HelperReply{200, Json{{"x_endpoints", ToJson(*response->x_endpoints)}}.dump()};
   co_return HelperReply{200, ToJson(*response).dump()};
 }
 

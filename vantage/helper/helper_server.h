@@ -1,6 +1,7 @@
 // HelperServer: `vigil helper`, a web_connectivity control helper speaking OONI's
 // test-helper protocol over HTTP: POST / with a ControlRequest, answered with a
-// ControlResponse measured from here (control_measurement.h). Bad requests get a
+// ControlResponse measured from here (control_measurement.h; a messaging
+// measurement's x_endpoints by endpoints_measurement.h). Bad requests get a
 // 4xx with {"error": reason}; at most max_in_flight measurements run at once and
 // the rest get 503; nothing a client sends can stop the server. It logs no client
 // addresses. Serve() blocks on the calling thread, which runs one of the server's

@@ -1,6 +1,8 @@
 // The messaging tests' scorers (whatsapp, telegram, signal, facebook_messenger, wechat
-// and our messaging group): OONI's per-service keys first, then what the steps saw.
+// and our messaging group): OONI's per-service keys first, then what the control helper
+// saw of the failed steps (x_control), then what the steps saw.
 #include <algorithm>
+#include <array>
 #include <iterator>
 #include <string>
 #include <string_view>
@@ -45,6 +47,60 @@ void ScoreTlsInterrupted(Scoring& c, const std::vector<std::string>& skip_hosts 
   c.Fire(completed == 0 && !partial ? Rule::kTlsAllInterrupted : Rule::kTlsSomeInterrupted);
 }
 
+// x_control (our probes, with a control helper): each failed step of x_failures as the
+// control saw it. A layer whose every failed step failed for the control too failed
+// through the server's doing, not the network's: its rule is a `down` one, fired ahead
+// of the blocking rules. A fetch that failed at a lower layer fails the HTTP layer too,
+// which is the server's doing as well when every failed step of the measurement was.
+// True when every failed step was: OONI's status keys, which those steps made
+// "blocked", then say nothing more.
+bool ScoreControl(Scoring& c) {
+  auto steps = Summary::Field(c.summary.Get("x_control"), "steps");
+  if (!steps || !steps->is_array()) return false;
+  std::array<int, kLayerCount> failed{}, failed_too{};
+  int all = 0, all_too = 0;
+  const simdjson::dom::array list = steps->get_array().value_unsafe();
+  for (auto step : list) {
+    const auto operation = Summary::StrOf(Summary::Field(step, "operation")).value_or("");
+    const bool too = IsStr(Summary::StrOf(Summary::Field(step, "control")), "failed_too");
+    Layer layer = Layer::kHttp;
+    if (operation == "resolve" || operation == "dns_round_trip") {
+      layer = Layer::kDns;
+    } else if (operation == "connect") {
+      layer = Layer::kTcp;
+    } else if (operation == "tls_handshake") {
+      layer = Layer::kTls;
+    }
+    ++failed[static_cast<size_t>(layer)];
+    ++all;
+    if (too) {
+      ++failed_too[static_cast<size_t>(layer)];
+      ++all_too;
+    }
+  }
+  auto explained = [&](Layer layer) {
+    const size_t i = static_cast<size_t>(layer);
+    return failed[i] > 0 && failed_too[i] == failed[i];
+  };
+  if (explained(Layer::kDns)) c.Fire(Rule::kDnsControlFailedToo);
+  if (explained(Layer::kTcp)) c.Fire(Rule::kTcpControlFailedToo);
+  if (explained(Layer::kTls)) c.Fire(Rule::kTlsControlFailedToo);
+  bool fetch_failed = false;
+  for (const ObservationRow& o : c.m.observations) {
+    fetch_failed =
+        fetch_failed || (o.http_measured && o.http_failure && !c.Ignored(o.http_failure));
+  }
+  // Every failed step was asked about, so the control's steps are all of them.
+  auto failures = c.summary.Get("x_failures");
+  const bool complete = !failures || !failures->is_array() ||
+                        failures->get_array().value_unsafe().size() == static_cast<size_t>(all);
+  const bool all_explained = complete && all > 0 && all_too == all;
+  if (explained(Layer::kHttp) || (all_explained && fetch_failed)) {
+    c.Fire(Rule::kHttpControlFailedToo);
+  }
+  return all_explained;
+}
+
 // A status key of OONI's messaging tests ("blocked"/"ok") as the fallback for a layer
 // whose steps the observations do not show.
 void StatusFallback(Scoring& c, std::string_view key, Rule when_blocked) {
@@ -55,8 +111,10 @@ void StatusFallback(Scoring& c, std::string_view key, Rule when_blocked) {
 
 void ScoreWhatsapp(Scoring& c) {
   ScoreDnsInconsistent(c);
+  const bool down = ScoreControl(c);
   ScoreTlsInterrupted(c);
   ScoreObservations(c);
+  if (down) return;
   StatusFallback(c, "whatsapp_endpoints_status", Rule::kTcpAllFailed);
   // OONI's web status also turns "blocked" on an HTTP status code, which says nothing
   // about the network: only a failure recorded on the fetch counts.
@@ -69,8 +127,10 @@ void ScoreWhatsapp(Scoring& c) {
 
 void ScoreTelegram(Scoring& c) {
   ScoreDnsInconsistent(c);
+  const bool down = ScoreControl(c);
   ScoreTlsInterrupted(c);
   ScoreObservations(c);
+  if (down) return;
   if (IsTrue(c.summary.Bool("telegram_tcp_blocking"))) c.Fire(Rule::kTcpAllFailed);
   if (IsTrue(c.summary.Bool("telegram_http_blocking"))) c.Fire(Rule::kHttpFailure);
   StatusFallback(c, "telegram_web_status", Rule::kHttpFailure);
@@ -95,8 +155,10 @@ void ScoreSignal(Scoring& c) {
   }
   if (failures > 0 && failures == unreliable) c.Fail("signal.unreliable_failure");
   ScoreDnsInconsistent(c);
+  const bool down = ScoreControl(c);
   ScoreTlsInterrupted(c, ignored);
   ScoreObservations(c, ignored);
+  if (down) return;
   StatusFallback(c, "signal_backend_status", Rule::kHttpFailure);
 }
 
@@ -108,15 +170,19 @@ void ScoreFacebookMessenger(Scoring& c) {
   if (IsTrue(c.summary.Bool("facebook_dns_blocking")) && !dns_failed) {
     c.Fire(Rule::kDnsOutsideServiceAsn);
   }
+  const bool down = ScoreControl(c);
   ScoreTlsInterrupted(c);
   ScoreObservations(c);
+  if (down) return;
   if (IsTrue(c.summary.Bool("facebook_dns_blocking"))) c.Fire(Rule::kDnsOutsideServiceAsn);
   if (IsTrue(c.summary.Bool("facebook_tcp_blocking"))) c.Fire(Rule::kTcpAllFailed);
 }
 
 void ScoreWechat(Scoring& c) {
+  const bool down = ScoreControl(c);
   ScoreTlsInterrupted(c);
   ScoreObservations(c);
+  if (down) return;
   StatusFallback(c, "wechat_longlink_status", Rule::kTcpAllFailed);
   if (IsTrue(c.summary.Bool("x_partial_blocking"))) c.Fire(Rule::kTcpSomeFailed);
   StatusFallback(c, "wechat_shortlink_status", Rule::kHttpFailure);
@@ -126,8 +192,10 @@ void ScoreWechat(Scoring& c) {
 
 void ScoreMessaging(Scoring& c) {
   ScoreDnsInconsistent(c);
+  const bool down = ScoreControl(c);
   ScoreTlsInterrupted(c);
   ScoreObservations(c);
+  if (down) return;
   if (IsTrue(c.summary.Bool("x_partial_blocking"))) c.Fire(Rule::kTcpSomeFailed);
   StatusFallback(c, "service_status", Rule::kTcpAllFailed);
 }

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "probe/experiments/common/messaging_control.h"
+
 namespace vigil {
 
 EndpointTally::EndpointTally(std::set<std::string> dns_inconsistent)
@@ -16,10 +18,12 @@ void EndpointTally::Add(const std::string& host, bool worked) {
 }
 
 RunVerdict ServiceVerdict(const Json& k, bool blocked) {
-  if (auto it = k.find("x_partial_blocking"); it != k.end() && *it == true) {
-    return RunVerdict::kAnomaly;
-  }
-  return blocked ? RunVerdict::kBlocked : RunVerdict::kOk;
+  auto it = k.find("x_partial_blocking");
+  const bool partial = it != k.end() && *it == true;
+  if (!partial && !blocked) return RunVerdict::kOk;
+  // What failed here failed for the control too: the server's doing, not the network's.
+  if (ControlFailedEveryStep(k)) return RunVerdict::kDown;
+  return partial ? RunVerdict::kAnomaly : RunVerdict::kBlocked;
 }
 
 }  // namespace vigil

@@ -3,7 +3,8 @@
 // service that still works through any of its endpoints is never blocked. When some
 // endpoints worked and some failed, the measurement says so (x_partial_blocking) and
 // the verdict is anomaly whatever else its keys say; blocked needs every endpoint to
-// have failed. An endpoint whose name got inconsistent DNS answers counts as failed
+// have failed. Either way, a service whose every failed step failed for the control
+// helper too is down. An endpoint whose name got inconsistent DNS answers counts as failed
 // however its later steps went (a forged address may well answer), and a step that
 // could not be measured (no IPv6 route here) counts neither way.
 // Plain values; thread-compatible (one tally per measurement).
@@ -38,10 +39,11 @@ class EndpointTally {
   bool any_failed_ = false;
 };
 
-/// The run verdict of a messaging service: anomaly when the keys' x_partial_blocking is
-/// true (some endpoint still works, so `blocked` cannot win), else blocked when
-/// `blocked` (the experiment's own keys say so: OONI's statuses, inconsistent DNS),
-/// else ok.
+/// The run verdict of a messaging service: ok unless the keys' x_partial_blocking is
+/// true or `blocked` (the experiment's own keys say so: OONI's statuses, inconsistent
+/// DNS); then down when the control failed every failed step too
+/// (ControlFailedEveryStep), else anomaly when partial (some endpoint still works, so
+/// `blocked` cannot win), else blocked.
 RunVerdict ServiceVerdict(const Json& test_keys, bool blocked);
 
 }  // namespace vigil

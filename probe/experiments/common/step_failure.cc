@@ -122,7 +122,8 @@ RunSummary SummarizeFailures(std::string service, RunVerdict verdict,
     return std::make_tuple(a.second, -LayerRank(a.first)) <
            std::make_tuple(b.second, -LayerRank(b.first));
   });
-  if (s.verdict != RunVerdict::kOk) s.blocking = best->first;
+  // A server down for the control too is no blocking, whatever layer it failed at.
+  if (s.verdict != RunVerdict::kOk && s.verdict != RunVerdict::kDown) s.blocking = best->first;
 
   // (operation, failure) → hosts and ports, in order of first appearance.
   struct Group {

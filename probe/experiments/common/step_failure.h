@@ -36,7 +36,8 @@ std::string CompressHostNames(std::vector<std::string> hosts);
 /// blocking type is the layer most failures stopped at (the lowest layer on a
 /// tie), and the evidence groups failures by what happened, e.g.
 /// "e1-e16.whatsapp.net:443/5222 connect generic_timeout_error". Blocking and
-/// evidence stay empty when the verdict is ok and nothing failed.
+/// evidence stay empty when the verdict is ok and nothing failed; blocking also when
+/// the verdict is down.
 RunSummary SummarizeFailures(std::string service, RunVerdict verdict,
                              const std::vector<StepFailure>& failures);
 

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "probe/dns/dns_observer.h"
+#include "probe/experiments/common/messaging_control.h"
 #include "probe/experiments/common/service_verdict.h"
 #include "probe/experiments/common/step_failure.h"
 #include "probe/experiments/common/test_keys.h"
@@ -165,6 +166,7 @@ asio::awaitable<Result<Measurement>> FacebookMessengerExperiment::Run(
   keys["x_asn_prefix_files"] = sources;
   keys["x_tls_handshakes"] = sweep.TlsHandshakesJson();
   FinishMeasurement(m, trace, keys, context);
+  co_await AddMessagingControl(context, m);
   co_return m;
 }
 

@@ -14,6 +14,7 @@
 #include "probe/experiments/common/experiment_input.h"
 #include "probe/experiments/common/fetch.h"
 #include "probe/experiments/common/mapped_addresses.h"
+#include "probe/experiments/common/messaging_control.h"
 #include "probe/experiments/common/service_verdict.h"
 #include "probe/experiments/common/test_keys.h"
 #include "probe/measurement/envelope.h"
@@ -323,6 +324,7 @@ asio::awaitable<Result<Measurement>> MessagingExperiment::Run(const ExperimentCo
   Json keys = MessagingTestKeys(o);
   AddDnsConsistency(keys, dns_check);
   FinishMeasurement(m, trace, keys, context);
+  co_await AddMessagingControl(context, m);
   co_return m;
 }
 

@@ -7,6 +7,7 @@
 #include "probe/dns/dns_observer.h"
 #include "probe/experiments/common/dns_consistency.h"
 #include "probe/experiments/common/fetch.h"
+#include "probe/experiments/common/messaging_control.h"
 #include "probe/experiments/common/service_verdict.h"
 #include "probe/experiments/common/test_keys.h"
 #include "probe/measurement/envelope.h"
@@ -133,6 +134,7 @@ asio::awaitable<Result<Measurement>> SignalExperiment::Run(const ExperimentConte
   Json keys = SignalTestKeys(o);
   AddDnsConsistency(keys, dns_check);
   FinishMeasurement(m, trace, keys, context);
+  co_await AddMessagingControl(context, m);
   co_return m;
 }
 

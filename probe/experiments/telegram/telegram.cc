@@ -9,6 +9,7 @@
 #include "probe/experiments/common/endpoint_sweep.h"
 #include "probe/experiments/common/fetch.h"
 #include "probe/experiments/common/mapped_addresses.h"
+#include "probe/experiments/common/messaging_control.h"
 #include "probe/experiments/common/service_verdict.h"
 #include "probe/experiments/common/test_keys.h"
 #include "probe/measurement/envelope.h"
@@ -144,6 +145,7 @@ asio::awaitable<Result<Measurement>> TelegramExperiment::Run(const ExperimentCon
   Json keys = TelegramTestKeys(o);
   AddDnsConsistency(keys, dns_check);
   FinishMeasurement(m, trace, keys, context);
+  co_await AddMessagingControl(context, m);
   co_return m;
 }
 

@@ -1,5 +1,7 @@
 #include "probe/experiments/web_connectivity/control_protocol.h"
 
+#include <algorithm>
+
 #include "base/host_port.h"
 #include "base/json_depth.h"
 #include "probe/http/url.h"
@@ -75,6 +77,169 @@ const Json* ObjectOrNull(const Json& obj, const char* key, const std::string& pa
   return &obj[key];
 }
 
+// A name we may look up: letters, digits, '-' and '_' in dot-separated labels.
+bool IsHostName(const std::string& s) {
+  if (s.empty() || s.size() > 253) return false;
+  size_t label = 0;
+  for (char c : s) {
+    if (c == '.') {
+      if (label == 0) return false;
+      label = 0;
+      continue;
+    }
+    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                         (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!allowed || ++label > 63) return false;
+  }
+  return label > 0;
+}
+
+// A list of at most `max` port numbers (1..65535), each once.
+Result<std::vector<uint16_t>> PortsFromJson(const Json& j, const std::string& path, size_t max) {
+  std::vector<uint16_t> out;
+  if (j.is_null()) return out;
+  if (!j.is_array()) return WrongType(path, "a list of port numbers", j);
+  if (j.size() > max) {
+    return Error{path + ": at most " + std::to_string(max) + " ports, got " +
+                 std::to_string(j.size())};
+  }
+  for (size_t i = 0; i < j.size(); ++i) {
+    const std::string at = path + "[" + std::to_string(i) + "]";
+    if (!j[i].is_number_integer()) return WrongType(at, "a port number", j[i]);
+    const int64_t port = j[i].get<int64_t>();
+    if (port < 1 || port > 65535) {
+      return Error{at + ": " + std::to_string(port) + " is not a port number (1 to 65535)"};
+    }
+    if (std::find(out.begin(), out.end(), port) != out.end()) {
+      return Error{at + ": port " + std::to_string(port) + " is listed twice"};
+    }
+    out.push_back(static_cast<uint16_t>(port));
+  }
+  return out;
+}
+
+Result<ControlEndpoint> EndpointFromJson(const Json& j, const std::string& path) {
+  if (!j.is_object()) return WrongType(path, "an object", j);
+  ControlEndpoint e;
+  if (!j.contains("host")) return Error{path + ".host: missing"};
+  if (!j["host"].is_string()) return WrongType(path + ".host", "a string", j["host"]);
+  e.host = j["host"].get<std::string>();
+  if (!IsIpLiteral(e.host) && !IsHostName(e.host)) {
+    return Error{path + ".host: '" + e.host + "' is neither a host name nor an IP address"};
+  }
+  if (j.contains("addrs") && !j["addrs"].is_null()) {
+    const Json& a = j["addrs"];
+    if (!a.is_array()) return WrongType(path + ".addrs", "a list of IP addresses", a);
+    if (a.size() > kMaxControlEndpointAddrs) {
+      return Error{path + ".addrs: at most " + std::to_string(kMaxControlEndpointAddrs) +
+                   " addresses, got " + std::to_string(a.size())};
+    }
+    for (size_t i = 0; i < a.size(); ++i) {
+      const std::string at = path + ".addrs[" + std::to_string(i) + "]";
+      if (!a[i].is_string()) return WrongType(at, "an IP address", a[i]);
+      const std::string ip = a[i].get<std::string>();
+      if (!IsIpLiteral(ip)) return Error{at + ": '" + ip + "' is not an IP address"};
+      e.addrs.push_back(ip);
+    }
+  }
+  auto ports = PortsFromJson(j.value("ports", Json()), path + ".ports", kMaxControlEndpointPorts);
+  if (!ports.ok()) return Error{ports.error()};
+  e.ports = std::move(*ports);
+  auto tls =
+      PortsFromJson(j.value("tls_ports", Json()), path + ".tls_ports", kMaxControlEndpointPorts);
+  if (!tls.ok()) return Error{tls.error()};
+  for (size_t i = 0; i < tls->size(); ++i) {
+    if (std::find(e.ports.begin(), e.ports.end(), (*tls)[i]) == e.ports.end()) {
+      return Error{path + ".tls_ports[" + std::to_string(i) + "]: " + std::to_string((*tls)[i]) +
+                   " is not among ports"};
+    }
+  }
+  e.tls_ports = std::move(*tls);
+  if (j.contains("sni") && !j["sni"].is_null()) {
+    if (!j["sni"].is_string()) return WrongType(path + ".sni", "a string", j["sni"]);
+    e.sni = j["sni"].get<std::string>();
+    if (!IsIpLiteral(e.sni) && !IsHostName(e.sni)) {
+      return Error{path + ".sni: '" + e.sni + "' is neither a host name nor an IP address"};
+    }
+  }
+  return e;
+}
+
+Json ToJson(const ControlEndpoint& e) {
+  Json j{{"host", e.host}, {"addrs", e.addrs}, {"ports", e.ports}};
+  if (!e.tls_ports.empty()) j["tls_ports"] = e.tls_ports;
+  if (!e.sni.empty()) j["sni"] = e.sni;
+  return j;
+}
+
+bool ReadDns(const Json& value, const std::string& path, ControlDns* out, std::string* error) {
+  if (!ReadFailure(value, "failure", path, &out->failure, error)) return false;
+  if (value.contains("addrs") && !value["addrs"].is_null()) {
+    const Json& addrs = value["addrs"];
+    if (!addrs.is_array()) {
+      *error = WrongType(path + ".addrs", "a list of strings", addrs).message;
+      return false;
+    }
+    for (const auto& a : addrs) {
+      if (!a.is_string()) {
+        *error = WrongType(path + ".addrs[]", "a string", a).message;
+        return false;
+      }
+      out->addrs.push_back(a.get<std::string>());
+    }
+  }
+  return true;
+}
+
+Result<ControlEndpointsAnswer> EndpointsAnswerFromJson(const Json& j) {
+  if (!j.is_object()) return WrongType("x_endpoints", "an object", j);
+  ControlEndpointsAnswer a;
+  std::string error;
+  const Json* dns = ObjectOrNull(j, "dns", "x_endpoints.", &error);
+  if (!dns) return Error{error};
+  for (const auto& [name, value] : dns->items()) {
+    const std::string path = "x_endpoints.dns." + name;
+    if (!value.is_object()) return WrongType(path, "an object", value);
+    if (!ReadDns(value, path, &a.dns[name], &error)) return Error{error};
+  }
+  const Json* tcp = ObjectOrNull(j, "tcp_connect", "x_endpoints.", &error);
+  if (!tcp) return Error{error};
+  for (const auto& [endpoint, value] : tcp->items()) {
+    const std::string path = "x_endpoints.tcp_connect." + endpoint;
+    if (!value.is_object()) return WrongType(path, "an object", value);
+    ControlTcpConnect& c = a.tcp_connect[endpoint];
+    if (!ReadBool(value, "status", path, &c.status, &error) ||
+        !ReadFailure(value, "failure", path, &c.failure, &error)) {
+      return Error{error};
+    }
+  }
+  const Json* tls = ObjectOrNull(j, "tls_handshake", "x_endpoints.", &error);
+  if (!tls) return Error{error};
+  for (const auto& [endpoint, by_name] : tls->items()) {
+    const std::string path = "x_endpoints.tls_handshake." + endpoint;
+    if (!by_name.is_object()) return WrongType(path, "an object", by_name);
+    for (const auto& [name, value] : by_name.items()) {
+      const std::string at = path + "." + name;
+      if (!value.is_object()) return WrongType(at, "an object", value);
+      ControlTlsHandshake& h = a.tls_handshake[endpoint][name];
+      h.server_name = name;
+      if (!ReadBool(value, "status", at, &h.status, &error) ||
+          !ReadFailure(value, "failure", at, &h.failure, &error)) {
+        return Error{error};
+      }
+    }
+  }
+  const Json* skipped = ObjectOrNull(j, "not_measured", "x_endpoints.", &error);
+  if (!skipped) return Error{error};
+  for (const auto& [endpoint, why] : skipped->items()) {
+    if (!why.is_string()) {
+      return WrongType("x_endpoints.not_measured." + endpoint, "a string", why);
+    }
+    a.not_measured[endpoint] = why.get<std::string>();
+  }
+  return a;
+}
+
 }  // namespace
 
 Result<Json> ParseControlJson(std::string_view text) {
@@ -94,12 +259,43 @@ Result<Json> ParseControlJson(std::string_view text) {
 }
 
 Json ToJson(const ControlRequest& r) {
-  Json headers = Json::object();
-  for (const auto& [name, values] : r.http_request_headers) headers[name] = values;
-  return Json{{"http_request", r.http_request},
-              {"http_request_headers", headers},
-              {"tcp_connect", r.tcp_connect},
-              {"x_quic_enabled", r.x_quic_enabled}};
+  Json j = Json::object();
+  if (!r.http_request.empty() || r.x_endpoints.empty()) {
+    Json headers = Json::object();
+    for (const auto& [name, values] : r.http_request_headers) headers[name] = values;
+    j = Json{{"http_request", r.http_request},
+             {"http_request_headers", headers},
+             {"tcp_connect", r.tcp_connect},
+             {"x_quic_enabled", r.x_quic_enabled}};
+  }
+  if (!r.x_endpoints.empty()) {
+    Json endpoints = Json::array();
+    for (const auto& e : r.x_endpoints) endpoints.push_back(ToJson(e));
+    j["x_endpoints"] = endpoints;
+  }
+  return j;
+}
+
+Json ToJson(const ControlEndpointsAnswer& a) {
+  Json dns = Json::object();
+  for (const auto& [name, d] : a.dns) {
+    dns[name] = Json{{"failure", FailureJson(d.failure)}, {"addrs", d.addrs}};
+  }
+  Json tcp = Json::object();
+  for (const auto& [endpoint, c] : a.tcp_connect) {
+    tcp[endpoint] = Json{{"status", c.status}, {"failure", FailureJson(c.failure)}};
+  }
+  Json tls = Json::object();
+  for (const auto& [endpoint, by_name] : a.tls_handshake) {
+    Json& e = tls[endpoint] = Json::object();
+    for (const auto& [name, h] : by_name) {
+      e[name] = Json{{"status", h.status}, {"failure", FailureJson(h.failure)}};
+    }
+  }
+  Json skipped = Json::object();
+  for (const auto& [endpoint, why] : a.not_measured) skipped[endpoint] = why;
+  return Json{
+      {"dns", dns}, {"tcp_connect", tcp}, {"tls_handshake", tls}, {"not_measured", skipped}};
 }
 
 Json ToJson(const ControlResponse& r) {
@@ -117,7 +313,7 @@ Json ToJson(const ControlResponse& r) {
   Json ip_info = Json::object();
   for (const auto& [ip, info] : r.ip_info)
     ip_info[ip] = Json{{"asn", info.asn}, {"flags", info.flags}};
-  return Json{
+  Json j{
       {"tcp_connect", tcp},
       {"tls_handshake", tls},
       // We measure no QUIC: an empty map and a null HTTP/3 result, as OONI's helper
@@ -133,11 +329,29 @@ Json ToJson(const ControlResponse& r) {
       {"dns", Json{{"failure", FailureJson(r.dns.failure)}, {"addrs", r.dns.addrs}}},
       {"ip_info", ip_info},
   };
+  if (r.x_endpoints) j["x_endpoints"] = ToJson(*r.x_endpoints);
+  return j;
 }
 
 Result<ControlRequest> ControlRequestFromJson(const Json& j) {
   if (!j.is_object()) return WrongType("request", "an object", j);
   ControlRequest r;
+  const bool endpoints = j.contains("x_endpoints") && !j["x_endpoints"].is_null();
+  if (endpoints) {
+    const Json& x = j["x_endpoints"];
+    if (!x.is_array()) return WrongType("x_endpoints", "a list of endpoints", x);
+    if (x.empty() || x.size() > kMaxControlEndpoints) {
+      return Error{"x_endpoints: expected 1 to " + std::to_string(kMaxControlEndpoints) +
+                   " endpoints, got " + std::to_string(x.size())};
+    }
+    for (size_t i = 0; i < x.size(); ++i) {
+      auto e = EndpointFromJson(x[i], "x_endpoints[" + std::to_string(i) + "]");
+      if (!e.ok()) return Error{e.error()};
+      r.x_endpoints.push_back(std::move(*e));
+    }
+  }
+  // A messaging measurement's control asks about its endpoints alone.
+  if (!j.contains("http_request") && endpoints) return r;
   if (!j.contains("http_request")) return Error{"http_request: missing"};
   if (!j["http_request"].is_string())
     return WrongType("http_request", "a string", j["http_request"]);
@@ -265,6 +479,12 @@ Result<ControlResponse> ControlResponseFromJson(const Json& j) {
       return Error{error};
     }
     r.ip_info[ip] = info;
+  }
+
+  if (j.contains("x_endpoints") && !j["x_endpoints"].is_null()) {
+    auto endpoints = EndpointsAnswerFromJson(j["x_endpoints"]);
+    if (!endpoints.ok()) return Error{endpoints.error()};
+    r.x_endpoints = std::move(*endpoints);
   }
   return r;
 }

@@ -7,6 +7,7 @@
 
 #include "probe/dns/dns_observer.h"
 #include "probe/experiments/common/fetch.h"
+#include "probe/experiments/common/messaging_control.h"
 #include "probe/experiments/common/service_verdict.h"
 #include "probe/experiments/common/test_keys.h"
 #include "probe/measurement/envelope.h"
@@ -182,6 +183,7 @@ asio::awaitable<Result<Measurement>> WechatExperiment::Run(const ExperimentConte
   // networks as much as from Tencent's own, so no AS list would be both complete and
   // narrow enough to mean anything.
   FinishMeasurement(m, trace, WechatTestKeys(o), context);
+  co_await AddMessagingControl(context, m);
   co_return m;
 }
 

@@ -7,6 +7,7 @@
 #include "probe/dns/dns_observer.h"
 #include "probe/experiments/common/dns_consistency.h"
 #include "probe/experiments/common/fetch.h"
+#include "probe/experiments/common/messaging_control.h"
 #include "probe/experiments/common/service_verdict.h"
 #include "probe/experiments/common/test_keys.h"
 #include "probe/measurement/envelope.h"
@@ -108,6 +109,7 @@ asio::awaitable<Result<Measurement>> WhatsappExperiment::Run(const ExperimentCon
     if (o.endpoints.count(f.host)) keys["whatsapp_endpoints_dns_inconsistent"].push_back(f.host);
   }
   FinishMeasurement(m, trace, keys, context);
+  co_await AddMessagingControl(context, m);
   co_return m;
 }
 

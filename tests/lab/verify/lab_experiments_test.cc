@@ -106,8 +106,10 @@ class LabExperimentsTest : public ::testing::Test {
   // judges them: by the analyzer's rules (apps/vigil/run_judge), the evidence line from
   // the experiment's own summary.
   std::map<std::string, Verdict> RunIm(const std::string& ns = "client",
-                                       const std::string& target = "im") {
-    auto r = g_lab->Exec(ns, RunArgs({"--batch"}, target), std::chrono::seconds(60));
+                                       const std::string& target = "im",
+                                       std::vector<std::string> extra = {}) {
+    extra.insert(extra.begin(), "--batch");
+    auto r = g_lab->Exec(ns, RunArgs(extra, target), std::chrono::seconds(60));
     EXPECT_EQ(r.exit_code, 0) << r.output;
     std::map<std::string, Verdict> out;
     analysis::IngestOptions ingest;
@@ -333,6 +335,42 @@ TEST_F(LabExperimentsTest, TheTableNamesServiceVerdictAndBlockingType) {
   EXPECT_TRUE(telegram_row) << r.output;
   // Telegram, by its own experiment and by the list-driven one; nothing else.
   EXPECT_NE(r.output.find(" ok, 2 blocked, 0 anomaly"), std::string::npos) << r.output;
+}
+
+// The messaging experiments with our helper in vgl-control as their control: a data
+// centre the censor blackholes answers the helper, so Telegram stays blocked; a port
+// that no server of the lab listens on refuses the helper too, so that service is down.
+TEST_F(LabExperimentsTest, TheMessagingControlTellsBlockedFromDown) {
+  ASSERT_TRUE(g_helper && g_helper->Running())
+      << ReadFileOrEmpty(g_lab->state_dir() + "/helper.log");
+  Use("blackhole-ips");
+  auto v = RunIm("client", "telegram", {"--helper", kHelperUrl});
+  const json& k = v["telegram"].test_keys;
+  EXPECT_EQ(v["telegram"].verdict, "blocked") << Describe(v);
+  EXPECT_EQ(v["telegram"].blocking, "tcp_ip") << Describe(v);
+  ASSERT_TRUE(k["x_control"].is_object()) << k["x_control_failure"];
+  for (const auto& step : k["x_control"]["steps"]) {
+    if (step["host"] == "149.154.175.50") {
+      EXPECT_EQ(step["control"], "ok") << step.dump();
+    }
+  }
+  EXPECT_EQ(k["x_control"]["tcp_connect"]["198.18.70.1:443"]["status"], true)
+      << "the DC's stand-in, reached from the uncensored side";
+
+  Use("clean");
+  test_support::TempDir data("vigil-lab-control-");
+  std::string error;
+  ASSERT_TRUE(data.WriteFile("messaging/services.csv",
+                             "service,endpoint,port,steps,expected_asn,notes\n"
+                             "gone,e1.whatsapp.net,4444,dns|tcp,,nothing listens there\n",
+                             &error))
+      << error;
+  v = RunIm("client", "messaging", {"--helper", kHelperUrl, "--data-dir", data.path()});
+  const Verdict& gone = v["messaging/gone"];
+  EXPECT_EQ(gone.verdict, "down") << Describe(v) << gone.test_keys.dump();
+  EXPECT_EQ(gone.test_keys["x_control"]["steps"][0]["control"], "failed_too")
+      << gone.test_keys["x_control"].dump();
+  EXPECT_EQ(gone.test_keys["x_control"]["steps"][0]["control_failure"], "connection_refused_error");
 }
 
 // web_connectivity from the censored network with our helper as the control:
