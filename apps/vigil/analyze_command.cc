@@ -4,10 +4,13 @@
 // clickhouse://...) and prints how many measurements of each test came out ok, anomaly,
 // confirmed and failure; `--agreement` compares those flags with OONI's own on the
 // reference measurements; `--rescore` scores everything in the store again under the
-// given rules. Bad lines are reported with file:line and skipped.
+// given rules; `--truth` sets each verdict beside the interference lab censor's ground
+// truth (found, wrong technique, missed, false positive, ok per service and network).
+// Bad lines are reported with file:line and skipped.
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -17,6 +20,7 @@
 #include "analysis/ingest/ingest.h"
 #include "analysis/store/score_and_store.h"
 #include "analysis/store/store.h"
+#include "analysis/truth/accuracy.h"
 #include "analysis/verdict/agreement.h"
 #include "analysis/verdict/rules.h"
 #include "apps/vigil/commands.h"
@@ -40,6 +44,9 @@ struct AnalyzeFlags {
   bool no_store = false;
   bool rescore = false;
   unsigned threads = 0;
+  std::vector<std::string> truth_files;
+  std::vector<std::string> scenarios;
+  std::string truth_json;
 };
 
 constexpr const char* kCommand = "analyze";
@@ -79,6 +86,38 @@ int RunRescore(const analysis::VerdictEngine& engine, analysis::Store& store) {
   return 0;
 }
 
+// The scenario a truth file was written under: the lab's state directory names the
+// scenario file beside truth.jsonl (tests/lab/lab.sh writes STATE/scenario); else the
+// truth file's own name.
+std::string ScenarioOf(const std::string& truth_file) {
+  const std::filesystem::path path(truth_file);
+  std::ifstream in(path.parent_path() / "scenario");
+  std::string line;
+  if (in && std::getline(in, line)) {
+    const std::filesystem::path scenario(line);
+    if (scenario.extension() == ".yaml" || scenario.extension() == ".yml") {
+      return scenario.stem().string();
+    }
+  }
+  return path.stem().string();
+}
+
+// Reads every --truth file; a bad line in any is a bad input.
+Result<std::vector<analysis::ScenarioTruth>> ReadTruths(const AnalyzeFlags& flags) {
+  if (flags.scenarios.size() > flags.truth_files.size()) {
+    return Error{"--scenario names the scenario of a --truth file: give no more of them"};
+  }
+  std::vector<analysis::ScenarioTruth> truths;
+  for (size_t i = 0; i < flags.truth_files.size(); ++i) {
+    auto truth = analysis::ReadCensorTruth(flags.truth_files[i], flags.errors_shown);
+    if (!truth.ok()) return Error{"--truth: " + truth.error()};
+    truths.push_back(
+        {i < flags.scenarios.size() ? flags.scenarios[i] : ScenarioOf(flags.truth_files[i]),
+         std::move(*truth)});
+  }
+  return truths;
+}
+
 int RunAnalyze(AnalyzeFlags& flags) {
   if (flags.data_dir.empty()) flags.data_dir = DefaultDataDir();
   if (flags.rules.empty()) flags.rules = flags.data_dir + "/verdict/rules.json";
@@ -90,6 +129,18 @@ int RunAnalyze(AnalyzeFlags& flags) {
     return Fail(kCommand, "--rescore needs a store, not --no-store");
   if (flags.paths.empty() && !flags.rescore) {
     return Fail(kCommand, "give measurement files or directories to read (or --rescore)");
+  }
+  if (flags.rescore && !flags.truth_files.empty()) {
+    return Fail(kCommand, "--truth compares the measurements read: give paths, not --rescore");
+  }
+  if (flags.truth_files.empty() && (!flags.scenarios.empty() || !flags.truth_json.empty())) {
+    return Fail(kCommand, "--scenario and --truth-json go with --truth");
+  }
+  std::unique_ptr<analysis::TruthComparison> comparison;
+  if (!flags.truth_files.empty()) {
+    auto truths = ReadTruths(flags);
+    if (!truths.ok()) return Fail(kCommand, truths.error());
+    comparison = std::make_unique<analysis::TruthComparison>(std::move(*truths));
   }
   auto engine = analysis::VerdictEngine::Load(flags.rules, flags.fingerprints);
   if (!engine.ok()) return Fail(kCommand, "--rules: " + engine.error());
@@ -117,6 +168,7 @@ int RunAnalyze(AnalyzeFlags& flags) {
         const ExtractedMeasurement& m = s.facts;
         by_test_cc[{m.measurement.test_name, m.measurement.probe_cc}].Add(s.verdict);
         if (flags.agreement) kept.push_back(m);
+        if (comparison) comparison->Add(m, s.verdict);
       },
       [&](const analysis::IngestError& e) {
         if (errors++ < flags.errors_shown) {
@@ -172,6 +224,15 @@ int RunAnalyze(AnalyzeFlags& flags) {
     }
     std::printf("verdicts: %s\n", classes.c_str());
   }
+  if (comparison) {
+    std::fputs(("\n" + comparison->Table()).c_str(), stdout);
+    if (!flags.truth_json.empty()) {
+      std::ofstream out(flags.truth_json, std::ios::binary | std::ios::trunc);
+      out << comparison->JsonLines();
+      out.close();
+      if (!out) return Fail(kCommand, "--truth-json: cannot write " + flags.truth_json, 1);
+    }
+  }
   std::fprintf(stderr,
                "vigil analyze: %llu measurements from %llu files (%.1f MB), %llu bad lines "
                "skipped; rules %s\n",
@@ -214,6 +275,17 @@ void AddAnalyzeCommand(CLI::App& app) {
   cmd->add_flag("--rescore", flags->rescore,
                 "Score every measurement in the store again under --rules (a new version is "
                 "added beside the old ones; the same version is replaced)");
+  cmd->add_option("--truth", flags->truth_files,
+                  "The lab censor's ground truth (truth.jsonl; repeatable, one per scenario): "
+                  "prints per scenario, service and network what the censor did, the verdict, "
+                  "and found / wrong_technique / missed / false_positive / ok")
+      ->allow_extra_args(false);
+  cmd->add_option("--scenario", flags->scenarios,
+                  "The scenario of each --truth file, in order (default: the scenario file "
+                  "named beside it, else the truth file's name)")
+      ->allow_extra_args(false);
+  cmd->add_option("--truth-json", flags->truth_json,
+                  "Also write the --truth comparison as JSON lines to this file");
   cmd->callback([flags] { SetExitCode(RunAnalyze(*flags)); });
 }
 

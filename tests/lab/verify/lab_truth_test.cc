@@ -1,0 +1,154 @@
+// The analyzer against the censor's ground truth: `vigil run im` from the lab's censored
+// network under a scenario, then `vigil analyze --truth` over what it wrote and what the
+// censor recorded. Every service the censor blocked must be found with the technique it
+// used, and nothing it left alone flagged.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "tests/lab/verify/lab_environment.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support_paths.h"
+
+namespace vigil::test_support {
+namespace {
+
+using nlohmann::json;
+
+LabEnvironment* g_lab = nullptr;
+// `vigil helper` in vgl-control: its whoami tells the probe its address, which the lab's
+// databases place in AS64500, CN (a measurement of an unknown network is a failure).
+ChildProcess* g_helper = nullptr;
+constexpr const char* kHelperUrl = "http://198.18.30.2:8090/";
+
+struct Comparison {
+  std::map<std::string, json> rows;  // "test/service" -> its measurement line
+  json totals;                       // the scenario's totals
+  std::string text;                  // what `vigil analyze` printed
+};
+
+class LabTruthTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (LabEnvironment::Unavailable()) return;
+    g_lab = new LabEnvironment("clean");
+    if (!g_lab->ok()) return;
+    g_helper = new ChildProcess();
+    std::string error;
+    if (!g_helper->Start({"ip", "netns", "exec", "vgl-control", VigilBinary(), "helper", "--listen",
+                          "198.18.30.2:8090", "--ca-file", g_lab->ca_file(), "--asn-db",
+                          g_lab->state_dir() + "/asn.mmdb", "--quiet"},
+                         g_lab->state_dir() + "/helper.log", &error)) {
+      ADD_FAILURE() << "vigil helper: " << error;
+    }
+    for (int i = 0; i < 50; ++i) {
+      if (g_lab->Exec("control", {"curl", "-s", "-o", "/dev/null", kHelperUrl}).exit_code == 0) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  static void TearDownTestSuite() {
+    delete g_helper;
+    g_helper = nullptr;
+    delete g_lab;
+    g_lab = nullptr;
+  }
+
+  void SetUp() override {
+    if (auto why = LabEnvironment::Unavailable()) GTEST_SKIP() << *why;
+    ASSERT_TRUE(g_lab && g_lab->ok()) << (g_lab ? g_lab->error() : "no lab");
+  }
+
+  // `vigil run im` under `scenario`, compared with the truth by `vigil analyze`.
+  Comparison RunAndCompare(const std::string& scenario) {
+    Comparison c;
+    std::string error;
+    EXPECT_TRUE(g_lab->SwitchScenario(scenario, &error)) << error;
+    const std::string state = g_lab->state_dir();
+    const std::string measurements = state + "/" + scenario + ".jsonl";
+    auto run = g_lab->Exec(
+        "client",
+        {VigilBinary(), "run", "im", "--timeout", "2", "--ca-file", g_lab->ca_file(), "--endpoints",
+         state + "/endpoints.csv", "--asn-db", state + "/asn.mmdb", "--country-db",
+         state + "/country.mmdb", "--helper", kHelperUrl, "--output", measurements},
+        std::chrono::seconds(90));
+    EXPECT_EQ(run.exit_code, 0) << run.output;
+    const std::string json_file = state + "/" + scenario + "-truth.jsonl";
+    auto analyze =
+        RunCommand({VigilBinary(), "analyze", measurements, "--truth", state + "/truth.jsonl",
+                    "--scenario", scenario, "--no-store", "--truth-json", json_file},
+                   std::chrono::seconds(60));
+    EXPECT_EQ(analyze.exit_code, 0) << analyze.output;
+    c.text = run.output + "\n" + analyze.output;
+    std::istringstream lines(ReadFileOrEmpty(json_file));
+    for (std::string line; std::getline(lines, line);) {
+      json j = json::parse(line, nullptr, false);
+      EXPECT_TRUE(j.is_object()) << line;
+      if (!j.is_object()) continue;
+      if (j["kind"] == "measurement") {
+        c.rows[j["test_name"].get<std::string>() + "/" + j["service"].get<std::string>()] = j;
+      } else if (j["scenario"] == scenario) {
+        c.totals = j["totals"];
+      }
+    }
+    return c;
+  }
+};
+
+TEST_F(LabTruthTest, DnsInjectionIsFoundForEveryServiceItTouched) {
+  Comparison c = RunAndCompare("gfw-dns");
+  ASSERT_TRUE(c.totals.is_object()) << c.text;
+  EXPECT_EQ(c.totals["found"], 8) << c.text;
+  EXPECT_EQ(c.totals["missed"], 0) << c.text;
+  EXPECT_EQ(c.totals["wrong_technique"], 0) << c.text;
+  for (const char* service : {"whatsapp", "telegram", "signal", "facebook_messenger"}) {
+    // By its own experiment and by the list-driven one.
+    for (const std::string& key :
+         {std::string(service) + "/" + service, std::string("messaging/") + service}) {
+      const json& row = c.rows[key];
+      EXPECT_EQ(row["label"], "found") << key << "\n" << c.text;
+      EXPECT_EQ(row["truth"]["techniques"], json::array({"dns_injection"})) << key;
+      EXPECT_EQ(row["truth"]["rules"], json::array({"messaging-dns"})) << key;
+      EXPECT_EQ(row["verdict"]["blocking_type"], "dns") << key;
+    }
+  }
+  // The censor left WeChat and the other services of the list alone.
+  for (const char* key : {"wechat/wechat", "messaging/wechat", "messaging/viber"}) {
+    EXPECT_EQ(c.rows[key]["truth"]["acts"], 0) << key << "\n" << c.text;
+  }
+}
+
+// Disabled until issue 16's false positives are gone: every DNS answer in the lab lies in
+// 198.18.0.0/15, a special-purpose range, and vigil's experiments record no ASN beside
+// the answers of names they found consistent, so the analyzer calls each such lookup
+// dns.bogon: every measurement of the clean scenario is an anomaly (dns), and under
+// blackhole-ips that masks the TCP blocking of Telegram (wrong_technique).
+// Run with --gtest_also_run_disabled_tests.
+TEST_F(LabTruthTest, DISABLED_NothingTheCensorLeftAloneIsFlagged) {
+  Comparison clean = RunAndCompare("clean");
+  ASSERT_TRUE(clean.totals.is_object()) << clean.text;
+  EXPECT_GT(clean.rows.size(), 5u) << clean.text;
+  EXPECT_EQ(clean.totals["ok"], clean.rows.size()) << clean.text;
+
+  Comparison dns = RunAndCompare("gfw-dns");
+  ASSERT_TRUE(dns.totals.is_object()) << dns.text;
+  EXPECT_EQ(dns.totals["false_positive"], 0) << dns.text;
+
+  Comparison hole = RunAndCompare("blackhole-ips");
+  ASSERT_TRUE(hole.totals.is_object()) << hole.text;
+  EXPECT_EQ(hole.totals["false_positive"], 0) << hole.text;
+  EXPECT_EQ(hole.totals["missed"], 0) << hole.text;
+  EXPECT_EQ(hole.totals["wrong_technique"], 0) << hole.text;
+  for (const char* key : {"telegram/telegram", "messaging/telegram"}) {
+    EXPECT_EQ(hole.rows[key]["label"], "found") << key << "\n" << hole.text;
+    EXPECT_EQ(hole.rows[key]["truth"]["techniques"], json::array({"blackhole"})) << hole.text;
+    EXPECT_EQ(hole.rows[key]["verdict"]["blocking_type"], "tcp_ip") << hole.text;
+  }
+}
+
+}  // namespace
+}  // namespace vigil::test_support
