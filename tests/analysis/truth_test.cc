@@ -114,6 +114,10 @@ VerdictRow Verdict(bool anomaly, const std::string& blocking_type = "", bool con
   v.confirmed = confirmed;
   v.failure = failure;
   v.blocking_type = blocking_type;
+  v.verdict = failure     ? VerdictClass::kError
+              : confirmed ? VerdictClass::kBlocked
+              : anomaly   ? VerdictClass::kAnomaly
+                          : VerdictClass::kOk;
   return v;
 }
 
@@ -292,7 +296,7 @@ TEST(AccuracyTest, LabelsFollowWhatTheCensorDidAndWhatTheAnalyzerSaid) {
   const AnalyzerCall call = CallOf(Verdict(true, "dns"));
   EXPECT_EQ(call.outcome, "anomaly");
   EXPECT_TRUE(call.flagged);
-  EXPECT_EQ(CallOf(Verdict(false, "", false, true)).outcome, "failure");
+  EXPECT_EQ(CallOf(Verdict(false, "", false, true)).outcome, "error");
 }
 
 TEST(AccuracyTest, AComparisonPrintsEachServicePerScenarioWithTotals) {

@@ -654,6 +654,7 @@ TEST(VerdictRulesTest, MessagingHandshakesResetAfterTheirConnectsAreTlsBlocking)
   row = Engine().Score(FacebookWithHandshakes({"", ""}, false), kNow);
   EXPECT_EQ(L(row, Layer::kTls).rule_id, "tls.ok");
   EXPECT_FALSE(row.anomaly);
+}
 
 // x_control: each failed step as the control helper saw it (our probes with a helper).
 std::string ControlSummary(const std::string& keys,

@@ -119,9 +119,9 @@ TEST(AnalyzeCommand, TruthComparisonNamesFoundMissedAndFalsePositives) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (const char* expected : {
            "scenario gfw-dns (",
-           "  signal    signal    AS64500 CN  0      -              anomaly dns  false_positive\n",
+           "  signal    signal    AS64500 CN  0      -              blocked dns  false_positive\n",
            "  telegram  telegram  AS64500 CN  0      throttle       ok           missed\n",
-           "  whatsapp  whatsapp  AS64500 CN  0      dns_injection  anomaly dns  found\n",
+           "  whatsapp  whatsapp  AS64500 CN  0      dns_injection  blocked dns  found\n",
            "all scenarios: censor acted on 2: 1 found, 0 wrong technique, 1 missed; untouched 1: "
            "1 false positive, 0 ok",
        }) {
