@@ -51,7 +51,7 @@ Result<VerdictEngine> Engine(const std::string& version = "v1", double anomaly_t
     const size_t at = text.find(from);
     if (at != std::string::npos) text.replace(at, from.size(), to);
   };
-  replace("\"version\": \"v1\"", "\"version\": \"" + version + "\"");
+  replace("\"version\": \"v2\"", "\"version\": \"" + version + "\"");  // the shipped one
   char threshold[64];
   std::snprintf(threshold, sizeof threshold, "\"anomaly_threshold\": %.2f", anomaly_threshold);
   replace("\"anomaly_threshold\": 0.5", threshold);

@@ -96,7 +96,7 @@ int Flags(const VerdictRow& row) {
 }
 
 TEST(VerdictRulesTest, ShippedRulesLoad) {
-  EXPECT_EQ(Engine().version(), "v1");
+  EXPECT_EQ(Engine().version(), "v2");
   EXPECT_EQ(Engine().fingerprints().size(), 1955u);
   EXPECT_EQ(VerdictRuleIds().size(), 43u);
 }
@@ -136,7 +136,7 @@ TEST(VerdictRulesTest, DnsFingerprintConfirmsAndMasksLaterLayers) {
   EXPECT_FALSE(row.failure);
   EXPECT_EQ(row.fingerprint, "ooni.ir_10dot10_ipv4_1");
   EXPECT_EQ(row.blocking_type, "dns");
-  EXPECT_EQ(row.rules_version, "v1");
+  EXPECT_EQ(row.rules_version, "v2");
   EXPECT_EQ(L(row, Layer::kDns).rule_id, "dns.fingerprint");
   EXPECT_EQ(L(row, Layer::kDns).evidence, Evidence::kConfirmed);
   EXPECT_DOUBLE_EQ(L(row, Layer::kDns).blocked, 1.0);
@@ -907,27 +907,27 @@ TEST(VerdictRulesTest, RescoringWithANewVersionChangesVerdicts) {
   ExtractedMeasurement m = Make("telegram", "RU", R"({"telegram_web_status":"ok"})");
   m.observations.push_back(Tcp("", "149.154.175.50", 80));
   m.observations.push_back(Tcp("", "149.154.167.51", 80, "generic_timeout_error"));
-  const VerdictRow v1 = Engine().Score(m, kNow);
-  EXPECT_TRUE(v1.anomaly);
+  const VerdictRow shipped = Engine().Score(m, kNow);
+  EXPECT_TRUE(shipped.anomaly);
 
-  const std::string v2_text = ModifiedRules([](nlohmann::json& j) {
-    j["version"] = "v2";
+  const std::string v3_text = ModifiedRules([](nlohmann::json& j) {
+    j["version"] = "v3";
     j["rules"]["tcp.some_failed"] = {{"blocked", 0.3}, {"down", 0.2}, {"ok", 0.5}};
     j["measurement"]["anomaly_threshold"] = 0.7;
   });
-  auto v2 = VerdictEngine::FromText(v2_text, RulesPath(),
+  auto v3 = VerdictEngine::FromText(v3_text, RulesPath(),
                                     std::move(FingerprintSet::LoadDir(FingerprintsDir())).value());
-  ASSERT_TRUE(v2.ok()) << v2.error();
-  EXPECT_EQ(v2->version(), "v2");
-  const VerdictRow r2 = v2->Score(m, kNow);
-  EXPECT_EQ(r2.rules_version, "v2");
+  ASSERT_TRUE(v3.ok()) << v3.error();
+  EXPECT_EQ(v3->version(), "v3");
+  const VerdictRow r2 = v3->Score(m, kNow);
+  EXPECT_EQ(r2.rules_version, "v3");
   EXPECT_FALSE(r2.anomaly);
   EXPECT_DOUBLE_EQ(r2.score, 0.3);
-  // A 0.7 HTTP failure is an anomaly under v1 and not under v2's higher threshold.
+  // A 0.7 HTTP failure is an anomaly under the shipped rules and not under v3's higher threshold.
   ExtractedMeasurement web = Make("whatsapp", "IT", "{}");
   web.observations.push_back(Https("web.whatsapp.com", std::nullopt, -1, "generic_timeout_error"));
   EXPECT_TRUE(Engine().Score(web, kNow).anomaly);
-  EXPECT_FALSE(v2->Score(web, kNow).anomaly);
+  EXPECT_FALSE(v3->Score(web, kNow).anomaly);
 }
 
 // A clean whatsapp run with fifty steps (every endpoint on two ports, the registration

@@ -74,7 +74,7 @@ TEST(QueryCommand, AnalyzeThenQueryTheRealMeasurements) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto json = nlohmann::json::parse(r.output, nullptr, false);
   ASSERT_TRUE(json.is_object()) << r.output;
-  EXPECT_EQ(json["rules_version"], "v1");
+  EXPECT_EQ(json["rules_version"], "v2");
   long whatsapp_total = 0;
   for (const auto& cell : json["result"]) {
     const std::string cc = cell["probe_cc"];
@@ -109,36 +109,39 @@ TEST(QueryCommand, RescoringIsOneCommandAndQueriesFollowTheNewestRules) {
   auto r = Vigil({"analyze", dir.Join("m.jsonl"), "--store", store});
   ASSERT_EQ(r.exit_code, 0) << r.output;
 
-  std::string v2 =
+  // The shipped rules (v2) under another name.
+  std::string v3 =
       test_support::ReadFileOrFail(test_support::SourceDir() + "/testlists/verdict/rules.json");
-  v2.replace(v2.find("\"version\": \"v1\""), 15, "\"version\": \"v2\"");
-  ASSERT_TRUE(dir.WriteFile("rules-v2.json", v2, &error)) << error;
+  const size_t version = v3.find("\"version\": \"v2\"");
+  ASSERT_NE(version, std::string::npos);
+  v3.replace(version, 15, "\"version\": \"v3\"");
+  ASSERT_TRUE(dir.WriteFile("rules-v3.json", v3, &error)) << error;
   std::ifstream bogons(test_support::SourceDir() + "/testlists/verdict/bogons.csv");
   std::stringstream bogons_text;
   bogons_text << bogons.rdbuf();
   ASSERT_TRUE(dir.WriteFile("bogons.csv", bogons_text.str(), &error)) << error;
 
-  r = Vigil({"analyze", "--rescore", "--rules", dir.Join("rules-v2.json"), "--store", store});
+  r = Vigil({"analyze", "--rescore", "--rules", dir.Join("rules-v3.json"), "--store", store});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("rescored 400 measurements"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("rules v1         400 verdicts"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("rules v2         400 verdicts"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("rules v3         400 verdicts"), std::string::npos) << r.output;
 
-  auto v1_out =
+  auto old_out =
       VigilStdout({"query", "--axis", "cc,test", "--since", "2024-01-01", "--until", "2024-07-01",
-                   "--store", store, "--rules-version", "v1", "--format", "csv"});
-  auto v2_out = VigilStdout({"query", "--axis", "cc,test", "--since", "2024-01-01", "--until",
-                             "2024-07-01", "--store", store, "--format", "json"});
-  ASSERT_EQ(v1_out.exit_code, 0) << v1_out.output;
-  ASSERT_EQ(v2_out.exit_code, 0) << v2_out.output;
-  const auto json = nlohmann::json::parse(v2_out.output, nullptr, false);
-  ASSERT_TRUE(json.is_object()) << v2_out.output;
-  EXPECT_EQ(json["rules_version"], "v2");
+                   "--store", store, "--rules-version", "v2", "--format", "csv"});
+  auto new_out = VigilStdout({"query", "--axis", "cc,test", "--since", "2024-01-01", "--until",
+                              "2024-07-01", "--store", store, "--format", "json"});
+  ASSERT_EQ(old_out.exit_code, 0) << old_out.output;
+  ASSERT_EQ(new_out.exit_code, 0) << new_out.output;
+  const auto json = nlohmann::json::parse(new_out.output, nullptr, false);
+  ASSERT_TRUE(json.is_object()) << new_out.output;
+  EXPECT_EQ(json["rules_version"], "v3");
   // Same rules, another name: the same counts.
   long total = 0;
   for (const auto& cell : json["result"]) total += cell["measurement_count"].get<long>();
   EXPECT_EQ(total, 400);
-  EXPECT_EQ(std::count(v1_out.output.begin(), v1_out.output.end(), '\n'),
+  EXPECT_EQ(std::count(old_out.output.begin(), old_out.output.end(), '\n'),
             static_cast<long>(json["result"].size()) + 1);
 
   r = Vigil({"analyze", dir.Join("m.jsonl"), "--rescore", "--store", store});
