@@ -57,6 +57,14 @@ struct Scoring {
   bool NoRoute(const std::optional<std::string>& failure) const {
     return failure && Contains(config.no_route_failures, *failure);
   }
+  /// The same, for an IPv6 address of `o` only (its ip, or its URL's bracketed host): a
+  /// machine without IPv6 has no route there, while an IPv4 network that answers
+  /// "unreachable" may be a censor's ICMP answer, which is data.
+  bool NoIpv6Route(const ObservationRow& o, const std::optional<std::string>& failure) const {
+    const bool v6 =
+        o.ip.find(':') != std::string::npos || o.http_url.find("://[") != std::string::npos;
+    return v6 && NoRoute(failure);
+  }
   /// Whether DNS answer `i` of `o` is a bogon: an address of the bogon list that the
   /// probe's ASN database does not place in an AS. One it does place is routed where the
   /// probe is (an interference lab on the benchmarking range, 198.18.0.0/15, is judged

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -253,7 +254,10 @@ int Run(RunFlags& flags) {
   settings.network_check = !flags.no_network_check;
   settings.canaries = flags.canaries;
   // The analyzer's rules give every verdict this command prints and keeps.
-  auto judge = MakeRunJudge(flags.data_dir);
+  // A --data-dir of one's own lists without verdict rules is judged by the shipped ones.
+  std::string rules_dir = flags.data_dir;
+  if (!std::filesystem::exists(rules_dir + "/verdict/rules.json")) rules_dir = DefaultDataDir();
+  auto judge = MakeRunJudge(rules_dir);
   if (!judge.ok()) return Fail(kCommand, judge.error());
   settings.judge = std::move(*judge);
 

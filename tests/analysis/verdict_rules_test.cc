@@ -530,6 +530,39 @@ TEST(VerdictRulesTest, TelegramPartialBlockingIsNotHiddenByOneReachableDc) {
   EXPECT_EQ(L(Engine().Score(all_down, kNow), Layer::kTcp).rule_id, "tcp.all_failed");
 }
 
+TEST(VerdictRulesTest, NoIpv6RouteIsNotMeasuredButAnIpv4UnreachableIsData) {
+  const std::string keys =
+      R"({"telegram_tcp_blocking":false,"telegram_http_blocking":false,"telegram_web_status":"ok"})";
+  ExtractedMeasurement m = Make("telegram", "RU", keys);
+  m.observations.push_back(Tcp("", "149.154.175.50", 80));
+  ObservationRow fetch = Tcp("", "149.154.175.50", 80);
+  fetch.http_measured = true;
+  fetch.http_url = "http://149.154.175.50/";
+  fetch.http_status = 200;
+  m.observations.push_back(fetch);
+  // This machine has no IPv6: the IPv6 data centres' connects and fetches say nothing.
+  m.observations.push_back(Tcp("", "2001:b28:f23d:f001::a", 80, "network_unreachable"));
+  ObservationRow v6 = Tcp("", "", 0);
+  v6.tcp_success = Tri::kUnknown;
+  v6.tcp_failure.reset();
+  v6.http_measured = true;
+  v6.http_url = "http://[2001:b28:f23d:f001::a]/";
+  v6.http_failure = "network_unreachable";
+  m.observations.push_back(v6);
+  VerdictRow row = Engine().Score(m, kNow);
+  EXPECT_EQ(row.verdict, VerdictClass::kOk) << VerdictEngine::RulesFired(row);
+  // An IPv4 address answered "unreachable" (a censor's ICMP answer, say): data.
+  ExtractedMeasurement icmp = m;
+  icmp.observations[0] = Tcp("", "149.154.175.50", 80, "network_unreachable");
+  icmp.observations[1] = Tcp("", "149.154.175.50", 80, "network_unreachable");
+  icmp.observations[1].http_measured = true;
+  icmp.observations[1].http_url = "http://149.154.175.50/";
+  icmp.observations[1].http_failure = "network_unreachable";
+  row = Engine().Score(icmp, kNow);
+  EXPECT_EQ(L(row, Layer::kTcp).rule_id, "tcp.all_failed") << VerdictEngine::RulesFired(row);
+  EXPECT_EQ(row.verdict, VerdictClass::kBlocked);
+}
+
 TEST(VerdictRulesTest, SignalUnreliableFailuresMakeAFailure) {
   ExtractedMeasurement m = Make("signal", "AM",
                                 R"({"signal_backend_status":"blocked",)"

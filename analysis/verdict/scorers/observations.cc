@@ -33,7 +33,7 @@ void ScoreObservations(Scoring& c, const std::vector<std::string>& skip_hosts) {
       }
       for (size_t i = 0; i < o.dns_answers.size(); ++i) bogon = bogon || c.BogonAnswer(o, i);
     }
-    if (o.tcp_success != Tri::kUnknown && !c.NoRoute(o.tcp_failure)) {
+    if (o.tcp_success != Tri::kUnknown && !c.NoIpv6Route(o, o.tcp_failure)) {
       if (o.tcp_success == Tri::kYes) {
         ++tcp_ok;
       } else {
@@ -48,7 +48,9 @@ void ScoreObservations(Scoring& c, const std::vector<std::string>& skip_hosts) {
         ++tls_ok;
       }
     }
-    if (o.http_measured) {
+    // A fetch that had no route out (an IPv6 address on a machine without IPv6) was not
+    // measured, as for connects.
+    if (o.http_measured && !c.NoIpv6Route(o, o.http_failure)) {
       if (o.http_failure && !c.Ignored(o.http_failure) && !(tls_failed_any && o.tls_failure)) {
         ++http_failed;
       } else if (!o.http_failure || c.Ignored(o.http_failure)) {

@@ -120,7 +120,7 @@ void ScoreWebConnectivity(Scoring& c) {
       ++ok;
       continue;
     }
-    if (c.NoRoute(o.tcp_failure)) continue;
+    if (c.NoIpv6Route(o, o.tcp_failure)) continue;
     ++failed;
     const int theirs = ControlConnect(control, o);
     if (theirs == 1) ++failed_control_ok;
