@@ -139,7 +139,9 @@ TEST_F(LabTruthTest, NothingTheCensorLeftAloneIsFlaggedInAnyScenario) {
     ASSERT_TRUE(c.totals.is_object()) << scenario << "\n" << c.text;
     EXPECT_GT(c.rows.size(), 5u) << scenario << "\n" << c.text;
     EXPECT_EQ(c.totals["false_positive"], 0) << scenario << "\n" << c.text;
-    if (scenario == "clean") EXPECT_EQ(c.totals["ok"], c.rows.size()) << c.text;
+    if (scenario == "clean") {
+      EXPECT_EQ(c.totals["ok"], c.rows.size()) << c.text;
+    }
     if (scenario == "blackhole-ips") {
       EXPECT_EQ(c.totals["missed"], 0) << c.text;
       EXPECT_EQ(c.totals["wrong_technique"], 0) << c.text;
