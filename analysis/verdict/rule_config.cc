@@ -156,9 +156,10 @@ Result<RuleConfig> ReadRuleConfig(std::string_view text, const std::string& rule
     config.signal_ignored_hosts = r.Strings(*s, "signal", "ignored_hosts");
   }
   if (const json* s = r.Object(root, "", "messaging")) {
-    r.OnlyKeys(*s, "messaging", {"no_route_failures", "ignored_failures"});
+    r.OnlyKeys(*s, "messaging", {"no_route_failures", "ignored_failures", "tls_answered_failures"});
     config.no_route_failures = r.Strings(*s, "messaging", "no_route_failures");
     config.ignored_failures = r.Strings(*s, "messaging", "ignored_failures");
+    config.tls_answered_failures = r.Strings(*s, "messaging", "tls_answered_failures");
   }
   if (const json* s = r.Object(root, "", "dnscheck")) {
     r.OnlyKeys(*s, "dnscheck", {"answered_failures"});

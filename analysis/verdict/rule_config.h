@@ -30,6 +30,9 @@ struct RuleConfig {
   std::vector<std::string> ignored_scopes;
   std::vector<std::string> no_route_failures;
   std::vector<std::string> ignored_failures;
+  // TLS failures after which the server had answered with its certificate (one naming
+  // other hosts): the handshake was not interrupted, so the name passed the network.
+  std::vector<std::string> tls_answered_failures;
   std::vector<std::string> signal_unreliable_failures;
   std::vector<std::string> signal_ignored_hosts;
   std::vector<std::string> dnscheck_answered_failures;

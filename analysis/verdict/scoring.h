@@ -53,6 +53,13 @@ struct Scoring {
   bool Ignored(const std::optional<std::string>& failure) const {
     return failure && Contains(config.ignored_failures, *failure);
   }
+  /// A handshake of `o` that only asked whether the name passes (no fetch followed: the
+  /// messaging sweeps' x_tls_handshakes) and that failed after the server answered with
+  /// its certificate. Before a fetch the same failure is a failed fetch.
+  bool TlsAnswered(const ObservationRow& o) const {
+    return !o.http_measured && o.tls_failure &&
+           Contains(config.tls_answered_failures, *o.tls_failure);
+  }
   /// A failure that says the probe had no route, not that the path was blocked.
   bool NoRoute(const std::optional<std::string>& failure) const {
     return failure && Contains(config.no_route_failures, *failure);

@@ -683,6 +683,11 @@ TEST(VerdictRulesTest, MessagingHandshakesResetAfterTheirConnectsAreTlsBlocking)
   // Certificates that do not verify are no interruption: the generic TLS rule.
   row = Engine().Score(FacebookWithHandshakes({"ssl_unknown_authority"}, false), kNow);
   EXPECT_EQ(L(row, Layer::kTls).rule_id, "tls.failure");
+  // A certificate for other names (Facebook's *.facebook.com at star.c10r.facebook.com)
+  // came from the server: the name passed, nothing at TLS.
+  row = Engine().Score(FacebookWithHandshakes({"ssl_invalid_hostname", ""}, false), kNow);
+  EXPECT_EQ(L(row, Layer::kTls).rule_id, "tls.ok") << VerdictEngine::RulesFired(row);
+  EXPECT_EQ(row.verdict, VerdictClass::kOk);
   // Every handshake completed: nothing at TLS.
   row = Engine().Score(FacebookWithHandshakes({"", ""}, false), kNow);
   EXPECT_EQ(L(row, Layer::kTls).rule_id, "tls.ok");

@@ -35,7 +35,7 @@ void ScoreTlsInterrupted(Scoring& c, const std::vector<std::string>& skip_hosts 
   int interrupted = 0, completed = 0;
   for (const ObservationRow& o : c.m.observations) {
     if (!o.tls_measured || Contains(skip_hosts, o.hostname)) continue;
-    if (!o.tls_failure) {
+    if (!o.tls_failure || c.TlsAnswered(o)) {
       ++completed;
     } else if (std::find(std::begin(kInterruptions), std::end(kInterruptions), *o.tls_failure) !=
                std::end(kInterruptions)) {

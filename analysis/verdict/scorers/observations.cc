@@ -41,7 +41,7 @@ void ScoreObservations(Scoring& c, const std::vector<std::string>& skip_hosts) {
       }
     }
     if (o.tls_measured) {
-      if (o.tls_failure) {
+      if (o.tls_failure && !c.TlsAnswered(o)) {
         ++tls_failed;
         tls_failed_any = true;
       } else {
