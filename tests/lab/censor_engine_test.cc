@@ -169,6 +169,23 @@ TEST_F(Engine, CleanScenarioForwardsEverythingUnchanged) {
   EXPECT_EQ(truth_.lines[0]["event"], "phase_start");
 }
 
+TEST_F(Engine, FailingServersAreRecordedAtTheStart) {
+  ScenarioLoad load = ParseScenario(
+      "name: f\nservers: {failing: [archive.org, {name: citizenlab.ca, mode: tcp_reset}]}\n"
+      "phases: [{start: 0s}]\n",
+      "f.yaml", ".");
+  ASSERT_TRUE(load.scenario) << load.errors[0];
+  censor_ = std::make_unique<Censor>(*load.scenario, &truth_, 1);
+  censor_->Start(now_);
+  ASSERT_EQ(truth_.lines.size(), 2u);
+  EXPECT_EQ(truth_.lines[0]["event"], "lab_settings");
+  EXPECT_EQ(truth_.lines[0]["servers"]["failing"],
+            nlohmann::json::parse(R"([{"name":"archive.org","mode":"http_503"},
+                                      {"name":"citizenlab.ca","mode":"tcp_reset"}])"));
+  EXPECT_EQ(truth_.lines[0]["keep_resolver_cache"], false);
+  EXPECT_EQ(truth_.lines[1]["event"], "phase_start");
+}
+
 TEST_F(Engine, Gfw2SendsThreeIdenticalRstAcksToBothSides) {
   Init("      - {id: r, match: {sni: {suffix: [whatsapp.net]}}, action: rst_inject, type: gfw2}\n");
   Handshake(40000);
@@ -294,6 +311,78 @@ TEST_F(Engine, HttpHostDrawsABlockPageThenRst) {
   ASSERT_EQ(To(out, Side::kServer).size(), 1u);
   EXPECT_EQ(truth_.lines.back()["detail"]["host"], "telegram.org");
   EXPECT_EQ(truth_.lines.back()["detail"]["path"], "/dl");
+}
+
+// The one's-complement sum of `data` (with `sum` folded in first) is 0xffff when a
+// checksum inside it is right.
+uint16_t OnesSum(const std::vector<uint8_t>& data, uint32_t sum = 0) {
+  for (size_t i = 0; i + 1 < data.size(); i += 2)
+    sum += static_cast<uint32_t>(data[i] << 8 | data[i + 1]);
+  if (data.size() % 2) sum += static_cast<uint32_t>(data.back() << 8);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(sum);
+}
+
+TEST_F(Engine, IcmpUnreachableAnswersTheMatchedPacketInsteadOfForwardingIt) {
+  Init(R"(      - {id: admin, match: {dst_port: 443}, action: icmp_unreachable, unreachable: admin}
+      - id: host
+        match: {dst_port: 80}
+        action: icmp_unreachable
+        unreachable: host
+        from: 198.18.11.2
+      - {id: port, match: {proto: udp}, action: icmp_unreachable, unreachable: port,
+         from: [198.18.11.2, "fd00:11::2"]}
+)");
+  auto syn = TcpFrame(true, 40000, kClientIsn, 0, Tins::TCP::SYN);
+  auto out = Feed(Side::kClient, syn);
+  ASSERT_EQ(out.size(), 1u) << "the SYN is not forwarded";
+  EXPECT_EQ(out[0].to, Side::kClient);
+  const std::vector<uint8_t>& f = out[0].frame;
+  ASSERT_GE(f.size(), 34u + 8 + 28);
+  EXPECT_EQ(f[14 + 9], 1) << "IP protocol ICMP";
+  Tins::EthernetII eth(f.data(), static_cast<uint32_t>(f.size()));
+  EXPECT_EQ(eth.rfind_pdu<Tins::IP>().src_addr().to_string(), kServer);
+  EXPECT_EQ(eth.rfind_pdu<Tins::IP>().dst_addr().to_string(), kClient);
+  EXPECT_EQ(f[34], 3);   // destination unreachable
+  EXPECT_EQ(f[35], 13);  // administratively prohibited
+  std::vector<uint8_t> icmp(f.begin() + 34, f.end());
+  EXPECT_EQ(OnesSum(icmp), 0xffff) << "ICMP checksum";
+  // The quote is the SYN's IP packet (header and TCP ports, sequence number, ...).
+  EXPECT_TRUE(std::equal(syn.begin() + 14, syn.end(), icmp.begin() + 8));
+  ASSERT_EQ(truth_.lines.size(), 2u);
+  EXPECT_EQ(truth_.lines[1]["action"], "icmp_unreachable");
+  EXPECT_EQ(truth_.lines[1]["detail"]["unreachable"], "admin");
+  EXPECT_EQ(truth_.lines[1]["detail"]["icmp_type"], 3);
+  EXPECT_EQ(truth_.lines[1]["detail"]["icmp_code"], 13);
+  EXPECT_EQ(truth_.lines[1]["detail"]["from"], kServer);
+  // Each retransmission draws the error again.
+  EXPECT_EQ(Feed(Side::kClient, syn).size(), 1u);
+
+  auto host = Feed(Side::kClient, TcpFrame(true, 40001, kClientIsn, 0, Tins::TCP::SYN, "", 80));
+  ASSERT_EQ(host.size(), 1u);
+  EXPECT_EQ(host[0].frame[35], 1) << "host unreachable";
+  Tins::EthernetII heth(host[0].frame.data(), static_cast<uint32_t>(host[0].frame.size()));
+  EXPECT_EQ(heth.rfind_pdu<Tins::IP>().src_addr().to_string(), "198.18.11.2");
+
+  // IPv6: ICMPv6 port unreachable (type 1 code 4), checksummed over the pseudo-header.
+  Tins::EthernetII q6{Tins::HWAddress<6>(kServerMac), Tins::HWAddress<6>(kClientMac)};
+  q6 /= Tins::IPv6("fd00:20::53", "fd00:1::10") / Tins::UDP(53, 40000) /
+        Tins::RawPDU(std::string("query"));
+  auto v6 = Feed(Side::kClient, q6.serialize());
+  ASSERT_EQ(v6.size(), 1u);
+  const std::vector<uint8_t>& g = v6[0].frame;
+  ASSERT_GE(g.size(), 54u + 8);
+  EXPECT_EQ(g[14 + 6], 58) << "next header ICMPv6";
+  EXPECT_EQ(g[54], 1);
+  EXPECT_EQ(g[55], 4);
+  Tins::EthernetII geth(g.data(), static_cast<uint32_t>(g.size()));
+  EXPECT_EQ(geth.rfind_pdu<Tins::IPv6>().src_addr().to_string(), "fd00:11::2");
+  std::vector<uint8_t> pseudo(g.begin() + 22, g.begin() + 54);  // source and destination
+  const size_t len = g.size() - 54;
+  pseudo.insert(pseudo.end(),
+                {0, 0, static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len), 0, 0, 0, 58});
+  pseudo.insert(pseudo.end(), g.begin() + 54, g.end());
+  EXPECT_EQ(OnesSum(pseudo), 0xffff) << "ICMPv6 checksum";
 }
 
 TEST_F(Engine, KeywordCombinationDropsOnlyTheCompletingMessage) {
@@ -533,6 +622,7 @@ TEST_F(Engine, HostileFramesDoNotCrash) {
       - {id: b, match: {http_host: {suffix: [y.org]}}, action: http_blockpage}
       - {id: c, match: {dns_qname: {suffix: [z.org]}}, action: dns_inject, pool: [198.18.240.1]}
       - {id: d, match: {keywords: [k]}, action: keyword_drop}
+      - {id: e, match: {dst_port: 5222}, action: icmp_unreachable, unreachable: port}
 )");
   std::mt19937 rng(7);
   std::vector<std::vector<uint8_t>> seeds = {

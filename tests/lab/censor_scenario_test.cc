@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/lab/censor/lab_settings.h"
 #include "tests/lab/censor/scenario_parser.h"
 
 namespace vigil::lab {
@@ -25,7 +26,7 @@ TEST(ScenarioLibrary, EveryScenarioValidates) {
     EXPECT_TRUE(load.scenario.has_value()) << entry.path();
     for (const auto& e : load.errors) ADD_FAILURE() << e;
   }
-  EXPECT_EQ(files, 10);
+  EXPECT_EQ(files, 12);
 }
 
 TEST(ScenarioLibrary, CrackdownStartsAtThirtySeconds) {
@@ -132,6 +133,34 @@ phases:
   EXPECT_EQ(s.phases[1].rules[3].throttle.rate_bps, 2000000u);
 }
 
+TEST(ScenarioParse, ReadsTheServersThatFailByThemselves) {
+  ScenarioLoad load = ParseScenario(R"(name: s
+servers:
+  failing:
+    - Archive.org
+    - {name: citizenlab.ca, mode: tcp_reset}
+    - {name: 149.154.175.50, mode: http_503}
+phases:
+  - start: 0s
+)",
+                                    "s.yaml", ".");
+  for (const auto& e : load.errors) ADD_FAILURE() << e;
+  ASSERT_TRUE(load.scenario);
+  const auto& failing = load.scenario->lab.failing;
+  ASSERT_EQ(failing.size(), 3u);
+  EXPECT_EQ(failing[0].name, "archive.org");
+  EXPECT_EQ(failing[0].mode, ServerFailure::kHttp503);  // a bare name: 503s
+  EXPECT_EQ(failing[1].mode, ServerFailure::kTcpReset);
+  EXPECT_EQ(failing[2].name, "149.154.175.50");
+  EXPECT_EQ(LabSettingsText(load.scenario->lab),
+            "failing http_503 archive.org\nfailing tcp_reset citizenlab.ca\n"
+            "failing http_503 149.154.175.50\nkeep_resolver_cache false\n");
+  ScenarioLoad library = LoadScenarioFile(LAB_DIR "/scenarios/failing-servers.yaml");
+  ASSERT_TRUE(library.scenario);
+  EXPECT_EQ(library.scenario->lab.failing.size(), 2u);
+  EXPECT_TRUE(LoadScenarioFile(LAB_DIR "/scenarios/clean.yaml").scenario->lab.failing.empty());
+}
+
 TEST(ScenarioParse, RstTypesTakeTheirFingerprints) {
   ScenarioLoad load = ParseScenario(R"(name: t
 phases:
@@ -203,6 +232,20 @@ const std::vector<std::string>& Texts() {
       WithRule("      - id: a\n        match: {proto: udp}\n        action: rst_inject\n"
                "        type: gfw1\n"),
       WithRule("      - id: a\n        action: drop\n      - id: a\n        action: drop\n"),
+      "name: x\nservers:\n  failing:\n    - {name: archive.org, mode: down}\nphases: [{start: "
+      "0s}]\n",
+      "name: x\nservers:\n  failing:\n    - archive.org\n    - archive.org\n"
+      "phases: [{start: 0s}]\n",
+      "name: x\nservers:\n  failing: [\"a b.org\"]\nphases: [{start: 0s}]\n",
+      "name: x\nservers:\n  failing:\n    - {mode: tcp_reset}\nphases: [{start: 0s}]\n",
+      "name: x\nservers:\n  broken: [archive.org]\nphases: [{start: 0s}]\n",
+      "name: x\nservers: [archive.org]\nphases: [{start: 0s}]\n",
+      WithRule("      - id: a\n        action: icmp_unreachable\n        unreachable: far\n"),
+      WithRule("      - id: a\n        action: icmp_unreachable\n"),
+      WithRule("      - id: a\n        action: icmp_unreachable\n        unreachable: host\n"
+               "        from: 198.18.11\n"),
+      WithRule("      - id: a\n        action: icmp_unreachable\n        unreachable: host\n"
+               "        from: [198.18.11.2, \"fd00:11::2\", 198.18.11.1]\n"),
   };
   return texts;
 }
@@ -234,7 +277,17 @@ INSTANTIATE_TEST_SUITE_P(
         Malformed{T(18), "s.yaml:3: yaml: end of sequence flow not found"},
         Malformed{T(19), "s.yaml:5: keywords: keyword_drop needs match.keywords"},
         Malformed{T(20), "s.yaml:5: proto: rst_inject needs tcp or any"},
-        Malformed{T(21), "s.yaml:7: id: duplicate rule id \"a\" in this phase"}),
+        Malformed{T(21), "s.yaml:7: id: duplicate rule id \"a\" in this phase"},
+        Malformed{T(22), "s.yaml:4: mode: must be http_503 or tcp_reset, got \"down\""},
+        Malformed{T(23), "s.yaml:5: failing: \"archive.org\" listed twice"},
+        Malformed{T(24), "s.yaml:3: name: not a host name or address: \"a b.org\""},
+        Malformed{T(25), "s.yaml:4: name: missing"},
+        Malformed{T(26), "s.yaml:3: broken: unknown key"},
+        Malformed{T(27), "s.yaml:2: servers: expected a mapping, got a list"},
+        Malformed{T(28), "s.yaml:7: unreachable: must be net, host, port or admin, got \"far\""},
+        Malformed{T(29), "s.yaml:5: unreachable: missing (net, host, port or admin)"},
+        Malformed{T(30), "s.yaml:8: from: not an IP address: \"198.18.11\""},
+        Malformed{T(31), "s.yaml:8: from: one address per IP version"}),
     [](const ::testing::TestParamInfo<Malformed>& tp) {
       return "case" + std::to_string(tp.index);
     });

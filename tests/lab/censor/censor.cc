@@ -8,6 +8,7 @@
 #include "tests/lab/censor/client_stream.h"
 #include "tests/lab/censor/dns_injection.h"
 #include "tests/lab/censor/forwarding.h"
+#include "tests/lab/censor/icmp_unreachable.h"
 #include "tests/lab/censor/pacing.h"
 #include "tests/lab/censor/rst_injection.h"
 #include "tests/lab/censor/rule_match.h"
@@ -35,6 +36,7 @@ Censor::Censor(Scenario scenario, TruthSink* truth, uint64_t seed)
 
 void Censor::Start(const Clock& now) {
   phases_.Start(now.mono_ns);
+  if (LabSettingsDiffer(scenario_.lab)) truth_->Record(LabSettingsRecord(now.wall, scenario_.lab));
   last_expire_ns_ = now.mono_ns;
   EnterDuePhases(now);
 }
@@ -115,6 +117,8 @@ bool Censor::HandleResidual(Packet* p) {
     detail.update(InjectRsts(rule.rst, p->f, true, &rng_, p->out));
   } else if (rule.action == ActionKind::kHttpBlockpage) {
     detail.update(InjectRsts(ResidualRstAfterBlockpage(), p->f, true, &rng_, p->out));
+  } else if (rule.action == ActionKind::kIcmpUnreachable) {
+    detail.update(InjectUnreachable(rule.icmp, p->f, &rng_, p->out));
   }
   Record(rule, block->phase, p, std::move(detail));
   return true;
@@ -155,6 +159,7 @@ void Censor::Act(const Rule& rule, Packet* p, nlohmann::json detail) {
     case ActionKind::kHttpBlockpage:
     case ActionKind::kDrop:
     case ActionKind::kKeywordDrop:
+    case ActionKind::kIcmpUnreachable:
       Block(rule, p, std::move(detail));
       return;
     case ActionKind::kDelay:
@@ -179,6 +184,12 @@ void Censor::Block(const Rule& rule, Packet* p, nlohmann::json detail) {
                       p->flow->server_window, &rng_, p->out, &detail);
       AddResidual(rule, p, &detail);
       p->flow->killed = true;
+      Record(rule, phase, p, std::move(detail));
+      return;
+    case ActionKind::kIcmpUnreachable:
+      // Each packet matched draws its error (a SYN's retransmissions, every datagram).
+      detail.update(InjectUnreachable(rule.icmp, p->f, &rng_, p->out));
+      AddResidual(rule, p, &detail);
       Record(rule, phase, p, std::move(detail));
       return;
     case ActionKind::kDrop:

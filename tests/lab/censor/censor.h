@@ -7,7 +7,7 @@
 // own file: the client's stream (client_stream.h, keyword_set.h), phases
 // (phase_schedule.h), residual blocks (residual_table.h), rule matching
 // (rule_match.h), the actions (dns_injection.h, rst_injection.h, blockpage.h,
-// stream_cut.h, pacing.h), forwarding (forwarding.h) and the ground truth
+// icmp_unreachable.h, stream_cut.h, pacing.h), forwarding (forwarding.h) and the ground truth
 // (truth_record.h); capture and injection with pcap are the bridge's (bridge.h).
 #pragma once
 

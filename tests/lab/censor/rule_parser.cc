@@ -34,6 +34,7 @@ constexpr RuleKind kRuleKinds[] = {
     {ActionKind::kThrottle, nullptr, ReadThrottleParam, CheckThrottle},
     {ActionKind::kDelay, nullptr, ReadDelayParam, CheckDelay},
     {ActionKind::kKeywordDrop, nullptr, nullptr, CheckKeywordDrop},
+    {ActionKind::kIcmpUnreachable, nullptr, ReadIcmpParam, CheckIcmpUnreachable},
 };
 
 // The rule's kind from its action key, or null (reported) when missing or unknown.

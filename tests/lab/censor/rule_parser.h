@@ -14,6 +14,7 @@
 //   throttle        rate burst_bytes queue_bytes                rate given
 //   delay           ms up_ms down_ms                            ms or up_ms/down_ms
 //   keyword_drop    -                                           match.keywords given
+//   icmp_unreachable unreachable from                           unreachable given
 //
 // A stateless function over the caller's FieldReader; not thread-safe on a shared one.
 #pragma once

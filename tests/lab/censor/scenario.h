@@ -38,6 +38,7 @@ enum class ActionKind {
   kThrottle,
   kDelay,
   kKeywordDrop,
+  kIcmpUnreachable,
 };
 
 const char* ActionName(ActionKind kind);
@@ -89,6 +90,17 @@ struct BlockpageParams {
   bool then_rst = true;  // false: FIN
 };
 
+/// Which destination-unreachable error icmp_unreachable answers with.
+enum class Unreachable { kNet, kHost, kPort, kAdmin };
+
+const char* UnreachableName(Unreachable code);
+
+struct IcmpParams {
+  Unreachable code = Unreachable::kAdmin;
+  /// The error's source for IPv4 and IPv6 packets; the server's address when unset.
+  std::optional<IpAddress> from4, from6;
+};
+
 struct ThrottleParams {
   uint64_t rate_bps = 0;
   uint32_t burst_bytes = 4500;
@@ -108,6 +120,7 @@ struct Rule {
   DnsInjectParams dns;
   RstParams rst;
   BlockpageParams blockpage;
+  IcmpParams icmp;
   ThrottleParams throttle;
   DelayParams delay;
   /// Seconds the (client, server, server port) 3-tuple stays blocked after the rule
@@ -120,10 +133,33 @@ struct Phase {
   std::vector<Rule> rules;
 };
 
+/// How a lab server fails by itself (lab.sh sets it up; the censor only records it).
+enum class ServerFailure {
+  kHttp503,   // the web server answers every request for the name with 503
+  kTcpReset,  // the name's web ports accept connections and reset them
+};
+
+const char* ServerFailureName(ServerFailure mode);
+
+struct FailingServer {
+  /// A name of endpoints.csv (a host name, or an IP literal of the real lists), lower-cased.
+  std::string name;
+  ServerFailure mode = ServerFailure::kHttp503;
+};
+
+/// What a scenario asks of the lab besides the censor's rules; lab.sh applies it when
+/// it starts or switches to the scenario.
+struct LabSettings {
+  std::vector<FailingServer> failing;
+  /// Keep the ISP resolvers' caches across the switch (default: flushed).
+  bool keep_resolver_cache = false;
+};
+
 struct Scenario {
   std::string name;
   std::string description;
   std::vector<Phase> phases;
+  LabSettings lab;
 };
 
 /// The packet parameters of a named RST type (gfw1, gfw2, gfw3, henan); false for an

@@ -313,5 +313,76 @@ TEST_F(LabScenariosTest, CrackdownBeginsAtItsOffset) {
   EXPECT_EQ(phases(), 2);
 }
 
+TEST_F(LabScenariosTest, FailingServersFailForEveryVantagePointWithoutCensorship) {
+  Use("failing-servers");
+  for (const char* ns : {"client", "client2"}) {
+    auto page = g_lab->Exec(ns, {"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                                 "--max-time", "5", "http://archive.org/"});
+    EXPECT_EQ(page.output, "503") << ns;
+    auto tls = g_lab->Exec(ns, {"curl", "-sS", "--max-time", "5", "--cacert", g_lab->ca_file(),
+                                "https://citizenlab.ca/"});
+    EXPECT_EQ(tls.exit_code, 35) << ns << ": reset in the TLS handshake: " << tls.output;
+    EXPECT_NE(tls.output.find("reset"), std::string::npos) << ns << ": " << tls.output;
+    auto http = g_lab->Exec(ns, {"curl", "-sS", "--max-time", "5", "http://citizenlab.ca/"});
+    EXPECT_EQ(http.exit_code, 56) << ns << ": reset after the request: " << http.output;
+  }
+  EXPECT_TRUE(g_lab->Actions().empty()) << "the censor did nothing";
+  bool recorded = false;
+  for (auto& t : g_lab->Truth()) {
+    if (t.value("event", "") != "lab_settings") continue;
+    recorded = true;
+    EXPECT_EQ(t["servers"]["failing"][1], (json{{"name", "citizenlab.ca"}, {"mode", "tcp_reset"}}));
+  }
+  EXPECT_TRUE(recorded) << "the truth names the failing servers";
+
+  Use("clean");  // the servers recover with the next scenario
+  auto page =
+      g_lab->Exec("client", {"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time",
+                             "5", "https://archive.org/", "--cacert", g_lab->ca_file()});
+  EXPECT_EQ(page.output, "200");
+  auto tls =
+      g_lab->Exec("client", {"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time",
+                             "5", "--cacert", g_lab->ca_file(), "https://citizenlab.ca/"});
+  EXPECT_EQ(tls.output, "200");
+}
+
+TEST_F(LabScenariosTest, IcmpUnreachableAnswersFromTheCensorFailConnectionsAtOnce) {
+  Use("icmp-unreachable");
+  auto curl = [](const std::string& ns, const std::string& url, const char* family) {
+    return g_lab->Exec(ns, {"curl", family, "-sS", "--max-time", "5", "--cacert", g_lab->ca_file(),
+                            "-o", "/dev/null", url});
+  };
+  // Administratively prohibited: EHOSTUNREACH over IPv4, EACCES over IPv6 (Linux),
+  // at once rather than after a timeout.
+  auto v4 = curl("client", "https://web.whatsapp.com/", "-4");
+  EXPECT_EQ(v4.exit_code, 7) << v4.output;
+  EXPECT_EQ(Failure(Measure("client", {"tcp", "198.18.71.3:443", "--timeout", "5"})),
+            "host_unreachable");
+  EXPECT_EQ(Failure(Measure("client", {"tcp", "[fd00:64::71:3]:443", "--timeout", "5"})),
+            "permission_denied");
+  EXPECT_EQ(curl("client2", "https://web.whatsapp.com/", "-4").exit_code, 0);
+
+  json tcp = Measure("client", {"tcp", "198.18.72.5:443", "--timeout", "5"});
+  EXPECT_EQ(Failure(tcp), "host_unreachable");
+
+  // The resolver's address answers "port unreachable" for Telegram names only.
+  auto dig = g_lab->Exec("client",
+                         {"dig", "@198.18.20.53", "web.telegram.org", "A", "+tries=1", "+time=2"});
+  EXPECT_NE(dig.output.find("connection refused"), std::string::npos) << dig.output;
+  auto ok = g_lab->Exec("client", {"dig", "+short", "@198.18.20.53", "weixin.qq.com", "A"});
+  EXPECT_EQ(ok.output, "198.18.74.1\n");
+
+  auto admin = ActionsOf("whatsapp-admin-prohibited");
+  ASSERT_GE(admin.size(), 2u);
+  EXPECT_EQ(admin[0]["action"], "icmp_unreachable");
+  EXPECT_EQ(admin[0]["detail"]["unreachable"], "admin");
+  EXPECT_EQ(admin[0]["detail"]["icmp_code"], 13);
+  EXPECT_EQ(admin[0]["detail"]["from"], "198.18.11.2");
+  auto port = ActionsOf("telegram-dns-port-unreachable");
+  ASSERT_FALSE(port.empty());
+  EXPECT_EQ(port[0]["detail"]["icmp_code"], 3);
+  EXPECT_EQ(port[0]["detail"]["from"], "198.18.20.53");
+}
+
 }  // namespace
 }  // namespace vigil::test_support
