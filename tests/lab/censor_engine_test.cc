@@ -288,6 +288,68 @@ TEST_F(Engine, FragmentedClientHelloTriggersOnTheSecondSegment) {
   EXPECT_EQ(ParseRst(To(second, Side::kServer)[0]).seq, kClientIsn + 1 + 60);
 }
 
+TEST_F(Engine, OnPathRstLetsTheTriggerThroughAndTheServersReplyFollows) {
+  Init(R"(      - id: r
+        match: {sni: {suffix: [whatsapp.net]}}
+        action: rst_inject
+        type: gfw1
+        trigger: pass
+)");
+  Handshake(40000);
+  std::string hello = ClientHello("mmg.whatsapp.net");
+  auto trigger =
+      TcpFrame(true, 40000, kClientIsn + 1, kServerIsn + 1, Tins::TCP::PSH | Tins::TCP::ACK, hello);
+  auto out = Feed(Side::kClient, trigger);
+  auto to_client = To(out, Side::kClient);
+  auto to_server = To(out, Side::kServer);
+  ASSERT_EQ(to_client.size(), 1u);
+  ASSERT_EQ(to_server.size(), 2u);
+  EXPECT_EQ(to_server[0].frame, trigger) << "the ClientHello reaches the server first";
+  Rst to_srv = ParseRst(to_server[1]);
+  EXPECT_TRUE(to_srv.flags & Tins::TCP::RST);
+  EXPECT_EQ(to_srv.seq, kClientIsn + 1 + hello.size()) << "in window after the trigger";
+  EXPECT_EQ(ParseRst(to_client[0]).seq, kServerIsn + 1);
+  EXPECT_EQ(truth_.lines.back()["detail"]["trigger"], "pass");
+  // The flow lives on: the server's genuine reply races the RST to the client, and
+  // the rule does not fire again on the same flow.
+  auto reply = TcpFrame(false, 40000, kServerIsn + 1, kClientIsn + 1 + hello.size(),
+                        Tins::TCP::PSH | Tins::TCP::ACK, "server hello");
+  auto down = Feed(Side::kServer, reply);
+  ASSERT_EQ(down.size(), 1u);
+  EXPECT_EQ(down[0].frame, reply);
+  auto again = Feed(Side::kClient, TcpFrame(true, 40000, kClientIsn + 1 + hello.size(),
+                                            kServerIsn + 13, Tins::TCP::ACK, "more"));
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].to, Side::kServer);
+  EXPECT_EQ(truth_.lines.size(), 2u);
+}
+
+TEST_F(Engine, OnPathBlockPageRacesTheServersResponse) {
+  Init(R"(      - id: page
+        match: {http_host: {suffix: [telegram.org]}}
+        action: http_blockpage
+        body: "<h1>blocked</h1>"
+        trigger: pass
+)");
+  Handshake(40000);
+  std::string request = "GET / HTTP/1.1\r\nHost: web.telegram.org\r\n\r\n";
+  auto trigger = TcpFrame(true, 40000, kClientIsn + 1, kServerIsn + 1,
+                          Tins::TCP::PSH | Tins::TCP::ACK, request, 80);
+  auto out = Feed(Side::kClient, trigger);
+  auto to_client = To(out, Side::kClient);
+  ASSERT_EQ(to_client.size(), 2u);  // the page, then its RST
+  EXPECT_TRUE(ParseRst(to_client[0]).payload.starts_with("HTTP/1.1 403 Forbidden\r\n"));
+  auto to_server = To(out, Side::kServer);
+  ASSERT_EQ(to_server.size(), 1u) << "the request, and no RST to the server";
+  EXPECT_EQ(to_server[0].frame, trigger);
+  EXPECT_EQ(truth_.lines.back()["detail"]["trigger"], "pass");
+  auto response =
+      Feed(Side::kServer, TcpFrame(false, 40000, kServerIsn + 1, kClientIsn + 1 + request.size(),
+                                   Tins::TCP::PSH | Tins::TCP::ACK, "HTTP/1.1 200 OK\r\n\r\n", 80));
+  ASSERT_EQ(response.size(), 1u);
+  EXPECT_EQ(response[0].to, Side::kClient);
+}
+
 TEST_F(Engine, HttpHostDrawsABlockPageThenRst) {
   Init(R"(      - id: page
         match: {http_host: {suffix: [telegram.org]}, http_path: {prefix: [/]}}

@@ -26,7 +26,7 @@ TEST(ScenarioLibrary, EveryScenarioValidates) {
     EXPECT_TRUE(load.scenario.has_value()) << entry.path();
     for (const auto& e : load.errors) ADD_FAILURE() << e;
   }
-  EXPECT_EQ(files, 12);
+  EXPECT_EQ(files, 13);
 }
 
 TEST(ScenarioLibrary, CrackdownStartsAtThirtySeconds) {
@@ -83,6 +83,7 @@ phases:
         status: 451
         body: "no"
         then: fin
+        trigger: pass
       - id: tb
         action: throttle
         rate: 2mbit
@@ -130,6 +131,8 @@ phases:
   EXPECT_EQ(s.phases[1].rules[1].delay.down_ms, 40u);
   EXPECT_EQ(s.phases[1].rules[2].blockpage.status, 451);
   EXPECT_FALSE(s.phases[1].rules[2].blockpage.then_rst);
+  EXPECT_TRUE(s.phases[1].rules[2].blockpage.pass_trigger);
+  EXPECT_FALSE(rst.rst.pass_trigger);
   EXPECT_EQ(s.phases[1].rules[3].throttle.rate_bps, 2000000u);
 }
 
@@ -246,6 +249,9 @@ const std::vector<std::string>& Texts() {
                "        from: 198.18.11\n"),
       WithRule("      - id: a\n        action: icmp_unreachable\n        unreachable: host\n"
                "        from: [198.18.11.2, \"fd00:11::2\", 198.18.11.1]\n"),
+      WithRule("      - id: a\n        action: rst_inject\n        type: gfw1\n"
+               "        trigger: later\n"),
+      WithRule("      - id: a\n        action: drop\n        trigger: pass\n"),
   };
   return texts;
 }
@@ -287,7 +293,9 @@ INSTANTIATE_TEST_SUITE_P(
         Malformed{T(28), "s.yaml:7: unreachable: must be net, host, port or admin, got \"far\""},
         Malformed{T(29), "s.yaml:5: unreachable: missing (net, host, port or admin)"},
         Malformed{T(30), "s.yaml:8: from: not an IP address: \"198.18.11\""},
-        Malformed{T(31), "s.yaml:8: from: one address per IP version"}),
+        Malformed{T(31), "s.yaml:8: from: one address per IP version"},
+        Malformed{T(32), "s.yaml:8: trigger: must be drop or pass, got \"later\""},
+        Malformed{T(33), "s.yaml:7: trigger: unknown key for action drop"}),
     [](const ::testing::TestParamInfo<Malformed>& tp) {
       return "case" + std::to_string(tp.index);
     });

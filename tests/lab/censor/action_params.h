@@ -50,6 +50,10 @@ bool ReadRstParam(FieldReader* r, const std::string& k, const YAML::Node& kn, co
 void CheckRstInject(FieldReader* r, const YAML::Node& rule_node, const ParamKeysSeen& seen,
                     Rule* rule);
 
+/// Reads `trigger: drop|pass` (rst_inject and http_blockpage) into `*pass`.
+void ReadTrigger(FieldReader* r, const std::string& k, const YAML::Node& kn, const YAML::Node& v,
+                 bool* pass);
+
 // http_blockpage (blockpage_params.cc).
 bool ReadBlockpageParam(FieldReader* r, const std::string& k, const YAML::Node& kn,
                         const YAML::Node& v, Rule* rule, ParamKeysSeen* seen);

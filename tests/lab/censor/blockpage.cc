@@ -54,13 +54,16 @@ void InjectBlockpage(const BlockpageParams& b, const Frame& trigger, size_t clie
                   static_cast<uint8_t>(b.then_rst ? (kTcpRst | kTcpAck) : (kTcpFin | kTcpAck)),
                   b.then_rst ? uint16_t{0} : server_window};
   out->push_back({Side::kClient, ForgeTcpFrame(back, ip, close, "")});
-  // The server never saw the request; reset it so it does not hold the connection.
-  IpFields sip{f.src, f.dst, 64, rng->IpId({}), true};
-  TcpFields srst{f.sport, f.dport, f.seq, f.ack, static_cast<uint8_t>(kTcpRst | kTcpAck), 0};
-  out->push_back({Side::kServer, ForgeTcpFrame(MacPair::Of(f, false), sip, srst, "")});
+  if (!b.pass_trigger) {
+    // The server never saw the request; reset it so it does not hold the connection.
+    IpFields sip{f.src, f.dst, 64, rng->IpId({}), true};
+    TcpFields srst{f.sport, f.dport, f.seq, f.ack, static_cast<uint8_t>(kTcpRst | kTcpAck), 0};
+    out->push_back({Side::kServer, ForgeTcpFrame(MacPair::Of(f, false), sip, srst, "")});
+  }
   (*detail)["status"] = b.status;
   (*detail)["then"] = b.then_rst ? "rst" : "fin";
   (*detail)["body_bytes"] = b.body.size();
+  (*detail)["trigger"] = b.pass_trigger ? "pass" : "drop";
 }
 
 }  // namespace vigil::lab

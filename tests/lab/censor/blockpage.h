@@ -18,8 +18,9 @@ namespace vigil::lab {
 
 /// Appends to `out` the block page `b` as the server's answer to the request segment
 /// `trigger` (segments of at most `client_mtu` bytes of IP packet, advertising
-/// `server_window`), its FIN or RST, and an RST to the server; adds status, how the
-/// page ends and its body size to `detail`.
+/// `server_window`), its FIN or RST, and an RST to the server unless the request
+/// passes (`b.pass_trigger`: the caller forwards it); adds status, how the page ends,
+/// its body size and whether the request passed to `detail`.
 void InjectBlockpage(const BlockpageParams& b, const Frame& trigger, size_t client_mtu,
                      uint16_t server_window, InjectionRng* rng, std::vector<Outgoing>* out,
                      nlohmann::json* detail);

@@ -1,5 +1,5 @@
-// http_blockpage's parameter keys: status, the page (inline or from a file) and
-// how the connection ends.
+// http_blockpage's parameter keys: status, the page (inline or from a file), how the
+// connection ends and whether the request passes.
 #include <fstream>
 #include <string>
 
@@ -48,6 +48,8 @@ bool ReadBlockpageParam(FieldReader* r, const std::string& k, const YAML::Node& 
     seen->body = true;
     std::string path;
     if (r->String(kn, k, v, &path)) ReadBodyFile(r, v, k, path, &b.body);
+  } else if (k == "trigger") {
+    ReadTrigger(r, k, kn, v, &b.pass_trigger);
   } else if (k == "then") {
     std::string t;
     if (!r->String(kn, k, v, &t)) return true;

@@ -129,6 +129,10 @@ const Rule* Censor::FirstMatch(Packet* p, nlohmann::json* detail) {
   if (rules == nullptr) return nullptr;
   for (const Rule& rule : *rules) {
     if (!p->up && !ActsOnServerTraffic(rule.action)) continue;
+    if (p->flow != nullptr && std::find(p->flow->injected.begin(), p->flow->injected.end(),
+                                        &rule) != p->flow->injected.end()) {
+      continue;
+    }
     nlohmann::json d = nlohmann::json::object();
     if (RuleMatches(rule, p, keywords_, &d)) {
       *detail = std::move(d);
@@ -174,16 +178,19 @@ void Censor::Block(const Rule& rule, Packet* p, nlohmann::json detail) {
   const int phase = phases_.current();
   switch (rule.action) {
     case ActionKind::kRstInject:
+      // On-path, the trigger goes on to the server before the RST that follows it.
+      if (rule.rst.pass_trigger) PassTrigger(rule, p);
       detail.update(InjectRsts(rule.rst, p->f, false, &rng_, p->out));
       AddResidual(rule, p, &detail);
-      p->flow->killed = true;
+      p->flow->killed = !rule.rst.pass_trigger;
       Record(rule, phase, p, std::move(detail));
       return;
     case ActionKind::kHttpBlockpage:
       InjectBlockpage(rule.blockpage, p->f, mtu_[static_cast<int>(Side::kClient)],
                       p->flow->server_window, &rng_, p->out, &detail);
+      if (rule.blockpage.pass_trigger) PassTrigger(rule, p);
       AddResidual(rule, p, &detail);
-      p->flow->killed = true;
+      p->flow->killed = !rule.blockpage.pass_trigger;
       Record(rule, phase, p, std::move(detail));
       return;
     case ActionKind::kIcmpUnreachable:
@@ -234,6 +241,13 @@ void Censor::Pace(const Rule& rule, Packet* p, nlohmann::json detail) {
                                   : ThrottleDeparture(rule.throttle, now, p->f.bytes.size(),
                                                       &p->flow->throttle_tat_ns[p->dir()]);
   if (at) Forward(p, Departure(p, *at));
+}
+
+// An on-path injector sees the trigger go by: it is forwarded, and the rule stays
+// quiet for the rest of the flow.
+void Censor::PassTrigger(const Rule& rule, Packet* p) {
+  Forward(p, Departure(p, p->now->mono_ns));
+  p->flow->injected.push_back(&rule);
 }
 
 void Censor::AddResidual(const Rule& rule, Packet* p, nlohmann::json* detail) {

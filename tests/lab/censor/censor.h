@@ -62,6 +62,7 @@ class Censor {
   void Act(const Rule& rule, Packet* p, nlohmann::json detail);
   void Block(const Rule& rule, Packet* p, nlohmann::json detail);
   void Pace(const Rule& rule, Packet* p, nlohmann::json detail);
+  void PassTrigger(const Rule& rule, Packet* p);
 
   void Forward(Packet* p, int64_t at_ns);
   int64_t Departure(Packet* p, int64_t earliest_ns);

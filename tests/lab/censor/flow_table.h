@@ -51,6 +51,9 @@ struct FlowState {
   bool killed = false;
   /// Rules already written to the ground truth for this flow (once-per-flow actions).
   std::vector<const Rule*> logged;
+  /// On-path rules (trigger: pass) that already injected on this flow: they act once,
+  /// and the flow's later packets pass.
+  std::vector<const Rule*> injected;
 
   /// Departure time of the last frame sent each way (0 up, 1 down), so frames of a
   /// flow never overtake each other when delays or rates change.

@@ -10,6 +10,7 @@ nlohmann::json InjectRsts(const RstParams& rst, const Frame& trigger, bool resid
   const bool to_client = rst.direction != RstDirection::kServer;
   const bool to_server = rst.direction != RstDirection::kClient;
   const bool syn = (f.tcp_flags & kTcpAck) == 0;
+  const bool passed = rst.pass_trigger && !residual;
   // The ACK bit is needed for a client in SYN-SENT to accept the RST (RFC 793), so a
   // trigger without ACK always draws RST+ACK acknowledging it.
   uint8_t flags = static_cast<uint8_t>(kTcpRst | (rst.ack || syn ? kTcpAck : 0));
@@ -25,20 +26,18 @@ nlohmann::json InjectRsts(const RstParams& rst, const Frame& trigger, bool resid
       out->push_back({Side::kClient, ForgeTcpFrame(MacPair::Of(f, true), ip, tcp, rst.payload)});
     }
     if (to_server && !(residual && syn)) {
-      // The trigger is dropped, so the server still expects the trigger's own seq.
+      // A dropped trigger leaves the server expecting the trigger's own seq; one that
+      // passed, the seq after it.
       IpFields ip{f.src, f.dst, ttl, id, rst.df};
-      TcpFields tcp{f.sport, f.dport, f.seq, f.ack, flags, 0};
+      TcpFields tcp{f.sport, f.dport, passed ? f.seq + f.SeqLength() : f.seq, f.ack, flags, 0};
       out->push_back({Side::kServer, ForgeTcpFrame(MacPair::Of(f, false), ip, tcp, rst.payload)});
     }
   }
   const char* dir = rst.direction == RstDirection::kBoth     ? "both"
                     : rst.direction == RstDirection::kClient ? "client"
                                                              : "server";
-  return {{"rst_type", rst.type},
-          {"count", rst.count},
-          {"direction", dir},
-          {"ttl", ttl},
-          {"ip_ids", ids}};
+  return {{"rst_type", rst.type}, {"count", rst.count}, {"direction", dir},
+          {"ttl", ttl},           {"ip_ids", ids},      {"trigger", passed ? "pass" : "drop"}};
 }
 
 RstParams ResidualRstAfterBlockpage() {

@@ -7,10 +7,10 @@
 //                   ip_id df dns_flags answer_ttl               copy_ttl; udp match
 //   dns_nxdomain    -                                           udp match
 //   dns_drop        -                                           udp match
-//   rst_inject      type direction; custom: count flags df      tcp match
-//                   ip_id ttl payload_hex
+//   rst_inject      type direction trigger; custom: count flags tcp match
+//                   df ip_id ttl payload_hex
 //   drop            -                                           -
-//   http_blockpage  status body body_file then                  tcp match; default page
+//   http_blockpage  status body body_file then trigger          tcp match; default page
 //   throttle        rate burst_bytes queue_bytes                rate given
 //   delay           ms up_ms down_ms                            ms or up_ms/down_ms
 //   keyword_drop    -                                           match.keywords given

@@ -82,12 +82,17 @@ struct RstParams {
   IpIdSpec ip_id;
   TtlSpec ttl;
   std::string payload;
+  /// On-path: the trigger is forwarded too (the RST races the server's reply) and
+  /// the flow lives on; otherwise the trigger is dropped and the flow killed.
+  bool pass_trigger = false;
 };
 
 struct BlockpageParams {
   int status = 403;
   std::string body;
   bool then_rst = true;  // false: FIN
+  /// On-path: the request reaches the server too, whose response races the page.
+  bool pass_trigger = false;
 };
 
 /// Which destination-unreachable error icmp_unreachable answers with.

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -78,6 +79,31 @@ class LabScenariosTest : public ::testing::Test {
       replies.push_back(addresses);
     }
     return replies;
+  }
+
+  // What reaches vgl-<ns>'s eth0 matching the tcpdump `filter` while `run` runs and
+  // for `linger` after (a reply that trails what the client took), as tcpdump prints
+  // it: one line per packet, and with `payloads` each packet's bytes as ASCII (-A).
+  std::string Capture(const std::string& ns, const std::string& filter,
+                      const std::function<void()>& run, bool payloads = false,
+                      std::chrono::milliseconds linger = 1000ms) {
+    static int capture = 0;
+    const std::string log =
+        g_lab->state_dir() + "/capture-" + ns + "-" + std::to_string(++capture) + ".txt";
+    std::vector<std::string> argv = {"ip", "netns", "exec", "vgl-" + ns, "tcpdump",
+                                     "-l", "-n",    "-i",   "eth0"};
+    if (payloads) argv.push_back("-A");
+    argv.push_back(filter);
+    ChildProcess tcpdump;
+    std::string error;
+    EXPECT_TRUE(tcpdump.Start(argv, log, &error)) << error;
+    for (int i = 0; i < 50 && ReadFileOrEmpty(log).find("listening on") == std::string::npos; ++i) {
+      std::this_thread::sleep_for(50ms);
+    }
+    run();
+    std::this_thread::sleep_for(linger);
+    tcpdump.Kill();
+    return ReadFileOrEmpty(log);
   }
 
   json Measure(const std::string& ns, std::vector<std::string> args) {
@@ -382,6 +408,62 @@ TEST_F(LabScenariosTest, IcmpUnreachableAnswersFromTheCensorFailConnectionsAtOnc
   ASSERT_FALSE(port.empty());
   EXPECT_EQ(port[0]["detail"]["icmp_code"], 3);
   EXPECT_EQ(port[0]["detail"]["from"], "198.18.20.53");
+}
+
+TEST_F(LabScenariosTest, OnPathInjectionRacesTheServersGenuineReply) {
+  Use("on-path-injection");
+  // TLS: the RSTs arrive first; the ClientHello reached the server, whose ACK of it
+  // trails them to a client that has already given up.
+  std::string s_client;
+  const std::string tls = Capture("client", "tcp and src host 198.18.71.3 and src port 443", [&] {
+    s_client = g_lab
+                   ->Exec("client", {"sh", "-c",
+                                     "echo | openssl s_client -connect 198.18.71.3:443 "
+                                     "-servername web.whatsapp.com -CAfile " +
+                                         g_lab->ca_file() + " 2>&1"})
+                   .output;
+  });
+  EXPECT_NE(s_client.find("errno=104"), std::string::npos) << s_client;
+  static const std::regex kRst(R"(Flags \[R\.\], seq \d+, ack (\d+),)");
+  std::smatch rst;
+  ASSERT_TRUE(std::regex_search(tls, rst, kRst)) << tls;
+  const std::regex server_ack("Flags \\[P?\\.\\], (seq \\S+ )?ack " + rst[1].str() + ",");
+  std::smatch ack;
+  const std::string after_rst = tls.substr(static_cast<size_t>(rst.position(0)));
+  EXPECT_TRUE(std::regex_search(after_rst, ack, server_ack))
+      << "the server's answer to the ClientHello trails the RSTs:\n"
+      << tls;
+
+  // HTTP: the injected page wins; the server got the request and its 200 trails it.
+  const std::string access_log = g_lab->state_dir() + "/nginx/access.log";
+  const size_t served_before = ReadFileOrEmpty(access_log).size();
+  std::string page;
+  const std::string http = Capture(
+      "client", "tcp and src host 198.18.70.10 and src port 80",
+      [&] {
+        page = g_lab
+                   ->Exec("client",
+                          {"curl", "-4", "-s", "-i", "--max-time", "5", "http://web.telegram.org/"})
+                   .output;
+      },
+      /*payloads=*/true);
+  EXPECT_TRUE(page.starts_with("HTTP/1.1 403 Forbidden")) << page;
+  const size_t injected = http.find("HTTP/1.1 403 Forbidden");
+  const size_t genuine = http.find("HTTP/1.1 200 OK");
+  ASSERT_NE(injected, std::string::npos) << http;
+  ASSERT_NE(genuine, std::string::npos) << "the server's response trails the page:\n" << http;
+  EXPECT_LT(injected, genuine);
+  EXPECT_NE(ReadFileOrEmpty(access_log).substr(served_before).find("198.18.1.10"),
+            std::string::npos)
+      << "the request reached the server";
+
+  auto rsts = ActionsOf("whatsapp-sni-on-path-rst");
+  ASSERT_EQ(rsts.size(), 1u) << "once per flow";
+  EXPECT_EQ(rsts[0]["detail"]["trigger"], "pass");
+  EXPECT_EQ(rsts[0]["detail"]["rst_type"], "gfw2");
+  auto pages = ActionsOf("telegram-host-on-path-page");
+  ASSERT_EQ(pages.size(), 1u);
+  EXPECT_EQ(pages[0]["detail"]["trigger"], "pass");
 }
 
 }  // namespace
