@@ -543,6 +543,51 @@ TEST_F(Engine, DnsInjectForgesCopiesAndStillForwardsTheQuery) {
   EXPECT_EQ(truth_.lines.back()["detail"]["answers"].size(), 2u);
 }
 
+TEST_F(Engine, DelayedDnsForgeriesLeaveAfterTheQueryAndEachCopyHasItsFingerprint) {
+  Init(R"(      - id: late
+        match: {dns_qname: {suffix: [whatsapp.net]}}
+        action: dns_inject
+        pool: [198.18.240.1, 198.18.240.2, 198.18.240.3]
+        delay_ms: 300
+        copies:
+          - {ip_ttl: 57, ip_id: 0, dns_flags: 0x8180, answer_ttl: 60}
+          - {ip_ttl: 231, ip_id: random, df: true, dns_flags: 0x8580}
+          - {copy_ttl: true, ip_id: 0x9916, dns_flags: 0x8400, delay_ms: 320}
+)");
+  auto out = Feed(Side::kClient, DnsQueryFrame("e1.whatsapp.net", Tins::DNS::A, 61));
+  auto query = To(out, Side::kServer);
+  ASSERT_EQ(query.size(), 1u);
+  EXPECT_LE(query[0].at_ns, now_.mono_ns) << "the query passes at once";
+  auto forged = To(out, Side::kClient);
+  ASSERT_EQ(forged.size(), 3u);
+  EXPECT_EQ(forged[0].at_ns, now_.mono_ns + 300'000'000);
+  EXPECT_EQ(forged[1].at_ns, now_.mono_ns + 300'000'000);
+  EXPECT_EQ(forged[2].at_ns, now_.mono_ns + 320'000'000);
+  Tins::IP ip[3];
+  Tins::DNS dns[3] = {ParseDns(forged[0], &ip[0]), ParseDns(forged[1], &ip[1]),
+                      ParseDns(forged[2], &ip[2])};
+  EXPECT_EQ(ip[0].ttl(), 57);
+  EXPECT_EQ(ip[0].id(), 0);
+  EXPECT_NE(ip[0].flags(), Tins::IP::DONT_FRAGMENT);
+  EXPECT_EQ(dns[0].answers()[0].ttl(), 60u);
+  EXPECT_EQ(ip[1].ttl(), 231);
+  EXPECT_EQ(ip[1].flags(), Tins::IP::DONT_FRAGMENT);
+  EXPECT_EQ(dns[1].authoritative_answer(), 1);  // 0x8580: QR AA RD RA
+  EXPECT_EQ(dns[1].recursion_available(), 1);
+  EXPECT_EQ(ip[2].ttl(), 61) << "copied from the query";
+  EXPECT_EQ(ip[2].id(), 0x9916);
+  EXPECT_EQ(dns[2].recursion_available(), 0);  // 0x8400: QR AA
+  const nlohmann::json& d = truth_.lines.back()["detail"];
+  ASSERT_EQ(d["copies"].size(), 3u);
+  EXPECT_EQ(d["copies"][0]["ip_ttl"], 57);
+  EXPECT_EQ(d["copies"][1]["dns_flags"], 0x8580);
+  EXPECT_EQ(d["copies"][1]["df"], true);
+  EXPECT_EQ(d["copies"][2]["ip_id"], 0x9916);
+  EXPECT_EQ(d["copies"][2]["delay_ms"], 320);
+  EXPECT_EQ(d["copies"][0]["answer"], d["answers"][0]);
+  EXPECT_FALSE(d.contains("ip_ttl")) << "the copies' TTLs differ";
+}
+
 TEST_F(Engine, DnsInjectAnswersAaaaFromTeredoAndOtherTypesWithoutAnswers) {
   Init(R"(      - id: dns
         match: {dns_qname: {exact: [signal.org]}}

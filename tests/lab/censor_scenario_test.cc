@@ -26,7 +26,7 @@ TEST(ScenarioLibrary, EveryScenarioValidates) {
     EXPECT_TRUE(load.scenario.has_value()) << entry.path();
     for (const auto& e : load.errors) ADD_FAILURE() << e;
   }
-  EXPECT_EQ(files, 13);
+  EXPECT_EQ(files, 14);
 }
 
 TEST(ScenarioLibrary, CrackdownStartsAtThirtySeconds) {
@@ -252,6 +252,14 @@ const std::vector<std::string>& Texts() {
       WithRule("      - id: a\n        action: rst_inject\n        type: gfw1\n"
                "        trigger: later\n"),
       WithRule("      - id: a\n        action: drop\n        trigger: pass\n"),
+      WithRule("      - id: a\n        action: dns_inject\n        pool: [198.18.240.1]\n"
+               "        copies: [{}, {}, {}, {}]\n"),
+      WithRule("      - id: a\n        action: dns_inject\n        pool: [198.18.240.1]\n"
+               "        copies:\n          - {ip_ttl: 57, colour: red}\n"),
+      WithRule("      - id: a\n        action: dns_inject\n        pool: [198.18.240.1]\n"
+               "        copies:\n          - {ip_ttl: 57, copy_ttl: true}\n"),
+      WithRule("      - id: a\n        action: dns_inject\n        pool: [198.18.240.1]\n"
+               "        delay_ms: 20000\n"),
   };
   return texts;
 }
@@ -295,7 +303,11 @@ INSTANTIATE_TEST_SUITE_P(
         Malformed{T(30), "s.yaml:8: from: not an IP address: \"198.18.11\""},
         Malformed{T(31), "s.yaml:8: from: one address per IP version"},
         Malformed{T(32), "s.yaml:8: trigger: must be drop or pass, got \"later\""},
-        Malformed{T(33), "s.yaml:7: trigger: unknown key for action drop"}),
+        Malformed{T(33), "s.yaml:7: trigger: unknown key for action drop"},
+        Malformed{T(34), "s.yaml:8: copies: a list of 1..3 copies, got 4"},
+        Malformed{T(35), "s.yaml:9: colour: unknown key"},
+        Malformed{T(36), "s.yaml:9: copy_ttl: give ip_ttl or copy_ttl, not both"},
+        Malformed{T(37), "s.yaml:8: delay_ms: must be 0..10000, got 20000"}),
     [](const ::testing::TestParamInfo<Malformed>& tp) {
       return "case" + std::to_string(tp.index);
     });

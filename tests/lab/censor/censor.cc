@@ -145,9 +145,10 @@ const Rule* Censor::FirstMatch(Packet* p, nlohmann::json* detail) {
 void Censor::Act(const Rule& rule, Packet* p, nlohmann::json detail) {
   switch (rule.action) {
     case ActionKind::kDnsInject:
-      InjectDnsAnswers(rule.dns, p->f, *p->dns(), &rng_, p->out, &detail);
+      InjectDnsAnswers(rule.dns, p->f, *p->dns(), p->now->mono_ns, &rng_, p->out, &detail);
       Record(rule, phases_.current(), p, std::move(detail));
-      // The real answer follows the forged ones: the race is the measurement.
+      // The real answer follows the forged ones (unless they are held back for longer
+      // than its round trip): the race is the measurement.
       Forward(p, Departure(p, p->now->mono_ns));
       return;
     case ActionKind::kDnsNxdomain:

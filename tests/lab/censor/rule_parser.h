@@ -4,7 +4,7 @@
 //
 //   action          parameter keys (action_params.h)            checked across keys
 //   dns_inject      pool pool6 random copies ip_ttl copy_ttl    pool given; ip_ttl or
-//                   ip_id df dns_flags answer_ttl               copy_ttl; udp match
+//                   ip_id df dns_flags answer_ttl delay_ms      copy_ttl; udp match
 //   dns_nxdomain    -                                           udp match
 //   dns_drop        -                                           udp match
 //   rst_inject      type direction trigger; custom: count flags tcp match

@@ -57,16 +57,32 @@ struct TtlSpec {
   uint8_t lo = 64, hi = 64;
 };
 
+/// One forged copy's fingerprint where it differs from its rule's (the GFW's
+/// injectors each have their own); unset fields take the rule's.
+struct DnsCopyFingerprint {
+  std::optional<TtlSpec> ip_ttl;
+  std::optional<IpIdSpec> ip_id;
+  std::optional<bool> df;
+  std::optional<uint16_t> dns_flags;
+  std::optional<uint32_t> answer_ttl;
+  std::optional<uint32_t> delay_ms;
+};
+
 struct DnsInjectParams {
   std::vector<IpAddress> pool;
   std::vector<IpAddress> pool6;
   bool random = false;
   int copies = 1;
+  /// Empty, or one entry per copy (`copies` given as a list).
+  std::vector<DnsCopyFingerprint> per_copy;
   TtlSpec ip_ttl;
   IpIdSpec ip_id;
   bool df = false;
   uint16_t dns_flags = 0x8180;
   uint32_t answer_ttl = 60;
+  /// How long after the query passed the forgeries leave: with more than the path's
+  /// round trip they arrive after the genuine answer.
+  uint32_t delay_ms = 0;
 };
 
 enum class RstDirection { kBoth, kClient, kServer };

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <functional>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -83,16 +84,18 @@ class LabScenariosTest : public ::testing::Test {
 
   // What reaches vgl-<ns>'s eth0 matching the tcpdump `filter` while `run` runs and
   // for `linger` after (a reply that trails what the client took), as tcpdump prints
-  // it: one line per packet, and with `payloads` each packet's bytes as ASCII (-A).
+  // it: one line per packet, with `payloads` each packet's bytes as ASCII (-A), with
+  // `verbose` each packet's IP header fields first (-v).
   std::string Capture(const std::string& ns, const std::string& filter,
                       const std::function<void()>& run, bool payloads = false,
-                      std::chrono::milliseconds linger = 1000ms) {
+                      std::chrono::milliseconds linger = 1000ms, bool verbose = false) {
     static int capture = 0;
     const std::string log =
         g_lab->state_dir() + "/capture-" + ns + "-" + std::to_string(++capture) + ".txt";
     std::vector<std::string> argv = {"ip", "netns", "exec", "vgl-" + ns, "tcpdump",
                                      "-l", "-n",    "-i",   "eth0"};
     if (payloads) argv.push_back("-A");
+    if (verbose) argv.push_back("-v");
     argv.push_back(filter);
     ChildProcess tcpdump;
     std::string error;
@@ -464,6 +467,69 @@ TEST_F(LabScenariosTest, OnPathInjectionRacesTheServersGenuineReply) {
   auto pages = ActionsOf("telegram-host-on-path-page");
   ASSERT_EQ(pages.size(), 1u);
   EXPECT_EQ(pages[0]["detail"]["trigger"], "pass");
+}
+
+TEST_F(LabScenariosTest, LateDnsForgeriesTrailTheGenuineAnswerEachWithItsFingerprint) {
+  Use("gfw-dns-late");
+  std::string dig;
+  const std::string log = Capture(
+      "client", "udp and src port 53 and src host 198.18.20.53",
+      [&] {
+        dig = g_lab
+                  ->Exec("client", {"dig", "+short", "@198.18.20.53", "e1.whatsapp.net", "A",
+                                    "+tries=1", "+time=3"})
+                  .output;
+      },
+      /*payloads=*/false, 1500ms, /*verbose=*/true);
+  EXPECT_EQ(dig, "198.18.71.11\n") << "the first reply is the genuine one";
+  // tcpdump -v: "HH:MM:SS.us IP (tos 0x0, ttl T, id I, offset 0, flags [F], ...)" and
+  // the DNS line below it.
+  struct Reply {
+    double at;
+    int ttl, id;
+    bool df;
+    std::string answer;
+  };
+  std::vector<Reply> replies;
+  static const std::regex kIp(
+      R"(^\d+:\d+:(\d+\.\d+) IP \(tos \S+, ttl (\d+), id (\d+), offset \d+, flags \[([^\]]*)\])");
+  static const std::regex kA(R"( A (\d+\.\d+\.\d+\.\d+))");
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch m;
+    if (std::regex_search(line, m, kIp)) {
+      replies.push_back({std::stod(m[1]), std::stoi(m[2]), std::stoi(m[3]), m[4] == "DF", ""});
+    } else if (!replies.empty() && std::regex_search(line, m, kA)) {
+      replies.back().answer = m[1];
+    }
+  }
+  ASSERT_EQ(replies.size(), 4u) << log;
+  EXPECT_EQ(replies[0].answer, "198.18.71.11");
+  for (size_t i = 1; i < 4; ++i) {
+    EXPECT_EQ(replies[i].answer.rfind("198.18.240.", 0), 0u) << replies[i].answer;
+    EXPECT_GE(replies[i].at - replies[0].at, 0.25) << "held back 300 ms";
+  }
+  // The order of copies 1 and 2 (both at 300 ms) is the censor's; copy 3 leaves last.
+  // Every TTL is one less than the censor set: r1 routes the replies to the client.
+  std::set<int> ttls = {replies[1].ttl, replies[2].ttl};
+  EXPECT_EQ(ttls, (std::set<int>{56, 230}));
+  EXPECT_EQ(replies[3].ttl, 62) << "the query's TTL at the censor (64, less r1's hop), less r1's";
+  EXPECT_EQ(replies[3].id, 0x9916);
+  for (size_t i = 1; i < 3; ++i) {
+    EXPECT_EQ(replies[i].df, replies[i].ttl == 230) << replies[i].ttl;
+    if (replies[i].ttl == 56) {
+      EXPECT_EQ(replies[i].id, 0);
+    }
+  }
+
+  auto injected = ActionsOf("messaging-dns-late");
+  ASSERT_EQ(injected.size(), 1u);
+  const json& copies = injected[0]["detail"]["copies"];
+  ASSERT_EQ(copies.size(), 3u);
+  EXPECT_EQ(copies[0]["dns_flags"], 0x8180);
+  EXPECT_EQ(copies[1]["dns_flags"], 0x8580);
+  EXPECT_EQ(copies[2]["dns_flags"], 0x8400);
+  EXPECT_EQ(copies[2]["delay_ms"], 320);
 }
 
 }  // namespace
