@@ -447,6 +447,31 @@ TEST_F(Engine, IcmpUnreachableAnswersTheMatchedPacketInsteadOfForwardingIt) {
   EXPECT_EQ(OnesSum(pseudo), 0xffff) << "ICMPv6 checksum";
 }
 
+TEST_F(Engine, RedirectBlockPageCarriesItsLocation) {
+  Init(R"(      - id: redirect
+        match: {http_host: {exact: [www.minghui.org]}}
+        action: http_blockpage
+        location: "http://198.18.240.34/?type=Invalid%20Site&policy=MainPolicy"
+        then: fin
+)");
+  Handshake(40000);
+  std::string request = "GET / HTTP/1.1\r\nHost: www.minghui.org\r\n\r\n";
+  auto out = Feed(Side::kClient, TcpFrame(true, 40000, kClientIsn + 1, kServerIsn + 1,
+                                          Tins::TCP::PSH | Tins::TCP::ACK, request, 80));
+  auto to_client = To(out, Side::kClient);
+  ASSERT_EQ(to_client.size(), 2u);
+  EXPECT_EQ(ParseRst(to_client[0]).payload,
+            "HTTP/1.1 302 Found\r\n"
+            "Location: http://198.18.240.34/?type=Invalid%20Site&policy=MainPolicy\r\n"
+            "Content-Type: text/html; charset=utf-8\r\nContent-Length: 0\r\n"
+            "Connection: close\r\n\r\n");
+  EXPECT_EQ(ParseRst(to_client[1]).flags, Tins::TCP::FIN | Tins::TCP::ACK);
+  const nlohmann::json& d = truth_.lines.back()["detail"];
+  EXPECT_EQ(d["status"], 302);
+  EXPECT_EQ(d["location"], "http://198.18.240.34/?type=Invalid%20Site&policy=MainPolicy");
+  EXPECT_EQ(d["body_bytes"], 0);
+}
+
 TEST_F(Engine, KeywordCombinationDropsOnlyTheCompletingMessage) {
   Init(R"(      - id: kw
         match: {keywords: [falun, [tiananmen, "1989"]]}

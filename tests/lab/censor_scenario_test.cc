@@ -26,7 +26,7 @@ TEST(ScenarioLibrary, EveryScenarioValidates) {
     EXPECT_TRUE(load.scenario.has_value()) << entry.path();
     for (const auto& e : load.errors) ADD_FAILURE() << e;
   }
-  EXPECT_EQ(files, 14);
+  EXPECT_EQ(files, 15);
 }
 
 TEST(ScenarioLibrary, CrackdownStartsAtThirtySeconds) {
@@ -260,6 +260,10 @@ const std::vector<std::string>& Texts() {
                "        copies:\n          - {ip_ttl: 57, copy_ttl: true}\n"),
       WithRule("      - id: a\n        action: dns_inject\n        pool: [198.18.240.1]\n"
                "        delay_ms: 20000\n"),
+      WithRule("      - id: a\n        action: http_blockpage\n        status: 403\n"
+               "        location: http://198.18.240.34/\n"),
+      WithRule("      - id: a\n        action: http_blockpage\n        status: 301\n"),
+      WithRule("      - id: a\n        action: http_blockpage\n        location: \"\"\n"),
   };
   return texts;
 }
@@ -307,7 +311,12 @@ INSTANTIATE_TEST_SUITE_P(
         Malformed{T(34), "s.yaml:8: copies: a list of 1..3 copies, got 4"},
         Malformed{T(35), "s.yaml:9: colour: unknown key"},
         Malformed{T(36), "s.yaml:9: copy_ttl: give ip_ttl or copy_ttl, not both"},
-        Malformed{T(37), "s.yaml:8: delay_ms: must be 0..10000, got 20000"}),
+        Malformed{T(37), "s.yaml:8: delay_ms: must be 0..10000, got 20000"},
+        Malformed{
+            T(38),
+            "s.yaml:5: location: needs a redirect status (301, 302, 303, 307 or 308), got 403"},
+        Malformed{T(39), "s.yaml:5: location: missing (status 301 redirects)"},
+        Malformed{T(40), "s.yaml:7: location: must be 1..2048 bytes on one line"}),
     [](const ::testing::TestParamInfo<Malformed>& tp) {
       return "case" + std::to_string(tp.index);
     });

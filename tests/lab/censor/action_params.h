@@ -19,6 +19,7 @@ struct ParamKeysSeen {
   bool ip_ttl = false;       // dns_inject
   bool copy_ttl = false;     // dns_inject: copy_ttl: true
   bool body = false;         // http_blockpage: body or body_file
+  bool status = false;       // http_blockpage
   bool rate = false;         // throttle
   bool ms = false;           // delay
   bool up_down = false;      // delay: up_ms or down_ms

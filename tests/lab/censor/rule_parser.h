@@ -10,7 +10,8 @@
 //   rst_inject      type direction trigger; custom: count flags tcp match
 //                   df ip_id ttl payload_hex
 //   drop            -                                           -
-//   http_blockpage  status body body_file then trigger          tcp match; default page
+//   http_blockpage  status body body_file location then         tcp match; default page;
+//                   trigger                                     3xx iff location
 //   throttle        rate burst_bytes queue_bytes                rate given
 //   delay           ms up_ms down_ms                            ms or up_ms/down_ms
 //   keyword_drop    -                                           match.keywords given

@@ -106,6 +106,8 @@ struct RstParams {
 struct BlockpageParams {
   int status = 403;
   std::string body;
+  /// A redirect's target (the Location header); empty for none.
+  std::string location;
   bool then_rst = true;  // false: FIN
   /// On-path: the request reaches the server too, whose response races the page.
   bool pass_trigger = false;

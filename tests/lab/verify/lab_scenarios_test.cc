@@ -532,5 +532,28 @@ TEST_F(LabScenariosTest, LateDnsForgeriesTrailTheGenuineAnswerEachWithItsFingerp
   EXPECT_EQ(copies[2]["delay_ms"], 320);
 }
 
+TEST_F(LabScenariosTest, RedirectBlockPageSendsTheClientToTheCensorsPage) {
+  Use("blockpage-redirect");
+  auto curl =
+      g_lab->Exec("client", {"curl", "-s", "-i", "--max-time", "5", "http://www.minghui.org/"});
+  EXPECT_TRUE(curl.output.starts_with("HTTP/1.1 302 Found\r\n")) << curl.output;
+  EXPECT_NE(curl.output.find(
+                "\r\nLocation: http://198.18.240.34/?type=Invalid%20Site&policy=MainPolicy\r\n"),
+            std::string::npos)
+      << curl.output;
+  auto where = g_lab->Exec("client", {"curl", "-s", "-o", "/dev/null", "--max-time", "5", "-w",
+                                      "%{http_code} %{redirect_url}", "http://twitter.com/"});
+  EXPECT_EQ(where.output, "302 http://198.18.240.34/?type=Invalid%20Site&policy=MainPolicy");
+  auto open = g_lab->Exec("client2", {"curl", "-s", "-o", "/dev/null", "--max-time", "5", "-w",
+                                      "%{http_code}", "http://www.minghui.org/"});
+  EXPECT_EQ(open.output, "200");
+  auto redirects = ActionsOf("testlist-redirect");
+  ASSERT_EQ(redirects.size(), 2u);
+  EXPECT_EQ(redirects[0]["detail"]["status"], 302);
+  EXPECT_EQ(redirects[0]["detail"]["location"],
+            "http://198.18.240.34/?type=Invalid%20Site&policy=MainPolicy");
+  EXPECT_EQ(redirects[0]["detail"]["host"], "www.minghui.org");
+}
+
 }  // namespace
 }  // namespace vigil::test_support
