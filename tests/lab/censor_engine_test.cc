@@ -350,6 +350,33 @@ TEST_F(Engine, OnPathBlockPageRacesTheServersResponse) {
   EXPECT_EQ(response[0].to, Side::kClient);
 }
 
+TEST_F(Engine, WithoutReassemblyASplitClientHelloPassesAndAWholeOneDoesNot) {
+  Init(R"(      - id: r
+        match: {sni: {suffix: [telegram.org]}}
+        action: rst_inject
+        type: gfw1
+        reassemble: false
+)");
+  Handshake(40000);
+  std::string hello = ClientHello("web.telegram.org");
+  std::string a = hello.substr(0, 60), b = hello.substr(60);
+  auto first =
+      Feed(Side::kClient, TcpFrame(true, 40000, kClientIsn + 1, kServerIsn + 1, Tins::TCP::ACK, a));
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].to, Side::kServer);
+  auto second = Feed(Side::kClient, TcpFrame(true, 40000, kClientIsn + 1 + 60, kServerIsn + 1,
+                                             Tins::TCP::PSH | Tins::TCP::ACK, b));
+  ASSERT_EQ(second.size(), 1u) << "the completing segment passes too";
+  EXPECT_EQ(second[0].to, Side::kServer);
+  EXPECT_EQ(truth_.lines.size(), 1u);
+  // The same ClientHello in one segment is caught.
+  Handshake(40001);
+  auto whole = SendClientHello(40001, "web.telegram.org");
+  ASSERT_EQ(To(whole, Side::kClient).size(), 1u);
+  ASSERT_EQ(truth_.lines.size(), 2u);
+  EXPECT_EQ(truth_.lines[1]["detail"]["reassemble"], false);
+}
+
 TEST_F(Engine, HttpHostDrawsABlockPageThenRst) {
   Init(R"(      - id: page
         match: {http_host: {suffix: [telegram.org]}, http_path: {prefix: [/]}}

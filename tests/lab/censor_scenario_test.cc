@@ -26,7 +26,7 @@ TEST(ScenarioLibrary, EveryScenarioValidates) {
     EXPECT_TRUE(load.scenario.has_value()) << entry.path();
     for (const auto& e : load.errors) ADD_FAILURE() << e;
   }
-  EXPECT_EQ(files, 15);
+  EXPECT_EQ(files, 16);
 }
 
 TEST(ScenarioLibrary, CrackdownStartsAtThirtySeconds) {
@@ -66,6 +66,7 @@ phases:
         action: rst_inject
         type: custom
         direction: client
+        reassemble: false
         count: 2
         flags: RA
         df: true
@@ -133,6 +134,8 @@ phases:
   EXPECT_FALSE(s.phases[1].rules[2].blockpage.then_rst);
   EXPECT_TRUE(s.phases[1].rules[2].blockpage.pass_trigger);
   EXPECT_FALSE(rst.rst.pass_trigger);
+  EXPECT_FALSE(rst.reassemble);
+  EXPECT_TRUE(dns.reassemble);
   EXPECT_EQ(s.phases[1].rules[3].throttle.rate_bps, 2000000u);
 }
 
@@ -264,6 +267,10 @@ const std::vector<std::string>& Texts() {
                "        location: http://198.18.240.34/\n"),
       WithRule("      - id: a\n        action: http_blockpage\n        status: 301\n"),
       WithRule("      - id: a\n        action: http_blockpage\n        location: \"\"\n"),
+      WithRule("      - id: a\n        match: {dst_port: 443}\n        action: drop\n"
+               "        reassemble: false\n"),
+      WithRule("      - id: a\n        match: {sni: {exact: [x.org]}}\n        action: drop\n"
+               "        reassemble: no\n"),
   };
   return texts;
 }
@@ -316,7 +323,9 @@ INSTANTIATE_TEST_SUITE_P(
             T(38),
             "s.yaml:5: location: needs a redirect status (301, 302, 303, 307 or 308), got 403"},
         Malformed{T(39), "s.yaml:5: location: missing (status 301 redirects)"},
-        Malformed{T(40), "s.yaml:7: location: must be 1..2048 bytes on one line"}),
+        Malformed{T(40), "s.yaml:7: location: must be 1..2048 bytes on one line"},
+        Malformed{T(41), "s.yaml:5: reassemble: false needs an sni, http_host or http_path match"},
+        Malformed{T(42), "s.yaml:8: reassemble: expected true or false, got \"no\""}),
     [](const ::testing::TestParamInfo<Malformed>& tp) {
       return "case" + std::to_string(tp.index);
     });

@@ -35,6 +35,9 @@ struct FlowState {
   bool have_next_seq = false;
   uint32_t next_seq = 0;
   std::string stream;
+  /// The client's data segments that went into `stream` (1: the first bytes came in
+  /// one segment, as a censor that does not reassemble needs them).
+  uint16_t stream_segments = 0;
   bool classified = false;
   bool tls = false;
   std::string sni;  // empty when none

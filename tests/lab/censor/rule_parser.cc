@@ -93,6 +93,8 @@ bool ParseRule(FieldReader* r, const YAML::Node& node, Rule* rule) {
           if (r->Map(kn, k, v)) ParseMatch(r, v, &rule->match);
         } else if (k == "residual") {
           ReadResidual(r, k, kn, v, rule);
+        } else if (k == "reassemble") {
+          r->Bool(kn, k, v, &rule->reassemble);
         } else if (k != "action" && kind != nullptr) {
           return kind->read != nullptr && kind->read(r, k, kn, v, rule, &seen);
         }
@@ -105,6 +107,10 @@ bool ParseRule(FieldReader* r, const YAML::Node& node, Rule* rule) {
     if (kind->check != nullptr) kind->check(r, node, seen, rule);
     if (rule->residual_seconds > 0 && rule->match.proto == Proto::kUdp) {
       r->Fail(node, "residual", "only applies to tcp rules");
+    }
+    const Match& m = rule->match;
+    if (!rule->reassemble && !m.sni && !m.http_host && !m.http_path) {
+      r->Fail(node, "reassemble", "false needs an sni, http_host or http_path match");
     }
   }
   return r->error_count() == errors_before;

@@ -1,5 +1,5 @@
-// Reads one rule of a scenario phase: its id, action, match block and residual
-// block, and the parameter keys its action takes. Which keys each action takes, and
+// Reads one rule of a scenario phase: its id, action, match block, residual block
+// and reassemble flag, and the parameter keys its action takes. Which keys each action takes, and
 // what is checked across them, is the table of rule kinds in rule_parser.cc:
 //
 //   action          parameter keys (action_params.h)            checked across keys

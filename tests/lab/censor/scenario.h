@@ -149,6 +149,10 @@ struct Rule {
   /// Seconds the (client, server, server port) 3-tuple stays blocked after the rule
   /// fired on a TCP flow; 0 for none.
   uint32_t residual_seconds = 0;
+  /// false: sni, http_host and http_path match only when the ClientHello or request
+  /// head came whole in the flow's first data segment, as for a censor that inspects
+  /// packets one at a time.
+  bool reassemble = true;
 };
 
 struct Phase {

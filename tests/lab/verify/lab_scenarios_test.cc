@@ -555,5 +555,66 @@ TEST_F(LabScenariosTest, RedirectBlockPageSendsTheClientToTheCensorsPage) {
   EXPECT_EQ(redirects[0]["detail"]["host"], "www.minghui.org");
 }
 
+// A TLS handshake whose ClientHello leaves in two TCP segments (the first `split` bytes,
+// then the rest 50 ms later): python's ssl over a memory BIO, TCP_NODELAY. Prints
+// "handshake ok" or the exception.
+constexpr const char* kSplitHelloClient = R"(
+import socket, ssl, sys, time
+host, sni, ca, split = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+ctx = ssl.create_default_context(cafile=ca)
+incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+tls = ctx.wrap_bio(incoming, outgoing, server_hostname=sni)
+try:
+    s = socket.create_connection((host, 443), timeout=5)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    first = True
+    while True:
+        try:
+            tls.do_handshake()
+            done = True
+        except ssl.SSLWantReadError:
+            done = False
+        data = outgoing.read()
+        if data and first and split:
+            s.sendall(data[:split])
+            time.sleep(0.05)
+            s.sendall(data[split:])
+            first = False
+        elif data:
+            s.sendall(data)
+        if done:
+            break
+        chunk = s.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed by the server")
+        incoming.write(chunk)
+    print("handshake ok", tls.version())
+except Exception as e:
+    print("failed:", type(e).__name__, e)
+)";
+
+TEST_F(LabScenariosTest, CensorWithoutReassemblyMissesASplitClientHello) {
+  Use("no-reassembly");
+  auto hello = [](const std::string& ip, const std::string& sni, int split) {
+    return g_lab
+        ->Exec("client", {"python3", "-c", kSplitHelloClient, ip, sni, g_lab->ca_file(),
+                          std::to_string(split)})
+        .output;
+  };
+  EXPECT_TRUE(hello("198.18.71.3", "web.whatsapp.com", 100).starts_with("handshake ok"))
+      << "split in two segments, the ClientHello passes";
+  EXPECT_TRUE(
+      hello("198.18.71.3", "web.whatsapp.com", 0).starts_with("failed: ConnectionResetError"))
+      << "whole, it is reset";
+  auto s_client = g_lab->Exec("client", {"sh", "-c",
+                                         "echo | openssl s_client -connect 198.18.70.10:443 "
+                                         "-servername web.telegram.org -CAfile " +
+                                             g_lab->ca_file() + " 2>&1"});
+  EXPECT_NE(s_client.output.find("errno=104"), std::string::npos) << s_client.output;
+  auto resets = ActionsOf("messaging-sni-per-packet");
+  ASSERT_EQ(resets.size(), 2u) << "the split ClientHello left no trace";
+  EXPECT_EQ(resets[0]["detail"]["reassemble"], false);
+}
+
 }  // namespace
 }  // namespace vigil::test_support
