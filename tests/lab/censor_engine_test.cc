@@ -377,6 +377,126 @@ TEST_F(Engine, WithoutReassemblyASplitClientHelloPassesAndAWholeOneDoesNot) {
   EXPECT_EQ(truth_.lines[1]["detail"]["reassemble"], false);
 }
 
+// A TLS record of `type` with `n` bytes of body.
+std::string Record(uint8_t type, size_t n) {
+  return std::string{static_cast<char>(type), 3, 3, static_cast<char>(n >> 8),
+                     static_cast<char>(n)} +
+         std::string(n, 'x');
+}
+
+TEST_F(Engine, RstAtAppDataWaitsForTheHandshakeToComplete) {
+  Init(R"(      - id: late
+        match: {sni: {suffix: [whatsapp.net]}}
+        action: rst_inject
+        type: gfw1
+        at: app_data
+)");
+  Handshake(40000);
+  std::string hello = ClientHello("mmg.whatsapp.net");
+  auto out = SendClientHello(40000, "mmg.whatsapp.net");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].to, Side::kServer) << "the ClientHello passes";
+  uint32_t seq = kClientIsn + 1 + static_cast<uint32_t>(hello.size());
+  auto server_hello = Feed(
+      Side::kServer, TcpFrame(false, 40000, kServerIsn + 1, seq, Tins::TCP::PSH | Tins::TCP::ACK,
+                              Record(22, 90) + Record(20, 1) + Record(23, 900)));
+  ASSERT_EQ(server_hello.size(), 1u);
+  EXPECT_EQ(server_hello[0].to, Side::kClient);
+  // TLS 1.3 in compatibility mode: ChangeCipherSpec and the encrypted Finished...
+  std::string finished = Record(20, 1) + Record(23, 53);
+  auto fin = Feed(Side::kClient, TcpFrame(true, 40000, seq, kServerIsn + 1008,
+                                          Tins::TCP::PSH | Tins::TCP::ACK, finished));
+  ASSERT_EQ(fin.size(), 1u);
+  EXPECT_EQ(fin[0].to, Side::kServer) << "the handshake completes";
+  seq += static_cast<uint32_t>(finished.size());
+  // ...then the request, the first application data: reset.
+  auto data = Feed(Side::kClient, TcpFrame(true, 40000, seq, kServerIsn + 1008,
+                                           Tins::TCP::PSH | Tins::TCP::ACK, Record(23, 80)));
+  ASSERT_EQ(To(data, Side::kClient).size(), 1u);
+  ASSERT_EQ(To(data, Side::kServer).size(), 1u);
+  Rst to_client = ParseRst(To(data, Side::kClient)[0]);
+  EXPECT_EQ(to_client.seq, kServerIsn + 1008);
+  EXPECT_EQ(to_client.ack, seq + 85);
+  EXPECT_EQ(ParseRst(To(data, Side::kServer)[0]).seq, seq) << "the request was dropped";
+  ASSERT_EQ(truth_.lines.size(), 2u);
+  EXPECT_EQ(truth_.lines[1]["detail"]["at"], "app_data");
+  EXPECT_EQ(truth_.lines[1]["detail"]["sni"], "mmg.whatsapp.net");
+}
+
+TEST_F(Engine, DropAtAppDataFindsTls12RecordsSplitAcrossSegments) {
+  Init(R"(      - {id: hole, match: {sni: {exact: [signal.org]}}, action: drop, at: app_data}
+)");
+  Handshake(40000);
+  std::string hello = ClientHello("signal.org");
+  // TLS 1.2: ClientKeyExchange, ChangeCipherSpec, Finished, then application data,
+  // cut at awkward places (inside a record header, inside a body).
+  std::string stream = hello + Record(22, 70) + Record(20, 1) + Record(22, 40);
+  const size_t data_at = stream.size();
+  stream += Record(23, 100);
+  uint32_t seq = kClientIsn + 1;
+  std::vector<std::pair<size_t, size_t>> cuts = {
+      {0, hello.size()}, {hello.size(), 3}, {hello.size() + 3, 80}, {hello.size() + 83, 0}};
+  cuts.back().second = data_at + 2 - cuts.back().first;  // ends inside the data's header
+  for (auto [from, n] : cuts) {
+    auto out = Feed(Side::kClient, TcpFrame(true, 40000, seq, kServerIsn + 1, Tins::TCP::ACK,
+                                            stream.substr(from, n)));
+    ASSERT_EQ(out.size(), 1u) << "at " << from;
+    EXPECT_EQ(out[0].to, Side::kServer);
+    seq += static_cast<uint32_t>(n);
+  }
+  // The segment that completes the data record's header: dropped, and so is the rest.
+  auto rest = Feed(Side::kClient, TcpFrame(true, 40000, seq, kServerIsn + 1, Tins::TCP::ACK,
+                                           stream.substr(data_at + 2)));
+  EXPECT_TRUE(rest.empty());
+  EXPECT_TRUE(
+      Feed(Side::kServer, TcpFrame(false, 40000, kServerIsn + 1, seq, Tins::TCP::ACK, "late"))
+          .empty());
+  ASSERT_EQ(truth_.lines.size(), 2u);
+  EXPECT_EQ(truth_.lines[1]["action"], "drop");
+  EXPECT_EQ(truth_.lines[1]["detail"]["at"], "app_data");
+}
+
+TEST_F(Engine, RstAtResponseLetsTheRequestThroughAndResetsTheReply) {
+  Init(R"(      - id: reply
+        match: {http_host: {suffix: [telegram.org]}}
+        action: rst_inject
+        type: gfw1
+        at: response
+        residual: {seconds: 5}
+)");
+  Handshake(40000);
+  std::string request = "GET / HTTP/1.1\r\nHost: web.telegram.org\r\n\r\n";
+  const uint32_t after = kClientIsn + 1 + static_cast<uint32_t>(request.size());
+  auto req = Feed(Side::kClient, TcpFrame(true, 40000, kClientIsn + 1, kServerIsn + 1,
+                                          Tins::TCP::PSH | Tins::TCP::ACK, request));
+  ASSERT_EQ(req.size(), 1u);
+  EXPECT_EQ(req[0].to, Side::kServer);
+  auto ack = Feed(Side::kServer, TcpFrame(false, 40000, kServerIsn + 1, after, Tins::TCP::ACK));
+  ASSERT_EQ(ack.size(), 1u) << "a bare ACK is no response";
+  auto reply =
+      Feed(Side::kServer, TcpFrame(false, 40000, kServerIsn + 1, after,
+                                   Tins::TCP::PSH | Tins::TCP::ACK, "HTTP/1.1 200 OK\r\n"));
+  auto to_client = To(reply, Side::kClient);
+  auto to_server = To(reply, Side::kServer);
+  ASSERT_EQ(to_client.size(), 1u) << "the RST, not the response";
+  ASSERT_EQ(to_server.size(), 1u);
+  Rst c = ParseRst(to_client[0]);
+  EXPECT_TRUE(c.flags & Tins::TCP::RST);
+  EXPECT_EQ(c.src, kServer);
+  EXPECT_EQ(c.seq, kServerIsn + 1) << "where the dropped response began";
+  Rst srv = ParseRst(to_server[0]);
+  EXPECT_EQ(srv.src, kClient);
+  EXPECT_EQ(srv.seq, after) << "the client's next sequence number";
+  ASSERT_EQ(truth_.lines.size(), 2u);
+  EXPECT_EQ(truth_.lines[1]["detail"]["at"], "response");
+  EXPECT_EQ(truth_.lines[1]["flow"]["src"], kClient);
+  EXPECT_EQ(truth_.lines[1]["detail"]["residual_seconds"], 5);
+  // The residual block holds the client's next connection to the same server port.
+  auto syn = Feed(Side::kClient, TcpFrame(true, 40001, 5, 0, Tins::TCP::SYN));
+  ASSERT_EQ(syn.size(), 1u);
+  EXPECT_EQ(syn[0].to, Side::kClient);
+}
+
 TEST_F(Engine, HttpHostDrawsABlockPageThenRst) {
   Init(R"(      - id: page
         match: {http_host: {suffix: [telegram.org]}, http_path: {prefix: [/]}}

@@ -26,7 +26,7 @@ TEST(ScenarioLibrary, EveryScenarioValidates) {
     EXPECT_TRUE(load.scenario.has_value()) << entry.path();
     for (const auto& e : load.errors) ADD_FAILURE() << e;
   }
-  EXPECT_EQ(files, 16);
+  EXPECT_EQ(files, 17);
 }
 
 TEST(ScenarioLibrary, CrackdownStartsAtThirtySeconds) {
@@ -271,6 +271,10 @@ const std::vector<std::string>& Texts() {
                "        reassemble: false\n"),
       WithRule("      - id: a\n        match: {sni: {exact: [x.org]}}\n        action: drop\n"
                "        reassemble: no\n"),
+      WithRule("      - id: a\n        action: http_blockpage\n        at: response\n"),
+      WithRule("      - id: a\n        action: drop\n        at: later\n"),
+      WithRule("      - id: a\n        action: rst_inject\n        type: gfw1\n"
+               "        trigger: pass\n        at: response\n"),
   };
   return texts;
 }
@@ -325,7 +329,12 @@ INSTANTIATE_TEST_SUITE_P(
         Malformed{T(39), "s.yaml:5: location: missing (status 301 redirects)"},
         Malformed{T(40), "s.yaml:7: location: must be 1..2048 bytes on one line"},
         Malformed{T(41), "s.yaml:5: reassemble: false needs an sni, http_host or http_path match"},
-        Malformed{T(42), "s.yaml:8: reassemble: expected true or false, got \"no\""}),
+        Malformed{T(42), "s.yaml:8: reassemble: expected true or false, got \"no\""},
+        Malformed{T(43),
+                  "s.yaml:5: at: only rst_inject and drop act after the match, not "
+                  "http_blockpage"},
+        Malformed{T(44), "s.yaml:7: at: must be match, app_data or response, got \"later\""},
+        Malformed{T(45), "s.yaml:5: at: response cannot be combined with trigger: pass"}),
     [](const ::testing::TestParamInfo<Malformed>& tp) {
       return "case" + std::to_string(tp.index);
     });

@@ -13,6 +13,7 @@
 #include "tests/lab/censor/rst_injection.h"
 #include "tests/lab/censor/rule_match.h"
 #include "tests/lab/censor/stream_cut.h"
+#include "tests/lab/censor/tls_records.h"
 #include "tests/lab/censor/truth_record.h"
 
 namespace vigil::lab {
@@ -103,8 +104,13 @@ void Censor::TrackFlow(Packet* p) {
   if (p->up) {
     std::span<const uint8_t> fresh = f.udp ? f.payload() : AdvanceClientStream(f, p->flow, &flows_);
     keywords_.Scan(fresh, p->flow, &p->words_now);
+    if (f.tcp) p->app_data_now = AdvanceTlsRecords(fresh, &p->flow->tls_records);
   } else if (f.tcp) {
     p->flow->server_window = f.window;
+    if (f.payload_len > 0 && !p->flow->server_data_seen) {
+      p->flow->server_data_seen = true;
+      p->response_now = true;
+    }
   }
 }
 
@@ -114,9 +120,9 @@ bool Censor::HandleResidual(Packet* p) {
   const Rule& rule = *block->rule;
   nlohmann::json detail = {{"residual", true}};
   if (rule.action == ActionKind::kRstInject) {
-    detail.update(InjectRsts(rule.rst, p->f, true, &rng_, p->out));
+    detail.update(InjectRsts(rule.rst, p->f, true, true, &rng_, p->out));
   } else if (rule.action == ActionKind::kHttpBlockpage) {
-    detail.update(InjectRsts(ResidualRstAfterBlockpage(), p->f, true, &rng_, p->out));
+    detail.update(InjectRsts(ResidualRstAfterBlockpage(), p->f, true, true, &rng_, p->out));
   } else if (rule.action == ActionKind::kIcmpUnreachable) {
     detail.update(InjectUnreachable(rule.icmp, p->f, &rng_, p->out));
   }
@@ -128,7 +134,7 @@ const Rule* Censor::FirstMatch(Packet* p, nlohmann::json* detail) {
   const std::vector<Rule>* rules = phases_.rules();
   if (rules == nullptr) return nullptr;
   for (const Rule& rule : *rules) {
-    if (!p->up && !ActsOnServerTraffic(rule.action)) continue;
+    if (!p->up && !ActsOnServerTraffic(rule.action) && rule.at != ActAt::kResponse) continue;
     if (p->flow != nullptr && std::find(p->flow->injected.begin(), p->flow->injected.end(),
                                         &rule) != p->flow->injected.end()) {
       continue;
@@ -181,7 +187,7 @@ void Censor::Block(const Rule& rule, Packet* p, nlohmann::json detail) {
     case ActionKind::kRstInject:
       // On-path, the trigger goes on to the server before the RST that follows it.
       if (rule.rst.pass_trigger) PassTrigger(rule, p);
-      detail.update(InjectRsts(rule.rst, p->f, false, &rng_, p->out));
+      detail.update(InjectRsts(rule.rst, p->f, p->up, false, &rng_, p->out));
       AddResidual(rule, p, &detail);
       p->flow->killed = !rule.rst.pass_trigger;
       Record(rule, phase, p, std::move(detail));
@@ -201,6 +207,8 @@ void Censor::Block(const Rule& rule, Packet* p, nlohmann::json detail) {
       Record(rule, phase, p, std::move(detail));
       return;
     case ActionKind::kDrop:
+      // A drop that waited for a later packet blackholes the flow from that packet on.
+      if (rule.at != ActAt::kMatch) p->flow->killed = true;
       if (LogOnce(rule, p)) {
         AddResidual(rule, p, &detail);
         Record(rule, phase, p, std::move(detail));
@@ -252,8 +260,9 @@ void Censor::PassTrigger(const Rule& rule, Packet* p) {
 }
 
 void Censor::AddResidual(const Rule& rule, Packet* p, nlohmann::json* detail) {
-  if (rule.residual_seconds > 0 && p->f.tcp && p->up) {
-    residual_.Add(p->f.src, p->f.dst, p->f.dport, &rule, phases_.current(), p->now->mono_ns);
+  if (rule.residual_seconds > 0 && p->f.tcp) {
+    residual_.Add(p->client(), p->server(), p->server_port(), &rule, phases_.current(),
+                  p->now->mono_ns);
     (*detail)["residual_seconds"] = rule.residual_seconds;
   }
 }

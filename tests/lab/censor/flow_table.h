@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tests/lab/censor/ip_prefix.h"
+#include "tests/lab/censor/tls_records.h"
 
 namespace vigil::lab {
 
@@ -44,6 +45,10 @@ struct FlowState {
   bool http = false;
   std::string http_host;
   std::string http_path;
+  /// The client's TLS records, to find its first application data (rules `at: app_data`).
+  TlsRecordCursor tls_records;
+  /// Whether the server has sent data yet (rules `at: response`).
+  bool server_data_seen = false;
 
   // Keywords: which of the scenario's words the client has sent so far, and the
   // last bytes of its stream so a word split across segments is still found.

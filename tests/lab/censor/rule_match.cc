@@ -89,6 +89,10 @@ bool ActsOnServerTraffic(ActionKind action) {
 bool RuleMatches(const Rule& rule, Packet* p, const KeywordSet& words, nlohmann::json* detail) {
   const Match& m = rule.match;
   if (!ActionApplies(rule.action, p)) return false;
+  if ((rule.at == ActAt::kAppData && !p->app_data_now) ||
+      (rule.at == ActAt::kResponse && !p->response_now)) {
+    return false;
+  }
   if (!AddressMatches(m, *p)) return false;
   if (!NamesMatch(rule, p, detail)) return false;
   if (!m.keywords.empty()) {
@@ -99,6 +103,7 @@ bool RuleMatches(const Rule& rule, Packet* p, const KeywordSet& words, nlohmann:
     if (combo == nullptr) return false;
     (*detail)["keywords"] = *combo;
   }
+  if (rule.at != ActAt::kMatch) (*detail)["at"] = ActAtName(rule.at);
   return true;
 }
 

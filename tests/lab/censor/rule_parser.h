@@ -1,6 +1,6 @@
-// Reads one rule of a scenario phase: its id, action, match block, residual block
-// and reassemble flag, and the parameter keys its action takes. Which keys each action takes, and
-// what is checked across them, is the table of rule kinds in rule_parser.cc:
+// Reads one rule of a scenario phase: its id, action, match block, residual block,
+// reassemble flag and when it acts (`at`), and the parameter keys its action takes. Which keys each
+// action takes, and what is checked across them, is the table of rule kinds in rule_parser.cc:
 //
 //   action          parameter keys (action_params.h)            checked across keys
 //   dns_inject      pool pool6 random copies ip_ttl copy_ttl    pool given; ip_ttl or

@@ -28,6 +28,18 @@ const char* ActionName(ActionKind kind) {
   return "?";
 }
 
+const char* ActAtName(ActAt at) {
+  switch (at) {
+    case ActAt::kMatch:
+      return "match";
+    case ActAt::kAppData:
+      return "app_data";
+    case ActAt::kResponse:
+      return "response";
+  }
+  return "?";
+}
+
 const char* UnreachableName(Unreachable code) {
   switch (code) {
     case Unreachable::kNet:

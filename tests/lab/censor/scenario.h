@@ -28,6 +28,15 @@ struct Match {
   std::vector<std::vector<std::string>> keywords;
 };
 
+/// When a rule acts on a flow it matched: on the matching packet, or later.
+enum class ActAt {
+  kMatch,     // the packet that matches (a ClientHello, a request, ...)
+  kAppData,   // the client's first TLS application data, after its handshake
+  kResponse,  // the first segment of the server's reply that carries data
+};
+
+const char* ActAtName(ActAt at);
+
 enum class ActionKind {
   kDnsInject,
   kDnsNxdomain,
@@ -153,6 +162,8 @@ struct Rule {
   /// head came whole in the flow's first data segment, as for a censor that inspects
   /// packets one at a time.
   bool reassemble = true;
+  /// rst_inject and drop only: act on a later packet of the matched flow.
+  ActAt at = ActAt::kMatch;
 };
 
 struct Phase {

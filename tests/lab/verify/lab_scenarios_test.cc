@@ -616,5 +616,50 @@ TEST_F(LabScenariosTest, CensorWithoutReassemblyMissesASplitClientHello) {
   EXPECT_EQ(resets[0]["detail"]["reassemble"], false);
 }
 
+TEST_F(LabScenariosTest, BlockingAfterTheHandshakeLetsTheHandshakeComplete) {
+  Use("after-handshake");
+  auto curl = [](const std::string& url, const char* max_time) {
+    return g_lab->Exec("client", {"curl", "-4", "-v", "-sS", "-o", "/dev/null", "--max-time",
+                                  max_time, "--cacert", g_lab->ca_file(), url});
+  };
+  // Reset on the request, after a complete handshake.
+  auto whatsapp = curl("https://web.whatsapp.com/", "5");
+  EXPECT_NE(whatsapp.output.find("SSL connection using"), std::string::npos) << whatsapp.output;
+  EXPECT_EQ(whatsapp.exit_code, 56) << whatsapp.output;
+  EXPECT_NE(whatsapp.output.find("reset"), std::string::npos) << whatsapp.output;
+  // Silence from the request on: a handshake-only probe sees nothing wrong.
+  json tls = Measure("client", {"tls", "198.18.72.5:443", "--sni", "chat.signal.org", "--ca-file",
+                                g_lab->ca_file(), "--timeout", "5"});
+  EXPECT_EQ(Failure(tls), "");
+  auto signal = curl("https://chat.signal.org/", "2");
+  EXPECT_NE(signal.output.find("SSL connection using"), std::string::npos) << signal.output;
+  EXPECT_EQ(signal.exit_code, 28) << "timed out after the handshake: " << signal.output;
+  // The request reaches the server; RSTs take its response's place.
+  const std::string access_log = g_lab->state_dir() + "/nginx/access.log";
+  const size_t served_before = ReadFileOrEmpty(access_log).size();
+  auto telegram =
+      g_lab->Exec("client", {"curl", "-4", "-sS", "--max-time", "5", "http://web.telegram.org/"});
+  EXPECT_EQ(telegram.exit_code, 56) << telegram.output;
+  EXPECT_NE(ReadFileOrEmpty(access_log).substr(served_before).find("\"GET / HTTP/1.1\" 200"),
+            std::string::npos)
+      << "the server answered the request";
+  // The open network is not filtered.
+  EXPECT_EQ(g_lab
+                ->Exec("client2", {"curl", "-sS", "-o", "/dev/null", "--max-time", "5", "--cacert",
+                                   g_lab->ca_file(), "https://web.whatsapp.com/"})
+                .exit_code,
+            0);
+
+  for (const char* rule : {"whatsapp-rst-after-handshake", "signal-drop-after-handshake"}) {
+    auto acted = ActionsOf(rule);
+    ASSERT_FALSE(acted.empty()) << rule;
+    EXPECT_EQ(acted[0]["detail"]["at"], "app_data") << rule;
+  }
+  auto response = ActionsOf("telegram-rst-on-response");
+  ASSERT_EQ(response.size(), 1u);
+  EXPECT_EQ(response[0]["detail"]["at"], "response");
+  EXPECT_EQ(response[0]["detail"]["host"], "web.telegram.org");
+}
+
 }  // namespace
 }  // namespace vigil::test_support
