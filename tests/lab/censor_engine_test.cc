@@ -169,7 +169,7 @@ TEST_F(Engine, CleanScenarioForwardsEverythingUnchanged) {
   EXPECT_EQ(truth_.lines[0]["event"], "phase_start");
 }
 
-TEST_F(Engine, FailingServersAreRecordedAtTheStart) {
+TEST_F(Engine, LabSettingsAreRecordedAtTheStart) {
   ScenarioLoad load = ParseScenario(
       "name: f\nservers: {failing: [archive.org, {name: citizenlab.ca, mode: tcp_reset}]}\n"
       "phases: [{start: 0s}]\n",
@@ -184,6 +184,16 @@ TEST_F(Engine, FailingServersAreRecordedAtTheStart) {
                                       {"name":"citizenlab.ca","mode":"tcp_reset"}])"));
   EXPECT_EQ(truth_.lines[0]["keep_resolver_cache"], false);
   EXPECT_EQ(truth_.lines[1]["event"], "phase_start");
+
+  truth_.lines.clear();
+  load =
+      ParseScenario("name: k\nkeep_resolver_cache: true\nphases: [{start: 0s}]\n", "k.yaml", ".");
+  ASSERT_TRUE(load.scenario) << load.errors[0];
+  censor_ = std::make_unique<Censor>(*load.scenario, &truth_, 1);
+  censor_->Start(now_);
+  ASSERT_EQ(truth_.lines.size(), 2u);
+  EXPECT_EQ(truth_.lines[0]["keep_resolver_cache"], true);
+  EXPECT_EQ(truth_.lines[0]["servers"]["failing"], nlohmann::json::array());
 }
 
 TEST_F(Engine, Gfw2SendsThreeIdenticalRstAcksToBothSides) {

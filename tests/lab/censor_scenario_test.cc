@@ -26,7 +26,7 @@ TEST(ScenarioLibrary, EveryScenarioValidates) {
     EXPECT_TRUE(load.scenario.has_value()) << entry.path();
     for (const auto& e : load.errors) ADD_FAILURE() << e;
   }
-  EXPECT_EQ(files, 17);
+  EXPECT_EQ(files, 18);
 }
 
 TEST(ScenarioLibrary, CrackdownStartsAtThirtySeconds) {
@@ -167,6 +167,16 @@ phases:
   EXPECT_TRUE(LoadScenarioFile(LAB_DIR "/scenarios/clean.yaml").scenario->lab.failing.empty());
 }
 
+TEST(ScenarioParse, ResolverCachesAreFlushedUnlessTheScenarioKeepsThem) {
+  ScenarioLoad clean = LoadScenarioFile(LAB_DIR "/scenarios/clean.yaml");
+  ASSERT_TRUE(clean.scenario);
+  EXPECT_FALSE(clean.scenario->lab.keep_resolver_cache);
+  ScenarioLoad keep = LoadScenarioFile(LAB_DIR "/scenarios/clean-keep-cache.yaml");
+  ASSERT_TRUE(keep.scenario);
+  EXPECT_TRUE(keep.scenario->lab.keep_resolver_cache);
+  EXPECT_EQ(LabSettingsText(keep.scenario->lab), "keep_resolver_cache true\n");
+}
+
 TEST(ScenarioParse, RstTypesTakeTheirFingerprints) {
   ScenarioLoad load = ParseScenario(R"(name: t
 phases:
@@ -275,6 +285,7 @@ const std::vector<std::string>& Texts() {
       WithRule("      - id: a\n        action: drop\n        at: later\n"),
       WithRule("      - id: a\n        action: rst_inject\n        type: gfw1\n"
                "        trigger: pass\n        at: response\n"),
+      "name: x\nkeep_resolver_cache: maybe\nphases: [{start: 0s}]\n",
   };
   return texts;
 }
@@ -334,7 +345,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "s.yaml:5: at: only rst_inject and drop act after the match, not "
                   "http_blockpage"},
         Malformed{T(44), "s.yaml:7: at: must be match, app_data or response, got \"later\""},
-        Malformed{T(45), "s.yaml:5: at: response cannot be combined with trigger: pass"}),
+        Malformed{T(45), "s.yaml:5: at: response cannot be combined with trigger: pass"},
+        Malformed{T(46), "s.yaml:2: keep_resolver_cache: expected true or false, got \"maybe\""}),
     [](const ::testing::TestParamInfo<Malformed>& tp) {
       return "case" + std::to_string(tp.index);
     });

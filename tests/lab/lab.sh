@@ -491,6 +491,20 @@ lab_settings() { # lab_settings SCENARIO_FILE: the scenario's `lab_censor --lab-
   echo "$out"
 }
 
+# The ISP resolvers (vgl-r1, vgl-r2) forget what the last scenario taught them: their
+# caches (the lab runs them without answer caches, but the infrastructure cache keeps
+# each upstream's round-trip time and timeouts), and the queries still in flight.
+flush_resolvers() {
+  local r cmd
+  for r in r1 r2; do
+    for cmd in "flush_zone ." flush_negative flush_bogus "flush_infra all" flush_requestlist; do
+      # shellcheck disable=SC2086 # the command and its argument
+      nsx "$r" unbound-control -c "$STATE/unbound-$r/unbound.conf" $cmd >/dev/null ||
+        die "cannot flush the resolver in vgl-$r (unbound-control $cmd)"
+    done
+  done
+}
+
 # Makes the servers fail as SETTINGS (lab_settings' lines) say: nginx reloaded with
 # 503s or without the names the reset listener takes; waits until every name whose
 # mode changed behaves so, seen from vgl-control.
@@ -716,6 +730,12 @@ cmd_scenario() {
   if ! wait_path 5000; then
     show_log censor
     die "no traffic passes through the censor with scenario $file"
+  fi
+  # After the new censor is up, so no query of the switch's gap lingers in them.
+  if grep -qx 'keep_resolver_cache true' <<<"$settings"; then
+    say "resolver caches kept (keep_resolver_cache: true)"
+  else
+    flush_resolvers
   fi
   say "censor restarted with $file; truth: $STATE/truth.jsonl"
 }

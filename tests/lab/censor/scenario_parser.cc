@@ -101,6 +101,8 @@ Scenario ParseRoot(FieldReader* r, const YAML::Node& root) {
       ParsePhases(r, k, key, v, &s.phases);
     } else if (key == "servers") {
       ParseServers(r, k, v, &s.lab);
+    } else if (key == "keep_resolver_cache") {
+      r->Bool(k, key, v, &s.lab.keep_resolver_cache);
     } else {
       return false;
     }

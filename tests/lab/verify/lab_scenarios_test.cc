@@ -661,5 +661,31 @@ TEST_F(LabScenariosTest, BlockingAfterTheHandshakeLetsTheHandshakeComplete) {
   EXPECT_EQ(response[0]["detail"]["host"], "web.telegram.org");
 }
 
+TEST_F(LabScenariosTest, ScenarioSwitchesFlushTheResolversUnlessTheScenarioKeepsThem) {
+  // Caching is off in the ISP resolvers, but their infrastructure cache remembers each
+  // upstream (its round-trip time, its timeouts under the last scenario's drops).
+  auto infra = [] {
+    return g_lab
+        ->Exec("r1", {"unbound-control", "-c", g_lab->state_dir() + "/unbound-r1/unbound.conf",
+                      "dump_infra"})
+        .output;
+  };
+  auto lookup = [] {
+    auto dig = g_lab->Exec("client", {"dig", "+short", "+tries=1", "+time=2", "www.lab.test"});
+    EXPECT_EQ(dig.output, "198.18.64.1\n");
+  };
+  Use("clean");
+  lookup();
+  EXPECT_NE(infra().find("198.18.20.53"), std::string::npos) << infra();
+  Use("clean-keep-cache");
+  EXPECT_NE(infra().find("198.18.20.53"), std::string::npos) << "kept: " << infra();
+  bool recorded = false;
+  for (auto& t : g_lab->Truth()) recorded |= t.value("keep_resolver_cache", false);
+  EXPECT_TRUE(recorded) << "the truth says the caches were kept";
+  Use("clean");
+  EXPECT_EQ(infra().find("198.18.20.53"), std::string::npos) << "flushed: " << infra();
+  lookup();
+}
+
 }  // namespace
 }  // namespace vigil::test_support
