@@ -5,7 +5,7 @@
 #   lab.sh down [--state DIR]                                       tear everything down
 #   lab.sh status [--state DIR]                                     what runs, where
 #   lab.sh exec NS CMD...                                           run CMD in vgl-NS
-#   lab.sh scenario NAME|FILE [--state DIR]                         restart the censor
+#   lab.sh scenario NAME|FILE [--state DIR]                         switch: censor, failing servers, resolver flush
 #
 # Everything stays inside the vgl-* namespaces: addresses from 198.18.0.0/15 and
 # fd00::/8 only, no link to the host's namespace, nothing listening in it.

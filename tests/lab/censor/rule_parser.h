@@ -1,6 +1,7 @@
 // Reads one rule of a scenario phase: its id, action, match block, residual block,
-// reassemble flag and when it acts (`at`), and the parameter keys its action takes. Which keys each
-// action takes, and what is checked across them, is the table of rule kinds in rule_parser.cc:
+// reassemble flag and when it acts (`at`: rst_inject and drop only), and the parameter
+// keys its action takes. Which keys each action takes, and what is checked across
+// them, is the table of rule kinds in rule_parser.cc:
 //
 //   action          parameter keys (action_params.h)            checked across keys
 //   dns_inject      pool pool6 random copies ip_ttl copy_ttl    pool given; ip_ttl or
@@ -15,7 +16,8 @@
 //   throttle        rate burst_bytes queue_bytes                rate given
 //   delay           ms up_ms down_ms                            ms or up_ms/down_ms
 //   keyword_drop    -                                           match.keywords given
-//   icmp_unreachable unreachable from                           unreachable given
+//   icmp_unreachable
+//                   unreachable from                            unreachable given
 //
 // A stateless function over the caller's FieldReader; not thread-safe on a shared one.
 #pragma once
