@@ -169,6 +169,33 @@ TEST_F(Engine, CleanScenarioForwardsEverythingUnchanged) {
   EXPECT_EQ(truth_.lines[0]["event"], "phase_start");
 }
 
+TEST_F(Engine, LabSettingsAreRecordedAtTheStart) {
+  ScenarioLoad load = ParseScenario(
+      "name: f\nservers: {failing: [archive.org, {name: citizenlab.ca, mode: tcp_reset}]}\n"
+      "phases: [{start: 0s}]\n",
+      "f.yaml", ".");
+  ASSERT_TRUE(load.scenario) << load.errors[0];
+  censor_ = std::make_unique<Censor>(*load.scenario, &truth_, 1);
+  censor_->Start(now_);
+  ASSERT_EQ(truth_.lines.size(), 2u);
+  EXPECT_EQ(truth_.lines[0]["event"], "lab_settings");
+  EXPECT_EQ(truth_.lines[0]["servers"]["failing"],
+            nlohmann::json::parse(R"([{"name":"archive.org","mode":"http_503"},
+                                      {"name":"citizenlab.ca","mode":"tcp_reset"}])"));
+  EXPECT_EQ(truth_.lines[0]["keep_resolver_cache"], false);
+  EXPECT_EQ(truth_.lines[1]["event"], "phase_start");
+
+  truth_.lines.clear();
+  load =
+      ParseScenario("name: k\nkeep_resolver_cache: true\nphases: [{start: 0s}]\n", "k.yaml", ".");
+  ASSERT_TRUE(load.scenario) << load.errors[0];
+  censor_ = std::make_unique<Censor>(*load.scenario, &truth_, 1);
+  censor_->Start(now_);
+  ASSERT_EQ(truth_.lines.size(), 2u);
+  EXPECT_EQ(truth_.lines[0]["keep_resolver_cache"], true);
+  EXPECT_EQ(truth_.lines[0]["servers"]["failing"], nlohmann::json::array());
+}
+
 TEST_F(Engine, Gfw2SendsThreeIdenticalRstAcksToBothSides) {
   Init("      - {id: r, match: {sni: {suffix: [whatsapp.net]}}, action: rst_inject, type: gfw2}\n");
   Handshake(40000);
@@ -271,6 +298,215 @@ TEST_F(Engine, FragmentedClientHelloTriggersOnTheSecondSegment) {
   EXPECT_EQ(ParseRst(To(second, Side::kServer)[0]).seq, kClientIsn + 1 + 60);
 }
 
+TEST_F(Engine, OnPathRstLetsTheTriggerThroughAndTheServersReplyFollows) {
+  Init(R"(      - id: r
+        match: {sni: {suffix: [whatsapp.net]}}
+        action: rst_inject
+        type: gfw1
+        trigger: pass
+)");
+  Handshake(40000);
+  std::string hello = ClientHello("mmg.whatsapp.net");
+  auto trigger =
+      TcpFrame(true, 40000, kClientIsn + 1, kServerIsn + 1, Tins::TCP::PSH | Tins::TCP::ACK, hello);
+  auto out = Feed(Side::kClient, trigger);
+  auto to_client = To(out, Side::kClient);
+  auto to_server = To(out, Side::kServer);
+  ASSERT_EQ(to_client.size(), 1u);
+  ASSERT_EQ(to_server.size(), 2u);
+  EXPECT_EQ(to_server[0].frame, trigger) << "the ClientHello reaches the server first";
+  Rst to_srv = ParseRst(to_server[1]);
+  EXPECT_TRUE(to_srv.flags & Tins::TCP::RST);
+  EXPECT_EQ(to_srv.seq, kClientIsn + 1 + hello.size()) << "in window after the trigger";
+  EXPECT_EQ(ParseRst(to_client[0]).seq, kServerIsn + 1);
+  EXPECT_EQ(truth_.lines.back()["detail"]["trigger"], "pass");
+  // The flow lives on: the server's genuine reply races the RST to the client, and
+  // the rule does not fire again on the same flow.
+  auto reply = TcpFrame(false, 40000, kServerIsn + 1, kClientIsn + 1 + hello.size(),
+                        Tins::TCP::PSH | Tins::TCP::ACK, "server hello");
+  auto down = Feed(Side::kServer, reply);
+  ASSERT_EQ(down.size(), 1u);
+  EXPECT_EQ(down[0].frame, reply);
+  auto again = Feed(Side::kClient, TcpFrame(true, 40000, kClientIsn + 1 + hello.size(),
+                                            kServerIsn + 13, Tins::TCP::ACK, "more"));
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].to, Side::kServer);
+  EXPECT_EQ(truth_.lines.size(), 2u);
+}
+
+TEST_F(Engine, OnPathBlockPageRacesTheServersResponse) {
+  Init(R"(      - id: page
+        match: {http_host: {suffix: [telegram.org]}}
+        action: http_blockpage
+        body: "<h1>blocked</h1>"
+        trigger: pass
+)");
+  Handshake(40000);
+  std::string request = "GET / HTTP/1.1\r\nHost: web.telegram.org\r\n\r\n";
+  auto trigger = TcpFrame(true, 40000, kClientIsn + 1, kServerIsn + 1,
+                          Tins::TCP::PSH | Tins::TCP::ACK, request, 80);
+  auto out = Feed(Side::kClient, trigger);
+  auto to_client = To(out, Side::kClient);
+  ASSERT_EQ(to_client.size(), 2u);  // the page, then its RST
+  EXPECT_TRUE(ParseRst(to_client[0]).payload.starts_with("HTTP/1.1 403 Forbidden\r\n"));
+  auto to_server = To(out, Side::kServer);
+  ASSERT_EQ(to_server.size(), 1u) << "the request, and no RST to the server";
+  EXPECT_EQ(to_server[0].frame, trigger);
+  EXPECT_EQ(truth_.lines.back()["detail"]["trigger"], "pass");
+  auto response =
+      Feed(Side::kServer, TcpFrame(false, 40000, kServerIsn + 1, kClientIsn + 1 + request.size(),
+                                   Tins::TCP::PSH | Tins::TCP::ACK, "HTTP/1.1 200 OK\r\n\r\n", 80));
+  ASSERT_EQ(response.size(), 1u);
+  EXPECT_EQ(response[0].to, Side::kClient);
+}
+
+TEST_F(Engine, WithoutReassemblyASplitClientHelloPassesAndAWholeOneDoesNot) {
+  Init(R"(      - id: r
+        match: {sni: {suffix: [telegram.org]}}
+        action: rst_inject
+        type: gfw1
+        reassemble: false
+)");
+  Handshake(40000);
+  std::string hello = ClientHello("web.telegram.org");
+  std::string a = hello.substr(0, 60), b = hello.substr(60);
+  auto first =
+      Feed(Side::kClient, TcpFrame(true, 40000, kClientIsn + 1, kServerIsn + 1, Tins::TCP::ACK, a));
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].to, Side::kServer);
+  auto second = Feed(Side::kClient, TcpFrame(true, 40000, kClientIsn + 1 + 60, kServerIsn + 1,
+                                             Tins::TCP::PSH | Tins::TCP::ACK, b));
+  ASSERT_EQ(second.size(), 1u) << "the completing segment passes too";
+  EXPECT_EQ(second[0].to, Side::kServer);
+  EXPECT_EQ(truth_.lines.size(), 1u);
+  // The same ClientHello in one segment is caught.
+  Handshake(40001);
+  auto whole = SendClientHello(40001, "web.telegram.org");
+  ASSERT_EQ(To(whole, Side::kClient).size(), 1u);
+  ASSERT_EQ(truth_.lines.size(), 2u);
+  EXPECT_EQ(truth_.lines[1]["detail"]["reassemble"], false);
+}
+
+// A TLS record of `type` with `n` bytes of body.
+std::string Record(uint8_t type, size_t n) {
+  return std::string{static_cast<char>(type), 3, 3, static_cast<char>(n >> 8),
+                     static_cast<char>(n)} +
+         std::string(n, 'x');
+}
+
+TEST_F(Engine, RstAtAppDataWaitsForTheHandshakeToComplete) {
+  Init(R"(      - id: late
+        match: {sni: {suffix: [whatsapp.net]}}
+        action: rst_inject
+        type: gfw1
+        at: app_data
+)");
+  Handshake(40000);
+  std::string hello = ClientHello("mmg.whatsapp.net");
+  auto out = SendClientHello(40000, "mmg.whatsapp.net");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].to, Side::kServer) << "the ClientHello passes";
+  uint32_t seq = kClientIsn + 1 + static_cast<uint32_t>(hello.size());
+  auto server_hello = Feed(
+      Side::kServer, TcpFrame(false, 40000, kServerIsn + 1, seq, Tins::TCP::PSH | Tins::TCP::ACK,
+                              Record(22, 90) + Record(20, 1) + Record(23, 900)));
+  ASSERT_EQ(server_hello.size(), 1u);
+  EXPECT_EQ(server_hello[0].to, Side::kClient);
+  // TLS 1.3 in compatibility mode: ChangeCipherSpec and the encrypted Finished...
+  std::string finished = Record(20, 1) + Record(23, 53);
+  auto fin = Feed(Side::kClient, TcpFrame(true, 40000, seq, kServerIsn + 1008,
+                                          Tins::TCP::PSH | Tins::TCP::ACK, finished));
+  ASSERT_EQ(fin.size(), 1u);
+  EXPECT_EQ(fin[0].to, Side::kServer) << "the handshake completes";
+  seq += static_cast<uint32_t>(finished.size());
+  // ...then the request, the first application data: reset.
+  auto data = Feed(Side::kClient, TcpFrame(true, 40000, seq, kServerIsn + 1008,
+                                           Tins::TCP::PSH | Tins::TCP::ACK, Record(23, 80)));
+  ASSERT_EQ(To(data, Side::kClient).size(), 1u);
+  ASSERT_EQ(To(data, Side::kServer).size(), 1u);
+  Rst to_client = ParseRst(To(data, Side::kClient)[0]);
+  EXPECT_EQ(to_client.seq, kServerIsn + 1008);
+  EXPECT_EQ(to_client.ack, seq + 85);
+  EXPECT_EQ(ParseRst(To(data, Side::kServer)[0]).seq, seq) << "the request was dropped";
+  ASSERT_EQ(truth_.lines.size(), 2u);
+  EXPECT_EQ(truth_.lines[1]["detail"]["at"], "app_data");
+  EXPECT_EQ(truth_.lines[1]["detail"]["sni"], "mmg.whatsapp.net");
+}
+
+TEST_F(Engine, DropAtAppDataFindsTls12RecordsSplitAcrossSegments) {
+  Init(R"(      - {id: hole, match: {sni: {exact: [signal.org]}}, action: drop, at: app_data}
+)");
+  Handshake(40000);
+  std::string hello = ClientHello("signal.org");
+  // TLS 1.2: ClientKeyExchange, ChangeCipherSpec, Finished, then application data,
+  // cut at awkward places (inside a record header, inside a body).
+  std::string stream = hello + Record(22, 70) + Record(20, 1) + Record(22, 40);
+  const size_t data_at = stream.size();
+  stream += Record(23, 100);
+  uint32_t seq = kClientIsn + 1;
+  std::vector<std::pair<size_t, size_t>> cuts = {
+      {0, hello.size()}, {hello.size(), 3}, {hello.size() + 3, 80}, {hello.size() + 83, 0}};
+  cuts.back().second = data_at + 2 - cuts.back().first;  // ends inside the data's header
+  for (auto [from, n] : cuts) {
+    auto out = Feed(Side::kClient, TcpFrame(true, 40000, seq, kServerIsn + 1, Tins::TCP::ACK,
+                                            stream.substr(from, n)));
+    ASSERT_EQ(out.size(), 1u) << "at " << from;
+    EXPECT_EQ(out[0].to, Side::kServer);
+    seq += static_cast<uint32_t>(n);
+  }
+  // The segment that completes the data record's header: dropped, and so is the rest.
+  auto rest = Feed(Side::kClient, TcpFrame(true, 40000, seq, kServerIsn + 1, Tins::TCP::ACK,
+                                           stream.substr(data_at + 2)));
+  EXPECT_TRUE(rest.empty());
+  EXPECT_TRUE(
+      Feed(Side::kServer, TcpFrame(false, 40000, kServerIsn + 1, seq, Tins::TCP::ACK, "late"))
+          .empty());
+  ASSERT_EQ(truth_.lines.size(), 2u);
+  EXPECT_EQ(truth_.lines[1]["action"], "drop");
+  EXPECT_EQ(truth_.lines[1]["detail"]["at"], "app_data");
+}
+
+TEST_F(Engine, RstAtResponseLetsTheRequestThroughAndResetsTheReply) {
+  Init(R"(      - id: reply
+        match: {http_host: {suffix: [telegram.org]}}
+        action: rst_inject
+        type: gfw1
+        at: response
+        residual: {seconds: 5}
+)");
+  Handshake(40000);
+  std::string request = "GET / HTTP/1.1\r\nHost: web.telegram.org\r\n\r\n";
+  const uint32_t after = kClientIsn + 1 + static_cast<uint32_t>(request.size());
+  auto req = Feed(Side::kClient, TcpFrame(true, 40000, kClientIsn + 1, kServerIsn + 1,
+                                          Tins::TCP::PSH | Tins::TCP::ACK, request));
+  ASSERT_EQ(req.size(), 1u);
+  EXPECT_EQ(req[0].to, Side::kServer);
+  auto ack = Feed(Side::kServer, TcpFrame(false, 40000, kServerIsn + 1, after, Tins::TCP::ACK));
+  ASSERT_EQ(ack.size(), 1u) << "a bare ACK is no response";
+  auto reply =
+      Feed(Side::kServer, TcpFrame(false, 40000, kServerIsn + 1, after,
+                                   Tins::TCP::PSH | Tins::TCP::ACK, "HTTP/1.1 200 OK\r\n"));
+  auto to_client = To(reply, Side::kClient);
+  auto to_server = To(reply, Side::kServer);
+  ASSERT_EQ(to_client.size(), 1u) << "the RST, not the response";
+  ASSERT_EQ(to_server.size(), 1u);
+  Rst c = ParseRst(to_client[0]);
+  EXPECT_TRUE(c.flags & Tins::TCP::RST);
+  EXPECT_EQ(c.src, kServer);
+  EXPECT_EQ(c.seq, kServerIsn + 1) << "where the dropped response began";
+  Rst srv = ParseRst(to_server[0]);
+  EXPECT_EQ(srv.src, kClient);
+  EXPECT_EQ(srv.seq, after) << "the client's next sequence number";
+  ASSERT_EQ(truth_.lines.size(), 2u);
+  EXPECT_EQ(truth_.lines[1]["detail"]["at"], "response");
+  EXPECT_EQ(truth_.lines[1]["flow"]["src"], kClient);
+  EXPECT_EQ(truth_.lines[1]["detail"]["residual_seconds"], 5);
+  // The residual block holds the client's next connection to the same server port.
+  auto syn = Feed(Side::kClient, TcpFrame(true, 40001, 5, 0, Tins::TCP::SYN));
+  ASSERT_EQ(syn.size(), 1u);
+  EXPECT_EQ(syn[0].to, Side::kClient);
+}
+
 TEST_F(Engine, HttpHostDrawsABlockPageThenRst) {
   Init(R"(      - id: page
         match: {http_host: {suffix: [telegram.org]}, http_path: {prefix: [/]}}
@@ -294,6 +530,103 @@ TEST_F(Engine, HttpHostDrawsABlockPageThenRst) {
   ASSERT_EQ(To(out, Side::kServer).size(), 1u);
   EXPECT_EQ(truth_.lines.back()["detail"]["host"], "telegram.org");
   EXPECT_EQ(truth_.lines.back()["detail"]["path"], "/dl");
+}
+
+// The one's-complement sum of `data` (with `sum` folded in first) is 0xffff when a
+// checksum inside it is right.
+uint16_t OnesSum(const std::vector<uint8_t>& data, uint32_t sum = 0) {
+  for (size_t i = 0; i + 1 < data.size(); i += 2)
+    sum += static_cast<uint32_t>(data[i] << 8 | data[i + 1]);
+  if (data.size() % 2) sum += static_cast<uint32_t>(data.back() << 8);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(sum);
+}
+
+TEST_F(Engine, IcmpUnreachableAnswersTheMatchedPacketInsteadOfForwardingIt) {
+  Init(R"(      - {id: admin, match: {dst_port: 443}, action: icmp_unreachable, unreachable: admin}
+      - id: host
+        match: {dst_port: 80}
+        action: icmp_unreachable
+        unreachable: host
+        from: 198.18.11.2
+      - {id: port, match: {proto: udp}, action: icmp_unreachable, unreachable: port,
+         from: [198.18.11.2, "fd00:11::2"]}
+)");
+  auto syn = TcpFrame(true, 40000, kClientIsn, 0, Tins::TCP::SYN);
+  auto out = Feed(Side::kClient, syn);
+  ASSERT_EQ(out.size(), 1u) << "the SYN is not forwarded";
+  EXPECT_EQ(out[0].to, Side::kClient);
+  const std::vector<uint8_t>& f = out[0].frame;
+  ASSERT_GE(f.size(), 34u + 8 + 28);
+  EXPECT_EQ(f[14 + 9], 1) << "IP protocol ICMP";
+  Tins::EthernetII eth(f.data(), static_cast<uint32_t>(f.size()));
+  EXPECT_EQ(eth.rfind_pdu<Tins::IP>().src_addr().to_string(), kServer);
+  EXPECT_EQ(eth.rfind_pdu<Tins::IP>().dst_addr().to_string(), kClient);
+  EXPECT_EQ(f[34], 3);   // destination unreachable
+  EXPECT_EQ(f[35], 13);  // administratively prohibited
+  std::vector<uint8_t> icmp(f.begin() + 34, f.end());
+  EXPECT_EQ(OnesSum(icmp), 0xffff) << "ICMP checksum";
+  // The quote is the SYN's IP packet (header and TCP ports, sequence number, ...).
+  EXPECT_TRUE(std::equal(syn.begin() + 14, syn.end(), icmp.begin() + 8));
+  ASSERT_EQ(truth_.lines.size(), 2u);
+  EXPECT_EQ(truth_.lines[1]["action"], "icmp_unreachable");
+  EXPECT_EQ(truth_.lines[1]["detail"]["unreachable"], "admin");
+  EXPECT_EQ(truth_.lines[1]["detail"]["icmp_type"], 3);
+  EXPECT_EQ(truth_.lines[1]["detail"]["icmp_code"], 13);
+  EXPECT_EQ(truth_.lines[1]["detail"]["from"], kServer);
+  // Each retransmission draws the error again.
+  EXPECT_EQ(Feed(Side::kClient, syn).size(), 1u);
+
+  auto host = Feed(Side::kClient, TcpFrame(true, 40001, kClientIsn, 0, Tins::TCP::SYN, "", 80));
+  ASSERT_EQ(host.size(), 1u);
+  EXPECT_EQ(host[0].frame[35], 1) << "host unreachable";
+  Tins::EthernetII heth(host[0].frame.data(), static_cast<uint32_t>(host[0].frame.size()));
+  EXPECT_EQ(heth.rfind_pdu<Tins::IP>().src_addr().to_string(), "198.18.11.2");
+
+  // IPv6: ICMPv6 port unreachable (type 1 code 4), checksummed over the pseudo-header.
+  Tins::EthernetII q6{Tins::HWAddress<6>(kServerMac), Tins::HWAddress<6>(kClientMac)};
+  q6 /= Tins::IPv6("fd00:20::53", "fd00:1::10") / Tins::UDP(53, 40000) /
+        Tins::RawPDU(std::string("query"));
+  auto v6 = Feed(Side::kClient, q6.serialize());
+  ASSERT_EQ(v6.size(), 1u);
+  const std::vector<uint8_t>& g = v6[0].frame;
+  ASSERT_GE(g.size(), 54u + 8);
+  EXPECT_EQ(g[14 + 6], 58) << "next header ICMPv6";
+  EXPECT_EQ(g[54], 1);
+  EXPECT_EQ(g[55], 4);
+  Tins::EthernetII geth(g.data(), static_cast<uint32_t>(g.size()));
+  EXPECT_EQ(geth.rfind_pdu<Tins::IPv6>().src_addr().to_string(), "fd00:11::2");
+  std::vector<uint8_t> pseudo(g.begin() + 22, g.begin() + 54);  // source and destination
+  const size_t len = g.size() - 54;
+  pseudo.insert(pseudo.end(),
+                {0, 0, static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len), 0, 0, 0, 58});
+  pseudo.insert(pseudo.end(), g.begin() + 54, g.end());
+  EXPECT_EQ(OnesSum(pseudo), 0xffff) << "ICMPv6 checksum";
+}
+
+TEST_F(Engine, RedirectBlockPageCarriesItsLocation) {
+  Init(R"(      - id: redirect
+        match: {http_host: {exact: [www.minghui.org]}}
+        action: http_blockpage
+        location: "http://198.18.240.34/?type=Invalid%20Site&policy=MainPolicy"
+        then: fin
+)");
+  Handshake(40000);
+  std::string request = "GET / HTTP/1.1\r\nHost: www.minghui.org\r\n\r\n";
+  auto out = Feed(Side::kClient, TcpFrame(true, 40000, kClientIsn + 1, kServerIsn + 1,
+                                          Tins::TCP::PSH | Tins::TCP::ACK, request, 80));
+  auto to_client = To(out, Side::kClient);
+  ASSERT_EQ(to_client.size(), 2u);
+  EXPECT_EQ(ParseRst(to_client[0]).payload,
+            "HTTP/1.1 302 Found\r\n"
+            "Location: http://198.18.240.34/?type=Invalid%20Site&policy=MainPolicy\r\n"
+            "Content-Type: text/html; charset=utf-8\r\nContent-Length: 0\r\n"
+            "Connection: close\r\n\r\n");
+  EXPECT_EQ(ParseRst(to_client[1]).flags, Tins::TCP::FIN | Tins::TCP::ACK);
+  const nlohmann::json& d = truth_.lines.back()["detail"];
+  EXPECT_EQ(d["status"], 302);
+  EXPECT_EQ(d["location"], "http://198.18.240.34/?type=Invalid%20Site&policy=MainPolicy");
+  EXPECT_EQ(d["body_bytes"], 0);
 }
 
 TEST_F(Engine, KeywordCombinationDropsOnlyTheCompletingMessage) {
@@ -390,6 +723,51 @@ TEST_F(Engine, DnsInjectForgesCopiesAndStillForwardsTheQuery) {
   EXPECT_EQ(ParseDns(again[0]).answers()[0].data(), ParseDns(forged[0]).answers()[0].data());
   EXPECT_EQ(truth_.lines.back()["detail"]["qname"], "e3.whatsapp.net");
   EXPECT_EQ(truth_.lines.back()["detail"]["answers"].size(), 2u);
+}
+
+TEST_F(Engine, DelayedDnsForgeriesLeaveAfterTheQueryAndEachCopyHasItsFingerprint) {
+  Init(R"(      - id: late
+        match: {dns_qname: {suffix: [whatsapp.net]}}
+        action: dns_inject
+        pool: [198.18.240.1, 198.18.240.2, 198.18.240.3]
+        delay_ms: 300
+        copies:
+          - {ip_ttl: 57, ip_id: 0, dns_flags: 0x8180, answer_ttl: 60}
+          - {ip_ttl: 231, ip_id: random, df: true, dns_flags: 0x8580}
+          - {copy_ttl: true, ip_id: 0x9916, dns_flags: 0x8400, delay_ms: 320}
+)");
+  auto out = Feed(Side::kClient, DnsQueryFrame("e1.whatsapp.net", Tins::DNS::A, 61));
+  auto query = To(out, Side::kServer);
+  ASSERT_EQ(query.size(), 1u);
+  EXPECT_LE(query[0].at_ns, now_.mono_ns) << "the query passes at once";
+  auto forged = To(out, Side::kClient);
+  ASSERT_EQ(forged.size(), 3u);
+  EXPECT_EQ(forged[0].at_ns, now_.mono_ns + 300'000'000);
+  EXPECT_EQ(forged[1].at_ns, now_.mono_ns + 300'000'000);
+  EXPECT_EQ(forged[2].at_ns, now_.mono_ns + 320'000'000);
+  Tins::IP ip[3];
+  Tins::DNS dns[3] = {ParseDns(forged[0], &ip[0]), ParseDns(forged[1], &ip[1]),
+                      ParseDns(forged[2], &ip[2])};
+  EXPECT_EQ(ip[0].ttl(), 57);
+  EXPECT_EQ(ip[0].id(), 0);
+  EXPECT_NE(ip[0].flags(), Tins::IP::DONT_FRAGMENT);
+  EXPECT_EQ(dns[0].answers()[0].ttl(), 60u);
+  EXPECT_EQ(ip[1].ttl(), 231);
+  EXPECT_EQ(ip[1].flags(), Tins::IP::DONT_FRAGMENT);
+  EXPECT_EQ(dns[1].authoritative_answer(), 1);  // 0x8580: QR AA RD RA
+  EXPECT_EQ(dns[1].recursion_available(), 1);
+  EXPECT_EQ(ip[2].ttl(), 61) << "copied from the query";
+  EXPECT_EQ(ip[2].id(), 0x9916);
+  EXPECT_EQ(dns[2].recursion_available(), 0);  // 0x8400: QR AA
+  const nlohmann::json& d = truth_.lines.back()["detail"];
+  ASSERT_EQ(d["copies"].size(), 3u);
+  EXPECT_EQ(d["copies"][0]["ip_ttl"], 57);
+  EXPECT_EQ(d["copies"][1]["dns_flags"], 0x8580);
+  EXPECT_EQ(d["copies"][1]["df"], true);
+  EXPECT_EQ(d["copies"][2]["ip_id"], 0x9916);
+  EXPECT_EQ(d["copies"][2]["delay_ms"], 320);
+  EXPECT_EQ(d["copies"][0]["answer"], d["answers"][0]);
+  EXPECT_FALSE(d.contains("ip_ttl")) << "the copies' TTLs differ";
 }
 
 TEST_F(Engine, DnsInjectAnswersAaaaFromTeredoAndOtherTypesWithoutAnswers) {
@@ -533,6 +911,7 @@ TEST_F(Engine, HostileFramesDoNotCrash) {
       - {id: b, match: {http_host: {suffix: [y.org]}}, action: http_blockpage}
       - {id: c, match: {dns_qname: {suffix: [z.org]}}, action: dns_inject, pool: [198.18.240.1]}
       - {id: d, match: {keywords: [k]}, action: keyword_drop}
+      - {id: e, match: {dst_port: 5222}, action: icmp_unreachable, unreachable: port}
 )");
   std::mt19937 rng(7);
   std::vector<std::vector<uint8_t>> seeds = {

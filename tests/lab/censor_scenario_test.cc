@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/lab/censor/lab_settings.h"
 #include "tests/lab/censor/scenario_parser.h"
 
 namespace vigil::lab {
@@ -25,7 +26,7 @@ TEST(ScenarioLibrary, EveryScenarioValidates) {
     EXPECT_TRUE(load.scenario.has_value()) << entry.path();
     for (const auto& e : load.errors) ADD_FAILURE() << e;
   }
-  EXPECT_EQ(files, 10);
+  EXPECT_EQ(files, 18);
 }
 
 TEST(ScenarioLibrary, CrackdownStartsAtThirtySeconds) {
@@ -65,6 +66,7 @@ phases:
         action: rst_inject
         type: custom
         direction: client
+        reassemble: false
         count: 2
         flags: RA
         df: true
@@ -82,6 +84,7 @@ phases:
         status: 451
         body: "no"
         then: fin
+        trigger: pass
       - id: tb
         action: throttle
         rate: 2mbit
@@ -129,7 +132,49 @@ phases:
   EXPECT_EQ(s.phases[1].rules[1].delay.down_ms, 40u);
   EXPECT_EQ(s.phases[1].rules[2].blockpage.status, 451);
   EXPECT_FALSE(s.phases[1].rules[2].blockpage.then_rst);
+  EXPECT_TRUE(s.phases[1].rules[2].blockpage.pass_trigger);
+  EXPECT_FALSE(rst.rst.pass_trigger);
+  EXPECT_FALSE(rst.reassemble);
+  EXPECT_TRUE(dns.reassemble);
   EXPECT_EQ(s.phases[1].rules[3].throttle.rate_bps, 2000000u);
+}
+
+TEST(ScenarioParse, ReadsTheServersThatFailByThemselves) {
+  ScenarioLoad load = ParseScenario(R"(name: s
+servers:
+  failing:
+    - Archive.org
+    - {name: citizenlab.ca, mode: tcp_reset}
+    - {name: 149.154.175.50, mode: http_503}
+phases:
+  - start: 0s
+)",
+                                    "s.yaml", ".");
+  for (const auto& e : load.errors) ADD_FAILURE() << e;
+  ASSERT_TRUE(load.scenario);
+  const auto& failing = load.scenario->lab.failing;
+  ASSERT_EQ(failing.size(), 3u);
+  EXPECT_EQ(failing[0].name, "archive.org");
+  EXPECT_EQ(failing[0].mode, ServerFailure::kHttp503);  // a bare name: 503s
+  EXPECT_EQ(failing[1].mode, ServerFailure::kTcpReset);
+  EXPECT_EQ(failing[2].name, "149.154.175.50");
+  EXPECT_EQ(LabSettingsText(load.scenario->lab),
+            "failing http_503 archive.org\nfailing tcp_reset citizenlab.ca\n"
+            "failing http_503 149.154.175.50\nkeep_resolver_cache false\n");
+  ScenarioLoad library = LoadScenarioFile(LAB_DIR "/scenarios/failing-servers.yaml");
+  ASSERT_TRUE(library.scenario);
+  EXPECT_EQ(library.scenario->lab.failing.size(), 2u);
+  EXPECT_TRUE(LoadScenarioFile(LAB_DIR "/scenarios/clean.yaml").scenario->lab.failing.empty());
+}
+
+TEST(ScenarioParse, ResolverCachesAreFlushedUnlessTheScenarioKeepsThem) {
+  ScenarioLoad clean = LoadScenarioFile(LAB_DIR "/scenarios/clean.yaml");
+  ASSERT_TRUE(clean.scenario);
+  EXPECT_FALSE(clean.scenario->lab.keep_resolver_cache);
+  ScenarioLoad keep = LoadScenarioFile(LAB_DIR "/scenarios/clean-keep-cache.yaml");
+  ASSERT_TRUE(keep.scenario);
+  EXPECT_TRUE(keep.scenario->lab.keep_resolver_cache);
+  EXPECT_EQ(LabSettingsText(keep.scenario->lab), "keep_resolver_cache true\n");
 }
 
 TEST(ScenarioParse, RstTypesTakeTheirFingerprints) {
@@ -203,6 +248,44 @@ const std::vector<std::string>& Texts() {
       WithRule("      - id: a\n        match: {proto: udp}\n        action: rst_inject\n"
                "        type: gfw1\n"),
       WithRule("      - id: a\n        action: drop\n      - id: a\n        action: drop\n"),
+      "name: x\nservers:\n  failing:\n    - {name: archive.org, mode: down}\nphases: [{start: "
+      "0s}]\n",
+      "name: x\nservers:\n  failing:\n    - archive.org\n    - archive.org\n"
+      "phases: [{start: 0s}]\n",
+      "name: x\nservers:\n  failing: [\"a b.org\"]\nphases: [{start: 0s}]\n",
+      "name: x\nservers:\n  failing:\n    - {mode: tcp_reset}\nphases: [{start: 0s}]\n",
+      "name: x\nservers:\n  broken: [archive.org]\nphases: [{start: 0s}]\n",
+      "name: x\nservers: [archive.org]\nphases: [{start: 0s}]\n",
+      WithRule("      - id: a\n        action: icmp_unreachable\n        unreachable: far\n"),
+      WithRule("      - id: a\n        action: icmp_unreachable\n"),
+      WithRule("      - id: a\n        action: icmp_unreachable\n        unreachable: host\n"
+               "        from: 198.18.11\n"),
+      WithRule("      - id: a\n        action: icmp_unreachable\n        unreachable: host\n"
+               "        from: [198.18.11.2, \"fd00:11::2\", 198.18.11.1]\n"),
+      WithRule("      - id: a\n        action: rst_inject\n        type: gfw1\n"
+               "        trigger: later\n"),
+      WithRule("      - id: a\n        action: drop\n        trigger: pass\n"),
+      WithRule("      - id: a\n        action: dns_inject\n        pool: [198.18.240.1]\n"
+               "        copies: [{}, {}, {}, {}]\n"),
+      WithRule("      - id: a\n        action: dns_inject\n        pool: [198.18.240.1]\n"
+               "        copies:\n          - {ip_ttl: 57, colour: red}\n"),
+      WithRule("      - id: a\n        action: dns_inject\n        pool: [198.18.240.1]\n"
+               "        copies:\n          - {ip_ttl: 57, copy_ttl: true}\n"),
+      WithRule("      - id: a\n        action: dns_inject\n        pool: [198.18.240.1]\n"
+               "        delay_ms: 20000\n"),
+      WithRule("      - id: a\n        action: http_blockpage\n        status: 403\n"
+               "        location: http://198.18.240.34/\n"),
+      WithRule("      - id: a\n        action: http_blockpage\n        status: 301\n"),
+      WithRule("      - id: a\n        action: http_blockpage\n        location: \"\"\n"),
+      WithRule("      - id: a\n        match: {dst_port: 443}\n        action: drop\n"
+               "        reassemble: false\n"),
+      WithRule("      - id: a\n        match: {sni: {exact: [x.org]}}\n        action: drop\n"
+               "        reassemble: no\n"),
+      WithRule("      - id: a\n        action: http_blockpage\n        at: response\n"),
+      WithRule("      - id: a\n        action: drop\n        at: later\n"),
+      WithRule("      - id: a\n        action: rst_inject\n        type: gfw1\n"
+               "        trigger: pass\n        at: response\n"),
+      "name: x\nkeep_resolver_cache: maybe\nphases: [{start: 0s}]\n",
   };
   return texts;
 }
@@ -234,7 +317,36 @@ INSTANTIATE_TEST_SUITE_P(
         Malformed{T(18), "s.yaml:3: yaml: end of sequence flow not found"},
         Malformed{T(19), "s.yaml:5: keywords: keyword_drop needs match.keywords"},
         Malformed{T(20), "s.yaml:5: proto: rst_inject needs tcp or any"},
-        Malformed{T(21), "s.yaml:7: id: duplicate rule id \"a\" in this phase"}),
+        Malformed{T(21), "s.yaml:7: id: duplicate rule id \"a\" in this phase"},
+        Malformed{T(22), "s.yaml:4: mode: must be http_503 or tcp_reset, got \"down\""},
+        Malformed{T(23), "s.yaml:5: failing: \"archive.org\" listed twice"},
+        Malformed{T(24), "s.yaml:3: name: not a host name or address: \"a b.org\""},
+        Malformed{T(25), "s.yaml:4: name: missing"},
+        Malformed{T(26), "s.yaml:3: broken: unknown key"},
+        Malformed{T(27), "s.yaml:2: servers: expected a mapping, got a list"},
+        Malformed{T(28), "s.yaml:7: unreachable: must be net, host, port or admin, got \"far\""},
+        Malformed{T(29), "s.yaml:5: unreachable: missing (net, host, port or admin)"},
+        Malformed{T(30), "s.yaml:8: from: not an IP address: \"198.18.11\""},
+        Malformed{T(31), "s.yaml:8: from: one address per IP version"},
+        Malformed{T(32), "s.yaml:8: trigger: must be drop or pass, got \"later\""},
+        Malformed{T(33), "s.yaml:7: trigger: unknown key for action drop"},
+        Malformed{T(34), "s.yaml:8: copies: a list of 1..3 copies, got 4"},
+        Malformed{T(35), "s.yaml:9: colour: unknown key"},
+        Malformed{T(36), "s.yaml:9: copy_ttl: give ip_ttl or copy_ttl, not both"},
+        Malformed{T(37), "s.yaml:8: delay_ms: must be 0..10000, got 20000"},
+        Malformed{
+            T(38),
+            "s.yaml:5: location: needs a redirect status (301, 302, 303, 307 or 308), got 403"},
+        Malformed{T(39), "s.yaml:5: location: missing (status 301 redirects)"},
+        Malformed{T(40), "s.yaml:7: location: must be 1..2048 bytes on one line"},
+        Malformed{T(41), "s.yaml:5: reassemble: false needs an sni, http_host or http_path match"},
+        Malformed{T(42), "s.yaml:8: reassemble: expected true or false, got \"no\""},
+        Malformed{T(43),
+                  "s.yaml:5: at: only rst_inject and drop act after the match, not "
+                  "http_blockpage"},
+        Malformed{T(44), "s.yaml:7: at: must be match, app_data or response, got \"later\""},
+        Malformed{T(45), "s.yaml:5: at: response cannot be combined with trigger: pass"},
+        Malformed{T(46), "s.yaml:2: keep_resolver_cache: expected true or false, got \"maybe\""}),
     [](const ::testing::TestParamInfo<Malformed>& tp) {
       return "case" + std::to_string(tp.index);
     });

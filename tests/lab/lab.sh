@@ -5,7 +5,7 @@
 #   lab.sh down [--state DIR]                                       tear everything down
 #   lab.sh status [--state DIR]                                     what runs, where
 #   lab.sh exec NS CMD...                                           run CMD in vgl-NS
-#   lab.sh scenario NAME|FILE [--state DIR]                         restart the censor
+#   lab.sh scenario NAME|FILE [--state DIR]                         switch: censor, failing servers, resolver flush
 #
 # Everything stays inside the vgl-* namespaces: addresses from 198.18.0.0/15 and
 # fd00::/8 only, no link to the host's namespace, nothing listening in it.
@@ -19,7 +19,7 @@ NAMESPACES=(client client2 r1 censor r2 server control)
 ENDPOINTS=$LAB_DIR/endpoints.csv
 SCENARIO=clean
 NO_CENSOR=0
-DAEMONS=(unbound-server unbound-r1 unbound-r2 nginx prosody mosquitto coturn censor)
+DAEMONS=(unbound-server unbound-r1 unbound-r2 nginx prosody mosquitto coturn censor resetter)
 
 say() { echo "lab: $*" >&2; }
 die() { echo "lab: error: $*" >&2; exit 1; }
@@ -48,7 +48,7 @@ teardown() {
     for pid in $(cat "$STATE"/pids/*.pid 2>/dev/null || true); do
       # only our daemons: same pid may have been reused by something else
       if [ -r "/proc/$pid/cmdline" ] &&
-         tr '\0' ' ' <"/proc/$pid/cmdline" | grep -Eq "unbound|nginx|prosody|lua|mosquitto|turnserver|lab_censor"; then
+         tr '\0' ' ' <"/proc/$pid/cmdline" | grep -Eq "unbound|nginx|prosody|lua|mosquitto|turnserver|lab_censor|reset_listener"; then
         pids+=("$pid")
       fi
     done
@@ -252,9 +252,65 @@ service_of() { # the service a lab address belongs to, for page titles
   esac
 }
 
+# nginx's server blocks (STATE/nginx/vhosts.conf): one per name / IP literal, on its
+# own lab address. A name STATE/servers/failing lists ("MODE NAME" lines, from the
+# scenario's servers.failing) answers 503 to everything (http_503), or gets no block
+# and its web ports go to the reset listener (tcp_reset; STATE/servers/reset-endpoints).
+write_vhosts() {
+  local v="$STATE/nginx/vhosts.conf" r="$STATE/servers/reset-endpoints" title svc name kind real v4 v6 mode port
+  declare -A failing=()
+  while read -r mode name; do [ -n "$name" ] && failing[$name]=$mode; done <"$STATE/servers/failing"
+  : >"$v"
+  : >"$r"
+  while IFS=, read -r name kind real v4 v6 _; do
+    [ "$name" = name ] && continue
+    in_service_range "$v4" || continue
+    svc=$(service_of "$v4" "$name")
+    title="$svc (lab)"
+    mode=${failing[$name]:-}
+    if [ "$mode" = tcp_reset ]; then
+      # no server block: reset_listener.pl takes the name's web ports
+      for port in 80 443 $([ "$kind" = ip ] && echo 5222) \
+                  $(case $name in long.*|sglong.*|uslong.*|szlong.*) echo 8080 ;; esac); do
+        printf '%s %s\n%s %s\n' "$v4" "$port" "$v6" "$port" >>"$r"
+      done
+      continue
+    fi
+    {
+      echo "server {"
+      if [ "$kind" = ip ]; then
+        # Telegram data centres: plain HTTP on 80 and on 443 (no TLS), any method,
+        # and an open TCP port 5222 (MTProto's alternative port)
+        echo "    listen $v4:80; listen [$v6]:80; listen $v4:443; listen [$v6]:443;"
+        echo "    listen $v4:5222; listen [$v6]:5222;"
+        echo "    server_name _;"
+        if [ "$mode" = http_503 ]; then echo "    return 503;"; fi
+        echo "    location / { default_type text/plain; return 200 'Telegram (lab) data centre $real\n'; }"
+      else
+        echo "    listen $v4:80; listen [$v6]:80; listen $v4:443 ssl; listen [$v6]:443 ssl;"
+        case $name in long.*|sglong.*|uslong.*|szlong.*) echo "    listen $v4:8080; listen [$v6]:8080;" ;; esac
+        echo "    server_name $name;"
+        if [ "$mode" = http_503 ]; then echo "    return 503;"; fi
+        echo "    location / { return 200 '<!DOCTYPE html><html><head><title>$title</title></head><body><h1>$title</h1><p>$name</p></body></html>\n'; }"
+        case $name in
+          v.whatsapp.net)
+            echo "    location = /v2/register { default_type application/json; return 200 '{\"status\":\"fail\",\"reason\":\"missing_param\"}\n'; }" ;;
+          short.weixin.qq.com|szshort.weixin.qq.com)
+            echo "    location /mmtls/ { default_type application/octet-stream; return 200 'mmtls (lab)\n'; }" ;;
+          dns.weixin.qq.com)
+            echo "    location = /cgi-bin/micromsg-bin/newgetdns { default_type text/xml; return 200 '<dns><domainlist><domain name=\"long.weixin.qq.com\"><ip>198.18.74.2</ip></domain><domain name=\"short.weixin.qq.com\"><ip>198.18.74.3</ip></domain></domainlist></dns>\n'; }" ;;
+        esac
+      fi
+      echo "    location = /large { default_type application/octet-stream; alias $STATE/www/large.bin; }"
+      echo "}"
+    }
+  done <"$ENDPOINTS" >>"$v"
+}
+
 write_configs() {
   local name kind real v4 v6
-  mkdir -p "$STATE"/{pids,unbound-server,unbound-r1,unbound-r2,nginx/tmp,prosody/data,prosody/certs,mosquitto,coturn,censor,www}
+  mkdir -p "$STATE"/{pids,unbound-server,unbound-r1,unbound-r2,nginx/tmp,prosody/data,prosody/certs,mosquitto,coturn,censor,www,servers}
+  touch "$STATE/servers/failing"
 
   # unbound: authoritative data for every host name, A and AAAA, TTL 300
   local zones="" data="" z
@@ -274,40 +330,7 @@ write_configs() {
 
   # nginx: one server block per name / IP literal, on its own lab address
   [ -s "$STATE/www/large.bin" ] || head -c 10485760 /dev/urandom >"$STATE/www/large.bin"
-  local v="$STATE/nginx/vhosts.conf" title svc
-  : >"$v"
-  while IFS=, read -r name kind real v4 v6 _; do
-    [ "$name" = name ] && continue
-    in_service_range "$v4" || continue
-    svc=$(service_of "$v4" "$name")
-    title="$svc (lab)"
-    {
-      echo "server {"
-      if [ "$kind" = ip ]; then
-        # Telegram data centres: plain HTTP on 80 and on 443 (no TLS), any method,
-        # and an open TCP port 5222 (MTProto's alternative port)
-        echo "    listen $v4:80; listen [$v6]:80; listen $v4:443; listen [$v6]:443;"
-        echo "    listen $v4:5222; listen [$v6]:5222;"
-        echo "    server_name _;"
-        echo "    location / { default_type text/plain; return 200 'Telegram (lab) data centre $real\n'; }"
-      else
-        echo "    listen $v4:80; listen [$v6]:80; listen $v4:443 ssl; listen [$v6]:443 ssl;"
-        case $name in long.*|sglong.*|uslong.*|szlong.*) echo "    listen $v4:8080; listen [$v6]:8080;" ;; esac
-        echo "    server_name $name;"
-        echo "    location / { return 200 '<!DOCTYPE html><html><head><title>$title</title></head><body><h1>$title</h1><p>$name</p></body></html>\n'; }"
-        case $name in
-          v.whatsapp.net)
-            echo "    location = /v2/register { default_type application/json; return 200 '{\"status\":\"fail\",\"reason\":\"missing_param\"}\n'; }" ;;
-          short.weixin.qq.com|szshort.weixin.qq.com)
-            echo "    location /mmtls/ { default_type application/octet-stream; return 200 'mmtls (lab)\n'; }" ;;
-          dns.weixin.qq.com)
-            echo "    location = /cgi-bin/micromsg-bin/newgetdns { default_type text/xml; return 200 '<dns><domainlist><domain name=\"long.weixin.qq.com\"><ip>198.18.74.2</ip></domain><domain name=\"short.weixin.qq.com\"><ip>198.18.74.3</ip></domain></domainlist></dns>\n'; }" ;;
-        esac
-      fi
-      echo "    location = /large { default_type application/octet-stream; alias $STATE/www/large.bin; }"
-      echo "}"
-    }
-  done <"$ENDPOINTS" >>"$v"
+  write_vhosts
   render nginx.conf.in "$STATE/nginx/nginx.conf" "$STATE/nginx"
 
   # prosody: c2s on chat.lab.test and every WhatsApp lab address; accounts alice, bob
@@ -439,15 +462,93 @@ start_censor() { # start_censor SCENARIO_FILE
   start censor censor "$bin" --in in --out out --scenario "$file" --truth "$STATE/truth.jsonl"
 }
 
-stop_censor() {
+stop_censor() { stop_daemon censor; }
+
+stop_daemon() { # stop_daemon NAME: TERM the daemon of STATE/pids/NAME.pid, KILL after 3 s
   local pid
-  pid=$(cat "$STATE/pids/censor.pid" 2>/dev/null || true)
+  pid=$(cat "$STATE/pids/$1.pid" 2>/dev/null || true)
   [ -n "$pid" ] || return 0
   kill -TERM "$pid" 2>/dev/null || true
   local deadline=$(( $(now_ms) + 3000 ))
   while kill -0 "$pid" 2>/dev/null && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.02; done
   kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$STATE/pids/censor.pid"
+  rm -f "$STATE/pids/$1.pid"
+}
+
+# --- what a scenario asks of the lab besides the censor ---------------------------------
+
+lab_settings() { # lab_settings SCENARIO_FILE: the scenario's `lab_censor --lab-settings` lines
+  local bin out
+  bin=$(find_censor) || die "lab_censor not found (build it, or set VIGIL_LAB_CENSOR)"
+  out=$("$bin" --scenario "$1" --lab-settings 2>&1) || { echo "$out" >&2; die "scenario $1 does not validate"; }
+  # every failing server must be one vgl-server serves
+  local word mode name v4
+  while read -r word mode name; do
+    [ "$word" = failing ] || continue
+    v4=$(awk -F, -v n="$name" '$1 == n {print $4}' "$ENDPOINTS")
+    if [ -z "$v4" ] || ! in_service_range "$v4"; then
+      die "scenario $1: servers.failing: $name is not a name served in vgl-server (see endpoints.csv)"
+    fi
+  done <<<"$out"
+  echo "$out"
+}
+
+# The ISP resolvers (vgl-r1, vgl-r2) forget what the last scenario taught them: their
+# caches (the lab runs them without answer caches, but the infrastructure cache keeps
+# each upstream's round-trip time and timeouts), and the queries still in flight.
+flush_resolvers() {
+  local r cmd
+  for r in r1 r2; do
+    for cmd in "flush_zone ." flush_negative flush_bogus "flush_infra all" flush_requestlist; do
+      # shellcheck disable=SC2086 # the command and its argument
+      nsx "$r" unbound-control -c "$STATE/unbound-$r/unbound.conf" $cmd >/dev/null ||
+        die "cannot flush the resolver in vgl-$r (unbound-control $cmd)"
+    done
+  done
+}
+
+# Makes the servers fail as SETTINGS (lab_settings' lines) say: nginx reloaded with
+# 503s or without the names the reset listener takes; waits until every name whose
+# mode changed behaves so, seen from vgl-control.
+apply_servers() { # apply_servers SETTINGS
+  local want had
+  want=$(awk '$1 == "failing" {print $2, $3}' <<<"$1")
+  had=$(cat "$STATE/servers/failing")
+  [ "$want" = "$had" ] && return 0
+  if [ -n "$want" ]; then echo "$want" >"$STATE/servers/failing"; else : >"$STATE/servers/failing"; fi
+  stop_daemon resetter
+  write_vhosts
+  nsx server nginx -e "$STATE/nginx/error.log" -p "$STATE/nginx" -c "$STATE/nginx/nginx.conf" \
+    -s reload >>"$STATE/nginx/stdout.log" 2>&1 || { show_log nginx; die "nginx did not reload"; }
+  if [ -s "$STATE/servers/reset-endpoints" ]; then
+    start resetter server perl "$LAB_DIR/reset_listener.pl" "$STATE/servers/reset-endpoints"
+  fi
+  # shellcheck disable=SC2046 # the names: one word each
+  wait_servers $(awk '{print $2}' <<<"$had"$'\n'"$want" | sort -u) ||
+    { show_log nginx; show_log resetter; die "the servers do not fail as the scenario says"; }
+}
+
+wait_servers() { # wait_servers NAME...: until each answers as STATE/servers/failing says
+  local deadline=$(( $(now_ms) + 8000 )) name mode v4 code rc pending
+  declare -A want=()
+  while read -r mode name; do [ -n "$name" ] && want[$name]=$mode; done <"$STATE/servers/failing"
+  while :; do
+    pending=()
+    for name in "$@"; do
+      v4=$(awk -F, -v n="$name" '$1 == n {print $4}' "$ENDPOINTS")
+      rc=0
+      code=$(nsx control curl -s -o /dev/null --max-time 2 -w '%{http_code}' -H "Host: $name" \
+             "http://$v4/" 2>/dev/null) || rc=$?
+      case ${want[$name]:-ok} in
+        ok) [ "$code" = 200 ] ;;
+        http_503) [ "$code" = 503 ] ;;
+        tcp_reset) [ "$rc" = 56 ] ;;  # curl: recv failure, connection reset
+      esac || pending+=("$name")
+    done
+    [ ${#pending[@]} = 0 ] && return 0
+    if [ "$(now_ms)" -ge "$deadline" ]; then say "not yet as the scenario says: ${pending[*]}"; return 1; fi
+    sleep 0.1
+  done
 }
 
 # --- checks -----------------------------------------------------------------------------
@@ -542,15 +643,16 @@ cmd_up() {
               traceroute ping mosquitto_pub turnutils_stunclient; do
     command -v "$tool" >/dev/null || die "$tool not installed (run scripts/setup.sh)"
   done
-  local scen_file=""
+  local scen_file="" settings=""
   [ "$NO_CENSOR" = 1 ] || scen_file=$(resolve_scenario "$SCENARIO")
   [ "$NO_CENSOR" = 1 ] || find_censor >/dev/null ||
     die "lab_censor not found (looked at \$VIGIL_LAB_CENSOR and $REPO_DIR/build/dev/tests/lab/lab_censor); build it, or use --no-censor for a plain kernel bridge"
+  [ "$NO_CENSOR" = 1 ] || settings=$(lab_settings "$scen_file")
 
   mkdir -p "$STATE"
   STATE=$(cd "$STATE" && pwd)
   teardown # a stale lab from a crashed run
-  rm -rf "$STATE"/{pids,unbound-server,unbound-r1,unbound-r2,nginx,prosody,mosquitto,coturn,censor}
+  rm -rf "$STATE"/{pids,unbound-server,unbound-r1,unbound-r2,nginx,prosody,mosquitto,coturn,censor,resetter,servers}
   rm -f "$STATE/truth.jsonl" "$STATE/scenario"
 
   UP_DONE=0
@@ -571,6 +673,7 @@ cmd_up() {
     exit 1
   fi
   run_checks || { say "servers did not come up"; exit 1; }
+  apply_servers "$settings"
 
   UP_DONE=1
   trap - EXIT ERR INT TERM
@@ -599,6 +702,8 @@ cmd_status() {
       printf '  %-15s running (pid %s)\n' "$name" "$pid"
     elif [ "$name" = censor ] && [ "$(cat "$STATE/censor/mode" 2>/dev/null)" = bridge ]; then
       printf '  %-15s kernel bridge (--no-censor)\n' "$name"
+    elif [ "$name" = resetter ] && [ -z "$pid" ]; then
+      continue  # runs only while a scenario has tcp_reset servers
     else
       printf '  %-15s NOT RUNNING (log: %s)\n' "$name" "$(log_of "$name")"
     fi
@@ -618,13 +723,21 @@ cmd_scenario() {
   [ -n "${1:-}" ] || die "usage: lab.sh scenario NAME|FILE"
   ns_exists censor || die "the lab is not up"
   [ "$(cat "$STATE/censor/mode" 2>/dev/null)" != bridge ] || die "lab is up with --no-censor; run 'lab.sh up --scenario $1'"
-  local file
+  local file settings
   file=$(resolve_scenario "$1")
+  settings=$(lab_settings "$file")
   stop_censor
+  apply_servers "$settings"
   start_censor "$file"
   if ! wait_path 5000; then
     show_log censor
     die "no traffic passes through the censor with scenario $file"
+  fi
+  # After the new censor is up, so no query of the switch's gap lingers in them.
+  if grep -qx 'keep_resolver_cache true' <<<"$settings"; then
+    say "resolver caches kept (keep_resolver_cache: true)"
+  else
+    flush_resolvers
   fi
   say "censor restarted with $file; truth: $STATE/truth.jsonl"
 }

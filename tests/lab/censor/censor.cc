@@ -8,10 +8,12 @@
 #include "tests/lab/censor/client_stream.h"
 #include "tests/lab/censor/dns_injection.h"
 #include "tests/lab/censor/forwarding.h"
+#include "tests/lab/censor/icmp_unreachable.h"
 #include "tests/lab/censor/pacing.h"
 #include "tests/lab/censor/rst_injection.h"
 #include "tests/lab/censor/rule_match.h"
 #include "tests/lab/censor/stream_cut.h"
+#include "tests/lab/censor/tls_records.h"
 #include "tests/lab/censor/truth_record.h"
 
 namespace vigil::lab {
@@ -35,6 +37,7 @@ Censor::Censor(Scenario scenario, TruthSink* truth, uint64_t seed)
 
 void Censor::Start(const Clock& now) {
   phases_.Start(now.mono_ns);
+  if (LabSettingsDiffer(scenario_.lab)) truth_->Record(LabSettingsRecord(now.wall, scenario_.lab));
   last_expire_ns_ = now.mono_ns;
   EnterDuePhases(now);
 }
@@ -101,8 +104,13 @@ void Censor::TrackFlow(Packet* p) {
   if (p->up) {
     std::span<const uint8_t> fresh = f.udp ? f.payload() : AdvanceClientStream(f, p->flow, &flows_);
     keywords_.Scan(fresh, p->flow, &p->words_now);
+    if (f.tcp) p->app_data_now = AdvanceTlsRecords(fresh, &p->flow->tls_records);
   } else if (f.tcp) {
     p->flow->server_window = f.window;
+    if (f.payload_len > 0 && !p->flow->server_data_seen) {
+      p->flow->server_data_seen = true;
+      p->response_now = true;
+    }
   }
 }
 
@@ -112,9 +120,11 @@ bool Censor::HandleResidual(Packet* p) {
   const Rule& rule = *block->rule;
   nlohmann::json detail = {{"residual", true}};
   if (rule.action == ActionKind::kRstInject) {
-    detail.update(InjectRsts(rule.rst, p->f, true, &rng_, p->out));
+    detail.update(InjectRsts(rule.rst, p->f, true, true, &rng_, p->out));
   } else if (rule.action == ActionKind::kHttpBlockpage) {
-    detail.update(InjectRsts(ResidualRstAfterBlockpage(), p->f, true, &rng_, p->out));
+    detail.update(InjectRsts(ResidualRstAfterBlockpage(), p->f, true, true, &rng_, p->out));
+  } else if (rule.action == ActionKind::kIcmpUnreachable) {
+    detail.update(InjectUnreachable(rule.icmp, p->f, &rng_, p->out));
   }
   Record(rule, block->phase, p, std::move(detail));
   return true;
@@ -124,7 +134,11 @@ const Rule* Censor::FirstMatch(Packet* p, nlohmann::json* detail) {
   const std::vector<Rule>* rules = phases_.rules();
   if (rules == nullptr) return nullptr;
   for (const Rule& rule : *rules) {
-    if (!p->up && !ActsOnServerTraffic(rule.action)) continue;
+    if (!p->up && !ActsOnServerTraffic(rule.action) && rule.at != ActAt::kResponse) continue;
+    if (p->flow != nullptr && std::find(p->flow->injected.begin(), p->flow->injected.end(),
+                                        &rule) != p->flow->injected.end()) {
+      continue;
+    }
     nlohmann::json d = nlohmann::json::object();
     if (RuleMatches(rule, p, keywords_, &d)) {
       *detail = std::move(d);
@@ -137,9 +151,10 @@ const Rule* Censor::FirstMatch(Packet* p, nlohmann::json* detail) {
 void Censor::Act(const Rule& rule, Packet* p, nlohmann::json detail) {
   switch (rule.action) {
     case ActionKind::kDnsInject:
-      InjectDnsAnswers(rule.dns, p->f, *p->dns(), &rng_, p->out, &detail);
+      InjectDnsAnswers(rule.dns, p->f, *p->dns(), p->now->mono_ns, &rng_, p->out, &detail);
       Record(rule, phases_.current(), p, std::move(detail));
-      // The real answer follows the forged ones: the race is the measurement.
+      // The real answer follows the forged ones (unless they are held back for longer
+      // than its round trip): the race is the measurement.
       Forward(p, Departure(p, p->now->mono_ns));
       return;
     case ActionKind::kDnsNxdomain:
@@ -155,6 +170,7 @@ void Censor::Act(const Rule& rule, Packet* p, nlohmann::json detail) {
     case ActionKind::kHttpBlockpage:
     case ActionKind::kDrop:
     case ActionKind::kKeywordDrop:
+    case ActionKind::kIcmpUnreachable:
       Block(rule, p, std::move(detail));
       return;
     case ActionKind::kDelay:
@@ -169,19 +185,30 @@ void Censor::Block(const Rule& rule, Packet* p, nlohmann::json detail) {
   const int phase = phases_.current();
   switch (rule.action) {
     case ActionKind::kRstInject:
-      detail.update(InjectRsts(rule.rst, p->f, false, &rng_, p->out));
+      // On-path, the trigger goes on to the server before the RST that follows it.
+      if (rule.rst.pass_trigger) PassTrigger(rule, p);
+      detail.update(InjectRsts(rule.rst, p->f, p->up, false, &rng_, p->out));
       AddResidual(rule, p, &detail);
-      p->flow->killed = true;
+      p->flow->killed = !rule.rst.pass_trigger;
       Record(rule, phase, p, std::move(detail));
       return;
     case ActionKind::kHttpBlockpage:
       InjectBlockpage(rule.blockpage, p->f, mtu_[static_cast<int>(Side::kClient)],
                       p->flow->server_window, &rng_, p->out, &detail);
+      if (rule.blockpage.pass_trigger) PassTrigger(rule, p);
       AddResidual(rule, p, &detail);
-      p->flow->killed = true;
+      p->flow->killed = !rule.blockpage.pass_trigger;
+      Record(rule, phase, p, std::move(detail));
+      return;
+    case ActionKind::kIcmpUnreachable:
+      // Each packet matched draws its error (a SYN's retransmissions, every datagram).
+      detail.update(InjectUnreachable(rule.icmp, p->f, &rng_, p->out));
+      AddResidual(rule, p, &detail);
       Record(rule, phase, p, std::move(detail));
       return;
     case ActionKind::kDrop:
+      // A drop that waited for a later packet blackholes the flow from that packet on.
+      if (rule.at != ActAt::kMatch) p->flow->killed = true;
       if (LogOnce(rule, p)) {
         AddResidual(rule, p, &detail);
         Record(rule, phase, p, std::move(detail));
@@ -225,9 +252,17 @@ void Censor::Pace(const Rule& rule, Packet* p, nlohmann::json detail) {
   if (at) Forward(p, Departure(p, *at));
 }
 
+// An on-path injector sees the trigger go by: it is forwarded, and the rule stays
+// quiet for the rest of the flow.
+void Censor::PassTrigger(const Rule& rule, Packet* p) {
+  Forward(p, Departure(p, p->now->mono_ns));
+  p->flow->injected.push_back(&rule);
+}
+
 void Censor::AddResidual(const Rule& rule, Packet* p, nlohmann::json* detail) {
-  if (rule.residual_seconds > 0 && p->f.tcp && p->up) {
-    residual_.Add(p->f.src, p->f.dst, p->f.dport, &rule, phases_.current(), p->now->mono_ns);
+  if (rule.residual_seconds > 0 && p->f.tcp) {
+    residual_.Add(p->client(), p->server(), p->server_port(), &rule, phases_.current(),
+                  p->now->mono_ns);
     (*detail)["residual_seconds"] = rule.residual_seconds;
   }
 }

@@ -7,7 +7,7 @@
 // own file: the client's stream (client_stream.h, keyword_set.h), phases
 // (phase_schedule.h), residual blocks (residual_table.h), rule matching
 // (rule_match.h), the actions (dns_injection.h, rst_injection.h, blockpage.h,
-// stream_cut.h, pacing.h), forwarding (forwarding.h) and the ground truth
+// icmp_unreachable.h, stream_cut.h, pacing.h), forwarding (forwarding.h) and the ground truth
 // (truth_record.h); capture and injection with pcap are the bridge's (bridge.h).
 #pragma once
 
@@ -62,6 +62,7 @@ class Censor {
   void Act(const Rule& rule, Packet* p, nlohmann::json detail);
   void Block(const Rule& rule, Packet* p, nlohmann::json detail);
   void Pace(const Rule& rule, Packet* p, nlohmann::json detail);
+  void PassTrigger(const Rule& rule, Packet* p);
 
   void Forward(Packet* p, int64_t at_ns);
   int64_t Departure(Packet* p, int64_t earliest_ns);

@@ -61,6 +61,7 @@ std::span<const uint8_t> AdvanceClientStream(const Frame& f, FlowState* flow, Fl
   size_t n = f.payload_len - skip;
   flow->next_seq += static_cast<uint32_t>(n);
   if (!flow->classified) {
+    ++flow->stream_segments;
     size_t room = kMaxStreamPerFlow - flow->stream.size();
     if (!flows->AppendStream(flow, data, std::min(n, room))) {
       flow->classified = true;  // over the global budget: give up on this flow

@@ -1,9 +1,11 @@
 // DNS injection: the forged answers a censor races the real resolver with (one or
-// more copies, addresses from the rule's pools or GFW-like AAAA forgeries) and the
+// more copies, each with its injector's fingerprint, at once or after a delay;
+// addresses from the rule's pools or GFW-like AAAA forgeries) and the
 // NXDOMAIN it answers with instead. Stateless functions; the caller owns the
 // InjectionRng and the output list, so not thread-safe on shared ones.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -16,11 +18,14 @@
 namespace vigil::lab {
 
 /// Appends to `out` the forged responses `d` describes to the query `q` carried by
-/// `trigger`, and adds to `detail` the question, the answers, their IP TTL, IP IDs
-/// and DNS flags. Without `d.random` the answer depends on the name only, so a
+/// `trigger` (seen at `now_ns`), each copy with its own fingerprint and leaving after
+/// its delay, and adds to `detail` the question, the answers, their IP IDs, each
+/// copy's fingerprint and delay (`copies`), and the IP TTL and DNS flags when all
+/// copies share them. Without `d.random` the answer depends on the name only, so a
 /// name always gets the same forged address.
 void InjectDnsAnswers(const DnsInjectParams& d, const Frame& trigger, const DnsQuestion& q,
-                      InjectionRng* rng, std::vector<Outgoing>* out, nlohmann::json* detail);
+                      int64_t now_ns, InjectionRng* rng, std::vector<Outgoing>* out,
+                      nlohmann::json* detail);
 
 /// Appends to `out` an NXDOMAIN response to the query `q` carried by `trigger`, and
 /// adds the question to `detail`.

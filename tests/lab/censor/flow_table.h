@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tests/lab/censor/ip_prefix.h"
+#include "tests/lab/censor/tls_records.h"
 
 namespace vigil::lab {
 
@@ -35,12 +36,19 @@ struct FlowState {
   bool have_next_seq = false;
   uint32_t next_seq = 0;
   std::string stream;
+  /// The client's data segments that went into `stream` (1: the first bytes came in
+  /// one segment, as a censor that does not reassemble needs them).
+  uint16_t stream_segments = 0;
   bool classified = false;
   bool tls = false;
   std::string sni;  // empty when none
   bool http = false;
   std::string http_host;
   std::string http_path;
+  /// The client's TLS records, to find its first application data (rules `at: app_data`).
+  TlsRecordCursor tls_records;
+  /// Whether the server has sent data yet (rules `at: response`).
+  bool server_data_seen = false;
 
   // Keywords: which of the scenario's words the client has sent so far, and the
   // last bytes of its stream so a word split across segments is still found.
@@ -51,6 +59,9 @@ struct FlowState {
   bool killed = false;
   /// Rules already written to the ground truth for this flow (once-per-flow actions).
   std::vector<const Rule*> logged;
+  /// On-path rules (trigger: pass) that already injected on this flow: they act once,
+  /// and the flow's later packets pass.
+  std::vector<const Rule*> injected;
 
   /// Departure time of the last frame sent each way (0 up, 1 down), so frames of a
   /// flow never overtake each other when delays or rates change.

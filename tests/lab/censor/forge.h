@@ -1,10 +1,11 @@
-// Builds the Ethernet frames the censor injects — TCP segments (RSTs, block pages)
-// and UDP datagrams (forged DNS answers) — with libtins, which computes lengths and
-// checksums. Pure functions; thread-safe.
+// Builds the Ethernet frames the censor injects — TCP segments (RSTs, block pages),
+// UDP datagrams (forged DNS answers) and ICMP errors (unreachables) — with libtins, which computes
+// lengths and checksums. Pure functions; thread-safe.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -42,5 +43,10 @@ std::vector<uint8_t> ForgeTcpFrame(const MacPair& mac, const IpFields& ip, const
 
 std::vector<uint8_t> ForgeUdpFrame(const MacPair& mac, const IpFields& ip, uint16_t sport,
                                    uint16_t dport, const std::vector<uint8_t>& payload);
+
+/// An ICMP (IPv4) or ICMPv6 error of `type` and `code` quoting `quoted` (the start of
+/// the offending IP packet, cut to what the error may carry: 576 or 1280 bytes in all).
+std::vector<uint8_t> ForgeIcmpErrorFrame(const MacPair& mac, const IpFields& ip, uint8_t type,
+                                         uint8_t code, std::span<const uint8_t> quoted);
 
 }  // namespace vigil::lab

@@ -9,6 +9,7 @@
 
 #include "tests/lab/censor/bridge.h"
 #include "tests/lab/censor/censor.h"
+#include "tests/lab/censor/lab_settings.h"
 #include "tests/lab/censor/scenario_parser.h"
 #include "tests/lab/censor/truth_log.h"
 
@@ -23,8 +24,10 @@ int Usage() {
                "usage: lab_censor --in IFACE --out IFACE --scenario FILE --truth FILE "
                "[--seed N]\n"
                "       lab_censor --scenario FILE --check\n"
+               "       lab_censor --scenario FILE --lab-settings\n"
                "Bridges frames between IFACE in (clients) and out (servers), applying the\n"
-               "scenario; --check only validates the scenario (exit 0, or 2 with errors).\n");
+               "scenario; --check only validates the scenario (exit 0, or 2 with errors);\n"
+               "--lab-settings validates it and prints what lab.sh applies besides the censor.\n");
   return 2;
 }
 
@@ -32,7 +35,7 @@ int Usage() {
 
 int main(int argc, char** argv) {
   std::string in, out, scenario_path, truth_path;
-  bool check = false;
+  bool check = false, lab_settings = false;
   uint64_t seed = std::random_device()();
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -44,6 +47,8 @@ int main(int argc, char** argv) {
     std::string seed_text;
     if (arg == "--check") {
       check = true;
+    } else if (arg == "--lab-settings") {
+      lab_settings = true;
     } else if ((arg == "--in" && value(&in)) || (arg == "--out" && value(&out)) ||
                (arg == "--scenario" && value(&scenario_path)) ||
                (arg == "--truth" && value(&truth_path))) {
@@ -58,6 +63,10 @@ int main(int argc, char** argv) {
   vigil::lab::ScenarioLoad load = vigil::lab::LoadScenarioFile(scenario_path);
   for (const auto& e : load.errors) std::fprintf(stderr, "%s\n", e.c_str());
   if (!load.scenario) return 2;
+  if (lab_settings) {
+    std::fputs(vigil::lab::LabSettingsText(load.scenario->lab).c_str(), stdout);
+    return 0;
+  }
   if (check) {
     size_t rules = 0;
     for (const auto& p : load.scenario->phases) rules += p.rules.size();

@@ -26,6 +26,10 @@ struct Packet {
   /// Keywords found in this packet's new bytes (with the flow's tail before them),
   /// indexed like the engine's KeywordSet; empty when nothing was scanned.
   std::vector<bool> words_now;
+  /// This client packet starts its first TLS application data after the handshake.
+  bool app_data_now = false;
+  /// This server packet is the first to carry data.
+  bool response_now = false;
 
   Side other() const { return from == Side::kClient ? Side::kServer : Side::kClient; }
   const IpAddress& client() const { return up ? f.src : f.dst; }

@@ -15,12 +15,15 @@
 namespace vigil::lab {
 
 /// Appends to `out` the RSTs `rst` describes in answer to the TCP segment `trigger`
-/// (to the client as if from the server, to the server as if from the client, or
-/// both). A `residual` block does not reset the server on a SYN: the connection
-/// never reached it. Returns the ground truth's detail: type, count, direction, TTL,
-/// IP IDs.
-nlohmann::json InjectRsts(const RstParams& rst, const Frame& trigger, bool residual,
-                          InjectionRng* rng, std::vector<Outgoing>* out);
+/// (sent by the client when `from_client`, else by the server, whose segment is
+/// dropped): to the client as if from the server, to the server as if from the
+/// client, or both. The server's RST follows the trigger when `rst.pass_trigger` (the caller
+/// forwards the trigger first), else takes its place. A `residual` block drops what
+/// it answers and does not reset the server on a SYN: the connection never reached
+/// it. Returns the ground truth's detail: type, count, direction, TTL, IP IDs, and
+/// whether the trigger passed.
+nlohmann::json InjectRsts(const RstParams& rst, const Frame& trigger, bool from_client,
+                          bool residual, InjectionRng* rng, std::vector<Outgoing>* out);
 
 /// The RST a residual block sends the client after a block page: type gfw1's
 /// packets, to the client only, TTL 64.

@@ -1,4 +1,5 @@
-// rst_inject's parameter keys: the RST type, and for type custom its packets.
+// rst_inject's parameter keys: the RST type, whether the trigger passes, and for type
+// custom its packets.
 #include <charconv>
 #include <string>
 
@@ -57,6 +58,17 @@ bool ReadCustomRstParam(FieldReader* r, const std::string& k, const YAML::Node& 
 
 }  // namespace
 
+void ReadTrigger(FieldReader* r, const std::string& k, const YAML::Node& kn, const YAML::Node& v,
+                 bool* pass) {
+  std::string t;
+  if (!r->String(kn, k, v, &t)) return;
+  if (t == "drop" || t == "pass") {
+    *pass = t == "pass";
+  } else {
+    r->Fail(v, k, "must be drop or pass, got \"" + t + "\"");
+  }
+}
+
 // The type decides which further keys are allowed, so it is read before them.
 void ReadRstType(FieldReader* r, const YAML::Node& rule_node, Rule* rule) {
   YAML::Node type_key;
@@ -75,6 +87,10 @@ bool ReadRstParam(FieldReader* r, const std::string& k, const YAML::Node& kn, co
                   Rule* rule, ParamKeysSeen*) {
   RstParams& p = rule->rst;
   if (k == "type") return true;
+  if (k == "trigger") {
+    ReadTrigger(r, k, kn, v, &p.pass_trigger);
+    return true;
+  }
   if (k == "direction") {
     std::string dir;
     if (!r->String(kn, k, v, &dir)) return true;

@@ -40,7 +40,8 @@ bool AddressMatches(const Match& m, const Packet& p) {
 }
 
 // dns_qname, sni, http_host and http_path.
-bool NamesMatch(const Match& m, Packet* p, nlohmann::json* detail) {
+bool NamesMatch(const Rule& rule, Packet* p, nlohmann::json* detail) {
+  const Match& m = rule.match;
   if (m.dns_qname) {
     if (!p->up || !p->f.udp || !p->dns()) return false;
     auto hit = m.dns_qname->Match(p->dns()->qname);
@@ -48,6 +49,12 @@ bool NamesMatch(const Match& m, Packet* p, nlohmann::json* detail) {
     (*detail)["matched"] = *hit;
   }
   const FlowState* flow = p->flow;
+  if (!rule.reassemble && (m.sni || m.http_host || m.http_path)) {
+    // Inspecting one packet at a time, the censor finds names only in a first data
+    // segment that holds the whole ClientHello or request head.
+    if (flow == nullptr || flow->stream_segments != 1) return false;
+    (*detail)["reassemble"] = false;
+  }
   if (m.sni) {
     if (flow == nullptr || flow->sni.empty()) return false;
     auto hit = m.sni->Match(flow->sni);
@@ -82,8 +89,12 @@ bool ActsOnServerTraffic(ActionKind action) {
 bool RuleMatches(const Rule& rule, Packet* p, const KeywordSet& words, nlohmann::json* detail) {
   const Match& m = rule.match;
   if (!ActionApplies(rule.action, p)) return false;
+  if ((rule.at == ActAt::kAppData && !p->app_data_now) ||
+      (rule.at == ActAt::kResponse && !p->response_now)) {
+    return false;
+  }
   if (!AddressMatches(m, *p)) return false;
-  if (!NamesMatch(m, p, detail)) return false;
+  if (!NamesMatch(rule, p, detail)) return false;
   if (!m.keywords.empty()) {
     // A combination matches the packet that completes it or carries one of its words
     // once all were seen; packets without any of its words pass.
@@ -92,6 +103,7 @@ bool RuleMatches(const Rule& rule, Packet* p, const KeywordSet& words, nlohmann:
     if (combo == nullptr) return false;
     (*detail)["keywords"] = *combo;
   }
+  if (rule.at != ActAt::kMatch) (*detail)["at"] = ActAtName(rule.at);
   return true;
 }
 

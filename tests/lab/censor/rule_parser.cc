@@ -34,6 +34,7 @@ constexpr RuleKind kRuleKinds[] = {
     {ActionKind::kThrottle, nullptr, ReadThrottleParam, CheckThrottle},
     {ActionKind::kDelay, nullptr, ReadDelayParam, CheckDelay},
     {ActionKind::kKeywordDrop, nullptr, nullptr, CheckKeywordDrop},
+    {ActionKind::kIcmpUnreachable, nullptr, ReadIcmpParam, CheckIcmpUnreachable},
 };
 
 // The rule's kind from its action key, or null (reported) when missing or unknown.
@@ -65,6 +66,33 @@ void ReadResidual(FieldReader* r, const std::string& k, const YAML::Node& kn, co
   if (!have_seconds && !FieldReader::Has(v, "seconds")) r->Fail(v, "seconds", "missing");
 }
 
+void ReadAt(FieldReader* r, const std::string& k, const YAML::Node& kn, const YAML::Node& v,
+            Rule* rule) {
+  std::string at;
+  if (!r->String(kn, k, v, &at)) return;
+  for (ActAt a : {ActAt::kMatch, ActAt::kAppData, ActAt::kResponse}) {
+    if (at == ActAtName(a)) {
+      rule->at = a;
+      return;
+    }
+  }
+  r->Fail(v, k, "must be match, app_data or response, got \"" + at + "\"");
+}
+
+// `at` later than the match: what can act then, and on what.
+void CheckAt(FieldReader* r, const YAML::Node& node, const Rule& rule) {
+  if (rule.at == ActAt::kMatch) return;
+  if (rule.action != ActionKind::kRstInject && rule.action != ActionKind::kDrop) {
+    r->Fail(node, "at",
+            std::string("only rst_inject and drop act after the match, not ") +
+                ActionName(rule.action));
+  } else if (rule.match.proto == Proto::kUdp) {
+    r->Fail(node, "at", std::string(ActAtName(rule.at)) + " needs tcp or any");
+  } else if (rule.at == ActAt::kResponse && rule.rst.pass_trigger) {
+    r->Fail(node, "at", "response cannot be combined with trigger: pass");
+  }
+}
+
 }  // namespace
 
 bool ParseRule(FieldReader* r, const YAML::Node& node, Rule* rule) {
@@ -92,6 +120,10 @@ bool ParseRule(FieldReader* r, const YAML::Node& node, Rule* rule) {
           if (r->Map(kn, k, v)) ParseMatch(r, v, &rule->match);
         } else if (k == "residual") {
           ReadResidual(r, k, kn, v, rule);
+        } else if (k == "reassemble") {
+          r->Bool(kn, k, v, &rule->reassemble);
+        } else if (k == "at") {
+          ReadAt(r, k, kn, v, rule);
         } else if (k != "action" && kind != nullptr) {
           return kind->read != nullptr && kind->read(r, k, kn, v, rule, &seen);
         }
@@ -104,6 +136,11 @@ bool ParseRule(FieldReader* r, const YAML::Node& node, Rule* rule) {
     if (kind->check != nullptr) kind->check(r, node, seen, rule);
     if (rule->residual_seconds > 0 && rule->match.proto == Proto::kUdp) {
       r->Fail(node, "residual", "only applies to tcp rules");
+    }
+    CheckAt(r, node, *rule);
+    const Match& m = rule->match;
+    if (!rule->reassemble && !m.sni && !m.http_host && !m.http_path) {
+      r->Fail(node, "reassemble", "false needs an sni, http_host or http_path match");
     }
   }
   return r->error_count() == errors_before;

@@ -22,6 +22,44 @@ const char* ActionName(ActionKind kind) {
       return "delay";
     case ActionKind::kKeywordDrop:
       return "keyword_drop";
+    case ActionKind::kIcmpUnreachable:
+      return "icmp_unreachable";
+  }
+  return "?";
+}
+
+const char* ActAtName(ActAt at) {
+  switch (at) {
+    case ActAt::kMatch:
+      return "match";
+    case ActAt::kAppData:
+      return "app_data";
+    case ActAt::kResponse:
+      return "response";
+  }
+  return "?";
+}
+
+const char* UnreachableName(Unreachable code) {
+  switch (code) {
+    case Unreachable::kNet:
+      return "net";
+    case Unreachable::kHost:
+      return "host";
+    case Unreachable::kPort:
+      return "port";
+    case Unreachable::kAdmin:
+      return "admin";
+  }
+  return "?";
+}
+
+const char* ServerFailureName(ServerFailure mode) {
+  switch (mode) {
+    case ServerFailure::kHttp503:
+      return "http_503";
+    case ServerFailure::kTcpReset:
+      return "tcp_reset";
   }
   return "?";
 }

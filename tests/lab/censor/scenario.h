@@ -28,6 +28,15 @@ struct Match {
   std::vector<std::vector<std::string>> keywords;
 };
 
+/// When a rule acts on a flow it matched: on the matching packet, or later.
+enum class ActAt {
+  kMatch,     // the packet that matches (a ClientHello, a request, ...)
+  kAppData,   // the client's first TLS application data, after its handshake
+  kResponse,  // the first segment of the server's reply that carries data
+};
+
+const char* ActAtName(ActAt at);
+
 enum class ActionKind {
   kDnsInject,
   kDnsNxdomain,
@@ -38,6 +47,7 @@ enum class ActionKind {
   kThrottle,
   kDelay,
   kKeywordDrop,
+  kIcmpUnreachable,
 };
 
 const char* ActionName(ActionKind kind);
@@ -56,16 +66,32 @@ struct TtlSpec {
   uint8_t lo = 64, hi = 64;
 };
 
+/// One forged copy's fingerprint where it differs from its rule's (the GFW's
+/// injectors each have their own); unset fields take the rule's.
+struct DnsCopyFingerprint {
+  std::optional<TtlSpec> ip_ttl;
+  std::optional<IpIdSpec> ip_id;
+  std::optional<bool> df;
+  std::optional<uint16_t> dns_flags;
+  std::optional<uint32_t> answer_ttl;
+  std::optional<uint32_t> delay_ms;
+};
+
 struct DnsInjectParams {
   std::vector<IpAddress> pool;
   std::vector<IpAddress> pool6;
   bool random = false;
   int copies = 1;
+  /// Empty, or one entry per copy (`copies` given as a list).
+  std::vector<DnsCopyFingerprint> per_copy;
   TtlSpec ip_ttl;
   IpIdSpec ip_id;
   bool df = false;
   uint16_t dns_flags = 0x8180;
   uint32_t answer_ttl = 60;
+  /// How long after the query passed the forgeries leave: with more than the path's
+  /// round trip they arrive after the genuine answer.
+  uint32_t delay_ms = 0;
 };
 
 enum class RstDirection { kBoth, kClient, kServer };
@@ -81,12 +107,30 @@ struct RstParams {
   IpIdSpec ip_id;
   TtlSpec ttl;
   std::string payload;
+  /// On-path: the trigger is forwarded too (the RST races the server's reply) and
+  /// the flow lives on; otherwise the trigger is dropped and the flow killed.
+  bool pass_trigger = false;
 };
 
 struct BlockpageParams {
   int status = 403;
   std::string body;
+  /// A redirect's target (the Location header); empty for none.
+  std::string location;
   bool then_rst = true;  // false: FIN
+  /// On-path: the request reaches the server too, whose response races the page.
+  bool pass_trigger = false;
+};
+
+/// Which destination-unreachable error icmp_unreachable answers with.
+enum class Unreachable { kNet, kHost, kPort, kAdmin };
+
+const char* UnreachableName(Unreachable code);
+
+struct IcmpParams {
+  Unreachable code = Unreachable::kAdmin;
+  /// The error's source for IPv4 and IPv6 packets; the server's address when unset.
+  std::optional<IpAddress> from4, from6;
 };
 
 struct ThrottleParams {
@@ -108,11 +152,18 @@ struct Rule {
   DnsInjectParams dns;
   RstParams rst;
   BlockpageParams blockpage;
+  IcmpParams icmp;
   ThrottleParams throttle;
   DelayParams delay;
   /// Seconds the (client, server, server port) 3-tuple stays blocked after the rule
   /// fired on a TCP flow; 0 for none.
   uint32_t residual_seconds = 0;
+  /// false: sni, http_host and http_path match only when the ClientHello or request
+  /// head came whole in the flow's first data segment, as for a censor that inspects
+  /// packets one at a time.
+  bool reassemble = true;
+  /// rst_inject and drop only: act on a later packet of the matched flow.
+  ActAt at = ActAt::kMatch;
 };
 
 struct Phase {
@@ -120,10 +171,33 @@ struct Phase {
   std::vector<Rule> rules;
 };
 
+/// How a lab server fails by itself (lab.sh sets it up; the censor only records it).
+enum class ServerFailure {
+  kHttp503,   // the web server answers every request for the name with 503
+  kTcpReset,  // the name's web ports accept connections and reset them
+};
+
+const char* ServerFailureName(ServerFailure mode);
+
+struct FailingServer {
+  /// A name of endpoints.csv (a host name, or an IP literal of the real lists), lower-cased.
+  std::string name;
+  ServerFailure mode = ServerFailure::kHttp503;
+};
+
+/// What a scenario asks of the lab besides the censor's rules; lab.sh applies it when
+/// it starts or switches to the scenario.
+struct LabSettings {
+  std::vector<FailingServer> failing;
+  /// Keep the ISP resolvers' caches across the switch (default: flushed).
+  bool keep_resolver_cache = false;
+};
+
 struct Scenario {
   std::string name;
   std::string description;
   std::vector<Phase> phases;
+  LabSettings lab;
 };
 
 /// The packet parameters of a named RST type (gfw1, gfw2, gfw3, henan); false for an

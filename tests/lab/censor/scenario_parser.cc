@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "tests/lab/censor/field_reader.h"
+#include "tests/lab/censor/lab_settings.h"
 #include "tests/lab/censor/rule_parser.h"
 
 namespace vigil::lab {
@@ -98,6 +99,10 @@ Scenario ParseRoot(FieldReader* r, const YAML::Node& root) {
     } else if (key == "phases") {
       have_phases = true;
       ParsePhases(r, k, key, v, &s.phases);
+    } else if (key == "servers") {
+      ParseServers(r, k, v, &s.lab);
+    } else if (key == "keep_resolver_cache") {
+      r->Bool(k, key, v, &s.lab.keep_resolver_cache);
     } else {
       return false;
     }
