@@ -24,7 +24,7 @@ TEST(AnalyzeCommand, CountsVerdictsOfTheRealMeasurements) {
       {test_support::VigilBinary(), "analyze", Measurements(), "--no-store"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("122 measurements from 14 files"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("0 bad lines skipped; rules v1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("0 bad lines skipped; rules v2"), std::string::npos) << r.output;
   // whatsapp.jsonl:1 (JP) is the one anomaly among the whatsapp measurements.
   EXPECT_NE(r.output.find("whatsapp                       JP         1        0        1"),
             std::string::npos)
