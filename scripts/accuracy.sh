@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The accuracy table of docs/accuracy.md: as root, brings up the interference lab, and for
 # every scenario of tests/lab/scenarios/ (or those named as arguments) runs `vigil run im`
-# from the censored network (with the helper on the control vantage, as a volunteer with
-# a helper would), then `vigil analyze --truth` against the censor's ground truth, and
+# and web_connectivity over ten lab websites from the censored network (with the helper
+# on the control vantage, as a volunteer with a helper would), then `vigil analyze
+# --truth` against the censor's ground truth, and
 # prints one markdown row per scenario: what the censor acted on and what vigil found,
 # missed or got wrong, what it left alone and what vigil flagged anyway (false positives).
 # Measurements and per-measurement rows go to build/accuracy/. Cleans up on exit.
@@ -52,6 +53,16 @@ for scenario in "${scenarios[@]}"; do
     --endpoints "$state/endpoints.csv" --asn-db "$state/asn.mmdb" \
     --country-db "$state/country.mmdb" --helper http://198.18.30.2:8090/ \
     --output "$out/$scenario.jsonl" >"$out/$scenario.run.log" 2>&1
+  web=()
+  for url in http://twitter.com/ https://twitter.com/ http://www.minghui.org/ https://www.minghui.org/ \
+             http://archive.org/ https://archive.org/ http://citizenlab.ca/ https://citizenlab.ca/ \
+             https://creativecommons.org/ http://boingboing.net/; do
+    web+=(--input "$url")
+  done
+  ip netns exec vgl-client "$vigil" run web_connectivity --no-upload --timeout 2 \
+    --ca-file "$state/ca.pem" --endpoints "$state/endpoints.csv" --asn-db "$state/asn.mmdb" \
+    --country-db "$state/country.mmdb" --helper http://198.18.30.2:8090/ "${web[@]}" \
+    --output "$out/$scenario.jsonl" >>"$out/$scenario.run.log" 2>&1
   "$vigil" analyze "$out/$scenario.jsonl" --truth "$state/truth.jsonl" --scenario "$scenario" \
     --no-store --truth-json "$out/$scenario-truth.jsonl" >"$out/$scenario.analyze.log" 2>&1
   python3 - "$out/$scenario-truth.jsonl" "$scenario" <<'PY'

@@ -161,8 +161,26 @@ Result<CensorTruth> ParseCensorTruth(std::string_view text, const std::string& f
       if (record.is_discarded()) throw LineError{"", "not JSON"};
       if (!record.is_object()) throw LineError{"", "not a JSON object"};
       if (const json* event = Field(record, "event"); event != nullptr) {
+        if (event->is_string() && event->get<std::string>() == "lab_settings") {
+          // What the lab did besides the censor: servers failing by themselves.
+          const json* servers = Field(record, "servers");
+          const json* failing =
+              servers && servers->is_object() ? Field(*servers, "failing") : nullptr;
+          if (failing != nullptr && !failing->is_array()) {
+            throw LineError{"servers.failing", "not an array"};
+          }
+          for (const json& f : failing ? *failing : json::array()) {
+            const json* name = f.is_object() ? Field(f, "name") : nullptr;
+            const json* mode = f.is_object() ? Field(f, "mode") : nullptr;
+            if (!name || !name->is_string() || !mode || !mode->is_string()) {
+              throw LineError{"servers.failing[]", "needs string name and mode"};
+            }
+            truth.failing_servers[name->get<std::string>()] = mode->get<std::string>();
+          }
+          continue;
+        }
         if (!event->is_string() || event->get<std::string>() != "phase_start") {
-          throw LineError{"event", "not \"phase_start\""};
+          throw LineError{"event", "neither \"phase_start\" nor \"lab_settings\""};
         }
         truth.phases.push_back({line_number, Time(record), Phase(record)});
       } else {

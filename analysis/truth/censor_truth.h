@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +54,10 @@ struct CensorTruth {
   std::string file;
   std::vector<PhaseStart> phases;  // in file order
   std::vector<CensorAct> acts;     // by time (file order, stable)
+  /// Servers the lab made fail by themselves (its lab_settings record: "name" → mode,
+  /// e.g. "http_503", "tcp_reset"): not the censor's doing, so a measurement of one that
+  /// is flagged is a false positive like any other the censor left alone.
+  std::map<std::string, std::string> failing_servers;
 
   /// When the censor started: the first phase start, or nullopt (an empty file).
   std::optional<double> Start() const;

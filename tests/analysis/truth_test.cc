@@ -137,8 +137,14 @@ TEST(CensorTruthTest, ReadsPhasesAndActsAsTheCensorWritesThem) {
           R"({"residual":true,"rst_type":"gfw2"})") +
       Act(4, "icmp", "drop",
           R"({"proto":"ip","src":"198.18.1.10","dst":"198.18.70.1","ip_proto":1})", "{}") +
-      PhaseLine(30.2, 1);
+      PhaseLine(30.2, 1) +
+      R"({"t":1700000000.1,"event":"lab_settings","servers":{"failing":[)"
+      R"({"name":"archive.org","mode":"http_503"}]},"keep_resolver_cache":false})" +
+      "\n";
   const CensorTruth truth = Parse(text);
+  // The lab's own doing besides the censor: a server failing by itself.
+  EXPECT_EQ(truth.failing_servers,
+            (std::map<std::string, std::string>{{"archive.org", "http_503"}}));
   ASSERT_EQ(truth.phases.size(), 2u);
   EXPECT_EQ(truth.phases[1].line, 8u);
   EXPECT_EQ(truth.Start(), kStart + 0.4);
@@ -180,7 +186,7 @@ TEST(CensorTruthTest, MalformedLinesAreNamedByFileLineAndFieldAndRefuseTheFile) 
            "truth.jsonl:2: not JSON", "truth.jsonl:3: not a JSON object",
            "truth.jsonl:4: field 't': not a number",
            "truth.jsonl:5: field 'phase': not a phase number",
-           "truth.jsonl:6: field 'event': not \"phase_start\"",
+           "truth.jsonl:6: field 'event': neither \"phase_start\" nor \"lab_settings\"",
            "truth.jsonl:7: field 'action': unknown action 'teleport'",
            "truth.jsonl:8: field 'flow.dst': 'not-an-ip' is not an IP address",
            "truth.jsonl:9: field 'flow.dport': not a port",

@@ -26,6 +26,14 @@ LabEnvironment* g_lab = nullptr;
 ChildProcess* g_helper = nullptr;
 constexpr const char* kHelperUrl = "http://198.18.30.2:8090/";
 
+// Websites the lab serves that the scenarios block, leave alone or make fail by
+// themselves, over HTTP and HTTPS.
+constexpr const char* kWebsites[] = {"http://twitter.com/",          "https://twitter.com/",
+                                     "http://www.minghui.org/",      "https://www.minghui.org/",
+                                     "http://archive.org/",          "https://archive.org/",
+                                     "http://citizenlab.ca/",        "https://citizenlab.ca/",
+                                     "https://creativecommons.org/", "http://boingboing.net/"};
+
 struct Comparison {
   std::map<std::string, json> rows;  // "test/service" -> its measurement line
   json totals;                       // the scenario's totals
@@ -79,13 +87,35 @@ class LabTruthTest : public ::testing::Test {
          state + "/country.mmdb", "--helper", kHelperUrl, "--output", measurements},
         std::chrono::seconds(90));
     EXPECT_EQ(run.exit_code, 0) << run.output;
+    // A few websites too, by web_connectivity against the helper: the block pages, the
+    // DNS forgeries and the servers that fail by themselves of the scenarios are theirs.
+    std::vector<std::string> web = {VigilBinary(),
+                                    "run",
+                                    "web_connectivity",
+                                    "--timeout",
+                                    "2",
+                                    "--ca-file",
+                                    g_lab->ca_file(),
+                                    "--endpoints",
+                                    state + "/endpoints.csv",
+                                    "--asn-db",
+                                    state + "/asn.mmdb",
+                                    "--country-db",
+                                    state + "/country.mmdb",
+                                    "--helper",
+                                    kHelperUrl,
+                                    "--output",
+                                    measurements};
+    for (const char* url : kWebsites) web.insert(web.end(), {"--input", url});
+    auto websites = g_lab->Exec("client", web, std::chrono::seconds(90));
+    EXPECT_EQ(websites.exit_code, 0) << websites.output;
     const std::string json_file = state + "/" + scenario + "-truth.jsonl";
     auto analyze =
         RunCommand({VigilBinary(), "analyze", measurements, "--truth", state + "/truth.jsonl",
                     "--scenario", scenario, "--no-store", "--truth-json", json_file},
                    std::chrono::seconds(60));
     EXPECT_EQ(analyze.exit_code, 0) << analyze.output;
-    c.text = run.output + "\n" + analyze.output;
+    c.text = run.output + "\n" + websites.output + "\n" + analyze.output;
     std::istringstream lines(ReadFileOrEmpty(json_file));
     for (std::string line; std::getline(lines, line);) {
       json j = json::parse(line, nullptr, false);
