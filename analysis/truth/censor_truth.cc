@@ -16,9 +16,9 @@ namespace {
 using nlohmann::json;
 
 // The censor's action names (tests/lab/censor/scenario.cc's ActionName).
-constexpr std::array<std::string_view, 9> kActions = {
-    "dns_inject", "dns_nxdomain",   "dns_drop", "rst_inject",  "drop",
-    "throttle",   "http_blockpage", "delay",    "keyword_drop"};
+constexpr std::array<std::string_view, 10> kActions = {
+    "dns_inject", "dns_nxdomain",   "dns_drop", "rst_inject",   "drop",
+    "throttle",   "http_blockpage", "delay",    "keyword_drop", "icmp_unreachable"};
 
 // Why a line is refused: the field and the reason.
 struct LineError {

@@ -11,8 +11,8 @@ struct TechniqueInfo {
   std::vector<std::string_view> blocking_types;
 };
 
-const std::array<TechniqueInfo, 15>& Table() {
-  static const std::array<TechniqueInfo, 15> table = {{
+const std::array<TechniqueInfo, 16>& Table() {
+  static const std::array<TechniqueInfo, 16> table = {{
       {Technique::kDnsInjection, "dns_injection", {"dns"}},
       {Technique::kDnsNxdomain, "dns_nxdomain", {"dns"}},
       {Technique::kDnsDrop, "dns_drop", {"dns"}},
@@ -28,6 +28,8 @@ const std::array<TechniqueInfo, 15>& Table() {
       {Technique::kResidualBlock, "residual_block", {"tcp_ip", "tls", "http-failure"}},
       {Technique::kThrottle, "throttle", {"tcp_ip", "tls", "http-failure"}},
       {Technique::kDelay, "delay", {"tcp_ip", "tls", "http-failure"}},
+      // A connect answered "unreachable", or a query to the resolver.
+      {Technique::kIcmpUnreachable, "icmp_unreachable", {"tcp_ip", "dns"}},
   }};
   return table;
 }
@@ -51,6 +53,7 @@ Technique TechniqueOf(const CensorAct& act) {
   if (a == "keyword_drop") return Technique::kKeywordDrop;
   if (a == "throttle") return Technique::kThrottle;
   if (a == "delay") return Technique::kDelay;
+  if (a == "icmp_unreachable") return Technique::kIcmpUnreachable;
   if (a == "rst_inject") {
     if (!act.sni.empty()) return Technique::kSniReset;
     if (!act.host.empty()) return Technique::kHostReset;

@@ -14,21 +14,22 @@
 namespace vigil::analysis {
 
 enum class Technique : uint8_t {
-  kDnsInjection,   // dns_inject: forged answers race the genuine one
-  kDnsNxdomain,    // dns_nxdomain
-  kDnsDrop,        // dns_drop: the query vanishes
-  kSniReset,       // rst_inject on a TLS server name
-  kHostReset,      // rst_inject on an HTTP Host (or path)
-  kKeywordReset,   // rst_inject on keywords
-  kReset,          // rst_inject on addresses alone
-  kSniDrop,        // drop on a TLS server name
-  kHostDrop,       // drop on an HTTP Host (or path)
-  kBlackhole,      // drop on addresses alone
-  kBlockPage,      // http_blockpage
-  kKeywordDrop,    // keyword_drop: the packet carrying the words vanishes
-  kResidualBlock,  // a later connection to a (client, server, port) an act blocked
-  kThrottle,       // throttle
-  kDelay,          // delay
+  kDnsInjection,     // dns_inject: forged answers race the genuine one
+  kDnsNxdomain,      // dns_nxdomain
+  kDnsDrop,          // dns_drop: the query vanishes
+  kSniReset,         // rst_inject on a TLS server name
+  kHostReset,        // rst_inject on an HTTP Host (or path)
+  kKeywordReset,     // rst_inject on keywords
+  kReset,            // rst_inject on addresses alone
+  kSniDrop,          // drop on a TLS server name
+  kHostDrop,         // drop on an HTTP Host (or path)
+  kBlackhole,        // drop on addresses alone
+  kBlockPage,        // http_blockpage
+  kKeywordDrop,      // keyword_drop: the packet carrying the words vanishes
+  kResidualBlock,    // a later connection to a (client, server, port) an act blocked
+  kThrottle,         // throttle
+  kDelay,            // delay
+  kIcmpUnreachable,  // icmp_unreachable: the censor answers for the server, "unreachable"
 };
 
 /// The technique a truth record names.

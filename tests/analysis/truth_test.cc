@@ -213,27 +213,29 @@ TEST(CensorTruthTest, MalformedLinesAreNamedByFileLineAndFieldAndRefuseTheFile) 
 }
 
 TEST(TechniqueTest, EachActionAndTriggerNamesATechniqueAndTheBlockingTypesThatFitIt) {
-  const CensorTruth truth =
-      Parse(DnsInject(0, "a.example") +
-            Act(0, "r", "dns_nxdomain", kDnsFlow, R"({"qname":"a.example"})") +
-            Act(0, "r", "rst_inject", TcpFlow("198.18.71.3", 443), R"({"sni":"a.example"})") +
-            Act(0, "r", "rst_inject", TcpFlow("198.18.71.3", 80), R"({"host":"a.example"})") +
-            Act(0, "r", "rst_inject", TcpFlow("198.18.71.3", 80), "{}") +
-            Act(0, "r", "drop", TcpFlow("198.18.70.1", 443), "{}") +
-            Act(0, "r", "http_blockpage", TcpFlow("198.18.71.3", 80), R"({"host":"a.example"})") +
-            Act(0, "r", "keyword_drop", TcpFlow("198.18.74.1", 80), R"({"keywords":["x"]})") +
-            Act(0, "r", "rst_inject", TcpFlow("198.18.71.3", 443), R"({"residual":true})") +
-            Act(0, "r", "throttle", TcpFlow("198.18.71.3", 443), R"({"rate_bps":64000})"));
+  const CensorTruth truth = Parse(
+      DnsInject(0, "a.example") +
+      Act(0, "r", "dns_nxdomain", kDnsFlow, R"({"qname":"a.example"})") +
+      Act(0, "r", "rst_inject", TcpFlow("198.18.71.3", 443), R"({"sni":"a.example"})") +
+      Act(0, "r", "rst_inject", TcpFlow("198.18.71.3", 80), R"({"host":"a.example"})") +
+      Act(0, "r", "rst_inject", TcpFlow("198.18.71.3", 80), "{}") +
+      Act(0, "r", "drop", TcpFlow("198.18.70.1", 443), "{}") +
+      Act(0, "r", "http_blockpage", TcpFlow("198.18.71.3", 80), R"({"host":"a.example"})") +
+      Act(0, "r", "keyword_drop", TcpFlow("198.18.74.1", 80), R"({"keywords":["x"]})") +
+      Act(0, "r", "rst_inject", TcpFlow("198.18.71.3", 443), R"({"residual":true})") +
+      Act(0, "r", "throttle", TcpFlow("198.18.71.3", 443), R"({"rate_bps":64000})") +
+      Act(0, "r", "icmp_unreachable", TcpFlow("198.18.72.1", 443), R"({"type":3,"code":13})"));
   std::vector<std::string> names;
   for (const CensorAct& a : truth.acts) names.emplace_back(TechniqueName(TechniqueOf(a)));
   EXPECT_EQ(names, (std::vector<std::string>{"dns_injection", "dns_nxdomain", "sni_rst", "host_rst",
                                              "rst", "blackhole", "blockpage", "keyword_drop",
-                                             "residual_block", "throttle"}));
+                                             "residual_block", "throttle", "icmp_unreachable"}));
   using Types = std::vector<std::string_view>;
   EXPECT_EQ(ExpectedBlockingTypes(Technique::kDnsInjection), Types{"dns"});
   EXPECT_EQ(ExpectedBlockingTypes(Technique::kBlackhole), Types{"tcp_ip"});
   EXPECT_EQ(ExpectedBlockingTypes(Technique::kBlockPage), Types{"http-diff"});
   EXPECT_EQ(ExpectedBlockingTypes(Technique::kSniReset), (Types{"tls", "http-failure"}));
+  EXPECT_EQ(ExpectedBlockingTypes(Technique::kIcmpUnreachable), (Types{"tcp_ip", "dns"}));
 }
 
 TEST(AttributionTest, ActsAreMatchedByNameEndpointAndTime) {

@@ -120,41 +120,19 @@ struct ControlAnswer {
   std::string failure;
 };
 
-// POSTs the request to the helper, on the run's kept connections when there are some.
+// The helper's answer to the x_endpoints request.
 asio::awaitable<ControlAnswer> AskHelper(const ExperimentContext& context,
                                          const ControlRequest& request) {
   ControlAnswer out;
-  std::shared_ptr<ControlClient> client = context.control_client;
-  if (!client) {
-    auto made = MakeControlClient(context, co_await asio::this_coro::executor, 0);
-    if (!made.ok()) {
-      out.failure = UnknownFailure(made.error());
-      co_return out;
-    }
-    client = std::move(*made);
-  }
-  const ControlExchange http = co_await client->Post(ToJson(request).dump());
-  if (!http.failure.empty()) {
-    out.failure = http.failure;
-    co_return out;
-  }
-  if (http.status_code != 200) {
-    out.failure = "http_request_failed";
-    co_return out;
-  }
-  auto json =
-      http.body_is_truncated ? Result<Json>(Error{"truncated"}) : ParseControlJson(http.body);
-  auto parsed = json.ok() ? ControlResponseFromJson(*json) : Result<ControlResponse>(Error{""});
-  if (!parsed.ok()) {
-    out.failure = "json_parse_error";
-    co_return out;
-  }
-  if (!parsed->x_endpoints) {
+  ControlOutcome asked = co_await AskControlHelper(context, request);
+  if (!asked.failure.empty()) {
+    out.failure = std::move(asked.failure);
+  } else if (!asked.response->x_endpoints) {
     // A helper that does not speak x_endpoints (OONI's).
     out.failure = UnknownFailure("the helper answered without x_endpoints");
-    co_return out;
+  } else {
+    out.endpoints = std::move(asked.response->x_endpoints);
   }
-  out.endpoints = std::move(parsed->x_endpoints);
   co_return out;
 }
 

@@ -39,11 +39,6 @@ int64_t NanosSince(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
 }
 
-struct ControlOutcome {
-  std::optional<ControlResponse> response;
-  std::string failure;
-};
-
 }  // namespace
 
 Result<std::shared_ptr<ControlClient>> MakeControlClient(const ExperimentContext& context,
@@ -61,49 +56,15 @@ Result<std::shared_ptr<ControlClient>> MakeControlClient(const ExperimentContext
 
 namespace {
 
-// POSTs the request to the helper, on the run's kept connections when there are
-// some. Like OONI, the measurement records the target, not the helper.
+// Without a helper there is no control, and the measurement says why.
 asio::awaitable<ControlOutcome> AskControl(const ExperimentContext& context,
                                            const ControlRequest& request) {
-  ControlOutcome out;
   if (context.helper_url.empty()) {
+    ControlOutcome out;
     out.failure = UnknownFailure("no control helper configured");
     co_return out;
   }
-  std::shared_ptr<ControlClient> client = context.control_client;
-  if (!client) {
-    auto made = MakeControlClient(context, co_await asio::this_coro::executor, 0);
-    if (!made.ok()) {
-      out.failure = UnknownFailure(made.error());
-      co_return out;
-    }
-    client = std::move(*made);
-  }
-  const ControlExchange http = co_await client->Post(ToJson(request).dump());
-  if (!http.failure.empty()) {
-    out.failure = http.failure;
-    co_return out;
-  }
-  if (http.status_code != 200) {
-    out.failure = "http_request_failed";
-    co_return out;
-  }
-  if (http.body_is_truncated) {
-    out.failure = "json_parse_error";
-    co_return out;
-  }
-  auto json = ParseControlJson(http.body);
-  if (!json.ok()) {
-    out.failure = "json_parse_error";
-    co_return out;
-  }
-  auto parsed = ControlResponseFromJson(*json);
-  if (!parsed.ok()) {
-    out.failure = "json_parse_error";
-    co_return out;
-  }
-  out.response = std::move(*parsed);
-  co_return out;
+  co_return co_await AskControlHelper(context, request);
 }
 
 // Connects to every address (and handshakes TLS for https), each with its own
@@ -407,6 +368,45 @@ RunSummary WebConnectivityExperiment::Summarize(const Measurement& measurement) 
 // How the registry makes one: experiments.def lists it.
 std::unique_ptr<Experiment> MakeWebConnectivityExperiment() {
   return std::make_unique<WebConnectivityExperiment>();
+}
+
+asio::awaitable<ControlOutcome> AskControlHelper(const ExperimentContext& context,
+                                                 const ControlRequest& request) {
+  ControlOutcome out;
+  std::shared_ptr<ControlClient> client = context.control_client;
+  if (!client) {
+    auto made = MakeControlClient(context, co_await asio::this_coro::executor, 0);
+    if (!made.ok()) {
+      out.failure = UnknownFailure(made.error());
+      co_return out;
+    }
+    client = std::move(*made);
+  }
+  const ControlExchange http = co_await client->Post(ToJson(request).dump());
+  if (!http.failure.empty()) {
+    out.failure = http.failure;
+    co_return out;
+  }
+  if (http.status_code != 200) {
+    out.failure = "http_request_failed";
+    co_return out;
+  }
+  if (http.body_is_truncated) {
+    out.failure = "json_parse_error";
+    co_return out;
+  }
+  auto json = ParseControlJson(http.body);
+  if (!json.ok()) {
+    out.failure = "json_parse_error";
+    co_return out;
+  }
+  auto parsed = ControlResponseFromJson(*json);
+  if (!parsed.ok()) {
+    out.failure = "json_parse_error";
+    co_return out;
+  }
+  out.response = std::move(*parsed);
+  co_return out;
 }
 
 }  // namespace vigil

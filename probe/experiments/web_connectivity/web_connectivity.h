@@ -27,6 +27,21 @@ Result<std::shared_ptr<ControlClient>> MakeControlClient(const ExperimentContext
                                                          asio::any_io_executor executor,
                                                          size_t max_idle);
 
+/// What the helper answered, or why there is no answer (OONI's failure strings:
+/// http_request_failed for a status other than 200, json_parse_error for an answer that
+/// is not a control response, the connection's failure otherwise).
+struct ControlOutcome {
+  std::optional<ControlResponse> response;
+  std::string failure;
+};
+
+/// POSTs `request` to context.helper_url (which must be set), on the run's kept
+/// connections when there are some (context.control_client). Like OONI, a measurement
+/// records the target, not the helper. web_connectivity's control and the messaging
+/// experiments' (common/messaging_control) both ask through it.
+asio::awaitable<ControlOutcome> AskControlHelper(const ExperimentContext& context,
+                                                 const ControlRequest& request);
+
 class WebConnectivityExperiment : public Experiment {
  public:
   std::string_view name() const override { return kWebConnectivityName; }
