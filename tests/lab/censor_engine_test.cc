@@ -687,6 +687,19 @@ Tins::DNS ParseDns(const Outgoing& o, Tins::IP* ip_out = nullptr) {
   return Tins::DNS(raw.payload().data(), static_cast<uint32_t>(raw.payload().size()));
 }
 
+TEST_F(Engine, AnyActionOnAQueryNamesTheQueryInTheTruth) {
+  Init(R"(      - id: port
+        match: {dns_qname: {suffix: [telegram.org]}}
+        action: icmp_unreachable
+        unreachable: port
+)");
+  auto out = Feed(Side::kClient, DnsQueryFrame("web.telegram.org", Tins::DNS::A));
+  ASSERT_EQ(To(out, Side::kServer).size(), 0u) << "answered, not forwarded";
+  ASSERT_FALSE(truth_.lines.empty());
+  EXPECT_EQ(truth_.lines.back()["action"], "icmp_unreachable");
+  EXPECT_EQ(truth_.lines.back()["detail"]["qname"], "web.telegram.org");
+}
+
 TEST_F(Engine, DnsInjectForgesCopiesAndStillForwardsTheQuery) {
   Init(R"(      - id: dns
         match: {dns_qname: {suffix: [whatsapp.net]}}

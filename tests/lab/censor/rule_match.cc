@@ -47,6 +47,8 @@ bool NamesMatch(const Rule& rule, Packet* p, nlohmann::json* detail) {
     auto hit = m.dns_qname->Match(p->dns()->qname);
     if (!hit) return false;
     (*detail)["matched"] = *hit;
+    // The name the rule acted on, whatever the action (the ground truth names it).
+    (*detail)["qname"] = p->dns()->qname;
   }
   const FlowState* flow = p->flow;
   if (!rule.reassemble && (m.sni || m.http_host || m.http_path)) {
