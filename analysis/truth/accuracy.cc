@@ -75,7 +75,12 @@ AnalyzerCall CallOf(const VerdictRow& verdict) {
   return call;
 }
 
-Label LabelOf(const std::vector<Technique>& techniques, const AnalyzerCall& call) {
+Label LabelOf(const std::vector<Technique>& all, const AnalyzerCall& call) {
+  // Slowed is not blocked: a service the censor only degraded was left usable.
+  std::vector<Technique> techniques;
+  for (Technique t : all) {
+    if (Blocks(t)) techniques.push_back(t);
+  }
   if (techniques.empty()) return call.flagged ? Label::kFalsePositive : Label::kOk;
   if (!call.flagged) return Label::kMissed;
   for (Technique t : techniques) {

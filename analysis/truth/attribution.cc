@@ -20,8 +20,29 @@ struct Touched {
   std::set<Endpoint> endpoints;  // connected to (TCP, TLS, the input's endpoint)
   std::set<std::string> ips;
   std::set<std::tuple<std::string, std::string, uint16_t>> tls;  // (server name, ip, port)
-  std::set<std::string> http_hosts;
+  std::set<std::pair<std::string, uint16_t>> http_hosts;         // (host, port) fetched
 };
+
+// The port a URL is fetched on: its own, else its scheme's.
+uint16_t UrlPort(const std::string& url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return 0;
+  const std::string scheme = url.substr(0, scheme_end);
+  std::string authority = url.substr(scheme_end + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  const size_t colon = authority.rfind(':');
+  if (colon != std::string::npos && authority.find(']', colon) == std::string::npos) {
+    int port = 0;
+    for (char ch : authority.substr(colon + 1)) {
+      if (ch < '0' || ch > '9' || port > 65535) return 0;
+      port = port * 10 + (ch - '0');
+    }
+    return port > 0 && port <= 65535 ? static_cast<uint16_t>(port) : 0;
+  }
+  if (scheme == "https") return 443;
+  if (scheme == "http") return 80;
+  return 0;
+}
 
 Touched TouchedBy(const ExtractedMeasurement& m) {
   Touched t;
@@ -33,7 +54,9 @@ Touched TouchedBy(const ExtractedMeasurement& m) {
       if (o.port != 0) t.endpoints.insert({ip, o.port});
     }
     if (o.tls_measured) t.tls.insert({CanonicalName(o.tls_server_name), ip, o.port});
-    if (o.http_measured) t.http_hosts.insert(CanonicalName(UrlHost(o.http_url)));
+    if (o.http_measured) {
+      t.http_hosts.insert({CanonicalName(UrlHost(o.http_url)), UrlPort(o.http_url)});
+    }
   }
   // Experiments whose steps are not observation rows (STUN, a resolver checked
   // directly) name their endpoint in the input.
@@ -57,7 +80,9 @@ bool Concerns(const CensorAct& act, const Touched& t) {
     return t.tls.count({act.sni, act.flow.dst, act.flow.dport}) > 0 ||
            t.tls.count({act.sni, "", 0}) > 0;
   }
-  if (!act.host.empty()) return t.http_hosts.count(act.host) > 0;
+  // A Host header crossed the censor only on a plain-HTTP fetch to the flow's port (an
+  // https fetch of the same name beside it carries no Host the censor can read).
+  if (!act.host.empty()) return t.http_hosts.count({act.host, act.flow.dport}) > 0;
   if (act.flow.proto == "ip") return t.ips.count(act.flow.dst) > 0;
   return t.endpoints.count({act.flow.dst, act.flow.dport}) > 0;
 }

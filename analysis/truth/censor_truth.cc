@@ -112,6 +112,7 @@ CensorAct Act(const json& record) {
   act.qname = CanonicalName(String(*d, "qname", "detail.qname", false));
   act.sni = CanonicalName(String(*d, "sni", "detail.sni", false));
   act.host = CanonicalName(String(*d, "host", "detail.host", false));
+  act.location = String(*d, "location", "detail.location", false);
   if (const json* k = Field(*d, "keywords"); k != nullptr && !k->is_null()) {
     if (!k->is_array()) throw LineError{"detail.keywords", "not a list"};
     act.keywords = true;

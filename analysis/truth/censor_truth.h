@@ -39,6 +39,7 @@ struct CensorAct {
   std::string qname;      // the DNS query (dns_* actions)
   std::string sni;        // the TLS server name that matched
   std::string host;       // the HTTP Host that matched
+  std::string location;   // a block page's redirect target (http_blockpage), or ""
   bool keywords = false;  // keywords matched (keyword rules)
   bool residual = false;  // a hit of a residual block left by an earlier act
 };

@@ -9,10 +9,11 @@ struct TechniqueInfo {
   Technique technique;
   std::string_view name;
   std::vector<std::string_view> blocking_types;
+  bool blocks = true;
 };
 
-const std::array<TechniqueInfo, 16>& Table() {
-  static const std::array<TechniqueInfo, 16> table = {{
+const std::array<TechniqueInfo, 17>& Table() {
+  static const std::array<TechniqueInfo, 17> table = {{
       {Technique::kDnsInjection, "dns_injection", {"dns"}},
       {Technique::kDnsNxdomain, "dns_nxdomain", {"dns"}},
       {Technique::kDnsDrop, "dns_drop", {"dns"}},
@@ -26,10 +27,12 @@ const std::array<TechniqueInfo, 16>& Table() {
       {Technique::kBlockPage, "blockpage", {"http-diff"}},
       {Technique::kKeywordDrop, "keyword_drop", {"http-failure", "delivery"}},
       {Technique::kResidualBlock, "residual_block", {"tcp_ip", "tls", "http-failure"}},
-      {Technique::kThrottle, "throttle", {"tcp_ip", "tls", "http-failure"}},
-      {Technique::kDelay, "delay", {"tcp_ip", "tls", "http-failure"}},
+      {Technique::kThrottle, "throttle", {"tcp_ip", "tls", "http-failure"}, false},
+      {Technique::kDelay, "delay", {"tcp_ip", "tls", "http-failure"}, false},
       // A connect answered "unreachable", or a query to the resolver.
       {Technique::kIcmpUnreachable, "icmp_unreachable", {"tcp_ip", "dns"}},
+      // The redirect's target may serve a page unlike the site's, or not answer at all.
+      {Technique::kBlockRedirect, "blockpage_redirect", {"http-diff", "http-failure"}},
   }};
   return table;
 }
@@ -49,7 +52,9 @@ Technique TechniqueOf(const CensorAct& act) {
   if (a == "dns_inject") return Technique::kDnsInjection;
   if (a == "dns_nxdomain") return Technique::kDnsNxdomain;
   if (a == "dns_drop") return Technique::kDnsDrop;
-  if (a == "http_blockpage") return Technique::kBlockPage;
+  if (a == "http_blockpage") {
+    return act.location.empty() ? Technique::kBlockPage : Technique::kBlockRedirect;
+  }
   if (a == "keyword_drop") return Technique::kKeywordDrop;
   if (a == "throttle") return Technique::kThrottle;
   if (a == "delay") return Technique::kDelay;
@@ -68,6 +73,8 @@ Technique TechniqueOf(const CensorAct& act) {
 }
 
 std::string_view TechniqueName(Technique technique) { return InfoOf(technique).name; }
+
+bool Blocks(Technique technique) { return InfoOf(technique).blocks; }
 
 const std::vector<std::string_view>& ExpectedBlockingTypes(Technique technique) {
   return InfoOf(technique).blocking_types;

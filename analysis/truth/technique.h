@@ -30,7 +30,13 @@ enum class Technique : uint8_t {
   kThrottle,         // throttle
   kDelay,            // delay
   kIcmpUnreachable,  // icmp_unreachable: the censor answers for the server, "unreachable"
+  kBlockRedirect,    // http_blockpage with a Location: a redirect to the censor's page
 };
+
+/// Whether the technique blocks (a service under it does not work) rather than degrades
+/// (throttle, delay: slow but open). A measurement only degraded is one the censor left
+/// usable: flagging it is a false positive.
+bool Blocks(Technique technique);
 
 /// The technique a truth record names.
 Technique TechniqueOf(const CensorAct& act);

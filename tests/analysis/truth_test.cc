@@ -224,18 +224,25 @@ TEST(TechniqueTest, EachActionAndTriggerNamesATechniqueAndTheBlockingTypesThatFi
       Act(0, "r", "keyword_drop", TcpFlow("198.18.74.1", 80), R"({"keywords":["x"]})") +
       Act(0, "r", "rst_inject", TcpFlow("198.18.71.3", 443), R"({"residual":true})") +
       Act(0, "r", "throttle", TcpFlow("198.18.71.3", 443), R"({"rate_bps":64000})") +
-      Act(0, "r", "icmp_unreachable", TcpFlow("198.18.72.1", 443), R"({"type":3,"code":13})"));
+      Act(0, "r", "icmp_unreachable", TcpFlow("198.18.72.1", 443), R"({"type":3,"code":13})") +
+      Act(0, "r", "http_blockpage", TcpFlow("198.18.80.7", 80),
+          R"({"host":"archive.org","location":"http://198.18.240.34/"})"));
   std::vector<std::string> names;
   for (const CensorAct& a : truth.acts) names.emplace_back(TechniqueName(TechniqueOf(a)));
-  EXPECT_EQ(names, (std::vector<std::string>{"dns_injection", "dns_nxdomain", "sni_rst", "host_rst",
-                                             "rst", "blackhole", "blockpage", "keyword_drop",
-                                             "residual_block", "throttle", "icmp_unreachable"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"dns_injection", "dns_nxdomain", "sni_rst", "host_rst", "rst",
+                                      "blackhole", "blockpage", "keyword_drop", "residual_block",
+                                      "throttle", "icmp_unreachable", "blockpage_redirect"}));
   using Types = std::vector<std::string_view>;
   EXPECT_EQ(ExpectedBlockingTypes(Technique::kDnsInjection), Types{"dns"});
   EXPECT_EQ(ExpectedBlockingTypes(Technique::kBlackhole), Types{"tcp_ip"});
   EXPECT_EQ(ExpectedBlockingTypes(Technique::kBlockPage), Types{"http-diff"});
   EXPECT_EQ(ExpectedBlockingTypes(Technique::kSniReset), (Types{"tls", "http-failure"}));
   EXPECT_EQ(ExpectedBlockingTypes(Technique::kIcmpUnreachable), (Types{"tcp_ip", "dns"}));
+  EXPECT_EQ(ExpectedBlockingTypes(Technique::kBlockRedirect), (Types{"http-diff", "http-failure"}));
+  EXPECT_FALSE(Blocks(Technique::kThrottle));
+  EXPECT_FALSE(Blocks(Technique::kDelay));
+  EXPECT_TRUE(Blocks(Technique::kBlackhole));
 }
 
 TEST(AttributionTest, ActsAreMatchedByNameEndpointAndTime) {
@@ -260,6 +267,13 @@ TEST(AttributionTest, ActsAreMatchedByNameEndpointAndTime) {
   // Which ones: its own lookup, the RST at the address it used, the drop on its port, the
   // block page.
   EXPECT_EQ(ActsOn(truth, m), (std::vector<size_t>{1, 3, 5, 7}));
+
+  // An https fetch of the same name beside it sent no Host the censor could read: the
+  // block page on port 80 was the plain-HTTP fetch's.
+  ExtractedMeasurement https = Measurement("web_connectivity");
+  https.observations = {Tls("web.whatsapp.com", "198.18.71.3", 443),
+                        Http("https://web.whatsapp.com/")};
+  EXPECT_EQ(TechniquesOf(truth, https), std::vector<std::string>{"sni_rst"});
 
   // A connect without TLS to the same endpoint sent no SNI: the RST was another's.
   ExtractedMeasurement plain = Measurement("facebook_messenger");
@@ -297,6 +311,10 @@ TEST(AccuracyTest, LabelsFollowWhatTheCensorDidAndWhatTheAnalyzerSaid) {
   EXPECT_EQ(LabelOf({}, CallOf(Verdict(true, "tls"))), Label::kFalsePositive);
   EXPECT_EQ(LabelOf({}, CallOf(Verdict(false))), Label::kOk);
   EXPECT_EQ(LabelOf({}, CallOf(Verdict(false, "", false, true))), Label::kOk);
+  // Slowed is not blocked: a throttled service flagged is a false positive.
+  EXPECT_EQ(LabelOf({Technique::kThrottle}, CallOf(Verdict(true, "tcp_ip"))),
+            Label::kFalsePositive);
+  EXPECT_EQ(LabelOf({Technique::kThrottle}, CallOf(Verdict(false))), Label::kOk);
   // Any of several techniques may be the one named.
   EXPECT_EQ(
       LabelOf({Technique::kDnsInjection, Technique::kBlackhole}, CallOf(Verdict(true, "tcp_ip"))),

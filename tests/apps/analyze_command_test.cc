@@ -101,9 +101,9 @@ constexpr const char* kLabTruth =
     R"({"proto":"udp","src":"198.18.11.1","sport":35000,"dst":"198.18.20.53","dport":53},)"
     R"("detail":{"qname":"web.whatsapp.com","qtype":1,"answers":["198.18.240.3"]}})"
     "\n"
-    R"({"t":1700000001.2,"phase":0,"rule":"messaging-throttle","action":"throttle","flow":)"
+    R"({"t":1700000001.2,"phase":0,"rule":"messaging-hole","action":"drop","flow":)"
     R"({"proto":"tcp","src":"198.18.1.10","sport":41000,"dst":"198.18.70.1","dport":443},)"
-    R"("detail":{"rate_bps":64000}})"
+    R"("detail":{}})"
     "\n";
 
 TEST(AnalyzeCommand, TruthComparisonNamesFoundMissedAndFalsePositives) {
@@ -120,7 +120,7 @@ TEST(AnalyzeCommand, TruthComparisonNamesFoundMissedAndFalsePositives) {
   for (const char* expected : {
            "scenario gfw-dns (",
            "  signal    signal    AS64500 CN  0      -              blocked dns  false_positive\n",
-           "  telegram  telegram  AS64500 CN  0      throttle       ok           missed\n",
+           "  telegram  telegram  AS64500 CN  0      blackhole      ok           missed\n",
            "  whatsapp  whatsapp  AS64500 CN  0      dns_injection  blocked dns  found\n",
            "all scenarios: censor acted on 2: 1 found, 0 wrong technique, 1 missed; untouched 1: "
            "1 false positive, 0 ok",
