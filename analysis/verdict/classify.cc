@@ -44,7 +44,9 @@ VerdictClass ClassOf(const RuleConfig& config, const Summary& summary, const Ver
   // Without a network every step fails, the control's request and geolocation too:
   // none of that says anything about censorship.
   if (NetworkUnusable(summary)) return VerdictClass::kNoNetwork;
-  if (failure) return VerdictClass::kError;
+  // A measurement OONI's aggregation fails may still show the target failing for the
+  // control the same way: that much is a judgement (down), the rest is no verdict.
+  if (failure) return down ? VerdictClass::kDown : VerdictClass::kError;
   if (flagged) return Partial(summary, row) ? VerdictClass::kAnomaly : VerdictClass::kBlocked;
   return VerdictClass::kDown;
 }

@@ -13,7 +13,8 @@ namespace vigil::analysis {
 /// In order: a measurement that saw nothing wrong is ok; one whose probe found its own
 /// network unusable (x_network.usable false) is no_network, whatever else it saw; one
 /// that could not be judged (a failure other than the envelope's: an envelope without a
-/// country fails OONI's aggregation, not the judgement of the path) is error; blocking seen is
+/// country fails OONI's aggregation, not the judgement of the path) is error, or down
+/// when a control failed the same way; blocking seen is
 /// anomaly when the service still worked through some endpoint (x_partial_blocking,
 /// tcp.some_failed), else blocked; a layer whose control failed the same way (its down weight above
 /// the anomaly threshold) is down; anything else is ok.

@@ -251,6 +251,22 @@ TEST(VerdictRulesTest, WebConnectivityLayersFollowTheProbeAndTheControl) {
     EXPECT_TRUE(row.failure);
     EXPECT_EQ(row.failure_reason, "web_connectivity.blocking_null");
     EXPECT_EQ(Flags(row), 1);
+    EXPECT_EQ(row.verdict, VerdictClass::kError);
+  }
+  {  // The control reached the helper but not the site, which reset us too: down.
+    ExtractedMeasurement m =
+        Make("web_connectivity", "IT",
+             R"({"blocking":null,"accessible":null,"dns_consistency":"consistent",)"
+             R"("http_experiment_failure":"connection_reset","control_failure":null,)"
+             R"("control":{"dns":{"failure":null,"addrs":["93.184.216.34"]},)"
+             R"("tcp_connect":{"93.184.216.34:80":{"status":true,"failure":null}},)"
+             R"("http_request":{"status_code":-1,"failure":"unknown_error","body_length":-1}}})");
+    m.observations.push_back(Dns("www.example.com", {"93.184.216.34"}));
+    m.observations.push_back(Tcp("www.example.com", "93.184.216.34", 80));
+    const VerdictRow row = Engine().Score(m, kNow);
+    EXPECT_TRUE(row.failure) << "as OONI's aggregation counts it";
+    EXPECT_EQ(L(row, Layer::kHttp).rule_id, "http.failure_control_failed");
+    EXPECT_EQ(row.verdict, VerdictClass::kDown) << VerdictEngine::RulesFired(row);
   }
 }
 

@@ -173,16 +173,21 @@ void ScoreWebConnectivity(Scoring& c) {
   if (diff_without_control_page) c.Fail("web_connectivity.control_http_error");
   if (IsStr(blocking, "http-diff") && !diff_without_control_page) c.Fire(Rule::kHttpDiff);
   if (IsStr(blocking, "http-failure")) c.Fire(Rule::kHttpFailureControlOk);
+  // The fetch failed here and at the control: the site is down for everyone.
+  const bool down_everywhere =
+      s.Str("http_experiment_failure") && control.http_known && !control.http_ok;
   if (s.Str("http_experiment_failure")) {
     if (!blocking_null && !blocking) c.Fire(Rule::kHttpFailureControlFailed);
-    if (control.http_known && !control.http_ok) c.Fire(Rule::kHttpFailureControlFailed);
+    if (down_everywhere) c.Fire(Rule::kHttpFailureControlFailed);
   }
   if (!diff_without_control_page && (http_measured || IsTrue(s.Bool("accessible")))) {
     c.Fire(Rule::kHttpOk);
   }
 
   // OONI's probe leaves blocking null when it could not tell: no control, or the
-  // control could not fetch the page either.
+  // control could not fetch the page either. OONI's aggregation fails both; with our
+  // fetch failing too, the second is a site down for everyone
+  // (http.failure_control_failed), which the verdict class says (classify.cc).
   if (blocking_null) c.Fail("web_connectivity.blocking_null");
 }
 
