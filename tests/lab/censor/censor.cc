@@ -25,6 +25,12 @@ constexpr size_t kMaxStreamTotal = 64 * 1024 * 1024;
 constexpr int64_t kExpireEveryNs = 1'000'000'000;
 constexpr int64_t kNsPerMs = 1'000'000;
 
+// Where the server's byte stream stands, when the flow has seen it.
+std::optional<uint32_t> ServerNextSeq(const Packet* p) {
+  if (p->flow == nullptr || !p->flow->have_server_next_seq) return std::nullopt;
+  return p->flow->server_next_seq;
+}
+
 }  // namespace
 
 Censor::Censor(Scenario scenario, TruthSink* truth, uint64_t seed)
@@ -107,6 +113,12 @@ void Censor::TrackFlow(Packet* p) {
     if (f.tcp) p->app_data_now = AdvanceTlsRecords(fresh, &p->flow->tls_records);
   } else if (f.tcp) {
     p->flow->server_window = f.window;
+    const uint32_t next = f.seq + f.SeqLength();
+    if (!p->flow->have_server_next_seq ||
+        static_cast<int32_t>(next - p->flow->server_next_seq) > 0) {
+      p->flow->server_next_seq = next;
+      p->flow->have_server_next_seq = true;
+    }
     if (f.payload_len > 0 && !p->flow->server_data_seen) {
       p->flow->server_data_seen = true;
       p->response_now = true;
@@ -120,7 +132,7 @@ bool Censor::HandleResidual(Packet* p) {
   const Rule& rule = *block->rule;
   nlohmann::json detail = {{"residual", true}};
   if (rule.action == ActionKind::kRstInject) {
-    detail.update(InjectRsts(rule.rst, p->f, true, true, &rng_, p->out));
+    detail.update(InjectRsts(rule.rst, p->f, true, true, &rng_, p->out, ServerNextSeq(p)));
   } else if (rule.action == ActionKind::kHttpBlockpage) {
     detail.update(InjectRsts(ResidualRstAfterBlockpage(), p->f, true, true, &rng_, p->out));
   } else if (rule.action == ActionKind::kIcmpUnreachable) {
@@ -187,7 +199,7 @@ void Censor::Block(const Rule& rule, Packet* p, nlohmann::json detail) {
     case ActionKind::kRstInject:
       // On-path, the trigger goes on to the server before the RST that follows it.
       if (rule.rst.pass_trigger) PassTrigger(rule, p);
-      detail.update(InjectRsts(rule.rst, p->f, p->up, false, &rng_, p->out));
+      detail.update(InjectRsts(rule.rst, p->f, p->up, false, &rng_, p->out, ServerNextSeq(p)));
       AddResidual(rule, p, &detail);
       p->flow->killed = !rule.rst.pass_trigger;
       Record(rule, phase, p, std::move(detail));

@@ -73,6 +73,12 @@ struct FlowState {
   // sequence numbers) so later segments are renumbered and the flow continues.
   std::vector<std::pair<uint32_t, uint32_t>> cuts;
   uint16_t server_window = 65535;
+  /// The sequence number after the server's last segment seen (valid when
+  /// have_server_next_seq): a RST forged from the server must carry it, for a client
+  /// that has read more than its last ACK said (TLS 1.3's session tickets arrive after
+  /// the client's request went out) drops any other as out of sequence (RFC 5961).
+  bool have_server_next_seq = false;
+  uint32_t server_next_seq = 0;
 };
 
 class FlowTable {

@@ -5,7 +5,8 @@
 namespace vigil::lab {
 
 nlohmann::json InjectRsts(const RstParams& rst, const Frame& trigger, bool from_client,
-                          bool residual, InjectionRng* rng, std::vector<Outgoing>* out) {
+                          bool residual, InjectionRng* rng, std::vector<Outgoing>* out,
+                          std::optional<uint32_t> server_next_seq) {
   const Frame& f = trigger;
   const bool to_client = rst.direction != RstDirection::kServer;
   const bool to_server = rst.direction != RstDirection::kClient;
@@ -28,7 +29,14 @@ nlohmann::json InjectRsts(const RstParams& rst, const Frame& trigger, bool from_
     ids.push_back(id);
     if (to_sender) {
       IpFields ip{f.dst, f.src, ttl, id, rst.df};
-      TcpFields tcp{f.dport, f.sport, syn ? 0u : f.ack, f.seq + f.SeqLength(), flags, 0};
+      // The client's RST as if from the server: at the server's next byte, which the
+      // client may have read beyond what this segment acknowledged.
+      uint32_t seq = syn ? 0u : f.ack;
+      if (!syn && from_client && server_next_seq &&
+          static_cast<int32_t>(*server_next_seq - seq) > 0) {
+        seq = *server_next_seq;
+      }
+      TcpFields tcp{f.dport, f.sport, seq, f.seq + f.SeqLength(), flags, 0};
       out->push_back({sender, ForgeTcpFrame(MacPair::Of(f, true), ip, tcp, rst.payload)});
     }
     if (to_peer) {

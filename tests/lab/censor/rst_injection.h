@@ -5,6 +5,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <vector>
 
 #include "tests/lab/censor/frame.h"
@@ -21,9 +22,12 @@ namespace vigil::lab {
 /// forwards the trigger first), else takes its place. A `residual` block drops what
 /// it answers and does not reset the server on a SYN: the connection never reached
 /// it. Returns the ground truth's detail: type, count, direction, TTL, IP IDs, and
-/// whether the trigger passed.
+/// whether the trigger passed. `server_next_seq`, when known, is the sequence number
+/// after the server's last segment: a RST to the client carries it when it is ahead of
+/// what the trigger acknowledged.
 nlohmann::json InjectRsts(const RstParams& rst, const Frame& trigger, bool from_client,
-                          bool residual, InjectionRng* rng, std::vector<Outgoing>* out);
+                          bool residual, InjectionRng* rng, std::vector<Outgoing>* out,
+                          std::optional<uint32_t> server_next_seq = std::nullopt);
 
 /// The RST a residual block sends the client after a block page: type gfw1's
 /// packets, to the client only, TTL 64.
