@@ -113,6 +113,20 @@ CensorAct Act(const json& record) {
   act.sni = CanonicalName(String(*d, "sni", "detail.sni", false));
   act.host = CanonicalName(String(*d, "host", "detail.host", false));
   act.location = String(*d, "location", "detail.location", false);
+  if (const json* copies = Field(*d, "copies"); copies != nullptr && copies->is_array()) {
+    bool first = true;
+    for (const json& c : *copies) {
+      const json* delay = c.is_object() ? Field(c, "delay_ms") : nullptr;
+      uint32_t ms = 0;
+      if (delay != nullptr) {
+        if (!delay->is_number_unsigned())
+          throw LineError{"detail.copies[].delay_ms", "not a count"};
+        ms = delay->get<uint32_t>();
+      }
+      act.min_delay_ms = first ? ms : std::min(act.min_delay_ms, ms);
+      first = false;
+    }
+  }
   if (const json* k = Field(*d, "keywords"); k != nullptr && !k->is_null()) {
     if (!k->is_array()) throw LineError{"detail.keywords", "not a list"};
     act.keywords = true;

@@ -36,10 +36,13 @@ struct CensorAct {
   TruthFlow flow;
   // The detail the matching reads; names lower-cased, without a trailing dot, "" when
   // the record has none.
-  std::string qname;      // the DNS query (dns_* actions)
-  std::string sni;        // the TLS server name that matched
-  std::string host;       // the HTTP Host that matched
-  std::string location;   // a block page's redirect target (http_blockpage), or ""
+  std::string qname;     // the DNS query (dns_* actions)
+  std::string sni;       // the TLS server name that matched
+  std::string host;      // the HTTP Host that matched
+  std::string location;  // a block page's redirect target (http_blockpage), or ""
+  /// dns_inject: the shortest hold-back of its forged copies (detail.copies[].delay_ms);
+  /// above 0 every forgery left after the query it answers went on to the resolver.
+  uint32_t min_delay_ms = 0;
   bool keywords = false;  // keywords matched (keyword rules)
   bool residual = false;  // a hit of a residual block left by an earlier act
 };

@@ -12,8 +12,8 @@ struct TechniqueInfo {
   bool blocks = true;
 };
 
-const std::array<TechniqueInfo, 17>& Table() {
-  static const std::array<TechniqueInfo, 17> table = {{
+const std::array<TechniqueInfo, 18>& Table() {
+  static const std::array<TechniqueInfo, 18> table = {{
       {Technique::kDnsInjection, "dns_injection", {"dns"}},
       {Technique::kDnsNxdomain, "dns_nxdomain", {"dns"}},
       {Technique::kDnsDrop, "dns_drop", {"dns"}},
@@ -33,6 +33,9 @@ const std::array<TechniqueInfo, 17>& Table() {
       {Technique::kIcmpUnreachable, "icmp_unreachable", {"tcp_ip", "dns"}},
       // The redirect's target may serve a page unlike the site's, or not answer at all.
       {Technique::kBlockRedirect, "blockpage_redirect", {"http-diff", "http-failure"}},
+      // Forgeries that lose the race to the genuine answer change nothing a resolver
+      // hands an application: attempted, not blocking (packet evidence sees them).
+      {Technique::kDnsInjectionLate, "dns_injection_late", {"dns"}, false},
   }};
   return table;
 }
@@ -49,7 +52,9 @@ const TechniqueInfo& InfoOf(Technique technique) {
 Technique TechniqueOf(const CensorAct& act) {
   if (act.residual) return Technique::kResidualBlock;
   const std::string& a = act.action;
-  if (a == "dns_inject") return Technique::kDnsInjection;
+  if (a == "dns_inject") {
+    return act.min_delay_ms > 0 ? Technique::kDnsInjectionLate : Technique::kDnsInjection;
+  }
   if (a == "dns_nxdomain") return Technique::kDnsNxdomain;
   if (a == "dns_drop") return Technique::kDnsDrop;
   if (a == "http_blockpage") {

@@ -14,23 +14,24 @@
 namespace vigil::analysis {
 
 enum class Technique : uint8_t {
-  kDnsInjection,     // dns_inject: forged answers race the genuine one
-  kDnsNxdomain,      // dns_nxdomain
-  kDnsDrop,          // dns_drop: the query vanishes
-  kSniReset,         // rst_inject on a TLS server name
-  kHostReset,        // rst_inject on an HTTP Host (or path)
-  kKeywordReset,     // rst_inject on keywords
-  kReset,            // rst_inject on addresses alone
-  kSniDrop,          // drop on a TLS server name
-  kHostDrop,         // drop on an HTTP Host (or path)
-  kBlackhole,        // drop on addresses alone
-  kBlockPage,        // http_blockpage
-  kKeywordDrop,      // keyword_drop: the packet carrying the words vanishes
-  kResidualBlock,    // a later connection to a (client, server, port) an act blocked
-  kThrottle,         // throttle
-  kDelay,            // delay
-  kIcmpUnreachable,  // icmp_unreachable: the censor answers for the server, "unreachable"
-  kBlockRedirect,    // http_blockpage with a Location: a redirect to the censor's page
+  kDnsInjection,      // dns_inject: forged answers race the genuine one
+  kDnsNxdomain,       // dns_nxdomain
+  kDnsDrop,           // dns_drop: the query vanishes
+  kSniReset,          // rst_inject on a TLS server name
+  kHostReset,         // rst_inject on an HTTP Host (or path)
+  kKeywordReset,      // rst_inject on keywords
+  kReset,             // rst_inject on addresses alone
+  kSniDrop,           // drop on a TLS server name
+  kHostDrop,          // drop on an HTTP Host (or path)
+  kBlackhole,         // drop on addresses alone
+  kBlockPage,         // http_blockpage
+  kKeywordDrop,       // keyword_drop: the packet carrying the words vanishes
+  kResidualBlock,     // a later connection to a (client, server, port) an act blocked
+  kThrottle,          // throttle
+  kDelay,             // delay
+  kIcmpUnreachable,   // icmp_unreachable: the censor answers for the server, "unreachable"
+  kBlockRedirect,     // http_blockpage with a Location: a redirect to the censor's page
+  kDnsInjectionLate,  // dns_inject held back: the genuine answer, let through, wins
 };
 
 /// Whether the technique blocks (a service under it does not work) rather than degrades

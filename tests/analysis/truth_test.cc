@@ -226,13 +226,15 @@ TEST(TechniqueTest, EachActionAndTriggerNamesATechniqueAndTheBlockingTypesThatFi
       Act(0, "r", "throttle", TcpFlow("198.18.71.3", 443), R"({"rate_bps":64000})") +
       Act(0, "r", "icmp_unreachable", TcpFlow("198.18.72.1", 443), R"({"type":3,"code":13})") +
       Act(0, "r", "http_blockpage", TcpFlow("198.18.80.7", 80),
-          R"({"host":"archive.org","location":"http://198.18.240.34/"})"));
+          R"({"host":"archive.org","location":"http://198.18.240.34/"})") +
+      Act(0, "r", "dns_inject", kDnsFlow,
+          R"({"qname":"a.example","copies":[{"delay_ms":300},{"delay_ms":320}]})"));
   std::vector<std::string> names;
   for (const CensorAct& a : truth.acts) names.emplace_back(TechniqueName(TechniqueOf(a)));
-  EXPECT_EQ(names,
-            (std::vector<std::string>{"dns_injection", "dns_nxdomain", "sni_rst", "host_rst", "rst",
-                                      "blackhole", "blockpage", "keyword_drop", "residual_block",
-                                      "throttle", "icmp_unreachable", "blockpage_redirect"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"dns_injection", "dns_nxdomain", "sni_rst", "host_rst",
+                                             "rst", "blackhole", "blockpage", "keyword_drop",
+                                             "residual_block", "throttle", "icmp_unreachable",
+                                             "blockpage_redirect", "dns_injection_late"}));
   using Types = std::vector<std::string_view>;
   EXPECT_EQ(ExpectedBlockingTypes(Technique::kDnsInjection), Types{"dns"});
   EXPECT_EQ(ExpectedBlockingTypes(Technique::kBlackhole), Types{"tcp_ip"});
@@ -242,6 +244,7 @@ TEST(TechniqueTest, EachActionAndTriggerNamesATechniqueAndTheBlockingTypesThatFi
   EXPECT_EQ(ExpectedBlockingTypes(Technique::kBlockRedirect), (Types{"http-diff", "http-failure"}));
   EXPECT_FALSE(Blocks(Technique::kThrottle));
   EXPECT_FALSE(Blocks(Technique::kDelay));
+  EXPECT_FALSE(Blocks(Technique::kDnsInjectionLate)) << "the genuine answer won the race";
   EXPECT_TRUE(Blocks(Technique::kBlackhole));
 }
 
