@@ -1,5 +1,6 @@
 #include "tests/lab/verify/lab_environment.h"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,7 +10,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
+#include <thread>
 
 #include "tests/support_paths.h"
 
@@ -132,6 +135,25 @@ std::vector<nlohmann::json> LabEnvironment::Actions() const {
     if (j.contains("action")) actions.push_back(j);
   }
   return actions;
+}
+
+std::unique_ptr<ChildProcess> LabEnvironment::StartHelper(std::vector<std::string> extra) const {
+  auto helper = std::make_unique<ChildProcess>();
+  std::vector<std::string> argv = {"ip",          "netns",   "exec",     "vgl-control",
+                                   VigilBinary(), "helper",  "--listen", "198.18.30.2:8090",
+                                   "--ca-file",   ca_file(), "--asn-db", state_ + "/asn.mmdb",
+                                   "--quiet"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  std::string error;
+  if (!helper->Start(argv, state_ + "/helper.log", &error)) {
+    ADD_FAILURE() << "vigil helper: " << error;
+  }
+  // Ready once it accepts connections.
+  for (int i = 0; i < 50; ++i) {
+    if (Exec("control", {"curl", "-s", "-o", "/dev/null", kHelperUrl}).exit_code == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return helper;
 }
 
 }  // namespace vigil::test_support

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -47,6 +48,13 @@ class LabEnvironment {
 
   /// The lines of Truth() that record an action (not phase starts).
   std::vector<nlohmann::json> Actions() const;
+
+  /// The uncensored vantage's `vigil helper` at kHelperUrl (198.18.30.2:8090 in
+  /// vgl-control), with the lab's CA and ASN database and `extra` flags, started and
+  /// waited for until it accepts connections (5 s at most); its log is
+  /// state_dir()/helper.log. A helper that does not start is a test failure.
+  static constexpr const char* kHelperUrl = "http://198.18.30.2:8090/";
+  std::unique_ptr<ChildProcess> StartHelper(std::vector<std::string> extra = {}) const;
 
  private:
   std::string lab_sh_;

@@ -26,7 +26,7 @@ using nlohmann::json;
 
 LabEnvironment* g_lab = nullptr;
 ChildProcess* g_helper = nullptr;  // `vigil helper` in vgl-control, the uncensored vantage
-constexpr const char* kHelperUrl = "http://198.18.30.2:8090/";
+constexpr const char* kHelperUrl = LabEnvironment::kHelperUrl;
 
 // The analyzer's engine with the shipped rules, as `vigil run` loads it.
 const analysis::VerdictEngine& Engine() {
@@ -52,21 +52,10 @@ class LabExperimentsTest : public ::testing::Test {
     if (LabEnvironment::Unavailable()) return;
     g_lab = new LabEnvironment("clean");
     if (!g_lab->ok()) return;
-    g_helper = new ChildProcess();
-    std::string error;
-    if (!g_helper->Start({"ip", "netns", "exec", "vgl-control", VigilBinary(), "helper", "--listen",
-                          "198.18.30.2:8090", "--ca-file", g_lab->ca_file(), "--asn-db",
-                          g_lab->state_dir() + "/asn.mmdb", "--quiet", "--whoami-dns",
-                          "198.18.30.2:5353", "--whoami-zone", "whoami.vigil.test"},
-                         g_lab->state_dir() + "/helper.log", &error)) {
-      ADD_FAILURE() << "vigil helper: " << error;
-    }
-    // Ready once it accepts connections.
-    for (int i = 0; i < 50; ++i) {
-      auto probe = g_lab->Exec("control", {"curl", "-s", "-o", "/dev/null", kHelperUrl});
-      if (probe.exit_code == 0) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    g_helper = g_lab
+                   ->StartHelper(
+                       {"--whoami-dns", "198.18.30.2:5353", "--whoami-zone", "whoami.vigil.test"})
+                   .release();
   }
   static void TearDownTestSuite() {
     delete g_helper;

@@ -24,7 +24,7 @@ LabEnvironment* g_lab = nullptr;
 // `vigil helper` in vgl-control: its whoami tells the probe its address, which the lab's
 // databases place in AS64500, CN (a measurement of an unknown network is a failure).
 ChildProcess* g_helper = nullptr;
-constexpr const char* kHelperUrl = "http://198.18.30.2:8090/";
+constexpr const char* kHelperUrl = LabEnvironment::kHelperUrl;
 
 // Websites the lab serves that the scenarios block, leave alone or make fail by
 // themselves, over HTTP and HTTPS.
@@ -46,20 +46,7 @@ class LabTruthTest : public ::testing::Test {
     if (LabEnvironment::Unavailable()) return;
     g_lab = new LabEnvironment("clean");
     if (!g_lab->ok()) return;
-    g_helper = new ChildProcess();
-    std::string error;
-    if (!g_helper->Start({"ip", "netns", "exec", "vgl-control", VigilBinary(), "helper", "--listen",
-                          "198.18.30.2:8090", "--ca-file", g_lab->ca_file(), "--asn-db",
-                          g_lab->state_dir() + "/asn.mmdb", "--quiet"},
-                         g_lab->state_dir() + "/helper.log", &error)) {
-      ADD_FAILURE() << "vigil helper: " << error;
-    }
-    for (int i = 0; i < 50; ++i) {
-      if (g_lab->Exec("control", {"curl", "-s", "-o", "/dev/null", kHelperUrl}).exit_code == 0) {
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    g_helper = g_lab->StartHelper().release();
   }
   static void TearDownTestSuite() {
     delete g_helper;
