@@ -13,8 +13,12 @@ packages=(
   libasio-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libyaml-cpp-dev libcpp-httplib-dev
   # the analyzer: JSON at speed, the embedded store, the store at scale
   libsimdjson-dev libsqlite3-dev sqlite3 clickhouse-server clickhouse-client
+  # statistics for change points and event correlation (Fisher exact, intervals)
+  libboost-math-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # pages and HTML reports are checked in a real browser (headless)
+  chromium
   # fuzzing (scripts/fuzz.sh): clang, and libclang-rt-dev for libFuzzer's runtime
   # (libclang_rt.fuzzer) and clang's sanitizer runtimes
   clang libclang-rt-dev

@@ -1,0 +1,47 @@
+// Event timelines: dated, sourced events an analyst correlates measurements with
+// (testlists/events/*.csv). One RFC 4180 CSV per file with the header
+//   id,start,end,cc,asns,targets,category,description,source_url
+// id unique across the files read; start (and end, which may be empty: ongoing or a
+// one-off announcement) as YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ, UTC; cc two upper-case
+// letters; asns and targets empty (all) or joined by '+' ("4134+4837", "wechat+telegram");
+// category one of a fixed set; description non-empty; source_url an http(s) URL (every
+// event must say where it is published). Errors name file, line and field.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace vigil::analysis {
+
+struct TimelineEvent {
+  std::string id;
+  int64_t start = 0;            // Unix seconds UTC
+  int64_t end = 0;              // 0: none given
+  std::string cc;               // "CN"
+  std::vector<uint32_t> asns;   // empty: every network of the country
+  std::vector<std::string> targets;  // empty: every target
+  std::string category;         // see TimelineCategories()
+  std::string description;
+  std::string source_url;
+  std::string file;  // where it was read, for messages
+  uint64_t line = 0;
+
+  bool operator==(const TimelineEvent&) const = default;
+};
+
+/// "announcement", "campaign", "blocking", "unblocking", "protest", "election",
+/// "outage", "legal", "other".
+const std::vector<std::string_view>& TimelineCategories();
+
+/// Parses one timeline file's text; `file` names it in errors ("cn.csv:7: start: ...").
+Result<std::vector<TimelineEvent>> ParseTimeline(std::string_view text, const std::string& file);
+/// Reads and parses files, and checks ids are unique across them; events sorted by start.
+Result<std::vector<TimelineEvent>> ReadTimelines(const std::vector<std::string>& files);
+/// The timeline files shipped under `dir` (testlists/events/*.csv), sorted.
+std::vector<std::string> TimelineFiles(const std::string& dir);
+
+}  // namespace vigil::analysis
