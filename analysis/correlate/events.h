@@ -40,18 +40,18 @@ struct SeriesChange {
 struct BlockingEvent {
   std::string id;  // "CN-telegram-2014-05-28T09" (cc, first target, onset)
   std::string probe_cc;
-  std::vector<uint32_t> asns;          // networks where it was seen, sorted
-  std::vector<std::string> targets;    // sorted
-  std::vector<SeriesLayer> layers;     // sorted
-  int64_t start = 0;                   // earliest onset
-  std::optional<int64_t> end;          // latest end, when every network's blocking ended
+  std::vector<uint32_t> asns;        // networks where it was seen, sorted
+  std::vector<std::string> targets;  // sorted
+  std::vector<SeriesLayer> layers;   // sorted
+  int64_t start = 0;                 // earliest onset
+  std::optional<int64_t> end;        // latest end, when every network's blocking ended
   std::vector<std::pair<std::string, uint64_t>> techniques;  // most common first
   std::vector<std::string> measurement_uids;  // blocked measurements behind it (a sample)
-  uint64_t blocked = 0, usable = 0;    // in scope from start to end (or the window's end)
-  double p_value = 1;                  // the strongest change's
-  bool global = false;                 // seen outside the country too, or with the target down
-  std::string global_reason;           // why, when global
-  std::vector<SeriesChange> changes;   // the change points it groups (starts and ends)
+  uint64_t blocked = 0, usable = 0;           // in scope from start to end (or the window's end)
+  double p_value = 1;                         // the strongest change's
+  bool global = false;                // seen outside the country too, or with the target down
+  std::string global_reason;          // why, when global
+  std::vector<SeriesChange> changes;  // the change points it groups (starts and ends)
 };
 
 struct Counts {
@@ -63,40 +63,44 @@ struct Counts {
 /// One timeline event scored against the data.
 struct Finding {
   TimelineEvent event;
-  int64_t before_since = 0, after_until = 0;  // windows: [before_since, start), [start, after_until)
-  Counts before, after;                       // in scope
-  Counts outside_before, outside_after;       // out of scope (other networks/countries, same targets)
-  double p_value = 1;                         // Fisher, one-sided (blocking rose)
-  double p_adjusted = 1;                      // Holm over all findings of the run
-  stats::Interval change_interval;            // 95% CI of after - before share
-  double diff_in_diff = 0;                    // (after - before) in scope - the same outside
-  std::optional<int64_t> lag_seconds;         // event start -> first onset in scope
+  int64_t before_since = 0,
+          after_until = 0;               // windows: [before_since, start), [start, after_until)
+  Counts before, after;                  // in scope
+  Counts outside_before, outside_after;  // out of scope (other networks/countries, same targets)
+  double p_value = 1;                    // Fisher, one-sided (blocking rose)
+  double p_adjusted = 1;                 // Holm over all findings of the run
+  stats::Interval change_interval;       // 95% CI of after - before share
+  double diff_in_diff = 0;               // (after - before) in scope - the same outside
+  std::optional<int64_t> lag_seconds;    // event start -> first onset in scope
   std::vector<std::string> blocking_event_ids;  // BlockingEvents inside its window and scope
+  std::vector<std::string> outside_countries;   // countries measuring its targets, outside it
   // "blocking_followed", "no_change", "global_change", "insufficient_data"
   std::string outcome;
   std::string summary;  // the one-line finding
 };
 
 struct EventsOptions {
-  SeriesQuery series;                     // window, grain, filters
+  SeriesQuery series;  // window, grain, filters
   CusumParams cusum;
   PeltParams pelt;
   ChangeMethod method = ChangeMethod::kCusum;  // which method's change points make events
-  int64_t link_seconds = 0;               // onsets this close form one event; 0: 3 days (day grain), 6 cells otherwise
-  int64_t before_seconds = 7 * 86400;     // the windows around a timeline event
+  int64_t link_seconds =
+      0;  // onsets this close form one event; 0: 3 days (day grain), 6 cells otherwise
+  int64_t before_seconds = 7 * 86400;  // the windows around a timeline event
   int64_t after_seconds = 7 * 86400;
-  int64_t lead_margin_seconds = 0;        // a BlockingEvent this close after a timeline event is explained; 0: the after window
+  int64_t lead_margin_seconds =
+      0;  // a BlockingEvent this close after a timeline event is explained; 0: the after window
   size_t uids_per_event = 20;
-  double alpha = 0.01;                    // a finding's adjusted p must be below this
-  std::optional<int64_t> changed_since;   // only events starting or ending at or after this
+  double alpha = 0.01;                   // a finding's adjusted p must be below this
+  std::optional<int64_t> changed_since;  // only events starting or ending at or after this
 };
 
 struct EventsReport {
   SeriesSet series;
-  std::vector<SeriesChange> changes;      // every change point, both methods
-  std::vector<BlockingEvent> events;      // sorted by start
-  std::vector<Finding> findings;          // one per timeline event, sorted by start
-  std::vector<std::string> lead_ids;      // BlockingEvents no timeline event explains
+  std::vector<SeriesChange> changes;              // every change point, both methods
+  std::vector<BlockingEvent> events;              // sorted by start
+  std::vector<Finding> findings;                  // one per timeline event, sorted by start
+  std::vector<std::string> lead_ids;              // BlockingEvents no timeline event explains
   std::map<uint32_t, std::string> network_names;  // ASN -> name, from the stored measurements
 };
 

@@ -658,6 +658,8 @@ struct MeasurementExtractor::Impl {
     }
     if (m.measurement_uid.empty()) {
       m.measurement_uid = DerivedUid(m, test_start_time, std::string_view(json, size));
+    } else if (m.upload_time == 0) {
+      m.upload_time = OoniUidTime(m.measurement_uid).value_or(0);
     }
     if (m.input.empty()) {
       m.target = ServiceTarget(m.test_name);
@@ -755,6 +757,22 @@ Result<void> MeasurementExtractor::Extract(std::string_view json, ExtractedMeasu
   impl_->copy.assign(json);
   impl_->copy.append(simdjson::SIMDJSON_PADDING, '\0');
   return ExtractPadded(impl_->copy.data(), json.size(), impl_->copy.size(), out);
+}
+
+std::optional<int64_t> OoniUidTime(std::string_view uid) {
+  // "20240101000000.123456_IR_webconnectivity_...": OONI's collector stamps the uid with
+  // the time it received the measurement (vigil's uids, "<start>_<CC>_...", have no
+  // fraction and name the start instead).
+  if (uid.size() < 22 || uid[14] != '.' || uid[21] != '_') return std::nullopt;
+  for (size_t i = 0; i < 21; ++i) {
+    if (i != 14 && (uid[i] < '0' || uid[i] > '9')) return std::nullopt;
+  }
+  std::string text;
+  text.reserve(19);
+  text.append(uid.substr(0, 4)).append("-").append(uid.substr(4, 2)).append("-");
+  text.append(uid.substr(6, 2)).append(" ").append(uid.substr(8, 2)).append(":");
+  text.append(uid.substr(10, 2)).append(":").append(uid.substr(12, 2));
+  return ParseMeasurementTime(text);
 }
 
 std::optional<int64_t> ParseMeasurementTime(std::string_view t) {

@@ -114,6 +114,9 @@ Result<IngestStats> IngestAndScore(const std::vector<std::string>& paths,
 
 /// "2024-01-02 03:04:05" (UTC) → Unix seconds; nullopt when malformed.
 std::optional<int64_t> ParseMeasurementTime(std::string_view text);
+/// The receipt time OONI's collector writes at the front of its measurement uids
+/// ("20240101000000.123456_..."); nullopt for any other uid.
+std::optional<int64_t> OoniUidTime(std::string_view uid);
 
 /// The host of a URL ("https://a.example:8443/x" → "a.example"), or "" without "://".
 std::string_view UrlHost(std::string_view url);

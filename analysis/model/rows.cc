@@ -34,6 +34,22 @@ const char* EvidenceName(Evidence evidence) {
   return "?";
 }
 
+uint8_t MeasuredLayers(const VerdictRow& row) {
+  uint8_t bits = 0;
+  for (size_t i = 0; i < kLayerCount; ++i) {
+    if (row.layers[i].measured) bits |= static_cast<uint8_t>(1u << i);
+  }
+  return bits;
+}
+
+uint8_t MaskedLayers(const VerdictRow& row) {
+  uint8_t bits = 0;
+  for (size_t i = 0; i < kLayerCount; ++i) {
+    if (row.layers[i].measured && row.layers[i].masked) bits |= static_cast<uint8_t>(1u << i);
+  }
+  return bits;
+}
+
 Outcome OutcomeOf(const VerdictRow& row) {
   return OutcomeOf(row.anomaly, row.confirmed, row.failure);
 }

@@ -141,7 +141,17 @@ struct VerdictRow {
   std::string fingerprint;     // name of the fingerprint that confirmed, or ""
   std::string failure_reason;  // why `failure` holds ("envelope.probe_cc_zz", ...), or ""
   VerdictClass verdict = VerdictClass::kOk;  // the answer shown to people (verdict_class.h)
+  // Bit i: Layer i blocked (measured, not masked, blocked weight at or above the rules'
+  // mask threshold): what per-layer time series count (series/series.h).
+  uint8_t blocked_layers = 0;
+  // How the censor did it, for blocked and anomaly verdicts (verdict/technique.h:
+  // "dns_injection", "tcp_rst", "tls_sni_blackhole", "blockpage", ...), else "".
+  std::string technique;
 };
+
+/// Bit i set when layer i was measured / masked in `row`.
+uint8_t MeasuredLayers(const VerdictRow& row);
+uint8_t MaskedLayers(const VerdictRow& row);
 
 /// The row's outcome (outcome.h): its flags, of which exactly one holds.
 Outcome OutcomeOf(const VerdictRow& row);

@@ -35,7 +35,14 @@ int64_t CellStart(int64_t t, SeriesGrain grain);
 
 /// What a series counts as blocked: one layer of a measurement's verdict, or the whole
 /// measurement (its verdict class).
-enum class SeriesLayer : uint8_t { kDns = 0, kTcp = 1, kTls = 2, kHttp = 3, kDelivery = 4, kAny = 5 };
+enum class SeriesLayer : uint8_t {
+  kDns = 0,
+  kTcp = 1,
+  kTls = 2,
+  kHttp = 3,
+  kDelivery = 4,
+  kAny = 5
+};
 inline constexpr size_t kSeriesLayerCount = 6;
 /// "dns", "tcp", "tls", "http", "delivery", "any".
 const char* SeriesLayerName(SeriesLayer layer);
@@ -78,8 +85,8 @@ struct SeriesCell {
 struct Series {
   SeriesKey key;
   SeriesGrain grain = SeriesGrain::kDay;
-  int64_t since = 0;               // the first cell's start; cell i starts at since + i * step
-  std::vector<SeriesCell> cells;   // dense: one per cell of the window
+  int64_t since = 0;                 // the first cell's start; cell i starts at since + i * step
+  std::vector<SeriesCell> cells;     // dense: one per cell of the window
   int64_t CellTime(size_t i) const;  // start of cell i (weeks: since + i * 7 days)
 };
 
@@ -93,12 +100,12 @@ struct SeriesQuery {
   int64_t since = 0;  // inclusive; cells are aligned: the window is widened to whole cells
   int64_t until = 0;  // exclusive
   SeriesGrain grain = SeriesGrain::kDay;
-  std::string rules_version;  // empty: the newest in the store
+  std::string rules_version;      // empty: the newest in the store
   size_t max_cells = 50'000'000;  // series x cells: above it the query is refused
 };
 
 struct SeriesSet {
-  SeriesQuery query;  // resolved: since/until aligned to cells, rules version named
+  SeriesQuery query;           // resolved: since/until aligned to cells, rules version named
   std::vector<Series> series;  // sorted by key
   uint64_t rows_read = 0;      // verdict rows read from the store
 };

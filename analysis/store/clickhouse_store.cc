@@ -385,6 +385,31 @@ class ClickHouseStore : public Store {
     sender_.reset();  // before the client it sends with
   }
 
+  static size_t ColumnIndex(const Table& t, std::string_view name) {
+    for (size_t i = 0; i < t.columns.size(); ++i) {
+      if (t.columns[i].name == name) return i;
+    }
+    return t.columns.size();
+  }
+
+  // As the SQLite store's schema-3 upgrade: the layer bits from the layers' JSON
+  // (blocked: at or above 0.5, the shipped rules' mask threshold); upload time,
+  // software and the technique stay empty until the store is scored again.
+  Result<void> FillLayerBits() {
+    const std::string bit =
+        "bitShiftLeft(toUInt8(1), toUInt8(indexOf(['dns','tcp','tls','http','delivery'], "
+        "JSONExtractString(x, 'layer')) - 1))";
+    auto bits = [&](const std::string& cond) {
+      return "toInt8(arraySum(arrayMap(x -> if(" + cond + ", " + bit +
+             ", 0), JSONExtractArrayRaw(layers))))";
+    };
+    return Run("ALTER TABLE verdicts UPDATE measured_layers = " + bits("1") +
+               ", masked_layers = " + bits("JSONExtractBool(x, 'masked')") + ", blocked_layers = " +
+               bits("NOT JSONExtractBool(x, 'masked') AND JSONExtractFloat(x, 'blocked') >= 0.5 "
+                    "AND JSONExtractFloat(x, 'blocked') > 0") +
+               " WHERE 1 SETTINGS mutations_sync = 1");
+  }
+
   Result<void> Open() {
     if (auto r = Run("CREATE DATABASE IF NOT EXISTS " + endpoint_.database, "", false); !r) {
       return r;
@@ -422,6 +447,7 @@ class ClickHouseStore : public Store {
       }
       // A table of an earlier vigil lacks the columns added since at its end: add them
       // (their rows read empty until analysed again).
+      const size_t found_before = found.size();
       if (!found.empty() && found.size() < expected.size() &&
           std::equal(found.begin(), found.end(), expected.begin())) {
         for (size_t i = found.size(); i < expected.size(); ++i) {
@@ -430,6 +456,10 @@ class ClickHouseStore : public Store {
             return a;
           }
           found.push_back(expected[i]);
+        }
+        // Verdicts from before the layer bits: rebuild them from the stored layers.
+        if (t == &VerdictsTable() && found_before <= ColumnIndex(*t, "measured_layers")) {
+          if (auto m = FillLayerBits(); !m) return m;
         }
       }
       if (found != expected) {

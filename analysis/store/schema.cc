@@ -254,7 +254,9 @@ const Table& VerdictsTable() {
        {"fingerprint", T::kText},     {"failure_reason", T::kText}, {"score", T::kReal},
        {"worst_layer", T::kText},     {"rules_fired", T::kText},    {"layers", T::kText},
        {"source_file", T::kText},     {"source_line", T::kInt64},   {"written_at", T::kInt64},
-       {"verdict", T::kText}},
+       {"verdict", T::kText},         {"upload_time", T::kInt64},   {"software_name", T::kText},
+       {"measured_layers", T::kInt8}, {"blocked_layers", T::kInt8}, {"masked_layers", T::kInt8},
+       {"technique", T::kText}},
       "(probe_cc, probe_asn, target, start_time, rules_version, measurement_uid)",
       "written_at",
       "measurement_uid, rules_version"};
@@ -368,6 +370,12 @@ void VerdictValues(const ExtractedMeasurement& x, const VerdictRow& v, int64_t w
   out.Int(static_cast<int64_t>(m.source_line));
   out.Int(written_at);
   out.Text(VerdictClassName(v.verdict));
+  out.Int(m.upload_time);
+  out.Text(m.software_name);
+  out.Int(MeasuredLayers(v));
+  out.Int(v.blocked_layers);
+  out.Int(MaskedLayers(v));
+  out.Text(v.technique);
 }
 
 Result<void> MeasurementFromRow(const SqlRow& row, ExtractedMeasurement* out) {

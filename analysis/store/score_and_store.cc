@@ -192,6 +192,8 @@ size_t ScoreAndStore::AddDocuments(const std::vector<std::string>& documents,
     }
     s.facts.measurement.source_file = std::string(source_file);
     s.facts.measurement.source_line = 0;  // a document of the archive, not a file's line
+    // Fed as it arrives: now is when it was uploaded.
+    if (s.facts.measurement.upload_time == 0) s.facts.measurement.upload_time = now;
     s.verdict = impl_->engine.Score(s.facts, now);
     impl_->Queue(s);
     ++queued;

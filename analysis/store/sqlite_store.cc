@@ -26,7 +26,7 @@ namespace {
 
 // 2: verdicts.verdict (the verdict class) added; a version 1 store gains the column,
 // empty in the rows it holds until they are analysed again.
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 constexpr uint64_t kRowsPerTransaction = 20000;
 
 const char* SqliteType(ColumnType t) {
@@ -504,6 +504,44 @@ class SqliteStore : public Store {
     sqlite3_close(db_);
   }
 
+  // Schema 3 gave verdicts what time series read without touching measurements or
+  // parsing JSON: upload time and software (data-quality flags), the layers measured,
+  // blocked and masked as bits, and the technique. The bits are rebuilt here from the
+  // stored layers (blocked: at or above 0.5, the shipped rules' mask threshold); the
+  // technique needs the facts and stays empty until the store is scored again.
+  Result<void> MigrateToSchema3() {
+    static const char* kBit =
+        "(1 << (CASE json_extract(j.value, '$.layer') WHEN 'dns' THEN 0 WHEN 'tcp' THEN 1 "
+        "WHEN 'tls' THEN 2 WHEN 'http' THEN 3 ELSE 4 END))";
+    const std::string sql =
+        std::string(
+            "BEGIN; "
+            "ALTER TABLE verdicts ADD COLUMN upload_time INTEGER NOT NULL DEFAULT 0; "
+            "ALTER TABLE verdicts ADD COLUMN software_name TEXT NOT NULL DEFAULT ''; "
+            "ALTER TABLE verdicts ADD COLUMN measured_layers INTEGER NOT NULL DEFAULT 0; "
+            "ALTER TABLE verdicts ADD COLUMN blocked_layers INTEGER NOT NULL DEFAULT 0; "
+            "ALTER TABLE verdicts ADD COLUMN masked_layers INTEGER NOT NULL DEFAULT 0; "
+            "ALTER TABLE verdicts ADD COLUMN technique TEXT NOT NULL DEFAULT ''; "
+            "UPDATE verdicts SET measured_layers = "
+            "COALESCE((SELECT SUM(") +
+        kBit + ") FROM json_each(verdicts.layers) j), 0), masked_layers = COALESCE((SELECT SUM(" +
+        kBit +
+        ") FROM json_each(verdicts.layers) j WHERE json_extract(j.value, '$.masked')), 0), "
+        "blocked_layers = COALESCE((SELECT SUM(" +
+        kBit +
+        ") FROM json_each(verdicts.layers) j WHERE NOT json_extract(j.value, '$.masked') AND "
+        "json_extract(j.value, '$.blocked') >= 0.5 AND json_extract(j.value, '$.blocked') > 0), "
+        "0), upload_time = COALESCE((SELECT m.upload_time FROM measurements m WHERE "
+        "m.measurement_uid = verdicts.measurement_uid), 0), software_name = COALESCE((SELECT "
+        "m.software_name FROM measurements m WHERE m.measurement_uid = verdicts.measurement_uid), "
+        "''); PRAGMA user_version = 3; COMMIT";
+    if (auto e = Exec(sql); !e) {
+      (void)Exec("ROLLBACK");
+      return Error{Describe() + ": upgrading the store to schema 3: " + e.error()};
+    }
+    return {};
+  }
+
   Result<void> Open() {
     std::error_code ec;
     const auto parent = std::filesystem::path(path_).parent_path();
@@ -528,6 +566,10 @@ class SqliteStore : public Store {
       if (auto e = Exec("ALTER TABLE verdicts ADD COLUMN verdict TEXT NOT NULL DEFAULT ''"); !e) {
         return e;
       }
+      version = 2;
+    }
+    if (!empty && version == 2) {
+      if (auto e = MigrateToSchema3(); !e) return e;
       version = kSchemaVersion;
     }
     if (!empty && version != kSchemaVersion) {

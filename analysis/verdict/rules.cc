@@ -7,6 +7,7 @@
 #include "analysis/verdict/scorer_map.h"
 #include "analysis/verdict/scoring.h"
 #include "analysis/verdict/summary.h"
+#include "analysis/verdict/technique.h"
 
 namespace vigil::analysis {
 
@@ -75,6 +76,13 @@ VerdictRow VerdictEngine::Score(const ExtractedMeasurement& m, int64_t now) cons
     row.blocking_type =
         std::string(BlockingType(row.worst_layer, row.layers[static_cast<size_t>(worst)].rule_id));
   }
+  for (size_t i = 0; i < kLayerCount; ++i) {
+    const LayerVerdict& l = row.layers[i];
+    if (l.measured && !l.masked && l.blocked > 0 && l.blocked >= config_->mask_threshold) {
+      row.blocked_layers |= static_cast<uint8_t>(1u << i);
+    }
+  }
+  row.technique = std::string(BlockingTechnique(m, row));
   return row;
 }
 

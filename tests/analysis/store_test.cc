@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "analysis/ingest/ingest.h"
+#include "analysis/series/series.h"
 #include "analysis/store/schema.h"
 #include "analysis/verdict/rules.h"
 #include "tests/support/child_process.h"
@@ -584,6 +585,99 @@ void WriteAll(Store& s) {
   ASSERT_TRUE(c.ok()) << c.error();
 }
 
+// The corpus laid on the grid straight from the verdicts in memory: what BuildSeries
+// must give from the store.
+SeriesSet LayOut(const SeriesQuery& query) {
+  SeriesBuilder b(query);
+  const Corpus& c = TheCorpus();
+  for (size_t i = 0; i < c.facts.size(); ++i) {
+    const EnvelopeRow& m = c.facts[i].measurement;
+    const VerdictRow& v = c.verdicts[i];
+    SeriesRow r;
+    r.start_time = m.start_time;
+    r.upload_time = m.upload_time;
+    r.probe_cc = m.probe_cc;
+    r.probe_asn = m.probe_asn;
+    r.target = m.target;
+    r.report_id = m.report_id;
+    r.software_name = m.software_name;
+    r.verdict = static_cast<uint8_t>(v.verdict);
+    r.measured_layers = MeasuredLayers(v);
+    r.blocked_layers = v.blocked_layers;
+    r.masked_layers = MaskedLayers(v);
+    b.Add(r);
+  }
+  auto out = b.Finish();
+  EXPECT_TRUE(out.ok()) << out.error();
+  return out.ok() ? std::move(*out) : SeriesSet{};
+}
+
+void ExpectSameSeries(const SeriesSet& got, const SeriesSet& want, const std::string& what) {
+  ASSERT_EQ(got.series.size(), want.series.size()) << what;
+  for (size_t i = 0; i < got.series.size(); ++i) {
+    const Series& a = got.series[i];
+    const Series& b = want.series[i];
+    ASSERT_EQ(a.key, b.key) << what;
+    EXPECT_EQ(a.since, b.since) << what;
+    ASSERT_EQ(a.cells.size(), b.cells.size()) << what;
+    for (size_t j = 0; j < a.cells.size(); ++j) {
+      ASSERT_EQ(a.cells[j], b.cells[j])
+          << what << ": " << a.key.probe_cc << " AS" << a.key.probe_asn << " " << a.key.target
+          << " " << SeriesLayerName(a.key.layer) << " cell " << j;
+    }
+  }
+}
+
+TEST_P(StoreTest, SeriesFromTheStoreAreTheVerdictsLaidOnTheGrid) {
+  ASSERT_TRUE(TheCorpus().error.empty()) << TheCorpus().error;
+  auto h = NewStore(GetParam());
+  ASSERT_TRUE(h.ok()) << h.error();
+  WriteAll(*h->store);
+  uint64_t blocked = 0, measured_layer_series = 0;
+  for (SeriesGrain grain : {SeriesGrain::kDay, SeriesGrain::kWeek}) {
+    SeriesQuery q;
+    q.grain = grain;
+    q.since = 1704067200;  // the corpus' six months
+    q.until = 1704067200 + 200 * 86400;
+    auto got = BuildSeries(*h->store, q);
+    ASSERT_TRUE(got.ok()) << got.error();
+    EXPECT_EQ(got->query.rules_version, "v1");
+    EXPECT_EQ(got->rows_read, TheCorpus().facts.size());
+    ExpectSameSeries(*got, LayOut(got->query), SeriesGrainName(grain));
+    for (const Series& s : got->series) {
+      if (s.key.layer != SeriesLayer::kAny) ++measured_layer_series;
+      for (const SeriesCell& c : s.cells) blocked += c.blocked;
+    }
+  }
+  EXPECT_GT(blocked, 0u) << "the corpus has blocked measurements: the series must show them";
+  EXPECT_GT(measured_layer_series, 0u);
+
+  // Narrowed: one country, one layer.
+  SeriesQuery q;
+  q.probe_cc = "IR";
+  q.layers = {SeriesLayer::kDns};
+  q.since = 1704067200;
+  q.until = 1704067200 + 200 * 86400;
+  auto ir = BuildSeries(*h->store, q);
+  ASSERT_TRUE(ir.ok()) << ir.error();
+  ASSERT_FALSE(ir->series.empty());
+  for (const Series& s : ir->series) {
+    EXPECT_EQ(s.key.probe_cc, "IR");
+    EXPECT_TRUE(s.key.layer == SeriesLayer::kDns || s.key.layer == SeriesLayer::kAny);
+  }
+  ExpectSameSeries(*ir, LayOut(ir->query), "IR dns");
+
+  // A window too fine for its span is refused, naming the limit.
+  SeriesQuery fine;
+  fine.grain = SeriesGrain::kMinute;
+  fine.since = 1704067200;
+  fine.until = 1704067200 + 200 * 86400;
+  fine.max_cells = 100000;
+  auto refused = BuildSeries(*h->store, fine);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find("more than 100000"), std::string::npos) << refused.error();
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
                          ::testing::Values("sqlite", "sqlite_parallel", "clickhouse"),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
@@ -768,6 +862,33 @@ TEST(ClickHouseStore, ATableOfAnotherShapeIsRefusedByName) {
                                   "expected 'rules_version String'"),
             std::string::npos)
       << reopened.error();
+}
+
+// A store written before schema 3 (verdicts without the layer bits and upload time) is
+// upgraded when opened, and its series are what a new store gives (the technique, which
+// needs the facts, waits for the next scoring).
+TEST(SqliteStore, ASchema2StoreIsUpgradedAndItsSeriesAreKept) {
+  ASSERT_TRUE(TheCorpus().error.empty()) << TheCorpus().error;
+  auto h = NewStore("sqlite");
+  ASSERT_TRUE(h.ok()) << h.error();
+  WriteAll(*h->store);
+  h->store.reset();
+  auto downgrade = test_support::RunCommand(
+      {"sqlite3", h->spec,
+       "ALTER TABLE verdicts DROP COLUMN upload_time; ALTER TABLE verdicts DROP COLUMN "
+       "software_name; ALTER TABLE verdicts DROP COLUMN measured_layers; ALTER TABLE verdicts "
+       "DROP COLUMN blocked_layers; ALTER TABLE verdicts DROP COLUMN masked_layers; ALTER TABLE "
+       "verdicts DROP COLUMN technique; PRAGMA user_version = 2;"},
+      std::chrono::seconds(60));
+  ASSERT_EQ(downgrade.exit_code, 0) << downgrade.output;
+  auto reopened = OpenStore(h->spec);
+  ASSERT_TRUE(reopened.ok()) << reopened.error();
+  SeriesQuery q;
+  q.since = 1704067200;
+  q.until = 1704067200 + 200 * 86400;
+  auto got = BuildSeries(**reopened, q);
+  ASSERT_TRUE(got.ok()) << got.error();
+  ExpectSameSeries(*got, LayOut(got->query), "upgraded");
 }
 
 TEST(StoreSpecs, BadSpecsAreRefusedWithTheReason) {
