@@ -2,10 +2,16 @@
 #pragma once
 
 #include <CLI/App.hpp>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "apps/vigil/exit_status.h"
+#include "base/result.h"
+
+namespace vigil::analysis {
+class Store;
+}
 
 namespace vigil::cli {
 
@@ -15,6 +21,13 @@ std::string DefaultDataDir();
 
 /// The Citizen Lab lists under DATA/lists (not the "00-" legends), sorted.
 std::vector<std::string> TestListFiles(const std::string& data_dir);
+
+/// Opens the analyzer's store for reading (`spec`, or the default store when empty),
+/// refusing to create an empty SQLite file where a path was mistyped.
+Result<std::unique_ptr<analysis::Store>> OpenExistingStore(const std::string& spec);
+
+/// `vigil events`: change points, blocking events and timeline findings.
+void AddEventsCommand(CLI::App& app);
 
 /// `vigil measure dns|tcp|tls|http ...`: one observation, printed as a measurement.
 void AddMeasureCommand(CLI::App& app);

@@ -177,17 +177,7 @@ std::string WindowLine(const analysis::ResolvedQuery& r) {
 }
 
 Result<std::unique_ptr<analysis::Store>> Open(const QueryFlags& f) {
-  const std::string spec = f.store.empty() ? analysis::DefaultStoreSpec() : f.store;
-  if (spec.find("://") == std::string::npos) {
-    // A query never creates an empty SQLite file where the user mistyped a path.
-    std::string path = spec.rfind("sqlite:", 0) == 0 ? spec.substr(7) : spec;
-    if (FILE* file = std::fopen(path.c_str(), "rb")) {
-      std::fclose(file);
-    } else {
-      return Error{"no store at " + path + " (run `vigil analyze PATH...` first, or give --store)"};
-    }
-  }
-  return analysis::OpenStore(spec);
+  return OpenExistingStore(f.store);
 }
 
 bool CheckFormat(const std::string& format) {
@@ -278,6 +268,20 @@ int RunMeasurements(const QueryFlags& f) {
 }
 
 }  // namespace
+
+Result<std::unique_ptr<analysis::Store>> OpenExistingStore(const std::string& given) {
+  const std::string spec = given.empty() ? analysis::DefaultStoreSpec() : given;
+  if (spec.find("://") == std::string::npos) {
+    // A query never creates an empty SQLite file where the user mistyped a path.
+    std::string path = spec.rfind("sqlite:", 0) == 0 ? spec.substr(7) : spec;
+    if (FILE* file = std::fopen(path.c_str(), "rb")) {
+      std::fclose(file);
+    } else {
+      return Error{"no store at " + path + " (run `vigil analyze PATH...` first, or give --store)"};
+    }
+  }
+  return analysis::OpenStore(spec);
+}
 
 void AddQueryCommand(CLI::App& app) {
   auto flags = std::make_shared<QueryFlags>();

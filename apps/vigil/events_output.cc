@@ -1,0 +1,294 @@
+#include "apps/vigil/events_output.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "analysis/query/aggregation.h"
+
+namespace vigil::cli {
+namespace {
+
+using analysis::BlockingEvent;
+using analysis::EventsReport;
+using analysis::Finding;
+
+std::string Network(const EventsReport& r, uint32_t asn) {
+  auto n = r.network_names.find(asn);
+  std::string s = "AS" + std::to_string(asn);
+  if (n != r.network_names.end() && !n->second.empty()) s += " " + n->second;
+  return s;
+}
+
+std::string Networks(const EventsReport& r, const std::vector<uint32_t>& asns) {
+  std::string s;
+  for (size_t i = 0; i < asns.size(); ++i) s += (i ? "; " : "") + Network(r, asns[i]);
+  return s;
+}
+
+std::string Joined(const std::vector<std::string>& v, const char* sep = "+") {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
+  return s;
+}
+
+std::string Layers(const std::vector<analysis::SeriesLayer>& layers) {
+  std::vector<std::string> names;
+  for (auto l : layers) names.push_back(analysis::SeriesLayerName(l));
+  return Joined(names);
+}
+
+std::string Techniques(const BlockingEvent& e) {
+  std::vector<std::string> out;
+  for (const auto& [name, n] : e.techniques) out.push_back(name + " (" + std::to_string(n) + ")");
+  return Joined(out, ", ");
+}
+
+std::string Number(double v, const char* format = "%.3g") {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+std::string Time(int64_t t) { return analysis::FormatTime(t); }
+
+std::string CsvField(const std::string& v) {
+  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+struct Table {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+};
+
+Table FindingsTable(const EventsReport& r) {
+  Table t{{"event", "start", "cc", "asns", "targets", "outcome", "before", "after", "p",
+           "p_adjusted", "change_low", "change_high", "diff_in_diff", "lag", "blocking_events",
+           "finding", "source_url"},
+          {}};
+  for (const Finding& f : r.findings) {
+    if (f.before.usable + f.after.usable + f.outside_before.usable + f.outside_after.usable == 0) {
+      continue;  // no measurement near it at all: said once in the table's header
+    }
+    std::vector<std::string> asns;
+    for (uint32_t a : f.event.asns) asns.push_back("AS" + std::to_string(a));
+    t.rows.push_back(
+        {f.event.id, Time(f.event.start), f.event.cc, Joined(asns), Joined(f.event.targets),
+         f.outcome, std::to_string(f.before.blocked) + "/" + std::to_string(f.before.usable),
+         std::to_string(f.after.blocked) + "/" + std::to_string(f.after.usable), Number(f.p_value),
+         Number(f.p_adjusted), Number(f.change_interval.low, "%.3f"),
+         Number(f.change_interval.high, "%.3f"), Number(f.diff_in_diff, "%.3f"),
+         f.lag_seconds ? std::to_string(*f.lag_seconds / 3600) + "h" : "",
+         Joined(f.blocking_event_ids, " "), f.summary, f.event.source_url});
+  }
+  return t;
+}
+
+Table EventsTable(const EventsReport& r, const std::vector<std::string>* only = nullptr) {
+  Table t{{"event", "cc", "networks", "targets", "layers", "techniques", "start", "end", "blocked",
+           "usable", "p", "global", "uids"},
+          {}};
+  for (const BlockingEvent& e : r.events) {
+    if (only && std::find(only->begin(), only->end(), e.id) == only->end()) continue;
+    t.rows.push_back({e.id, e.probe_cc, Networks(r, e.asns), Joined(e.targets), Layers(e.layers),
+                      Techniques(e), Time(e.start), e.end ? Time(*e.end) : "ongoing",
+                      std::to_string(e.blocked), std::to_string(e.usable), Number(e.p_value),
+                      e.global ? "global: " + e.global_reason : "",
+                      Joined(e.measurement_uids, " ")});
+  }
+  return t;
+}
+
+Table ChangesTable(const EventsReport& r) {
+  Table t{{"method", "cc", "asn", "target", "layer", "direction", "onset", "alarm", "before_share",
+           "after_share", "p"},
+          {}};
+  for (const auto& c : r.changes) {
+    t.rows.push_back({analysis::ChangeMethodName(c.change.method), c.key.probe_cc,
+                      std::to_string(c.key.probe_asn), c.key.target,
+                      analysis::SeriesLayerName(c.key.layer),
+                      analysis::ChangeDirectionName(c.change.direction), Time(c.change.onset),
+                      Time(c.change.alarm), Number(c.change.before_share, "%.3f"),
+                      Number(c.change.after_share, "%.3f"), Number(c.change.p_value)});
+  }
+  return t;
+}
+
+void PrintCsv(const Table& t) {
+  for (size_t i = 0; i < t.header.size(); ++i)
+    std::printf("%s%s", i ? "," : "", t.header[i].c_str());
+  std::printf("\n");
+  for (const auto& row : t.rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      std::printf("%s%s", i ? "," : "", CsvField(row[i]).c_str());
+    }
+    std::printf("\n");
+  }
+}
+
+}  // namespace
+
+nlohmann::json EventsReportJson(const EventsReport& r, const std::string& store) {
+  using nlohmann::json;
+  const auto& q = r.series.query;
+  json out = {{"store", store},
+              {"since", Time(q.since)},
+              {"until", Time(q.until)},
+              {"grain", analysis::SeriesGrainName(q.grain)},
+              {"rules_version", q.rules_version},
+              {"measurements", r.series.rows_read},
+              {"series", r.series.series.size()}};
+  json names = json::object();
+  for (const auto& [asn, name] : r.network_names) names[std::to_string(asn)] = name;
+  out["network_names"] = names;
+  json findings = json::array();
+  for (const Finding& f : r.findings) {
+    json x = {{"event", f.event.id},
+              {"start", Time(f.event.start)},
+              {"cc", f.event.cc},
+              {"asns", f.event.asns},
+              {"targets", f.event.targets},
+              {"category", f.event.category},
+              {"description", f.event.description},
+              {"source_url", f.event.source_url},
+              {"window_before", {Time(f.before_since), Time(f.event.start)}},
+              {"window_after", {Time(f.event.start), Time(f.after_until)}},
+              {"before", {{"blocked", f.before.blocked}, {"usable", f.before.usable}}},
+              {"after", {{"blocked", f.after.blocked}, {"usable", f.after.usable}}},
+              {"outside_before",
+               {{"blocked", f.outside_before.blocked}, {"usable", f.outside_before.usable}}},
+              {"outside_after",
+               {{"blocked", f.outside_after.blocked}, {"usable", f.outside_after.usable}}},
+              {"outside_countries", f.outside_countries},
+              {"p_value", f.p_value},
+              {"p_adjusted", f.p_adjusted},
+              {"change_interval", {f.change_interval.low, f.change_interval.high}},
+              {"diff_in_diff", f.diff_in_diff},
+              {"lag_seconds", f.lag_seconds ? json(*f.lag_seconds) : json(nullptr)},
+              {"blocking_events", f.blocking_event_ids},
+              {"outcome", f.outcome},
+              {"finding", f.summary}};
+    findings.push_back(std::move(x));
+  }
+  out["findings"] = std::move(findings);
+  json events = json::array();
+  for (const BlockingEvent& e : r.events) {
+    json techniques = json::array();
+    for (const auto& [name, n] : e.techniques)
+      techniques.push_back({{"technique", name}, {"count", n}});
+    std::vector<std::string> layers;
+    for (auto l : e.layers) layers.push_back(analysis::SeriesLayerName(l));
+    json changes = json::array();
+    for (const auto& c : e.changes) {
+      changes.push_back({{"asn", c.key.probe_asn},
+                         {"target", c.key.target},
+                         {"layer", analysis::SeriesLayerName(c.key.layer)},
+                         {"method", analysis::ChangeMethodName(c.change.method)},
+                         {"direction", analysis::ChangeDirectionName(c.change.direction)},
+                         {"onset", Time(c.change.onset)},
+                         {"alarm", Time(c.change.alarm)},
+                         {"before_share", c.change.before_share},
+                         {"after_share", c.change.after_share},
+                         {"p_value", c.change.p_value}});
+    }
+    events.push_back({{"id", e.id},
+                      {"cc", e.probe_cc},
+                      {"asns", e.asns},
+                      {"targets", e.targets},
+                      {"layers", layers},
+                      {"start", Time(e.start)},
+                      {"end", e.end ? json(Time(*e.end)) : json(nullptr)},
+                      {"ongoing", !e.end.has_value()},
+                      {"techniques", techniques},
+                      {"blocked", e.blocked},
+                      {"usable", e.usable},
+                      {"p_value", e.p_value},
+                      {"global", e.global},
+                      {"global_reason", e.global_reason},
+                      {"measurement_uids", e.measurement_uids},
+                      {"change_points", changes}});
+  }
+  out["events"] = std::move(events);
+  out["leads"] = r.lead_ids;
+  return out;
+}
+
+void PrintEventsReport(const EventsReport& r, const std::string& store, const std::string& format,
+                       const std::string& list, const analysis::EventsOptions& options) {
+  if (format == "json") {
+    nlohmann::json j = EventsReportJson(r, store);
+    if (list == "changes") {
+      j = nlohmann::json::parse(nlohmann::json::array().dump());
+      for (const auto& row : ChangesTable(r).rows) {
+        nlohmann::json o;
+        const auto header = ChangesTable(r).header;
+        for (size_t i = 0; i < row.size(); ++i) o[header[i]] = row[i];
+        j.push_back(o);
+      }
+    } else if (!list.empty()) {
+      j = list == "leads" ? nlohmann::json(r.lead_ids) : j[list];
+    }
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return;
+  }
+  const std::string which =
+      !list.empty() ? list : (format == "csv" ? (r.findings.empty() ? "events" : "findings") : "");
+  if (format == "csv") {
+    if (which == "findings") PrintCsv(FindingsTable(r));
+    if (which == "events") PrintCsv(EventsTable(r));
+    if (which == "leads") PrintCsv(EventsTable(r, &r.lead_ids));
+    if (which == "changes") PrintCsv(ChangesTable(r));
+    return;
+  }
+  const auto& q = r.series.query;
+  std::printf("%s: %s .. %s, %s grain, rules %s; %" PRIu64 " measurements in %zu series\n",
+              store.c_str(), Time(q.since).c_str(), Time(q.until).c_str(),
+              analysis::SeriesGrainName(q.grain), q.rules_version.c_str(), r.series.rows_read,
+              r.series.series.size());
+  if (which.empty() || which == "findings") {
+    size_t without = 0;
+    std::printf("\nTimeline events (%zu; windows %s before, %s after):\n", r.findings.size(),
+                std::to_string(options.before_seconds / 3600).append("h").c_str(),
+                std::to_string(options.after_seconds / 3600).append("h").c_str());
+    for (const Finding& f : r.findings) {
+      if (f.before.usable + f.after.usable + f.outside_before.usable + f.outside_after.usable ==
+          0) {
+        ++without;
+        continue;
+      }
+      std::printf("  %s  %s  %-18s %s\n      %s\n", Time(f.event.start).c_str(), f.event.cc.c_str(),
+                  f.outcome.c_str(), f.event.id.c_str(), f.summary.c_str());
+    }
+    if (without > 0) std::printf("  (%zu more without measurements in their windows)\n", without);
+  }
+  if (which.empty() || which == "events" || which == "leads") {
+    const Table t = which == "leads" ? EventsTable(r, &r.lead_ids) : EventsTable(r);
+    std::printf("\nBlocking events (%zu):\n", t.rows.size());
+    for (const auto& row : t.rows) {
+      std::printf("  %s  %s .. %s  %s  [%s]  %s%s\n      networks: %s\n", row[0].c_str(),
+                  row[6].c_str(), row[7].c_str(), row[3].c_str(), row[4].c_str(), row[5].c_str(),
+                  row[11].empty() ? "" : ("  (" + row[11] + ")").c_str(), row[2].c_str());
+    }
+    if (which.empty()) {
+      std::printf("\nLeads (blocking events no timeline event explains): %s\n",
+                  r.lead_ids.empty() ? "none" : Joined(r.lead_ids, ", ").c_str());
+    }
+  }
+  if (which == "changes") {
+    const Table t = ChangesTable(r);
+    std::printf("\nChange points (%zu):\n", t.rows.size());
+    for (const auto& row : t.rows) {
+      std::printf("  %-5s %s AS%s %s %s %s %s  %s -> %s  p=%s\n", row[0].c_str(), row[1].c_str(),
+                  row[2].c_str(), row[3].c_str(), row[4].c_str(), row[5].c_str(), row[6].c_str(),
+                  row[8].c_str(), row[9].c_str(), row[10].c_str());
+    }
+  }
+}
+
+}  // namespace vigil::cli
