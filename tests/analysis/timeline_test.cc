@@ -1,6 +1,7 @@
 // Event timelines (testlists/events/*.csv): a good file read field for field, one malformed
-// row per rule with the exact message a user sees, ids unique across files, and random and
-// truncated bytes that must never crash the reader or break its one-line messages.
+// row per rule with the exact message a user sees, ids unique across files, random and
+// truncated bytes that must never crash the reader or break its one-line messages, and
+// `vigil lists check` linting timelines as a user runs it.
 #include "analysis/correlate/timeline.h"
 
 #include <gtest/gtest.h>
@@ -10,12 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support_paths.h"
 
 namespace vigil::analysis {
 namespace {
 
+using test_support::RunCommand;
 using test_support::TempDir;
 
 constexpr char kHeader[] = "id,start,end,cc,asns,targets,category,description,source_url\n";
@@ -298,6 +301,57 @@ TEST(TimelineTest, RandomAndTruncatedBytesNeverCrashAndEveryErrorLineIsOneProble
     ExpectWellFormed(text);
     ExpectWellFormed(std::string(kHeader) + text);
   }
+}
+
+std::vector<std::string> Vigil(std::vector<std::string> args) {
+  args.insert(args.begin(), test_support::VigilBinary());
+  return args;
+}
+
+TEST(TimelineTest, ListsCheckLintsTimelines) {
+  TempDir dir("timeline_lint_");
+  ASSERT_TRUE(dir.ok()) << dir.error();
+  std::string error;
+  ASSERT_TRUE(dir.WriteFile("events/good.csv", std::string(kHeader) + kRow, &error)) << error;
+  // No legend needed: there is no URL list.
+  auto r = RunCommand(Vigil({"lists", "check", dir.Join("events")}));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("1 file(s), no problems"), std::string::npos) << r.output;
+
+  ASSERT_TRUE(dir.WriteFile("events/bad.csv",
+                            std::string(kHeader) +
+                                "e2,2014-05-27,,CN,,wechat,campaign,x,https://example.org/\n"
+                                "e3,2014-13-01,,CN,,wechat,campaign,x,https://example.org/\n",
+                            &error))
+      << error;
+  r = RunCommand(Vigil({"lists", "check", dir.Join("events")}));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  const std::string bad = dir.Join("events/bad.csv");
+  EXPECT_NE(
+      r.output.find(bad + ":3:2: start: \"2014-13-01\" is no such date or time (YYYY-MM-DD or "
+                          "YYYY-MM-DDThh:mm:ssZ, UTC)\n"),
+      std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("1 problem(s) in 1 of 2 file(s)"), std::string::npos) << r.output;
+
+  // In an events folder a file is a timeline whatever its header says...
+  ASSERT_TRUE(dir.WriteFile("events/bad.csv", "url,notes\n", &error)) << error;
+  r = RunCommand(Vigil({"lists", "check", bad}));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find(bad + ":1:1: header: \"url,notes\" is not the timeline header"),
+            std::string::npos)
+      << r.output;
+  // ...and elsewhere its header makes it one.
+  ASSERT_TRUE(dir.WriteFile(
+      "elsewhere.csv",
+      std::string(kHeader) + "e1,2014-05-27,,CN,,wechat,campaign,x,ftp://example.org/\n", &error))
+      << error;
+  r = RunCommand(Vigil({"lists", "check", dir.Join("elsewhere.csv")}));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find(dir.Join("elsewhere.csv") +
+                          ":2:9: source_url: \"ftp://example.org/\" is not a URL"),
+            std::string::npos)
+      << r.output;
 }
 
 }  // namespace
