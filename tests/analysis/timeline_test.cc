@@ -1,7 +1,7 @@
 // Event timelines (testlists/events/*.csv): a good file read field for field, one malformed
 // row per rule with the exact message a user sees, ids unique across files, random and
-// truncated bytes that must never crash the reader or break its one-line messages, and
-// `vigil lists check` linting timelines as a user runs it.
+// truncated bytes that must never crash the reader or break its one-line messages, the
+// shipped timelines, and `vigil lists check` linting them as a user runs it.
 #include "analysis/correlate/timeline.h"
 
 #include <gtest/gtest.h>
@@ -303,6 +303,23 @@ TEST(TimelineTest, RandomAndTruncatedBytesNeverCrashAndEveryErrorLineIsOneProble
   }
 }
 
+TEST(TimelineTest, ShippedTimelinesAreReadAndEachEventCitesItsSource) {
+  const std::vector<std::string> files =
+      TimelineFiles(test_support::SourceDir() + "/testlists/events");
+  ASSERT_FALSE(files.empty());
+  auto events = ReadTimelines(files);
+  ASSERT_TRUE(events.ok()) << events.error();
+  ASSERT_GE(events->size(), 10u);
+  const TimelineEvent& first = events->front();
+  EXPECT_EQ(first.start, 1401148800) << first.id;  // 2014-05-27: the im campaign
+  EXPECT_EQ(first.category, "campaign");
+  EXPECT_EQ(first.targets, std::vector<std::string>{"wechat"});
+  for (const TimelineEvent& e : *events) {
+    EXPECT_EQ(e.cc, "CN") << e.id;
+    EXPECT_TRUE(e.source_url.starts_with("https://") || e.source_url.starts_with("http://"));
+  }
+}
+
 std::vector<std::string> Vigil(std::vector<std::string> args) {
   args.insert(args.begin(), test_support::VigilBinary());
   return args;
@@ -352,6 +369,21 @@ TEST(TimelineTest, ListsCheckLintsTimelines) {
                           ":2:9: source_url: \"ftp://example.org/\" is not a URL"),
             std::string::npos)
       << r.output;
+
+  // From the repository, the shipped timelines pass, and the default checks them with the
+  // other lists.
+  auto in_repository = [](const std::string& args) {
+    return RunCommand({"/bin/sh", "-c",
+                       "cd '" + test_support::SourceDir() + "' && exec '" +
+                           test_support::VigilBinary() + "' lists check " + args});
+  };
+  r = in_repository("testlists/events");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("no problems"), std::string::npos) << r.output;
+  r = in_repository("");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("no problems"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output, in_repository("testlists/lists testlists/messaging testlists/events").output);
 }
 
 }  // namespace
