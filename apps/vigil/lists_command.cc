@@ -1,8 +1,9 @@
-// `vigil lists check`: lints the URL test lists under testlists/ with Citizen Lab's rules
-// and the messaging lists (testlists/messaging/, told apart by their header) with the
-// messaging experiment's, one "FILE:LINE:COLUMN: message" line per problem on standard
-// output, so editors and CI can point at the field; exit 0 when clean, 1 with problems,
-// 2 for bad arguments.
+// `vigil lists check`: lints the URL test lists under testlists/ with Citizen Lab's rules,
+// the messaging lists (testlists/messaging/, told apart by their header) with the
+// messaging experiment's and the event timelines (testlists/events/, told apart by their
+// folder or their header) with the timeline reader's, one "FILE:LINE:COLUMN: message" line
+// per problem on standard output, so editors and CI can point at the field; exit 0 when
+// clean, 1 with problems, 2 for bad arguments.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/correlate/timeline.h"
 #include "apps/vigil/commands.h"
 #include "probe/testlists/messaging_list.h"
 #include "probe/testlists/test_list.h"
@@ -29,17 +31,30 @@ constexpr const char* kLegendNames[] = {"00-LEGEND-category_codes.csv",
 
 constexpr const char* kDefaultUrlLists = "testlists/lists";
 constexpr const char* kDefaultMessagingLists = "testlists/messaging";
+constexpr const char* kDefaultTimelines = "testlists/events";
+// A file in a folder of this name is a timeline whatever its first line says, so that a
+// timeline with a broken header is reported as one rather than linted as a URL list.
+constexpr const char* kTimelineFolder = "events";
 
 struct CheckFlags {
   std::vector<std::string> paths;  // empty: the defaults above
   std::string legend;
 };
 
-bool IsMessagingListFile(const std::string& path) {
+std::string FirstLine(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::string first_line;
   std::getline(in, first_line);
-  return LooksLikeMessagingList(first_line);
+  return first_line;
+}
+
+bool IsTimelineFile(const std::string& path) {
+  return fs::path(path).parent_path().filename() == kTimelineFolder ||
+         analysis::LooksLikeTimeline(FirstLine(path));
+}
+
+bool IsMessagingListFile(const std::string& path) {
+  return LooksLikeMessagingList(FirstLine(path));
 }
 
 std::string FindLegendBeside(const std::string& path) {
@@ -57,15 +72,20 @@ void RunCheck(CheckFlags flags) {
     flags.paths = {kDefaultUrlLists};
     std::error_code ec;
     if (fs::is_directory(kDefaultMessagingLists, ec)) flags.paths.push_back(kDefaultMessagingLists);
+    if (fs::is_directory(kDefaultTimelines, ec)) flags.paths.push_back(kDefaultTimelines);
   }
   Result<std::vector<std::string>> files = ExpandTestListPaths(flags.paths);
   if (!files) {
     Fail("lists check", files.error());
     return;
   }
-  std::vector<std::string> url_lists, messaging_lists;
+  std::vector<std::string> url_lists, messaging_lists, timelines;
   for (const auto& file : *files) {
-    (IsMessagingListFile(file) ? messaging_lists : url_lists).push_back(file);
+    if (IsTimelineFile(file)) {
+      timelines.push_back(file);
+    } else {
+      (IsMessagingListFile(file) ? messaging_lists : url_lists).push_back(file);
+    }
   }
 
   std::vector<Problem> problems;
@@ -85,6 +105,9 @@ void RunCheck(CheckFlags flags) {
     problems = CheckTestLists(url_lists, *legend);
   }
   for (Problem& p : CheckMessagingListFiles(messaging_lists)) problems.push_back(std::move(p));
+  for (const analysis::TimelineProblem& p : analysis::CheckTimelines(timelines)) {
+    problems.push_back({p.file, static_cast<int>(p.line), p.column, p.field + ": " + p.message});
+  }
   std::set<std::string> files_with_problems;
   for (const Problem& p : problems) {
     std::cout << p.ToString() << "\n";
@@ -109,11 +132,11 @@ void AddListsCommand(CLI::App& app) {
   auto flags = std::make_shared<CheckFlags>();
   CLI::App* check = lists->add_subcommand(
       "check",
-      "Lint URL test lists (Citizen Lab CSV format) and messaging lists; prints "
-      "FILE:LINE:COLUMN: message");
+      "Lint URL test lists (Citizen Lab CSV format), messaging lists and event timelines; "
+      "prints FILE:LINE:COLUMN: message");
   check->add_option("PATH", flags->paths,
-                    "List files or directories of them (default: testlists/lists and "
-                    "testlists/messaging)");
+                    "List files or directories of them (default: testlists/lists, "
+                    "testlists/messaging and testlists/events)");
   check->add_option("--legend", flags->legend,
                     "Category legend CSV (default: 00-LEGEND-category_codes.csv beside the "
                     "first PATH)");
