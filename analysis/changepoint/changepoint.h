@@ -72,6 +72,7 @@ std::vector<ChangePoint> DetectPelt(const Series& series, const PeltParams& para
 /// OONI's current detector, for comparison in benchmarks only: hourly (per cell) medians
 /// of the measurements' 0/1 blocked values, empty cells skipped, masked and unusable
 /// measurements read as 0, persisted state, alarm time reported as the onset.
-std::vector<ChangePoint> DetectCusumOoniBaseline(const Series& series, const CusumParams& params = {});
+std::vector<ChangePoint> DetectCusumOoniBaseline(const Series& series,
+                                                 const CusumParams& params = {});
 
 }  // namespace vigil::analysis

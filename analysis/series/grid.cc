@@ -1,4 +1,5 @@
-// The grid's small pure functions: grain names and lengths, cell alignment, layer names.
+// The series' time grid and names (series.h): grains, cell starts, layers.
+#include <array>
 #include <string>
 
 #include "analysis/series/series.h"
@@ -6,7 +7,17 @@
 namespace vigil::analysis {
 namespace {
 
-constexpr int64_t kFirstMonday = 4 * 86400;  // 1970-01-05T00:00:00Z
+constexpr int64_t kMinute = 60;
+constexpr int64_t kHour = 60 * kMinute;
+constexpr int64_t kDay = 24 * kHour;
+constexpr int64_t kWeek = 7 * kDay;
+constexpr int64_t kFirstMonday = -3 * kDay;  // 1969-12-29: the epoch fell on a Thursday
+
+constexpr std::array<SeriesGrain, 4> kGrains = {SeriesGrain::kMinute, SeriesGrain::kHour,
+                                                SeriesGrain::kDay, SeriesGrain::kWeek};
+// Indexed by the layer's number.
+constexpr std::array<const char*, kSeriesLayerCount> kLayerNames = {"dns",  "tcp",      "tls",
+                                                                    "http", "delivery", "any"};
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
@@ -27,30 +38,32 @@ const char* SeriesGrainName(SeriesGrain grain) {
 }
 
 Result<SeriesGrain> ParseSeriesGrain(std::string_view text) {
-  for (SeriesGrain g :
-       {SeriesGrain::kMinute, SeriesGrain::kHour, SeriesGrain::kDay, SeriesGrain::kWeek}) {
+  std::string names;
+  for (SeriesGrain g : kGrains) {
     if (text == SeriesGrainName(g)) return g;
+    names += (names.empty() ? "" : ", ") + std::string(SeriesGrainName(g));
   }
-  return Error{"grain '" + std::string(text) + "': expected minute, hour, day or week"};
+  return Error{"unknown grain '" + std::string(text) + "' (grains: " + names + ")"};
 }
 
 int64_t GrainSeconds(SeriesGrain grain) {
   switch (grain) {
     case SeriesGrain::kMinute:
-      return 60;
+      return kMinute;
     case SeriesGrain::kHour:
-      return 3600;
+      return kHour;
     case SeriesGrain::kDay:
-      return 86400;
+      return kDay;
     case SeriesGrain::kWeek:
-      return 7 * 86400;
+      return kWeek;
   }
-  return 86400;
+  return kDay;
 }
 
 int64_t CellStart(int64_t t, SeriesGrain grain) {
-  const int64_t step = GrainSeconds(grain);
+  // Weeks are counted from a Monday; the other grains divide the epoch evenly.
   const int64_t origin = grain == SeriesGrain::kWeek ? kFirstMonday : 0;
+  const int64_t step = GrainSeconds(grain);
   return FloorDiv(t - origin, step) * step + origin;
 }
 
@@ -59,29 +72,17 @@ int64_t Series::CellTime(size_t i) const {
 }
 
 const char* SeriesLayerName(SeriesLayer layer) {
-  switch (layer) {
-    case SeriesLayer::kDns:
-      return "dns";
-    case SeriesLayer::kTcp:
-      return "tcp";
-    case SeriesLayer::kTls:
-      return "tls";
-    case SeriesLayer::kHttp:
-      return "http";
-    case SeriesLayer::kDelivery:
-      return "delivery";
-    case SeriesLayer::kAny:
-      return "any";
-  }
-  return "?";
+  const size_t i = static_cast<size_t>(layer);
+  return i < kLayerNames.size() ? kLayerNames[i] : "?";
 }
 
 Result<SeriesLayer> ParseSeriesLayer(std::string_view text) {
-  for (size_t i = 0; i < kSeriesLayerCount; ++i) {
-    const auto layer = static_cast<SeriesLayer>(i);
-    if (text == SeriesLayerName(layer)) return layer;
+  std::string names;
+  for (size_t i = 0; i < kLayerNames.size(); ++i) {
+    if (text == kLayerNames[i]) return static_cast<SeriesLayer>(i);
+    names += (names.empty() ? "" : ", ") + std::string(kLayerNames[i]);
   }
-  return Error{"layer '" + std::string(text) + "': expected dns, tcp, tls, http, delivery or any"};
+  return Error{"unknown layer '" + std::string(text) + "' (layers: " + names + ")"};
 }
 
 }  // namespace vigil::analysis
