@@ -42,18 +42,6 @@ const Series* Find(const SeriesSet& set, SeriesLayer layer) {
   return nullptr;
 }
 
-TEST(Grid, CellsAlignToTheGrainInUtcWithMondayWeeks) {
-  EXPECT_EQ(CellStart(kT0 + 3599, SeriesGrain::kHour), kT0);
-  EXPECT_EQ(CellStart(kT0 + 59, SeriesGrain::kMinute), kT0);
-  EXPECT_EQ(CellStart(kT0 + 6 * 86400 + 5, SeriesGrain::kWeek), kT0);  // Sunday -> Monday
-  EXPECT_EQ(CellStart(kT0 - 1, SeriesGrain::kWeek), kT0 - 7 * 86400);
-  EXPECT_EQ(CellStart(kT0 - 1, SeriesGrain::kDay), kT0 - 86400);
-  EXPECT_TRUE(ParseSeriesGrain("hour").ok());
-  EXPECT_FALSE(ParseSeriesGrain("fortnight").ok());
-  EXPECT_EQ(*ParseSeriesLayer("tls"), SeriesLayer::kTls);
-  EXPECT_NE(ParseSeriesLayer("ip").error().find("expected dns, tcp"), std::string::npos);
-}
-
 TEST(Series, EveryCellOfTheWindowExistsAndADroughtIsEmpty) {
   SeriesBuilder b(HourQuery(10));
   b.Add(Row(kT0 + 10, VerdictClass::kOk));
