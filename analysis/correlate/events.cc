@@ -371,19 +371,6 @@ void Summarize(EventsReport& report, const EventsOptions& options) {
     if (f.outcome == "insufficient_data") continue;
 
     // The one line.
-    std::set<std::string> targets;
-    std::set<uint32_t> networks;
-    std::map<std::string, uint64_t> techniques;
-    for (const BlockingEvent* e : inside) {
-      if (e->global) continue;
-      for (const auto& x : e->targets) {
-        if (InList(t.targets, x)) targets.insert(x);
-      }
-      for (uint32_t a : e->asns) {
-        if (InList(t.asns, a)) networks.insert(a);
-      }
-      for (const auto& [name, n] : e->techniques) techniques[name] += n;
-    }
     std::set<uint32_t> measured;
     for (const Series& s : all) {
       if (s.key.layer == SeriesLayer::kAny && s.key.probe_cc == t.cc &&
@@ -396,25 +383,51 @@ void Summarize(EventsReport& report, const EventsOptions& options) {
     const std::string stats_text = Percent(f.before.share()) + " -> " + Percent(f.after.share()) +
                                    " blocked, " + PValueText(f.p_adjusted);
     if (f.outcome == "blocking_followed") {
-      std::vector<std::pair<uint64_t, std::string>> by_count;
-      for (const auto& [name, n] : techniques) by_count.emplace_back(n, name);
-      std::sort(by_count.rbegin(), by_count.rend());
-      std::vector<std::string> tech;
-      for (const auto& [n, name] : by_count) tech.push_back(name);
-      line = (targets.empty() ? std::string("blocking")
-                              : Join({targets.begin(), targets.end()}, ", ")) +
-             " blocked" + (tech.empty() ? "" : " by " + Join(tech, ", ")) + " on " +
-             std::to_string(networks.empty() ? measured.size() : networks.size()) + " of " +
-             std::to_string(measured.size()) + " " + t.cc + " networks";
-      std::vector<std::string> named;
-      for (uint32_t a : networks.empty() ? measured : networks) {
-        auto n = report.network_names.find(a);
-        named.push_back(
-            "AS" + std::to_string(a) +
-            (n != report.network_names.end() && !n->second.empty() ? " " + n->second : ""));
+      // Per target: the networks where it started, how, and how soon.
+      struct PerTarget {
+        std::set<uint32_t> networks;
+        std::map<std::string, uint64_t> techniques;
+        std::optional<int64_t> lag;
+      };
+      std::map<std::string, PerTarget> per_target;
+      for (const BlockingEvent* e : inside) {
+        if (e->global) continue;
+        for (const SeriesChange& c : e->changes) {
+          if (c.change.direction != ChangeDirection::kStart) continue;
+          if (!InList(t.asns, c.key.probe_asn) || !InList(t.targets, c.key.target)) continue;
+          PerTarget& p = per_target[c.key.target];
+          p.networks.insert(c.key.probe_asn);
+          const int64_t lag = c.change.onset - t.start;
+          if (!p.lag || lag < *p.lag) p.lag = lag;
+        }
+        for (const auto& x : e->targets) {
+          auto it = per_target.find(x);
+          if (it == per_target.end()) continue;
+          for (const auto& [name, n] : e->techniques) it->second.techniques[name] += n;
+        }
       }
-      line += " (" + Join(named, ", ") + ")";
-      if (f.lag_seconds) line += " from " + Duration(*f.lag_seconds) + " after the event";
+      std::vector<std::string> parts;
+      for (const auto& [target, p] : per_target) {
+        std::vector<std::pair<uint64_t, std::string>> by_count;
+        for (const auto& [name, n] : p.techniques) by_count.emplace_back(n, name);
+        std::sort(by_count.rbegin(), by_count.rend());
+        std::vector<std::string> tech;
+        for (const auto& [n, name] : by_count) tech.push_back(name);
+        std::vector<std::string> named;
+        for (uint32_t a : p.networks) {
+          auto n = report.network_names.find(a);
+          named.push_back(
+              "AS" + std::to_string(a) +
+              (n != report.network_names.end() && !n->second.empty() ? " " + n->second : ""));
+        }
+        std::string part = target + " blocked" + (tech.empty() ? "" : " by " + Join(tech, ", ")) +
+                           " on " + std::to_string(p.networks.size()) + " of " +
+                           std::to_string(measured.size()) + " " + t.cc + " networks (" +
+                           Join(named, ", ") + ")";
+        if (p.lag) part += " from " + Duration(*p.lag) + " after the event";
+        parts.push_back(part);
+      }
+      line = parts.empty() ? "blocking rose in scope" : Join(parts, "; ");
       line += "; " + stats_text;
       if (!f.outside_countries.empty()) {
         const double outside = f.outside_after.share() - f.outside_before.share();

@@ -265,7 +265,8 @@ void PrintEventsReport(const EventsReport& r, const std::string& store, const st
       std::printf("  %s  %s  %-18s %s\n      %s\n", Time(f.event.start).c_str(), f.event.cc.c_str(),
                   f.outcome.c_str(), f.event.id.c_str(), f.summary.c_str());
     }
-    if (without > 0) std::printf("  (%zu more without measurements in their windows)\n", without);
+    if (without > 0)
+      std::printf("  (%zu more without measurements of their targets in their windows)\n", without);
   }
   if (which.empty() || which == "events" || which == "leads") {
     const Table t = which == "leads" ? EventsTable(r, &r.lead_ids) : EventsTable(r);

@@ -1,0 +1,228 @@
+// `vigil events` end to end, as an analyst runs it: messaging measurements generated
+// around a dated crackdown (bench/gen_event_measurements.py: whatsapp DNS-injected on
+// three CN networks from 12 h, telegram blackholed on two from 33 h with a drought on
+// one, facebook_messenger blocked all along, a global signal outage, HK and TW left
+// alone) go through `vigil analyze` into a store (SQLite, and a real ClickHouse server
+// when there is one), then `vigil events --timeline` must find what the generator's
+// truth says — and nothing else. Also `--changed-since`, the formats, and bad flags.
+#include <gtest/gtest.h>
+
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/support/child_process.h"
+#include "tests/support/clickhouse_server.h"
+#include "tests/support/read_file.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support_paths.h"
+
+namespace vigil {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kEvent = 1401148800;  // 2014-05-27T00:00:00Z
+
+test_support::CommandResult Vigil(std::vector<std::string> args) {
+  args.insert(args.begin(), test_support::VigilBinary());
+  return test_support::RunCommand(args, std::chrono::seconds(180));
+}
+
+test_support::CommandResult VigilStdout(const std::vector<std::string>& args) {
+  std::string cmd = "'" + test_support::VigilBinary() + "'";
+  for (const auto& a : args) cmd += " '" + a + "'";
+  return test_support::RunCommand({"sh", "-c", cmd + " 2>/dev/null"}, std::chrono::seconds(180));
+}
+
+struct Crackdown {
+  std::unique_ptr<test_support::TempDir> dir;
+  std::string measurements, timeline;
+  json truth;
+  std::string error;
+};
+
+const Crackdown& TheCrackdown() {
+  static Crackdown* made = [] {
+    auto* c = new Crackdown;
+    c->dir = std::make_unique<test_support::TempDir>("vigil-events-");
+    c->measurements = c->dir->Join("m.jsonl");
+    c->timeline = c->dir->Join("timeline.csv");
+    auto run = test_support::RunCommand(
+        {"python3",       test_support::SourceDir() + "/bench/gen_event_measurements.py",
+         "--scenario",    "crackdown",
+         "--seed",        "21",
+         "--event-time",  "2014-05-27T00:00:00Z",
+         "--days-before", "4",
+         "--days-after",  "5",
+         "--per-hour",    "2",
+         "--out",         c->measurements,
+         "--truth",       c->dir->Join("truth.json"),
+         "--timeline",    c->timeline},
+        std::chrono::seconds(120));
+    if (run.exit_code != 0) {
+      c->error = run.output;
+      return c;
+    }
+    c->truth = json::parse(test_support::ReadFileOrFail(c->dir->Join("truth.json")));
+    return c;
+  }();
+  return *made;
+}
+
+// `vigil analyze` into `store`, then `vigil events ... --format json`.
+json AnalyzeAndFindEvents(const std::string& store, std::vector<std::string> extra = {}) {
+  const Crackdown& c = TheCrackdown();
+  auto analyzed = Vigil({"analyze", c.measurements, "--store", store});
+  EXPECT_EQ(analyzed.exit_code, 0) << analyzed.output;
+  std::vector<std::string> args = {"events",  "--store",  store,      "--timeline", c.timeline,
+                                   "--grain", "hour",     "--before", "4d",         "--after",
+                                   "5d",      "--format", "json"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto r = VigilStdout(args);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  json out = json::parse(r.output, nullptr, false);
+  EXPECT_TRUE(out.is_object()) << r.output;
+  return out;
+}
+
+// The truth's onset of a (cc, asn, target), in hours after the event; -1 when none.
+int TruthOnset(const json& truth, const std::string& cc, int asn, const std::string& target) {
+  for (const json& s : truth["series"]) {
+    if (s["cc"] == cc && s["asn"] == asn && s["target"] == target) {
+      for (const json& b : s["blocked"]) {
+        if (!b["onset_hours"].is_null()) return b["onset_hours"].get<int>();
+      }
+    }
+  }
+  return -1;
+}
+
+void ExpectTheTruth(const json& out) {
+  const json& truth = TheCrackdown().truth;
+  // One finding: the crackdown, followed by blocking, with the statistics.
+  ASSERT_EQ(out["findings"].size(), 1u) << out.dump(1);
+  const json& f = out["findings"][0];
+  EXPECT_EQ(f["outcome"], "blocking_followed") << f.dump(1);
+  EXPECT_LT(f["p_adjusted"].get<double>(), 0.001);
+  EXPECT_GT(f["change_interval"][0].get<double>(), 0.0);
+  ASSERT_TRUE(f["lag_seconds"].is_number()) << f.dump(1);
+  EXPECT_NEAR(f["lag_seconds"].get<double>(), 12 * 3600.0, 2 * 3600.0) << "whatsapp's 12 h";
+  const std::string line = f["finding"].get<std::string>();
+  EXPECT_NE(line.find("whatsapp"), std::string::npos) << line;
+  EXPECT_NE(line.find("telegram"), std::string::npos) << line;
+  EXPECT_NE(line.find("dns_injection"), std::string::npos) << line;
+  EXPECT_NE(line.find("tcp_blackhole"), std::string::npos) << line;
+  EXPECT_NE(line.find("not seen in HK, TW"), std::string::npos) << line;
+
+  // The events: whatsapp and telegram in CN, each onset within two cells of the truth's,
+  // on the truth's networks; nothing for facebook_messenger (blocked all along), signal
+  // (a global outage) or the neighbours.
+  std::map<std::pair<int, std::string>, int64_t> onsets;  // (asn, target) -> onset
+  std::set<std::string> techniques;
+  for (const json& e : out["events"]) {
+    EXPECT_EQ(e["cc"], "CN") << e.dump(1);
+    EXPECT_FALSE(e["global"].get<bool>()) << e.dump(1);
+    for (const json& t : e["techniques"]) techniques.insert(t["technique"].get<std::string>());
+    EXPECT_FALSE(e["measurement_uids"].empty()) << e.dump(1);
+    for (const json& c : e["change_points"]) {
+      if (c["direction"] != "start" || c["layer"] != "any") continue;
+      const std::string target = c["target"].get<std::string>();
+      EXPECT_TRUE(target == "whatsapp" || target == "telegram") << c.dump();
+      const std::string onset = c["onset"].get<std::string>();  // "2014-05-28T09:00:00Z"
+      struct tm tm = {};
+      strptime(onset.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+      onsets[{c["asn"].get<int>(), target}] = timegm(&tm);
+    }
+    EXPECT_TRUE(e["end"].is_null())
+        << "blocking still on at the window's end, drought or not: " << e.dump(1);
+  }
+  for (int asn : {4134, 4837, 9808}) {
+    for (const std::string target : {"whatsapp", "telegram"}) {
+      const int truth_onset = TruthOnset(truth, "CN", asn, target);
+      auto it = onsets.find({asn, target});
+      if (truth_onset < 0) {
+        EXPECT_EQ(it, onsets.end()) << "AS" << asn << " " << target << " was never blocked";
+        continue;
+      }
+      ASSERT_NE(it, onsets.end()) << "AS" << asn << " " << target << " not found";
+      EXPECT_LE(std::llabs(it->second - (kEvent + truth_onset * 3600)), 2 * 3600)
+          << "AS" << asn << " " << target;
+    }
+  }
+  EXPECT_TRUE(techniques.count("dns_injection")) << out["events"].dump(1);
+  EXPECT_TRUE(techniques.count("tcp_blackhole")) << out["events"].dump(1);
+  EXPECT_TRUE(out["leads"].empty()) << "everything found is explained by the timeline";
+  // Network names beside the numbers.
+  EXPECT_EQ(out["network_names"]["4134"], "Chinanet") << out["network_names"].dump();
+}
+
+TEST(EventsCommand, TheCrackdownIsFoundAsTheGeneratorsTruthSays) {
+  ASSERT_TRUE(TheCrackdown().error.empty()) << TheCrackdown().error;
+  test_support::TempDir dir("vigil-events-store-");
+  const std::string store = dir.Join("s.sqlite");
+  const json out = AnalyzeAndFindEvents(store);
+  ExpectTheTruth(out);
+
+  // The same by the table and CSV.
+  auto table = VigilStdout({"events", "--store", store, "--timeline", TheCrackdown().timeline,
+                            "--grain", "hour", "--before", "4d", "--after", "5d"});
+  EXPECT_EQ(table.exit_code, 0);
+  EXPECT_NE(table.output.find("blocking_followed"), std::string::npos) << table.output;
+  auto csv = VigilStdout({"events", "--store", store, "--timeline", TheCrackdown().timeline,
+                          "--grain", "hour", "--format", "csv", "--list", "events"});
+  EXPECT_EQ(csv.exit_code, 0);
+  EXPECT_EQ(csv.output.rfind("event,cc,networks,targets,layers,techniques,start,end,", 0), 0u)
+      << csv.output;
+
+  // Watching: events that started since a time after every onset are none; since the
+  // event, all of them.
+  auto later =
+      VigilStdout({"events", "--store", store, "--no-timeline", "--grain", "hour",
+                   "--changed-since", "2014-06-10", "--format", "json", "--list", "events"});
+  EXPECT_EQ(later.exit_code, 0) << later.output;
+  EXPECT_EQ(json::parse(later.output, nullptr, false), json::array());
+  auto since =
+      VigilStdout({"events", "--store", store, "--no-timeline", "--grain", "hour",
+                   "--changed-since", "2014-05-27", "--format", "json", "--list", "events"});
+  EXPECT_EQ(since.exit_code, 0) << since.output;
+  EXPECT_EQ(json::parse(since.output, nullptr, false).size(), out["events"].size());
+}
+
+TEST(EventsCommand, ClickHouseGivesTheSameFindings) {
+  if (auto why = test_support::ClickHouseServer::Unavailable()) GTEST_SKIP() << *why;
+  ASSERT_TRUE(TheCrackdown().error.empty()) << TheCrackdown().error;
+  test_support::ClickHouseServer server;
+  ASSERT_TRUE(server.ok()) << server.error();
+  const json out = AnalyzeAndFindEvents(server.StoreSpec("vigil_events"));
+  ExpectTheTruth(out);
+}
+
+TEST(EventsCommand, BadFlagsAndFilesAreNamed) {
+  test_support::TempDir dir("vigil-events-bad-");
+  auto r = Vigil({"events", "--store", dir.Join("none.sqlite")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("no store at"), std::string::npos) << r.output;
+  r = Vigil({"events", "--grain", "fortnight", "--store", dir.Join("none.sqlite")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("--grain"), std::string::npos) << r.output;
+  r = Vigil({"events", "--before", "7y"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("--before: '7y': unit 'y'"), std::string::npos) << r.output;
+  const std::string bad = dir.Join("bad.csv");
+  {
+    std::ofstream out(bad);
+    out << "id,start,end,cc,asns,targets,category,description,source_url\n"
+        << "x,2014-13-01,,CN,,,campaign,d,https://example.org/\n";
+  }
+  r = Vigil({"events", "--timeline", bad, "--store", dir.Join("none.sqlite")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("bad.csv:2"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace vigil
