@@ -540,6 +540,9 @@ Result<EventsReport> AnalyzeEvents(Store& store, const std::vector<TimelineEvent
     if (!r.ok()) return Error{r.error()};
     if (query.since == 0) query.since = oldest;
     if (query.until == 0) query.until = newest + 1;
+    // A window after the newest measurement (watching for what changed since a time
+    // nothing was measured yet) is empty, not an error.
+    if (query.until <= query.since) query.until = query.since + GrainSeconds(query.grain);
   }
   auto series = BuildSeries(store, query);
   if (!series.ok()) return Error{series.error()};

@@ -4,13 +4,15 @@
 // default, or --timeline FILE...) against them: blocked share before and after, Fisher's
 // exact test, the change's confidence interval, a contrast with networks and countries
 // outside the event's scope, the lag to the first onset, and a one-line finding.
-// Blocking events no timeline event explains are listed as leads. --changed-since T
-// keeps the events that started or ended since T (for feeds and alerts).
+// Blocking events no timeline event explains are listed as leads. --since T reports what
+// started or ended since T (for feeds and alerts), reading the --before window ahead of T
+// so that blocking already on at T is known as such.
 // --format table|csv|json; network names beside AS numbers.
 #include <cinttypes>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,7 +42,6 @@ struct EventsFlags {
   std::string before = "7d", after = "7d";
   std::string link;
   std::string method = "cusum";
-  std::string changed_since;
   std::string rules_version;
   std::string format = "table";
   std::string list;
@@ -92,17 +93,18 @@ Result<analysis::EventsOptions> BuildOptions(const EventsFlags& f) {
   }
   o.series.test_name = f.test;
   o.series.rules_version = f.rules_version;
+  std::optional<int64_t> since;
   if (!f.since.empty()) {
     auto t = analysis::ParseTime(f.since);
     if (!t.ok()) return Error{"--since: " + t.error()};
-    o.series.since = *t;
+    since = *t;
   }
   if (!f.until.empty()) {
     auto t = analysis::ParseTime(f.until);
     if (!t.ok()) return Error{"--until: " + t.error()};
     o.series.until = *t;
   }
-  if (o.series.since && o.series.until && o.series.since >= o.series.until) {
+  if (since && o.series.until && *since >= o.series.until) {
     return Error{"--since must be before --until"};
   }
   auto before = ParseDuration(f.before);
@@ -124,10 +126,11 @@ Result<analysis::EventsOptions> BuildOptions(const EventsFlags& f) {
   } else {
     return Error{"--method: '" + f.method + "' (cusum, pelt)"};
   }
-  if (!f.changed_since.empty()) {
-    auto t = analysis::ParseTime(f.changed_since);
-    if (!t.ok()) return Error{"--changed-since: " + t.error()};
-    o.changed_since = *t;
+  // What happened since T: events starting or ending from T on, timeline events from T
+  // on; the series begin a --before window earlier, so a block already on at T is known.
+  if (since) {
+    o.changed_since = *since;
+    o.series.since = *since - o.before_seconds;
   }
   if (!(f.alpha > 0 && f.alpha < 1)) return Error{"--alpha: must be between 0 and 1"};
   o.alpha = f.alpha;
@@ -153,6 +156,12 @@ int RunEvents(const EventsFlags& f) {
     auto read = analysis::ReadTimelines(files);
     if (!read.ok()) return Fail(kCommand, read.error());
     timeline = std::move(*read);
+  }
+  if (options->changed_since || options->series.until) {
+    std::erase_if(timeline, [&](const analysis::TimelineEvent& e) {
+      return (options->changed_since && e.start < *options->changed_since) ||
+             (options->series.until && e.start >= options->series.until);
+    });
   }
   auto store = OpenExistingStore(f.store);
   if (!store.ok()) return Fail(kCommand, store.error(), kExitFailed);
@@ -181,8 +190,10 @@ void AddEventsCommand(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--test", flags->test, "Only this test (whatsapp, web_connectivity, ...)");
   cmd->add_option("--grain", flags->grain, "minute, hour, day or week")->capture_default_str();
-  cmd->add_option("--since", flags->since, "Window start, UTC (default: the oldest measurement)");
-  cmd->add_option("--until", flags->until, "Window end, UTC (default: after the newest)");
+  cmd->add_option("--since", flags->since,
+                  "Report what started or ended from this time on, UTC (default: the whole "
+                  "store); the series are read from a --before window earlier");
+  cmd->add_option("--until", flags->until, "End of the window, UTC (default: after the newest)");
   cmd->add_option("--before", flags->before, "Window before a timeline event (7d, 36h, ...)")
       ->capture_default_str();
   cmd->add_option("--after", flags->after, "Window after a timeline event")->capture_default_str();
@@ -191,8 +202,6 @@ void AddEventsCommand(CLI::App& app) {
                   "6 cells otherwise)");
   cmd->add_option("--method", flags->method, "Change points that make events: cusum or pelt")
       ->capture_default_str();
-  cmd->add_option("--changed-since", flags->changed_since,
-                  "Only blocking events that started or ended at or after this time");
   cmd->add_option("--alpha", flags->alpha, "Significance a finding needs (Holm-adjusted)")
       ->capture_default_str();
   cmd->add_option("--rules-version", flags->rules_version, "Verdicts of this rules version");

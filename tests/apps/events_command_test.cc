@@ -4,7 +4,8 @@
 // one, facebook_messenger blocked all along, a global signal outage, HK and TW left
 // alone) go through `vigil analyze` into a store (SQLite, and a real ClickHouse server
 // when there is one), then `vigil events --timeline` must find what the generator's
-// truth says — and nothing else. Also `--changed-since`, the formats, and bad flags.
+// truth says — and nothing else. Also `--since` (what changed since a time), the formats, and bad
+// flags.
 #include <gtest/gtest.h>
 
 #include <ctime>
@@ -181,14 +182,12 @@ TEST(EventsCommand, TheCrackdownIsFoundAsTheGeneratorsTruthSays) {
 
   // Watching: events that started since a time after every onset are none; since the
   // event, all of them.
-  auto later =
-      VigilStdout({"events", "--store", store, "--no-timeline", "--grain", "hour",
-                   "--changed-since", "2014-06-10", "--format", "json", "--list", "events"});
+  auto later = VigilStdout({"events", "--store", store, "--no-timeline", "--grain", "hour",
+                            "--since", "2014-06-10", "--format", "json", "--list", "events"});
   EXPECT_EQ(later.exit_code, 0) << later.output;
   EXPECT_EQ(json::parse(later.output, nullptr, false), json::array());
-  auto since =
-      VigilStdout({"events", "--store", store, "--no-timeline", "--grain", "hour",
-                   "--changed-since", "2014-05-27", "--format", "json", "--list", "events"});
+  auto since = VigilStdout({"events", "--store", store, "--no-timeline", "--grain", "hour",
+                            "--since", "2014-05-27", "--format", "json", "--list", "events"});
   EXPECT_EQ(since.exit_code, 0) << since.output;
   EXPECT_EQ(json::parse(since.output, nullptr, false).size(), out["events"].size());
 }
