@@ -396,18 +396,36 @@ class ClickHouseStore : public Store {
   // (blocked: at or above 0.5, the shipped rules' mask threshold); upload time,
   // software and the technique stay empty until the store is scored again.
   Result<void> FillLayerBits() {
+    // Debian's ClickHouse (18.16) has no JSON functions beyond visitParam and no
+    // synchronous mutations: the layers' keys are pulled out with extractAll (our writer
+    // gives every object the same keys in the same order, so the arrays line up), and
+    // the mutation is waited for in system.mutations.
+    const std::string names = "extractAll(layers, '\"layer\":\"([a-z]+)\"')";
+    const std::string masked = "extractAll(layers, '\"masked\":(true|false)')";
+    const std::string blocked = "extractAll(layers, '\"blocked\":([-0-9.eE+]+)')";
     const std::string bit =
-        "bitShiftLeft(toUInt8(1), toUInt8(indexOf(['dns','tcp','tls','http','delivery'], "
-        "JSONExtractString(x, 'layer')) - 1))";
+        "bitShiftLeft(toUInt8(1), toUInt8(indexOf(['dns','tcp','tls','http','delivery'], n) - 1))";
     auto bits = [&](const std::string& cond) {
-      return "toInt8(arraySum(arrayMap(x -> if(" + cond + ", " + bit +
-             ", 0), JSONExtractArrayRaw(layers))))";
+      return "toInt8(arraySum(arrayMap((n, m, b) -> if(" + cond + ", " + bit + ", 0), " + names +
+             ", " + masked + ", " + blocked + ")))";
     };
-    return Run("ALTER TABLE verdicts UPDATE measured_layers = " + bits("1") +
-               ", masked_layers = " + bits("JSONExtractBool(x, 'masked')") + ", blocked_layers = " +
-               bits("NOT JSONExtractBool(x, 'masked') AND JSONExtractFloat(x, 'blocked') >= 0.5 "
-                    "AND JSONExtractFloat(x, 'blocked') > 0") +
-               " WHERE 1 SETTINGS mutations_sync = 1");
+    if (auto r = Run("ALTER TABLE verdicts UPDATE measured_layers = " + bits("1") +
+                     ", masked_layers = " + bits("m = 'true'") + ", blocked_layers = " +
+                     bits("m = 'false' AND toFloat64(b) >= 0.5 AND toFloat64(b) > 0") + " WHERE 1");
+        !r) {
+      return r;
+    }
+    for (int i = 0; i < 600; ++i) {
+      bool pending = false;
+      auto r = Select("SELECT count() FROM system.mutations WHERE database = " +
+                          QuoteSql(SqlDialect::kClickHouse, endpoint_.database) +
+                          " AND table = 'verdicts' AND is_done = 0",
+                      [&](const SqlRow& row) { pending = row.values[0] != "0"; });
+      if (!r.ok()) return r;
+      if (!pending) return {};
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return Error{Describe() + ": the verdicts' layer bits were not rebuilt within 60 s"};
   }
 
   Result<void> Open() {

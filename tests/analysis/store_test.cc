@@ -891,6 +891,39 @@ TEST(SqliteStore, ASchema2StoreIsUpgradedAndItsSeriesAreKept) {
   ExpectSameSeries(*got, LayOut(got->query), "upgraded");
 }
 
+// The same upgrade on ClickHouse: a verdicts table without the schema-3 columns gets
+// them, and the layer bits are rebuilt from the stored layers (upload time, software
+// and technique wait for the next scoring, so the skew flags are left out here).
+TEST(ClickHouseStore, AVerdictsTableOfSchema2IsUpgradedAndItsSeriesAreKept) {
+  if (auto why = test_support::ClickHouseServer::Unavailable()) GTEST_SKIP() << *why;
+  ASSERT_TRUE(TheClickHouse()->ok()) << TheClickHouse()->error();
+  ASSERT_TRUE(TheCorpus().error.empty()) << TheCorpus().error;
+  auto h = NewStore("clickhouse");
+  ASSERT_TRUE(h.ok()) << h.error();
+  WriteAll(*h->store);
+  h->store.reset();
+  const std::string database = h->spec.substr(h->spec.rfind('/') + 1);
+  for (const char* column : {"upload_time", "software_name", "measured_layers", "blocked_layers",
+                             "masked_layers", "technique"}) {
+    EXPECT_EQ(TheClickHouse()->Run("ALTER TABLE " + database + ".verdicts DROP COLUMN " + column),
+              "");
+  }
+  auto reopened = OpenStore(h->spec);
+  ASSERT_TRUE(reopened.ok()) << reopened.error();
+  SeriesQuery q;
+  q.since = 1704067200;
+  q.until = 1704067200 + 200 * 86400;
+  auto got = BuildSeries(**reopened, q);
+  ASSERT_TRUE(got.ok()) << got.error();
+  SeriesSet want = LayOut(got->query);
+  for (SeriesSet* set : {&*got, &want}) {
+    for (Series& s : set->series) {
+      for (SeriesCell& c : s.cells) c.flags &= static_cast<uint8_t>(~kCellClockSkew);
+    }
+  }
+  ExpectSameSeries(*got, want, "upgraded");
+}
+
 TEST(StoreSpecs, BadSpecsAreRefusedWithTheReason) {
   auto scheme = OpenStore("postgres://localhost/x");
   ASSERT_FALSE(scheme.ok());
