@@ -39,6 +39,9 @@ std::vector<ChangePoint> DetectPelt(const Series& series, const PeltParams& para
   const size_t n = cell.size();
   const size_t m = std::max<size_t>(params.min_segment_cells, 1);
   if (n < 2 * m) return {};
+  // Never blocked, or blocked throughout: no segmentation beats one segment, and this is
+  // most series (the search below is quadratic on a series without changes).
+  if (blocked[n] == 0 || blocked[n] == usable[n]) return {};
   const double penalty =
       params.penalty > 0 ? params.penalty : 2 * std::log(static_cast<double>(usable[n]));
   // -2 log-likelihood of a segment at its own share (the binomial coefficients are the
