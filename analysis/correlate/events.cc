@@ -207,6 +207,13 @@ EventsReport Detect(SeriesSet set, const std::vector<TimelineEvent>& timeline,
       const Counts c = Sum(s, e.start, until);
       e.blocked += c.blocked;
       e.usable += c.usable;
+      for (size_t i = 0; i < s.cells.size(); ++i) {
+        const int64_t t = s.CellTime(i);
+        if (t < e.start || t >= until || s.cells[i].measurements == 0) continue;
+        ++e.cells;
+        if (s.cells[i].flags & kCellBurst) ++e.burst_cells;
+        if (s.cells[i].flags & kCellClockSkew) ++e.skew_cells;
+      }
     }
     e.id = e.probe_cc + "-" + e.targets.front() + "-" + FormatTime(e.start);
     report.events.push_back(std::move(e));

@@ -49,8 +49,11 @@ struct BlockingEvent {
   std::vector<std::string> measurement_uids;  // blocked measurements behind it (a sample)
   uint64_t blocked = 0, usable = 0;           // in scope from start to end (or the window's end)
   double p_value = 1;                         // the strongest change's
-  bool global = false;                // seen outside the country too, or with the target down
-  std::string global_reason;          // why, when global
+  bool global = false;        // seen outside the country too, or with the target down
+  std::string global_reason;  // why, when global
+  // Data quality over its scope and span (kAny cells with measurements): cells where one
+  // source sent 200 or more measurements a minute, and cells with clock skew.
+  uint32_t cells = 0, burst_cells = 0, skew_cells = 0;
   std::vector<SeriesChange> changes;  // the change points it groups (starts and ends)
 };
 

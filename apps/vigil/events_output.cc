@@ -67,6 +67,13 @@ struct Table {
   std::vector<std::vector<std::string>> rows;
 };
 
+// A note when many of an event's cells are suspect (bursts from one source, clock skew).
+std::string Quality(const BlockingEvent& e) {
+  if (e.cells == 0 || (e.burst_cells * 4 < e.cells && e.skew_cells * 4 < e.cells)) return "";
+  return " data quality: " + std::to_string(e.burst_cells) + " burst and " +
+         std::to_string(e.skew_cells) + " clock-skew cells of " + std::to_string(e.cells);
+}
+
 Table FindingsTable(const EventsReport& r) {
   Table t{{"event", "start", "cc", "asns", "targets", "outcome", "before", "after", "p",
            "p_adjusted", "change_low", "change_high", "diff_in_diff", "lag", "blocking_events",
@@ -92,14 +99,14 @@ Table FindingsTable(const EventsReport& r) {
 
 Table EventsTable(const EventsReport& r, const std::vector<std::string>* only = nullptr) {
   Table t{{"event", "cc", "networks", "targets", "layers", "techniques", "start", "end", "blocked",
-           "usable", "p", "global", "uids"},
+           "usable", "p", "notes", "uids"},
           {}};
   for (const BlockingEvent& e : r.events) {
     if (only && std::find(only->begin(), only->end(), e.id) == only->end()) continue;
     t.rows.push_back({e.id, e.probe_cc, Networks(r, e.asns), Joined(e.targets), Layers(e.layers),
                       Techniques(e), Time(e.start), e.end ? Time(*e.end) : "ongoing",
                       std::to_string(e.blocked), std::to_string(e.usable), Number(e.p_value),
-                      e.global ? "global: " + e.global_reason : "",
+                      (e.global ? "global: " + e.global_reason : "") + Quality(e),
                       Joined(e.measurement_uids, " ")});
   }
   return t;
@@ -197,22 +204,25 @@ nlohmann::json EventsReportJson(const EventsReport& r, const std::string& store)
                          {"after_share", c.change.after_share},
                          {"p_value", c.change.p_value}});
     }
-    events.push_back({{"id", e.id},
-                      {"cc", e.probe_cc},
-                      {"asns", e.asns},
-                      {"targets", e.targets},
-                      {"layers", layers},
-                      {"start", Time(e.start)},
-                      {"end", e.end ? json(Time(*e.end)) : json(nullptr)},
-                      {"ongoing", !e.end.has_value()},
-                      {"techniques", techniques},
-                      {"blocked", e.blocked},
-                      {"usable", e.usable},
-                      {"p_value", e.p_value},
-                      {"global", e.global},
-                      {"global_reason", e.global_reason},
-                      {"measurement_uids", e.measurement_uids},
-                      {"change_points", changes}});
+    events.push_back(
+        {{"id", e.id},
+         {"cc", e.probe_cc},
+         {"asns", e.asns},
+         {"targets", e.targets},
+         {"layers", layers},
+         {"start", Time(e.start)},
+         {"end", e.end ? json(Time(*e.end)) : json(nullptr)},
+         {"ongoing", !e.end.has_value()},
+         {"techniques", techniques},
+         {"blocked", e.blocked},
+         {"usable", e.usable},
+         {"p_value", e.p_value},
+         {"global", e.global},
+         {"global_reason", e.global_reason},
+         {"data_quality",
+          {{"cells", e.cells}, {"burst_cells", e.burst_cells}, {"clock_skew_cells", e.skew_cells}}},
+         {"measurement_uids", e.measurement_uids},
+         {"change_points", changes}});
   }
   out["events"] = std::move(events);
   out["leads"] = r.lead_ids;

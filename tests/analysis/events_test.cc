@@ -199,6 +199,42 @@ TEST(Events, AGlobalRiseIsNotAttributedToTheEvent) {
   EXPECT_TRUE(r.lead_ids.empty()) << "a global change is no lead";
 }
 
+TEST(Events, AnEventMadeOfABurstFromOneSourceSaysSo) {
+  // Quiet hourly measurements, then one source sends 300 "blocked" results in a minute,
+  // every hour for a day: the event is there, and it carries the burst flags.
+  SeriesQuery q;
+  q.grain = SeriesGrain::kHour;
+  q.since = kT0;
+  q.until = kT0 + 14 * kDay;
+  SeriesBuilder b(q);
+  std::mt19937 rng(3);
+  auto never = [](int64_t) { return false; };
+  auto ok = [](int64_t) { return 0.0; };
+  Measure(b, rng, {"CN", 4134}, "signal", ok, ok, never);
+  for (int64_t h = 0; h < 24; ++h) {
+    for (int i = 0; i < 300; ++i) {
+      SeriesRow r;
+      r.start_time = kT0 + 7 * kDay + h * 3600 + 5;
+      r.probe_cc = "CN";
+      r.probe_asn = 4134;
+      r.target = "signal";
+      r.software_name = "flood";
+      r.verdict = static_cast<uint8_t>(VerdictClass::kBlocked);
+      r.measured_layers = 0b0111;
+      r.blocked_layers = 0b0010;
+      b.Add(r);
+    }
+  }
+  auto set = b.Finish();
+  ASSERT_TRUE(set.ok()) << set.error();
+  EventsOptions o;
+  o.series = q;
+  const EventsReport r = AnalyzeSeries(std::move(*set), {}, o);
+  ASSERT_FALSE(r.events.empty());
+  EXPECT_GE(r.events[0].burst_cells, 20u) << r.events[0].id;
+  EXPECT_GT(r.events[0].cells, 0u);
+}
+
 TEST(Events, TooFewMeasurementsSayNothing) {
   SeriesQuery q;
   q.grain = SeriesGrain::kDay;
