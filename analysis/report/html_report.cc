@@ -443,6 +443,7 @@ class Renderer {
   }
 
   std::string CountsCell(const Counts& c) const {
+    if (!c.usable) return "<span class=\"muted\">no data</span>";
     return Percent(c.share()) + " <small>(" + Thousands(c.blocked) + "/" + Thousands(c.usable) +
            ")</small>";
   }
