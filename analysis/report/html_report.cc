@@ -351,10 +351,17 @@ class Renderer {
     return label;
   }
 
-  std::string EventLink(const std::string& id) const {
+  // A blocking event's id, linked to its row when the table lists it (and, with `uids`, to
+  // its measurement uids too).
+  std::string EventLink(const std::string& id, bool uids = false) const {
     auto it = event_index_.find(id);
-    if (it == event_index_.end()) return HtmlEscape(id);
-    return "<a href=\"#event-" + std::to_string(it->second) + "\">" + HtmlEscape(id) + "</a>";
+    if (it == event_index_.end() || it->second >= options_.max_events) return HtmlEscape(id);
+    const std::string i = std::to_string(it->second);
+    std::string link = "<a href=\"#event-" + i + "\">" + HtmlEscape(id) + "</a>";
+    if (uids && !report_.events[it->second].measurement_uids.empty()) {
+      link += " <small><a href=\"#uids-" + i + "\">uids</a></small>";
+    }
+    return link;
   }
 
   // The window the charts span: the query's, else the series' own extent.
@@ -513,7 +520,7 @@ class Renderer {
       out += "<td class=\"num\">" + (f.lag_seconds ? Duration(*f.lag_seconds) : std::string("-")) +
              "</td><td>";
       for (size_t k = 0; k < f.blocking_event_ids.size(); ++k) {
-        out += (k ? "<br>" : "") + EventLink(f.blocking_event_ids[k]);
+        out += (k ? "<br>" : "") + EventLink(f.blocking_event_ids[k], true);
       }
       if (f.blocking_event_ids.empty()) out += "<span class=\"muted\">none</span>";
       out += "</td></tr>\n";

@@ -338,7 +338,9 @@ TEST(HtmlReport, ChromiumDrawsALinePerNetworkWithDroughtsAsGaps) {
             std::string::npos);
   EXPECT_NE(dom.find("+69.8 pp<br><small>[+66.8, +72.4]</small>"), std::string::npos);
   EXPECT_NE(dom.find(">+9 h</td>"), std::string::npos);
-  EXPECT_NE(dom.find("<a href=\"#event-0\">CN-telegram-2024-05-20T09</a>"), std::string::npos);
+  EXPECT_NE(dom.find("<a href=\"#event-0\">CN-telegram-2024-05-20T09</a> <small><a "
+                     "href=\"#uids-0\">uids</a></small>"),
+            std::string::npos);
   EXPECT_NE(dom.find("<a href=\"#uids-0\">20 uids</a>"), std::string::npos);
   EXPECT_NE(dom.find("<i>ongoing</i>"), std::string::npos);
   EXPECT_NE(dom.find("AS4837 China Unicom<br>AS9808 China Mobile"), std::string::npos);
