@@ -47,6 +47,9 @@ void AddAnalyzeCommand(CLI::App& app);
 /// `vigil query [measurements]`: aggregation (and drill-down) over the analysis store.
 void AddQueryCommand(CLI::App& app);
 
+/// `vigil report --html FILE`: the events analysis (findings, blocking events, charts) as a page.
+void AddReportCommand(CLI::App& app);
+
 /// `vigil collector --archive DIR`: OONI's collector API, measurements kept durably.
 void AddCollectorCommand(CLI::App& app);
 

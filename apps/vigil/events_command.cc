@@ -7,19 +7,13 @@
 // Blocking events no timeline event explains are listed as leads. --since T reports what
 // started or ended since T (for feeds and alerts), reading the --before window ahead of T
 // so that blocking already on at T is known as such.
-// --format table|csv|json; network names beside AS numbers.
-#include <cinttypes>
-#include <cstdio>
+// --format table|csv|json; network names beside AS numbers. The flags it shares with
+// `vigil report` are in events_flags.
 #include <memory>
-#include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
-#include <vector>
 
-#include "analysis/correlate/events.h"
-#include "analysis/query/aggregation.h"
-#include "analysis/store/store.h"
 #include "apps/vigil/commands.h"
+#include "apps/vigil/events_flags.h"
 #include "apps/vigil/events_output.h"
 #include "apps/vigil/exit_status.h"
 
@@ -28,116 +22,13 @@ namespace {
 
 constexpr const char* kCommand = "events";
 
-struct EventsFlags {
-  std::string store;
-  std::vector<std::string> timelines;
-  bool no_timeline = false;
-  std::string cc;
-  std::vector<std::string> asns;
-  std::vector<std::string> targets;
-  std::vector<std::string> layers;
-  std::string test;
-  std::string grain = "day";
-  std::string since, until;
-  std::string before = "7d", after = "7d";
-  std::string link;
-  std::string method = "cusum";
-  std::string rules_version;
+struct Flags {
+  EventsFlags events;
   std::string format = "table";
   std::string list;
-  double alpha = 0.01;
 };
 
-}  // namespace
-
-Result<int64_t> ParseDuration(std::string_view text) {
-  if (text.empty()) return Error{"empty duration (e.g. 7d, 36h, 90m, 600s)"};
-  size_t digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  if (digits == 0 || digits > 9) {
-    return Error{"'" + std::string(text) + "' is not a duration (e.g. 7d, 36h, 90m, 600s)"};
-  }
-  const int64_t n = std::stoll(std::string(text.substr(0, digits)));
-  const std::string_view unit = text.substr(digits);
-  if (unit.empty() || unit == "s") return n;
-  if (unit == "m") return n * 60;
-  if (unit == "h") return n * 3600;
-  if (unit == "d") return n * 86400;
-  if (unit == "w") return n * 7 * 86400;
-  return Error{"'" + std::string(text) + "': unit '" + std::string(unit) +
-               "' is not one of s, m, h, d, w"};
-}
-
-namespace {
-
-Result<analysis::EventsOptions> BuildOptions(const EventsFlags& f) {
-  analysis::EventsOptions o;
-  auto grain = analysis::ParseSeriesGrain(f.grain);
-  if (!grain.ok()) return Error{"--grain: " + grain.error()};
-  o.series.grain = *grain;
-  if (!f.cc.empty()) {
-    auto cc = analysis::ParseCountry(f.cc);
-    if (!cc.ok()) return Error{"--cc: " + cc.error()};
-    o.series.probe_cc = *cc;
-  }
-  for (const std::string& a : f.asns) {
-    auto asn = analysis::ParseAsn(a);
-    if (!asn.ok()) return Error{"--asn: " + asn.error()};
-    o.series.probe_asns.push_back(*asn);
-  }
-  o.series.targets = f.targets;
-  for (const std::string& l : f.layers) {
-    auto layer = analysis::ParseSeriesLayer(l);
-    if (!layer.ok()) return Error{"--layer: " + layer.error()};
-    o.series.layers.push_back(*layer);
-  }
-  o.series.test_name = f.test;
-  o.series.rules_version = f.rules_version;
-  std::optional<int64_t> since;
-  if (!f.since.empty()) {
-    auto t = analysis::ParseTime(f.since);
-    if (!t.ok()) return Error{"--since: " + t.error()};
-    since = *t;
-  }
-  if (!f.until.empty()) {
-    auto t = analysis::ParseTime(f.until);
-    if (!t.ok()) return Error{"--until: " + t.error()};
-    o.series.until = *t;
-  }
-  if (since && o.series.until && *since >= o.series.until) {
-    return Error{"--since must be before --until"};
-  }
-  auto before = ParseDuration(f.before);
-  if (!before.ok()) return Error{"--before: " + before.error()};
-  auto after = ParseDuration(f.after);
-  if (!after.ok()) return Error{"--after: " + after.error()};
-  if (*before <= 0 || *after <= 0) return Error{"--before and --after must be positive"};
-  o.before_seconds = *before;
-  o.after_seconds = *after;
-  if (!f.link.empty()) {
-    auto link = ParseDuration(f.link);
-    if (!link.ok()) return Error{"--link: " + link.error()};
-    o.link_seconds = *link;
-  }
-  if (f.method == "cusum") {
-    o.method = analysis::ChangeMethod::kCusum;
-  } else if (f.method == "pelt") {
-    o.method = analysis::ChangeMethod::kPelt;
-  } else {
-    return Error{"--method: '" + f.method + "' (cusum, pelt)"};
-  }
-  // What happened since T: events starting or ending from T on, timeline events from T
-  // on; the series begin a --before window earlier, so a block already on at T is known.
-  if (since) {
-    o.changed_since = *since;
-    o.series.since = *since - o.before_seconds;
-  }
-  if (!(f.alpha > 0 && f.alpha < 1)) return Error{"--alpha: must be between 0 and 1"};
-  o.alpha = f.alpha;
-  return o;
-}
-
-int RunEvents(const EventsFlags& f) {
+int RunEvents(const Flags& f) {
   if (f.format != "table" && f.format != "csv" && f.format != "json") {
     return Fail(kCommand, "--format: '" + f.format + "' (table, csv, json)");
   }
@@ -145,66 +36,20 @@ int RunEvents(const EventsFlags& f) {
       f.list != "leads") {
     return Fail(kCommand, "--list: '" + f.list + "' (findings, events, changes, leads)");
   }
-  auto options = BuildOptions(f);
-  if (!options.ok()) return Fail(kCommand, options.error());
-  std::vector<std::string> files = f.timelines;
-  if (files.empty() && !f.no_timeline) {
-    files = analysis::TimelineFiles(DefaultDataDir() + "/events");
-  }
-  std::vector<analysis::TimelineEvent> timeline;
-  if (!files.empty()) {
-    auto read = analysis::ReadTimelines(files);
-    if (!read.ok()) return Fail(kCommand, read.error());
-    timeline = std::move(*read);
-  }
-  if (options->changed_since || options->series.until) {
-    std::erase_if(timeline, [&](const analysis::TimelineEvent& e) {
-      return (options->changed_since && e.start < *options->changed_since) ||
-             (options->series.until && e.start >= options->series.until);
-    });
-  }
-  auto store = OpenExistingStore(f.store);
-  if (!store.ok()) return Fail(kCommand, store.error(), kExitFailed);
-  auto report = analysis::AnalyzeEvents(**store, timeline, *options);
-  if (!report.ok()) return Fail(kCommand, report.error(), kExitFailed);
-  PrintEventsReport(*report, (*store)->Describe(), f.format, f.list, *options);
+  int status = kExitOk;
+  auto run = RunEventsAnalysis(kCommand, f.events, &status);
+  if (!run.ok()) return status;
+  PrintEventsReport(run->report, run->store, f.format, f.list, run->options);
   return kExitOk;
 }
 
 }  // namespace
 
 void AddEventsCommand(CLI::App& app) {
-  auto flags = std::make_shared<EventsFlags>();
+  auto flags = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand(
       "events", "Change points, blocking events and timeline findings over the analyzer's store");
-  cmd->add_option("--store", flags->store,
-                  "Store: PATH, sqlite:PATH or clickhouse://HOST:PORT/DB (default: "
-                  "$VIGIL_STORE or ~/.local/share/vigil/analysis.sqlite)");
-  cmd->add_option("--timeline", flags->timelines,
-                  "Timeline CSV (repeatable; default: every testlists/events/*.csv)");
-  cmd->add_flag("--no-timeline", flags->no_timeline, "Read no timeline: events and leads only");
-  cmd->add_option("--cc", flags->cc, "Only this probe country");
-  cmd->add_option("--asn", flags->asns, "Only these networks (repeatable)")->delimiter(',');
-  cmd->add_option("--target", flags->targets, "Only these targets (repeatable)")->delimiter(',');
-  cmd->add_option("--layer", flags->layers, "Only these layers: dns, tcp, tls, http, delivery")
-      ->delimiter(',');
-  cmd->add_option("--test", flags->test, "Only this test (whatsapp, web_connectivity, ...)");
-  cmd->add_option("--grain", flags->grain, "minute, hour, day or week")->capture_default_str();
-  cmd->add_option("--since", flags->since,
-                  "Report what started or ended from this time on, UTC (default: the whole "
-                  "store); the series are read from a --before window earlier");
-  cmd->add_option("--until", flags->until, "End of the window, UTC (default: after the newest)");
-  cmd->add_option("--before", flags->before, "Window before a timeline event (7d, 36h, ...)")
-      ->capture_default_str();
-  cmd->add_option("--after", flags->after, "Window after a timeline event")->capture_default_str();
-  cmd->add_option("--link", flags->link,
-                  "Onsets this close form one event (default: 3 cells at day/week grain, "
-                  "6 cells otherwise)");
-  cmd->add_option("--method", flags->method, "Change points that make events: cusum or pelt")
-      ->capture_default_str();
-  cmd->add_option("--alpha", flags->alpha, "Significance a finding needs (Holm-adjusted)")
-      ->capture_default_str();
-  cmd->add_option("--rules-version", flags->rules_version, "Verdicts of this rules version");
+  AddEventsFlags(cmd, flags->events);
   cmd->add_option("--format", flags->format, "table, csv or json")->capture_default_str();
   cmd->add_option("--list", flags->list,
                   "Only one list: findings, events, changes or leads (csv prints one list; "

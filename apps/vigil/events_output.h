@@ -21,7 +21,4 @@ void PrintEventsReport(const analysis::EventsReport& report, const std::string& 
                        const std::string& format, const std::string& list,
                        const analysis::EventsOptions& options);
 
-/// "7d", "36h", "90m", "600s", "2w" or plain seconds -> seconds.
-Result<int64_t> ParseDuration(std::string_view text);
-
 }  // namespace vigil::cli

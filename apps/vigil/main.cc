@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   vigil::cli::AddAnalyzeCommand(app);
   vigil::cli::AddQueryCommand(app);
   vigil::cli::AddEventsCommand(app);
+  vigil::cli::AddReportCommand(app);
   vigil::cli::AddOnboardCommand(app);
   vigil::cli::AddResultsCommand(app);
   vigil::cli::AddUploadCommand(app);
