@@ -105,6 +105,16 @@ class CsvParser {
 
 CsvText ParseCsv(std::string_view text) { return CsvParser(text).Parse(); }
 
+std::string CsvField(std::string_view value) {
+  if (value.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(value);
+  std::string out = "\"";
+  for (char c : value) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
 std::string JoinProblems(const std::vector<std::string>& problems, size_t shown) {
   std::string message;
   const size_t joined = std::min(problems.size(), shown);

@@ -42,6 +42,10 @@ struct CsvText {
 /// field, and an unterminated quoted field runs to the end of the text.
 CsvText ParseCsv(std::string_view text);
 
+/// One field as RFC 4180 writes it: quoted (quotes doubled) when it holds a comma, a
+/// quote or a line end, else as it is.
+std::string CsvField(std::string_view value);
+
 /// The first `shown` problems, one a line, then "(N more problems)" for the rest: an
 /// error a reader can take in however many mistakes the file holds. "" when there are none.
 std::string JoinProblems(const std::vector<std::string>& problems, size_t shown = 20);

@@ -525,14 +525,9 @@ Result<void> NameNetworks(Store& store, const SeriesQuery& window, EventsReport&
 Result<EventsReport> AnalyzeEvents(Store& store, const std::vector<TimelineEvent>& timeline,
                                    const EventsOptions& options) {
   SeriesQuery query = options.series;
-  if (query.rules_version.empty()) {
-    auto versions = RulesVersions(store);
-    if (!versions.ok()) return Error{versions.error()};
-    query.rules_version = NewestRulesVersion(*versions);
-    if (query.rules_version.empty()) {
-      return Error{store.Describe() + ": no verdicts stored yet (run vigil analyze first)"};
-    }
-  }
+  auto version = RulesVersionOrNewest(store, query.rules_version);
+  if (!version.ok()) return Error{version.error()};
+  query.rules_version = *version;
   // By default the window is the data's whole span.
   if (query.since == 0 || query.until == 0) {
     int64_t oldest = 0, newest = 0;

@@ -294,14 +294,9 @@ Result<SeriesSet> SeriesBuilder::Finish() {
 Result<SeriesSet> BuildSeries(Store& store, const SeriesQuery& query_in) {
   SeriesQuery query = query_in;
   const SqlDialect d = store.dialect();
-  if (query.rules_version.empty()) {
-    auto versions = RulesVersions(store);
-    if (!versions.ok()) return Error{versions.error()};
-    query.rules_version = NewestRulesVersion(*versions);
-    if (query.rules_version.empty()) {
-      return Error{store.Describe() + ": no verdicts stored yet (run vigil analyze first)"};
-    }
-  }
+  auto version = RulesVersionOrNewest(store, query.rules_version);
+  if (!version.ok()) return Error{version.error()};
+  query.rules_version = *version;
   std::string where = " WHERE rules_version = " + QuoteSql(d, query.rules_version);
   if (query.until == 0 || query.since == 0) {
     int64_t newest = 0;

@@ -225,6 +225,17 @@ Result<std::vector<std::string>> RulesVersions(Store& s) {
   return versions;
 }
 
+Result<std::string> RulesVersionOrNewest(Store& store, const std::string& version) {
+  if (!version.empty()) return version;
+  auto versions = RulesVersions(store);
+  if (!versions.ok()) return Error{versions.error()};
+  std::string newest = NewestRulesVersion(*versions);
+  if (newest.empty()) {
+    return Error{store.Describe() + ": no verdicts stored yet (run vigil analyze first)"};
+  }
+  return newest;
+}
+
 Result<AggregationResult> Aggregate(Store& s, const AggregationQuery& query) {
   auto resolved = Resolve(s, query);
   if (!resolved.ok()) return Error{resolved.error()};

@@ -90,6 +90,10 @@ Result<StoreCounts> CountRows(Store& store);
 /// The rules versions that have verdicts in the store.
 Result<std::vector<std::string>> RulesVersions(Store& store);
 
+/// `version` when not empty, else the newest rules version in the store; an error names
+/// an empty store.
+Result<std::string> RulesVersionOrNewest(Store& store, const std::string& version);
+
 /// Resolves the query against the store (default window ending with the newest
 /// measurement the filters match; newest rules version) and answers it.
 Result<AggregationResult> Aggregate(Store& store, const AggregationQuery& query);

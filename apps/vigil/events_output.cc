@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/query/aggregation.h"
+#include "base/csv.h"
 
 namespace vigil::cli {
 namespace {
@@ -51,16 +52,6 @@ std::string Number(double v, const char* format = "%.3g") {
 }
 
 std::string Time(int64_t t) { return analysis::FormatTime(t); }
-
-std::string CsvField(const std::string& v) {
-  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 
 struct Table {
   std::vector<std::string> header;

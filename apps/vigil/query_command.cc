@@ -16,6 +16,7 @@
 #include "analysis/store/store.h"
 #include "apps/vigil/commands.h"
 #include "apps/vigil/exit_status.h"
+#include "base/csv.h"
 
 namespace vigil::cli {
 
@@ -86,16 +87,6 @@ Result<analysis::AggregationQuery> BuildQuery(const QueryFlags& f, bool with_axe
   }
   q.rules_version = f.rules_version;
   return q;
-}
-
-std::string CsvField(const std::string& v) {
-  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 // Prints rows of text as an aligned table, CSV, or (with `numeric` marking columns that
