@@ -1,12 +1,14 @@
-// BuildSeries: one narrow scan of the verdicts table (no measurements, no JSON), laid on
-// the grid in memory. Counts per cell are exact except `probes`, which is a linear-
-// counting estimate over 128 bits (exact for a few reports, within a few percent up to
-// about a hundred; OONI publishes no probe id, so a report stands for a probe's run).
+// BuildSeries: the verdicts of one rules version laid on the grid, read once and narrow
+// (no measurements, no JSON). ClickHouse groups the rows itself (counts per key, cell,
+// class and layer bits; distinct reports per cell; bursts per source and minute) and
+// sends the groups; SQLite is scanned on every core over rowid ranges, each part laid
+// out by a builder of its own, merged at the end. Both give the same cells (a test holds
+// them to a layout of the same verdicts in memory).
 #include "analysis/series/series.h"
 
 #include <algorithm>
-#include <bit>
-#include <cmath>
+#include <array>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <memory>
@@ -20,7 +22,7 @@
 namespace vigil::analysis {
 namespace {
 
-constexpr int64_t kBurstPerMinute = 200;
+constexpr uint32_t kBurstPerMinute = 200;
 constexpr int64_t kSkewSeconds = 3600;
 
 // The default window, by grain, ending with the newest measurement.
@@ -38,7 +40,17 @@ int64_t DefaultSpan(SeriesGrain grain) {
   return 180 * 86400;
 }
 
-uint64_t Hash(std::string_view s) { return std::hash<std::string_view>{}(s); }
+// FNV-1a, 32 bits: a report's identity within one cell (a collision needs two of a cell's
+// reports to share 32 bits).
+uint32_t Fnv(std::string_view s) {
+  uint32_t h = 2166136261u;
+  for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+  return h;
+}
+
+bool Skewed(int64_t start, int64_t upload) {
+  return upload > 0 && std::llabs(start - upload) > kSkewSeconds;
+}
 
 }  // namespace
 
@@ -48,26 +60,28 @@ struct SeriesBuilder::State {
   size_t cells = 0;
   std::string error;
   uint64_t rows = 0;
+  bool wanted[kSeriesLayerCount] = {};
+  bool all_layers = false;
 
   // One group per (cc, asn, target): its series per layer (null until the layer is seen
-  // measured, or when the query leaves it out), and 128 bits per cell for `probes`.
+  // measured, or when the query leaves it out).
   struct Group {
     SeriesKey key;
     std::array<std::unique_ptr<std::vector<SeriesCell>>, kSeriesLayerCount> layers;
-    std::vector<std::array<uint64_t, 2>> report_bits;
   };
   std::vector<Group> groups;
   std::unordered_map<std::string, uint32_t> group_index;
   std::string key_buffer;
   size_t allocated_cells = 0;
 
-  // Burst detection: per source (cc, asn, software) and hour, a count per minute.
-  std::unordered_map<std::string, uint32_t> sources;               // "cc asn software" -> id
-  std::vector<std::pair<std::string, uint32_t>> source_networks;   // id -> (cc, asn)
-  std::unordered_map<uint64_t, std::array<uint16_t, 60>> minutes;  // (id, hour) -> counts
+  // Distinct reports: (group * cells + cell) << 32 | report hash, sorted at the end; or
+  // counts given by a store, per group and cell.
+  std::vector<uint64_t> reports;
+  std::map<std::pair<uint32_t, size_t>, uint32_t> given_probes;
 
-  bool wanted[kSeriesLayerCount] = {};
-  bool all_layers = false;
+  // Bursts: per "cc \t asn \t software" and minute, a count; or minutes a store found.
+  std::unordered_map<std::string, std::unordered_map<int64_t, uint32_t>> minutes;
+  std::vector<std::tuple<std::string, uint32_t, int64_t>> given_bursts;
 
   std::vector<SeriesCell>* Layer(Group& g, size_t layer) {
     if (!g.layers[layer]) {
@@ -84,6 +98,92 @@ struct SeriesBuilder::State {
       g.layers[layer] = std::make_unique<std::vector<SeriesCell>>(cells);
     }
     return g.layers[layer].get();
+  }
+
+  bool Wanted(std::string_view cc, uint32_t asn, std::string_view target) const {
+    if (!query.probe_cc.empty() && cc != query.probe_cc) return false;
+    if (!query.probe_asns.empty() && std::find(query.probe_asns.begin(), query.probe_asns.end(),
+                                               asn) == query.probe_asns.end()) {
+      return false;
+    }
+    return query.targets.empty() ||
+           std::find(query.targets.begin(), query.targets.end(), target) != query.targets.end();
+  }
+
+  // The group of (cc, asn, target), made on first sight.
+  uint32_t GroupOf(std::string_view cc, uint32_t asn, std::string_view target) {
+    key_buffer.assign(cc);
+    key_buffer += '\t';
+    key_buffer += std::to_string(asn);
+    key_buffer += '\t';
+    key_buffer += target;
+    auto [it, added] = group_index.try_emplace(key_buffer, static_cast<uint32_t>(groups.size()));
+    if (added) {
+      Group g;
+      g.key = SeriesKey{std::string(cc), asn, std::string(target), SeriesLayer::kAny};
+      groups.push_back(std::move(g));
+    }
+    return it->second;
+  }
+
+  size_t CellOf(int64_t t) const { return static_cast<size_t>((t - query.since) / step); }
+  bool InWindow(int64_t t) const { return t >= query.since && t < query.until; }
+
+  void Count(const SeriesRow& row, uint32_t group, uint32_t count, uint32_t skewed) {
+    Group& g = groups[group];
+    const size_t cell = CellOf(row.start_time);
+    const auto verdict = static_cast<VerdictClass>(row.verdict);
+    const bool judged = verdict == VerdictClass::kOk || verdict == VerdictClass::kBlocked ||
+                        verdict == VerdictClass::kAnomaly;
+    // Whole measurements: the kAny series holds what every layer shares.
+    auto* any = Layer(g, static_cast<size_t>(SeriesLayer::kAny));
+    if (any == nullptr) return;
+    SeriesCell& a = (*any)[cell];
+    a.measurements += count;
+    if (skewed) a.flags |= kCellClockSkew;
+    switch (verdict) {
+      case VerdictClass::kOk:
+        a.usable += count;
+        break;
+      case VerdictClass::kBlocked:
+        a.usable += count;
+        a.blocked += count;
+        break;
+      case VerdictClass::kAnomaly:
+        a.usable += count;
+        a.anomaly += count;
+        break;
+      case VerdictClass::kDown:
+        a.down += count;
+        break;
+      case VerdictClass::kNoNetwork:
+        a.no_network += count;
+        break;
+      case VerdictClass::kError:
+        a.error += count;
+        break;
+    }
+    // Per layer: only what says something there.
+    for (size_t l = 0; l + 1 < kSeriesLayerCount; ++l) {
+      const uint8_t bit = static_cast<uint8_t>(1u << l);
+      if (!(row.measured_layers & bit)) continue;
+      auto* cells_of = Layer(g, l);
+      if (cells_of == nullptr) {
+        if (!error.empty()) return;
+        continue;
+      }
+      SeriesCell& c = (*cells_of)[cell];
+      if (row.masked_layers & bit) {
+        c.masked += count;
+      } else if (judged) {
+        c.usable += count;
+        if (row.blocked_layers & bit) {
+          c.blocked += count;
+        } else if (verdict == VerdictClass::kAnomaly) {
+          c.anomaly += count;
+        }
+      }
+    }
   }
 };
 
@@ -111,114 +211,91 @@ SeriesBuilder::~SeriesBuilder() { delete state_; }
 
 void SeriesBuilder::Add(const SeriesRow& row) {
   State& s = *state_;
-  if (!s.error.empty()) return;
-  const SeriesQuery& q = s.query;
-  if (row.start_time < q.since || row.start_time >= q.until) return;
-  if (!q.probe_cc.empty() && row.probe_cc != q.probe_cc) return;
-  if (!q.probe_asns.empty() &&
-      std::find(q.probe_asns.begin(), q.probe_asns.end(), row.probe_asn) == q.probe_asns.end()) {
-    return;
-  }
-  if (!q.targets.empty() &&
-      std::find(q.targets.begin(), q.targets.end(), row.target) == q.targets.end()) {
-    return;
-  }
+  if (!s.error.empty() || !s.InWindow(row.start_time)) return;
+  if (!s.Wanted(row.probe_cc, row.probe_asn, row.target)) return;
   ++s.rows;
-
-  // The group.
-  s.key_buffer.assign(row.probe_cc);
-  s.key_buffer += '\t';
-  s.key_buffer += std::to_string(row.probe_asn);
-  s.key_buffer += '\t';
-  s.key_buffer += row.target;
-  auto [it, added] =
-      s.group_index.try_emplace(s.key_buffer, static_cast<uint32_t>(s.groups.size()));
-  if (added) {
-    State::Group g;
-    g.key = SeriesKey{std::string(row.probe_cc), row.probe_asn, std::string(row.target),
-                      SeriesLayer::kAny};
-    g.report_bits.resize(s.cells);
-    s.groups.push_back(std::move(g));
-  }
-  State::Group& g = s.groups[it->second];
-  const size_t cell = static_cast<size_t>((row.start_time - q.since) / s.step);
-
-  const auto verdict = static_cast<VerdictClass>(row.verdict);
-  const bool judged = verdict == VerdictClass::kOk || verdict == VerdictClass::kBlocked ||
-                      verdict == VerdictClass::kAnomaly;
-  uint8_t flags = 0;
-  if (row.upload_time > 0 && std::llabs(row.start_time - row.upload_time) > kSkewSeconds) {
-    flags |= kCellClockSkew;
-  }
-
-  // Whole measurement: the kAny series holds what every layer shares.
-  auto* any = s.Layer(g, static_cast<size_t>(SeriesLayer::kAny));
-  if (any == nullptr) return;
-  SeriesCell& a = (*any)[cell];
-  ++a.measurements;
-  a.flags |= flags;
-  switch (verdict) {
-    case VerdictClass::kOk:
-      ++a.usable;
-      break;
-    case VerdictClass::kBlocked:
-      ++a.usable;
-      ++a.blocked;
-      break;
-    case VerdictClass::kAnomaly:
-      ++a.usable;
-      ++a.anomaly;
-      break;
-    case VerdictClass::kDown:
-      ++a.down;
-      break;
-    case VerdictClass::kNoNetwork:
-      ++a.no_network;
-      break;
-    case VerdictClass::kError:
-      ++a.error;
-      break;
-  }
-  const uint64_t h = Hash(row.report_id);
-  g.report_bits[cell][(h >> 6) & 1] |= uint64_t{1} << (h & 63);
-
-  // Per layer: only what says something there.
-  for (size_t l = 0; l < kSeriesLayerCount - 1; ++l) {
-    const uint8_t bit = static_cast<uint8_t>(1u << l);
-    if (!(row.measured_layers & bit)) continue;
-    auto* cells = s.Layer(g, l);
-    if (cells == nullptr) {
-      if (!s.error.empty()) return;
-      continue;
-    }
-    SeriesCell& c = (*cells)[cell];
-    if (row.masked_layers & bit) {
-      ++c.masked;
-    } else if (judged) {
-      ++c.usable;
-      if (row.blocked_layers & bit) {
-        ++c.blocked;
-      } else if (verdict == VerdictClass::kAnomaly) {
-        ++c.anomaly;
-      }
-    }
-  }
-
-  // Bursts: counts per source and minute.
+  const uint32_t group = s.GroupOf(row.probe_cc, row.probe_asn, row.target);
+  s.Count(row, group, 1, Skewed(row.start_time, row.upload_time) ? 1 : 0);
+  s.reports.push_back((static_cast<uint64_t>(group) * s.cells + s.CellOf(row.start_time)) << 32 |
+                      Fnv(row.report_id));
   s.key_buffer.assign(row.probe_cc);
   s.key_buffer += '\t';
   s.key_buffer += std::to_string(row.probe_asn);
   s.key_buffer += '\t';
   s.key_buffer += row.software_name;
-  auto [src, new_source] =
-      s.sources.try_emplace(s.key_buffer, static_cast<uint32_t>(s.source_networks.size()));
-  if (new_source) s.source_networks.emplace_back(std::string(row.probe_cc), row.probe_asn);
-  const int64_t minute = row.start_time / 60 - (row.start_time % 60 < 0);
-  const int64_t hour = minute / 60 - (minute % 60 < 0);
-  auto& counts = s.minutes[(static_cast<uint64_t>(src->second) << 40) ^
-                           static_cast<uint64_t>(hour & ((int64_t{1} << 40) - 1))];
-  uint16_t& n = counts[static_cast<size_t>(minute - hour * 60)];
-  if (n < UINT16_MAX) ++n;
+  const int64_t minute = row.start_time - ((row.start_time % 60) + 60) % 60;
+  ++s.minutes[s.key_buffer][minute];
+}
+
+void SeriesBuilder::AddCount(const SeriesRow& row, uint32_t count, uint32_t skewed) {
+  State& s = *state_;
+  if (!s.error.empty() || !s.InWindow(row.start_time)) return;
+  if (!s.Wanted(row.probe_cc, row.probe_asn, row.target)) return;
+  s.rows += count;
+  s.Count(row, s.GroupOf(row.probe_cc, row.probe_asn, row.target), count, skewed);
+}
+
+void SeriesBuilder::AddProbes(std::string_view cc, uint32_t asn, std::string_view target,
+                              int64_t time, uint32_t probes) {
+  State& s = *state_;
+  if (!s.error.empty() || !s.InWindow(time) || !s.Wanted(cc, asn, target)) return;
+  s.given_probes[{s.GroupOf(cc, asn, target), s.CellOf(time)}] += probes;
+}
+
+void SeriesBuilder::AddBurst(std::string_view cc, uint32_t asn, int64_t time) {
+  state_->given_bursts.emplace_back(std::string(cc), asn, time);
+}
+
+void SeriesBuilder::Merge(SeriesBuilder& other_builder) {
+  State& s = *state_;
+  State& o = *other_builder.state_;
+  if (!o.error.empty() && s.error.empty()) s.error = o.error;
+  if (!s.error.empty()) return;
+  s.rows += o.rows;
+  std::vector<uint32_t> mapped(o.groups.size());
+  for (size_t i = 0; i < o.groups.size(); ++i) {
+    State::Group& from = o.groups[i];
+    const uint32_t to = s.GroupOf(from.key.probe_cc, from.key.probe_asn, from.key.target);
+    mapped[i] = to;
+    for (size_t l = 0; l < kSeriesLayerCount; ++l) {
+      if (!from.layers[l]) continue;
+      auto* cells = s.Layer(s.groups[to], l);
+      if (cells == nullptr) return;
+      for (size_t c = 0; c < s.cells; ++c) {
+        SeriesCell& a = (*cells)[c];
+        const SeriesCell& b = (*from.layers[l])[c];
+        a.measurements += b.measurements;
+        a.usable += b.usable;
+        a.blocked += b.blocked;
+        a.anomaly += b.anomaly;
+        a.masked += b.masked;
+        a.down += b.down;
+        a.no_network += b.no_network;
+        a.error += b.error;
+        a.flags |= b.flags;
+      }
+    }
+  }
+  for (uint64_t r : o.reports) {
+    const uint64_t cell_id = r >> 32;
+    const uint64_t group = cell_id / s.cells, cell = cell_id % s.cells;
+    s.reports.push_back((mapped[group] * s.cells + cell) << 32 | (r & 0xffffffffu));
+  }
+  for (const auto& [key, probes] : o.given_probes) {
+    s.given_probes[{mapped[key.first], key.second}] += probes;
+  }
+  for (auto& [source, counts] : o.minutes) {
+    auto& mine = s.minutes[source];
+    for (const auto& [minute, n] : counts) mine[minute] += n;
+  }
+  s.given_bursts.insert(s.given_bursts.end(), o.given_bursts.begin(), o.given_bursts.end());
+  o.groups.clear();
+  o.group_index.clear();
+  o.reports.clear();
+  o.given_probes.clear();
+  o.minutes.clear();
+  o.given_bursts.clear();
+  o.rows = 0;
 }
 
 Result<SeriesSet> SeriesBuilder::Finish() {
@@ -228,52 +305,57 @@ Result<SeriesSet> SeriesBuilder::Finish() {
   out.query = s.query;
   out.rows_read = s.rows;
 
-  // Burst minutes flag the cells of every series of the source's network.
-  std::map<std::pair<std::string, uint32_t>, std::vector<size_t>> groups_of_network;
-  for (size_t i = 0; i < s.groups.size(); ++i) {
-    groups_of_network[{s.groups[i].key.probe_cc, s.groups[i].key.probe_asn}].push_back(i);
+  // Bursts flag the cell of every series of the source's network.
+  for (const auto& [source, counts] : s.minutes) {
+    const size_t tab = source.find('\t');
+    const size_t tab2 = source.find('\t', tab + 1);
+    const std::string cc = source.substr(0, tab);
+    const auto asn = static_cast<uint32_t>(std::strtoul(source.c_str() + tab + 1, nullptr, 10));
+    (void)tab2;
+    for (const auto& [minute, n] : counts) {
+      if (n >= kBurstPerMinute) s.given_bursts.emplace_back(cc, asn, minute);
+    }
   }
-  for (const auto& [key, counts] : s.minutes) {
-    const uint32_t source = static_cast<uint32_t>(key >> 40);
-    int64_t hour = static_cast<int64_t>(key & ((uint64_t{1} << 40) - 1));
-    if (hour >= (int64_t{1} << 39)) hour -= int64_t{1} << 40;  // negative times
-    for (size_t m = 0; m < 60; ++m) {
-      if (counts[m] < kBurstPerMinute) continue;
-      const int64_t t = (hour * 60 + static_cast<int64_t>(m)) * 60;
-      if (t < s.query.since || t >= s.query.until) continue;
-      const size_t cell = static_cast<size_t>((t - s.query.since) / s.step);
-      auto it = groups_of_network.find(s.source_networks[source]);
-      if (it == groups_of_network.end()) continue;
-      for (size_t gi : it->second) {
-        for (auto& layer : s.groups[gi].layers) {
-          if (layer) (*layer)[cell].flags |= kCellBurst;
-        }
+  for (const auto& [cc, asn, time] : s.given_bursts) {
+    if (!s.InWindow(time)) continue;
+    const size_t cell = s.CellOf(time);
+    for (State::Group& g : s.groups) {
+      if (g.key.probe_cc != cc || g.key.probe_asn != asn) continue;
+      for (auto& layer : g.layers) {
+        if (layer) (*layer)[cell].flags |= kCellBurst;
       }
     }
   }
 
+  // Distinct reports per cell, onto the kAny series (copied to the layers below).
+  std::sort(s.reports.begin(), s.reports.end());
+  for (size_t i = 0; i < s.reports.size(); ++i) {
+    if (i > 0 && s.reports[i] == s.reports[i - 1]) continue;
+    const uint64_t cell_id = s.reports[i] >> 32;
+    auto& any = *s.groups[cell_id / s.cells].layers[static_cast<size_t>(SeriesLayer::kAny)];
+    ++any[cell_id % s.cells].probes;
+  }
+  for (const auto& [key, probes] : s.given_probes) {
+    auto& layer = s.groups[key.first].layers[static_cast<size_t>(SeriesLayer::kAny)];
+    if (!layer) continue;  // reports counted where no verdict was (cannot happen)
+    (*layer)[key.second].probes += probes;
+  }
+
   for (State::Group& g : s.groups) {
+    if (!g.layers[static_cast<size_t>(SeriesLayer::kAny)]) continue;
     const auto& any = *g.layers[static_cast<size_t>(SeriesLayer::kAny)];
     for (size_t l = 0; l < kSeriesLayerCount; ++l) {
       if (!g.layers[l]) continue;
       if (!s.all_layers && !s.wanted[l]) continue;
       auto& cells = *g.layers[l];
-      for (size_t i = 0; i < cells.size(); ++i) {
-        const auto& bits = g.report_bits[i];
-        const int zeros = 128 - std::popcount(bits[0]) - std::popcount(bits[1]);
-        uint32_t probes = 0;
-        if (any[i].measurements > 0) {
-          probes = zeros == 0 ? any[i].measurements
-                              : static_cast<uint32_t>(std::lround(128 * std::log(128.0 / zeros)));
-          probes = std::clamp<uint32_t>(probes, 1, any[i].measurements);
-        }
-        SeriesCell& c = cells[i];
-        c.probes = probes;
-        if (l != static_cast<size_t>(SeriesLayer::kAny)) {
+      if (l != static_cast<size_t>(SeriesLayer::kAny)) {
+        for (size_t i = 0; i < cells.size(); ++i) {
+          SeriesCell& c = cells[i];
           c.measurements = any[i].measurements;
           c.down = any[i].down;
           c.no_network = any[i].no_network;
           c.error = any[i].error;
+          c.probes = any[i].probes;
           c.flags |= any[i].flags;
         }
       }
@@ -290,6 +372,94 @@ Result<SeriesSet> SeriesBuilder::Finish() {
             [](const Series& a, const Series& b) { return a.key < b.key; });
   return out;
 }
+
+namespace {
+
+// ClickHouse: the store groups, vigil lays the groups out.
+Result<void> LayGroups(Store& store, const std::string& where, const SeriesQuery& q,
+                       SeriesBuilder& builder) {
+  const std::string cell = "intDiv(start_time - " + std::to_string(q.since) + ", " +
+                           std::to_string(GrainSeconds(q.grain)) + ")";
+  auto r = store.Select(
+      "SELECT probe_cc, probe_asn, target, " + cell +
+          " AS cell, verdict, measured_layers, blocked_layers, masked_layers, count(), "
+          "countIf(upload_time > 0 AND abs(start_time - upload_time) > " +
+          std::to_string(kSkewSeconds) + ") FROM verdicts" + where +
+          " GROUP BY probe_cc, probe_asn, target, cell, verdict, measured_layers, "
+          "blocked_layers, masked_layers",
+      [&](const SqlRow& row) {
+        SeriesRow x;
+        x.probe_cc = row.values[0];
+        x.probe_asn = static_cast<uint32_t>(std::strtoul(row.values[1].c_str(), nullptr, 10));
+        x.target = row.values[2];
+        x.start_time =
+            q.since + std::strtoll(row.values[3].c_str(), nullptr, 10) * GrainSeconds(q.grain);
+        auto v = ParseVerdictClass(row.values[4]);
+        x.verdict = static_cast<uint8_t>(v.ok() ? *v : VerdictClass::kError);
+        x.measured_layers = static_cast<uint8_t>(std::atoi(row.values[5].c_str()));
+        x.blocked_layers = static_cast<uint8_t>(std::atoi(row.values[6].c_str()));
+        x.masked_layers = static_cast<uint8_t>(std::atoi(row.values[7].c_str()));
+        builder.AddCount(x, static_cast<uint32_t>(std::stoul(row.values[8])),
+                         static_cast<uint32_t>(std::stoul(row.values[9])));
+      });
+  if (!r.ok()) return r;
+  r = store.Select(
+      "SELECT probe_cc, probe_asn, target, " + cell +
+          " AS cell, uniqExact(report_id) FROM verdicts" + where +
+          " GROUP BY probe_cc, probe_asn, target, cell",
+      [&](const SqlRow& row) {
+        builder.AddProbes(
+            row.values[0], static_cast<uint32_t>(std::strtoul(row.values[1].c_str(), nullptr, 10)),
+            row.values[2],
+            q.since + std::strtoll(row.values[3].c_str(), nullptr, 10) * GrainSeconds(q.grain),
+            static_cast<uint32_t>(std::stoul(row.values[4])));
+      });
+  if (!r.ok()) return r;
+  return store.Select(
+      "SELECT probe_cc, probe_asn, intDiv(start_time, 60) * 60 AS minute FROM verdicts" + where +
+          " GROUP BY probe_cc, probe_asn, software_name, minute HAVING count() >= " +
+          std::to_string(kBurstPerMinute),
+      [&](const SqlRow& row) {
+        builder.AddBurst(row.values[0],
+                         static_cast<uint32_t>(std::strtoul(row.values[1].c_str(), nullptr, 10)),
+                         std::strtoll(row.values[2].c_str(), nullptr, 10));
+      });
+}
+
+// Elsewhere: every row, in parts when the store splits the scan, one builder a part.
+Result<void> LayRows(Store& store, const std::string& where, const SeriesQuery& q,
+                     SeriesBuilder& builder) {
+  std::vector<std::unique_ptr<SeriesBuilder>> parts;
+  auto used = store.ScanVerdicts(
+      "start_time, upload_time, probe_cc, probe_asn, target, report_id, software_name, "
+      "verdict, measured_layers, blocked_layers, masked_layers",
+      where, q.since, q.until, 8, [&](size_t part) -> ScanSink {
+        while (parts.size() <= part) parts.push_back(std::make_unique<SeriesBuilder>(q));
+        SeriesBuilder* b = parts[part].get();
+        return [b](const ScanRow& row) {
+          SeriesRow x;
+          x.start_time = row.Int(0);
+          x.upload_time = row.Int(1);
+          x.probe_cc = row.Text(2);
+          x.probe_asn = static_cast<uint32_t>(row.Int(3));
+          x.target = row.Text(4);
+          x.report_id = row.Text(5);
+          x.software_name = row.Text(6);
+          auto v = ParseVerdictClass(row.Text(7));
+          // Verdicts migrated from before classes have none: no judgement.
+          x.verdict = static_cast<uint8_t>(v.ok() ? *v : VerdictClass::kError);
+          x.measured_layers = static_cast<uint8_t>(row.Int(8));
+          x.blocked_layers = static_cast<uint8_t>(row.Int(9));
+          x.masked_layers = static_cast<uint8_t>(row.Int(10));
+          b->Add(x);
+        };
+      });
+  if (!used.ok()) return Error{used.error()};
+  for (auto& part : parts) builder.Merge(*part);
+  return {};
+}
+
+}  // namespace
 
 Result<SeriesSet> BuildSeries(Store& store, const SeriesQuery& query_in) {
   SeriesQuery query = query_in;
@@ -314,8 +484,15 @@ Result<SeriesSet> BuildSeries(Store& store, const SeriesQuery& query_in) {
     return Error{"the window " + FormatTime(query.since) + ".." + FormatTime(query.until) +
                  " is empty"};
   }
-  where += " AND start_time >= " + std::to_string(query.since) + " AND start_time < " +
-           std::to_string(query.until);
+  SeriesBuilder builder(query);
+  // The builder aligned the window to whole cells: read that window.
+  const int64_t step = GrainSeconds(query.grain);
+  const int64_t since = CellStart(query.since, query.grain);
+  const int64_t until = std::max(since, CellStart(query.until + step - 1, query.grain));
+  query.since = since;
+  query.until = until;
+  where +=
+      " AND start_time >= " + std::to_string(since) + " AND start_time < " + std::to_string(until);
   if (!query.probe_cc.empty()) where += " AND probe_cc = " + QuoteSql(d, query.probe_cc);
   if (!query.probe_asns.empty()) {
     where += " AND probe_asn IN (";
@@ -332,32 +509,9 @@ Result<SeriesSet> BuildSeries(Store& store, const SeriesQuery& query_in) {
     where += ")";
   }
   if (!query.test_name.empty()) where += " AND test_name = " + QuoteSql(d, query.test_name);
-
-  SeriesBuilder builder(query);
-  std::string bad;
-  auto r = store.Select(
-      "SELECT start_time, upload_time, probe_cc, probe_asn, target, report_id, software_name, "
-      "verdict, measured_layers, blocked_layers, masked_layers FROM verdicts" +
-          where,
-      [&](const SqlRow& row) {
-        SeriesRow x;
-        x.start_time = std::strtoll(row.values[0].c_str(), nullptr, 10);
-        x.upload_time = std::strtoll(row.values[1].c_str(), nullptr, 10);
-        x.probe_cc = row.values[2];
-        x.probe_asn = static_cast<uint32_t>(std::strtoul(row.values[3].c_str(), nullptr, 10));
-        x.target = row.values[4];
-        x.report_id = row.values[5];
-        x.software_name = row.values[6];
-        auto v = ParseVerdictClass(row.values[7]);
-        // Verdicts stored before classes existed read as ok or error by their outcome;
-        // they were migrated with an empty class: count them as errors (no judgement).
-        x.verdict = static_cast<uint8_t>(v.ok() ? *v : VerdictClass::kError);
-        x.measured_layers = static_cast<uint8_t>(std::atoi(row.values[8].c_str()));
-        x.blocked_layers = static_cast<uint8_t>(std::atoi(row.values[9].c_str()));
-        x.masked_layers = static_cast<uint8_t>(std::atoi(row.values[10].c_str()));
-        builder.Add(x);
-      });
-  if (!r.ok()) return Error{r.error()};
+  auto laid = d == SqlDialect::kClickHouse ? LayGroups(store, where, query, builder)
+                                           : LayRows(store, where, query, builder);
+  if (!laid.ok()) return Error{laid.error()};
   return builder.Finish();
 }
 

@@ -73,7 +73,7 @@ struct SeriesCell {
   uint32_t down = 0;          // class down: the target failed for the control too
   uint32_t no_network = 0;    // class no_network
   uint32_t error = 0;         // class error
-  uint32_t probes = 0;        // distinct report ids among `measurements`
+  uint32_t probes = 0;        // distinct report ids among `measurements` (OONI has no probe id)
   uint8_t flags = 0;          // CellFlag bits
 
   bool empty() const { return usable == 0; }
@@ -115,7 +115,7 @@ struct SeriesSet {
 Result<SeriesSet> BuildSeries(Store& store, const SeriesQuery& query);
 
 /// One verdict as the series builder sees it; BuildSeries turns store rows into these, and
-/// tests and generators may lay their own rows with AddToSeries.
+/// tests and generators may lay their own rows with SeriesBuilder.
 struct SeriesRow {
   int64_t start_time = 0;
   int64_t upload_time = 0;  // 0 when unknown
@@ -131,14 +131,26 @@ struct SeriesRow {
 };
 
 /// Lays rows out as BuildSeries does (for tests and synthetic data): `query` gives the
-/// window, grain, filters and layers.
+/// window, grain, filters and layers. Rows may also come counted (a store that grouped
+/// them), with probes and bursts counted apart; builders of parts of one scan merge.
 class SeriesBuilder {
  public:
   explicit SeriesBuilder(SeriesQuery query);
   ~SeriesBuilder();
   SeriesBuilder(const SeriesBuilder&) = delete;
   SeriesBuilder& operator=(const SeriesBuilder&) = delete;
+  /// One verdict: counted, its report counted for `probes`, its source for bursts.
   void Add(const SeriesRow& row);
+  /// `count` verdicts alike (report_id, software_name and upload_time unread), of which
+  /// `skewed` have clock skew; probes and bursts come from AddProbes and AddBurst.
+  void AddCount(const SeriesRow& row, uint32_t count, uint32_t skewed);
+  /// The distinct reports of (cc, asn, target) in the cell holding `time`.
+  void AddProbes(std::string_view cc, uint32_t asn, std::string_view target, int64_t time,
+                 uint32_t probes);
+  /// A source of network (cc, asn) sent 200 or more measurements in the minute at `time`.
+  void AddBurst(std::string_view cc, uint32_t asn, int64_t time);
+  /// Adds what `other` (same query) laid out; `other` is left empty.
+  void Merge(SeriesBuilder& other);
   Result<SeriesSet> Finish();
 
  private:

@@ -679,6 +679,105 @@ class SqliteStore : public Store {
     return {};
   }
 
+  // Runs `sql` (a SELECT ... WHERE ...) over rowid ranges of verdicts, one thread and
+  // read-only connection each when the scan is large and reads the whole table (`full`),
+  // else once on this connection. `prepare(parts)` is told how many parts there are
+  // before any runs; `run(stmt, part)` steps a part's statement and returns an error
+  // text or "". Returns the number of parts.
+  Result<size_t> OverRowidRanges(const std::string& sql, bool full, size_t max_parts,
+                                 const std::function<void(size_t)>& prepare,
+                                 const std::function<std::string(sqlite3_stmt*, size_t)>& run) {
+    int64_t lo = 0, hi = 0;
+    auto r = Select("SELECT min(rowid), max(rowid) FROM verdicts", [&](const SqlRow& row) {
+      if (!row.null[0]) lo = std::stoll(row.values[0]);
+      if (!row.null[1]) hi = std::stoll(row.values[1]) + 1;
+    });
+    if (!r.ok()) return Error{r.error()};
+    size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, max_parts);
+    if (!full || hi - lo < min_parallel_rows_) threads = 1;
+    prepare(threads);
+    std::vector<std::string> errors(threads);
+    std::vector<std::thread> pool;
+    for (size_t t = 0; t < threads; ++t) {
+      const int64_t a = lo + (hi - lo) * static_cast<int64_t>(t) / static_cast<int64_t>(threads);
+      const int64_t b =
+          lo + (hi - lo) * static_cast<int64_t>(t + 1) / static_cast<int64_t>(threads);
+      std::string range = threads == 1 ? sql
+                                       : sql + " AND rowid >= " + std::to_string(a) +
+                                             " AND rowid < " + std::to_string(b);
+      auto part = [this, range = std::move(range), t, &run, error = &errors[t], own = threads > 1] {
+        sqlite3* db = db_;
+        if (own && sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                                   nullptr) != SQLITE_OK) {
+          *error = "cannot open for reading: " + std::string(sqlite3_errmsg(db));
+          sqlite3_close(db);
+          return;
+        }
+        {
+          Statement stmt;  // finalized before its connection closes
+          if (sqlite3_prepare_v2(db, range.c_str(), -1, stmt.out(), nullptr) != SQLITE_OK) {
+            *error = sqlite3_errmsg(db);
+          } else {
+            *error = run(stmt.get(), t);
+          }
+        }
+        if (own) sqlite3_close(db);
+      };
+      if (threads == 1) {
+        part();
+      } else {
+        pool.emplace_back(std::move(part));
+      }
+    }
+    for (auto& th : pool) th.join();
+    for (const auto& e : errors) {
+      if (!e.empty()) return Error{Describe() + ": query: " + e};
+    }
+    return threads;
+  }
+
+  Result<size_t> ScanVerdicts(const std::string& columns, const std::string& where, int64_t since,
+                              int64_t until, size_t max_parts,
+                              const ScanSinkFactory& make_sink) override {
+    if (auto c = Commit(); !c) return Error{c.error()};  // other connections read
+    // The version is the first condition of `where`: "... rules_version = 'v1' AND ...".
+    std::string version;
+    const size_t at = where.find("rules_version = '");
+    if (at != std::string::npos) {
+      const size_t from = at + 17;
+      version = where.substr(from, where.find('\'', from) - from);
+    }
+    auto hint = IndexHint(version, since, until);
+    if (!hint.ok()) return Error{hint.error()};
+    // A row's columns read in place: numbers as numbers, text without a copy.
+    class Row : public ScanRow {
+     public:
+      sqlite3_stmt* stmt = nullptr;
+      int64_t Int(int column) const override { return sqlite3_column_int64(stmt, column); }
+      std::string_view Text(int column) const override {
+        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
+        return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt, column)))
+                 : std::string_view();
+      }
+    };
+    std::vector<ScanSink> sinks;
+    return OverRowidRanges(
+        "SELECT " + columns + " FROM verdicts " + *hint + where, *hint == "NOT INDEXED", max_parts,
+        [&](size_t parts) {
+          for (size_t i = 0; i < parts; ++i) sinks.push_back(make_sink(i));
+        },
+        [&](sqlite3_stmt* stmt, size_t part) -> std::string {
+          Row row;
+          row.stmt = stmt;
+          while (true) {
+            const int rc = sqlite3_step(stmt);
+            if (rc == SQLITE_DONE) return "";
+            if (rc != SQLITE_ROW) return sqlite3_errmsg(sqlite3_db_handle(stmt));
+            sinks[part](row);
+          }
+        });
+  }
+
   // SQLite's GROUP BY sorts every matching row (and its count(DISTINCT) sorts again): on
   // ten million rows that is minutes. Scans that count into hash tables give the same
   // cells (the cross-backend tests hold them to ClickHouse's) several times faster, and
@@ -695,51 +794,14 @@ class SqliteStore : public Store {
     auto hint = IndexHint(q);
     if (!hint.ok()) return Error{hint.error()};
     sql += " FROM verdicts " + *hint + VerdictFilterSql(SqlDialect::kSqlite, q);
-    int64_t lo = 0, hi = 0;
-    auto r = Select("SELECT min(rowid), max(rowid) FROM verdicts", [&](const SqlRow& row) {
-      if (!row.null[0]) lo = std::stoll(row.values[0]);
-      if (!row.null[1]) hi = std::stoll(row.values[1]) + 1;
-    });
-    if (!r.ok()) return Error{r.error()};
-    size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
-    if (*hint != "NOT INDEXED" || hi - lo < min_parallel_rows_) threads = 1;
-    std::vector<PartialCells> parts(threads);
-    std::vector<std::thread> pool;
-    for (size_t t = 0; t < threads; ++t) {
-      const int64_t a = lo + (hi - lo) * static_cast<int64_t>(t) / static_cast<int64_t>(threads);
-      const int64_t b =
-          lo + (hi - lo) * static_cast<int64_t>(t + 1) / static_cast<int64_t>(threads);
-      std::string range = threads == 1 ? sql
-                                       : sql + " AND rowid >= " + std::to_string(a) +
-                                             " AND rowid < " + std::to_string(b);
-      auto run = [this, range = std::move(range), &q, part = &parts[t], own = threads > 1] {
-        sqlite3* db = db_;
-        if (own && sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                                   nullptr) != SQLITE_OK) {
-          part->error = "cannot open for reading: " + std::string(sqlite3_errmsg(db));
-          sqlite3_close(db);
-          return;
-        }
-        {
-          Statement stmt;  // finalized before its connection closes
-          if (sqlite3_prepare_v2(db, range.c_str(), -1, stmt.out(), nullptr) != SQLITE_OK) {
-            part->error = sqlite3_errmsg(db);
-          } else {
-            ScanCells(stmt.get(), q, part);
-          }
-        }
-        if (own) sqlite3_close(db);
-      };
-      if (threads == 1) {
-        run();
-      } else {
-        pool.emplace_back(std::move(run));
-      }
-    }
-    for (auto& th : pool) th.join();
-    for (const auto& p : parts) {
-      if (!p.error.empty()) return Error{Describe() + ": query: " + p.error};
-    }
+    std::vector<PartialCells> parts;
+    auto used = OverRowidRanges(
+        sql, *hint == "NOT INDEXED", 8, [&](size_t n) { parts.resize(n); },
+        [&](sqlite3_stmt* stmt, size_t part) {
+          ScanCells(stmt, q, &parts[part]);
+          return parts[part].error;
+        });
+    if (!used.ok()) return Error{used.error()};
     return MergeCells(q, parts);
   }
 
@@ -775,7 +837,11 @@ class SqliteStore : public Store {
   // INDEXED BY the time index when the window holds under a fifth of the version's
   // stored time span, else NOT INDEXED (a scan in table order).
   Result<std::string> IndexHint(const ResolvedQuery& q) {
-    const std::string v = QuoteSql(SqlDialect::kSqlite, q.rules_version);
+    return IndexHint(q.rules_version, q.since, q.until);
+  }
+
+  Result<std::string> IndexHint(const std::string& version, int64_t since, int64_t until) {
+    const std::string v = QuoteSql(SqlDialect::kSqlite, version);
     int64_t lo = 0, hi = 0;
     bool any = false;
     auto r = Select("SELECT (SELECT min(start_time) FROM verdicts WHERE rules_version = " + v +
@@ -788,7 +854,7 @@ class SqliteStore : public Store {
                     });
     if (!r.ok()) return Error{r.error()};
     if (!any) return std::string("NOT INDEXED");
-    const int64_t overlap = std::min(hi, q.until) - std::max(lo, q.since);
+    const int64_t overlap = std::min(hi, until) - std::max(lo, since);
     return std::string(overlap * 5 < (hi - lo) ? "INDEXED BY verdicts_version_time"
                                                : "NOT INDEXED");
   }

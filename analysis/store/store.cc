@@ -248,6 +248,30 @@ std::string VerdictFilterSql(SqlDialect d, const ResolvedQuery& r) {
   return " WHERE 1 = 1" + FilterTerms(d, r.query, r.rules_version) + WindowTerms(r.since, r.until);
 }
 
+Result<size_t> Store::ScanVerdicts(const std::string& columns, const std::string& where,
+                                   int64_t /*since*/, int64_t /*until*/, size_t /*max_parts*/,
+                                   const ScanSinkFactory& make_sink) {
+  // The text of a SELECT's row, read as the scan's row.
+  class TextRow : public ScanRow {
+   public:
+    const SqlRow* row = nullptr;
+    int64_t Int(int column) const override {
+      return std::strtoll(row->values[static_cast<size_t>(column)].c_str(), nullptr, 10);
+    }
+    std::string_view Text(int column) const override {
+      return row->values[static_cast<size_t>(column)];
+    }
+  };
+  ScanSink sink = make_sink(0);
+  TextRow text;
+  auto r = Select("SELECT " + columns + " FROM verdicts" + where, [&](const SqlRow& row) {
+    text.row = &row;
+    sink(text);
+  });
+  if (!r.ok()) return Error{r.error()};
+  return size_t{1};
+}
+
 Result<std::vector<AggregationCell>> Store::AggregateCells(const ResolvedQuery& query) {
   std::vector<AggregationCell> cells;
   const std::vector<Axis>& axes = query.query.axes;

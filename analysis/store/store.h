@@ -42,6 +42,17 @@ struct StoreCounts {
   std::vector<std::pair<std::string, uint64_t>> verdicts;  // per rules version, sorted
 };
 
+/// One row of a verdict scan: column i as a number or as text (valid during the call).
+class ScanRow {
+ public:
+  virtual ~ScanRow() = default;
+  virtual int64_t Int(int column) const = 0;
+  virtual std::string_view Text(int column) const = 0;
+};
+using ScanSink = std::function<void(const ScanRow&)>;
+/// Makes the sink for one part of a scan (called once per part, before the scan).
+using ScanSinkFactory = std::function<ScanSink(size_t part)>;
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -68,6 +79,16 @@ class Store {
   /// (no empty buckets, any order). By default AggregationSql through Select; SQLite
   /// groups in memory instead, because its GROUP BY sorts every row (see sqlite_store.cc).
   virtual Result<std::vector<AggregationCell>> AggregateCells(const ResolvedQuery& query);
+
+  /// Reads `columns` of the verdicts `where` selects (a " WHERE ..." of rules_version and
+  /// start_time in [since, until), and maybe more), handing each row to the sink of its
+  /// part. By default one part through Select; SQLite splits a large scan over rowid
+  /// ranges, one thread and connection each, up to `max_parts`, and reads the columns
+  /// without converting them. Parts are made by make_sink(0..parts-1); the return value
+  /// is the number of parts used.
+  virtual Result<size_t> ScanVerdicts(const std::string& columns, const std::string& where,
+                                      int64_t since, int64_t until, size_t max_parts,
+                                      const ScanSinkFactory& make_sink);
 };
 
 /// Opens (and creates: the file, the database, the tables) a store:

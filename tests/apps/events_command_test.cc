@@ -47,32 +47,35 @@ struct Crackdown {
   std::string error;
 };
 
-const Crackdown& TheCrackdown() {
-  static Crackdown* made = [] {
-    auto* c = new Crackdown;
-    c->dir = std::make_unique<test_support::TempDir>("vigil-events-");
-    c->measurements = c->dir->Join("m.jsonl");
-    c->timeline = c->dir->Join("timeline.csv");
-    auto run = test_support::RunCommand(
-        {"python3",       test_support::SourceDir() + "/bench/gen_event_measurements.py",
-         "--scenario",    "crackdown",
-         "--seed",        "21",
-         "--event-time",  "2014-05-27T00:00:00Z",
-         "--days-before", "4",
-         "--days-after",  "5",
-         "--per-hour",    "2",
-         "--out",         c->measurements,
-         "--truth",       c->dir->Join("truth.json"),
-         "--timeline",    c->timeline},
-        std::chrono::seconds(120));
-    if (run.exit_code != 0) {
-      c->error = run.output;
-      return c;
-    }
-    c->truth = json::parse(test_support::ReadFileOrFail(c->dir->Join("truth.json")));
+Crackdown MakeCrackdown() {
+  Crackdown c;
+  c.dir = std::make_unique<test_support::TempDir>("vigil-events-");
+  c.measurements = c.dir->Join("m.jsonl");
+  c.timeline = c.dir->Join("timeline.csv");
+  auto run = test_support::RunCommand(
+      {"python3",       test_support::SourceDir() + "/bench/gen_event_measurements.py",
+       "--scenario",    "crackdown",
+       "--seed",        "21",
+       "--event-time",  "2014-05-27T00:00:00Z",
+       "--days-before", "4",
+       "--days-after",  "5",
+       "--per-hour",    "2",
+       "--out",         c.measurements,
+       "--truth",       c.dir->Join("truth.json"),
+       "--timeline",    c.timeline},
+      std::chrono::seconds(120));
+  if (run.exit_code != 0) {
+    c.error = run.output;
     return c;
-  }();
-  return *made;
+  }
+  c.truth = json::parse(test_support::ReadFileOrFail(c.dir->Join("truth.json")));
+  return c;
+}
+
+// Generated once per test binary; its directory goes when the binary exits.
+const Crackdown& TheCrackdown() {
+  static const Crackdown c = MakeCrackdown();
+  return c;
 }
 
 // `vigil analyze` into `store`, then `vigil events ... --format json`.
