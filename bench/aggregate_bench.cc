@@ -152,6 +152,14 @@ bool Load(vigil::analysis::Store& store, uint64_t rows) {
       return false;
     }
     i += n;
+    // Committed a million at a time, as `vigil analyze` commits as it goes: one
+    // transaction of ten million rows grows SQLite's write-ahead log past the disk.
+    if (i % 1000000 == 0) {
+      if (auto c = store.Commit(); !c) {
+        std::fprintf(stderr, "commit: %s\n", c.error().c_str());
+        return false;
+      }
+    }
   }
   if (auto c = store.Commit(); !c) {
     std::fprintf(stderr, "commit: %s\n", c.error().c_str());

@@ -509,6 +509,19 @@ Result<void> NameNetworks(Store& store, const SeriesQuery& window, EventsReport&
     if (asns.size() >= 500) break;
     asns.insert(s.key.probe_asn);
   }
+  if (asns.empty()) return {};
+  // ClickHouse keeps measurements ordered by network: one grouped query. SQLite has no
+  // index by network: a query per network that stops at its first row.
+  if (store.dialect() == SqlDialect::kClickHouse) {
+    return store.Select(
+        "SELECT probe_asn, any(probe_network_name) FROM measurements WHERE probe_asn IN " +
+            InClause(std::vector<uint32_t>(asns.begin(), asns.end())) +
+            " AND probe_network_name != '' AND start_time >= " + std::to_string(window.since) +
+            " AND start_time < " + std::to_string(window.until) + " GROUP BY probe_asn",
+        [&](const SqlRow& row) {
+          report.network_names[static_cast<uint32_t>(std::stoul(row.values[0]))] = row.values[1];
+        });
+  }
   for (uint32_t asn : asns) {
     auto r = store.Select(
         "SELECT probe_network_name FROM measurements WHERE probe_asn = " + std::to_string(asn) +

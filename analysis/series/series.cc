@@ -380,33 +380,35 @@ Result<void> LayGroups(Store& store, const std::string& where, const SeriesQuery
                        SeriesBuilder& builder) {
   const std::string cell = "intDiv(start_time - " + std::to_string(q.since) + ", " +
                            std::to_string(GrainSeconds(q.grain)) + ")";
+  // Grouped by numbers where it can be (a hash of the strings; the cell and the layer
+  // bits packed in one key): ClickHouse groups numbers several times faster than strings.
   auto r = store.Select(
-      "SELECT probe_cc, probe_asn, target, " + cell +
-          " AS cell, verdict, measured_layers, blocked_layers, masked_layers, count(), "
-          "countIf(upload_time > 0 AND abs(start_time - upload_time) > " +
+      "SELECT any(probe_cc), probe_asn, any(target), any(verdict), " + cell +
+          " * 16777216 + measured_layers * 65536 + blocked_layers * 256 + masked_layers AS k, "
+          "count(), countIf(upload_time > 0 AND abs(start_time - upload_time) > " +
           std::to_string(kSkewSeconds) + ") FROM verdicts" + where +
-          " GROUP BY probe_cc, probe_asn, target, cell, verdict, measured_layers, "
-          "blocked_layers, masked_layers",
+          " GROUP BY cityHash64(probe_cc, target, verdict), probe_asn, k",
       [&](const SqlRow& row) {
         SeriesRow x;
         x.probe_cc = row.values[0];
         x.probe_asn = static_cast<uint32_t>(std::strtoul(row.values[1].c_str(), nullptr, 10));
         x.target = row.values[2];
-        x.start_time =
-            q.since + std::strtoll(row.values[3].c_str(), nullptr, 10) * GrainSeconds(q.grain);
-        auto v = ParseVerdictClass(row.values[4]);
+        auto v = ParseVerdictClass(row.values[3]);
         x.verdict = static_cast<uint8_t>(v.ok() ? *v : VerdictClass::kError);
-        x.measured_layers = static_cast<uint8_t>(std::atoi(row.values[5].c_str()));
-        x.blocked_layers = static_cast<uint8_t>(std::atoi(row.values[6].c_str()));
-        x.masked_layers = static_cast<uint8_t>(std::atoi(row.values[7].c_str()));
-        builder.AddCount(x, static_cast<uint32_t>(std::stoul(row.values[8])),
-                         static_cast<uint32_t>(std::stoul(row.values[9])));
+        const int64_t k = std::strtoll(row.values[4].c_str(), nullptr, 10);
+        x.start_time = q.since + (k >> 24) * GrainSeconds(q.grain);
+        x.measured_layers = static_cast<uint8_t>((k >> 16) & 0xff);
+        x.blocked_layers = static_cast<uint8_t>((k >> 8) & 0xff);
+        x.masked_layers = static_cast<uint8_t>(k & 0xff);
+        builder.AddCount(x, static_cast<uint32_t>(std::stoul(row.values[5])),
+                         static_cast<uint32_t>(std::stoul(row.values[6])));
       });
   if (!r.ok()) return r;
+  // uniq is exact up to 65,536 values a cell, and cheaper than uniqExact.
   r = store.Select(
-      "SELECT probe_cc, probe_asn, target, " + cell +
-          " AS cell, uniqExact(report_id) FROM verdicts" + where +
-          " GROUP BY probe_cc, probe_asn, target, cell",
+      "SELECT any(probe_cc), probe_asn, any(target), " + cell +
+          " AS cell, uniq(report_id) FROM verdicts" + where +
+          " GROUP BY cityHash64(probe_cc, target), probe_asn, cell",
       [&](const SqlRow& row) {
         builder.AddProbes(
             row.values[0], static_cast<uint32_t>(std::strtoul(row.values[1].c_str(), nullptr, 10)),
@@ -415,10 +417,26 @@ Result<void> LayGroups(Store& store, const std::string& where, const SeriesQuery
             static_cast<uint32_t>(std::stoul(row.values[4])));
       });
   if (!r.ok()) return r;
+  // Bursts: a source's minute of 200 is a minute of 200 for its network, and grouping by
+  // numbers is several times cheaper than by strings: the networks' minutes first, then
+  // the sources only in those (few, or none).
+  const std::string burst = std::to_string(kBurstPerMinute);
+  std::vector<std::string> minutes;
+  r = store.Select("SELECT intDiv(start_time, 60) AS m FROM verdicts" + where +
+                       " GROUP BY m * 4294967296 + probe_asn, m HAVING count() >= " + burst,
+                   [&](const SqlRow& row) { minutes.push_back(row.values[0]); });
+  if (!r.ok() || minutes.empty()) return r;
+  std::sort(minutes.begin(), minutes.end());
+  minutes.erase(std::unique(minutes.begin(), minutes.end()), minutes.end());
+  std::string in;
+  if (minutes.size() <= 10000) {
+    in = " AND intDiv(start_time, 60) IN (";
+    for (size_t i = 0; i < minutes.size(); ++i) in += (i ? ", " : "") + minutes[i];
+    in += ")";
+  }
   return store.Select(
       "SELECT probe_cc, probe_asn, intDiv(start_time, 60) * 60 AS minute FROM verdicts" + where +
-          " GROUP BY probe_cc, probe_asn, software_name, minute HAVING count() >= " +
-          std::to_string(kBurstPerMinute),
+          in + " GROUP BY probe_cc, probe_asn, software_name, minute HAVING count() >= " + burst,
       [&](const SqlRow& row) {
         builder.AddBurst(row.values[0],
                          static_cast<uint32_t>(std::strtoul(row.values[1].c_str(), nullptr, 10)),

@@ -678,6 +678,47 @@ TEST_P(StoreTest, SeriesFromTheStoreAreTheVerdictsLaidOnTheGrid) {
   EXPECT_NE(refused.error().find("more than 100000"), std::string::npos) << refused.error();
 }
 
+// 250 measurements from one source in one minute: the cell is flagged on every series of
+// that network, by both backends' ways of counting.
+TEST_P(StoreTest, ABurstFromOneSourceFlagsItsCells) {
+  ASSERT_TRUE(TheCorpus().error.empty()) << TheCorpus().error;
+  auto h = NewStore(GetParam());
+  ASSERT_TRUE(h.ok()) << h.error();
+  constexpr int64_t kMinute = 1709251200 + 600;  // 2024-03-01T00:10:00Z
+  std::vector<ExtractedMeasurement> facts;
+  std::vector<VerdictRow> verdicts;
+  for (size_t i = 0; facts.size() < 250 && i < TheCorpus().facts.size(); ++i) {
+    ExtractedMeasurement m = TheCorpus().facts[i];
+    if (m.measurement.probe_asn != 4134) continue;
+    m.measurement.measurement_uid += "-burst";
+    m.measurement.start_time = kMinute + static_cast<int64_t>(facts.size() % 60);
+    m.measurement.software_name = "flood";
+    VerdictRow v = TheCorpus().verdicts[i];
+    v.measurement_uid = m.measurement.measurement_uid;
+    facts.push_back(std::move(m));
+    verdicts.push_back(std::move(v));
+  }
+  ASSERT_EQ(facts.size(), 250u);
+  ASSERT_TRUE(h->store->Write(facts, verdicts).ok());
+  ASSERT_TRUE(h->store->Commit().ok());
+  SeriesQuery q;
+  q.grain = SeriesGrain::kHour;
+  q.since = kMinute - 3600;
+  q.until = kMinute + 3600;
+  auto got = BuildSeries(*h->store, q);
+  ASSERT_TRUE(got.ok()) << got.error();
+  size_t flagged = 0;
+  for (const Series& series : got->series) {
+    for (size_t i = 0; i < series.cells.size(); ++i) {
+      const bool burst = series.cells[i].flags & kCellBurst;
+      EXPECT_EQ(burst, series.key.probe_asn == 4134 && series.CellTime(i) == kMinute - 600)
+          << series.key.target << " cell " << i;
+      flagged += burst;
+    }
+  }
+  EXPECT_GT(flagged, 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
                          ::testing::Values("sqlite", "sqlite_parallel", "clickhouse"),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
