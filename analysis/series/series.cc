@@ -422,9 +422,12 @@ Result<void> LayGroups(Store& store, const std::string& where, const SeriesQuery
   // the sources only in those (few, or none).
   const std::string burst = std::to_string(kBurstPerMinute);
   std::vector<std::string> minutes;
-  r = store.Select("SELECT intDiv(start_time, 60) AS m FROM verdicts" + where +
-                       " GROUP BY m * 4294967296 + probe_asn, m HAVING count() >= " + burst,
-                   [&](const SqlRow& row) { minutes.push_back(row.values[0]); });
+  r = store.Select(
+      "SELECT intDiv(intDiv(start_time, 60) * 4294967296 + probe_asn, 4294967296) "
+      "FROM verdicts" +
+          where + " GROUP BY intDiv(start_time, 60) * 4294967296 + probe_asn " +
+          "HAVING count() >= " + burst,
+      [&](const SqlRow& row) { minutes.push_back(row.values[0]); });
   if (!r.ok() || minutes.empty()) return r;
   std::sort(minutes.begin(), minutes.end());
   minutes.erase(std::unique(minutes.begin(), minutes.end()), minutes.end());
