@@ -55,12 +55,15 @@ bool InList(const std::vector<uint32_t>& list, uint32_t v) {
 }
 
 // Sums the cells of [since, until) of a series.
+// Sums the cells wholly inside [since, until) of a series: a cell that straddles either
+// end (the one holding an event's start, at a grain coarser than the event's time) is
+// neither before nor after it.
 Counts Sum(const Series& s, int64_t since, int64_t until) {
   Counts c;
   const int64_t step = GrainSeconds(s.grain);
   for (size_t i = 0; i < s.cells.size(); ++i) {
     const int64_t t = s.since + static_cast<int64_t>(i) * step;
-    if (t < since || t >= until) continue;
+    if (t < since || t + step > until) continue;
     c.blocked += s.cells[i].blocked;
     c.usable += s.cells[i].usable;
   }
@@ -93,17 +96,24 @@ std::string PValueText(double p) {
 }
 
 std::string Duration(int64_t seconds) {
-  const bool negative = seconds < 0;
-  int64_t s = negative ? -seconds : seconds;
   char buf[48];
-  if (s < 3600) {
-    std::snprintf(buf, sizeof buf, "%" PRId64 " min", s / 60);
-  } else if (s < 3 * 86400) {
-    std::snprintf(buf, sizeof buf, "%" PRId64 " h", s / 3600);
+  if (seconds < 120) {
+    std::snprintf(buf, sizeof buf, "%" PRId64 " s", seconds);
+  } else if (seconds < 3 * 3600) {
+    std::snprintf(buf, sizeof buf, "%" PRId64 " min", seconds / 60);
+  } else if (seconds < 3 * 86400) {
+    std::snprintf(buf, sizeof buf, "%" PRId64 " h", seconds / 3600);
   } else {
-    std::snprintf(buf, sizeof buf, "%.1f days", static_cast<double>(s) / 86400);
+    std::snprintf(buf, sizeof buf, "%.1f days", static_cast<double>(seconds) / 86400);
   }
-  return negative ? std::string("-") + buf : std::string(buf);
+  return buf;
+}
+
+// "from 33 h after the event", "from 19 s before the event" (an onset is a cell's start:
+// at a coarse grain it may precede the event's time within its cell).
+std::string Lag(int64_t seconds) {
+  return "from " + Duration(seconds < 0 ? -seconds : seconds) +
+         (seconds < 0 ? " before the event" : " after the event");
 }
 
 std::string Join(const std::vector<std::string>& v, const char* sep) {
@@ -431,7 +441,7 @@ void Summarize(EventsReport& report, const EventsOptions& options) {
                            " on " + std::to_string(p.networks.size()) + " of " +
                            std::to_string(measured.size()) + " " + t.cc + " networks (" +
                            Join(named, ", ") + ")";
-        if (p.lag) part += " from " + Duration(*p.lag) + " after the event";
+        if (p.lag) part += " " + Lag(*p.lag);
         parts.push_back(part);
       }
       line = parts.empty() ? "blocking rose in scope" : Join(parts, "; ");

@@ -27,6 +27,8 @@ namespace {
 // 2: verdicts.verdict (the verdict class) added; a version 1 store gains the column,
 // empty in the rows it holds until they are analysed again.
 constexpr int kSchemaVersion = 3;
+// The write-ahead log is copied into the file and cut back past this size (see Commit).
+constexpr uintmax_t kMaxWalBytes = uintmax_t{1} << 30;
 constexpr uint64_t kRowsPerTransaction = 20000;
 
 const char* SqliteType(ColumnType t) {
@@ -675,7 +677,18 @@ class SqliteStore : public Store {
     if (!in_transaction_) return {};
     in_transaction_ = false;
     if (auto c = Exec("COMMIT"); !c) return c;
-    if (checkpointer_) checkpointer_->Request();
+    // The checkpointer copies the log into the file while writes go on; but the log only
+    // starts over once all of it is copied before the next write, and under a steady
+    // stream of writes that may never happen: it grew to 28 GB loading ten million
+    // verdicts. Past kMaxWalBytes the writer copies it all and truncates it, waiting for
+    // the checkpointer and readers (busy timeout); if they hold on, the next commit tries.
+    std::error_code ec;
+    const auto wal = std::filesystem::file_size(path_ + "-wal", ec);
+    if (!ec && wal > kMaxWalBytes) {
+      (void)Select("PRAGMA wal_checkpoint(TRUNCATE)", [](const SqlRow&) {});
+    } else if (checkpointer_) {
+      checkpointer_->Request();
+    }
     return {};
   }
 

@@ -53,6 +53,14 @@ std::string Number(double v, const char* format = "%.3g") {
 
 std::string Time(int64_t t) { return analysis::FormatTime(t); }
 
+// A window's length as given: "7d", "36h", "90m", "45s".
+std::string Span(int64_t seconds) {
+  if (seconds % 86400 == 0) return std::to_string(seconds / 86400) + "d";
+  if (seconds % 3600 == 0) return std::to_string(seconds / 3600) + "h";
+  if (seconds % 60 == 0) return std::to_string(seconds / 60) + "m";
+  return std::to_string(seconds) + "s";
+}
+
 struct Table {
   std::vector<std::string> header;
   std::vector<std::vector<std::string>> rows;
@@ -82,7 +90,7 @@ Table FindingsTable(const EventsReport& r) {
          std::to_string(f.after.blocked) + "/" + std::to_string(f.after.usable), Number(f.p_value),
          Number(f.p_adjusted), Number(f.change_interval.low, "%.3f"),
          Number(f.change_interval.high, "%.3f"), Number(f.diff_in_diff, "%.3f"),
-         f.lag_seconds ? std::to_string(*f.lag_seconds / 3600) + "h" : "",
+         f.lag_seconds ? std::to_string(*f.lag_seconds) + "s" : "",
          Joined(f.blocking_event_ids, " "), f.summary, f.event.source_url});
   }
   return t;
@@ -255,8 +263,7 @@ void PrintEventsReport(const EventsReport& r, const std::string& store, const st
   if (which.empty() || which == "findings") {
     size_t without = 0;
     std::printf("\nTimeline events (%zu; windows %s before, %s after):\n", r.findings.size(),
-                std::to_string(options.before_seconds / 3600).append("h").c_str(),
-                std::to_string(options.after_seconds / 3600).append("h").c_str());
+                Span(options.before_seconds).c_str(), Span(options.after_seconds).c_str());
     for (const Finding& f : r.findings) {
       if (f.before.usable + f.after.usable + f.outside_before.usable + f.outside_after.usable ==
           0) {
