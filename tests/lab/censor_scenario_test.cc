@@ -26,7 +26,7 @@ TEST(ScenarioLibrary, EveryScenarioValidates) {
     EXPECT_TRUE(load.scenario.has_value()) << entry.path();
     for (const auto& e : load.errors) ADD_FAILURE() << e;
   }
-  EXPECT_EQ(files, 18);
+  EXPECT_EQ(files, 19);
 }
 
 TEST(ScenarioLibrary, CrackdownStartsAtThirtySeconds) {
@@ -36,6 +36,20 @@ TEST(ScenarioLibrary, CrackdownStartsAtThirtySeconds) {
   EXPECT_TRUE(load.scenario->phases[0].rules.empty());
   EXPECT_EQ(load.scenario->phases[1].start_ms, 30000);
   EXPECT_EQ(load.scenario->phases[1].rules.size(), 3u);
+}
+
+// lab_events_test measures a clean baseline before it; the switch time is its 90 s.
+TEST(ScenarioLibrary, CrackdownLateIsTheCrackdownAfterNinetySeconds) {
+  ScenarioLoad late = LoadScenarioFile(LAB_DIR "/scenarios/crackdown-late.yaml");
+  ScenarioLoad crackdown = LoadScenarioFile(LAB_DIR "/scenarios/crackdown.yaml");
+  ASSERT_TRUE(late.scenario && crackdown.scenario);
+  ASSERT_EQ(late.scenario->phases.size(), 2u);
+  EXPECT_TRUE(late.scenario->phases[0].rules.empty());
+  EXPECT_EQ(late.scenario->phases[1].start_ms, 90000);
+  std::vector<std::string> ids, same;
+  for (const auto& r : late.scenario->phases[1].rules) ids.push_back(r.id);
+  for (const auto& r : crackdown.scenario->phases[1].rules) same.push_back(r.id);
+  EXPECT_EQ(ids, same);
 }
 
 TEST(ScenarioParse, ReadsEveryField) {
