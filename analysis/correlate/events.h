@@ -45,7 +45,8 @@ struct BlockingEvent {
   std::vector<SeriesLayer> layers;   // sorted
   int64_t start = 0;                 // earliest onset
   std::optional<int64_t> end;        // latest end, when every network's blocking ended
-  std::vector<std::pair<std::string, uint64_t>> techniques;  // most common first
+  // Most common first, counted over its first 5,000 blocked measurements.
+  std::vector<std::pair<std::string, uint64_t>> techniques;
   std::vector<std::string> measurement_uids;  // blocked measurements behind it (a sample)
   uint64_t blocked = 0, usable = 0;           // in scope from start to end (or the window's end)
   double p_value = 1;                         // the strongest change's

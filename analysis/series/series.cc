@@ -79,8 +79,21 @@ struct SeriesBuilder::State {
   std::vector<uint64_t> reports;
   std::map<std::pair<uint32_t, size_t>, uint32_t> given_probes;
 
-  // Bursts: per "cc \t asn \t software" and minute, a count; or minutes a store found.
-  std::unordered_map<std::string, std::unordered_map<int64_t, uint32_t>> minutes;
+  // Lookups by a 64-bit hash of the key first (no string built per row), checked against
+  // the key; the string maps are the fallback for a collision.
+  std::unordered_map<uint64_t, uint32_t> group_by_hash;
+
+  // Bursts: sources (cc, asn, software), and per source and minute a count, keyed
+  // source << 40 | minute; or minutes a store found.
+  struct Source {
+    std::string cc;
+    uint32_t asn = 0;
+    std::string software;
+  };
+  std::vector<Source> sources;
+  std::unordered_map<std::string, uint32_t> source_index;
+  std::unordered_map<uint64_t, uint32_t> source_by_hash;
+  std::unordered_map<uint64_t, uint32_t> minutes;
   std::vector<std::tuple<std::string, uint32_t, int64_t>> given_bursts;
 
   std::vector<SeriesCell>* Layer(Group& g, size_t layer) {
@@ -110,8 +123,51 @@ struct SeriesBuilder::State {
            std::find(query.targets.begin(), query.targets.end(), target) != query.targets.end();
   }
 
+  static uint64_t Hash(std::string_view a, uint32_t n, std::string_view b) {
+    uint64_t h = 14695981039346656037ull;
+    auto mix = [&](std::string_view x) {
+      for (const char c : x) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+      h = (h ^ 0xff) * 1099511628211ull;  // a separator: ("ab", "c") is not ("a", "bc")
+    };
+    mix(a);
+    h = (h ^ n) * 1099511628211ull;
+    mix(b);
+    return h;
+  }
+
+  // The source (cc, asn, software), made on first sight.
+  uint32_t SourceOf(std::string_view cc, uint32_t asn, std::string_view software) {
+    const uint64_t h = Hash(cc, asn, software);
+    auto it = source_by_hash.find(h);
+    if (it != source_by_hash.end()) {
+      const Source& x = sources[it->second];
+      if (x.asn == asn && x.cc == cc && x.software == software) return it->second;
+    }
+    key_buffer.assign(cc);
+    key_buffer += '\t';
+    key_buffer += std::to_string(asn);
+    key_buffer += '\t';
+    key_buffer += software;
+    auto [jt, added] = source_index.try_emplace(key_buffer, static_cast<uint32_t>(sources.size()));
+    if (added) sources.push_back({std::string(cc), asn, std::string(software)});
+    if (it == source_by_hash.end()) source_by_hash.emplace(h, jt->second);
+    return jt->second;
+  }
+
+  void CountMinute(uint32_t source, int64_t start_time, uint32_t n) {
+    const int64_t minute = start_time / 60 - (start_time % 60 < 0);
+    minutes[static_cast<uint64_t>(source) << 40 |
+            (static_cast<uint64_t>(minute) & ((uint64_t{1} << 40) - 1))] += n;
+  }
+
   // The group of (cc, asn, target), made on first sight.
   uint32_t GroupOf(std::string_view cc, uint32_t asn, std::string_view target) {
+    const uint64_t h = Hash(cc, asn, target);
+    auto fast = group_by_hash.find(h);
+    if (fast != group_by_hash.end()) {
+      const SeriesKey& k = groups[fast->second].key;
+      if (k.probe_asn == asn && k.probe_cc == cc && k.target == target) return fast->second;
+    }
     key_buffer.assign(cc);
     key_buffer += '\t';
     key_buffer += std::to_string(asn);
@@ -123,6 +179,7 @@ struct SeriesBuilder::State {
       g.key = SeriesKey{std::string(cc), asn, std::string(target), SeriesLayer::kAny};
       groups.push_back(std::move(g));
     }
+    if (fast == group_by_hash.end()) group_by_hash.emplace(h, it->second);
     return it->second;
   }
 
@@ -218,13 +275,7 @@ void SeriesBuilder::Add(const SeriesRow& row) {
   s.Count(row, group, 1, Skewed(row.start_time, row.upload_time) ? 1 : 0);
   s.reports.push_back((static_cast<uint64_t>(group) * s.cells + s.CellOf(row.start_time)) << 32 |
                       Fnv(row.report_id));
-  s.key_buffer.assign(row.probe_cc);
-  s.key_buffer += '\t';
-  s.key_buffer += std::to_string(row.probe_asn);
-  s.key_buffer += '\t';
-  s.key_buffer += row.software_name;
-  const int64_t minute = row.start_time - ((row.start_time % 60) + 60) % 60;
-  ++s.minutes[s.key_buffer][minute];
+  s.CountMinute(s.SourceOf(row.probe_cc, row.probe_asn, row.software_name), row.start_time, 1);
 }
 
 void SeriesBuilder::AddCount(const SeriesRow& row, uint32_t count, uint32_t skewed) {
@@ -284,9 +335,13 @@ void SeriesBuilder::Merge(SeriesBuilder& other_builder) {
   for (const auto& [key, probes] : o.given_probes) {
     s.given_probes[{mapped[key.first], key.second}] += probes;
   }
-  for (auto& [source, counts] : o.minutes) {
-    auto& mine = s.minutes[source];
-    for (const auto& [minute, n] : counts) mine[minute] += n;
+  std::vector<uint32_t> sources(o.sources.size());
+  for (size_t i = 0; i < o.sources.size(); ++i) {
+    sources[i] = s.SourceOf(o.sources[i].cc, o.sources[i].asn, o.sources[i].software);
+  }
+  for (const auto& [key, n] : o.minutes) {
+    s.minutes[static_cast<uint64_t>(sources[key >> 40]) << 40 |
+              (key & ((uint64_t{1} << 40) - 1))] += n;
   }
   s.given_bursts.insert(s.given_bursts.end(), o.given_bursts.begin(), o.given_bursts.end());
   o.groups.clear();
@@ -294,6 +349,10 @@ void SeriesBuilder::Merge(SeriesBuilder& other_builder) {
   o.reports.clear();
   o.given_probes.clear();
   o.minutes.clear();
+  o.sources.clear();
+  o.source_index.clear();
+  o.source_by_hash.clear();
+  o.group_by_hash.clear();
   o.given_bursts.clear();
   o.rows = 0;
 }
@@ -306,15 +365,12 @@ Result<SeriesSet> SeriesBuilder::Finish() {
   out.rows_read = s.rows;
 
   // Bursts flag the cell of every series of the source's network.
-  for (const auto& [source, counts] : s.minutes) {
-    const size_t tab = source.find('\t');
-    const size_t tab2 = source.find('\t', tab + 1);
-    const std::string cc = source.substr(0, tab);
-    const auto asn = static_cast<uint32_t>(std::strtoul(source.c_str() + tab + 1, nullptr, 10));
-    (void)tab2;
-    for (const auto& [minute, n] : counts) {
-      if (n >= kBurstPerMinute) s.given_bursts.emplace_back(cc, asn, minute);
-    }
+  for (const auto& [key, n] : s.minutes) {
+    if (n < kBurstPerMinute) continue;
+    int64_t minute = static_cast<int64_t>(key & ((uint64_t{1} << 40) - 1));
+    if (minute >= (int64_t{1} << 39)) minute -= int64_t{1} << 40;  // before 1970
+    const State::Source& source = s.sources[key >> 40];
+    s.given_bursts.emplace_back(source.cc, source.asn, minute * 60);
   }
   for (const auto& [cc, asn, time] : s.given_bursts) {
     if (!s.InWindow(time)) continue;
