@@ -151,11 +151,17 @@ EventsReport Detect(SeriesSet set, const std::vector<TimelineEvent>& timeline,
     chosen[i] = options.method == ChangeMethod::kCusum ? std::move(cusum) : std::move(pelt);
   }
 
-  // 2. Blocking intervals.
+  // 2. Blocking intervals, from the change points strong enough to claim one.
+  const double max_p = options.alpha / static_cast<double>(std::max<size_t>(1, all.size()));
+  auto strong = [&](const ChangePoint& c) {
+    return c.p_value <= max_p &&
+           std::fabs(c.after_share - c.before_share) >= options.min_share_change;
+  };
   std::vector<Interval> intervals;
   for (size_t i = 0; i < all.size(); ++i) {
     Interval* open = nullptr;
     for (const ChangePoint& c : chosen[i]) {
+      if (!strong(c)) continue;
       if (c.direction == ChangeDirection::kStart) {
         intervals.push_back({&all[i], c.cell, std::nullopt, &c, nullptr});
         open = &intervals.back();
@@ -498,20 +504,18 @@ Result<void> Enrich(Store& store, const std::string& version, int64_t window_end
                               InClause(e.asns) + " AND target IN " + InClause(d, e.targets) +
                               " AND start_time >= " + std::to_string(e.start) +
                               " AND start_time < " + std::to_string(e.end.value_or(window_end));
-    // Counted over the event's first kTechniqueSample blocked measurements, read in time
-    // order: a few thousand rows found through the time index instead of a scan of every
-    // measurement of the event's span (minutes on SQLite at ten million rows).
+    // Counted over kTechniqueSample of the event's blocked measurements, as the store
+    // finds them by network and target (its order, not time: sorting all of a long
+    // event's measurements first would read every one of them).
     auto r = store.Select("SELECT technique, count(*) FROM (SELECT technique" + where +
-                              " AND verdict IN ('blocked', 'anomaly') AND technique != '' "
-                              "ORDER BY start_time LIMIT " +
+                              " AND verdict IN ('blocked', 'anomaly') AND technique != '' LIMIT " +
                               std::to_string(kTechniqueSample) +
                               ") GROUP BY technique ORDER BY count(*) DESC, technique",
                           [&](const SqlRow& row) {
                             e.techniques.emplace_back(row.values[0], std::stoull(row.values[1]));
                           });
     if (!r.ok()) return r;
-    r = store.Select("SELECT measurement_uid" + where +
-                         " AND verdict = 'blocked' ORDER BY start_time LIMIT " +
+    r = store.Select("SELECT measurement_uid" + where + " AND verdict = 'blocked' LIMIT " +
                          std::to_string(uids_per_event),
                      [&](const SqlRow& row) { e.measurement_uids.push_back(row.values[0]); });
     if (!r.ok()) return r;

@@ -45,7 +45,7 @@ struct BlockingEvent {
   std::vector<SeriesLayer> layers;   // sorted
   int64_t start = 0;                 // earliest onset
   std::optional<int64_t> end;        // latest end, when every network's blocking ended
-  // Most common first, counted over its first 5,000 blocked measurements.
+  // Most common first, counted over up to 5,000 of its blocked measurements.
   std::vector<std::pair<std::string, uint64_t>> techniques;
   std::vector<std::string> measurement_uids;  // blocked measurements behind it (a sample)
   uint64_t blocked = 0, usable = 0;           // in scope from start to end (or the window's end)
@@ -95,7 +95,12 @@ struct EventsOptions {
   int64_t lead_margin_seconds =
       0;  // a BlockingEvent this close after a timeline event is explained; 0: the after window
   size_t uids_per_event = 20;
-  double alpha = 0.01;                   // a finding's adjusted p must be below this
+  double alpha = 0.01;  // a finding's adjusted p must be below this
+  // A change point makes (or ends) a blocking event only if its share moves by at least
+  // this much and its p-value is below alpha / (series analysed): with thousands of
+  // series, noise alone crosses p < 0.01 somewhere (Bonferroni keeps the run's chance of
+  // one false event below alpha). Weaker change points are still listed.
+  double min_share_change = 0.3;
   std::optional<int64_t> changed_since;  // only events starting or ending at or after this
 };
 

@@ -587,6 +587,10 @@ class SqliteStore : public Store {
           std::string("CREATE INDEX IF NOT EXISTS observations_time ON observations (start_time)"),
           std::string("CREATE INDEX IF NOT EXISTS verdicts_version_time ON verdicts "
                       "(rules_version, start_time)"),
+          // A target's verdicts on one network: what an event's techniques and
+          // measurements are read from, and drill-downs by network and target.
+          std::string("CREATE INDEX IF NOT EXISTS verdicts_series ON verdicts "
+                      "(rules_version, probe_cc, probe_asn, target, start_time)"),
           "PRAGMA user_version = " + std::to_string(kSchemaVersion)}) {
       if (auto e = Exec(sql); !e) return e;
     }
