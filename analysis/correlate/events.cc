@@ -482,18 +482,6 @@ EventsReport AnalyzeSeries(SeriesSet series, const std::vector<TimelineEvent>& t
 
 namespace {
 
-std::string InClause(const std::vector<uint32_t>& v) {
-  std::string out = "(";
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + std::to_string(v[i]);
-  return out + ")";
-}
-
-std::string InClause(SqlDialect d, const std::vector<std::string>& v) {
-  std::string out = "(";
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + QuoteSql(d, v[i]);
-  return out + ")";
-}
-
 // The techniques and a sample of the blocked measurements behind each event.
 Result<void> Enrich(Store& store, const std::string& version, int64_t window_end,
                     size_t uids_per_event, std::vector<BlockingEvent>& events) {
@@ -501,7 +489,7 @@ Result<void> Enrich(Store& store, const std::string& version, int64_t window_end
   for (BlockingEvent& e : events) {
     const std::string where = " FROM verdicts WHERE rules_version = " + QuoteSql(d, version) +
                               " AND probe_cc = " + QuoteSql(d, e.probe_cc) + " AND probe_asn IN " +
-                              InClause(e.asns) + " AND target IN " + InClause(d, e.targets) +
+                              SqlList(e.asns) + " AND target IN " + SqlList(d, e.targets) +
                               " AND start_time >= " + std::to_string(e.start) +
                               " AND start_time < " + std::to_string(e.end.value_or(window_end));
     // Counted over kTechniqueSample of the event's blocked measurements, as the store
@@ -537,7 +525,7 @@ Result<void> NameNetworks(Store& store, const SeriesQuery& window, EventsReport&
   if (store.dialect() == SqlDialect::kClickHouse) {
     return store.Select(
         "SELECT probe_asn, any(probe_network_name) FROM measurements WHERE probe_asn IN " +
-            InClause(std::vector<uint32_t>(asns.begin(), asns.end())) +
+            SqlList(std::vector<uint32_t>(asns.begin(), asns.end())) +
             " AND probe_network_name != '' AND start_time >= " + std::to_string(window.since) +
             " AND start_time < " + std::to_string(window.until) + " GROUP BY probe_asn",
         [&](const SqlRow& row) {

@@ -525,7 +525,7 @@ Result<void> LayRows(Store& store, const std::string& where, const SeriesQuery& 
   auto used = store.ScanVerdicts(
       "start_time, upload_time, probe_cc, probe_asn, target, report_id, software_name, "
       "verdict, measured_layers, blocked_layers, masked_layers",
-      where, q.since, q.until, 8, [&](size_t part) -> ScanSink {
+      where, q.rules_version, q.since, q.until, 8, [&](size_t part) -> ScanSink {
         while (parts.size() <= part) parts.push_back(std::make_unique<SeriesBuilder>(q));
         SeriesBuilder* b = parts[part].get();
         return [b](const ScanRow& row) {
@@ -586,20 +586,8 @@ Result<SeriesSet> BuildSeries(Store& store, const SeriesQuery& query_in) {
   where +=
       " AND start_time >= " + std::to_string(since) + " AND start_time < " + std::to_string(until);
   if (!query.probe_cc.empty()) where += " AND probe_cc = " + QuoteSql(d, query.probe_cc);
-  if (!query.probe_asns.empty()) {
-    where += " AND probe_asn IN (";
-    for (size_t i = 0; i < query.probe_asns.size(); ++i) {
-      where += (i ? ", " : "") + std::to_string(query.probe_asns[i]);
-    }
-    where += ")";
-  }
-  if (!query.targets.empty()) {
-    where += " AND target IN (";
-    for (size_t i = 0; i < query.targets.size(); ++i) {
-      where += (i ? ", " : "") + QuoteSql(d, query.targets[i]);
-    }
-    where += ")";
-  }
+  if (!query.probe_asns.empty()) where += " AND probe_asn IN " + SqlList(query.probe_asns);
+  if (!query.targets.empty()) where += " AND target IN " + SqlList(d, query.targets);
   if (!query.test_name.empty()) where += " AND test_name = " + QuoteSql(d, query.test_name);
   auto laid = d == SqlDialect::kClickHouse ? LayGroups(store, where, query, builder)
                                            : LayRows(store, where, query, builder);

@@ -753,18 +753,11 @@ class SqliteStore : public Store {
     return threads;
   }
 
-  Result<size_t> ScanVerdicts(const std::string& columns, const std::string& where, int64_t since,
-                              int64_t until, size_t max_parts,
-                              const ScanSinkFactory& make_sink) override {
+  Result<size_t> ScanVerdicts(const std::string& columns, const std::string& where,
+                              const std::string& rules_version, int64_t since, int64_t until,
+                              size_t max_parts, const ScanSinkFactory& make_sink) override {
     if (auto c = Commit(); !c) return Error{c.error()};  // other connections read
-    // The version is the first condition of `where`: "... rules_version = 'v1' AND ...".
-    std::string version;
-    const size_t at = where.find("rules_version = '");
-    if (at != std::string::npos) {
-      const size_t from = at + 17;
-      version = where.substr(from, where.find('\'', from) - from);
-    }
-    auto hint = IndexHint(version, since, until);
+    auto hint = IndexHint(rules_version, since, until);
     if (!hint.ok()) return Error{hint.error()};
     // A row's columns read in place: numbers as numbers, text without a copy.
     class Row : public ScanRow {

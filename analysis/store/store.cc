@@ -126,6 +126,18 @@ Result<ResolvedQuery> Resolve(Store& s, const AggregationQuery& query) {
 
 }  // namespace
 
+std::string SqlList(const std::vector<uint32_t>& numbers) {
+  std::string out = "(";
+  for (size_t i = 0; i < numbers.size(); ++i) out += (i ? ", " : "") + std::to_string(numbers[i]);
+  return out + ")";
+}
+
+std::string SqlList(SqlDialect dialect, const std::vector<std::string>& texts) {
+  std::string out = "(";
+  for (size_t i = 0; i < texts.size(); ++i) out += (i ? ", " : "") + QuoteSql(dialect, texts[i]);
+  return out + ")";
+}
+
 std::string QuoteSql(SqlDialect d, std::string_view text) {
   std::string out = "'";
   for (char c : text) {
@@ -249,7 +261,8 @@ std::string VerdictFilterSql(SqlDialect d, const ResolvedQuery& r) {
 }
 
 Result<size_t> Store::ScanVerdicts(const std::string& columns, const std::string& where,
-                                   int64_t /*since*/, int64_t /*until*/, size_t /*max_parts*/,
+                                   const std::string& /*rules_version*/, int64_t /*since*/,
+                                   int64_t /*until*/, size_t /*max_parts*/,
                                    const ScanSinkFactory& make_sink) {
   // The text of a SELECT's row, read as the scan's row.
   class TextRow : public ScanRow {

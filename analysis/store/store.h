@@ -80,14 +80,16 @@ class Store {
   /// groups in memory instead, because its GROUP BY sorts every row (see sqlite_store.cc).
   virtual Result<std::vector<AggregationCell>> AggregateCells(const ResolvedQuery& query);
 
-  /// Reads `columns` of the verdicts `where` selects (a " WHERE ..." of rules_version and
-  /// start_time in [since, until), and maybe more), handing each row to the sink of its
+  /// Reads `columns` of the verdicts `where` selects (a " WHERE ..." of rules_version =
+  /// `rules_version` and start_time in [since, until), and maybe more; the three are
+  /// given apart for the store's choice of plan), handing each row to the sink of its
   /// part. By default one part through Select; SQLite splits a large scan over rowid
   /// ranges, one thread and connection each, up to `max_parts`, and reads the columns
   /// without converting them. Parts are made by make_sink(0..parts-1); the return value
   /// is the number of parts used.
   virtual Result<size_t> ScanVerdicts(const std::string& columns, const std::string& where,
-                                      int64_t since, int64_t until, size_t max_parts,
+                                      const std::string& rules_version, int64_t since,
+                                      int64_t until, size_t max_parts,
                                       const ScanSinkFactory& make_sink);
 };
 
@@ -142,6 +144,9 @@ Result<RescoreStats> Rescore(Store& store, const VerdictEngine& engine);
 
 /// The SQL the stores share (exposed for tests and docs).
 std::string QuoteSql(SqlDialect dialect, std::string_view text);
+/// "(1, 2, 3)" and "('a', 'b')": lists for IN.
+std::string SqlList(const std::vector<uint32_t>& numbers);
+std::string SqlList(SqlDialect dialect, const std::vector<std::string>& texts);
 std::string AggregationSql(SqlDialect dialect, const ResolvedQuery& query);
 /// " WHERE ..." selecting the verdicts a resolved query counts.
 std::string VerdictFilterSql(SqlDialect dialect, const ResolvedQuery& query);

@@ -73,15 +73,18 @@ std::string Quality(const BlockingEvent& e) {
          std::to_string(e.skew_cells) + " clock-skew cells of " + std::to_string(e.cells);
 }
 
+// Whether any measurement of its targets fell in a finding's windows, in scope or out.
+bool Measured(const Finding& f) {
+  return f.before.usable + f.after.usable + f.outside_before.usable + f.outside_after.usable > 0;
+}
+
 Table FindingsTable(const EventsReport& r) {
   Table t{{"event", "start", "cc", "asns", "targets", "outcome", "before", "after", "p",
            "p_adjusted", "change_low", "change_high", "diff_in_diff", "lag", "blocking_events",
            "finding", "source_url"},
           {}};
   for (const Finding& f : r.findings) {
-    if (f.before.usable + f.after.usable + f.outside_before.usable + f.outside_after.usable == 0) {
-      continue;  // no measurement near it at all: said once in the table's header
-    }
+    if (!Measured(f)) continue;  // no measurement near it at all: said once in the table's header
     std::vector<std::string> asns;
     for (uint32_t a : f.event.asns) asns.push_back("AS" + std::to_string(a));
     t.rows.push_back(
@@ -265,8 +268,7 @@ void PrintEventsReport(const EventsReport& r, const std::string& store, const st
     std::printf("\nTimeline events (%zu; windows %s before, %s after):\n", r.findings.size(),
                 Span(options.before_seconds).c_str(), Span(options.after_seconds).c_str());
     for (const Finding& f : r.findings) {
-      if (f.before.usable + f.after.usable + f.outside_before.usable + f.outside_after.usable ==
-          0) {
+      if (!Measured(f)) {
         ++without;
         continue;
       }
