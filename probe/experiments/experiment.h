@@ -18,6 +18,7 @@
 #include "base/result.h"
 #include "probe/dns/dns_observer.h"
 #include "probe/experiments/catalog.h"
+#include "probe/experiments/delivery/delivery_options.h"
 #include "probe/experiments/run_verdict.h"
 #include "probe/measurement/measurement.h"
 
@@ -55,6 +56,8 @@ struct ExperimentContext {
   /// Where and when a test SNI was blocked in this run (residual_block.h), shared by
   /// the run's measurements; null outside a run: residual blocks are not recognised.
   std::shared_ptr<SniTriggerLog> sni_triggers;
+  /// The delivery experiment's consent, transport and servers (delivery_options.h).
+  DeliveryOptions delivery;
 
   /// `ip` itself unless the address map says otherwise.
   std::string MapAddress(const std::string& ip) const {
