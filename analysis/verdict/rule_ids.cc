@@ -3,7 +3,7 @@
 namespace vigil::analysis {
 namespace {
 
-constexpr std::array<std::string_view, 12> kFailureReasons = {
+constexpr std::array<std::string_view, 15> kFailureReasons = {
     "envelope.probe_cc_zz",
     "envelope.asn_zero",
     "envelope.no_report_id",
@@ -16,6 +16,9 @@ constexpr std::array<std::string_view, 12> kFailureReasons = {
     "dnscheck.no_lookups",
     "generic.no_data",
     "middlebox.no_comparison",
+    "delivery.transport_failure",
+    "delivery.inconclusive",
+    "delivery.no_status",
 };
 
 }  // namespace

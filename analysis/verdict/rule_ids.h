@@ -1,8 +1,9 @@
 // The names a verdict carries: every rule id the engine can fire, each with its layer
 // and the kind of evidence it rests on, and every reason it can give for a failure.
-// The rules file must give a triple for each rule id here and for nothing else. No rule
-// decides the delivery layer or rests on packet evidence yet: those rules arrive with
-// the experiments that record such facts (ObservationRow's x_injection, x_delivery).
+// The rules file must give a triple for each rule id here and for nothing else. The
+// delivery layer's rules judge the delivery experiment's keywords (a test message lost
+// between two benign controls that got through); no rule rests on packet evidence yet:
+// those arrive with the experiments that record such facts (x_injection).
 // Constant tables; safe from any thread.
 #pragma once
 
@@ -61,6 +62,9 @@ enum class Rule : uint8_t {
   kHttpFailure,
   kHttpTampering,
   kHttpOk,
+  kDeliveryKeywordBlocked,
+  kDeliveryStateful,
+  kDeliveryOk,
   kCount
 };
 inline constexpr size_t kRuleCount = static_cast<size_t>(Rule::kCount);
@@ -118,6 +122,9 @@ inline constexpr std::array<RuleInfo, kRuleCount> kRules = {{
     {"http.failure", Layer::kHttp, Evidence::kHeuristic},
     {"http.tampering", Layer::kHttp, Evidence::kControl},
     {"http.ok", Layer::kHttp, Evidence::kNone},
+    {"delivery.keyword_blocked", Layer::kDelivery, Evidence::kControl},
+    {"delivery.stateful", Layer::kDelivery, Evidence::kControl},
+    {"delivery.ok", Layer::kDelivery, Evidence::kNone},
 }};
 
 /// The rule's entry in kRules.

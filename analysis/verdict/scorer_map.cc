@@ -7,7 +7,7 @@ namespace {
 
 // Every ScorerKind once; a test with its own rules gets a kind in the catalog and a
 // row here.
-constexpr std::array<KindScorer, 11> kKindScorers = {{
+constexpr std::array<KindScorer, 12> kKindScorers = {{
     {ScorerKind::kGeneric, ScoreGeneric},
     {ScorerKind::kWebConnectivity, ScoreWebConnectivity},
     {ScorerKind::kWhatsapp, ScoreWhatsapp},
@@ -19,6 +19,7 @@ constexpr std::array<KindScorer, 11> kKindScorers = {{
     {ScorerKind::kDnscheck, ScoreDnscheck},
     {ScorerKind::kSniBlocking, ScoreSniBlocking},
     {ScorerKind::kStun, ScoreStunReachability},
+    {ScorerKind::kDelivery, ScoreDelivery},
 }};
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <optional>
 #include <string>
 
+#include "analysis/verdict/summary.h"
+
 namespace vigil::analysis {
 namespace {
 
@@ -48,6 +50,26 @@ Kind FirstFailure(const ExtractedMeasurement& m, Layer layer) {
     if (const Kind k = KindOf(*failure); k != Kind::kNone) return k;
   }
   return Kind::kNone;
+}
+
+// The technique of the first keyword the delivery experiment lost (its test keys'
+// "keywords"); the experiment names it from what became of the message.
+std::string_view DeliveryTechnique(const ExtractedMeasurement& m) {
+  static constexpr std::string_view kNames[] = {"keyword_drop", "keyword_rst", "keyword_alter",
+                                                "keyword_stall"};
+  const Summary summary(m.summary_json);
+  auto keywords = summary.Get("keywords");
+  if (keywords && keywords->is_array()) {
+    for (auto k : keywords->get_array().value_unsafe()) {
+      auto verdict = Summary::StrOf(Summary::Field(k, "verdict"));
+      if (!verdict || (*verdict != "blocked" && *verdict != "stateful")) continue;
+      auto technique = Summary::StrOf(Summary::Field(k, "technique"));
+      for (std::string_view name : kNames) {
+        if (technique && *technique == name) return name;
+      }
+    }
+  }
+  return kNames[0];
 }
 
 }  // namespace
@@ -112,7 +134,7 @@ std::string_view BlockingTechnique(const ExtractedMeasurement& m, const VerdictR
           return "http_failure";
       }
     case Layer::kDelivery:
-      return "keyword_drop";
+      return DeliveryTechnique(m);
   }
   return "";
 }

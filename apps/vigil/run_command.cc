@@ -48,6 +48,9 @@ struct RunFlags {
   std::string endpoints_file;
   std::string asn_db;
   std::string helper_url;
+  // The delivery experiment (the config's "delivery" and "relay" unless given).
+  std::string transport, relay, keywords, mqtt_broker, xmpp_server;
+  double delivery_wait_seconds = -1, stateful_wait_seconds = -1;
   std::string data_dir;
   std::string config;
   std::string country_db;
@@ -100,6 +103,7 @@ void PrintTable(const std::vector<JobOutcome>& rows) {
     line(r.summary.service, r.test, std::string(RunVerdictName(r.summary.verdict)),
          r.summary.blocking.empty() ? "-" : r.summary.blocking,
          r.summary.evidence.empty() ? "-" : r.summary.evidence);
+    for (const auto& detail : r.summary.details) std::cout << "    " << detail << "\n";
   }
 }
 
@@ -238,6 +242,26 @@ int Run(RunFlags& flags) {
   settings.asn_db = flags.asn_db;
   settings.helper_url = flags.helper_url;
   settings.data_dir = flags.data_dir;
+  {
+    const auto& d = config.delivery;
+    DeliveryOptions& o = settings.delivery;
+    o.enabled = d.enabled && !d.acknowledged_at.empty();
+    o.transport = flags.transport.empty() ? d.transport : flags.transport;
+    o.relay_url = RelayUrl(flags.relay.empty() ? config.relay : flags.relay);
+    o.keywords_file = flags.keywords.empty() ? d.keywords : flags.keywords;
+    o.mqtt_broker = flags.mqtt_broker.empty() ? d.mqtt_broker : flags.mqtt_broker;
+    o.xmpp_server = flags.xmpp_server.empty() ? d.xmpp_server : flags.xmpp_server;
+    o.xmpp_sender_jid = d.xmpp_sender;
+    o.xmpp_sender_password = d.xmpp_sender_password;
+    o.xmpp_receiver_jid = d.xmpp_receiver;
+    o.xmpp_receiver_password = d.xmpp_receiver_password;
+    const double wait =
+        flags.delivery_wait_seconds >= 0 ? flags.delivery_wait_seconds : d.wait_seconds;
+    o.delivery_wait = std::chrono::milliseconds(static_cast<int64_t>(wait * 1000));
+    const double stateful =
+        flags.stateful_wait_seconds >= 0 ? flags.stateful_wait_seconds : d.stateful_wait_seconds;
+    o.stateful_wait = std::chrono::seconds(static_cast<int64_t>(stateful));
+  }
   settings.country_db = flags.country_db;
   settings.resolver_whoami = flags.resolver_whoami;
   settings.parallel = flags.parallel;
@@ -323,6 +347,23 @@ void AddRunCommand(CLI::App& app) {
                   "An ASN database (GeoLite2-ASN-style mmdb) for DNS consistency checks");
   run->add_option("--helper", flags->helper_url,
                   "The control helper of web_connectivity and the messaging experiments (URL)");
+  run->add_option("--transport", flags->transport,
+                  "delivery: relay-tcp, relay-http, relay-https, xmpp or mqtt (default: the "
+                  "config's)")
+      ->check(CLI::IsMember({"relay-tcp", "relay-http", "relay-https", "xmpp", "mqtt"}));
+  run->add_option("--relay", flags->relay, "delivery: the relay's URL (https://HOST:PORT)");
+  run->add_option("--keywords", flags->keywords,
+                  "delivery: a keyword list file or folder (default: testlists/keywords)");
+  run->add_option("--mqtt-broker", flags->mqtt_broker,
+                  "delivery: mqtt://HOST:PORT or mqtts://HOST:PORT");
+  run->add_option("--xmpp-server", flags->xmpp_server,
+                  "delivery: the XMPP server to connect to (HOST[:PORT]; accounts in the config)");
+  run->add_option("--delivery-wait", flags->delivery_wait_seconds,
+                  "delivery: seconds a message may take to arrive (default 8)")
+      ->check(CLI::Range(0.1, 600.0));
+  run->add_option("--stateful-wait", flags->stateful_wait_seconds,
+                  "delivery: seconds to wait for a channel a test message broke (default 200)")
+      ->check(CLI::Range(0.0, 3600.0));
   run->add_option("--data-dir", flags->data_dir, "The testlists/ directory (default: found)");
   run->add_option("--config", flags->config, "The volunteer's config file (default: XDG path)");
   run->add_option("--country-db", flags->country_db,

@@ -88,6 +88,8 @@ struct OnboardFlags {
   bool yes = false;
   bool upload = false;
   bool no_upload = false;
+  bool delivery = false;
+  bool no_delivery = false;
   std::vector<std::string> collectors;
 };
 
@@ -210,12 +212,19 @@ void AddOnboardCommand(CLI::App& app) {
   auto* up = c->add_flag("--upload", flags->upload, "Upload measurements (opt-in)");
   c->add_flag("--no-upload", flags->no_upload, "Keep measurements on this machine")->excludes(up);
   c->add_option("--collector", flags->collectors, "A collector URL (repeatable; tried in order)");
+  auto* delivery = c->add_flag("--delivery", flags->delivery,
+                               "Enable the delivery tests (explains what they send; asks to "
+                               "acknowledge it)");
+  c->add_flag("--no-delivery", flags->no_delivery, "Turn the delivery tests off")
+      ->excludes(delivery);
   c->callback([flags] {
     OnboardOptions options;
     options.config_path = flags->config.empty() ? DefaultConfigPath() : flags->config;
     options.yes = flags->yes;
     if (flags->upload) options.upload = true;
     if (flags->no_upload) options.upload = false;
+    if (flags->delivery) options.delivery = true;
+    if (flags->no_delivery) options.delivery = false;
     options.collectors = flags->collectors;
     SetExitCode(RunOnboard(options, std::cin, std::cout, std::cerr));
   });

@@ -37,6 +37,7 @@ enum class ScorerKind {
   kDnscheck,
   kSniBlocking,
   kStun,
+  kDelivery,  // message delivery: keywords lost between benign controls
 };
 
 /// The lists' `{}` let a descriptor written with designated initializers leave an

@@ -68,6 +68,22 @@ const std::string& ConsentText() {
   return kText;
 }
 
+const std::string& DeliveryConsentText() {
+  static const std::string kText =
+      "The delivery tests are off unless you turn them on.\n"
+      "\n"
+      "They send messages through a messaging server or vigil's relay and check whether\n"
+      "each one arrives. Most of the messages carry words that censors filter: names of\n"
+      "banned movements, dates of suppressed events, political slogans (the list is in\n"
+      "testlists/keywords/). Anyone who watches this network can see those words cross it\n"
+      "when the transport is not encrypted (relay-tcp, relay-http, MQTT without TLS), and\n"
+      "the server that carries them sees them always. That is what lets vigil tell whether\n"
+      "a censor drops messages for their words; it is also a risk of its own, beyond\n"
+      "visiting sites, because sending such words may be watched or punished where you are.\n"
+      "Turn the tests off again at any time with `vigil onboard --no-delivery`.\n";
+  return kText;
+}
+
 Result<void> RequireConsent(const VantageConfig& config, const std::string& path) {
   if (!config.consent.informed) {
     return Error{"no informed consent recorded in " + path +
@@ -148,6 +164,29 @@ int RunOnboard(const OnboardOptions& options, std::istream& in, std::ostream& ou
       }
     }
   }
+  if (options.delivery.has_value() && *options.delivery) {
+    out << "\n" << DeliveryConsentText();
+    if (options.yes) {
+      out << "vigil onboard --yes --delivery: enabling the delivery tests on the volunteer's "
+             "behalf.\n";
+    } else {
+      out << "\nType \"" << kDeliveryAcknowledgement
+          << "\" to enable them (anything else leaves them off): " << std::flush;
+      std::string line;
+      if (!std::getline(in, line)) {
+        err << "vigil onboard: no answer (end of input): nothing was recorded\n";
+        return 2;
+      }
+      if (line != kDeliveryAcknowledgement) {
+        err << "vigil onboard: the delivery tests stay off: nothing was recorded\n";
+        return 2;
+      }
+    }
+    config.delivery.enabled = true;
+    config.delivery.acknowledged_at = FormatUtcNow(kUtcIso8601);
+  } else if (options.delivery.has_value()) {
+    config.delivery.enabled = false;
+  }
   config.consent.informed = true;
   config.consent.text_version = kConsentTextVersion;
   config.consent.accepted_at = FormatUtcNow(kUtcIso8601);
@@ -166,7 +205,8 @@ int RunOnboard(const OnboardOptions& options, std::istream& in, std::ostream& ou
     return 1;
   }
   out << "\nConsent recorded in " << options.config_path << "; uploading is "
-      << (upload ? "on" : "off") << ".\n";
+      << (upload ? "on" : "off") << "; delivery tests are "
+      << (config.delivery.enabled ? "on" : "off") << ".\n";
   if (upload && config.collectors.empty()) {
     out << "No collector is configured yet: add one with `vigil onboard --collector URL` "
            "or the config's \"collectors\".\n";

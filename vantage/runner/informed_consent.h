@@ -26,7 +26,16 @@ struct OnboardOptions {
   bool yes = false;                     // unattended: accept without the quiz
   std::optional<bool> upload;           // --upload / --no-upload; asked when absent
   std::vector<std::string> collectors;  // replace the config's list when not empty
+  /// --delivery / --no-delivery: enable the delivery experiment (after its own text and
+  /// an explicit acknowledgement) or turn it off; unchanged when absent.
+  std::optional<bool> delivery;
 };
+
+/// What the delivery experiment sends and why that is a risk of its own.
+const std::string& DeliveryConsentText();
+
+/// What a volunteer types to enable the delivery experiment.
+inline constexpr const char* kDeliveryAcknowledgement = "I understand";
 
 /// Runs onboarding: reads answers from `in`, talks on `out`, reports errors on `err`;
 /// returns the exit status (0 when consent was recorded). An existing config keeps its

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "probe/experiments/delivery/delivery_options.h"
 #include "vantage/geo/geolocate.h"
 #include "vantage/runner/run_observer.h"
 #include "vantage/runner/run_plan.h"
@@ -38,6 +39,7 @@ struct RunSettings {
   std::string asn_db;                        // GeoLite2-ASN-style mmdb; "" none
   std::string helper_url;                    // the control helper; "" none
   std::string data_dir;                      // testlists/
+  DeliveryOptions delivery;                  // the delivery experiment's consent and servers
   /// Asks whether the network works at all before judging failures (network_check.h):
   /// the resolver for a few names no censor blocks, TCP to the helper, the collectors
   /// and these canary servers (host:port or URLs). Off: measurements carry no

@@ -171,10 +171,10 @@ Result<VantageConfig> ParseConfig(std::string_view text, const std::string& path
   if (!json.is_object()) return Error{path + ": expected a JSON object"};
   VantageConfig c;
   Reader top(json, path, "");
-  VIGIL_TRY(
-      top.CheckKeys({"config_version", "consent", "upload", "collectors", "helper", "relay",
-                     "resolver_whoami", "test_lists", "categories", "max_runtime_seconds",
-                     "parallel", "per_host", "asn_db", "country_db", "spool_dir", "results_db"}));
+  VIGIL_TRY(top.CheckKeys({"config_version", "consent", "upload", "collectors", "helper", "relay",
+                           "resolver_whoami", "test_lists", "categories", "max_runtime_seconds",
+                           "parallel", "per_host", "asn_db", "country_db", "spool_dir",
+                           "results_db", "delivery"}));
   if (auto v = json.find("config_version");
       v != json.end() && v->is_number_integer() && v->get<int64_t>() > 1) {
     return Error{top.Where("config_version") + "written by a newer vigil (version " +
@@ -200,8 +200,46 @@ Result<VantageConfig> ParseConfig(std::string_view text, const std::string& path
   VIGIL_TRY(top.String("relay", &c.relay));
   VIGIL_TRY(top.String("resolver_whoami", &c.resolver_whoami));
   if (!c.relay.empty()) {
-    auto relay = ParseHostPort(c.relay);
-    if (!relay.ok() || relay->port == 0) return Error{top.Where("relay") + "expected HOST:PORT"};
+    if (c.relay.find("://") != std::string::npos) {
+      VIGIL_TRY(CheckHttpUrl(path, "relay", c.relay));
+    } else {
+      auto relay = ParseHostPort(c.relay);
+      if (!relay.ok() || relay->port == 0) {
+        return Error{top.Where("relay") +
+                     "expected https://HOST:PORT, http://HOST:PORT or HOST:PORT"};
+      }
+    }
+  }
+  if (auto it = json.find("delivery"); it != json.end()) {
+    if (!it->is_object()) return Error{top.Where("delivery") + "expected an object"};
+    Reader d(*it, path, "delivery.");
+    auto& o = c.delivery;
+    VIGIL_TRY(d.CheckKeys({"enabled", "acknowledged_at", "transport", "keywords", "mqtt_broker",
+                           "xmpp_server", "xmpp_sender", "xmpp_sender_password", "xmpp_receiver",
+                           "xmpp_receiver_password", "wait_seconds", "stateful_wait_seconds"}));
+    VIGIL_TRY(d.Bool("enabled", &o.enabled));
+    VIGIL_TRY(d.String("acknowledged_at", &o.acknowledged_at));
+    VIGIL_TRY(d.String("transport", &o.transport));
+    VIGIL_TRY(d.String("keywords", &o.keywords));
+    VIGIL_TRY(d.String("mqtt_broker", &o.mqtt_broker));
+    VIGIL_TRY(d.String("xmpp_server", &o.xmpp_server));
+    VIGIL_TRY(d.String("xmpp_sender", &o.xmpp_sender));
+    VIGIL_TRY(d.String("xmpp_sender_password", &o.xmpp_sender_password));
+    VIGIL_TRY(d.String("xmpp_receiver", &o.xmpp_receiver));
+    VIGIL_TRY(d.String("xmpp_receiver_password", &o.xmpp_receiver_password));
+    VIGIL_TRY(d.Int("wait_seconds", &o.wait_seconds, 1, 600));
+    VIGIL_TRY(d.Int("stateful_wait_seconds", &o.stateful_wait_seconds, 0, 3600));
+    bool known = false;
+    for (const char* t : kDeliveryTransports) known = known || o.transport == t;
+    if (!known) {
+      return Error{d.Where("transport") + "'" + o.transport +
+                   "' is not a transport (relay-tcp, relay-http, relay-https, xmpp, mqtt)"};
+    }
+    if (o.enabled && o.acknowledged_at.empty()) {
+      return Error{d.Where("enabled") +
+                   "needs delivery.acknowledged_at: run `vigil onboard --delivery`, which "
+                   "explains what the delivery tests send"};
+    }
   }
   VIGIL_TRY(top.Strings("test_lists", &c.test_lists));
   VIGIL_TRY(top.Strings("categories", &c.categories));
@@ -224,6 +262,11 @@ Result<VantageConfig> ParseConfig(std::string_view text, const std::string& path
   VIGIL_TRY(top.String("spool_dir", &c.spool_dir));
   VIGIL_TRY(top.String("results_db", &c.results_db));
   return c;
+}
+
+std::string RelayUrl(const std::string& relay) {
+  if (relay.empty() || relay.find("://") != std::string::npos) return relay;
+  return "https://" + relay;
 }
 
 Result<VantageConfig> LoadConfig(const std::string& path) {
@@ -257,7 +300,20 @@ std::string RenderConfig(const VantageConfig& c) {
             {"asn_db", c.asn_db},
             {"country_db", c.country_db},
             {"spool_dir", c.spool_dir},
-            {"results_db", c.results_db}};
+            {"results_db", c.results_db},
+            {"delivery",
+             {{"enabled", c.delivery.enabled},
+              {"acknowledged_at", c.delivery.acknowledged_at},
+              {"transport", c.delivery.transport},
+              {"keywords", c.delivery.keywords},
+              {"mqtt_broker", c.delivery.mqtt_broker},
+              {"xmpp_server", c.delivery.xmpp_server},
+              {"xmpp_sender", c.delivery.xmpp_sender},
+              {"xmpp_sender_password", c.delivery.xmpp_sender_password},
+              {"xmpp_receiver", c.delivery.xmpp_receiver},
+              {"xmpp_receiver_password", c.delivery.xmpp_receiver_password},
+              {"wait_seconds", c.delivery.wait_seconds},
+              {"stateful_wait_seconds", c.delivery.stateful_wait_seconds}}}};
   // A path that is not UTF-8 is written with U+FFFD rather than refused with an exception.
   return json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }

@@ -26,7 +26,7 @@ struct VantageConfig {
   bool upload = false;                  // opt-in
   std::vector<std::string> collectors;  // base URLs, tried in order
   std::string helper;                   // control helper URL (also tells the probe its address)
-  std::string relay;                    // message relay host:port
+  std::string relay;                    // message relay: https://HOST:PORT (HOST:PORT = https)
   std::string resolver_whoami;          // a name in the helper's whoami zone
   std::vector<std::string> test_lists;  // extra URL lists (Citizen Lab CSV)
   std::vector<std::string> categories;  // category codes; empty: all
@@ -37,7 +37,27 @@ struct VantageConfig {
   std::string country_db;               // GeoLite2-Country-style mmdb
   std::string spool_dir;                // empty: $XDG_DATA_HOME/vigil/spool
   std::string results_db;               // empty: $XDG_DATA_HOME/vigil/results.sqlite
+  /// The delivery experiment: off until the volunteer acknowledges that it sends
+  /// sensitive words across their network (`vigil onboard --delivery`).
+  struct Delivery {
+    bool enabled = false;
+    std::string acknowledged_at;  // UTC, when the volunteer acknowledged it
+    std::string transport = "relay-https";
+    std::string keywords;     // a keyword list file or folder; empty: testlists/keywords
+    std::string mqtt_broker;  // mqtt://HOST:PORT or mqtts://HOST:PORT
+    std::string xmpp_server;  // HOST[:PORT]; empty: the accounts' domain
+    std::string xmpp_sender, xmpp_sender_password, xmpp_receiver, xmpp_receiver_password;
+    int wait_seconds = 8;             // how long a message may take to arrive
+    int stateful_wait_seconds = 200;  // how long to wait for a channel a test broke
+  } delivery;
 };
+
+/// The delivery transports a config may name.
+inline constexpr const char* kDeliveryTransports[] = {"relay-tcp", "relay-http", "relay-https",
+                                                      "xmpp", "mqtt"};
+
+/// The relay's base URL from the config's "relay" (a URL, or HOST:PORT meaning https).
+std::string RelayUrl(const std::string& relay);
 
 /// Where the config is read from when no --config is given.
 std::string DefaultConfigPath();

@@ -34,6 +34,7 @@ void ScoreMessaging(Scoring& c);          // messaging.cc
 void ScoreDnscheck(Scoring& c);           // dnscheck.cc
 void ScoreSniBlocking(Scoring& c);        // sni_blocking.cc
 void ScoreStunReachability(Scoring& c);   // stunreachability.cc
+void ScoreDelivery(Scoring& c);           // delivery.cc
 /// Middlebox tests and every test without a scorer of its own (generic.cc).
 void ScoreGeneric(Scoring& c);
 

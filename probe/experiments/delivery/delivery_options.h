@@ -29,6 +29,9 @@ struct DeliveryOptions {
   std::string keywords_file;
   /// How long a message may take to arrive before it counts as lost.
   std::chrono::milliseconds delivery_wait{8000};
+  /// How long controls are re-sent after a test message broke the channel before the
+  /// channel counts as lost: residual blocks last 90-180 s in the wild.
+  std::chrono::seconds stateful_wait{200};
 };
 
 }  // namespace vigil
