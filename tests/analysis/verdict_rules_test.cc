@@ -1070,3 +1070,55 @@ TEST(VerdictRulesTest, EachMeasurementGetsOneVerdictClass) {
 
 }  // namespace
 }  // namespace vigil::analysis
+
+namespace vigil::analysis {
+namespace {
+
+// The delivery experiment's keys, reduced to what its rules read.
+std::string DeliveryKeys(const std::string& status, const std::string& keywords) {
+  return R"({"transport":"relay-tcp","delivery_status":")" + status + R"(","keywords":)" +
+         keywords + "}";
+}
+
+TEST(VerdictRulesTest, DeliveryKeywordsLostBetweenControlsAreBlockedNamedByTheirTechnique) {
+  const VerdictRow dropped = Engine().Score(
+      Make("delivery", "CN",
+           DeliveryKeys("blocked", R"([{"id":"a","verdict":"delivered","technique":null},
+                                       {"id":"b","verdict":"blocked","technique":"keyword_rst"}])")),
+      kNow);
+  EXPECT_EQ(L(dropped, Layer::kDelivery).rule_id, "delivery.keyword_blocked");
+  EXPECT_EQ(dropped.verdict, VerdictClass::kBlocked);
+  EXPECT_EQ(dropped.blocking_type, "delivery");
+  EXPECT_EQ(dropped.technique, "keyword_rst");
+
+  const VerdictRow stateful = Engine().Score(
+      Make("delivery", "CN",
+           DeliveryKeys("blocked",
+                        R"([{"id":"b","verdict":"stateful","technique":"keyword_rst"}])")),
+      kNow);
+  EXPECT_EQ(L(stateful, Layer::kDelivery).rule_id, "delivery.stateful");
+  EXPECT_EQ(stateful.verdict, VerdictClass::kBlocked);
+
+  const VerdictRow ok = Engine().Score(
+      Make("delivery", "DE", DeliveryKeys("ok", R"([{"id":"a","verdict":"delivered"}])")), kNow);
+  EXPECT_EQ(L(ok, Layer::kDelivery).rule_id, "delivery.ok");
+  EXPECT_EQ(ok.verdict, VerdictClass::kOk);
+}
+
+TEST(VerdictRulesTest, DeliveryWithNothingProvenIsNoVerdict) {
+  // Messages lost while the channel itself failed: a broken endpoint looks the same.
+  const VerdictRow unsure =
+      Engine().Score(Make("delivery", "CN",
+                          DeliveryKeys("inconclusive", R"([{"id":"b","verdict":"inconclusive"}])")),
+                     kNow);
+  EXPECT_EQ(unsure.verdict, VerdictClass::kError);
+  EXPECT_EQ(unsure.failure_reason, "delivery.inconclusive");
+  EXPECT_EQ(unsure.blocked_layers, 0);
+  const VerdictRow closed =
+      Engine().Score(Make("delivery", "CN", DeliveryKeys("transport_failure", "[]")), kNow);
+  EXPECT_EQ(closed.verdict, VerdictClass::kError);
+  EXPECT_EQ(closed.failure_reason, "delivery.transport_failure");
+}
+
+}  // namespace
+}  // namespace vigil::analysis

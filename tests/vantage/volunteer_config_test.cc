@@ -33,12 +33,26 @@ TEST(VolunteerConfig, EveryKeyRoundTrips) {
   c.country_db = "/var/lib/GeoLite2-Country.mmdb";
   c.spool_dir = "/var/spool/vigil";
   c.results_db = "/var/lib/vigil/results.sqlite";
+  c.delivery.enabled = true;
+  c.delivery.acknowledged_at = "2026-12-03T10:00:01Z";
+  c.delivery.transport = "xmpp";
+  c.delivery.keywords = "/srv/keywords";
+  c.delivery.mqtt_broker = "mqtts://mqtt.example.org:8883";
+  c.delivery.xmpp_server = "chat.example.org";
+  c.delivery.xmpp_sender = "a@chat.example.org";
+  c.delivery.xmpp_sender_password = "pa";
+  c.delivery.xmpp_receiver = "b@chat.example.org";
+  c.delivery.xmpp_receiver_password = "pb";
+  c.delivery.wait_seconds = 5;
+  c.delivery.stateful_wait_seconds = 30;
   auto back = ParseConfig(RenderConfig(c), "config.json");
   ASSERT_TRUE(back.ok()) << back.error();
   EXPECT_EQ(RenderConfig(*back), RenderConfig(c));
   EXPECT_EQ(back->collectors, c.collectors);
   EXPECT_EQ(back->parallel, 16);
   EXPECT_TRUE(back->consent.unattended);
+  EXPECT_EQ(back->delivery.transport, "xmpp");
+  EXPECT_EQ(back->delivery.stateful_wait_seconds, 30);
 }
 
 TEST(VolunteerConfig, MissingKeysTakeSafeDefaults) {
@@ -49,6 +63,7 @@ TEST(VolunteerConfig, MissingKeysTakeSafeDefaults) {
   EXPECT_EQ(c->parallel, 4);
   EXPECT_EQ(c->per_host, 2);
   EXPECT_EQ(c->max_runtime_seconds, 0);
+  EXPECT_FALSE(c->delivery.enabled) << "sensitive words are sent only when enabled";
 }
 
 TEST(VolunteerConfig, BadKeysAndValuesAreNamedWithAReason) {
@@ -70,8 +85,15 @@ TEST(VolunteerConfig, BadKeysAndValuesAreNamedWithAReason) {
       {R"({"collectors": ["http://ok", 3]})", "key 'collectors[1]': expected a string"},
       {R"({"helper": "nonsense"})", "key 'helper': 'nonsense' is not an http"},
       {R"({"categories": ["comt"]})", "key 'categories[0]': 'comt' is not a category code"},
-      {R"({"relay": "nohost"})", "key 'relay': expected HOST:PORT"},
-      {R"({"relay": "host:abc"})", "key 'relay': expected HOST:PORT"},
+      {R"({"relay": "nohost"})", "key 'relay': expected https://HOST:PORT"},
+      {R"({"relay": "host:abc"})", "key 'relay': expected https://HOST:PORT"},
+      {R"({"relay": "ftp://host:1"})", "key 'relay': 'ftp://host:1' is not an http"},
+      {R"({"delivery": {"enabled": true}})",
+       "key 'delivery.enabled': needs delivery.acknowledged_at: run `vigil onboard --delivery`"},
+      {R"({"delivery": {"transport": "smtp"}})",
+       "key 'delivery.transport': 'smtp' is not a transport"},
+      {R"({"delivery": {"wait_seconds": 0}})", "key 'delivery.wait_seconds': 0 is out of range"},
+      {R"({"delivery": {"xmpp_sendr": ""}})", "key 'delivery.xmpp_sendr': unknown key"},
       {R"({"config_version": 2})", "key 'config_version': written by a newer vigil"},
       {R"({"consent": []})", "key 'consent': expected an object"},
       {"[1]", "config.json: expected a JSON object"},
@@ -190,6 +212,32 @@ TEST(InformedConsent, YesSaysWhatItAcceptedAndLeavesUploadsOff) {
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(c->consent.unattended);
   EXPECT_FALSE(c->upload);
+}
+
+TEST(InformedConsent, DeliveryTestsNeedTheirOwnAcknowledgementAndCanBeTurnedOff) {
+  test_support::TempDir dir("consent");
+  OnboardOptions options;
+  options.config_path = dir.Join("config.json");
+  options.delivery = true;
+  // Anything but the words leaves them off, and nothing is recorded.
+  auto refused = Onboard(options, "true\ntrue\nn\nyes\n");
+  EXPECT_EQ(refused.status, 2);
+  EXPECT_NE(refused.out.find("politi"), std::string::npos) << refused.out;
+  EXPECT_NE(refused.err.find("stay off"), std::string::npos) << refused.err;
+  EXPECT_FALSE(LoadConfig(options.config_path).ok());
+
+  auto accepted = Onboard(options, std::string("true\ntrue\nn\n") + kDeliveryAcknowledgement + "\n");
+  ASSERT_EQ(accepted.status, 0) << accepted.err;
+  auto c = LoadConfig(options.config_path);
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_TRUE(c->delivery.enabled);
+  EXPECT_EQ(c->delivery.acknowledged_at.size(), 20u) << c->delivery.acknowledged_at;
+
+  options.delivery = false;
+  ASSERT_EQ(Onboard(options, "true\ntrue\nn\n").status, 0);
+  c = LoadConfig(options.config_path);
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_FALSE(c->delivery.enabled);
 }
 
 TEST(InformedConsent, OtherKeysAreKeptAndAMalformedConfigIsNotOverwritten) {
