@@ -58,4 +58,14 @@ std::string ToValidUtf8(std::string_view bytes) {
   return out;
 }
 
+size_t Utf8Length(std::string_view bytes) {
+  size_t length = 0;
+  while (!bytes.empty()) {
+    const size_t n = SequenceLength(bytes);
+    bytes.remove_prefix(n == 0 ? 1 : n);
+    ++length;
+  }
+  return length;
+}
+
 }  // namespace vigil

@@ -1,9 +1,11 @@
 // `vigil lists check`: lints the URL test lists under testlists/ with Citizen Lab's rules,
 // the messaging lists (testlists/messaging/, told apart by their header) with the
-// messaging experiment's and the event timelines (testlists/events/, told apart by their
-// folder or their header) with the timeline reader's, one "FILE:LINE:COLUMN: message" line
-// per problem on standard output, so editors and CI can point at the field; exit 0 when
-// clean, 1 with problems, 2 for bad arguments.
+// messaging experiment's, the keyword lists (testlists/keywords/, told apart by their
+// folder or their header) with the delivery experiment's, read as one list so that a test
+// and its control may sit in different files, and the event timelines (testlists/events/,
+// told apart by their folder or their header) with the timeline reader's, one
+// "FILE:LINE:COLUMN: message" line per problem on standard output, so editors and CI can
+// point at the field; exit 0 when clean, 1 with problems, 2 for bad arguments.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +17,7 @@
 
 #include "analysis/correlate/timeline.h"
 #include "apps/vigil/commands.h"
+#include "probe/testlists/keyword_list.h"
 #include "probe/testlists/messaging_list.h"
 #include "probe/testlists/test_list.h"
 
@@ -31,10 +34,13 @@ constexpr const char* kLegendNames[] = {"00-LEGEND-category_codes.csv",
 
 constexpr const char* kDefaultUrlLists = "testlists/lists";
 constexpr const char* kDefaultMessagingLists = "testlists/messaging";
+constexpr const char* kDefaultKeywordLists = "testlists/keywords";
 constexpr const char* kDefaultTimelines = "testlists/events";
 // A file in a folder of this name is a timeline whatever its first line says, so that a
 // timeline with a broken header is reported as one rather than linted as a URL list.
 constexpr const char* kTimelineFolder = "events";
+// Likewise a file in a folder of this name is a keyword list.
+constexpr const char* kKeywordFolder = "keywords";
 
 struct CheckFlags {
   std::vector<std::string> paths;  // empty: the defaults above
@@ -51,6 +57,13 @@ std::string FirstLine(const std::string& path) {
 bool IsTimelineFile(const std::string& path) {
   return fs::path(path).parent_path().filename() == kTimelineFolder ||
          analysis::LooksLikeTimeline(FirstLine(path));
+}
+
+// A keyword list's folder decides first; elsewhere, but not among the timelines, its header.
+bool IsKeywordListFile(const std::string& path) {
+  const fs::path folder = fs::path(path).parent_path().filename();
+  if (folder == kKeywordFolder) return true;
+  return folder != kTimelineFolder && LooksLikeKeywordList(FirstLine(path));
 }
 
 bool IsMessagingListFile(const std::string& path) {
@@ -72,6 +85,7 @@ void RunCheck(CheckFlags flags) {
     flags.paths = {kDefaultUrlLists};
     std::error_code ec;
     if (fs::is_directory(kDefaultMessagingLists, ec)) flags.paths.push_back(kDefaultMessagingLists);
+    if (fs::is_directory(kDefaultKeywordLists, ec)) flags.paths.push_back(kDefaultKeywordLists);
     if (fs::is_directory(kDefaultTimelines, ec)) flags.paths.push_back(kDefaultTimelines);
   }
   Result<std::vector<std::string>> files = ExpandTestListPaths(flags.paths);
@@ -79,9 +93,11 @@ void RunCheck(CheckFlags flags) {
     Fail("lists check", files.error());
     return;
   }
-  std::vector<std::string> url_lists, messaging_lists, timelines;
+  std::vector<std::string> url_lists, messaging_lists, keyword_lists, timelines;
   for (const auto& file : *files) {
-    if (IsTimelineFile(file)) {
+    if (IsKeywordListFile(file)) {
+      keyword_lists.push_back(file);
+    } else if (IsTimelineFile(file)) {
       timelines.push_back(file);
     } else {
       (IsMessagingListFile(file) ? messaging_lists : url_lists).push_back(file);
@@ -105,6 +121,7 @@ void RunCheck(CheckFlags flags) {
     problems = CheckTestLists(url_lists, *legend);
   }
   for (Problem& p : CheckMessagingListFiles(messaging_lists)) problems.push_back(std::move(p));
+  for (Problem& p : CheckKeywordListFiles(keyword_lists)) problems.push_back(std::move(p));
   for (const analysis::TimelineProblem& p : analysis::CheckTimelines(timelines)) {
     problems.push_back({p.file, static_cast<int>(p.line), p.column, p.field + ": " + p.message});
   }
@@ -132,11 +149,11 @@ void AddListsCommand(CLI::App& app) {
   auto flags = std::make_shared<CheckFlags>();
   CLI::App* check = lists->add_subcommand(
       "check",
-      "Lint URL test lists (Citizen Lab CSV format), messaging lists and event timelines; "
-      "prints FILE:LINE:COLUMN: message");
+      "Lint URL test lists (Citizen Lab CSV format), messaging lists, keyword lists and event "
+      "timelines; prints FILE:LINE:COLUMN: message");
   check->add_option("PATH", flags->paths,
                     "List files or directories of them (default: testlists/lists, "
-                    "testlists/messaging and testlists/events)");
+                    "testlists/messaging, testlists/keywords and testlists/events)");
   check->add_option("--legend", flags->legend,
                     "Category legend CSV (default: 00-LEGEND-category_codes.csv beside the "
                     "first PATH)");

@@ -383,7 +383,9 @@ TEST(TimelineTest, ListsCheckLintsTimelines) {
   r = in_repository("");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("no problems"), std::string::npos) << r.output;
-  EXPECT_EQ(r.output, in_repository("testlists/lists testlists/messaging testlists/events").output);
+  EXPECT_EQ(r.output,
+            in_repository("testlists/lists testlists/messaging testlists/keywords testlists/events")
+                .output);
 }
 
 }  // namespace

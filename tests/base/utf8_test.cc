@@ -1,4 +1,5 @@
-// UTF-8 validation as Go's utf8.ValidString decides it, and the U+FFFD replacement.
+// UTF-8 validation as Go's utf8.ValidString decides it, the U+FFFD replacement, and
+// lengths in characters.
 #include "base/utf8.h"
 
 #include <gtest/gtest.h>
@@ -35,6 +36,16 @@ TEST(Utf8Test, ReplacesIllFormedBytes) {
             "b");
   EXPECT_EQ(ToValidUtf8("caf\xc3\xa9"), "caf\xc3\xa9");
   EXPECT_TRUE(IsValidUtf8(ToValidUtf8("\xe2\x82 \xed\xa0\x80 \xc0\xaf")));
+}
+
+TEST(Utf8Test, CountsCharactersNotBytes) {
+  EXPECT_EQ(Utf8Length(""), 0u);
+  EXPECT_EQ(Utf8Length("abc"), 3u);
+  EXPECT_EQ(Utf8Length("\xe5\x85\xad\xe5\x9b\x9b"), 2u);  // two CJK characters, six bytes
+  EXPECT_EQ(Utf8Length("caf\xc3\xa9 \xf0\x9f\x98\x80"), 6u);
+  // Each ill-formed byte is one character, as ToValidUtf8 replaces it.
+  EXPECT_EQ(Utf8Length("a\xff\xe2\x82"), 4u);
+  EXPECT_EQ(Utf8Length("\xe2\x82 "), Utf8Length(ToValidUtf8("\xe2\x82 ")));
 }
 
 }  // namespace

@@ -326,6 +326,28 @@ def list_seeds():
           "telegram,149.154.167.51,443,tcp,AS62041,repeat\n"
           "too,few,fields\n")
 
+    t = "keyword_list_fuzz"
+    zh = (ROOT / "testlists" / "keywords" / "zh.csv").read_bytes()
+    write(t, "zh_head", b"".join(zh.splitlines(keepends=True)[:13]))
+    write(t, "en", (ROOT / "testlists" / "keywords" / "en.csv").read_bytes())
+    # Every kind of problem, a blank CRLF line and bytes that are not UTF-8.
+    write(t, "problems", ("\ufeffid,text,language,theme,components,source,date_added\r\n"
+                          "a,六四,zh-Hans,History,六四,s,2024-02-30\r\n"
+                          "a.c,杭州西湖的荷花,en,control,午+饭,vigil,2999-01-01\r\n"
+                          "\r\n"
+                          "b.c,\"六\n四\",zh,politics,,").encode() + b"\xff\xfe" +
+          (",2024-01-01\r\n"
+           "c,天安门的坦克,zh,history,天安门++学生,s,2024-01-01\r\n"
+           "c.c,周末\u2028公园,zh,control,,v,2024-01-01\r\n"
+           "a,repeated,zh,history,,s,2024-01-01\r\n"
+           ".c,x,zh-,control,,,\r\n"
+           "too,few,fields\r\n").encode())
+    write(t, "combinations", "id,text,language,theme,components,source,date_added\n"
+          "x,tiananmen 1989,en,history,tiananmen+1989,https://example.org/,2024-01-01\n"
+          "y,\"a, \"\"quoted\"\" text\",en,human rights,a+quoted+text,\"s, t\",2024-01-01\n"
+          "x.c,weather report,en,control,,vigil,2024-01-01\n"
+          "y.c,\"b, \"\"other\"\" one\",en,control,,vigil,2024-01-01\n")
+
 
 def ingest_seeds():
     t = "measurement_ingest_fuzz"
