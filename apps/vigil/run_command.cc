@@ -227,9 +227,15 @@ int Run(RunFlags& flags) {
   auto note = [](const std::string& text) {
     std::fprintf(stderr, "vigil run: %s\n", text.c_str());
   };
-  auto plan = PlanRun({flags.target, flags.inputs, flags.input_file, flags.categories,
-                       flags.country, flags.data_dir},
-                      ExperimentRegistry::Builtin(), note);
+  PlanRequest request{flags.target,     flags.inputs,  flags.input_file,
+                      flags.categories, flags.country, flags.data_dir};
+  if (!config.delivery.enabled) {
+    request.not_enabled.push_back(
+        {"delivery",
+         "it sends politically sensitive words across this network; `vigil onboard "
+         "--delivery` explains and enables it"});
+  }
+  auto plan = PlanRun(request, ExperimentRegistry::Builtin(), note);
   if (!plan.ok()) return Fail(kCommand, plan.error());
   const size_t job_count = plan->jobs.size();
 

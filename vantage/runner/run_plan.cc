@@ -100,6 +100,13 @@ Result<RunPlan> PlanRun(const PlanRequest& request, const ExperimentRegistry& re
 
   const bool group = plan.experiments.size() > 1;
   for (const auto& e : plan.experiments) {
+    auto off = std::find_if(request.not_enabled.begin(), request.not_enabled.end(),
+                            [&e](const auto& n) { return n.first == e->name(); });
+    if (off != request.not_enabled.end()) {
+      if (!group) return Error{off->first + " is not enabled: " + off->second};
+      if (note) note(off->first + " skipped: not enabled (" + off->second + ")");
+      continue;
+    }
     switch (e->input_policy()) {
       case InputPolicy::kNone:
         plan.jobs.push_back({e.get(), nullptr});

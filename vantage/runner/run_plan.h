@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -38,6 +39,10 @@ struct PlanRequest {
   std::vector<std::string> categories;  // test-list category codes; empty: all
   std::string country;                  // adds lists/<cc>.csv; "" none
   std::string data_dir;                 // testlists/
+  /// Experiments the volunteer has not enabled (the delivery experiment without its
+  /// acknowledgement), each with the reason: a group leaves them out with a note;
+  /// named alone, they are refused with the reason.
+  std::vector<std::pair<std::string, std::string>> not_enabled;
 };
 
 /// Plans the run of `request.target` from `registry`. An experiment of a group that

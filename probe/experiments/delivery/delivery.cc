@@ -63,6 +63,7 @@ class DeliveryRun {
     Attempt a;
     a.round = round;
     if (channel_lost_) co_return a;
+    transport_.FreshSendConnection();
     a.before =
         co_await Send(s.id, s.control_id, s.control_text, MessageRole::kControlBefore, round);
     const std::vector<int> first{a.before};

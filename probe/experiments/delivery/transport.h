@@ -66,6 +66,12 @@ class DeliveryTransport {
   /// Takes at most the context's timeout.
   virtual asio::awaitable<SendOutcome> Send(std::string_view text) = 0;
 
+  /// Makes the next Send open a new sending connection. The experiment starts each frame
+  /// (control, test, control) on one, so that a censor matching a combination across a
+  /// flow sees only that frame's words. The default does nothing (a transport whose
+  /// every message already goes on a connection of its own).
+  virtual void FreshSendConnection() {}
+
   /// What arrived at the receiving end since the last call, waiting up to `wait` for the
   /// first message when none is there yet. Reconnects the receiving end when it failed.
   virtual asio::awaitable<ReceiveOutcome> Receive(std::chrono::milliseconds wait) = 0;
