@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <tuple>
 #include <utility>
 
@@ -76,8 +77,8 @@ std::string IdProblem(const std::string& id, bool control) {
 }
 
 // The first code point of valid UTF-8 `text` that has no place in a one-line message
-// (a C0 or C1 control, DEL, or the line and paragraph separators), or 0.
-char32_t LineBreaker(std::string_view text) {
+// (a C0 or C1 control, NUL and DEL among them, or the line and paragraph separators).
+std::optional<char32_t> LineBreaker(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     const auto byte = static_cast<unsigned char>(text[i]);
     if (byte < 0x20 || byte == 0x7F) return byte;
@@ -88,7 +89,7 @@ char32_t LineBreaker(std::string_view text) {
     if (text.substr(i, 3) == "\xE2\x80\xA8") return 0x2028;
     if (text.substr(i, 3) == "\xE2\x80\xA9") return 0x2029;
   }
-  return 0;
+  return std::nullopt;
 }
 
 std::string CodePointName(char32_t c) {
@@ -237,9 +238,9 @@ void ParseInto(std::string_view text, const std::string& path, Reading* r) {
       problem(rec.line, kText, "text", "not valid UTF-8");
     } else {
       row.text_ok = true;
-      if (char32_t c = LineBreaker(e.text); c != 0) {
+      if (std::optional<char32_t> c = LineBreaker(e.text)) {
         problem(rec.line, kText, "text",
-                "holds " + CodePointName(c) +
+                "holds " + CodePointName(*c) +
                     ", a control character or line break (a message is one line of plain text)");
       }
     }

@@ -143,6 +143,9 @@ TEST(KeywordListTest, EachProblemIsReportedAtItsLineAndColumn) {
       {"text over two lines", "a,\"六\n四\",zh,history,,s,2024-01-01\n" + control, 2, 2,
        "text: holds U+000A, a control character or line break (a message is one line of "
        "plain text)"},
+      {"text with a NUL", std::string("a,六\0四,zh,history,,s,2024-01-01\n", 35) + control, 2, 2,
+       "text: holds U+0000, a control character or line break (a message is one line of "
+       "plain text)"},
       {"text with a C1 control", "a,六\xc2\x85四,zh,history,,s,2024-01-01\n" + control, 2, 2,
        "text: holds U+0085, a control character or line break (a message is one line of "
        "plain text)"},
