@@ -470,9 +470,10 @@ start_censor() { # start_censor SCENARIO_FILE
 
 stop_censor() { stop_daemon censor; }
 
-find_platform() {
-  local c
-  for c in "${VIGIL_LAB_PLATFORM:-}" "$REPO_DIR/build/dev/tests/lab/lab_platform"; do
+find_platform() { # $VIGIL_LAB_PLATFORM, else the one built beside the censor in use
+  local c censor
+  censor=$(find_censor) || censor=$REPO_DIR/build/dev/tests/lab/lab_censor
+  for c in "${VIGIL_LAB_PLATFORM:-}" "$(dirname "$censor")/lab_platform"; do
     [ -n "$c" ] && [ -x "$c" ] && { echo "$c"; return 0; }
   done
   return 1
