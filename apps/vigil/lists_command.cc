@@ -6,6 +6,8 @@
 // told apart by their folder or their header) with the timeline reader's, one
 // "FILE:LINE:COLUMN: message" line per problem on standard output, so editors and CI can
 // point at the field; exit 0 when clean, 1 with problems, 2 for bad arguments.
+// Public-account post lists (testlists/wechat_posts/, told apart by their header) get the
+// wechat_posts experiment's rules (probe/testlists/post_list.h).
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +21,7 @@
 #include "apps/vigil/commands.h"
 #include "probe/testlists/keyword_list.h"
 #include "probe/testlists/messaging_list.h"
+#include "probe/testlists/post_list.h"
 #include "probe/testlists/test_list.h"
 
 namespace vigil::cli {
@@ -36,6 +39,7 @@ constexpr const char* kDefaultUrlLists = "testlists/lists";
 constexpr const char* kDefaultMessagingLists = "testlists/messaging";
 constexpr const char* kDefaultKeywordLists = "testlists/keywords";
 constexpr const char* kDefaultTimelines = "testlists/events";
+constexpr const char* kDefaultPostLists = "testlists/wechat_posts";
 // A file in a folder of this name is a timeline whatever its first line says, so that a
 // timeline with a broken header is reported as one rather than linted as a URL list.
 constexpr const char* kTimelineFolder = "events";
@@ -70,6 +74,8 @@ bool IsMessagingListFile(const std::string& path) {
   return LooksLikeMessagingList(FirstLine(path));
 }
 
+bool IsPostListFile(const std::string& path) { return LooksLikePostList(FirstLine(path)); }
+
 std::string FindLegendBeside(const std::string& path) {
   std::error_code ec;
   const fs::path dir = fs::is_directory(path, ec) ? fs::path(path) : fs::path(path).parent_path();
@@ -87,18 +93,21 @@ void RunCheck(CheckFlags flags) {
     if (fs::is_directory(kDefaultMessagingLists, ec)) flags.paths.push_back(kDefaultMessagingLists);
     if (fs::is_directory(kDefaultKeywordLists, ec)) flags.paths.push_back(kDefaultKeywordLists);
     if (fs::is_directory(kDefaultTimelines, ec)) flags.paths.push_back(kDefaultTimelines);
+    if (fs::is_directory(kDefaultPostLists, ec)) flags.paths.push_back(kDefaultPostLists);
   }
   Result<std::vector<std::string>> files = ExpandTestListPaths(flags.paths);
   if (!files) {
     Fail("lists check", files.error());
     return;
   }
-  std::vector<std::string> url_lists, messaging_lists, keyword_lists, timelines;
+  std::vector<std::string> url_lists, messaging_lists, keyword_lists, timelines, post_lists;
   for (const auto& file : *files) {
     if (IsKeywordListFile(file)) {
       keyword_lists.push_back(file);
     } else if (IsTimelineFile(file)) {
       timelines.push_back(file);
+    } else if (IsPostListFile(file)) {
+      post_lists.push_back(file);
     } else {
       (IsMessagingListFile(file) ? messaging_lists : url_lists).push_back(file);
     }
@@ -122,6 +131,7 @@ void RunCheck(CheckFlags flags) {
   }
   for (Problem& p : CheckMessagingListFiles(messaging_lists)) problems.push_back(std::move(p));
   for (Problem& p : CheckKeywordListFiles(keyword_lists)) problems.push_back(std::move(p));
+  for (Problem& p : CheckPostListFiles(post_lists)) problems.push_back(std::move(p));
   for (const analysis::TimelineProblem& p : analysis::CheckTimelines(timelines)) {
     problems.push_back({p.file, static_cast<int>(p.line), p.column, p.field + ": " + p.message});
   }
@@ -149,11 +159,12 @@ void AddListsCommand(CLI::App& app) {
   auto flags = std::make_shared<CheckFlags>();
   CLI::App* check = lists->add_subcommand(
       "check",
-      "Lint URL test lists (Citizen Lab CSV format), messaging lists, keyword lists and event "
-      "timelines; prints FILE:LINE:COLUMN: message");
+      "Lint URL test lists (Citizen Lab CSV format), messaging lists, keyword lists, post "
+      "lists and event timelines; prints FILE:LINE:COLUMN: message");
   check->add_option("PATH", flags->paths,
                     "List files or directories of them (default: testlists/lists, "
-                    "testlists/messaging, testlists/keywords and testlists/events)");
+                    "testlists/messaging, testlists/keywords, testlists/events and "
+                    "testlists/wechat_posts)");
   check->add_option("--legend", flags->legend,
                     "Category legend CSV (default: 00-LEGEND-category_codes.csv beside the "
                     "first PATH)");

@@ -7,6 +7,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "base/calendar_date.h"
 #include "base/csv.h"
 #include "base/whole_file.h"
 #include "probe/http/url.h"
@@ -185,13 +186,6 @@ void CheckCategory(const TestListEntry& e, const CategoryLegend& legend, const A
   }
 }
 
-// The latest calendar date anywhere on Earth (UTC+14): a row added "today" by someone in
-// Kiribati is dated a day ahead of UTC, and that is not the future.
-std::chrono::year_month_day LatestDateAnywhere() {
-  auto now = std::chrono::system_clock::now() + std::chrono::hours(14);
-  return std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(now)};
-}
-
 void CheckDate(std::string_view date, const AddProblem& add) {
   if (date.empty()) {
     add(kDateAdded, "date_added is empty");
@@ -206,17 +200,10 @@ void CheckDate(std::string_view date, const AddProblem& add) {
     add(kDateAdded, "date_added \"" + std::string(date) + "\" is not in the form YYYY-MM-DD");
     return;
   }
-  auto number = [&](size_t from, size_t len) {
-    int value = 0;
-    for (size_t i = from; i < from + len; ++i) value = value * 10 + (date[i] - '0');
-    return value;
-  };
-  const std::chrono::year_month_day ymd{std::chrono::year{number(0, 4)},
-                                        std::chrono::month{static_cast<unsigned>(number(5, 2))},
-                                        std::chrono::day{static_cast<unsigned>(number(8, 2))}};
-  if (!ymd.ok()) {
+  const auto ymd = ParseCalendarDate(date);
+  if (!ymd) {
     add(kDateAdded, "date_added " + std::string(date) + " is not a real date");
-  } else if (ymd > LatestDateAnywhere()) {
+  } else if (*ymd > LatestDateAnywhere()) {
     add(kDateAdded, "date_added " + std::string(date) + " is in the future");
   }
 }

@@ -26,7 +26,7 @@ TEST(ScenarioLibrary, EveryScenarioValidates) {
     EXPECT_TRUE(load.scenario.has_value()) << entry.path();
     for (const auto& e : load.errors) ADD_FAILURE() << e;
   }
-  EXPECT_EQ(files, 19);
+  EXPECT_EQ(files, 20);
 }
 
 TEST(ScenarioLibrary, CrackdownStartsAtThirtySeconds) {
@@ -189,6 +189,92 @@ TEST(ScenarioParse, ResolverCachesAreFlushedUnlessTheScenarioKeepsThem) {
   ASSERT_TRUE(keep.scenario);
   EXPECT_TRUE(keep.scenario->lab.keep_resolver_cache);
   EXPECT_EQ(LabSettingsText(keep.scenario->lab), "keep_resolver_cache true\n");
+}
+
+TEST(ScenarioParse, ReadsThePlatformsPostsAndPhases) {
+  ScenarioLoad load = LoadScenarioFile(LAB_DIR "/scenarios/posts-removal.yaml");
+  for (const auto& e : load.errors) ADD_FAILURE() << e;
+  ASSERT_TRUE(load.scenario);
+  const Platform& platform = load.scenario->lab.platform;
+  ASSERT_EQ(platform.posts.size(), 6u);
+  EXPECT_EQ(platform.posts[0].id, "lab-daily-1");
+  EXPECT_EQ(platform.posts[0].account, "实验室日报");
+  EXPECT_EQ(platform.posts[0].title, "实验室日报：本周天气晴 (lab)");
+  EXPECT_FALSE(platform.posts[0].body.empty());
+  ASSERT_EQ(platform.phases.size(), 1u);
+  EXPECT_EQ(platform.phases[0].start_ms, 20000);
+  using Change = std::pair<std::string, PostStatus>;
+  EXPECT_EQ(platform.phases[0].changes,
+            (std::vector<Change>{{"lab-daily-2", PostStatus::kDeletedByAuthor},
+                                 {"lab-city-1", PostStatus::kRemovedForViolation},
+                                 {"lab-forum-1", PostStatus::kAccountBlocked},
+                                 {"lab-forum-2", PostStatus::kAccountBlocked}}));
+  EXPECT_EQ(LabSettingsText(load.scenario->lab), "keep_resolver_cache false\nplatform true\n");
+  // Without a platform section there is no platform, and lab.sh runs none.
+  ScenarioLoad clean = LoadScenarioFile(LAB_DIR "/scenarios/clean.yaml");
+  ASSERT_TRUE(clean.scenario);
+  EXPECT_TRUE(clean.scenario->lab.platform.posts.empty());
+  EXPECT_EQ(LabSettingsText(clean.scenario->lab), "keep_resolver_cache false\n");
+  EXPECT_STREQ(PostStatusName(PostStatus::kRemovedForViolation), "removed_for_violation");
+}
+
+TEST(ScenarioParse, PlatformErrorsGiveFileLineKeyReason) {
+  const std::string posts =
+      "name: x\nphases: [{start: 0s}]\nplatform:\n  posts:\n"
+      "    - {id: a, account: A, title: T, body: B}\n"
+      "    - {id: b, account: A, title: T, body: B}\n"
+      "    - {id: c, account: C, title: T, body: B}\n";
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"name: x\nphases: [{start: 0s}]\nplatform: [a]\n",
+       {"s.yaml:3: platform: expected a mapping, got a list"}},
+      {"name: x\nphases: [{start: 0s}]\nplatform:\n  phases: []\n", {"s.yaml:3: posts: missing"}},
+      {"name: x\nphases: [{start: 0s}]\nplatform:\n  posts: []\n",
+       {"s.yaml:4: posts: needs at least one post"}},
+      {"name: x\nphases: [{start: 0s}]\nplatform:\n  posts:\n    - {id: a, title: T, body: B}\n"
+       "  colour: red\n",
+       {"s.yaml:6: colour: unknown key", "s.yaml:5: account: missing"}},
+      {"name: x\nphases: [{start: 0s}]\nplatform:\n  posts:\n"
+       "    - {id: \"a b\", account: A, title: T, body: B}\n"
+       "    - {id: c, account: A, title: \"\", body: B, link: L}\n",
+       {"s.yaml:5: id: \"a b\" must be 1-64 letters, digits, '-' or '_'", "s.yaml:6: title: empty",
+        "s.yaml:6: link: unknown key"}},
+      {posts + "    - {id: a, account: A, title: T, body: B}\n",
+       {"s.yaml:8: id: duplicate post id \"a\""}},
+      {posts + "  phases:\n    - start: 20s\n      deleted_by_author: [a, z]\n",
+       {"s.yaml:10: deleted_by_author: no post \"z\" in platform.posts"}},
+      {posts + "  phases:\n    - start: 20s\n      deleted_by_author: a\n"
+               "      removed_for_violation: [c, a]\n",
+       {"s.yaml:11: removed_for_violation: post \"a\" is listed twice in this phase"}},
+      {posts + "  phases:\n    - start: 20s\n      account_blocked: a\n",
+       {"s.yaml:10: account_blocked: account \"A\" is blocked, but its post \"b\" is not: block "
+        "it in the same phase"}},
+      {posts + "  phases:\n    - start: 20s\n      account_blocked: a\n"
+               "    - start: 30s\n      account_blocked: b\n",
+       {"s.yaml:10: account_blocked: account \"A\" is blocked, but its post \"b\" is not: block "
+        "it in the same phase"}},
+      {posts + "  phases:\n    - start: 20s\n",
+       {"s.yaml:9: phases: changes no post (give deleted_by_author, removed_for_violation or "
+        "account_blocked)"}},
+      {posts + "  phases:\n    - start: 20s\n      deleted_by_author: a\n"
+               "    - start: 10s\n      deleted_by_author: c\n",
+       {"s.yaml:11: start: phases must start in increasing order"}},
+      {posts + "  phases:\n    - {deleted_by_author: a, hidden: [b]}\n",
+       {"s.yaml:9: hidden: unknown key", "s.yaml:9: start: missing"}},
+      {posts + "  phases:\n    - start: 20s\n      deleted_by_author: []\n",
+       {"s.yaml:10: deleted_by_author: empty list"}},
+  };
+  for (const auto& [text, errors] : cases) {
+    EXPECT_EQ(ErrorsOf(text), errors) << text;
+  }
+  // A post changed in a later phase, and a phase at 0s, are fine.
+  const auto ok = ParseScenario(posts +
+                                    "  phases:\n    - start: 0s\n      deleted_by_author: a\n"
+                                    "    - start: 1m\n      removed_for_violation: a\n",
+                                "s.yaml", ".");
+  for (const auto& e : ok.errors) ADD_FAILURE() << e;
+  ASSERT_TRUE(ok.scenario);
+  EXPECT_EQ(ok.scenario->lab.platform.phases.size(), 2u);
+  EXPECT_EQ(ok.scenario->lab.platform.phases[1].start_ms, 60000);
 }
 
 TEST(ScenarioParse, RstTypesTakeTheirFingerprints) {

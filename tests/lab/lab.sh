@@ -5,7 +5,7 @@
 #   lab.sh down [--state DIR]                                       tear everything down
 #   lab.sh status [--state DIR]                                     what runs, where
 #   lab.sh exec NS CMD...                                           run CMD in vgl-NS
-#   lab.sh scenario NAME|FILE [--state DIR]                         switch: censor, failing servers, resolver flush
+#   lab.sh scenario NAME|FILE [--state DIR]                         switch: censor, platform, failing servers, resolver flush
 #
 # Everything stays inside the vgl-* namespaces: addresses from 198.18.0.0/15 and
 # fd00::/8 only, no link to the host's namespace, nothing listening in it.
@@ -19,7 +19,10 @@ NAMESPACES=(client client2 r1 censor r2 server control)
 ENDPOINTS=$LAB_DIR/endpoints.csv
 SCENARIO=clean
 NO_CENSOR=0
-DAEMONS=(unbound-server unbound-r1 unbound-r2 nginx prosody mosquitto coturn censor resetter)
+DAEMONS=(unbound-server unbound-r1 unbound-r2 nginx prosody mosquitto coturn censor resetter platform)
+# The stand-in platform (lab_platform) listens here in vgl-server; nginx passes
+# mp.weixin.qq.com/s/ on to it (conf/nginx.conf.in).
+PLATFORM_PORT=8471
 
 say() { echo "lab: $*" >&2; }
 die() { echo "lab: error: $*" >&2; exit 1; }
@@ -48,7 +51,7 @@ teardown() {
     for pid in $(cat "$STATE"/pids/*.pid 2>/dev/null || true); do
       # only our daemons: same pid may have been reused by something else
       if [ -r "/proc/$pid/cmdline" ] &&
-         tr '\0' ' ' <"/proc/$pid/cmdline" | grep -Eq "unbound|nginx|prosody|lua|mosquitto|turnserver|lab_censor|reset_listener"; then
+         tr '\0' ' ' <"/proc/$pid/cmdline" | grep -Eq "unbound|nginx|prosody|lua|mosquitto|turnserver|lab_censor|lab_platform|reset_listener"; then
         pids+=("$pid")
       fi
     done
@@ -299,6 +302,9 @@ write_vhosts() {
             echo "    location /mmtls/ { default_type application/octet-stream; return 200 'mmtls (lab)\n'; }" ;;
           dns.weixin.qq.com)
             echo "    location = /cgi-bin/micromsg-bin/newgetdns { default_type text/xml; return 200 '<dns><domainlist><domain name=\"long.weixin.qq.com\"><ip>198.18.74.2</ip></domain><domain name=\"short.weixin.qq.com\"><ip>198.18.74.3</ip></domain></domainlist></dns>\n'; }" ;;
+          mp.weixin.qq.com)
+            # public-account articles: the stand-in platform, when the scenario runs one
+            echo "    location /s/ { proxy_pass http://lab_platform; }" ;;
         esac
       fi
       echo "    location = /large { default_type application/octet-stream; alias $STATE/www/large.bin; }"
@@ -331,7 +337,7 @@ write_configs() {
   # nginx: one server block per name / IP literal, on its own lab address
   [ -s "$STATE/www/large.bin" ] || head -c 10485760 /dev/urandom >"$STATE/www/large.bin"
   write_vhosts
-  render nginx.conf.in "$STATE/nginx/nginx.conf" "$STATE/nginx"
+  render nginx.conf.in "$STATE/nginx/nginx.conf" "$STATE/nginx" PLATFORM_PORT "$PLATFORM_PORT"
 
   # prosody: c2s on chat.lab.test and every WhatsApp lab address; accounts alice, bob
   local ifs="\"198.18.64.10\", \"fd00:64::64:10\""
@@ -463,6 +469,34 @@ start_censor() { # start_censor SCENARIO_FILE
 }
 
 stop_censor() { stop_daemon censor; }
+
+find_platform() { # $VIGIL_LAB_PLATFORM, else the one built beside the censor in use
+  local c censor
+  censor=$(find_censor) || censor=$REPO_DIR/build/dev/tests/lab/lab_censor
+  for c in "${VIGIL_LAB_PLATFORM:-}" "$(dirname "$censor")/lab_platform"; do
+    [ -n "$c" ] && [ -x "$c" ] && { echo "$c"; return 0; }
+  done
+  return 1
+}
+
+# The stand-in platform of a scenario with a `platform` section (SETTINGS, lab_settings'
+# lines, say "platform true"): started in vgl-server, its phases counted from now, and
+# waited for until it answers. Its truth file starts afresh either way.
+start_platform() { # start_platform SCENARIO_FILE SETTINGS
+  local bin deadline
+  : >"$STATE/platform-truth.jsonl"
+  grep -qx 'platform true' <<<"$2" || return 0
+  bin=$(find_platform) || die "lab_platform not found: build it (cmake --build --preset dev --target lab_platform) or set VIGIL_LAB_PLATFORM"
+  start platform server "$bin" --scenario "$1" --listen "127.0.0.1:$PLATFORM_PORT" \
+    --truth "$STATE/platform-truth.jsonl"
+  deadline=$(( $(now_ms) + 5000 ))
+  until nsx server curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$PLATFORM_PORT/"; do
+    if [ "$(now_ms)" -ge "$deadline" ]; then show_log platform; die "lab_platform did not come up"; fi
+    sleep 0.05
+  done
+}
+
+stop_platform() { stop_daemon platform; }
 
 stop_daemon() { # stop_daemon NAME: TERM the daemon of STATE/pids/NAME.pid, KILL after 3 s
   local pid
@@ -652,8 +686,8 @@ cmd_up() {
   mkdir -p "$STATE"
   STATE=$(cd "$STATE" && pwd)
   teardown # a stale lab from a crashed run
-  rm -rf "$STATE"/{pids,unbound-server,unbound-r1,unbound-r2,nginx,prosody,mosquitto,coturn,censor,resetter,servers}
-  rm -f "$STATE/truth.jsonl" "$STATE/scenario"
+  rm -rf "$STATE"/{pids,unbound-server,unbound-r1,unbound-r2,nginx,prosody,mosquitto,coturn,censor,resetter,platform,servers}
+  rm -f "$STATE/truth.jsonl" "$STATE/platform-truth.jsonl" "$STATE/scenario"
 
   UP_DONE=0
   trap 'rc=$?; if [ "$UP_DONE" != 1 ]; then say "up failed (exit $rc), tearing down"; [ -n "${VIGIL_LAB_KEEP:-}" ] || teardown; fi; exit $rc' EXIT
@@ -667,6 +701,7 @@ cmd_up() {
   write_configs
   start_servers
   start_censor "$scen_file"
+  start_platform "$scen_file" "$settings"
   if ! wait_path 5000; then
     say "no traffic passes vgl-client -> vgl-server through the censor"
     show_log censor
@@ -704,11 +739,15 @@ cmd_status() {
       printf '  %-15s kernel bridge (--no-censor)\n' "$name"
     elif [ "$name" = resetter ] && [ -z "$pid" ]; then
       continue  # runs only while a scenario has tcp_reset servers
+    elif [ "$name" = platform ] && [ -z "$pid" ]; then
+      continue  # runs only while a scenario has a platform section
     else
       printf '  %-15s NOT RUNNING (log: %s)\n' "$name" "$(log_of "$name")"
     fi
   done
   [ -f "$STATE/truth.jsonl" ] && echo "truth: $STATE/truth.jsonl ($(wc -l <"$STATE/truth.jsonl") lines)"
+  [ -s "$STATE/platform-truth.jsonl" ] &&
+    echo "platform truth: $STATE/platform-truth.jsonl ($(wc -l <"$STATE/platform-truth.jsonl") lines)"
   [ $up = ${#NAMESPACES[@]} ] || return 1
 }
 
@@ -727,8 +766,10 @@ cmd_scenario() {
   file=$(resolve_scenario "$1")
   settings=$(lab_settings "$file")
   stop_censor
+  stop_platform
   apply_servers "$settings"
   start_censor "$file"
+  start_platform "$file" "$settings"
   if ! wait_path 5000; then
     show_log censor
     die "no traffic passes through the censor with scenario $file"
@@ -740,6 +781,7 @@ cmd_scenario() {
     flush_resolvers
   fi
   say "censor restarted with $file; truth: $STATE/truth.jsonl"
+  [ ! -s "$STATE/platform-truth.jsonl" ] || say "platform restarted; truth: $STATE/platform-truth.jsonl"
 }
 
 main() {

@@ -106,6 +106,7 @@ std::string LabSettingsText(const LabSettings& lab) {
     text += std::string("failing ") + ServerFailureName(s.mode) + " " + s.name + "\n";
   }
   text += std::string("keep_resolver_cache ") + (lab.keep_resolver_cache ? "true" : "false") + "\n";
+  if (!lab.platform.posts.empty()) text += "platform true\n";
   return text;
 }
 

@@ -54,6 +54,20 @@ const char* UnreachableName(Unreachable code) {
   return "?";
 }
 
+const char* PostStatusName(PostStatus status) {
+  switch (status) {
+    case PostStatus::kAvailable:
+      return "available";
+    case PostStatus::kDeletedByAuthor:
+      return "deleted_by_author";
+    case PostStatus::kRemovedForViolation:
+      return "removed_for_violation";
+    case PostStatus::kAccountBlocked:
+      return "account_blocked";
+  }
+  return "?";
+}
+
 const char* ServerFailureName(ServerFailure mode) {
   switch (mode) {
     case ServerFailure::kHttp503:

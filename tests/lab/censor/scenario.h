@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/lab/censor/ip_prefix.h"
@@ -185,12 +186,43 @@ struct FailingServer {
   ServerFailure mode = ServerFailure::kHttp503;
 };
 
+/// What the lab's stand-in platform (tests/lab/platform/) shows at a post's URL.
+enum class PostStatus { kAvailable, kDeletedByAuthor, kRemovedForViolation, kAccountBlocked };
+
+/// "available", "deleted_by_author", "removed_for_violation", "account_blocked".
+const char* PostStatusName(PostStatus status);
+
+/// One public-account article of the platform, at https://mp.weixin.qq.com/s/<id>.
+struct PlatformPost {
+  std::string id;  // 1..64 of letters, digits, '-' and '_'
+  std::string account;
+  std::string title;
+  std::string body;
+  int line = 0;
+};
+
+/// From `start_ms` after the platform's start on, each listed post shows its new status.
+struct PlatformPhase {
+  int64_t start_ms = 0;
+  std::vector<std::pair<std::string, PostStatus>> changes;  // post id → status, file order
+  int line = 0;
+};
+
+/// The scenario's `platform` section: the posts (all available at first) and the phases
+/// that remove them. No posts: the scenario has no platform.
+struct Platform {
+  std::vector<PlatformPost> posts;
+  std::vector<PlatformPhase> phases;
+};
+
 /// What a scenario asks of the lab besides the censor's rules; lab.sh applies it when
 /// it starts or switches to the scenario.
 struct LabSettings {
   std::vector<FailingServer> failing;
   /// Keep the ISP resolvers' caches across the switch (default: flushed).
   bool keep_resolver_cache = false;
+  /// The stand-in platform lab.sh runs beside the censor, when it has posts.
+  Platform platform;
 };
 
 struct Scenario {

@@ -8,6 +8,7 @@
 
 #include "tests/lab/censor/field_reader.h"
 #include "tests/lab/censor/lab_settings.h"
+#include "tests/lab/censor/platform_settings.h"
 #include "tests/lab/censor/rule_parser.h"
 
 namespace vigil::lab {
@@ -103,6 +104,8 @@ Scenario ParseRoot(FieldReader* r, const YAML::Node& root) {
       ParseServers(r, k, v, &s.lab);
     } else if (key == "keep_resolver_cache") {
       r->Bool(k, key, v, &s.lab.keep_resolver_cache);
+    } else if (key == "platform") {
+      ParsePlatform(r, k, v, &s.lab.platform);
     } else {
       return false;
     }

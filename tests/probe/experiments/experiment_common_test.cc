@@ -183,11 +183,13 @@ TEST(Registry, ExplicitListAndGroups) {
     // their targets.
     const std::set<std::string> with_input = {"dnscheck", "sni_blocking", "stunreachability",
                                               "web_connectivity"};
-    // messaging measures the service its input names, or every service.
+    // messaging measures the service its input names, or every service; wechat_posts the
+    // article its input names, or every article of its lists.
+    const bool optional = e->name() == "messaging" || e->name() == "wechat_posts";
     EXPECT_EQ(e->input_policy(), with_input.contains(std::string(e->name()))
                                      ? Experiment::InputPolicy::kRequired
-                                 : e->name() == "messaging" ? Experiment::InputPolicy::kOptional
-                                                            : Experiment::InputPolicy::kNone)
+                                 : optional ? Experiment::InputPolicy::kOptional
+                                            : Experiment::InputPolicy::kNone)
         << e->name();
     EXPECT_FALSE(e->version().empty());
   }

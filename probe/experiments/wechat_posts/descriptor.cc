@@ -1,0 +1,15 @@
+// wechat_posts's descriptor in the experiment catalog (catalog.h): plain data in library
+// vigil_catalog, which the analyzer links too, so it includes catalog.h and nothing
+// else. catalog.cc calls it through experiments.def.
+#include "probe/experiments/catalog.h"
+
+namespace vigil {
+
+ExperimentDescriptor WechatPostsDescriptor() {
+  return {.name = "wechat_posts",
+          .version = "0.1.0",
+          .services = {"wechat"},
+          .input_policy = InputPolicy::kOptional};
+}
+
+}  // namespace vigil
