@@ -87,9 +87,10 @@ class Experiment {
   virtual std::string_view version() const = 0;
   virtual InputPolicy input_policy() const = 0;
 
-  /// For a kOptional experiment run without inputs: the inputs to measure instead, one
-  /// measurement each (e.g. every service of a list under `data_dir`). Empty: measure
-  /// once with a null input. An error means the experiment cannot run at all.
+  /// For an experiment run without inputs: the inputs to measure instead, one measurement
+  /// each (e.g. every service of a list under `data_dir`). Empty: a kOptional experiment
+  /// measures once with a null input; a kRequired one has nothing to measure (skipped in
+  /// a group, refused alone). An error means the experiment cannot run at all.
   virtual Result<std::vector<std::string>> DefaultInputs(const std::string& /*data_dir*/) const {
     return std::vector<std::string>{};
   }

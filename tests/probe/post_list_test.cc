@@ -210,8 +210,9 @@ TEST(PostListTest, FilesOfADirectoryAreOneList) {
   EXPECT_EQ(PostListDir(""), "testlists/wechat_posts");
 }
 
-TEST(PostListTest, TheShippedTemplateIsCleanAndNamesTheLabsPosts) {
-  auto list = ReadPostLists(test_support::SourceDir() + "/testlists/wechat_posts");
+TEST(PostListTest, TheLabsListIsCleanAndNamesTheLabsPosts) {
+  const std::string path = test_support::SourceDir() + "/tests/lab/wechat_posts.csv";
+  auto list = ParsePostList(test_support::ReadFileOrFail(path), path);
   ASSERT_TRUE(list.ok()) << list.error();
   ASSERT_FALSE(list->rows.empty());
   // Every post of the template is one the lab's posts-removal scenario serves.

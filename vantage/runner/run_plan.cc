@@ -130,6 +130,11 @@ Result<RunPlan> PlanRun(const PlanRequest& request, const ExperimentRegistry& re
           if (!urls.ok()) return Error{urls.error()};
           own = urls.value();
         }
+        if (own.empty()) {
+          auto defaults = e->DefaultInputs(request.data_dir);
+          if (!defaults.ok()) return Error{defaults.error()};
+          own = std::move(defaults.value());
+        }
         if (own.empty() && group) {
           // A group: run what can run, and say what was left out.
           if (note) {

@@ -9,7 +9,7 @@ ExperimentDescriptor WechatPostsDescriptor() {
   return {.name = "wechat_posts",
           .version = "0.1.0",
           .services = {"wechat"},
-          .input_policy = InputPolicy::kOptional};
+          .input_policy = InputPolicy::kRequired};
 }
 
 }  // namespace vigil

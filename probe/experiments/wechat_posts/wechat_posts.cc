@@ -1,6 +1,7 @@
 #include "probe/experiments/wechat_posts/wechat_posts.h"
 
 #include <asio/this_coro.hpp>
+#include <filesystem>
 #include <memory>
 
 #include "probe/dns/dns_observer.h"
@@ -87,6 +88,13 @@ RunSummary WechatPostsSummary(const std::string& service, const Json& k) {
 
 Result<std::vector<std::string>> WechatPostsExperiment::DefaultInputs(
     const std::string& data_dir) const {
+  // No list shipped or added: nothing to measure by default (a group skips it).
+  std::error_code ec;
+  bool any = false;
+  for (const auto& entry : std::filesystem::directory_iterator(PostListDir(data_dir), ec)) {
+    any = any || entry.path().extension() == ".csv";
+  }
+  if (!any) return std::vector<std::string>{};
   auto list = ReadPostLists(PostListDir(data_dir));
   if (!list.ok()) return Error{"wechat_posts: " + list.error()};
   return list->Urls();

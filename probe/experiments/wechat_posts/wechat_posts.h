@@ -62,7 +62,7 @@ class WechatPostsExperiment : public Experiment {
  public:
   std::string_view name() const override { return kWechatPostsName; }
   std::string_view version() const override { return kWechatPostsVersion; }
-  InputPolicy input_policy() const override { return InputPolicy::kOptional; }
+  InputPolicy input_policy() const override { return InputPolicy::kRequired; }
   Result<std::vector<std::string>> DefaultInputs(const std::string& data_dir) const override;
   asio::awaitable<Result<Measurement>> Run(const ExperimentContext& context,
                                            const Json& input) const override;

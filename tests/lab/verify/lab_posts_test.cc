@@ -78,18 +78,31 @@ class LabPostsTest : public ::testing::Test {
     return status;
   }
 
+  // The URLs of the lab's posts (tests/lab/wechat_posts.csv, first column), one a line.
+  static std::string PostUrlsFile() {
+    const std::string path = g_lab->state_dir() + "/wechat_posts.txt";
+    std::ifstream in(SourceDir() + "/tests/lab/wechat_posts.csv");
+    std::ofstream out(path);
+    std::string line;
+    std::getline(in, line);  // the header
+    while (std::getline(in, line)) {
+      if (!line.empty()) out << line.substr(0, line.find(',')) << "\n";
+    }
+    return path;
+  }
+
   // `vigil run wechat_posts` in vgl-client with the lab's flags, the table on stdout and
   // the measurements in a file.
   PostsRun Run(const std::string& name) {
     PostsRun run;
     const std::string output = g_lab->state_dir() + "/" + name + ".jsonl";
     run.started = WallNow();
-    auto r = g_lab->Exec("client",
-                         {VigilBinary(), "run", "wechat_posts", "--timeout", "2", "--ca-file",
-                          g_lab->ca_file(), "--endpoints", g_lab->state_dir() + "/endpoints.csv",
-                          "--asn-db", g_lab->state_dir() + "/asn.mmdb", "--data-dir",
-                          SourceDir() + "/testlists", "--output", output},
-                         std::chrono::seconds(60));
+    auto r = g_lab->Exec(
+        "client",
+        {VigilBinary(), "run", "wechat_posts", "--timeout", "2", "--ca-file", g_lab->ca_file(),
+         "--endpoints", g_lab->state_dir() + "/endpoints.csv", "--asn-db",
+         g_lab->state_dir() + "/asn.mmdb", "--input-file", PostUrlsFile(), "--output", output},
+        std::chrono::seconds(60));
     run.ended = WallNow();
     run.output = r.output;
     EXPECT_EQ(r.exit_code, 0) << r.output;
