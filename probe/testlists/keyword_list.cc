@@ -9,6 +9,7 @@
 #include <tuple>
 #include <utility>
 
+#include "base/calendar_date.h"
 #include "base/csv.h"
 #include "base/utf8.h"
 #include "base/whole_file.h"
@@ -123,29 +124,16 @@ bool IsTheme(const std::string& s) {
   return true;
 }
 
-// The latest calendar date anywhere on Earth (UTC+14), as the URL lists' check has it:
-// a row added "today" in Kiribati is not in the future.
-std::chrono::year_month_day LatestDateAnywhere() {
-  auto now = std::chrono::system_clock::now() + std::chrono::hours(14);
-  return std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(now)};
-}
-
-// "" when `date` is a real YYYY-MM-DD day not in the future, else why not.
+// "" when `date` is a real YYYY-MM-DD day not in the future (base/calendar_date.h), else
+// why not.
 std::string DateProblem(const std::string& date) {
   if (date.empty()) return "empty";
   bool form = date.size() == 10 && date[4] == '-' && date[7] == '-';
   for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) form = form && IsDigit(date[i]);
   if (!form) return Shown(date) + " is not a date (write YYYY-MM-DD)";
-  auto number = [&](size_t from, size_t len) {
-    int value = 0;
-    for (size_t i = from; i < from + len; ++i) value = value * 10 + (date[i] - '0');
-    return value;
-  };
-  const std::chrono::year_month_day ymd{std::chrono::year{number(0, 4)},
-                                        std::chrono::month{static_cast<unsigned>(number(5, 2))},
-                                        std::chrono::day{static_cast<unsigned>(number(8, 2))}};
-  if (!ymd.ok()) return Shown(date) + " is no such day";
-  if (ymd > LatestDateAnywhere()) return Shown(date) + " is in the future";
+  const auto ymd = ParseCalendarDate(date);
+  if (!ymd) return Shown(date) + " is no such day";
+  if (*ymd > LatestDateAnywhere()) return Shown(date) + " is in the future";
   return "";
 }
 

@@ -16,12 +16,6 @@ enum Column { kClass = 1, kPattern, kProvenance, kSource, kNotes };
 
 bool IsControl(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
 
-// Characters, not bytes: a pattern of one CJK character is three bytes long.
-size_t Utf8Length(std::string_view s) {
-  return static_cast<size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xc0) != 0x80; }));
-}
-
 }  // namespace
 
 Result<std::vector<NoticeFingerprint>> ParseNoticeFingerprints(std::string_view text,
@@ -67,7 +61,7 @@ Result<std::vector<NoticeFingerprint>> ParseNoticeFingerprints(std::string_view 
     }
     if (!IsValidUtf8(fp.pattern)) {
       problem(rec.line, "pattern", "not UTF-8");
-    } else if (Utf8Length(fp.pattern) < 2) {
+    } else if (Utf8Length(fp.pattern) < 2) {  // characters: one CJK one is three bytes
       problem(rec.line, "pattern", "\"" + fp.pattern + "\" is shorter than two characters");
     } else if (std::any_of(fp.pattern.begin(), fp.pattern.end(), IsControl) ||
                fp.pattern.front() == ' ' || fp.pattern.back() == ' ') {
