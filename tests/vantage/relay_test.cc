@@ -416,7 +416,7 @@ TEST(RelayServerTest, HttpRefusesEachBadRequestWithItsStatusAndReason) {
                      Bearer(s.send_token), "x", "text/plain"),
          404, "no_session");
   expect(client.Post(s.messages_path(), Bearer(s.send_token), std::string(17, 'x'), "text/plain"),
-         413, "request body over 16 bytes");
+         413, "too_long");
   expect(client.Get(s.messages_path() + "?after=x", Bearer(s.receive_token)), 400,
          "after: not a message number");
   expect(client.Get(s.messages_path() + "?wait=-1", Bearer(s.receive_token)), 400,

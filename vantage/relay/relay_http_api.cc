@@ -176,6 +176,11 @@ std::optional<HttpReply> RelayHttpApi::Admit(const RequestHead& head, std::strin
   if (auto encoding = head.Field("Content-Encoding"); encoding && *encoding != "identity") {
     return JsonError(415, "request bodies must not be encoded");
   }
+  // A message over the limit is refused with the reason the line protocol gives it.
+  if (auto length = RequestBodyLength(head);
+      length.ok() && *length > store_.limits().max_message_bytes) {
+    return StatusReply(RelayStatus::kTooLong);
+  }
   return std::nullopt;
 }
 
