@@ -41,6 +41,9 @@ void AddRunCommand(CLI::App& app);
 /// `vigil helper`: the web_connectivity control helper, until SIGINT or SIGTERM.
 void AddHelperCommand(CLI::App& app);
 
+/// `vigil relay`: the delivery experiment's message relay, until SIGINT or SIGTERM.
+void AddRelayCommand(CLI::App& app);
+
 /// `vigil analyze PATH...`: ingest, score and store measurements; --rescore; --agreement.
 void AddAnalyzeCommand(CLI::App& app);
 

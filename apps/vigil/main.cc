@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   vigil::cli::AddListsCommand(app);
   vigil::cli::AddRunCommand(app);
   vigil::cli::AddHelperCommand(app);
+  vigil::cli::AddRelayCommand(app);
   vigil::cli::AddAnalyzeCommand(app);
   vigil::cli::AddQueryCommand(app);
   vigil::cli::AddEventsCommand(app);

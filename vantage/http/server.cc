@@ -1,27 +1,30 @@
 #include "vantage/http/server.h"
 
+#include <openssl/ssl.h>
+
 #include <array>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/executor_work_guard.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
-#include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <atomic>
 #include <cstdio>
-#include <mutex>
 #include <nlohmann/json.hpp>
-#include <thread>
 #include <vector>
+
+#include "vantage/base/server_loops.h"
 
 namespace vigil {
 namespace {
 
 using asio::ip::tcp;
+using TlsStream = asio::ssl::stream<tcp::socket>;
 using Clock = std::chrono::steady_clock;
 constexpr auto kTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
@@ -29,7 +32,6 @@ constexpr auto kWriteTimeout = std::chrono::seconds(10);
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
 constexpr size_t kMaxHeadBytes = 16 << 10;
 constexpr size_t kMaxLingerBytes = size_t{1} << 20;
-constexpr int kListenBacklog = 4096;
 
 const char* ReasonPhrase(int status) {
   switch (status) {
@@ -37,8 +39,12 @@ const char* ReasonPhrase(int status) {
       return "OK";
     case 201:
       return "Created";
+    case 204:
+      return "No Content";
     case 400:
       return "Bad Request";
+    case 401:
+      return "Unauthorized";
     case 404:
       return "Not Found";
     case 405:
@@ -53,6 +59,8 @@ const char* ReasonPhrase(int status) {
       return "Unsupported Media Type";
     case 422:
       return "Unprocessable Content";
+    case 429:
+      return "Too Many Requests";
     case 431:
       return "Request Header Fields Too Large";
     case 500:
@@ -66,9 +74,11 @@ const char* ReasonPhrase(int status) {
   }
 }
 
+// The functions below serve plain TCP and TLS alike (Stream: tcp::socket or TlsStream).
+
 // Appends what the peer sends next to `buffer`; 0 on EOF, error or `deadline`.
-asio::awaitable<size_t> ReadSome(tcp::socket& socket, std::string& buffer,
-                                 Clock::time_point deadline) {
+template <typename Stream>
+asio::awaitable<size_t> ReadSome(Stream& socket, std::string& buffer, Clock::time_point deadline) {
   using namespace asio::experimental::awaitable_operators;
   char chunk[16384];
   asio::steady_timer timer(socket.get_executor(), deadline);
@@ -82,25 +92,54 @@ asio::awaitable<size_t> ReadSome(tcp::socket& socket, std::string& buffer,
 }
 
 // One response in one write (headers and body together: no Nagle stall between them).
-asio::awaitable<bool> WriteReply(tcp::socket& socket, const HttpReply& reply, bool close) {
+// A 204 has neither body nor Content-Length (RFC 9110 §8.6).
+template <typename Stream>
+asio::awaitable<bool> WriteReply(Stream& socket, const HttpReply& reply, bool close) {
   using namespace asio::experimental::awaitable_operators;
-  std::string head = "HTTP/1.1 " + std::to_string(reply.status) + " " + ReasonPhrase(reply.status) +
-                     "\r\nContent-Type: " + reply.content_type +
-                     "\r\nContent-Length: " + std::to_string(reply.body.size()) + "\r\n" +
-                     reply.extra_headers +
-                     (close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n");
-  const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(reply.body)};
+  const bool no_content = reply.status == 204;
+  std::string head =
+      "HTTP/1.1 " + std::to_string(reply.status) + " " + ReasonPhrase(reply.status) + "\r\n" +
+      (no_content ? std::string()
+                  : "Content-Type: " + reply.content_type +
+                        "\r\nContent-Length: " + std::to_string(reply.body.size()) + "\r\n") +
+      reply.extra_headers +
+      (close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n");
+  const std::array<asio::const_buffer, 2> buffers{
+      asio::buffer(head), asio::buffer(reply.body.data(), no_content ? 0 : reply.body.size())};
   asio::steady_timer timer(socket.get_executor(), kWriteTimeout);
   auto result = co_await (asio::async_write(socket, buffers, kTuple) || timer.async_wait(kTuple));
   co_return result.index() == 0 && !std::get<0>(std::get<0>(result));
 }
 
+// The TCP socket under a stream.
+tcp::socket& Raw(tcp::socket& socket) { return socket; }
+tcp::socket& Raw(TlsStream& stream) { return stream.next_layer(); }
+
+// Stops sending on plain TCP: a FIN.
+asio::awaitable<void> EndSending(tcp::socket& socket) {
+  asio::error_code ec;
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  co_return;
+}
+
+// Stops sending on TLS: close_notify, then a FIN. Asio's shutdown then waits for the
+// client's close_notify, reading (and dropping) what comes before it, which lingers
+// as below; bounded like the lingering close.
+asio::awaitable<void> EndSending(TlsStream& stream) {
+  using namespace asio::experimental::awaitable_operators;
+  asio::steady_timer timer(stream.get_executor(), kLingerTimeout);
+  co_await (stream.async_shutdown(kTuple) || timer.async_wait(kTuple));
+  asio::error_code ec;
+  stream.next_layer().shutdown(tcp::socket::shutdown_send, ec);
+}
+
 // After refusing a request whose body was not read: stop sending, then read and drop
 // what the client still sends for a while, so that closing with unread bytes does
 // not reset the connection (and the answer with it) before the client reads it.
-asio::awaitable<void> LingeringClose(tcp::socket& socket) {
-  asio::error_code ec;
-  socket.shutdown(tcp::socket::shutdown_send, ec);
+template <typename Stream>
+asio::awaitable<void> LingeringClose(Stream& stream) {
+  co_await EndSending(stream);
+  tcp::socket& socket = Raw(stream);
   const auto deadline = Clock::now() + kLingerTimeout;
   std::string scratch;
   for (size_t dropped = 0; dropped < kMaxLingerBytes;) {
@@ -109,7 +148,51 @@ asio::awaitable<void> LingeringClose(tcp::socket& socket) {
     if (n == 0) break;
     dropped += n;
   }
+  asio::error_code ec;
   socket.close(ec);
+}
+
+// The end of a connection after its last answer.
+asio::awaitable<void> Finish(tcp::socket& socket) {
+  asio::error_code ec;
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  co_return;
+}
+
+asio::awaitable<void> Finish(TlsStream& stream) {
+  co_await EndSending(stream);
+  asio::error_code ec;
+  stream.lowest_layer().close(ec);
+}
+
+// The client's address as text, IPv4-mapped IPv6 as IPv4; "" when unknown.
+std::string PeerIp(const tcp::socket& socket) {
+  asio::error_code ec;
+  auto peer = socket.remote_endpoint(ec).address();
+  if (ec) return "";
+  if (peer.is_v6() && peer.to_v6().is_v4_mapped()) {
+    peer = asio::ip::make_address_v4(asio::ip::v4_mapped, peer.to_v6());
+  }
+  return peer.to_string();
+}
+
+// The server's TLS context from PEM files: TLS 1.2 or newer, the key checked
+// against the certificate.
+Result<std::unique_ptr<asio::ssl::context>> LoadTlsContext(const std::string& cert_file,
+                                                           const std::string& key_file) {
+  auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1 | asio::ssl::context::no_compression);
+  asio::error_code ec;
+  context->use_certificate_chain_file(cert_file, ec);
+  if (ec) return Error{"cannot use certificate '" + cert_file + "': " + ec.message()};
+  context->use_private_key_file(key_file, asio::ssl::context::pem, ec);
+  if (ec) return Error{"cannot use private key '" + key_file + "': " + ec.message()};
+  if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
+    return Error{"private key '" + key_file + "' does not match certificate '" + cert_file + "'"};
+  }
+  return context;
 }
 
 }  // namespace
@@ -121,16 +204,13 @@ HttpReply JsonError(int status, const std::string& reason) {
 
 struct HttpServer::Impl {
   // Requests admitted and not answered. Declared first, destroyed last: the sessions'
-  // frames (and their InFlight) go with the contexts below.
+  // frames (and their InFlight) go with the loops below.
   std::atomic<size_t> in_flight{0};
   HttpServerConfig config;
   Admit admit;
   Handle handle;
-  std::vector<std::unique_ptr<asio::io_context>> contexts;
-  std::optional<tcp::acceptor> acceptor;  // on contexts[0]; destroyed before them
-  size_t next_context = 0;                // the accept loop's alone
-  std::mutex mutex;
-  bool stop_requested = false;  // guarded by mutex
+  std::unique_ptr<asio::ssl::context> tls;  // set by Bind for HTTPS; outlives the sessions
+  ServerLoops loops;                        // declared last: destroyed first
 
   // One request in flight for as long as it lives (a session's frame is destroyed with
   // its locals when its loop stops, so nothing is left counted).
@@ -144,47 +224,53 @@ struct HttpServer::Impl {
   };
 
   Impl(HttpServerConfig c, Admit a, Handle h)
-      : config(std::move(c)), admit(std::move(a)), handle(std::move(h)) {
-    size_t threads = config.threads;
-    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-    for (size_t i = 0; i < threads; ++i) contexts.push_back(std::make_unique<asio::io_context>(1));
-  }
+      : config(std::move(c)), admit(std::move(a)), handle(std::move(h)), loops(config.threads) {}
 
   void Log(const RequestHead& head, int status) const {
     // Method, path and status only: never the client's address, nor the query.
     if (!config.log_requests) return;
-    const std::string path = head.target.substr(0, head.target.find('?'));
+    std::string path = head.target.substr(0, head.target.find('?'));
+    if (config.log_path) path = config.log_path(path);
     std::fprintf(stderr, "%s: %s %s %d\n", config.name.c_str(), head.method.c_str(), path.c_str(),
                  status);
   }
 
-  asio::awaitable<void> Accept() {
-    for (;;) {
-      asio::io_context& home = *contexts[next_context++ % contexts.size()];
-      auto [ec, socket] = co_await acceptor->async_accept(home, kTuple);
-      if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
-      if (ec) {
-        // Out of descriptors and the like: let connections finish, then go on.
-        asio::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(20));
-        co_await pause.async_wait(kTuple);
-        continue;
-      }
-      asio::error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
-      asio::co_spawn(home, Session(std::move(socket)), asio::detached);
+  void Start(tcp::socket socket) {
+    auto home = socket.get_executor();
+    if (tls) {
+      asio::co_spawn(home, TlsSession(std::move(socket)), asio::detached);
+    } else {
+      asio::co_spawn(home, PlainSession(std::move(socket)), asio::detached);
     }
+  }
+
+  asio::awaitable<void> PlainSession(tcp::socket socket) {
+    const std::string peer_ip = PeerIp(socket);
+    co_await Session(socket, peer_ip);
+  }
+
+  // The handshake, under the read timeout; a client that fails it is dropped unlogged
+  // (there is no request to log).
+  asio::awaitable<void> TlsSession(tcp::socket socket) {
+    using namespace asio::experimental::awaitable_operators;
+    const std::string peer_ip = PeerIp(socket);
+    TlsStream stream(std::move(socket), *tls);
+    asio::steady_timer timer(stream.get_executor(), config.read_timeout);
+    auto handshake = co_await (stream.async_handshake(asio::ssl::stream_base::server, kTuple) ||
+                               timer.async_wait(kTuple));
+    if (handshake.index() != 0 || std::get<0>(std::get<0>(handshake))) {
+      asio::error_code ec;
+      stream.lowest_layer().close(ec);
+      co_return;
+    }
+    co_await Session(stream, peer_ip);
   }
 
   // Reads requests and answers them until the client closes, misbehaves, idles past
   // the keep-alive timeout or has sent the most requests one connection may carry.
-  asio::awaitable<void> Session(tcp::socket socket) {
+  template <typename Stream>
+  asio::awaitable<void> Session(Stream& socket, const std::string& peer_ip) {
     std::string buffer;
-    asio::error_code peer_error;
-    auto peer = socket.remote_endpoint(peer_error).address();
-    if (peer.is_v6() && peer.to_v6().is_v4_mapped()) {
-      peer = asio::ip::make_address_v4(asio::ip::v4_mapped, peer.to_v6());
-    }
-    const std::string peer_ip = peer_error ? std::string() : peer.to_string();
     const size_t max_requests = std::max<size_t>(1, config.keep_alive_max_requests);
     for (size_t served = 0; served < max_requests; ++served) {
       const bool last = served + 1 == max_requests;
@@ -264,8 +350,7 @@ struct HttpServer::Impl {
       }
       Log(head, reply.status);
       if (!co_await WriteReply(socket, reply, close) || close) {
-        asio::error_code ec;
-        socket.shutdown(tcp::socket::shutdown_both, ec);
+        co_await Finish(socket);
         co_return;
       }
       buffer.erase(0, body_end);  // a pipelined next request stays
@@ -279,55 +364,22 @@ HttpServer::HttpServer(HttpServerConfig config, Admit admit, Handle handle)
 HttpServer::~HttpServer() { Stop(); }
 
 Result<uint16_t> HttpServer::Bind() {
-  const std::string& ip = impl_->config.listen_ip;
-  const std::string where = (ip.find(':') != std::string::npos ? "[" + ip + "]" : ip) + ":" +
-                            std::to_string(impl_->config.listen_port);
-  asio::error_code ec;
-  const auto address = asio::ip::make_address(ip, ec);
-  if (ec) return Error{"cannot listen on " + where + ": not an IP address"};
-  tcp::acceptor acceptor(*impl_->contexts.front());
-  const tcp::endpoint endpoint(address, impl_->config.listen_port);
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (ec) {
-    if (impl_->config.listen_port == 0) return Error{"cannot listen on " + where};
-    return Error{"cannot listen on " + where + " (in use, or not an address of this machine)"};
+  const HttpServerConfig& config = impl_->config;
+  if (!config.tls_cert_file.empty() || !config.tls_key_file.empty()) {
+    if (config.tls_cert_file.empty() || config.tls_key_file.empty()) {
+      return Error{"HTTPS needs both a certificate and a key"};
+    }
+    auto tls = LoadTlsContext(config.tls_cert_file, config.tls_key_file);
+    if (!tls.ok()) return Error{tls.error()};
+    impl_->tls = std::move(*tls);
   }
-  // The kernel caps the backlog at net.core.somaxconn.
-  acceptor.listen(kListenBacklog, ec);
-  if (ec) return Error{"cannot listen on " + where + ": " + ec.message()};
-  const uint16_t port = acceptor.local_endpoint(ec).port();
-  impl_->acceptor.emplace(std::move(acceptor));
-  return port;
+  return impl_->loops.Bind(config.listen_ip, config.listen_port);
 }
 
 void HttpServer::Serve() {
-  {
-    std::lock_guard lock(impl_->mutex);
-    if (impl_->stop_requested || !impl_->acceptor) return;
-  }
-  auto& contexts = impl_->contexts;
-  asio::co_spawn(*contexts.front(), impl_->Accept(), asio::detached);
-  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
-  std::vector<std::thread> threads;
-  for (size_t i = 1; i < contexts.size(); ++i) {
-    guards.push_back(asio::make_work_guard(*contexts[i]));
-    threads.emplace_back([&context = *contexts[i]] { context.run(); });
-  }
-  contexts.front()->run();
-  for (auto& context : contexts) context->stop();
-  for (auto& thread : threads) thread.join();
+  impl_->loops.Serve([impl = impl_.get()](tcp::socket socket) { impl->Start(std::move(socket)); });
 }
 
-void HttpServer::Stop() {
-  {
-    std::lock_guard lock(impl_->mutex);
-    impl_->stop_requested = true;
-  }
-  // io_context::stop is thread-safe and sticks: a run() that has not started yet
-  // returns at once.
-  for (auto& context : impl_->contexts) context->stop();
-}
+void HttpServer::Stop() { impl_->loops.Stop(); }
 
 }  // namespace vigil

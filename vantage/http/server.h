@@ -9,8 +9,10 @@
 // read (wrong path, method or encoding is refused without reading or inflating
 // anything); Handle answers a complete request on the connection's event loop.
 // Nothing a client sends can stop the server, and it never logs a client's address
-// (one line per request: method, path, status). Serve() blocks the calling thread,
-// which runs one of the loops; Stop() may be called from any thread.
+// (one line per request: method, path, status). With a certificate and key in the
+// config it speaks HTTPS instead (TLS 1.2 or newer, the handshake under the read
+// timeout). Serve() blocks the calling thread, which runs one of the loops; Stop() may
+// be called from any thread.
 #pragma once
 
 #include <asio/awaitable.hpp>
@@ -65,6 +67,13 @@ struct HttpServerConfig {
   /// request is answered 503 with Retry-After before its body is read. 0: no cap.
   size_t max_in_flight = 0;
   std::chrono::seconds retry_after{1};
+  /// PEM files of the certificate chain and its private key: both set, the server
+  /// speaks HTTPS only (Bind loads them and says which one it could not use).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  /// What a log line shows of a request's path (the relay hides its session ids);
+  /// null: the path itself.
+  std::function<std::string(std::string_view path)> log_path;
 };
 
 class HttpServer {
@@ -79,7 +88,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  /// Binds the listening socket and returns its port; the error names the address.
+  /// Binds the listening socket (and loads the TLS files, if any) and returns its port;
+  /// the error names the address or the file.
   Result<uint16_t> Bind();
 
   /// Serves until Stop(); call after a successful Bind().
