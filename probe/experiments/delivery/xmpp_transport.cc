@@ -208,7 +208,9 @@ class XmppLink {
     uint64_t id = 0;
     {
       std::lock_guard lock(mutex_);
-      if (phase_ != Phase::kOnline) co_return Sent{failure_, false};
+      if (phase_ != Phase::kOnline) {
+        co_return Sent{failure_.value_or(UnknownFailure("xmpp: not connected")), false};
+      }
       id = ++last_message_id_;
       commands_.push_back({Command::kSend, generation_, {}, 0, std::string(text), id});
     }

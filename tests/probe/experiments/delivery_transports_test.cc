@@ -10,6 +10,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -23,6 +24,7 @@
 #include "tests/support/misbehaving_listeners.h"
 #include "tests/support/mosquitto_server.h"
 #include "tests/support/prosody_server.h"
+#include "tests/support/resetting_proxy.h"
 #include "tests/support/run_coroutine.h"
 #include "tests/support/test_pki.h"
 
@@ -33,6 +35,7 @@ using test_support::MisbehavingListeners;
 using test_support::MosquittoServer;
 using test_support::ProsodyOptions;
 using test_support::ProsodyServer;
+using test_support::ResettingProxy;
 using test_support::TestPki;
 using Seconds = std::chrono::duration<double>;
 
@@ -265,6 +268,35 @@ TEST_F(XmppTransportTest, ServerKilledMidSessionGivesFailuresWithinTheTimeout) {
   EXPECT_TRUE(refused) << session.events.dump(1);
 }
 
+// Messages with the second one's (encrypted) bytes reset on the way, as a censor that
+// recognises it would.
+const std::vector<std::string> kAllButTheSecond = {kMessages[0], kMessages[2], kMessages[3]};
+
+TEST_F(XmppTransportTest, ResetProvokedByAMessageIsChargedToItAndTheNextOneReconnects) {
+  ProsodyServer server;
+  ASSERT_TRUE(server.ok()) << server.error();
+  ResettingProxy proxy(server.port());
+  ASSERT_TRUE(proxy.ok());
+  Session session =
+      RunSession(&MakeXmppTransport, XmppOptions(proxy.address()), TestPki::Get().ca_file(),
+                 kMessages, [&proxy] { proxy.ResetNextClientWrite(); });
+  ASSERT_FALSE(session.open_failure) << *session.open_failure;
+  ASSERT_EQ(session.sent.size(), kMessages.size());
+  EXPECT_FALSE(session.sent[0].failure);
+  EXPECT_EQ(session.sent[1].failure, "connection_reset");
+  EXPECT_TRUE(session.sent[1].on_send);
+  EXPECT_FALSE(session.sent[2].failure) << *session.sent[2].failure;
+  EXPECT_FALSE(session.sent[2].on_send);
+  EXPECT_FALSE(session.sent[3].failure);
+  EXPECT_EQ(session.received, kAllButTheSecond);
+  EXPECT_EQ(proxy.resets(), 1);
+  std::vector<Json> lost = EventsOf(session.events, "send", "send");
+  ASSERT_EQ(lost.size(), 1u) << session.events.dump(1);
+  EXPECT_EQ(lost[0].at("failure"), "connection_reset");
+  EXPECT_EQ(lost[0].at("address"), proxy.address());
+  EXPECT_EQ(EventsOf(session.events, "send", "login").size(), 2u);  // a new connection
+}
+
 TEST_F(XmppTransportTest, ListenersThatFailGiveTheirFailureAtTheirStep) {
   MisbehavingListeners listeners;
   ASSERT_TRUE(listeners.ok()) << listeners.error();
@@ -377,6 +409,34 @@ TEST_P(MqttTransportTest, ServerKilledMidSessionGivesFailuresWithinTheTimeout) {
   }
   EXPECT_TRUE(publisher_lost) << session.events.dump(1);
   EXPECT_TRUE(subscriber_lost) << session.events.dump(1);
+}
+
+TEST_P(MqttTransportTest, ResetProvokedByAMessageIsChargedToItAndTheNextOneReconnects) {
+  MosquittoServer server;
+  ASSERT_TRUE(server.ok()) << server.error();
+  ResettingProxy proxy(tls() ? server.tls_port() : server.port());
+  ASSERT_TRUE(proxy.ok());
+  // In the clear the censor sees the keyword; under TLS it resets the second message's
+  // bytes, as one that recognises them would.
+  const std::string broker = (tls() ? "mqtts://" : "mqtt://") + proxy.address();
+  if (!tls()) proxy.ResetOnKeyword("法轮功");
+  Session session = RunSession(&MakeMqttTransport, MqttOptions(broker), TestPki::Get().ca_file(),
+                               kMessages, [&proxy, this] {
+                                 if (tls()) proxy.ResetNextClientWrite();
+                               });
+  ASSERT_FALSE(session.open_failure) << *session.open_failure;
+  ASSERT_EQ(session.sent.size(), kMessages.size());
+  EXPECT_FALSE(session.sent[0].failure);
+  EXPECT_EQ(session.sent[1].failure, "connection_reset");
+  EXPECT_TRUE(session.sent[1].on_send);
+  EXPECT_FALSE(session.sent[2].failure) << *session.sent[2].failure;
+  EXPECT_FALSE(session.sent[3].failure);
+  EXPECT_EQ(session.received, kAllButTheSecond);
+  EXPECT_EQ(proxy.resets(), 1);
+  std::vector<Json> lost = EventsOf(session.events, "send", "send");
+  ASSERT_EQ(lost.size(), 1u) << session.events.dump(1);
+  EXPECT_EQ(lost[0].at("failure"), "connection_reset");
+  EXPECT_EQ(EventsOf(session.events, "send", "login").size(), 2u);  // a new connection
 }
 
 INSTANTIATE_TEST_SUITE_P(PlainAndTls, MqttTransportTest, ::testing::Bool(),
