@@ -176,7 +176,14 @@ bool ProsodyServer::StartOnce(std::string* error) {
                "; log:\n" + Log();
       return false;
     }
-    if (AnswersStream(port_)) return true;
+    // Only our own prosody says it listens there: another process's server on the same
+    // port would answer the stream too.
+    const std::string activated = "Activated service 'c2s' on [127.0.0.1]:" + std::to_string(port_);
+    if (Log().find(activated) != std::string::npos && AnswersStream(port_)) return true;
+    if (Log().find("Failed to open server port") != std::string::npos) {
+      *error = "prosody could not listen on port " + std::to_string(port_) + "; log:\n" + Log();
+      return false;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   *error = "prosody did not answer on port " + std::to_string(port_) + " within " +
