@@ -27,6 +27,7 @@
 #include "tests/support/resetting_proxy.h"
 #include "tests/support/run_coroutine.h"
 #include "tests/support/test_pki.h"
+#include "tests/support/unbound_server.h"
 
 namespace vigil {
 namespace {
@@ -37,6 +38,7 @@ using test_support::ProsodyOptions;
 using test_support::ProsodyServer;
 using test_support::ResettingProxy;
 using test_support::TestPki;
+using test_support::UnboundServer;
 using Seconds = std::chrono::duration<double>;
 
 constexpr std::chrono::milliseconds kTimeout{3000};
@@ -81,12 +83,14 @@ using Maker = Result<std::unique_ptr<DeliveryTransport>> (*)(const ExperimentCon
 // (a server killed mid-session). Closes the transport at the end.
 Session RunSession(Maker make, const DeliveryOptions& options, const std::string& ca_file,
                    const std::vector<std::string>& messages,
-                   const std::function<void()>& between = nullptr) {
+                   const std::function<void()>& between = nullptr,
+                   const ResolverSpec& resolver = ResolverSpec{}) {
   const auto start = std::chrono::steady_clock::now();
   Session session =
       test_support::RunCoroutine<Session>([&](asio::io_context& io) -> asio::awaitable<Session> {
         Session result;
         ExperimentContext context = Context(io, ca_file);
+        context.resolver = resolver;
         auto transport = make(context, options, DeliveryClock::now());
         if (!transport) {
           ADD_FAILURE() << transport.error();
@@ -471,6 +475,38 @@ TEST_F(MqttTlsTest, CertificateForAnotherNameFailsWithInvalidHostname) {
                                TestPki::Get().ca_file(), kMessages);
   ASSERT_TRUE(session.open_failure);
   EXPECT_EQ(*session.open_failure, "ssl_invalid_hostname");
+}
+
+TEST_F(MqttTlsTest, BrokerNamedByItsNameIsResolvedWithTheContextsResolver) {
+  if (auto reason = UnboundServer::Unavailable()) GTEST_SKIP() << *reason;
+  MosquittoServer server;
+  ASSERT_TRUE(server.ok()) << server.error();
+  UnboundServer dns;
+  ASSERT_TRUE(dns.ok()) << dns.error();
+  ResolverSpec resolver;
+  resolver.engine = "udp";
+  resolver.ip = "127.0.0.1";
+  resolver.port = dns.port();
+  // v4only.example.test is 127.0.0.1 in unbound's zone, which the system resolver knows
+  // nothing of; the certificate names *.example.test.
+  const std::string tls_port = std::to_string(server.tls_port());
+  Session session =
+      RunSession(&MakeMqttTransport, MqttOptions("mqtts://v4only.example.test:" + tls_port),
+                 TestPki::Get().ca_file(), kMessages, nullptr, resolver);
+  ASSERT_FALSE(session.open_failure) << *session.open_failure;
+  EXPECT_EQ(session.received, kMessages);
+  ExpectSetupSucceeded(session.events, {"connect", "tls_handshake", "login"},
+                       "127.0.0.1:" + tls_port);
+
+  Session missing =
+      RunSession(&MakeMqttTransport, MqttOptions("mqtts://nx.example.test:" + tls_port),
+                 TestPki::Get().ca_file(), kMessages, nullptr, resolver);
+  ASSERT_TRUE(missing.open_failure);
+  EXPECT_EQ(*missing.open_failure, "dns_nxdomain_error");
+  std::vector<Json> connect = EventsOf(missing.events, "send", "connect");
+  ASSERT_EQ(connect.size(), 1u) << missing.events.dump(1);
+  EXPECT_EQ(connect[0].at("failure"), "dns_nxdomain_error");
+  EXPECT_EQ(connect[0].at("address"), "nx.example.test:" + tls_port);
 }
 
 TEST(MqttTransportFailures, ListenersThatFailGiveTheirFailureAtTheirStep) {
