@@ -11,6 +11,8 @@ packages=(
   # libraries
   libssl-dev libc-ares-dev libpcap-dev libtins-dev libspdlog-dev libfmt-dev
   libasio-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libyaml-cpp-dev libcpp-httplib-dev
+  # the delivery experiment's XMPP and MQTT transports
+  libstrophe-dev libmosquitto-dev
   # the analyzer: JSON at speed, the embedded store, the store at scale
   libsimdjson-dev libsqlite3-dev sqlite3 clickhouse-server clickhouse-client
   # statistics for change points and event correlation (Fisher exact, intervals)
