@@ -74,7 +74,7 @@ struct RunSummary {
   std::string blocking;  // dns | tcp_ip | tls | http-failure | http-diff | "" ...
   std::string evidence;  // one line: what was seen
   /// Lines printed under the row (the delivery experiment's keywords); may be empty.
-  std::vector<std::string> details;
+  std::vector<std::string> details{};
 };
 
 class Experiment {

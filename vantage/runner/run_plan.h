@@ -42,7 +42,7 @@ struct PlanRequest {
   /// Experiments the volunteer has not enabled (the delivery experiment without its
   /// acknowledgement), each with the reason: a group leaves them out with a note;
   /// named alone, they are refused with the reason.
-  std::vector<std::pair<std::string, std::string>> not_enabled;
+  std::vector<std::pair<std::string, std::string>> not_enabled{};
 };
 
 /// Plans the run of `request.target` from `registry`. An experiment of a group that

@@ -1,11 +1,10 @@
 #include "probe/experiments/wechat_posts/post_page.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <array>
 
 #include "base/html_title.h"
+#include "probe/experiments/common/content_hash.h"
 
 namespace vigil {
 
@@ -307,20 +306,6 @@ PostClassification ClassifyPostPage(int status_code, std::string_view body,
     c.why = "neither the article nor a known notice";
   }
   return c;
-}
-
-std::string Sha256Hex(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0x0f]);
-  }
-  return hex;
 }
 
 }  // namespace vigil

@@ -57,7 +57,4 @@ struct PostClassification {
 PostClassification ClassifyPostPage(int status_code, std::string_view body,
                                     const std::vector<NoticeFingerprint>& fingerprints);
 
-/// SHA-256 of `bytes`, lowercase hex.
-std::string Sha256Hex(std::string_view bytes);
-
 }  // namespace vigil

@@ -195,10 +195,13 @@ TEST_F(LabDeliveryTest, KeywordFilterDropsExactlyTheFilteredMessagesOnPlaintextT
     EXPECT_EQ(v.at("lab-4"), "blocked");
     EXPECT_EQ(v.at("lab-5"), "blocked");
     for (const auto& k : keys["keywords"]) {
-      if (k.value("verdict", "") == "blocked")
+      if (k.value("verdict", "") == "blocked") {
         EXPECT_EQ(k["technique"], "keyword_drop") << k.dump();
+      }
       // The combinations' words pass alone: the combination is the trigger.
-      if (k["components"].size() > 0) EXPECT_EQ(k["trigger"], "combination") << k.dump();
+      if (k["components"].size() > 0) {
+        EXPECT_EQ(k["trigger"], "combination") << k.dump();
+      }
     }
     EXPECT_EQ(keys["delivery_status"], "blocked");
   }
@@ -246,7 +249,9 @@ TEST_F(LabDeliveryTest, AResidualBlockReadsAsStatefulNotAsKeywordsDropped) {
   EXPECT_LE(k["residual_seconds"].get<double>(), 25.0);
   // Controls lost inside the block are the block's, and no control is a test.
   for (const auto& m : keys["messages"]) {
-    if (m["role"] == "test") EXPECT_EQ(m["status"], "reset_on_send") << m.dump();
+    if (m["role"] == "test") {
+      EXPECT_EQ(m["status"], "reset_on_send") << m.dump();
+    }
   }
   EXPECT_GE(TruthCount("rst_inject"), 1u);
 }

@@ -14,6 +14,7 @@
 #include <memory>
 #include <set>
 
+#include "probe/experiments/common/content_hash.h"
 #include "probe/experiments/registry.h"
 #include "probe/measurement/measurement_json.h"
 #include "tests/support/loopback_port.h"
