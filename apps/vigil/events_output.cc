@@ -90,30 +90,14 @@ std::string Removed(const RemovalCounts& c) {
 }
 
 Table FindingsTable(const EventsReport& r) {
-  Table t{{"event",
-           "start",
-           "cc",
-           "asns",
-           "targets",
-           "outcome",
-           "before",
-           "after",
-           "p",
-           "p_adjusted",
-           "change_low",
-           "change_high",
-           "diff_in_diff",
-           "lag",
-           "blocking_events",
-           "finding",
-           "source_url",
-           "removals_outcome",
-           "removals_before",
-           "removals_after",
-           "removals_straddling",
-           "removals_p_adjusted",
-           "removals_finding"},
+  Table t{{"event", "start", "cc", "asns", "targets", "outcome", "before", "after", "p",
+           "p_adjusted", "change_low", "change_high", "diff_in_diff", "lag", "blocking_events",
+           "finding", "source_url"},
           {}};
+  for (const char* column : {"removals_outcome", "removals_before", "removals_after",
+                             "removals_straddling", "removals_p_adjusted", "removals_finding"}) {
+    t.header.push_back(column);
+  }
   for (const Finding& f : r.findings) {
     if (!Measured(f)) continue;  // no measurement near it at all: said once in the table's header
     std::vector<std::string> asns;
@@ -128,14 +112,11 @@ Table FindingsTable(const EventsReport& r) {
          Joined(f.blocking_event_ids, " "), f.summary, f.event.source_url});
     std::vector<std::string>& row = t.rows.back();
     if (const auto& x = f.removals) {
-      for (std::string v :
-           {x->outcome, Removed(x->before), Removed(x->after),
-            std::to_string(x->straddling.removed), Number(x->p_adjusted), x->summary}) {
-        row.push_back(std::move(v));
-      }
-    } else {
-      row.resize(t.header.size());
+      row.insert(row.end(),
+                 {x->outcome, Removed(x->before), Removed(x->after),
+                  std::to_string(x->straddling.removed), Number(x->p_adjusted), x->summary});
     }
+    row.resize(t.header.size());
   }
   return t;
 }

@@ -360,6 +360,16 @@ TEST(EventsCommand, AWaveOfRemovalsFollowsTheCampaignAsTheGeneratorsTruthSays) {
                             "deleted_by_author,"),
             std::string::npos)
       << csv.output;
+  auto findings_csv =
+      VigilStdout({"events", "--store", store, "--timeline", TheCampaign().timeline, "--posts",
+                   TheCampaign().posts, "--before", "3d", "--after", "3d", "--format", "csv"});
+  ASSERT_EQ(findings_csv.exit_code, 0) << findings_csv.output;
+  EXPECT_NE(findings_csv.output.find(",source_url,removals_outcome,removals_before,removals_after,"
+                                     "removals_straddling,removals_p_adjusted,removals_finding\n"),
+            std::string::npos)
+      << findings_csv.output;
+  EXPECT_NE(findings_csv.output.find(",removals_followed,1/20,12/19,2,"), std::string::npos)
+      << findings_csv.output;
   auto table = VigilStdout({"events", "--store", store, "--timeline", TheCampaign().timeline,
                             "--posts", TheCampaign().posts, "--before", "3d", "--after", "3d"});
   ASSERT_EQ(table.exit_code, 0) << table.output;
