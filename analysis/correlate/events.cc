@@ -9,6 +9,8 @@
 //      difference in differences, lag to the first onset, one outcome and a summary;
 //      Holm over the findings;
 //   6. leads: events no finding claims.
+// AnalyzeEvents then reads the followed articles (removals.h) and sets each timeline
+// event against their removals (removal_findings.h).
 #include "analysis/correlate/events.h"
 
 #include <algorithm>
@@ -543,6 +545,33 @@ Result<void> NameNetworks(Store& store, const SeriesQuery& window, EventsReport&
   return {};
 }
 
+// The followed articles' histories over the series' window (and its country and networks,
+// when filtered; a --test or --target filter that names no article leaves none), and the
+// removals around each timeline event.
+Result<void> FindRemovals(Store& store, const SeriesQuery& window, const EventsOptions& options,
+                          EventsReport& report) {
+  const SeriesQuery& filters = options.series;
+  if (!filters.test_name.empty() && filters.test_name != kPostsTestName) return {};
+  PostQuery q;
+  q.since = window.since;
+  q.until = window.until;
+  q.probe_cc = filters.probe_cc;
+  q.probe_asns = filters.probe_asns;
+  auto posts = ListPosts(store, q);
+  if (!posts.ok()) return Error{posts.error()};
+  report.articles = TraceArticles(std::move(*posts), options.listed_articles);
+  std::erase_if(report.articles,
+                [&](const ArticleHistory& a) { return !NamesArticle(filters.targets, a); });
+  std::vector<RemovalFinding*> found;
+  for (Finding& f : report.findings) {
+    f.removals =
+        CountRemovals(f.event, options.before_seconds, options.after_seconds, report.articles);
+    if (f.removals) found.push_back(&*f.removals);
+  }
+  SummarizeRemovals(found, options.alpha);
+  return {};
+}
+
 }  // namespace
 
 Result<EventsReport> AnalyzeEvents(Store& store, const std::vector<TimelineEvent>& timeline,
@@ -581,6 +610,7 @@ Result<EventsReport> AnalyzeEvents(Store& store, const std::vector<TimelineEvent
   }
   if (auto n = NameNetworks(store, resolved, report); !n) return Error{n.error()};
   Summarize(report, options);
+  if (auto r = FindRemovals(store, resolved, options, report); !r) return Error{r.error()};
   return report;
 }
 

@@ -13,6 +13,10 @@
 //   the change, a difference-in-differences contrast with networks and countries outside
 //   the scope over the same windows, the lag to the first onset in scope; one finding.
 // - BlockingEvents no timeline event explains are leads.
+// - Followed public-account articles (the wechat_posts measurements): each one's history
+//   (removals.h), and per timeline event that names them, the removals after it against
+//   those before it (removal_findings.h). Removals are the platform's doing: they are
+//   never blocking, and no series counts them.
 // Thread-compatible.
 #pragma once
 
@@ -23,6 +27,8 @@
 #include <vector>
 
 #include "analysis/changepoint/changepoint.h"
+#include "analysis/correlate/removal_findings.h"
+#include "analysis/correlate/removals.h"
 #include "analysis/correlate/timeline.h"
 #include "analysis/series/series.h"
 #include "analysis/stats/stats.h"
@@ -81,6 +87,9 @@ struct Finding {
   // "blocking_followed", "no_change", "global_change", "insufficient_data"
   std::string outcome;
   std::string summary;  // the one-line finding
+  // The followed articles' removals around it, when it names them and any was seen in
+  // its windows.
+  std::optional<RemovalFinding> removals;
 };
 
 struct EventsOptions {
@@ -102,6 +111,9 @@ struct EventsOptions {
   // one false event below alpha). Weaker change points are still listed.
   double min_share_change = 0.3;
   std::optional<int64_t> changed_since;  // only events starting or ending at or after this
+  // What the post lists say of the followed articles (accounts, titles), for their
+  // histories (AnalyzeEvents).
+  ArticleList listed_articles;
 };
 
 struct EventsReport {
@@ -111,6 +123,7 @@ struct EventsReport {
   std::vector<Finding> findings;                  // one per timeline event, sorted by start
   std::vector<std::string> lead_ids;              // BlockingEvents no timeline event explains
   std::map<uint32_t, std::string> network_names;  // ASN -> name, from the stored measurements
+  std::vector<ArticleHistory> articles;  // followed articles measured in the window, by URL
 };
 
 /// The whole analysis over a store: series, change points, events, findings.

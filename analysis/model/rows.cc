@@ -1,5 +1,9 @@
 #include "analysis/model/rows.h"
 
+#include <nlohmann/json.hpp>
+
+#include "analysis/model/post_status.h"
+
 namespace vigil::analysis {
 
 const char* LayerName(Layer layer) {
@@ -52,6 +56,28 @@ uint8_t MaskedLayers(const VerdictRow& row) {
 
 Outcome OutcomeOf(const VerdictRow& row) {
   return OutcomeOf(row.anomaly, row.confirmed, row.failure);
+}
+
+std::optional<PostRow> PostRowOf(const ExtractedMeasurement& m) {
+  const EnvelopeRow& e = m.measurement;
+  if (e.test_name != kPostsTestName) return std::nullopt;
+  PostRow p;
+  p.measurement_uid = e.measurement_uid;
+  p.start_time = e.start_time;
+  p.probe_cc = e.probe_cc;
+  p.probe_asn = e.probe_asn;
+  p.url = e.input;
+  const auto keys = nlohmann::json::parse(m.summary_json, nullptr, false);
+  if (keys.is_object()) {
+    auto text = [&](const char* key) {
+      auto it = keys.find(key);
+      return it != keys.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    p.post_status = text("post_status");
+    p.title = text("x_title");
+    p.content_sha256 = text("x_content_sha256");
+  }
+  return p;
 }
 
 }  // namespace vigil::analysis

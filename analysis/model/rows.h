@@ -168,4 +168,25 @@ struct ExtractedMeasurement {
   bool operator==(const ExtractedMeasurement&) const = default;
 };
 
+/// What the stores keep of one wechat_posts measurement beside its facts (table posts):
+/// the article it fetched and what had become of it, so that an article's history reads
+/// one narrow table (correlate/removals.h). Written with the measurement, from its
+/// summary keys; a fact, not a verdict: re-scoring leaves it alone.
+struct PostRow {
+  std::string measurement_uid;
+  int64_t start_time = 0;
+  std::string probe_cc;
+  uint32_t probe_asn = 0;
+  std::string url;             // the measurement's input (test_keys.post_url)
+  std::string post_status;     // test_keys.post_status as written; "" when absent
+  std::string title;           // x_title (an available article's); else ""
+  std::string content_sha256;  // x_content_sha256 (an available article's); else ""
+
+  bool operator==(const PostRow&) const = default;
+};
+
+/// The post row of a wechat_posts measurement (post_status.h's kPostsTestName); nullopt
+/// for every other test. Keys that are absent or not strings read as "".
+std::optional<PostRow> PostRowOf(const ExtractedMeasurement& m);
+
 }  // namespace vigil::analysis

@@ -1,5 +1,5 @@
-// The ClickHouse store, over ClickHouse's HTTP interface (cpp-httplib): the three tables
-// of schema.h as ReplacingMergeTree tables partitioned by month and ordered by
+// The ClickHouse store, over ClickHouse's HTTP interface (cpp-httplib): the tables of
+// schema.h as ReplacingMergeTree tables partitioned by month and ordered by
 // (probe_cc, probe_asn, target, start_time, ...), the written_at stamp deciding which of
 // two rows with the same key is kept. Rows are sent as RowBinary in batches;
 // Commit() sends what is buffered and merges the months written (OPTIMIZE ... FINAL)
@@ -20,6 +20,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "analysis/model/post_status.h"
 #include "analysis/store/schema.h"
 
 namespace vigil::analysis::store {
@@ -428,12 +429,37 @@ class ClickHouseStore : public Store {
     return Error{Describe() + ": the verdicts' layer bits were not rebuilt within 60 s"};
   }
 
+  // As the SQLite store's schema-4 upgrade: a store without the posts table gets it
+  // filled from the wechat_posts measurements it holds (visitParamExtractString reads a
+  // summary's top-level string keys as PostRowOf does; not strings: ""), merged so that
+  // measurements not yet merged give one row each.
+  Result<void> FillPosts() {
+    auto key = [](const char* name) {
+      return std::string("visitParamExtractString(summary_json, '") + name + "')";
+    };
+    if (auto r = Run("INSERT INTO posts SELECT measurement_uid, start_time, probe_cc, probe_asn, "
+                     "input, " +
+                     key("post_status") + ", " + key("x_title") + ", " + key("x_content_sha256") +
+                     ", written_at FROM measurements WHERE test_name = " +
+                     QuoteSql(SqlDialect::kClickHouse, std::string(kPostsTestName)));
+        !r) {
+      return r;
+    }
+    return Run("OPTIMIZE TABLE posts FINAL");
+  }
+
   Result<void> Open() {
     if (auto r = Run("CREATE DATABASE IF NOT EXISTS " + endpoint_.database, "", false); !r) {
       return r;
     }
-    for (const Table* t :
-         {&MeasurementsTable(), &ObservationsTable(), &VerdictsTable(), &RulesVersionsTable()}) {
+    bool had_posts = false;
+    auto exists =
+        Select("SELECT name FROM system.tables WHERE database = " +
+                   QuoteSql(SqlDialect::kClickHouse, endpoint_.database) + " AND name = 'posts'",
+               [&](const SqlRow&) { had_posts = true; });
+    if (!exists.ok()) return exists;
+    for (const Table* t : {&MeasurementsTable(), &ObservationsTable(), &VerdictsTable(),
+                           &RulesVersionsTable(), &PostsTable()}) {
       std::string sql = std::string("CREATE TABLE IF NOT EXISTS ") + t->name + " (";
       for (size_t i = 0; i < t->columns.size(); ++i) {
         if (i) sql += ", ";
@@ -448,8 +474,8 @@ class ClickHouseStore : public Store {
     // Rows are sent as RowBinary, which the server reads by the table's column types
     // without checking them: a table of the same name with other columns (another
     // program's, another version's) would take garbage. Refuse it by name instead.
-    for (const Table* t :
-         {&MeasurementsTable(), &ObservationsTable(), &VerdictsTable(), &RulesVersionsTable()}) {
+    for (const Table* t : {&MeasurementsTable(), &ObservationsTable(), &VerdictsTable(),
+                           &RulesVersionsTable(), &PostsTable()}) {
       std::vector<std::string> found;
       auto r = Select("SELECT name, type FROM system.columns WHERE database = " +
                           QuoteSql(SqlDialect::kClickHouse, endpoint_.database) +
@@ -490,6 +516,9 @@ class ClickHouseStore : public Store {
             " (another program's or version's table: drop it or use another database)"};
       }
     }
+    if (!had_posts) {
+      if (auto f = FillPosts(); !f) return f;
+    }
     // Tables an analyst made Distributed over a cluster (docs/analysis.md): inserts wait
     // until every shard has the rows, and OPTIMIZE, which does not reach through them,
     // is left to the shards.
@@ -520,6 +549,10 @@ class ClickHouseStore : public Store {
       for (const ObservationRow& o : m.observations) {
         RowBinaryWriter w(ObservationsTable(), &obs);
         ObservationValues(m, o, stamp, w);
+      }
+      if (const std::optional<PostRow> post = PostRowOf(m)) {
+        RowBinaryWriter w(PostsTable(), &Buffer(PostsTable(), month, again, 1));
+        PostValues(*post, stamp, w);
       }
     }
     if (!verdicts.empty()) return WriteVerdicts(facts, verdicts);

@@ -272,6 +272,25 @@ const Table& RulesVersionsTable() {
   return table;
 }
 
+const Table& PostsTable() {
+  // ClickHouse keeps each article's measurements together, in time order: the order an
+  // article's history is read in.
+  static const Table table{"posts",
+                           {{"measurement_uid", T::kText},
+                            {"start_time", T::kInt64},
+                            {"probe_cc", T::kText},
+                            {"probe_asn", T::kUInt32},
+                            {"url", T::kText},
+                            {"post_status", T::kText},
+                            {"title", T::kText},
+                            {"content_sha256", T::kText},
+                            {"written_at", T::kInt64}},
+                           "(url, start_time, measurement_uid)",
+                           "written_at",
+                           "measurement_uid"};
+  return table;
+}
+
 void RulesVersionValues(const std::string& version, int64_t written_at, ValueSink& out) {
   out.Text(version);
   out.Int(written_at);
@@ -376,6 +395,18 @@ void VerdictValues(const ExtractedMeasurement& x, const VerdictRow& v, int64_t w
   out.Int(v.blocked_layers);
   out.Int(MaskedLayers(v));
   out.Text(v.technique);
+}
+
+void PostValues(const PostRow& p, int64_t written_at, ValueSink& out) {
+  out.Text(p.measurement_uid);
+  out.Int(p.start_time);
+  out.Text(p.probe_cc);
+  out.Int(p.probe_asn);
+  out.Text(p.url);
+  out.Text(p.post_status);
+  out.Text(p.title);
+  out.Text(p.content_sha256);
+  out.Int(written_at);
 }
 
 Result<void> MeasurementFromRow(const SqlRow& row, ExtractedMeasurement* out) {

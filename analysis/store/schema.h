@@ -40,6 +40,9 @@ const Table& VerdictsTable();
 /// The rules versions with verdicts in the store (one row each), so that listing them
 /// does not read every verdict.
 const Table& RulesVersionsTable();
+/// One row per wechat_posts measurement (model/rows.h's PostRow): what an article's
+/// history is read from without parsing the measurements' summaries (since schema 4).
+const Table& PostsTable();
 
 /// Receives one row's values in column order. Text values point into the row they come
 /// from and stay valid as long as it does.
@@ -60,6 +63,7 @@ void ObservationValues(const ExtractedMeasurement& m, const ObservationRow& o, i
                        ValueSink& out);
 void VerdictValues(const ExtractedMeasurement& m, const VerdictRow& v, int64_t written_at,
                    ValueSink& out);
+void PostValues(const PostRow& p, int64_t written_at, ValueSink& out);
 
 /// The reverse, from a SELECT of every column in table order.
 Result<void> MeasurementFromRow(const SqlRow& row, ExtractedMeasurement* out);

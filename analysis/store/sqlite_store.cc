@@ -1,4 +1,4 @@
-// The embedded store: one SQLite file (WAL journal), the three tables of schema.h with
+// The embedded store: one SQLite file (WAL journal), the tables of schema.h with
 // a unique key each (INSERT OR REPLACE makes writes idempotent), indexes by time for
 // windowed reads. Writes go into one transaction that Commit() ends (and that is also
 // ended every kRowsPerTransaction rows so the journal stays small); checkpoints run on
@@ -19,14 +19,16 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "analysis/model/post_status.h"
 #include "analysis/store/schema.h"
 
 namespace vigil::analysis::store {
 namespace {
 
 // 2: verdicts.verdict (the verdict class) added; a version 1 store gains the column,
-// empty in the rows it holds until they are analysed again.
-constexpr int kSchemaVersion = 3;
+// empty in the rows it holds until they are analysed again. 3: the verdicts' columns for
+// time series (MigrateToSchema3). 4: the posts table (MigrateToSchema4).
+constexpr int kSchemaVersion = 4;
 // The write-ahead log is copied into the file and cut back past this size (see Commit).
 constexpr uintmax_t kMaxWalBytes = uintmax_t{1} << 30;
 constexpr uint64_t kRowsPerTransaction = 20000;
@@ -500,7 +502,7 @@ class SqliteStore : public Store {
     if (db_ && in_transaction_) Exec("COMMIT");
     checkpointer_.reset();  // before the writer's connection, the last, closes
     for (auto* s : {&insert_measurement_, &insert_new_measurement_, &insert_observation_,
-                    &insert_verdict_, &delete_observations_, &insert_version_}) {
+                    &insert_verdict_, &delete_observations_, &insert_version_, &insert_post_}) {
       s->reset();
     }
     sqlite3_close(db_);
@@ -544,6 +546,30 @@ class SqliteStore : public Store {
     return {};
   }
 
+  // Schema 4 gave wechat_posts measurements a narrow table of their own (posts), what
+  // articles' histories are read from. A store of schema 3 gets it filled from the
+  // measurements it holds, as PostRowOf reads their summaries.
+  Result<void> MigrateToSchema4() {
+    auto key = [](const char* name) {
+      const std::string path = std::string("'$.") + name + "'";
+      return "CASE WHEN json_valid(summary_json) AND json_type(summary_json, " + path +
+             ") = 'text' THEN json_extract(summary_json, " + path + ") ELSE '' END";
+    };
+    const std::string sql = "BEGIN; " + CreateTableSql(PostsTable()) +
+                            "; INSERT OR REPLACE INTO posts SELECT measurement_uid, start_time, "
+                            "probe_cc, probe_asn, input, " +
+                            key("post_status") + ", " + key("x_title") + ", " +
+                            key("x_content_sha256") +
+                            ", written_at FROM measurements WHERE test_name = " +
+                            QuoteSql(SqlDialect::kSqlite, std::string(kPostsTestName)) +
+                            "; PRAGMA user_version = 4; COMMIT";
+    if (auto e = Exec(sql); !e) {
+      (void)Exec("ROLLBACK");
+      return Error{Describe() + ": upgrading the store to schema 4: " + e.error()};
+    }
+    return {};
+  }
+
   Result<void> Open() {
     std::error_code ec;
     const auto parent = std::filesystem::path(path_).parent_path();
@@ -572,7 +598,11 @@ class SqliteStore : public Store {
     }
     if (!empty && version == 2) {
       if (auto e = MigrateToSchema3(); !e) return e;
-      version = kSchemaVersion;
+      version = 3;
+    }
+    if (!empty && version == 3) {
+      if (auto e = MigrateToSchema4(); !e) return e;
+      version = 4;
     }
     if (!empty && version != kSchemaVersion) {
       return Error{Describe() + ": not a vigil analysis store (schema version " +
@@ -583,6 +613,7 @@ class SqliteStore : public Store {
           std::string("PRAGMA journal_mode = WAL"), std::string("PRAGMA synchronous = NORMAL"),
           CreateTableSql(MeasurementsTable()), CreateTableSql(ObservationsTable()),
           CreateTableSql(VerdictsTable()), CreateTableSql(RulesVersionsTable()),
+          CreateTableSql(PostsTable()),
           std::string("CREATE INDEX IF NOT EXISTS measurements_time ON measurements (start_time)"),
           std::string("CREATE INDEX IF NOT EXISTS observations_time ON observations (start_time)"),
           std::string("CREATE INDEX IF NOT EXISTS verdicts_version_time ON verdicts "
@@ -591,6 +622,8 @@ class SqliteStore : public Store {
           // measurements are read from, and drill-downs by network and target.
           std::string("CREATE INDEX IF NOT EXISTS verdicts_series ON verdicts "
                       "(rules_version, probe_cc, probe_asn, target, start_time)"),
+          // An article's measurements in time order: what its history is read from.
+          std::string("CREATE INDEX IF NOT EXISTS posts_url_time ON posts (url, start_time)"),
           "PRAGMA user_version = " + std::to_string(kSchemaVersion)}) {
       if (auto e = Exec(sql); !e) return e;
     }
@@ -606,6 +639,7 @@ class SqliteStore : public Store {
           std::pair{&insert_observation_, InsertSql(ObservationsTable())},
           std::pair{&insert_verdict_, InsertSql(VerdictsTable())},
           std::pair{&insert_version_, InsertSql(RulesVersionsTable())},
+          std::pair{&insert_post_, InsertSql(PostsTable())},
           std::pair{&delete_observations_,
                     std::string("DELETE FROM observations WHERE measurement_uid = ?")}}) {
       *stmt = std::make_unique<Statement>();
@@ -646,6 +680,11 @@ class SqliteStore : public Store {
         Binder b(insert_observation_->get(), &owned_);
         ObservationValues(m, o, stamp, b);
         if (auto s = Step(insert_observation_->get()); !s) return s;
+      }
+      if (const std::optional<PostRow> post = PostRowOf(m)) {
+        Binder b(insert_post_->get(), &owned_);
+        PostValues(*post, stamp, b);
+        if (auto s = Step(insert_post_->get()); !s) return s;
       }
     }
     if (!verdicts.empty()) {
@@ -904,7 +943,7 @@ class SqliteStore : public Store {
   bool in_transaction_ = false;
   uint64_t pending_ = 0;
   std::unique_ptr<Statement> insert_measurement_, insert_new_measurement_, insert_observation_,
-      insert_verdict_, delete_observations_, insert_version_;
+      insert_verdict_, delete_observations_, insert_version_, insert_post_;
   std::set<std::string> versions_written_;
   std::vector<std::string> owned_;  // values made for the row being written (Binder)
   std::unique_ptr<Checkpointer> checkpointer_;

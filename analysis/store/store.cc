@@ -441,6 +441,36 @@ Result<uint64_t> ScanFacts(Store& s,
   return total;
 }
 
+Result<std::vector<PostRow>> ListPosts(Store& s, const PostQuery& q) {
+  const SqlDialect d = s.dialect();
+  std::string sql = "SELECT " + ColumnList(store::PostsTable()) + " FROM posts WHERE 1 = 1" +
+                    WindowTerms(q.since, q.until);
+  if (!q.probe_cc.empty()) sql += Cond(d, "probe_cc", q.probe_cc);
+  if (!q.probe_asns.empty()) sql += " AND probe_asn IN " + SqlList(q.probe_asns);
+  sql += " ORDER BY url, start_time, measurement_uid, written_at";
+  std::vector<PostRow> out;
+  auto r = s.Select(sql, [&](const SqlRow& row) {
+    PostRow p;
+    p.measurement_uid = row.values[0];
+    p.start_time = ToNumber<int64_t>(row, 1);
+    p.probe_cc = row.values[2];
+    p.probe_asn = ToNumber<uint32_t>(row, 3);
+    p.url = row.values[4];
+    p.post_status = row.values[5];
+    p.title = row.values[6];
+    p.content_sha256 = row.values[7];
+    // ClickHouse may hold a replaced row until it merges: the latest write wins.
+    if (!out.empty() && out.back().measurement_uid == p.measurement_uid &&
+        out.back().url == p.url) {
+      out.back() = std::move(p);
+    } else {
+      out.push_back(std::move(p));
+    }
+  });
+  if (!r.ok()) return Error{r.error()};
+  return out;
+}
+
 Result<RescoreStats> Rescore(Store& s, const VerdictEngine& engine) {
   RescoreStats stats;
   stats.rules_version = engine.version();

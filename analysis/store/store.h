@@ -1,7 +1,7 @@
 // The analyzer's store: facts (measurements, observations) and verdicts (one row per
 // measurement and rules version) behind one interface with two backends. SQLite is the
 // embedded default, one file; ClickHouse, over its HTTP interface, is for data that
-// outgrows one machine. Both keep the same three tables with the same columns
+// outgrows one machine. Both keep the same tables with the same columns
 // (docs/analysis.md "Store"), and every read (aggregation, drill-down, the facts for
 // re-scoring) is the same SQL, built once in store.cc, so both give the same answers.
 //
@@ -132,6 +132,19 @@ Result<std::vector<MeasurementListing>> ListMeasurements(Store& store,
 /// by uid), rebuilt as ingest produced them.
 Result<uint64_t> ScanFacts(Store& store,
                            const std::function<Result<void>(ExtractedMeasurement&)>& sink);
+
+/// Which wechat_posts measurements ListPosts reads: started in [since, until), and of
+/// this probe country and these networks when given.
+struct PostQuery {
+  int64_t since = 0;
+  int64_t until = 0;
+  std::string probe_cc;
+  std::vector<uint32_t> probe_asns;
+};
+
+/// The posts of the wechat_posts measurements a query selects (the posts table), by URL,
+/// then start time, then uid; each measurement once (its latest write).
+Result<std::vector<PostRow>> ListPosts(Store& store, const PostQuery& query);
 
 struct RescoreStats {
   uint64_t measurements = 0;

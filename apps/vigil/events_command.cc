@@ -4,7 +4,9 @@
 // default, or --timeline FILE...) against them: blocked share before and after, Fisher's
 // exact test, the change's confidence interval, a contrast with networks and countries
 // outside the event's scope, the lag to the first onset, and a one-line finding.
-// Blocking events no timeline event explains are listed as leads. --since T reports what
+// Blocking events no timeline event explains are listed as leads. Followed public-account
+// articles (wechat_posts) get their removal histories (--list removals), and each timeline
+// event that names them the removals after it against those before. --since T reports what
 // started or ended since T (for feeds and alerts), reading the --before window ahead of T
 // so that blocking already on at T is known as such.
 // --format table|csv|json; network names beside AS numbers. The flags it shares with
@@ -33,8 +35,8 @@ int RunEvents(const Flags& f) {
     return Fail(kCommand, "--format: '" + f.format + "' (table, csv, json)");
   }
   if (!f.list.empty() && f.list != "findings" && f.list != "events" && f.list != "changes" &&
-      f.list != "leads") {
-    return Fail(kCommand, "--list: '" + f.list + "' (findings, events, changes, leads)");
+      f.list != "leads" && f.list != "removals") {
+    return Fail(kCommand, "--list: '" + f.list + "' (findings, events, changes, leads, removals)");
   }
   int status = kExitOk;
   auto run = RunEventsAnalysis(kCommand, f.events, &status);
@@ -52,8 +54,9 @@ void AddEventsCommand(CLI::App& app) {
   AddEventsFlags(cmd, flags->events);
   cmd->add_option("--format", flags->format, "table, csv or json")->capture_default_str();
   cmd->add_option("--list", flags->list,
-                  "Only one list: findings, events, changes or leads (csv prints one list; "
-                  "default findings when a timeline is read, else events)");
+                  "Only one list: findings, events, changes, leads or removals (the followed "
+                  "articles' histories) (csv prints one list; default findings when a timeline "
+                  "is read, else events)");
   cmd->callback([flags] { SetExitCode(RunEvents(*flags)); });
 }
 

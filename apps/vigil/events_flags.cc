@@ -1,13 +1,47 @@
 #include "apps/vigil/events_flags.h"
 
+#include <cstdio>
+#include <filesystem>
 #include <optional>
 
 #include "analysis/query/aggregation.h"
 #include "analysis/store/store.h"
 #include "apps/vigil/commands.h"
 #include "apps/vigil/exit_status.h"
+#include "probe/testlists/post_list.h"
 
 namespace vigil::cli {
+namespace {
+
+bool HasCsv(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().extension() == ".csv") return true;
+  }
+  return false;
+}
+
+// The accounts and titles of the followed articles: --posts DIR, which must read; else
+// the shipped folder, when it holds lists (none is shipped), whose problems are noted
+// and cost only the accounts.
+Result<analysis::ArticleList> ReadListedArticles(const char* command, const std::string& dir) {
+  const std::string path = dir.empty() ? PostListDir(DefaultDataDir()) : dir;
+  analysis::ArticleList listed;
+  if (dir.empty() && !HasCsv(path)) return listed;
+  auto lists = ReadPostLists(path);
+  if (!lists.ok()) {
+    if (!dir.empty()) return Error{lists.error()};
+    std::fprintf(stderr,
+                 "vigil %s: post lists: %s\nvigil %s: the articles' accounts are taken from "
+                 "their URLs where they name one\n",
+                 command, lists.error().c_str(), command);
+    return listed;
+  }
+  for (const PostEntry& e : lists->rows) listed[e.url] = {e.account, e.title};
+  return listed;
+}
+
+}  // namespace
 
 Result<int64_t> ParseDuration(std::string_view text) {
   if (text.empty()) return Error{"empty duration (e.g. 7d, 36h, 90m, 600s)"};
@@ -101,6 +135,9 @@ void AddEventsFlags(CLI::App* cmd, EventsFlags& flags) {
   cmd->add_option("--timeline", flags.timelines,
                   "Timeline CSV (repeatable; default: every testlists/events/*.csv)");
   cmd->add_flag("--no-timeline", flags.no_timeline, "Read no timeline: events and leads only");
+  cmd->add_option("--posts", flags.posts,
+                  "Post lists' folder: the followed articles' accounts and titles (default: "
+                  "testlists/wechat_posts)");
   cmd->add_option("--cc", flags.cc, "Only this probe country");
   cmd->add_option("--asn", flags.asns, "Only these networks (repeatable)")->delimiter(',');
   cmd->add_option("--target", flags.targets, "Only these targets (repeatable)")->delimiter(',');
@@ -147,6 +184,12 @@ Result<EventsRun> RunEventsAnalysis(const char* command, const EventsFlags& f, i
     }
     timeline = std::move(*read);
   }
+  auto listed = ReadListedArticles(command, f.posts);
+  if (!listed.ok()) {
+    *status = Fail(command, "--posts: " + listed.error());
+    return Error{listed.error()};
+  }
+  run.options.listed_articles = std::move(*listed);
   const auto& o = run.options;
   std::erase_if(timeline, [&](const analysis::TimelineEvent& e) {
     return (o.changed_since && e.start < *o.changed_since) ||

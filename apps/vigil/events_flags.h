@@ -1,6 +1,6 @@
-// The flags `vigil events` and `vigil report` share (store, timelines, filters, grain,
-// windows, method), their checking into EventsOptions, and the analysis they run: one
-// definition, so the page and the table always answer the same question.
+// The flags `vigil events` and `vigil report` share (store, timelines, post lists,
+// filters, grain, windows, method), their checking into EventsOptions, and the analysis
+// they run: one definition, so the page and the table always answer the same question.
 // Not thread-safe (command-line handling).
 #pragma once
 
@@ -20,6 +20,7 @@ struct EventsFlags {
   std::string store;
   std::vector<std::string> timelines;
   bool no_timeline = false;
+  std::string posts;  // post lists' folder; "" = testlists/wechat_posts when it has any
   std::string cc;
   std::vector<std::string> asns;
   std::vector<std::string> targets;
@@ -49,7 +50,9 @@ struct EventsRun {
 };
 
 /// Checks the flags, reads the timelines (--timeline, else testlists/events/*.csv unless
-/// --no-timeline; only events from --since to --until), opens the store and analyses.
+/// --no-timeline; only events from --since to --until) and the post lists (--posts, else
+/// testlists/wechat_posts/*.csv when there are any: a bad one there is noted and left
+/// out), opens the store and analyses.
 /// On failure prints "vigil COMMAND: ..." and returns the exit status (kExitUsage for
 /// bad flags or files, kExitFailed for the store).
 Result<EventsRun> RunEventsAnalysis(const char* command, const EventsFlags& flags, int* status);

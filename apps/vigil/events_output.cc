@@ -10,9 +10,12 @@
 namespace vigil::cli {
 namespace {
 
+using analysis::ArticleHistory;
 using analysis::BlockingEvent;
 using analysis::EventsReport;
 using analysis::Finding;
+using analysis::RemovalCounts;
+using analysis::RemovalFinding;
 
 std::string Network(const EventsReport& r, uint32_t asn) {
   auto n = r.network_names.find(asn);
@@ -52,6 +55,7 @@ std::string Number(double v, const char* format = "%.3g") {
 }
 
 std::string Time(int64_t t) { return analysis::FormatTime(t); }
+std::string Time(const std::optional<int64_t>& t) { return t ? Time(*t) : ""; }
 
 // A window's length as given: "7d", "36h", "90m", "45s".
 std::string Span(int64_t seconds) {
@@ -73,9 +77,16 @@ std::string Quality(const BlockingEvent& e) {
          std::to_string(e.skew_cells) + " clock-skew cells of " + std::to_string(e.cells);
 }
 
-// Whether any measurement of its targets fell in a finding's windows, in scope or out.
+// Whether any measurement of its targets fell in a finding's windows, in scope or out,
+// or any followed article it names was seen in them.
 bool Measured(const Finding& f) {
-  return f.before.usable + f.after.usable + f.outside_before.usable + f.outside_after.usable > 0;
+  return f.before.usable + f.after.usable + f.outside_before.usable + f.outside_after.usable > 0 ||
+         f.removals.has_value();
+}
+
+// "3/20": removed of followed.
+std::string Removed(const RemovalCounts& c) {
+  return std::to_string(c.removed) + "/" + std::to_string(c.followed);
 }
 
 Table FindingsTable(const EventsReport& r) {
@@ -83,6 +94,10 @@ Table FindingsTable(const EventsReport& r) {
            "p_adjusted", "change_low", "change_high", "diff_in_diff", "lag", "blocking_events",
            "finding", "source_url"},
           {}};
+  for (const char* column : {"removals_outcome", "removals_before", "removals_after",
+                             "removals_straddling", "removals_p_adjusted", "removals_finding"}) {
+    t.header.push_back(column);
+  }
   for (const Finding& f : r.findings) {
     if (!Measured(f)) continue;  // no measurement near it at all: said once in the table's header
     std::vector<std::string> asns;
@@ -95,6 +110,28 @@ Table FindingsTable(const EventsReport& r) {
          Number(f.change_interval.high, "%.3f"), Number(f.diff_in_diff, "%.3f"),
          f.lag_seconds ? std::to_string(*f.lag_seconds) + "s" : "",
          Joined(f.blocking_event_ids, " "), f.summary, f.event.source_url});
+    std::vector<std::string>& row = t.rows.back();
+    if (const auto& x = f.removals) {
+      row.insert(row.end(),
+                 {x->outcome, Removed(x->before), Removed(x->after),
+                  std::to_string(x->straddling.removed), Number(x->p_adjusted), x->summary});
+    }
+    row.resize(t.header.size());
+  }
+  return t;
+}
+
+// The followed articles, one row each.
+Table RemovalsTable(const EventsReport& r) {
+  Table t{{"url", "account", "title", "state", "removal", "last_available", "first_removed",
+           "flaps", "measurements", "unreachable", "unknown"},
+          {}};
+  for (const ArticleHistory& a : r.articles) {
+    t.rows.push_back({a.url, a.account, a.title, std::string(analysis::ArticleStateName(a.state)),
+                      a.removal ? std::string(analysis::PostStatusName(*a.removal)) : "",
+                      Time(a.last_available), Time(a.first_removed), std::to_string(a.flaps.size()),
+                      std::to_string(a.measurements), std::to_string(a.unreachable),
+                      std::to_string(a.unknown)});
   }
   return t;
 }
@@ -141,6 +178,64 @@ void PrintCsv(const Table& t) {
   }
 }
 
+nlohmann::json CountsJson(const RemovalCounts& c) {
+  nlohmann::json classes = nlohmann::json::object();
+  for (const auto& [status, n] : c.by_class)
+    classes[std::string(analysis::PostStatusName(status))] = n;
+  nlohmann::json accounts = nlohmann::json::object();
+  for (const auto& [account, n] : c.by_account) accounts[account] = n;
+  return {{"followed", c.followed},
+          {"removed", c.removed},
+          {"by_class", classes},
+          {"by_account", accounts},
+          {"urls", c.urls}};
+}
+
+nlohmann::json RemovalFindingJson(const RemovalFinding& x) {
+  nlohmann::json straddling = CountsJson(x.straddling);
+  straddling.erase("followed");
+  straddling["interval_seconds"] = x.straddling_widths;
+  return {{"window_before", {Time(x.since), Time(x.start)}},
+          {"window_after", {Time(x.start), Time(x.until)}},
+          {"before", CountsJson(x.before)},
+          {"after", CountsJson(x.after)},
+          {"straddling", straddling},
+          {"imprecise", x.imprecise},
+          {"unmeasured", x.unmeasured},
+          {"flapped", x.flapped},
+          {"never_available", x.never_available},
+          {"p_value", x.p_value},
+          {"p_adjusted", x.p_adjusted},
+          {"outcome", x.outcome},
+          {"finding", x.summary}};
+}
+
+nlohmann::json ArticleJson(const ArticleHistory& a) {
+  using nlohmann::json;
+  auto time = [](const std::optional<int64_t>& t) { return t ? json(Time(*t)) : json(nullptr); };
+  json flaps = json::array();
+  for (const analysis::Flap& f : a.flaps) {
+    flaps.push_back({{"last_available", time(f.last_available)},
+                     {"first_removed", Time(f.first_removed)},
+                     {"removal", analysis::PostStatusName(f.removal)},
+                     {"available_again", Time(f.available_again)}});
+  }
+  return {{"url", a.url},
+          {"account", a.account},
+          {"title", a.title},
+          {"state", analysis::ArticleStateName(a.state)},
+          {"removal", a.removal ? json(analysis::PostStatusName(*a.removal)) : json(nullptr)},
+          {"first_available", time(a.first_available)},
+          {"last_available", time(a.last_available)},
+          {"first_removed", time(a.first_removed)},
+          {"flaps", flaps},
+          {"first_seen", time(a.first_seen)},
+          {"last_seen", time(a.last_seen)},
+          {"measurements", a.measurements},
+          {"unreachable", a.unreachable},
+          {"unknown", a.unknown}};
+}
+
 }  // namespace
 
 nlohmann::json EventsReportJson(const EventsReport& r, const std::string& store) {
@@ -182,7 +277,8 @@ nlohmann::json EventsReportJson(const EventsReport& r, const std::string& store)
               {"lag_seconds", f.lag_seconds ? json(*f.lag_seconds) : json(nullptr)},
               {"blocking_events", f.blocking_event_ids},
               {"outcome", f.outcome},
-              {"finding", f.summary}};
+              {"finding", f.summary},
+              {"removals", f.removals ? RemovalFindingJson(*f.removals) : json(nullptr)}};
     findings.push_back(std::move(x));
   }
   out["findings"] = std::move(findings);
@@ -228,6 +324,9 @@ nlohmann::json EventsReportJson(const EventsReport& r, const std::string& store)
   }
   out["events"] = std::move(events);
   out["leads"] = r.lead_ids;
+  json removals = json::array();
+  for (const ArticleHistory& a : r.articles) removals.push_back(ArticleJson(a));
+  out["removals"] = std::move(removals);
   return out;
 }
 
@@ -256,6 +355,7 @@ void PrintEventsReport(const EventsReport& r, const std::string& store, const st
     if (which == "events") PrintCsv(EventsTable(r));
     if (which == "leads") PrintCsv(EventsTable(r, &r.lead_ids));
     if (which == "changes") PrintCsv(ChangesTable(r));
+    if (which == "removals") PrintCsv(RemovalsTable(r));
     return;
   }
   const auto& q = r.series.query;
@@ -274,6 +374,10 @@ void PrintEventsReport(const EventsReport& r, const std::string& store, const st
       }
       std::printf("  %s  %s  %-18s %s\n      %s\n", Time(f.event.start).c_str(), f.event.cc.c_str(),
                   f.outcome.c_str(), f.event.id.c_str(), f.summary.c_str());
+      if (f.removals) {
+        std::printf("      removals (%s): %s\n", f.removals->outcome.c_str(),
+                    f.removals->summary.c_str());
+      }
     }
     if (without > 0)
       std::printf("  (%zu more without measurements of their targets in their windows)\n", without);
@@ -289,6 +393,26 @@ void PrintEventsReport(const EventsReport& r, const std::string& store, const st
     if (which.empty()) {
       std::printf("\nLeads (blocking events no timeline event explains): %s\n",
                   r.lead_ids.empty() ? "none" : Joined(r.lead_ids, ", ").c_str());
+    }
+  }
+  if (which == "removals" || (which.empty() && !r.articles.empty())) {
+    std::printf("\nFollowed articles (%zu):\n", r.articles.size());
+    for (const ArticleHistory& a : r.articles) {
+      std::string seen;
+      if (a.last_available) seen = "last available " + Time(*a.last_available);
+      if (a.first_removed) {
+        seen += (seen.empty() ? "" : "; ") + std::string("first removed ") +
+                Time(*a.first_removed) + " (" + std::string(analysis::PostStatusName(*a.removal)) +
+                ")";
+      }
+      if (!a.flaps.empty()) {
+        seen += "; removed and available again " + std::to_string(a.flaps.size()) + "x";
+      }
+      std::printf("  %-15s %s  %s%s\n      %s%s%u measurements (%u unreachable, %u unknown)\n",
+                  std::string(analysis::ArticleStateName(a.state)).c_str(), a.url.c_str(),
+                  a.account.empty() ? "(account unknown)" : a.account.c_str(),
+                  a.title.empty() ? "" : ("  \"" + a.title + "\"").c_str(), seen.c_str(),
+                  seen.empty() ? "" : "; ", a.measurements, a.unreachable, a.unknown);
     }
   }
   if (which == "changes") {

@@ -719,6 +719,125 @@ TEST_P(StoreTest, ABurstFromOneSourceFlagsItsCells) {
   EXPECT_GT(flagged, 0u);
 }
 
+// wechat_posts measurements (and one of another test) as ingest gives them: an article
+// seen available, removed, then removed for violation; another without a post_status; one
+// whose summary is not JSON; spread over three months.
+std::vector<ExtractedMeasurement> PostMeasurements() {
+  struct Spec {
+    const char* uid;
+    int64_t t;
+    const char* cc;
+    uint32_t asn;
+    const char* test;
+    const char* input;
+    const char* summary;
+  };
+  const char* b = "https://mp.weixin.qq.com/s/B";
+  const Spec specs[] = {
+      {"p3", 1709251200, "CN", 4134, "wechat_posts", b,  // 2024-03-01
+       R"({"post_url":"x","post_status":"removed_for_violation","x_title":null,)"
+       R"("x_content_sha256":null,"x_notice":"此内容因违规无法查看"})"},
+      {"p1", 1704067200, "CN", 4134, "wechat_posts", b,  // 2024-01-01
+       R"({"post_status":"available","x_title":"城市观察：公园开放","x_content_sha256":"ab12"})"},
+      {"p2", 1706745600, "HK", 4760, "wechat_posts", b,  // 2024-02-01
+       R"({"post_status":"deleted_by_author","x_title":7,"x_control":{"post_status":"x"}})"},
+      {"pa", 1706745600, "CN", 4837, "wechat_posts", "https://mp.weixin.qq.com/s/A",
+       R"({"post_failure":"generic_timeout_error"})"},
+      {"pz", 1706745601, "CN", 4837, "wechat_posts", "https://mp.weixin.qq.com/s/Z", "not json"},
+      {"w1", 1706745600, "CN", 4134, "web_connectivity", "https://example.org/",
+       R"({"post_status":"available"})"},
+  };
+  std::vector<ExtractedMeasurement> out;
+  for (const Spec& x : specs) {
+    ExtractedMeasurement m;
+    m.measurement.measurement_uid = x.uid;
+    m.measurement.report_id = std::string("r") + x.uid;
+    m.measurement.start_time = x.t;
+    m.measurement.probe_cc = x.cc;
+    m.measurement.probe_asn = x.asn;
+    m.measurement.test_name = x.test;
+    m.measurement.input = x.input;
+    m.measurement.target = "mp.weixin.qq.com";
+    m.summary_json = x.summary;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::vector<std::string> Describe(const std::vector<PostRow>& posts) {
+  std::vector<std::string> out;
+  for (const PostRow& p : posts) {
+    out.push_back(p.url + " " + p.measurement_uid + " " + std::to_string(p.start_time) + " " +
+                  p.probe_cc + " AS" + std::to_string(p.probe_asn) + " [" + p.post_status + "] [" +
+                  p.title + "] [" + p.content_sha256 + "]");
+  }
+  return out;
+}
+
+const std::vector<std::string>& ExpectedPosts() {
+  static const std::vector<std::string> expected = {
+      "https://mp.weixin.qq.com/s/A pa 1706745600 CN AS4837 [] [] []",
+      "https://mp.weixin.qq.com/s/B p1 1704067200 CN AS4134 [available] [城市观察：公园开放] "
+      "[ab12]",
+      "https://mp.weixin.qq.com/s/B p2 1706745600 HK AS4760 [deleted_by_author] [] []",
+      "https://mp.weixin.qq.com/s/B p3 1709251200 CN AS4134 [removed_for_violation] [] []",
+      "https://mp.weixin.qq.com/s/Z pz 1706745601 CN AS4837 [] [] []"};
+  return expected;
+}
+
+PostQuery AllPosts() {
+  PostQuery q;
+  q.since = 1700000000;
+  q.until = 1800000000;
+  return q;
+}
+
+// Each wechat_posts measurement leaves a row in posts (its article, status, title and
+// hash, from the summary's top-level keys), read back by article and time, filtered by
+// window, country and network; written again it is replaced, and re-scoring leaves it.
+TEST_P(StoreTest, PostsAreKeptPerWechatPostsMeasurementAndReadBackByArticle) {
+  const std::vector<ExtractedMeasurement> facts = PostMeasurements();
+  ASSERT_TRUE(store().Write(facts, {}).ok());
+  ASSERT_TRUE(store().Commit().ok());
+  auto all = ListPosts(store(), AllPosts());
+  ASSERT_TRUE(all.ok()) << all.error();
+  EXPECT_EQ(Describe(*all), ExpectedPosts());
+
+  PostQuery q = AllPosts();
+  q.since = 1706745600;
+  q.until = 1709251200;
+  q.probe_cc = "CN";
+  auto some = ListPosts(store(), q);
+  ASSERT_TRUE(some.ok()) << some.error();
+  EXPECT_EQ(Describe(*some), (std::vector<std::string>{ExpectedPosts()[0], ExpectedPosts()[4]}));
+  q = AllPosts();
+  q.probe_asns = {4760, 4134};
+  some = ListPosts(store(), q);
+  ASSERT_TRUE(some.ok()) << some.error();
+  EXPECT_EQ(Describe(*some),
+            (std::vector<std::string>{ExpectedPosts()[1], ExpectedPosts()[2], ExpectedPosts()[3]}));
+
+  // The same measurement again, its status changed: one row, the newer.
+  std::vector<ExtractedMeasurement> again = {facts[2]};
+  again[0].summary_json = R"({"post_status":"account_blocked"})";
+  ASSERT_TRUE(store().Write(again, {}).ok());
+  ASSERT_TRUE(store().Commit().ok());
+  EXPECT_EQ(RawRows(store(), "posts"), 5u);
+  all = ListPosts(store(), AllPosts());
+  ASSERT_TRUE(all.ok()) << all.error();
+  std::vector<std::string> expected = ExpectedPosts();
+  expected[2] = "https://mp.weixin.qq.com/s/B p2 1706745600 HK AS4760 [account_blocked] [] []";
+  EXPECT_EQ(Describe(*all), expected);
+
+  auto engine = Engine();
+  ASSERT_TRUE(engine.ok()) << engine.error();
+  auto rescored = Rescore(store(), *engine);
+  ASSERT_TRUE(rescored.ok()) << rescored.error();
+  all = ListPosts(store(), AllPosts());
+  ASSERT_TRUE(all.ok()) << all.error();
+  EXPECT_EQ(Describe(*all), expected) << "re-scoring writes verdicts only";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
                          ::testing::Values("sqlite", "sqlite_parallel", "clickhouse"),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
@@ -963,6 +1082,51 @@ TEST(ClickHouseStore, AVerdictsTableOfSchema2IsUpgradedAndItsSeriesAreKept) {
     }
   }
   ExpectSameSeries(*got, want, "upgraded");
+}
+
+// A store of schema 3 has no posts table: opening it makes one and fills it from the
+// wechat_posts measurements it holds, the same rows a new store writes.
+TEST(SqliteStore, ASchema3StoreGetsItsPostsFromItsMeasurements) {
+  auto h = NewStore("sqlite");
+  ASSERT_TRUE(h.ok()) << h.error();
+  ASSERT_TRUE(h->store->Write(PostMeasurements(), {}).ok());
+  ASSERT_TRUE(h->store->Commit().ok());
+  h->store.reset();
+  auto downgrade = test_support::RunCommand(
+      {"sqlite3", h->spec, "DROP TABLE posts; PRAGMA user_version = 3;"}, std::chrono::seconds(60));
+  ASSERT_EQ(downgrade.exit_code, 0) << downgrade.output;
+  auto reopened = OpenStore(h->spec);
+  ASSERT_TRUE(reopened.ok()) << reopened.error();
+  auto posts = ListPosts(**reopened, AllPosts());
+  ASSERT_TRUE(posts.ok()) << posts.error();
+  EXPECT_EQ(Describe(*posts), ExpectedPosts());
+  auto version = test_support::RunCommand({"sqlite3", h->spec, "PRAGMA user_version"},
+                                          std::chrono::seconds(60));
+  EXPECT_EQ(version.output, "4\n");
+}
+
+// The same on ClickHouse: a database without the posts table gets it, filled from its
+// measurements (and merged: each measurement once).
+TEST(ClickHouseStore, ADatabaseWithoutPostsGetsThemFromItsMeasurements) {
+  if (auto why = test_support::ClickHouseServer::Unavailable()) GTEST_SKIP() << *why;
+  ASSERT_TRUE(TheClickHouse()->ok()) << TheClickHouse()->error();
+  auto h = NewStore("clickhouse");
+  ASSERT_TRUE(h.ok()) << h.error();
+  ASSERT_TRUE(h->store->Write(PostMeasurements(), {}).ok());
+  ASSERT_TRUE(h->store->Commit().ok());
+  h->store.reset();
+  const std::string database = h->spec.substr(h->spec.rfind('/') + 1);
+  EXPECT_EQ(TheClickHouse()->Run("DROP TABLE " + database + ".posts"), "");
+  // A second copy of a measurement, not merged yet.
+  EXPECT_EQ(TheClickHouse()->Run("INSERT INTO " + database + ".measurements SELECT * FROM " +
+                                 database + ".measurements WHERE measurement_uid = 'p1'"),
+            "");
+  auto reopened = OpenStore(h->spec);
+  ASSERT_TRUE(reopened.ok()) << reopened.error();
+  auto posts = ListPosts(**reopened, AllPosts());
+  ASSERT_TRUE(posts.ok()) << posts.error();
+  EXPECT_EQ(Describe(*posts), ExpectedPosts());
+  EXPECT_EQ(RawRows(**reopened, "posts"), 5u);
 }
 
 TEST(StoreSpecs, BadSpecsAreRefusedWithTheReason) {
