@@ -93,7 +93,12 @@ void RunCheck(CheckFlags flags) {
     if (fs::is_directory(kDefaultMessagingLists, ec)) flags.paths.push_back(kDefaultMessagingLists);
     if (fs::is_directory(kDefaultKeywordLists, ec)) flags.paths.push_back(kDefaultKeywordLists);
     if (fs::is_directory(kDefaultTimelines, ec)) flags.paths.push_back(kDefaultTimelines);
-    if (fs::is_directory(kDefaultPostLists, ec)) flags.paths.push_back(kDefaultPostLists);
+    // No post list is shipped: the folder counts once someone adds one.
+    bool post_lists = false;
+    for (const auto& entry : fs::directory_iterator(kDefaultPostLists, ec)) {
+      post_lists = post_lists || entry.path().extension() == ".csv";
+    }
+    if (post_lists) flags.paths.push_back(kDefaultPostLists);
   }
   Result<std::vector<std::string>> files = ExpandTestListPaths(flags.paths);
   if (!files) {
