@@ -6,7 +6,6 @@ namespace vigil {
 ExperimentDescriptor DeliveryDescriptor() {
   return {.name = "delivery",
           .version = "0.1.0",
-          .groups = {"delivery"},
           .services = {"delivery"},
           .input_policy = InputPolicy::kOptional,
           .scorer = ScorerKind::kDelivery};

@@ -571,11 +571,20 @@ class MqttTransport final : public DeliveryTransport {
     co_return std::nullopt;
   }
 
+  void FreshSendConnection() override { fresh_ = true; }
+
   asio::awaitable<SendOutcome> Send(std::string_view text) override {
     SendOutcome outcome;
     outcome.t0 = log_.Now();
     const Clock::time_point deadline = Clock::now() + context_.timeout;
     co_await Pump(deadline, [] { return true; });  // notice a connection lost meanwhile
+    if (fresh_ && publisher_.online()) {
+      publisher_.StartClose();
+      co_await Pump(deadline, [this] { return publisher_.phase() != Phase::kClosing; });
+      if (publisher_.phase() == Phase::kClosing) publisher_.TimeOut();
+      publisher_.Reset();
+    }
+    fresh_ = false;
     std::optional<std::string> failure = co_await Resolve("send");
     if (!failure && !publisher_.online()) {
       publisher_.StartConnect(context_.executor, server_);
@@ -643,6 +652,7 @@ class MqttTransport final : public DeliveryTransport {
   Json Events() const override { return log_.ToJson(); }
 
  private:
+  bool fresh_ = false;  // the next Send opens a new publishing connection
   // Looks the broker up once; on failure records "connect" for `end` and returns why.
   asio::awaitable<std::optional<std::string>> Resolve(std::string_view end) {
     if (!server_.ip.empty()) co_return std::nullopt;

@@ -178,8 +178,15 @@ class RelayTransport final : public DeliveryTransport {
     co_return std::nullopt;
   }
 
+  void FreshSendConnection() override { fresh_ = true; }
+
   asio::awaitable<SendOutcome> Send(std::string_view text) override {
     SendOutcome outcome;
+    if (fresh_ && sender_) {
+      Record("send", "close", sender_->address, "");
+      DropSender();
+    }
+    fresh_ = false;
     outcome.t0 = Now();
     const auto deadline = Clock::now() + timeout_;
     auto finish = [&](std::string failure, bool on_send) {
@@ -543,6 +550,7 @@ class RelayTransport final : public DeliveryTransport {
 
   std::vector<std::pair<std::string, std::string>> addresses_;  // (real, contacted)
   uint16_t send_port_ = 0;
+  bool fresh_ = false;  // the next Send opens a new sending connection
   std::string session_, send_token_, receive_token_;
   uint64_t after_ = 0;
   std::unique_ptr<Connection> sender_, receiver_;

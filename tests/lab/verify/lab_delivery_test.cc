@@ -31,7 +31,7 @@ LabEnvironment* g_lab = nullptr;
 TempDir* g_dir = nullptr;
 constexpr const char* kRelayUrl = "https://relay.lab.test:8443";
 
-// The lab's keyword list: two words the censor filters alone, one it does not, and two
+// The lab's keyword list: a word the censor filters alone, one it does not, and two
 // combinations it filters whose words pass alone; each with its control.
 constexpr const char* kKeywords =
     "id,text,language,theme,components,source,date_added\n"
@@ -42,9 +42,7 @@ constexpr const char* kKeywords =
     "lab-3,天安门,zh,history,,lab,2026-12-07\n"
     "lab-3.c,火车站,zh,control,,lab,2026-12-07\n"
     "lab-4,tiananmen 1989,en,history,tiananmen+1989,lab,2026-12-07\n"
-    "lab-4.c,weather is fine,en,control,,lab,2026-12-07\n"
-    "lab-5,falungong,en,religion,,lab,2026-12-07\n"
-    "lab-5.c,breakfast,en,control,,lab,2026-12-07\n";
+    "lab-4.c,weather is fine,en,control,,lab,2026-12-07\n";
 
 // The words and combinations of keyword-filter.yaml and keyword-rst-residual.yaml.
 const std::vector<std::vector<std::string>> kFiltered = {
@@ -128,19 +126,19 @@ class LabDeliveryTest : public ::testing::Test {
 
   // `vigil run delivery` from vgl-client: the measurement's test keys (null when none).
   json RunDelivery(const std::string& transport, std::vector<std::string> extra = {},
-                   std::chrono::seconds timeout = std::chrono::seconds(150)) {
+                   const std::string& stateful_wait = "25") {
     std::vector<std::string> argv = {VigilBinary(),       "run",
                                      "delivery",          "--batch",
                                      "--config",          g_dir->Join("config.json"),
                                      "--transport",       transport,
                                      "--relay",           kRelayUrl,
                                      "--ca-file",         g_lab->ca_file(),
-                                     "--timeout",         "3",
+                                     "--timeout",         "1",
                                      "--delivery-wait",   "3",
-                                     "--stateful-wait",   "25",
+                                     "--stateful-wait",   stateful_wait,
                                      "--no-network-check"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    auto r = g_lab->Exec("client", argv, timeout);
+    auto r = g_lab->Exec("client", argv, std::chrono::seconds(150));
     EXPECT_EQ(r.exit_code, 0) << transport << ":\n" << r.output;
     std::istringstream lines(r.output);
     for (std::string line; std::getline(lines, line);) {
@@ -193,7 +191,6 @@ TEST_F(LabDeliveryTest, KeywordFilterDropsExactlyTheFilteredMessagesOnPlaintextT
     EXPECT_EQ(v.at("lab-2"), "blocked");
     EXPECT_EQ(v.at("lab-3"), "delivered");
     EXPECT_EQ(v.at("lab-4"), "blocked");
-    EXPECT_EQ(v.at("lab-5"), "blocked");
     for (const auto& k : keys["keywords"]) {
       if (k.value("verdict", "") == "blocked") {
         EXPECT_EQ(k["technique"], "keyword_drop") << k.dump();
@@ -258,10 +255,22 @@ TEST_F(LabDeliveryTest, AResidualBlockReadsAsStatefulNotAsKeywordsDropped) {
 
 TEST_F(LabDeliveryTest, ARelayKilledMidRunLeavesTimeoutsNotACrashOrAHang) {
   auto relay = StartRelay();
-  Use("clean");
+  // Every packet to or from the relay 50 ms late, so that the run is still sending when
+  // the relay dies.
+  const std::string slow = g_dir->Join("relay-delay.yaml");
+  std::ofstream(slow) << "name: relay-delay\n"
+                         "description: the relay 50 ms further away each way\n"
+                         "phases:\n"
+                         "  - start: 0s\n"
+                         "    rules:\n"
+                         "      - id: relay-delay\n"
+                         "        match: {proto: tcp, dst_ip: 198.18.30.2}\n"
+                         "        action: delay\n"
+                         "        ms: 50\n";
+  Use(slow);
   json keys;
   const auto started = std::chrono::steady_clock::now();
-  std::thread run([&] { keys = RunDelivery("relay-tcp", {"--stateful-wait", "4"}); });
+  std::thread run([&] { keys = RunDelivery("relay-tcp", {}, "4"); });
   // Killed once the run has made its session and started sending.
   for (int i = 0; i < 200; ++i) {
     std::ifstream log(g_lab->state_dir() + "/relay.log");
@@ -275,7 +284,7 @@ TEST_F(LabDeliveryTest, ARelayKilledMidRunLeavesTimeoutsNotACrashOrAHang) {
   ASSERT_TRUE(keys.is_object());
   std::set<std::string> statuses;
   for (const auto& m : keys["messages"]) statuses.insert(m.value("status", ""));
-  EXPECT_TRUE(statuses.count("timeout")) << keys["messages"].dump(1);
+  EXPECT_TRUE(statuses.count("timeout")) << keys.dump(1);
   EXPECT_FALSE(statuses.count("dropped"))
       << "a dead relay is not a filter: " << keys["messages"].dump(1);
   for (const auto& [id, verdict] : Verdicts(keys)) {

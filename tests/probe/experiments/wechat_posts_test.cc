@@ -374,18 +374,27 @@ TEST_F(WechatPostsRunTest, WhatCannotBeMeasuredIsAnError) {
   EXPECT_NE(m.error().find("fingerprints/wechat_posts.csv"), std::string::npos) << m.error();
 }
 
-TEST(WechatPostsDefaultInputsTest, EveryUrlOfTheShippedLists) {
+TEST(WechatPostsDefaultInputsTest, EveryUrlOfTheListsAndNothingWithoutOne) {
   auto e = MakeExperiment("wechat_posts");
   ASSERT_NE(e, nullptr);
-  EXPECT_EQ(e->input_policy(), InputPolicy::kOptional);
-  auto inputs = e->DefaultInputs(test_support::SourceDir() + "/testlists");
+  EXPECT_EQ(e->input_policy(), InputPolicy::kRequired);
+  test_support::TempDir data("wechat_posts_lists_");
+  std::filesystem::create_directories(data.Join("wechat_posts"));
+  std::filesystem::copy_file(test_support::SourceDir() + "/tests/lab/wechat_posts.csv",
+                             data.Join("wechat_posts/lab.csv"));
+  auto inputs = e->DefaultInputs(data.path());
   ASSERT_TRUE(inputs.ok()) << inputs.error();
-  ASSERT_FALSE(inputs->empty());
+  ASSERT_EQ(inputs->size(), 6u);
   EXPECT_EQ(inputs->front(), "https://mp.weixin.qq.com/s/lab-daily-1");
-  test_support::TempDir empty("wechat_posts_lists_");
-  auto none = e->DefaultInputs(empty.path());
-  ASSERT_FALSE(none.ok());
-  EXPECT_EQ(none.error().rfind("wechat_posts: ", 0), 0u) << none.error();
+  // No list is shipped: nothing is fetched by default.
+  auto shipped = e->DefaultInputs(test_support::SourceDir() + "/testlists");
+  ASSERT_TRUE(shipped.ok()) << shipped.error();
+  EXPECT_TRUE(shipped->empty());
+  // A list that does not parse stops the run.
+  std::ofstream(data.Join("wechat_posts/lab.csv")) << "url,account\n";
+  auto broken = e->DefaultInputs(data.path());
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.error().rfind("wechat_posts: ", 0), 0u) << broken.error();
 }
 
 }  // namespace
