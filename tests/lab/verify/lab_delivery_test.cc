@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -102,7 +103,8 @@ class LabDeliveryTest : public ::testing::Test {
   }
 
   // `vigil relay` in vgl-control on the lab certificate: TCP 8481, HTTP 8480, HTTPS 8443.
-  std::unique_ptr<ChildProcess> StartRelay() {
+  // Its log: STATE/<log_name>.
+  std::unique_ptr<ChildProcess> StartRelay(const std::string& log_name = "relay.log") {
     auto relay = std::make_unique<ChildProcess>();
     const std::string state = g_lab->state_dir();
     std::string error;
@@ -110,7 +112,7 @@ class LabDeliveryTest : public ::testing::Test {
         {"ip", "netns", "exec", "vgl-control", VigilBinary(), "relay", "--listen-tcp",
          "198.18.30.2:8481", "--listen-http", "198.18.30.2:8480", "--listen-https",
          "198.18.30.2:8443", "--cert", state + "/server-chain.pem", "--key", state + "/server.key"},
-        state + "/relay.log", &error))
+        state + "/" + log_name, &error))
         << error;
     for (int i = 0; i < 50; ++i) {
       if (g_lab
@@ -254,7 +256,8 @@ TEST_F(LabDeliveryTest, AResidualBlockReadsAsStatefulNotAsKeywordsDropped) {
 }
 
 TEST_F(LabDeliveryTest, ARelayKilledMidRunLeavesTimeoutsNotACrashOrAHang) {
-  auto relay = StartRelay();
+  std::filesystem::remove(g_lab->state_dir() + "/relay-killed.log");
+  auto relay = StartRelay("relay-killed.log");
   // Every packet to or from the relay 50 ms late, so that the run is still sending when
   // the relay dies.
   const std::string slow = g_dir->Join("relay-delay.yaml");
@@ -273,7 +276,7 @@ TEST_F(LabDeliveryTest, ARelayKilledMidRunLeavesTimeoutsNotACrashOrAHang) {
   std::thread run([&] { keys = RunDelivery("relay-tcp", {}, "4"); });
   // Killed once the run has made its session and started sending.
   for (int i = 0; i < 200; ++i) {
-    std::ifstream log(g_lab->state_dir() + "/relay.log");
+    std::ifstream log(g_lab->state_dir() + "/relay-killed.log");
     const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
     if (text.find("/messages") != std::string::npos) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
