@@ -226,7 +226,8 @@ TEST(InformedConsent, DeliveryTestsNeedTheirOwnAcknowledgementAndCanBeTurnedOff)
   EXPECT_NE(refused.err.find("stay off"), std::string::npos) << refused.err;
   EXPECT_FALSE(LoadConfig(options.config_path).ok());
 
-  auto accepted = Onboard(options, std::string("true\ntrue\nn\n") + kDeliveryAcknowledgement + "\n");
+  auto accepted =
+      Onboard(options, std::string("true\ntrue\nn\n") + kDeliveryAcknowledgement + "\n");
   ASSERT_EQ(accepted.status, 0) << accepted.err;
   auto c = LoadConfig(options.config_path);
   ASSERT_TRUE(c.ok()) << c.error();
