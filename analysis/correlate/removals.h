@@ -19,8 +19,8 @@
 #include <string_view>
 #include <vector>
 
-#include "analysis/model/post_status.h"
 #include "analysis/model/rows.h"
+#include "base/post_status.h"
 
 namespace vigil::analysis {
 

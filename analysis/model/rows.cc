@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "analysis/model/post_status.h"
+#include "base/post_status.h"
 
 namespace vigil::analysis {
 

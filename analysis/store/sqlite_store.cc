@@ -19,8 +19,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "analysis/model/post_status.h"
 #include "analysis/store/schema.h"
+#include "base/post_status.h"
 
 namespace vigil::analysis::store {
 namespace {

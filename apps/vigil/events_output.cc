@@ -128,7 +128,7 @@ Table RemovalsTable(const EventsReport& r) {
           {}};
   for (const ArticleHistory& a : r.articles) {
     t.rows.push_back({a.url, a.account, a.title, std::string(analysis::ArticleStateName(a.state)),
-                      a.removal ? std::string(analysis::PostStatusName(*a.removal)) : "",
+                      a.removal ? std::string(PostStatusName(*a.removal)) : "",
                       Time(a.last_available), Time(a.first_removed), std::to_string(a.flaps.size()),
                       std::to_string(a.measurements), std::to_string(a.unreachable),
                       std::to_string(a.unknown)});
@@ -180,8 +180,7 @@ void PrintCsv(const Table& t) {
 
 nlohmann::json CountsJson(const RemovalCounts& c) {
   nlohmann::json classes = nlohmann::json::object();
-  for (const auto& [status, n] : c.by_class)
-    classes[std::string(analysis::PostStatusName(status))] = n;
+  for (const auto& [status, n] : c.by_class) classes[std::string(PostStatusName(status))] = n;
   nlohmann::json accounts = nlohmann::json::object();
   for (const auto& [account, n] : c.by_account) accounts[account] = n;
   return {{"followed", c.followed},
@@ -217,14 +216,14 @@ nlohmann::json ArticleJson(const ArticleHistory& a) {
   for (const analysis::Flap& f : a.flaps) {
     flaps.push_back({{"last_available", time(f.last_available)},
                      {"first_removed", Time(f.first_removed)},
-                     {"removal", analysis::PostStatusName(f.removal)},
+                     {"removal", PostStatusName(f.removal)},
                      {"available_again", Time(f.available_again)}});
   }
   return {{"url", a.url},
           {"account", a.account},
           {"title", a.title},
           {"state", analysis::ArticleStateName(a.state)},
-          {"removal", a.removal ? json(analysis::PostStatusName(*a.removal)) : json(nullptr)},
+          {"removal", a.removal ? json(PostStatusName(*a.removal)) : json(nullptr)},
           {"first_available", time(a.first_available)},
           {"last_available", time(a.last_available)},
           {"first_removed", time(a.first_removed)},
@@ -402,8 +401,7 @@ void PrintEventsReport(const EventsReport& r, const std::string& store, const st
       if (a.last_available) seen = "last available " + Time(*a.last_available);
       if (a.first_removed) {
         seen += (seen.empty() ? "" : "; ") + std::string("first removed ") +
-                Time(*a.first_removed) + " (" + std::string(analysis::PostStatusName(*a.removal)) +
-                ")";
+                Time(*a.first_removed) + " (" + std::string(PostStatusName(*a.removal)) + ")";
       }
       if (!a.flaps.empty()) {
         seen += "; removed and available again " + std::to_string(a.flaps.size()) + "x";

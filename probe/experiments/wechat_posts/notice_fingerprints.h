@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/post_status.h"
 #include "base/result.h"
-#include "probe/experiments/wechat_posts/post_status.h"
 
 namespace vigil {
 

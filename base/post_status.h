@@ -1,8 +1,8 @@
-// PostStatus as the analyzer reads it: what a wechat_posts measurement says became of a
-// public-account article (test_keys.post_status, docs/experiments.md "wechat_posts"), and
-// which of those words are the platform's removals. The analyzer reads measurements as
-// JSON and never links the probe: these are the words of the measurement format, the
-// same six the experiment writes. Constant tables; safe from any thread.
+// PostStatus: what became of a public-account article, as the wechat_posts experiment
+// tells it from the fetch of its URL (test_keys.post_status, docs/experiments.md
+// "wechat_posts"), and which of those words are the platform's removals. In base because
+// the probe writes these words and the analyzer, which never links the probe, reads
+// them. Constant tables; safe from any thread.
 #pragma once
 
 #include <array>
@@ -10,7 +10,7 @@
 #include <optional>
 #include <string_view>
 
-namespace vigil::analysis {
+namespace vigil {
 
 enum class PostStatus : uint8_t {
   kAvailable,            // the article itself
@@ -41,4 +41,4 @@ bool IsRemoval(PostStatus status);
 /// The test_name of the measurements that carry a post_status.
 inline constexpr std::string_view kPostsTestName = "wechat_posts";
 
-}  // namespace vigil::analysis
+}  // namespace vigil

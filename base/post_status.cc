@@ -1,6 +1,5 @@
-#include "probe/experiments/wechat_posts/post_status.h"
+#include "base/post_status.h"
 
-#include <array>
 #include <utility>
 
 namespace vigil {
