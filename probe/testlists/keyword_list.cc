@@ -20,9 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr size_t kMaxErrors = 20;
 constexpr size_t kMaxTextBytes = 512;
-constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
 // Field numbers, 1-based, as Problem::column counts them.
 enum Column { kId = 1, kText, kLanguage, kTheme, kComponents, kSource, kDateAdded };
@@ -362,16 +360,7 @@ void ReadFiles(const std::vector<std::string>& paths, Reading* r) {
 Result<KeywordList> ToResult(Reading* r) {
   const std::vector<Problem> problems = SortedProblems(r);
   if (problems.empty()) return std::move(r->list);
-  std::string joined;
-  for (size_t i = 0; i < problems.size() && i < kMaxErrors; ++i) {
-    const Problem& p = problems[i];
-    if (!joined.empty()) joined += "\n";
-    joined += p.file + ":" + std::to_string(p.line) + ": " + p.message;
-  }
-  if (problems.size() > kMaxErrors) {
-    joined += "\n(" + std::to_string(problems.size() - kMaxErrors) + " more)";
-  }
-  return Error{joined};
+  return Error{ProblemsError(problems)};
 }
 
 }  // namespace
@@ -417,19 +406,10 @@ Result<KeywordList> ParseKeywordList(std::string_view text, const std::string& p
 }
 
 Result<KeywordList> ReadKeywordLists(const std::string& dir) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return Error{dir + ": no such directory"};
-  std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.path().extension() == ".csv" && entry.is_regular_file(ec)) {
-      files.push_back(entry.path().string());
-    }
-  }
-  if (ec) return Error{dir + ": " + ec.message()};
-  if (files.empty()) return Error{dir + ": no keyword lists (*.csv)"};
-  std::sort(files.begin(), files.end());
+  auto files = CsvFilesIn(dir, "keyword lists");
+  if (!files.ok()) return Error{files.error()};
   Reading r;
-  ReadFiles(files, &r);
+  ReadFiles(*files, &r);
   return ToResult(&r);
 }
 
@@ -446,16 +426,7 @@ std::string KeywordListDir(const std::string& data_dir) {
 }
 
 bool LooksLikeKeywordList(std::string_view text) {
-  if (text.substr(0, kBom.size()) == kBom) text.remove_prefix(kBom.size());
-  const size_t end = text.find('\n');
-  std::string_view first = text.substr(0, end);
-  if (!first.empty() && first.back() == '\r') first.remove_suffix(1);
-  std::string header;
-  for (const auto& field : kKeywordListHeader) {
-    if (!header.empty()) header += ",";
-    header += field;
-  }
-  return first == header;
+  return StartsWithHeader(text, kKeywordListHeader);
 }
 
 }  // namespace vigil

@@ -15,9 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr size_t kMaxErrors = 20;
-constexpr std::string_view kBom = "\xEF\xBB\xBF";
-
 // Field numbers, 1-based, as Problem::column counts them.
 enum Column { kService = 1, kEndpoint, kPort, kSteps, kExpectedAsn, kNotes };
 
@@ -225,16 +222,7 @@ void ParseFiles(const std::vector<std::string>& paths, MessagingList* list,
 
 Result<MessagingList> ToResult(MessagingList list, const std::vector<Problem>& problems) {
   if (problems.empty()) return list;
-  std::string joined;
-  for (size_t i = 0; i < problems.size() && i < kMaxErrors; ++i) {
-    const Problem& p = problems[i];
-    if (!joined.empty()) joined += "\n";
-    joined += p.file + ":" + std::to_string(p.line) + ": " + p.message;
-  }
-  if (problems.size() > kMaxErrors) {
-    joined += "\n(" + std::to_string(problems.size() - kMaxErrors) + " more)";
-  }
-  return Error{joined};
+  return Error{ProblemsError(problems)};
 }
 
 }  // namespace
@@ -305,20 +293,11 @@ Result<MessagingList> ReadMessagingList(const std::string& path) {
 }
 
 Result<MessagingList> ReadMessagingLists(const std::string& dir) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return Error{dir + ": no such directory"};
-  std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.path().extension() == ".csv" && entry.is_regular_file(ec)) {
-      files.push_back(entry.path().string());
-    }
-  }
-  if (ec) return Error{dir + ": " + ec.message()};
-  if (files.empty()) return Error{dir + ": no messaging lists (*.csv)"};
-  std::sort(files.begin(), files.end());
+  auto files = CsvFilesIn(dir, "messaging lists");
+  if (!files.ok()) return Error{files.error()};
   MessagingList list;
   std::vector<Problem> problems;
-  ParseFiles(files, &list, &problems);
+  ParseFiles(*files, &list, &problems);
   return ToResult(std::move(list), problems);
 }
 
@@ -327,16 +306,7 @@ std::string MessagingListDir(const std::string& data_dir) {
 }
 
 bool LooksLikeMessagingList(std::string_view text) {
-  if (text.substr(0, kBom.size()) == kBom) text.remove_prefix(kBom.size());
-  const size_t end = text.find('\n');
-  std::string_view first = text.substr(0, end);
-  if (!first.empty() && first.back() == '\r') first.remove_suffix(1);
-  std::string header;
-  for (const auto& field : kMessagingListHeader) {
-    if (!header.empty()) header += ",";
-    header += field;
-  }
-  return first == header;
+  return StartsWithHeader(text, kMessagingListHeader);
 }
 
 }  // namespace vigil

@@ -16,9 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr size_t kMaxErrors = 20;
-constexpr std::string_view kBom = "\xEF\xBB\xBF";
-
 // Field numbers, 1-based, as Problem::column counts them.
 enum Column { kUrl = 1, kAccount, kTitle, kSource, kDateAdded };
 
@@ -147,16 +144,7 @@ void ParseFiles(const std::vector<std::string>& paths, PostList* list,
 
 Result<PostList> ToResult(PostList list, const std::vector<Problem>& problems) {
   if (problems.empty()) return list;
-  std::string joined;
-  for (size_t i = 0; i < problems.size() && i < kMaxErrors; ++i) {
-    const Problem& p = problems[i];
-    if (!joined.empty()) joined += "\n";
-    joined += p.file + ":" + std::to_string(p.line) + ": " + p.message;
-  }
-  if (problems.size() > kMaxErrors) {
-    joined += "\n(" + std::to_string(problems.size() - kMaxErrors) + " more)";
-  }
-  return Error{joined};
+  return Error{ProblemsError(problems)};
 }
 
 }  // namespace
@@ -230,20 +218,11 @@ Result<PostList> ParsePostList(std::string_view text, const std::string& path) {
 }
 
 Result<PostList> ReadPostLists(const std::string& dir) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return Error{dir + ": no such directory"};
-  std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.path().extension() == ".csv" && entry.is_regular_file(ec)) {
-      files.push_back(entry.path().string());
-    }
-  }
-  if (ec) return Error{dir + ": " + ec.message()};
-  if (files.empty()) return Error{dir + ": no post lists (*.csv)"};
-  std::sort(files.begin(), files.end());
+  auto files = CsvFilesIn(dir, "post lists");
+  if (!files.ok()) return Error{files.error()};
   PostList list;
   std::vector<Problem> problems;
-  ParseFiles(files, &list, &problems);
+  ParseFiles(*files, &list, &problems);
   return ToResult(std::move(list), problems);
 }
 
@@ -251,16 +230,6 @@ std::string PostListDir(const std::string& data_dir) {
   return (fs::path(data_dir.empty() ? "testlists" : data_dir) / "wechat_posts").string();
 }
 
-bool LooksLikePostList(std::string_view text) {
-  if (text.substr(0, kBom.size()) == kBom) text.remove_prefix(kBom.size());
-  std::string_view first = text.substr(0, text.find('\n'));
-  if (!first.empty() && first.back() == '\r') first.remove_suffix(1);
-  std::string header;
-  for (const auto& field : kPostListHeader) {
-    if (!header.empty()) header += ",";
-    header += field;
-  }
-  return first == header;
-}
+bool LooksLikePostList(std::string_view text) { return StartsWithHeader(text, kPostListHeader); }
 
 }  // namespace vigil

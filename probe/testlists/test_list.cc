@@ -382,4 +382,46 @@ std::vector<Problem> CheckTestLists(const std::vector<std::string>& paths,
   return problems;
 }
 
+std::string ProblemsError(const std::vector<Problem>& problems) {
+  constexpr size_t kShown = 20;
+  std::string joined;
+  for (size_t i = 0; i < problems.size() && i < kShown; ++i) {
+    const Problem& p = problems[i];
+    if (!joined.empty()) joined += "\n";
+    joined += p.file + ":" + std::to_string(p.line) + ": " + p.message;
+  }
+  if (problems.size() > kShown) {
+    joined += "\n(" + std::to_string(problems.size() - kShown) + " more)";
+  }
+  return joined;
+}
+
+Result<std::vector<std::string>> CsvFilesIn(const std::string& dir, std::string_view what) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return Error{dir + ": no such directory"};
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().extension() == ".csv" && entry.is_regular_file(ec)) {
+      files.push_back(entry.path().string());
+    }
+  }
+  if (ec) return Error{dir + ": " + ec.message()};
+  if (files.empty()) return Error{dir + ": no " + std::string(what) + " (*.csv)"};
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+bool StartsWithHeader(std::string_view text, std::span<const std::string_view> header) {
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  if (text.substr(0, kBom.size()) == kBom) text.remove_prefix(kBom.size());
+  std::string_view first = text.substr(0, text.find('\n'));
+  if (!first.empty() && first.back() == '\r') first.remove_suffix(1);
+  std::string joined;
+  for (const auto& field : header) {
+    if (!joined.empty()) joined += ",";
+    joined += field;
+  }
+  return first == joined;
+}
+
 }  // namespace vigil

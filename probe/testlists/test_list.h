@@ -5,6 +5,7 @@
 
 #include <array>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,6 +82,15 @@ Result<std::vector<std::string>> ExpandTestListPaths(const std::vector<std::stri
 /// real YYYY-MM-DD date not in the future; no URL twice in a file; and no URL in a country
 /// list that global.csv beside it also holds. Returns every problem, in file order, then
 /// by line and column; a path that cannot be read is a problem too.
+/// The readers of the lists under testlists/ (messaging, keyword and post lists) share
+/// these: the problems as one error (the first 20 as "FILE:LINE: message" lines, then
+/// "(N more)"); the *.csv files of `dir` sorted by name (an error when `dir` is not a
+/// readable folder or holds none: "DIR: no <what> (*.csv)"); and whether `text` starts
+/// with `header`'s fields joined by commas (a byte order mark and CRLF allowed).
+std::string ProblemsError(const std::vector<Problem>& problems);
+Result<std::vector<std::string>> CsvFilesIn(const std::string& dir, std::string_view what);
+bool StartsWithHeader(std::string_view text, std::span<const std::string_view> header);
+
 std::vector<Problem> CheckTestLists(const std::vector<std::string>& paths,
                                     const CategoryLegend& legend);
 
