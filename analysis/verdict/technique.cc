@@ -60,7 +60,9 @@ std::string_view DeliveryTechnique(const ExtractedMeasurement& m) {
   const Summary summary(m.summary_json);
   auto keywords = summary.Get("keywords");
   if (keywords && keywords->is_array()) {
-    for (auto k : keywords->get_array().value_unsafe()) {
+    // Bound first: the array of a temporary result would not outlive the loop's start.
+    const simdjson::dom::array list = keywords->get_array().value_unsafe();
+    for (auto k : list) {
       auto verdict = Summary::StrOf(Summary::Field(k, "verdict"));
       if (!verdict || (*verdict != "blocked" && *verdict != "stateful")) continue;
       auto technique = Summary::StrOf(Summary::Field(k, "technique"));

@@ -20,7 +20,9 @@ void ScoreDelivery(Scoring& c) {
   }
   bool blocked = false, stateful = false;
   if (auto keywords = c.summary.Get("keywords"); keywords && keywords->is_array()) {
-    for (auto k : keywords->get_array().value_unsafe()) {
+    // Bound first: the array of a temporary result would not outlive the loop's start.
+    const simdjson::dom::array list = keywords->get_array().value_unsafe();
+    for (auto k : list) {
       auto verdict = Summary::StrOf(Summary::Field(k, "verdict"));
       blocked = blocked || (verdict && *verdict == "blocked");
       stateful = stateful || (verdict && *verdict == "stateful");
