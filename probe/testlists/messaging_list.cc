@@ -198,9 +198,8 @@ void ParseInto(std::string_view text, const std::string& path, MessagingList* ou
         seen->emplace(RowKey{row.service, row.endpoint, row.port}, std::pair(path, rec.line));
     if (!inserted) {
       const auto& [file, line] = it->second;
-      const std::string earlier =
-          file == path ? "line " + std::to_string(line) : file + ":" + std::to_string(line);
-      problem(rec.line, kEndpoint, "row", "repeats the service, endpoint and port of " + earlier);
+      problem(rec.line, kEndpoint, "row",
+              "repeats the service, endpoint and port of " + EarlierPlace(file, line, path));
       continue;
     }
     out->rows.push_back(std::move(row));

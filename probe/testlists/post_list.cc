@@ -120,9 +120,7 @@ void ParseInto(std::string_view text, const std::string& path, PostList* out, Se
     auto [it, inserted] = seen->emplace(row.url, std::pair(path, rec.line));
     if (!inserted) {
       const auto& [file, line] = it->second;
-      const std::string earlier =
-          file == path ? "line " + std::to_string(line) : file + ":" + std::to_string(line);
-      problem(rec.line, kUrl, "url", "listed before, on " + earlier);
+      problem(rec.line, kUrl, "url", "listed before, on " + EarlierPlace(file, line, path));
       continue;
     }
     out->rows.push_back(std::move(row));

@@ -424,4 +424,8 @@ bool StartsWithHeader(std::string_view text, std::span<const std::string_view> h
   return first == joined;
 }
 
+std::string EarlierPlace(const std::string& file, int line, const std::string& path) {
+  return file == path ? "line " + std::to_string(line) : file + ":" + std::to_string(line);
+}
+
 }  // namespace vigil

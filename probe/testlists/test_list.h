@@ -90,6 +90,9 @@ Result<std::vector<std::string>> ExpandTestListPaths(const std::vector<std::stri
 std::string ProblemsError(const std::vector<Problem>& problems);
 Result<std::vector<std::string>> CsvFilesIn(const std::string& dir, std::string_view what);
 bool StartsWithHeader(std::string_view text, std::span<const std::string_view> header);
+/// Where an earlier row stands, as a later row of `path` names it: "line N" in the same
+/// file, "FILE:N" in another.
+std::string EarlierPlace(const std::string& file, int line, const std::string& path);
 
 std::vector<Problem> CheckTestLists(const std::vector<std::string>& paths,
                                     const CategoryLegend& legend);
