@@ -7,7 +7,7 @@ namespace {
 
 // Every ScorerKind once; a test with its own rules gets a kind in the catalog and a
 // row here.
-constexpr std::array<KindScorer, 12> kKindScorers = {{
+constexpr std::array<KindScorer, 15> kKindScorers = {{
     {ScorerKind::kGeneric, ScoreGeneric},
     {ScorerKind::kWebConnectivity, ScoreWebConnectivity},
     {ScorerKind::kWhatsapp, ScoreWhatsapp},
@@ -20,6 +20,9 @@ constexpr std::array<KindScorer, 12> kKindScorers = {{
     {ScorerKind::kSniBlocking, ScoreSniBlocking},
     {ScorerKind::kStun, ScoreStunReachability},
     {ScorerKind::kDelivery, ScoreDelivery},
+    {ScorerKind::kDnsInjection, ScoreGeneric},
+    {ScorerKind::kResidualBlocking, ScoreGeneric},
+    {ScorerKind::kCensorHop, ScoreGeneric},
 }};
 
 }  // namespace

@@ -37,7 +37,10 @@ enum class ScorerKind {
   kDnscheck,
   kSniBlocking,
   kStun,
-  kDelivery,  // message delivery: keywords lost between benign controls
+  kDelivery,          // message delivery: keywords lost between benign controls
+  kDnsInjection,      // forged DNS answers: the sink answered, replies beyond one
+  kResidualBlocking,  // a 3-tuple blocked after a trigger, and for how long
+  kCensorHop,         // where on the path the censor sits (TTL-limited triggers)
 };
 
 /// The lists' `{}` let a descriptor written with designated initializers leave an

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "probe/capture/injection_options.h"
 #include "probe/dns/dns_observer.h"
 #include "probe/experiments/catalog.h"
 #include "probe/experiments/delivery/delivery_options.h"
@@ -26,6 +27,7 @@ namespace vigil {
 
 class AsnDatabase;
 class ControlClient;
+class PacketCapture;
 class SniTriggerLog;
 
 /// Real IP literals → the addresses to contact instead (the lab's endpoints file);
@@ -58,6 +60,12 @@ struct ExperimentContext {
   std::shared_ptr<SniTriggerLog> sni_triggers;
   /// The delivery experiment's consent, transport and servers (delivery_options.h).
   DeliveryOptions delivery;
+  /// The run's packet capture (probe/capture/packet_capture.h); null when there is none,
+  /// and then capture_unavailable says why ("" when capture was not asked for).
+  std::shared_ptr<PacketCapture> capture;
+  std::string capture_unavailable;
+  /// The evidence experiments' settings (dns_injection, residual_blocking, censor_hop).
+  InjectionOptions injection;
 
   /// `ip` itself unless the address map says otherwise.
   std::string MapAddress(const std::string& ip) const {

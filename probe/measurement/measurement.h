@@ -165,6 +165,16 @@ struct NetworkEvent {
 
 /// The observation arrays shared by all experiments; experiment-specific keys
 /// (whatsapp_endpoints_status, blocking, ...) live in `extra`.
+/// A TCP flow a measurement opened, for the packet capture to find its segments: never
+/// serialised (the local port stays on the machine with the capture).
+struct FlowNote {
+  int64_t transaction_id = 0;
+  std::string ip;  // the server's address as contacted
+  uint16_t port = 0;
+  uint16_t local_port = 0;  // 0 when the socket never got one
+  double t0 = 0;            // seconds since the measurement's start
+};
+
 struct TestKeys {
   std::vector<DnsQuery> queries;
   std::vector<TcpConnect> tcp_connect;
@@ -175,6 +185,7 @@ struct TestKeys {
   std::optional<std::string> failed_operation;
   Json extra = Json::object();
   KeySpellings spellings = {};
+  std::vector<FlowNote> flows = {};  // runtime only (not in the JSON): see FlowNote
 };
 
 /// The df-000 envelope.

@@ -29,6 +29,18 @@ asio::awaitable<TcpConnectOutcome> ObserveTcpConnect(Trace& trace, const std::st
       std::error_code ignored;
       socket.close(ignored);
     });
+    // Bound before connecting so that the flow's local port is known even when the
+    // connect fails: the packet capture finds the flow's segments by it.
+    uint16_t local_port = 0;
+    socket.open(address.is_v4() ? asio::ip::tcp::v4() : asio::ip::tcp::v6(), ec);
+    if (!ec)
+      socket.bind({address.is_v4() ? asio::ip::address(asio::ip::address_v4::any())
+                                   : asio::ip::address(asio::ip::address_v6::any()),
+                   0},
+                  ec);
+    if (!ec) local_port = socket.local_endpoint(ec).port();
+    ec.clear();
+    trace.keys().flows.push_back({transaction_id, ip, port, local_port, t0});
     co_await socket.async_connect({address, port}, asio::redirect_error(asio::use_awaitable, ec));
     if (deadline.expired()) {
       outcome.failure = std::string(kGenericTimeoutError);
