@@ -7,6 +7,8 @@
 #include <memory>
 
 #include "apps/vigil/commands.h"
+#include "probe/capture/evidence_gathering.h"
+#include "probe/capture/packet_capture.h"
 #include "probe/measurement/measurement_json.h"
 #include "probe/urlgetter/urlgetter.h"
 
@@ -18,6 +20,8 @@ struct MeasureFlags {
   UrlgetterConfig config;
   bool pretty = false;
   double timeout_seconds = 10;
+  bool capture = false;   // packet evidence (x_packets, x_injection)
+  std::string pcap_file;  // the captured packets, for Wireshark (implies capture)
 };
 
 void Run(MeasureFlags& flags) {
@@ -29,13 +33,33 @@ void Run(MeasureFlags& flags) {
     return;
   }
   asio::io_context io;
+  ExperimentContext context;  // what packet evidence reads: the capture, the listening window
+  context.executor = io.get_executor();
+  if (flags.capture || !flags.pcap_file.empty()) {
+    CaptureOptions options;
+    options.pcap_file = flags.pcap_file;
+    auto capture = PacketCapture::Open(options);
+    if (!capture.ok()) {
+      // Asked for by name: the user hears why it cannot be had.
+      Fail("measure " + flags.config.step, "--capture: " + capture.error());
+      return;
+    }
+    context.capture = std::move(capture.value());
+  }
   std::optional<Measurement> result;
   std::exception_ptr error;
-  asio::co_spawn(io, RunUrlgetter(flags.config), [&](std::exception_ptr e, Measurement m) {
+  auto measure = [&]() -> asio::awaitable<Measurement> {
+    const int64_t zero_ns = WallNowNs();
+    Measurement m = co_await RunUrlgetter(flags.config);
+    co_await GatherPacketEvidence(context, m, zero_ns, WallNowNs());
+    co_return m;
+  };
+  asio::co_spawn(io, measure(), [&](std::exception_ptr e, Measurement m) {
     error = e;
     if (!e) result = std::move(m);
   });
   io.run();
+  if (context.capture) context.capture->Stop();
   if (error || !result) {
     try {
       if (error) std::rethrow_exception(error);
@@ -54,6 +78,10 @@ void AddCommonFlags(CLI::App* sub, MeasureFlags& flags) {
       ->check(CLI::Range(0.05, 600.0));
   sub->add_option("--resolver", flags.config.resolver,
                   "system (default), udp://IP:PORT or tcp://IP:PORT");
+  sub->add_flag("--capture", flags.capture,
+                "Capture this measurement's packets (needs CAP_NET_RAW): x_packets, x_injection");
+  sub->add_option("--pcap", flags.pcap_file,
+                  "Also write the captured packets to FILE (pcap; implies --capture)");
 }
 
 }  // namespace

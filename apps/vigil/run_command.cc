@@ -60,6 +60,9 @@ struct RunFlags {
   bool no_upload = false;
   std::vector<std::string> canaries;
   bool no_network_check = false;
+  // Packet evidence.
+  bool no_capture = false;
+  std::string pcap_file;
   // Whether a flag was given (else the config's value applies).
   bool parallel_given = false, per_host_given = false, helper_given = false, asn_db_given = false,
        categories_given = false;
@@ -83,25 +86,31 @@ std::string Pad(std::string s, size_t width) {
 }
 
 // The verdict table: one row per measurement, columns sized to their content
-// (evidence last, unpadded).
+// (evidence last, unpadded); the technique column only when some row has one.
 void PrintTable(const std::vector<JobOutcome>& rows) {
-  size_t w_service = 7, w_test = 4, w_verdict = 7, w_blocking = 8;
+  size_t w_service = 7, w_test = 4, w_verdict = 7, w_blocking = 8, w_technique = 0;
   for (const auto& r : rows) {
     w_service = std::max(w_service, std::min<size_t>(r.summary.service.size(), 48));
     w_test = std::max(w_test, r.test.size());
     w_verdict = std::max(w_verdict, RunVerdictName(r.summary.verdict).size());
     w_blocking = std::max(w_blocking, r.summary.blocking.size());
+    if (!r.summary.technique.empty())
+      w_technique = std::max(w_technique, r.summary.technique.size());
   }
+  if (w_technique > 0) w_technique = std::max<size_t>(w_technique, 9);
   auto line = [&](const std::string& a, const std::string& b, const std::string& c,
-                  const std::string& d, const std::string& e) {
+                  const std::string& d, const std::string& t, const std::string& e) {
     std::string service = a.size() > 48 ? a.substr(0, 45) + "..." : a;
     std::cout << Pad(service, w_service) << "  " << Pad(b, w_test) << "  " << Pad(c, w_verdict)
-              << "  " << Pad(d, w_blocking) << "  " << e << "\n";
+              << "  " << Pad(d, w_blocking) << "  ";
+    if (w_technique > 0) std::cout << Pad(t, w_technique) << "  ";
+    std::cout << e << "\n";
   };
-  line("SERVICE", "TEST", "VERDICT", "BLOCKING", "EVIDENCE");
+  line("SERVICE", "TEST", "VERDICT", "BLOCKING", "TECHNIQUE", "EVIDENCE");
   for (const auto& r : rows) {
     line(r.summary.service, r.test, std::string(RunVerdictName(r.summary.verdict)),
          r.summary.blocking.empty() ? "-" : r.summary.blocking,
+         r.summary.technique.empty() ? "-" : r.summary.technique,
          r.summary.evidence.empty() ? "-" : r.summary.evidence);
     for (const auto& detail : r.summary.details) std::cout << "    " << detail << "\n";
   }
@@ -283,6 +292,8 @@ int Run(RunFlags& flags) {
   settings.collectors = config.collectors;
   settings.network_check = !flags.no_network_check;
   settings.canaries = flags.canaries;
+  settings.capture = !flags.no_capture;
+  settings.pcap_file = flags.pcap_file;
   // The analyzer's rules give every verdict this command prints and keeps.
   // A --data-dir of one's own lists without verdict rules is judged by the shipped ones.
   std::string rules_dir = flags.data_dir;
@@ -385,6 +396,11 @@ void AddRunCommand(CLI::App& app) {
   run->add_option("--canary", flags->canaries,
                   "A server that should always answer (host:port or URL; repeatable): with the "
                   "resolver, the helper and the collectors, tells no_network from blocking");
+  run->add_flag("--no-capture", flags->no_capture,
+                "No packet capture: measurements carry no x_packets evidence");
+  run->add_option("--pcap", flags->pcap_file,
+                  "Also write the captured packets to FILE (pcap, for Wireshark; it holds "
+                  "this machine's address: keep it to yourself)");
   run->add_flag("--no-network-check", flags->no_network_check,
                 "Do not check that this machine's network works (no_network cannot be told)");
   run->callback([flags, run] {

@@ -58,6 +58,10 @@ Result<RunJudge> MakeRunJudge(const std::string& data_dir) {
     const bool flagged = row.verdict == analysis::VerdictClass::kBlocked ||
                          row.verdict == analysis::VerdictClass::kAnomaly;
     summary.blocking = flagged ? row.blocking_type : "";
+    summary.technique = flagged ? row.technique : "";
+    if (flagged && row.confirmed && !row.fingerprint.empty()) {
+      summary.technique += (summary.technique.empty() ? "" : " ") + ("(" + row.fingerprint + ")");
+    }
     if (row.verdict == analysis::VerdictClass::kNoNetwork) {
       summary.evidence = "this machine's network did not work (x_network); " + summary.evidence;
     } else if (row.verdict == analysis::VerdictClass::kError && !row.failure_reason.empty()) {

@@ -9,6 +9,7 @@
 #include <asio/awaitable.hpp>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -64,6 +65,9 @@ struct ExperimentContext {
   /// and then capture_unavailable says why ("" when capture was not asked for).
   std::shared_ptr<PacketCapture> capture;
   std::string capture_unavailable;
+  /// Whether an address is a known forged DNS answer (the DNS fingerprints' addresses
+  /// and InjectionOptions::forged_ip_files); null: none is known.
+  std::function<bool(const std::string& ip)> is_forged_ip;
   /// The evidence experiments' settings (dns_injection, residual_blocking, censor_hop).
   InjectionOptions injection;
 
@@ -81,6 +85,9 @@ struct RunSummary {
   RunVerdict verdict = RunVerdict::kError;
   std::string blocking;  // dns | tcp_ip | tls | http-failure | http-diff | "" ...
   std::string evidence;  // one line: what was seen
+  /// How the censor did it and, when packets proved it, who ("tls_sni_rst (gfw_type2)");
+  /// set by the run's judge for blocked and anomaly verdicts; "" otherwise.
+  std::string technique{};
   /// Lines printed under the row (the delivery experiment's keywords); may be empty.
   std::vector<std::string> details{};
 };

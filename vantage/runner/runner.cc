@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
@@ -11,6 +12,9 @@
 #include <utility>
 
 #include "base/utc_time.h"
+#include "probe/capture/evidence_gathering.h"
+#include "probe/capture/packet_capture.h"
+#include "probe/capture/packet_evidence.h"
 #include "probe/experiments/common/endpoints_file.h"
 #include "probe/experiments/common/residual_block.h"
 #include "probe/experiments/web_connectivity/web_connectivity.h"
@@ -26,7 +30,6 @@
 #include "vantage/spool/spool.h"
 
 namespace vigil {
-
 struct Runner::State {
   RunPlan plan;
   RunSettings settings;
@@ -61,6 +64,21 @@ Result<std::unique_ptr<Runner>> Runner::Open(RunPlan plan, RunSettings settings,
   context.helper_url = settings.helper_url;
   context.data_dir = settings.data_dir;
   context.delivery = settings.delivery;
+  context.injection = settings.injection;
+  if (settings.capture) {
+    CaptureOptions capture_options;
+    capture_options.pcap_file = settings.pcap_file;
+    auto capture = PacketCapture::Open(capture_options);
+    if (capture.ok()) {
+      context.capture = std::move(capture.value());
+    } else if (!settings.pcap_file.empty()) {
+      return Error{"--pcap: " + capture.error()};
+    } else {
+      context.capture_unavailable = capture.error();
+    }
+  } else if (!settings.pcap_file.empty()) {
+    return Error{"--pcap needs the packet capture, which is off"};
+  }
   if (!settings.endpoints_file.empty()) {
     auto endpoints = ReadEndpointsFile(settings.endpoints_file);
     if (!endpoints.ok()) return Error{"--endpoints: " + endpoints.error()};
@@ -201,6 +219,22 @@ RunOutcome Runner::Run() {
   std::vector<RunSummary> summaries(jobs.size());
   std::vector<ConnectionResets> resets(jobs.size());
   outcome.jobs.resize(jobs.size());
+  // A measured job's last steps: its packet evidence, its summary, the writer. Never
+  // throws: a job that is not pushed would never be done.
+  auto finish = [&](size_t i, Measurement m, int64_t zero_ns,
+                    int64_t end_ns) -> asio::awaitable<void> {
+    try {
+      co_await GatherPacketEvidence(s.context, m, zero_ns, end_ns);
+    } catch (const std::exception& e) {
+      AttachCaptureUnavailable(m, std::string("packet evidence failed: ") + e.what());
+    }
+    JobOutcome& row = outcome.jobs[i];
+    row.summary = jobs[i].experiment->Summarize(m);
+    for (const std::string& line : InjectionLines(m))
+      row.summary.details.push_back("injected: " + line);
+    resets[i] = CollectConnectionResets(m);
+    writer.Push(std::move(m), row.summary, i);
+  };
   std::vector<KeyedTask> tasks;
   for (size_t i = 0; i < jobs.size(); ++i) {
     tasks.emplace_back(PolitenessKey(jobs[i]), [&, i]() -> asio::awaitable<void> {
@@ -218,11 +252,13 @@ RunOutcome Runner::Run() {
       }
       std::optional<Result<Measurement>> result;
       std::string crash;
+      const int64_t zero_ns = WallNowNs();
       try {
         result.emplace(co_await job.experiment->Run(s.context, job.input));
       } catch (const std::exception& e) {
         crash = e.what();
       }
+      const int64_t end_ns = WallNowNs();
       if (!result || !result->ok()) {
         ++outcome.could_not_run;
         row.summary.service = job.input.is_string() ? job.input.get<std::string>() : row.test;
@@ -230,10 +266,10 @@ RunOutcome Runner::Run() {
         row.summary.evidence = result ? result->error() : "could not run: " + crash;
         note(row.test + ": " + row.summary.evidence);
       } else {
-        Measurement& m = result->value();
-        row.summary = job.experiment->Summarize(m);
-        resets[i] = CollectConnectionResets(m);
-        writer.Push(std::move(m), row.summary, i);
+        // The packet evidence is gathered beside the next jobs: its wait for late
+        // packets holds no slot of the run's concurrency.
+        asio::co_spawn(s.io, finish(i, std::move(result->value()), zero_ns, end_ns),
+                       asio::detached);
         co_return;  // done when judged
       }
       job_done(i);
