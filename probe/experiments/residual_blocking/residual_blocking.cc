@@ -6,6 +6,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 
@@ -50,6 +51,9 @@ asio::awaitable<std::string> Handshake(Trace& trace, const std::string& ip, uint
   co_return outcome.failure;
 }
 
+// Seconds to the millisecond: finer is the clock's noise, not the network's.
+double Ms(double seconds) { return std::round(seconds * 1000) / 1000; }
+
 Json FailureJson(const std::optional<std::string>& failure) {
   return failure ? Json(*failure) : Json();
 }
@@ -89,7 +93,7 @@ ResidualJudgement JudgeResidual(const ResidualSteps& steps) {
       return {"no_residual", std::nullopt,
               "the first re-test, " + Seconds(seconds) + " s after the trigger, worked"};
     }
-    return {"residual", seconds,
+    return {"residual", Ms(seconds),
             "the first working re-test began " + Seconds(seconds) + " s after the trigger"};
   }
   if (steps.retests.empty()) {
@@ -135,7 +139,7 @@ asio::awaitable<Result<Measurement>> ResidualBlockingExperiment::Run(
   if (steps.before_ran && !steps.before_failure) {
     steps.trigger_ran = true;
     steps.trigger_failure = Worked(co_await Handshake(trace, ip, port, parsed->sni, context));
-    steps.trigger_t = trace.Now();
+    steps.trigger_t = Ms(trace.Now());
     const auto trigger_end = Trace::Clock::now();
     if (IsTriggerFailure(steps.trigger_failure) && context.sni_triggers) {
       context.sni_triggers->Record(
@@ -156,7 +160,7 @@ asio::awaitable<Result<Measurement>> ResidualBlockingExperiment::Run(
         co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
       }
       ResidualSteps::Retest retest;
-      retest.t = trace.Now();
+      retest.t = Ms(trace.Now());
       retest.failure = Worked(co_await Handshake(trace, ip, port, parsed->control_sni, context));
       steps.retests.push_back(retest);
       if (!retest.failure) break;
