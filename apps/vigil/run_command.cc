@@ -51,6 +51,9 @@ struct RunFlags {
   // The delivery experiment (the config's "delivery" and "relay" unless given).
   std::string transport, relay, keywords, mqtt_broker, xmpp_server;
   double delivery_wait_seconds = -1, stateful_wait_seconds = -1;
+  // residual_blocking and censor_hop (InjectionOptions' defaults unless given).
+  double residual_interval_seconds = -1, residual_bound_seconds = -1;
+  int max_ttl = -1;
   std::string data_dir;
   std::string config;
   std::string country_db;
@@ -277,6 +280,15 @@ int Run(RunFlags& flags) {
         flags.stateful_wait_seconds >= 0 ? flags.stateful_wait_seconds : d.stateful_wait_seconds;
     o.stateful_wait = std::chrono::seconds(static_cast<int64_t>(stateful));
   }
+  if (flags.residual_interval_seconds > 0) {
+    settings.injection.residual_interval =
+        std::chrono::milliseconds(static_cast<int64_t>(flags.residual_interval_seconds * 1000));
+  }
+  if (flags.residual_bound_seconds > 0) {
+    settings.injection.residual_bound =
+        std::chrono::seconds(static_cast<int64_t>(flags.residual_bound_seconds));
+  }
+  if (flags.max_ttl > 0) settings.injection.max_ttl = flags.max_ttl;
   settings.country_db = flags.country_db;
   settings.resolver_whoami = flags.resolver_whoami;
   settings.parallel = flags.parallel;
@@ -381,6 +393,14 @@ void AddRunCommand(CLI::App& app) {
   run->add_option("--stateful-wait", flags->stateful_wait_seconds,
                   "delivery: seconds to wait for a channel a test message broke (default 200)")
       ->check(CLI::Range(0.0, 3600.0));
+  run->add_option("--residual-interval", flags->residual_interval_seconds,
+                  "residual_blocking: seconds between re-tests after a trigger (default 10)")
+      ->check(CLI::Range(0.1, 600.0));
+  run->add_option("--residual-bound", flags->residual_bound_seconds,
+                  "residual_blocking: seconds of re-tests at most (default 200)")
+      ->check(CLI::Range(1.0, 3600.0));
+  run->add_option("--max-ttl", flags->max_ttl, "censor_hop: the largest IP TTL tried (default 30)")
+      ->check(CLI::Range(1, 255));
   run->add_option("--data-dir", flags->data_dir, "The testlists/ directory (default: found)");
   run->add_option("--config", flags->config, "The volunteer's config file (default: XDG path)");
   run->add_option("--country-db", flags->country_db,

@@ -9,10 +9,9 @@
 
 #include "base/host_port.h"
 #include "probe/dns/dns_observer.h"
-#include "probe/experiments/common/experiment_input.h"
 #include "probe/experiments/common/residual_block.h"
+#include "probe/experiments/common/sni_endpoint_input.h"
 #include "probe/experiments/common/step_failure.h"
-#include "probe/http/url.h"
 #include "probe/measurement/envelope.h"
 #include "probe/measurement/measurement_json.h"
 #include "probe/net/trace.h"
@@ -143,37 +142,22 @@ RunVerdict SniBlockingVerdict(const Json& k) {
 asio::awaitable<Result<Measurement>> SniBlockingExperiment::Run(const ExperimentContext& context,
                                                                 const Json& input) const {
   auto executor = co_await asio::this_coro::executor;
-  auto parsed_input = ParseExperimentInput(input);
-  if (!parsed_input.ok()) co_return Error{"sni_blocking: " + parsed_input.error()};
-  std::string target = parsed_input->target;
-  if (target.find("://") != std::string::npos) {
-    auto url = ParseUrl(target);
-    if (!url.ok()) co_return Error{"sni_blocking: input: " + url.error()};
-    target = url->host;
-  }
-  if (target.empty() || target.find_first_of(" /:@") != std::string::npos) {
-    if (!IsIpLiteral(target)) co_return Error{"sni_blocking: '" + target + "' is not a name"};
-  }
-  auto control_sni = StringOption(*parsed_input, "control_sni", kSniBlockingDefaultControl);
-  if (!control_sni.ok()) co_return Error{"sni_blocking: " + control_sni.error()};
-  const std::string default_endpoint = JoinHostPort(target, 443);
-  auto endpoint_text = StringOption(*parsed_input, "endpoint", default_endpoint);
-  if (!endpoint_text.ok()) co_return Error{"sni_blocking: " + endpoint_text.error()};
-  auto endpoint = ParseHostPort(*endpoint_text);
-  if (!endpoint.ok()) co_return Error{"sni_blocking: endpoint: " + endpoint.error()};
+  auto parsed = ParseSniEndpointInput(input);
+  if (!parsed.ok()) co_return Error{"sni_blocking: " + parsed.error()};
+  const std::string& target = parsed->sni;
 
-  Measurement m = NewMeasurement(kSniBlockingName, kSniBlockingVersion, parsed_input->target);
+  Measurement m = NewMeasurement(kSniBlockingName, kSniBlockingVersion, parsed->raw.target);
   const auto zero = Trace::Clock::now();
   Trace top(zero);
-  Handshake control{*control_sni, std::make_unique<Trace>(zero), "", "", ""};
+  Handshake control{parsed->control_sni, std::make_unique<Trace>(zero), "", "", ""};
   Handshake probe{target, std::make_unique<Trace>(zero), "", "", ""};
 
   std::vector<std::string> ips;
-  if (IsIpLiteral(endpoint->host)) {
-    ips.push_back(context.MapAddress(endpoint->host));
+  if (IsIpLiteral(parsed->endpoint.host)) {
+    ips.push_back(context.MapAddress(parsed->endpoint.host));
   } else {
     DnsObserver dns(executor, context.resolver, context.timeout);
-    LookupResult found = co_await dns.Lookup(top, endpoint->host);
+    LookupResult found = co_await dns.Lookup(top, parsed->endpoint.host);
     ips = std::move(found.addresses);
     if (!found.failure.empty()) {
       for (Handshake* h : {&control, &probe}) {
@@ -184,27 +168,28 @@ asio::awaitable<Result<Measurement>> SniBlockingExperiment::Run(const Experiment
   }
   Json residual;
   if (!ips.empty()) {
-    co_await Measure(control, ips, endpoint->port, context);
+    co_await Measure(control, ips, parsed->endpoint.port, context);
     if (!HandshakeWorked(AsFailure(control.failure)) && context.sni_triggers) {
       // Where a test SNI was blocked just before, the censor may still hold the
       // address:port whatever the content: the control met that residual block.
       const auto now = SniTriggerLog::Clock::now();
       residual = ResidualBlock(
-          context.sni_triggers->Before(JoinHostPort(control.ip, endpoint->port), now), target, now);
+          context.sni_triggers->Before(JoinHostPort(control.ip, parsed->endpoint.port), now),
+          target, now);
     }
     // The target goes to the address the control reached, so both see the same server.
     const std::vector<std::string> same_ip = {control.ip};
-    co_await Measure(probe, same_ip, endpoint->port, context);
+    co_await Measure(probe, same_ip, parsed->endpoint.port, context);
     if (HandshakeWorked(AsFailure(control.failure)) && context.sni_triggers &&
         BlockedResult(SniBlockingResult(AsFailure(probe.failure), std::nullopt))) {
-      context.sni_triggers->Record({target, JoinHostPort(probe.ip, endpoint->port), probe.failure,
-                                    SniTriggerLog::Clock::now()});
+      context.sni_triggers->Record({target, JoinHostPort(probe.ip, parsed->endpoint.port),
+                                    probe.failure, SniTriggerLog::Clock::now()});
     }
   }
 
   Json keys = Json::object();
-  keys["control"] = Subresult(control, *endpoint_text);
-  keys["target"] = Subresult(probe, *endpoint_text);
+  keys["control"] = Subresult(control, parsed->endpoint_text);
+  keys["target"] = Subresult(probe, parsed->endpoint_text);
   const auto control_failure = AsFailure(control.failure);
   const auto target_failure = AsFailure(probe.failure);
   keys["result"] = SniBlockingResult(target_failure, control_failure);
@@ -217,7 +202,7 @@ asio::awaitable<Result<Measurement>> SniBlockingExperiment::Run(const Experiment
   for (const Handshake* h : {&control, &probe}) {
     if (HandshakeWorked(AsFailure(h->failure))) continue;
     failures.push_back(ToJson(StepFailure{h == &control ? "control " + h->sni : h->sni,
-                                          endpoint->port, h->failed_operation, h->failure}));
+                                          parsed->endpoint.port, h->failed_operation, h->failure}));
   }
   keys["x_failures"] = std::move(failures);
   if (!context.resolver.ToString().empty()) keys["x_resolver"] = context.resolver.ToString();

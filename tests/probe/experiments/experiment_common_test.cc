@@ -182,8 +182,9 @@ TEST(Registry, ExplicitListAndGroups) {
     // These measure an input (a URL, a resolver, an SNI, a STUN server); the rest know
     // their targets.
     // wechat_posts measures the articles of its lists when given none (none shipped).
-    const std::set<std::string> with_input = {"dnscheck", "sni_blocking", "stunreachability",
-                                              "web_connectivity", "wechat_posts"};
+    const std::set<std::string> with_input = {
+        "censor_hop",       "dnscheck",         "residual_blocking", "sni_blocking",
+        "stunreachability", "web_connectivity", "wechat_posts"};
     // messaging measures the service its input names, or every service; delivery the
     // keyword its input names, or every keyword.
     const bool optional = e->name() == "messaging" || e->name() == "delivery";
