@@ -13,6 +13,8 @@ packages=(
   libasio-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libyaml-cpp-dev libcpp-httplib-dev
   # the delivery experiment's XMPP and MQTT transports
   libstrophe-dev libmosquitto-dev
+  # `vigil autorun enable --capture` gives the binary CAP_NET_RAW (setcap)
+  libcap2-bin
   # the analyzer: JSON at speed, the embedded store, the store at scale
   libsimdjson-dev libsqlite3-dev sqlite3 clickhouse-server clickhouse-client
   # statistics for change points and event correlation (Fisher exact, intervals)

@@ -105,6 +105,8 @@ struct AutorunFlags {
   std::string config;
   std::string target = "im";
   std::string unit_dir;  // default: ~/.config/systemd/user (root: /etc/systemd/system)
+  bool capture = false;  // enable: also let the binary capture packets (setcap)
+  bool yes = false;      // ... without asking
 };
 
 bool HaveSystemd() {
@@ -116,6 +118,42 @@ std::string SelfPath() {
   char buf[4096];
   const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "vigil";
+}
+
+// Lets the vigil binary capture its own measurements' packets (CAP_NET_RAW, a file
+// capability) so that hourly runs gather packet evidence without running as root: said
+// what it means, asked for, then done with setcap (Debian's libcap2-bin).
+int InstallCaptureCapability(bool yes) {
+  const std::string self = SelfPath();
+  std::printf(
+      "autorun --capture: vigil will be allowed to capture network packets (CAP_NET_RAW on\n"
+      "%s). Each run then records the packets of its own measurements -- the\n"
+      "server's SYN-ACK, resets, DNS replies -- as evidence of injection. Packets are filtered\n"
+      "to those kinds; reports never carry this machine's address. Any user who can run this\n"
+      "binary gains the capability: undo with `setcap -r %s`.\n",
+      self.c_str(), self.c_str());
+  if (!yes) {
+    std::printf("Type yes to allow it: ");
+    std::fflush(stdout);
+    std::string answer;
+    if (!std::getline(std::cin, answer) || answer != "yes") {
+      std::printf("autorun: capture not allowed; runs go on without packet evidence\n");
+      return 0;
+    }
+  }
+  if (::geteuid() != 0) {
+    std::printf("autorun: only root can set it; run:\n  sudo setcap cap_net_raw+ep %s\n",
+                self.c_str());
+    return 0;
+  }
+  const std::string command = "setcap cap_net_raw+ep '" + self + "'";
+  if (std::system(command.c_str()) != 0) {
+    std::fprintf(stderr, "vigil autorun: `%s` failed (is libcap2-bin installed?)\n",
+                 command.c_str());
+    return 1;
+  }
+  std::printf("autorun: %s may now capture packets\n", self.c_str());
+  return 0;
 }
 
 int Autorun(const AutorunFlags& flags) {
@@ -166,7 +204,7 @@ int Autorun(const AutorunFlags& flags) {
         "instead, for a run every hour at a random minute:\n\n"
         "%d * * * * %s >/dev/null 2>&1\n",
         static_cast<int>(std::random_device{}() % 60), command.c_str());
-    return 0;
+    return flags.capture ? InstallCaptureCapability(flags.yes) : 0;
   }
   const std::string service_text =
       "[Unit]\nDescription=vigil: measure network interference (" + flags.target +
@@ -197,6 +235,7 @@ int Autorun(const AutorunFlags& flags) {
     }
     std::printf("autorun: enabled\n");
   }
+  if (flags.capture) return InstallCaptureCapability(flags.yes);
   return 0;
 }
 
@@ -267,6 +306,10 @@ void AddAutorunCommand(CLI::App& app) {
   c->add_option("--target", flags->target, "What each run measures (default: im)");
   c->add_option("--unit-dir", flags->unit_dir,
                 "Write the systemd units here instead (no systemctl)");
+  c->add_flag("--capture", flags->capture,
+              "enable: also let vigil capture its measurements' packets (setcap "
+              "cap_net_raw; explains and asks first)");
+  c->add_flag("--yes", flags->yes, "With --capture: do not ask");
   c->callback([flags] { SetExitCode(Autorun(*flags)); });
 }
 
