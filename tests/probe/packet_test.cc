@@ -628,6 +628,58 @@ TEST(PacketCaptureTest, ALiveCaptureOnLoopbackSeesADnsQueryAndWritesItToAPcapFil
   EXPECT_EQ(in_file[0].time_ns, seen[0].time_ns);
 }
 
+// Connects to a loopback port nothing listens on: a SYN, and the kernel's RST+ACK.
+// Returns the client's port, 0 when the family is unavailable.
+uint16_t ConnectToClosedPort(int family) {
+  const int fd = socket(family, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_storage to{};
+  socklen_t len = 0;
+  if (family == AF_INET) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&to);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(1);  // tcpmux: nothing listens on loopback
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    len = sizeof *a;
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&to);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(1);
+    a->sin6_addr = in6addr_loopback;
+    len = sizeof *a;
+  }
+  const bool refused = connect(fd, reinterpret_cast<sockaddr*>(&to), len) != 0;
+  sockaddr_storage local{};
+  socklen_t local_len = sizeof local;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len);
+  close(fd);
+  if (!refused) return 0;
+  return ntohs(family == AF_INET ? reinterpret_cast<sockaddr_in*>(&local)->sin_port
+                                 : reinterpret_cast<sockaddr_in6*>(&local)->sin6_port);
+}
+
+TEST(PacketCaptureTest, TheFilterKeepsSynsAndResetsOverIpv4AndIpv6) {
+  if (geteuid() != 0) GTEST_SKIP() << "a live capture needs root (CAP_NET_RAW)";
+  CaptureOptions options;
+  options.device = "lo";
+  auto capture = PacketCapture::Open(options);
+  ASSERT_TRUE(capture.ok()) << capture.error();
+  for (int family : {AF_INET, AF_INET6}) {
+    const uint16_t port = ConnectToClosedPort(family);
+    if (port == 0 && family == AF_INET6) continue;  // no IPv6 loopback here
+    ASSERT_NE(port, 0);
+    (*capture)->Flush();
+    bool syn = false, rst = false;
+    for (const auto& p : (*capture)->Packets(0, std::numeric_limits<int64_t>::max())) {
+      if (p.ip_version != (family == AF_INET ? 4 : 6) || p.proto != PacketProto::kTcp) continue;
+      syn |= p.src_port == port && p.dst_port == 1 && p.tcp_flags == kSyn;
+      rst |= p.dst_port == port && p.src_port == 1 && p.tcp_flags == (kRst | kAck);
+    }
+    EXPECT_TRUE(syn) << "IPv" << (family == AF_INET ? 4 : 6);
+    EXPECT_TRUE(rst) << "IPv" << (family == AF_INET ? 4 : 6);
+  }
+}
+
 TEST(PacketCaptureTest, TheFilterCompilesForTheAnyDeviceAndABoundedRingCountsWhatItDrops) {
   if (geteuid() != 0) GTEST_SKIP() << "a live capture needs root (CAP_NET_RAW)";
   CaptureOptions options;
