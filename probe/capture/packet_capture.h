@@ -58,7 +58,15 @@ class PacketCapture {
   virtual uint64_t dropped() const = 0;
 };
 
-/// The filter Open uses (exposed for tests and for x_packets).
+/// The filter Open uses (exposed for tests and for x_packets). IPv4 is matched on the
+/// TCP flags, UDP port 53 and the ICMP type wherever the transport header starts; IPv6
+/// only when the transport header follows the fixed header directly (BPF does not walk
+/// extension headers): a segment or ICMPv6 error behind an extension header is missed.
 std::string EvidenceFilter();
+
+/// Every frame of the pcap file at `path` (any link type ParseFrame reads), parsed, in
+/// file order, with nanosecond time stamps. An error names the file and, for a frame
+/// that does not parse, its number (from 1, as Wireshark counts).
+Result<std::vector<CapturedPacket>> ReadPcapFile(const std::string& path);
 
 }  // namespace vigil
