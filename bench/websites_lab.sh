@@ -143,6 +143,11 @@ read -r v_wall v_rss v_rc v_cpu < <(measure ip netns exec vgl-client ${VIGIL_BEN
 r1=$(retrans)
 cpu1=$(cpu_of_lab)
 h1=$(cpu_of_lab "vigil helper")
+# The same run without packet capture (the run above captures: root holds CAP_NET_RAW),
+# for the capture's cost.
+read -r n_wall n_rss n_rc n_cpu < <(measure ip netns exec vgl-client "$vigil" run websites \
+  --input-file "$state/urls.txt" --helper http://198.18.30.2:8091/ --batch --no-capture \
+  --parallel "$parallel" --per-host "$per_host" --timeout 10 --output "$state/vigil-nocap.jsonl")
 read -r c_wall c_rss c_rc c_cpu < <(measure ip netns exec vgl-client curl --parallel \
   --parallel-max "$parallel" --parallel-immediate -s -K "$state/curl.cfg")
 
@@ -155,7 +160,8 @@ for ns in vgl-client vgl-control vgl-server; do
 done
 python3 - "$urls" "$parallel" "$per_host" "$rtt_ms" "$v_wall" "$v_rss" "$v_rc" "$c_wall" "$c_rss" "$c_rc" \
   "$state/vigil.jsonl" "$((r1 - r0))" "$((r2 - r1))" \
-  "$(find "$state/spool/pending" -name '*.batch' 2>/dev/null | wc -l)" <<'PY'
+  "$(find "$state/spool/pending" -name '*.batch' 2>/dev/null | wc -l)" "$n_wall" "$n_rss" "$n_cpu" "$v_cpu" \
+  "$state/vigil-nocap.jsonl" <<'PY'
 import json, sys
 urls, par, per_host = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 rtt = float(sys.argv[4]) / 1000
@@ -183,6 +189,8 @@ print(f"  round-trip-bound limit (URLs x 2 RTT / {par}): {limit:.2f} s")
 v_re, c_re = int(sys.argv[12]), int(sys.argv[13])
 print(f"  {'':24} {'wall s':>8} {'x limit':>8} {'peak RSS MB':>12} {'TCP retrans':>12} {'exit':>5}")
 print(f"  {'vigil run websites':24} {v_wall:8.2f} {v_wall/limit:8.2f} {v_rss:12.1f} {v_re:12} {int(v_rc):5}")
+n_wall, n_rss, n_cpu, v_cpu = map(float, sys.argv[15:19])
+print(f"  {'  ... --no-capture':24} {n_wall:8.2f} {n_wall/limit:8.2f} {n_rss:12.1f} {'':>12} {'':>5}")
 print(f"  {'curl --parallel':24} {c_wall:8.2f} {c_wall/limit:8.2f} {c_rss:12.1f} {c_re:12} {int(c_rc):5}")
 print(f"  vigil verdicts: {ok} accessible, {blocked} blocking, {other} other (expected: all accessible)")
 def pct(xs, q):
@@ -192,6 +200,10 @@ print(f"  per measurement, ms (p50 / p90): runtime {pct(runtimes, .5):.0f} / {pc
       f"(its 2 round trips: {2 * rtt * 1000:.0f}); TCP connect {pct(connects, .5):.0f} / {pct(connects, .9):.0f}, "
       f"request to response {pct(replies, .5):.0f} / {pct(replies, .9):.0f} (1 round trip: {rtt * 1000:.0f})")
 print(f"  spool commits (batch files): {sys.argv[14]}")
+cap = sum(1 for line in open(sys.argv[11]) if (json.loads(line)["test_keys"].get("x_packets") or {}).get("available"))
+print(f"  packet capture: {cap} of {ok + blocked + other} measurements with x_packets; wall {v_wall:.2f} s with vs "
+      f"{n_wall:.2f} s without ({(v_wall / n_wall - 1) * 100:+.1f} %), CPU {v_cpu:.2f} vs {n_cpu:.2f} s "
+      f"(target: within 10 %: {'met' if v_wall <= 1.10 * n_wall else 'NOT met'})")
 print(f"  targets: vigil within 1.3x of the limit ({'met' if v_wall <= 1.3*limit else 'NOT met'}), "
       f"RSS under 100 MB ({'met' if v_rss < 100 else 'NOT met'})")
 PY
