@@ -51,6 +51,10 @@ struct RunFlags {
   // The delivery experiment (the config's "delivery" and "relay" unless given).
   std::string transport, relay, keywords, mqtt_broker, xmpp_server;
   double delivery_wait_seconds = -1, stateful_wait_seconds = -1;
+  // dns_injection.
+  std::string dns_sink;
+  double dns_listen_seconds = 2;
+  std::vector<std::string> forged_ip_files;
   std::string data_dir;
   std::string config;
   std::string country_db;
@@ -268,6 +272,10 @@ int Run(RunFlags& flags) {
         flags.stateful_wait_seconds >= 0 ? flags.stateful_wait_seconds : d.stateful_wait_seconds;
     o.stateful_wait = std::chrono::seconds(static_cast<int64_t>(stateful));
   }
+  settings.injection.dns_sink = flags.dns_sink;
+  settings.injection.dns_listen =
+      std::chrono::milliseconds(static_cast<int64_t>(flags.dns_listen_seconds * 1000));
+  settings.injection.forged_ip_files = flags.forged_ip_files;
   settings.country_db = flags.country_db;
   settings.resolver_whoami = flags.resolver_whoami;
   settings.parallel = flags.parallel;
@@ -370,6 +378,15 @@ void AddRunCommand(CLI::App& app) {
   run->add_option("--stateful-wait", flags->stateful_wait_seconds,
                   "delivery: seconds to wait for a channel a test message broke (default 200)")
       ->check(CLI::Range(0.0, 3600.0));
+  run->add_option("--dns-sink", flags->dns_sink,
+                  "dns_injection: an address that runs no DNS server (IP[:PORT]; default: the "
+                  "helper's host)");
+  run->add_option("--dns-listen", flags->dns_listen_seconds,
+                  "dns_injection: seconds to keep reading replies after the first (default 2)")
+      ->check(CLI::Range(0.0, 60.0));
+  run->add_option("--forged-ips", flags->forged_ip_files,
+                  "dns_injection: a file of forged-answer addresses or CIDRs, one a line "
+                  "(repeatable)");
   run->add_option("--data-dir", flags->data_dir, "The testlists/ directory (default: found)");
   run->add_option("--config", flags->config, "The volunteer's config file (default: XDG path)");
   run->add_option("--country-db", flags->country_db,

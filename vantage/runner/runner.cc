@@ -61,6 +61,7 @@ Result<std::unique_ptr<Runner>> Runner::Open(RunPlan plan, RunSettings settings,
   context.helper_url = settings.helper_url;
   context.data_dir = settings.data_dir;
   context.delivery = settings.delivery;
+  context.injection = settings.injection;
   if (!settings.endpoints_file.empty()) {
     auto endpoints = ReadEndpointsFile(settings.endpoints_file);
     if (!endpoints.ok()) return Error{"--endpoints: " + endpoints.error()};
