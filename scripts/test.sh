@@ -25,7 +25,8 @@ cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$jobs" \
   --target vigil lab_censor censor_integration_test lab_scenarios_test lab_experiments_test \
   lab_truth_test lab_events_test lab_platform lab_posts_test lab_delivery_test lab_evidence_test \
-  lab_packets_test
+  lab_packets_test \
+  lab_dns_injection_test
 
 # The lab's daemons are killed rather than stopped: leaks are checked in the unit
 # suites (which run the vigil binary too), not here.

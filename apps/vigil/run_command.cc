@@ -54,6 +54,10 @@ struct RunFlags {
   // residual_blocking and censor_hop (InjectionOptions' defaults unless given).
   double residual_interval_seconds = -1, residual_bound_seconds = -1;
   int max_ttl = -1;
+  // dns_injection.
+  std::string dns_sink;
+  double dns_listen_seconds = 2;
+  std::vector<std::string> forged_ip_files;
   std::string data_dir;
   std::string config;
   std::string country_db;
@@ -289,6 +293,10 @@ int Run(RunFlags& flags) {
         std::chrono::seconds(static_cast<int64_t>(flags.residual_bound_seconds));
   }
   if (flags.max_ttl > 0) settings.injection.max_ttl = flags.max_ttl;
+  settings.injection.dns_sink = flags.dns_sink;
+  settings.injection.dns_listen =
+      std::chrono::milliseconds(static_cast<int64_t>(flags.dns_listen_seconds * 1000));
+  settings.injection.forged_ip_files = flags.forged_ip_files;
   settings.country_db = flags.country_db;
   settings.resolver_whoami = flags.resolver_whoami;
   settings.parallel = flags.parallel;
@@ -401,6 +409,15 @@ void AddRunCommand(CLI::App& app) {
       ->check(CLI::Range(1.0, 3600.0));
   run->add_option("--max-ttl", flags->max_ttl, "censor_hop: the largest IP TTL tried (default 30)")
       ->check(CLI::Range(1, 255));
+  run->add_option("--dns-sink", flags->dns_sink,
+                  "dns_injection: an address that runs no DNS server (IP[:PORT]; default: the "
+                  "helper's host)");
+  run->add_option("--dns-listen", flags->dns_listen_seconds,
+                  "dns_injection: seconds to keep reading replies after the first (default 2)")
+      ->check(CLI::Range(0.0, 60.0));
+  run->add_option("--forged-ips", flags->forged_ip_files,
+                  "dns_injection: a file of forged-answer addresses or CIDRs, one a line "
+                  "(repeatable)");
   run->add_option("--data-dir", flags->data_dir, "The testlists/ directory (default: found)");
   run->add_option("--config", flags->config, "The volunteer's config file (default: XDG path)");
   run->add_option("--country-db", flags->country_db,

@@ -338,7 +338,7 @@ TEST_F(RunnerTest, PlanningRefusesWhatCannotRunWithAPreciseError) {
   auto unknown = PlanRun(request, registry);
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.error().find("unknown experiment or group 'nosuchtest' (im, websites, toys, "
-                                 "all, censor_hop, delivery, dnscheck"),
+                                 "all, censor_hop, delivery, dns_injection, dnscheck"),
             std::string::npos)
       << unknown.error();
   request.target = "toy";

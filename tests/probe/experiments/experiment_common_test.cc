@@ -186,8 +186,9 @@ TEST(Registry, ExplicitListAndGroups) {
         "censor_hop",       "dnscheck",         "residual_blocking", "sni_blocking",
         "stunreachability", "web_connectivity", "wechat_posts"};
     // messaging measures the service its input names, or every service; delivery the
-    // keyword its input names, or every keyword.
-    const bool optional = e->name() == "messaging" || e->name() == "delivery";
+    // keyword its input names, or every keyword; dns_injection the name, or one per service.
+    const bool optional =
+        e->name() == "messaging" || e->name() == "delivery" || e->name() == "dns_injection";
     EXPECT_EQ(e->input_policy(), with_input.contains(std::string(e->name()))
                                      ? Experiment::InputPolicy::kRequired
                                  : optional ? Experiment::InputPolicy::kOptional
