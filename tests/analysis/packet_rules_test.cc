@@ -489,6 +489,9 @@ TEST(PacketRulesTest, CensorHopExperimentVerdicts) {
       Score("censor_hop", {{"available", false}, {"reason", "capture needs CAP_NET_RAW"}});
   EXPECT_EQ(unavailable.failure_reason, "censor_hop.unavailable");
   EXPECT_EQ(unavailable.verdict, VerdictClass::kError);
+  EXPECT_EQ(Score("censor_hop", {{"verdict", "unavailable"}}).failure_reason,
+            "censor_hop.unavailable");
+  EXPECT_EQ(Score("censor_hop", {{"hops", "x"}}).failure_reason, "censor_hop.no_verdict");
 }
 
 }  // namespace

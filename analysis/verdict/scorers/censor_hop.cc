@@ -33,11 +33,12 @@ std::optional<simdjson::dom::element> LocatedHop(const Summary& summary) {
 }  // namespace
 
 void ScoreCensorHop(Scoring& c) {
-  if (auto available = c.summary.Bool("available"); available && !*available) {
+  auto verdict = c.summary.Str("verdict");
+  if (auto available = c.summary.Bool("available");
+      (available && !*available) || IsStr(verdict, "unavailable")) {
     c.Fail("censor_hop.unavailable");
     return;
   }
-  auto verdict = c.summary.Str("verdict");
   if (IsStr(verdict, "located")) {
     if (!LocatedHop(c.summary)) {
       c.Fail("censor_hop.unproven");
