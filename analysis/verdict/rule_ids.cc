@@ -3,7 +3,7 @@
 namespace vigil::analysis {
 namespace {
 
-constexpr std::array<std::string_view, 15> kFailureReasons = {
+constexpr std::array<std::string_view, 26> kFailureReasons = {
     "envelope.probe_cc_zz",
     "envelope.asn_zero",
     "envelope.no_report_id",
@@ -19,6 +19,17 @@ constexpr std::array<std::string_view, 15> kFailureReasons = {
     "delivery.transport_failure",
     "delivery.inconclusive",
     "delivery.no_status",
+    "injection.malformed",
+    "dns_injection.no_names",
+    "dns_injection.unproven",
+    "dns_injection.inconclusive",
+    "residual_blocking.no_verdict",
+    "residual_blocking.unproven",
+    "residual_blocking.inconclusive",
+    "censor_hop.no_verdict",
+    "censor_hop.unavailable",
+    "censor_hop.unproven",
+    "censor_hop.inconclusive",
 };
 
 }  // namespace

@@ -2,8 +2,11 @@
 // and the kind of evidence it rests on, and every reason it can give for a failure.
 // The rules file must give a triple for each rule id here and for nothing else. The
 // delivery layer's rules judge the delivery experiment's keywords (a test message lost
-// between two benign controls that got through); no rule rests on packet evidence yet:
-// those arrive with the experiments that record such facts (x_injection).
+// between two benign controls that got through). The packet rules (dns.injected,
+// *.rst_injected, tls.censor_located) rest on the probe's packet evidence
+// (test_keys.x_injection, the censor_hop experiment's hops; docs/evidence.md): a packet
+// only a censor sends is proof, so they confirm a verdict and outrank the control-based
+// and heuristic rules of their layer.
 // Constant tables; safe from any thread.
 #pragma once
 
@@ -20,6 +23,7 @@ namespace vigil::analysis {
 /// The rule ids, grouped by layer, in the rules file's order.
 enum class Rule : uint8_t {
   kDnsFingerprint,
+  kDnsInjected,
   kDnsFingerprintUnconfirmed,
   kDnsBogonNotInControl,
   kDnsBogon,
@@ -34,6 +38,8 @@ enum class Rule : uint8_t {
   kDnsFailure,
   kDnsResolverNoAddress,
   kDnsOk,
+  kTcpRstInjected,
+  kTcpResidualBlock,
   kTcpFailControlOk,
   kTcpFailControlFailed,
   kTcpControlFailedToo,
@@ -42,6 +48,8 @@ enum class Rule : uint8_t {
   kTcpSomeFailed,
   kTcpStunNoResponse,
   kTcpOk,
+  kTlsRstInjected,
+  kTlsCensorLocated,
   kTlsFailControlOk,
   kTlsResetControlOk,
   kTlsFailControlFailed,
@@ -55,6 +63,7 @@ enum class Rule : uint8_t {
   kTlsOk,
   kHttpFingerprint,
   kHttpFingerprintUnconfirmed,
+  kHttpRstInjected,
   kHttpDiff,
   kHttpFailureControlOk,
   kHttpFailureControlFailed,
@@ -80,6 +89,7 @@ struct RuleInfo {
 /// Every rule, indexed by Rule.
 inline constexpr std::array<RuleInfo, kRuleCount> kRules = {{
     {"dns.fingerprint", Layer::kDns, Evidence::kConfirmed},
+    {"dns.injected", Layer::kDns, Evidence::kPacket},
     {"dns.fingerprint_unconfirmed", Layer::kDns, Evidence::kHeuristic},
     {"dns.bogon_not_in_control", Layer::kDns, Evidence::kControl},
     {"dns.bogon", Layer::kDns, Evidence::kHeuristic},
@@ -94,6 +104,8 @@ inline constexpr std::array<RuleInfo, kRuleCount> kRules = {{
     {"dns.failure", Layer::kDns, Evidence::kHeuristic},
     {"dns.resolver_no_address", Layer::kDns, Evidence::kHeuristic},
     {"dns.ok", Layer::kDns, Evidence::kNone},
+    {"tcp.rst_injected", Layer::kTcp, Evidence::kPacket},
+    {"tcp.residual_block", Layer::kTcp, Evidence::kControl},
     {"tcp.fail_control_ok", Layer::kTcp, Evidence::kControl},
     {"tcp.fail_control_failed", Layer::kTcp, Evidence::kControl},
     {"tcp.control_failed_too", Layer::kTcp, Evidence::kControl},
@@ -102,6 +114,8 @@ inline constexpr std::array<RuleInfo, kRuleCount> kRules = {{
     {"tcp.some_failed", Layer::kTcp, Evidence::kHeuristic},
     {"tcp.stun_no_response", Layer::kTcp, Evidence::kHeuristic},
     {"tcp.ok", Layer::kTcp, Evidence::kNone},
+    {"tls.rst_injected", Layer::kTls, Evidence::kPacket},
+    {"tls.censor_located", Layer::kTls, Evidence::kPacket},
     {"tls.fail_control_ok", Layer::kTls, Evidence::kControl},
     {"tls.reset_control_ok", Layer::kTls, Evidence::kControl},
     {"tls.fail_control_failed", Layer::kTls, Evidence::kControl},
@@ -115,6 +129,7 @@ inline constexpr std::array<RuleInfo, kRuleCount> kRules = {{
     {"tls.ok", Layer::kTls, Evidence::kNone},
     {"http.fingerprint", Layer::kHttp, Evidence::kConfirmed},
     {"http.fingerprint_unconfirmed", Layer::kHttp, Evidence::kHeuristic},
+    {"http.rst_injected", Layer::kHttp, Evidence::kPacket},
     {"http.diff", Layer::kHttp, Evidence::kControl},
     {"http.failure_control_ok", Layer::kHttp, Evidence::kControl},
     {"http.failure_control_failed", Layer::kHttp, Evidence::kControl},

@@ -10,6 +10,17 @@
 #include "analysis/verdict/technique.h"
 
 namespace vigil::analysis {
+namespace {
+
+// Whether a layer's blocked weight alone would flag the measurement.
+bool AnyBlocked(const VerdictRow& row, double anomaly_threshold) {
+  for (const LayerVerdict& l : row.layers) {
+    if (l.measured && l.blocked > anomaly_threshold) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 VerdictEngine::VerdictEngine() = default;
 VerdictEngine::~VerdictEngine() = default;
@@ -62,9 +73,14 @@ VerdictRow VerdictEngine::Score(const ExtractedMeasurement& m, int64_t now) cons
   Scoring c{m, *config_, fingerprints_, summary, row};
 
   ScoreFingerprints(c);
+  ScoreInjection(c);
   ScorerFor(m.measurement.test_name)(c);
   if (c.dns_unconfirmed) c.Fire(Rule::kDnsFingerprintUnconfirmed);
   if (c.http_unconfirmed) c.Fire(Rule::kHttpFingerprintUnconfirmed);
+  // An injection claim the analyzer could not accept proves nothing, but a measurement
+  // that carries one is not ok either: without another blocked layer it is no verdict.
+  if (c.injection_malformed && !AnyBlocked(row, config_->anomaly_threshold))
+    c.Fail("injection.malformed");
 
   const int worst = MaskLayers(config_->mask_threshold, row);
   SetFlags(*config_, m.measurement, now, worst, row);

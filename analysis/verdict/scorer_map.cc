@@ -20,9 +20,9 @@ constexpr std::array<KindScorer, 15> kKindScorers = {{
     {ScorerKind::kSniBlocking, ScoreSniBlocking},
     {ScorerKind::kStun, ScoreStunReachability},
     {ScorerKind::kDelivery, ScoreDelivery},
-    {ScorerKind::kDnsInjection, ScoreGeneric},
-    {ScorerKind::kResidualBlocking, ScoreGeneric},
-    {ScorerKind::kCensorHop, ScoreGeneric},
+    {ScorerKind::kDnsInjection, ScoreDnsInjection},
+    {ScorerKind::kResidualBlocking, ScoreResidualBlocking},
+    {ScorerKind::kCensorHop, ScoreCensorHop},
 }};
 
 }  // namespace

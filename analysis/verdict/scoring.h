@@ -28,12 +28,16 @@ struct Scoring {
   // layer the test's own rules left undecided.
   bool dns_unconfirmed = false;
   bool http_unconfirmed = false;
+  // test_keys.x_injection held an entry the analyzer could not accept (malformed, or
+  // contradicted by the capture): it proves nothing, and the measurement cannot be ok.
+  bool injection_malformed = false;
 
-  /// Fires `rule` unless an earlier rule already decided its layer.
-  void Fire(Rule rule) {
+  /// Fires `rule` unless an earlier rule already decided its layer; true when it did
+  /// decide it. A rule resting on packet evidence that blocks confirms the verdict.
+  bool Fire(Rule rule) {
     const RuleInfo& info = InfoOf(rule);
     const size_t layer = static_cast<size_t>(info.layer);
-    if (set[layer]) return;
+    if (set[layer]) return false;
     set[layer] = true;
     LayerVerdict& v = row.layers[layer];
     const Triple& t = config.TripleOf(rule);
@@ -43,6 +47,8 @@ struct Scoring {
     v.measured = true;
     v.rule_id = std::string(info.id);
     v.evidence = t.blocked > 0 ? info.evidence : Evidence::kNone;
+    if (v.evidence == Evidence::kPacket) row.confirmed = true;
+    return true;
   }
   /// Gives the measurement a failure reason (one of VerdictFailureReasons) unless it
   /// has one.

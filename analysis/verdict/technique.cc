@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 
+#include "analysis/verdict/rule_ids.h"
 #include "analysis/verdict/summary.h"
 
 namespace vigil::analysis {
@@ -81,6 +82,16 @@ std::string_view BlockingTechnique(const ExtractedMeasurement& m, const VerdictR
   const Layer layer = row.worst_layer;
   const LayerVerdict& l = row.layers[static_cast<size_t>(layer)];
   if (!l.measured || l.blocked <= 0) return "";
+  // Rules resting on packets or on a residual block's control name the technique
+  // themselves, whatever failure the probe's own steps saw.
+  if (l.rule_id == InfoOf(Rule::kDnsInjected).id) return "dns_injection";
+  if (l.rule_id == InfoOf(Rule::kTcpRstInjected).id ||
+      l.rule_id == InfoOf(Rule::kTlsRstInjected).id ||
+      l.rule_id == InfoOf(Rule::kHttpRstInjected).id ||
+      l.rule_id == InfoOf(Rule::kTlsCensorLocated).id) {
+    return "rst_injection";
+  }
+  if (l.rule_id == InfoOf(Rule::kTcpResidualBlock).id) return "residual_block";
   const Kind kind = FirstFailure(m, layer);
   switch (layer) {
     case Layer::kDns:

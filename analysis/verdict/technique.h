@@ -16,7 +16,9 @@ namespace vigil::analysis {
 ///   tcp_rst, tcp_blackhole, tcp_refused, icmp_unreachable, tcp_failure;
 ///   tls_sni_rst, tls_sni_blackhole, tls_eof, tls_failure;
 ///   blockpage (a fingerprint or a page unlike the control's), http_rst,
-///   http_blackhole, http_eof, http_failure; keyword_drop (delivery).
+///   http_blackhole, http_eof, http_failure; keyword_drop (delivery); rst_injection (a
+///   reset the probe's packet evidence proved injected, or a censor located on the path),
+///   residual_block (a 3-tuple blocked after a trigger).
 /// When the blamed layer shows no failure the layer's generic name is given.
 std::string_view BlockingTechnique(const ExtractedMeasurement& m, const VerdictRow& row);
 
