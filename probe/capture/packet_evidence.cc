@@ -253,6 +253,9 @@ void DnsEvidence(const Measurement& m, const std::vector<CapturedPacket>& packet
         if (!duplicate) replies.push_back(&p);
       }
       std::set<std::string> flags, forged;
+      // Whether the reply taken (the first) carried a known forged address, and whether
+      // a later one did: forged replies that came after a genuine one lost the race.
+      bool accepted_forged = false, later_forged = false;
       Json reply_list = Json::array();
       for (size_t i = 0; i < replies.size(); ++i) {
         const CapturedPacket& r = *replies[i];
@@ -269,6 +272,7 @@ void DnsEvidence(const Measurement& m, const std::vector<CapturedPacket>& packet
           if ((a.type == 1 || a.type == 28) && options.is_forged && options.is_forged(a.data)) {
             flags.insert("known_forged_ip");
             forged.insert(a.data);
+            (i == 0 ? accepted_forged : later_forged) = true;
           }
         }
         if (r.src_ip != s.dst_ip) flags.insert("answer_from_non_resolver");
@@ -321,6 +325,12 @@ void DnsEvidence(const Measurement& m, const std::vector<CapturedPacket>& packet
            {"forged_addresses", std::vector<std::string>(forged.begin(), forged.end())},
            {"reason", reason},
            {"transaction_id", q.timing.transaction_id.value_or(0)}});
+      // Known only when the pool names the forged replies; absent otherwise.
+      if (accepted_forged) {
+        injections.back()["accepted_forged"] = true;
+      } else if (later_forged) {
+        injections.back()["accepted_forged"] = false;
+      }
     }
   }
 }

@@ -230,6 +230,21 @@ TEST(PacketRulesTest, AnInjectedDnsAnswerConfirmsNamedByItsFlags) {
   EXPECT_TRUE(L(row, Layer::kTls).masked);
 }
 
+TEST(PacketRulesTest, ForgedAnswersThatLostTheRaceConfirmNothing) {
+  // The genuine reply came first and was taken; the forged ones followed it.
+  json keys = WhatsappWebReset();
+  json late = DnsInjection({"multiple_answers", "known_forged_ip"});
+  late["accepted_forged"] = false;
+  keys["x_injection"] = {late};
+  const VerdictRow lost = Score("whatsapp", keys);
+  EXPECT_NE(L(lost, Layer::kDns).rule_id, "dns.injected") << VerdictEngine::RulesFired(lost);
+  EXPECT_NE(lost.failure_reason, "injection.malformed");
+  // Taken: the claim stands.
+  late["accepted_forged"] = true;
+  keys["x_injection"] = {late};
+  EXPECT_EQ(L(Score("whatsapp", keys), Layer::kDns).rule_id, "dns.injected");
+}
+
 TEST(PacketRulesTest, AServersOwnResetIsNoInjection) {
   json keys = WhatsappWebReset();
   keys["x_packets"] = PacketsWithResetFrom("server");

@@ -184,6 +184,25 @@ TEST(PacketEvidence, MoreRepliesThanQueriesAreInjected) {
   EXPECT_EQ(inj["forged_addresses"], Json({"198.18.240.3", "198.18.240.5"}));
 }
 
+TEST(PacketEvidence, ForgedRepliesThatLostTheRaceSaySo) {
+  Measurement m = DnsMeasurement();
+  const char* r = "198.18.20.53";
+  AttachPacketEvidence(
+      m,
+      {Dns(0.002, false, 7, 5000, r), Dns(0.003, true, 7, 5000, r, {"198.18.70.1"}, 1),
+       Dns(0.300, true, 7, 5000, r, {"198.18.240.2"}, 2)},
+      Options());
+  const Json& inj = m.test_keys.extra["x_injection"][0];
+  EXPECT_EQ(inj["accepted_forged"], false);
+  Measurement early = DnsMeasurement();
+  AttachPacketEvidence(
+      early,
+      {Dns(0.002, false, 7, 5000, r), Dns(0.003, true, 7, 5000, r, {"198.18.240.2"}, 1),
+       Dns(0.300, true, 7, 5000, r, {"198.18.70.1"}, 2)},
+      Options());
+  EXPECT_EQ(early.test_keys.extra["x_injection"][0]["accepted_forged"], true);
+}
+
 TEST(PacketEvidence, OneGenuineReplyAndRetransmissionsAreClean) {
   const char* r = "198.18.20.53";
   Measurement m = DnsMeasurement();

@@ -17,6 +17,7 @@
 #include "probe/capture/packet_evidence.h"
 #include "probe/experiments/common/endpoints_file.h"
 #include "probe/experiments/common/residual_block.h"
+#include "probe/experiments/dns_injection/forged_address_pool.h"
 #include "probe/experiments/web_connectivity/web_connectivity.h"
 #include "probe/geo/asn_database.h"
 #include "probe/net/concurrency.h"
@@ -65,6 +66,13 @@ Result<std::unique_ptr<Runner>> Runner::Open(RunPlan plan, RunSettings settings,
   context.data_dir = settings.data_dir;
   context.delivery = settings.delivery;
   context.injection = settings.injection;
+  {
+    // Known forged DNS answers: the DNS fingerprints' addresses and --forged-ips files.
+    auto pool = ForgedAddressPool::Load(settings.data_dir, settings.injection.forged_ip_files);
+    if (!pool.ok()) return Error{"--forged-ips: " + pool.error()};
+    auto shared = std::make_shared<const ForgedAddressPool>(std::move(pool.value()));
+    context.is_forged_ip = [shared](const std::string& ip) { return shared->Contains(ip); };
+  }
   if (settings.capture) {
     CaptureOptions capture_options;
     capture_options.pcap_file = settings.pcap_file;

@@ -127,6 +127,13 @@ void ScoreInjection(Scoring& c) {
   std::array<std::optional<Claim>, kLayerCount> claims;
   const simdjson::dom::array list = entries->get_array().value_unsafe();
   for (auto entry : list) {
+    // Forged replies that lost the race to the genuine one (the reply the measurement
+    // took was not forged): the censor tried, but this measurement was not blocked by it.
+    auto accepted_forged = Summary::Field(entry, "accepted_forged");
+    if (accepted_forged && accepted_forged->is_bool() &&
+        !accepted_forged->get_bool().value_unsafe()) {
+      continue;
+    }
     std::optional<Claim> claim = ClaimOf(c.summary, entry);
     if (!claim) {
       c.injection_malformed = true;
