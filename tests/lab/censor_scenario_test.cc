@@ -26,7 +26,7 @@ TEST(ScenarioLibrary, EveryScenarioValidates) {
     EXPECT_TRUE(load.scenario.has_value()) << entry.path();
     for (const auto& e : load.errors) ADD_FAILURE() << e;
   }
-  EXPECT_EQ(files, 21);
+  EXPECT_EQ(files, 22);
 }
 
 TEST(ScenarioLibrary, CrackdownStartsAtThirtySeconds) {
