@@ -24,9 +24,13 @@ bool Type3Mark(const SegmentFacts& s) {
   return IsRstAck(s) && s.ip_id >= 0x9916 && s.ip_id <= 0x9933 && s.ip_ttl >= 200;
 }
 
+// The injector sets a TTL of 55-118; the client sees it less the hops between them,
+// which are fewer than kMaxHopsFromInjector.
+constexpr int kMaxHopsFromInjector = 30;
+
 bool Type1Mark(const SegmentFacts& s) {
-  return (s.tcp_flags & (kRst | kAck)) == kRst && !s.df && s.ip_id == 0 && s.ip_ttl >= 55 &&
-         s.ip_ttl <= 118;
+  return (s.tcp_flags & (kRst | kAck)) == kRst && !s.df && s.ip_id == 0 &&
+         s.ip_ttl >= 55 - kMaxHopsFromInjector && s.ip_ttl <= 118;
 }
 
 bool Type2Marks(const std::vector<SegmentFacts>& resets) {

@@ -35,7 +35,7 @@ struct ResetFlow {
 enum class ResetSource {
   kNone,             // no reset
   kServer,           // the server's own: its TTL matches the SYN-ACK's
-  kGfwType1,         // one RST (no ACK), DF 0, IP ID 0, TTL 55-118
+  kGfwType1,         // one RST (no ACK), DF 0, IP ID 0, TTL 55-118 less the hops to it
   kGfwType2,         // three or more RST+ACK, DF 1, IP IDs that vary
   kGfwType3,         // RST+ACK with IP ID 0x9916-0x9933 and a TTL near 248
   kHenan,            // RST+ACK carrying the 10 bytes 01 02 .. 09 00, IP ID 1

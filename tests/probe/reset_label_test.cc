@@ -31,6 +31,10 @@ ResetFlow Flow(std::vector<SegmentFacts> resets, std::optional<uint8_t> syn_ack_
 
 TEST(ResetLabelTest, EachInjectorTypeIsRecognisedByItsFingerprint) {
   EXPECT_EQ(LabelResets(Flow({Segment(kRst, 97, 0, false)})).source, ResetSource::kGfwType1);
+  // Its TTL less the hops from the injector to the client; not any TTL at all.
+  EXPECT_EQ(LabelResets(Flow({Segment(kRst, 40, 0, false)})).source, ResetSource::kGfwType1);
+  EXPECT_EQ(LabelResets(Flow({Segment(kRst, 12, 0, false)})).source,
+            ResetSource::kUnknownInjected);
   EXPECT_EQ(LabelResets(Flow({Segment(kRstAck, 140, 4711, true), Segment(kRstAck, 140, 903, true),
                               Segment(kRstAck, 140, 28001, true)}))
                 .source,

@@ -24,6 +24,9 @@ namespace {
 using nlohmann::json;
 
 LabEnvironment* g_lab = nullptr;
+// `vigil helper` in vgl-control: it tells the probe where it is (a measurement from
+// country ZZ confirms nothing).
+ChildProcess* g_helper = nullptr;
 
 const analysis::VerdictEngine& Engine() {
   static const analysis::VerdictEngine* engine = [] {
@@ -45,8 +48,15 @@ class LabPacketsTest : public ::testing::Test {
   static void SetUpTestSuite() {
     if (LabEnvironment::Unavailable()) return;
     g_lab = new LabEnvironment("clean");
+    if (!g_lab->ok()) return;
+    g_helper = g_lab
+                   ->StartHelper(
+                       {"--whoami-dns", "198.18.30.2:5353", "--whoami-zone", "whoami.vigil.test"})
+                   .release();
   }
   static void TearDownTestSuite() {
+    delete g_helper;
+    g_helper = nullptr;
     delete g_lab;
     g_lab = nullptr;
   }
@@ -73,6 +83,12 @@ class LabPacketsTest : public ::testing::Test {
                                      g_lab->state_dir() + "/endpoints.csv",
                                      "--asn-db",
                                      g_lab->state_dir() + "/asn.mmdb",
+                                     "--country-db",
+                                     g_lab->state_dir() + "/country.mmdb",
+                                     "--helper",
+                                     LabEnvironment::kHelperUrl,
+                                     "--resolver-whoami",
+                                     "probe.whoami.vigil.test",
                                      "--no-network-check",
                                      "--dns-listen",
                                      "0.5"};
@@ -121,13 +137,17 @@ TEST_F(LabPacketsTest, EachGfwInjectorIsNamedAndTheMeasurementConfirmed) {
     const auto runs = Run(test);
     ASSERT_EQ(runs.size(), 1u);
     const json& keys = runs[0].m["test_keys"];
+    ASSERT_TRUE(keys.contains("x_packets")) << runs[0].m.dump().substr(0, 3000);
     ASSERT_TRUE(keys["x_packets"]["available"].get<bool>()) << keys["x_packets"].dump();
     const auto names = Injectors(runs);
     // A type I reset whose random TTL lands within one of the server's own is read as
     // the server's (no false claim), so not every flow need be labelled; most are.
     EXPECT_GT(names.count("rst_injection/" + expected), 0u) << test << ": " << keys["x_injection"];
     for (const auto& name : names) EXPECT_EQ(name, "rst_injection/" + expected) << test;
-    EXPECT_TRUE(runs[0].row.confirmed) << test;
+    EXPECT_TRUE(runs[0].row.confirmed)
+        << test << ": " << analysis::VerdictEngine::RulesFired(runs[0].row) << "\n"
+        << keys["x_injection"].dump() << "\n"
+        << keys["x_packets"].dump();
     EXPECT_EQ(runs[0].row.fingerprint, expected) << test;
     // Nothing in the evidence names the probe's address.
     EXPECT_EQ(keys["x_packets"].dump().find("198.18.1.10"), std::string::npos);
@@ -150,7 +170,8 @@ TEST_F(LabPacketsTest, HenanResetsAreHenans) {
   const auto names = Injectors(runs);
   EXPECT_GT(names.count("rst_injection/henan"), 0u);
   for (const auto& name : names) EXPECT_EQ(name, "rst_injection/henan");
-  EXPECT_TRUE(runs[0].row.confirmed);
+  EXPECT_TRUE(runs[0].row.confirmed) << analysis::VerdictEngine::RulesFired(runs[0].row) << "\n"
+                                     << runs[0].m["test_keys"]["x_injection"].dump();
 }
 
 TEST_F(LabPacketsTest, AServersOwnResetIsTheServers) {
