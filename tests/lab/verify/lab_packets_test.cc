@@ -7,6 +7,7 @@
 // every run captures.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -139,16 +140,34 @@ TEST_F(LabPacketsTest, EachGfwInjectorIsNamedAndTheMeasurementConfirmed) {
     const json& keys = runs[0].m["test_keys"];
     ASSERT_TRUE(keys.contains("x_packets")) << runs[0].m.dump().substr(0, 3000);
     ASSERT_TRUE(keys["x_packets"]["available"].get<bool>()) << keys["x_packets"].dump();
+    // Every flow the censor reset is labelled by its injector's fingerprint, except one
+    // whose reset's TTL happens to land within one of the server's SYN-ACK (the censor
+    // draws type I TTLs at random): that is read as the server's, by design no claim.
+    size_t reset_flows = 0, labelled = 0;
+    for (const auto& flow : keys["x_packets"]["tcp_flows"]) {
+      if (flow["resets"].empty()) continue;
+      ++reset_flows;
+      const std::string source = flow["reset_source"];
+      if (source == expected) {
+        ++labelled;
+        continue;
+      }
+      const int rst_ttl = flow["resets"][0]["ip_ttl"];
+      const int syn_ack_ttl =
+          flow["syn_ack"].is_object() ? flow["syn_ack"]["ip_ttl"].get<int>() : -9;
+      EXPECT_TRUE(source == "server" && std::abs(rst_ttl - syn_ack_ttl) <= 1)
+          << test << ": " << flow;
+    }
+    EXPECT_GT(reset_flows, 0u) << test << ": " << keys["x_packets"];
     const auto names = Injectors(runs);
-    // A type I reset whose random TTL lands within one of the server's own is read as
-    // the server's (no false claim), so not every flow need be labelled; most are.
-    EXPECT_GT(names.count("rst_injection/" + expected), 0u) << test << ": " << keys["x_injection"];
+    EXPECT_EQ(names.count("rst_injection/" + expected), labelled) << test;
     for (const auto& name : names) EXPECT_EQ(name, "rst_injection/" + expected) << test;
-    EXPECT_TRUE(runs[0].row.confirmed)
-        << test << ": " << analysis::VerdictEngine::RulesFired(runs[0].row) << "\n"
-        << keys["x_injection"].dump() << "\n"
-        << keys["x_packets"].dump();
-    EXPECT_EQ(runs[0].row.fingerprint, expected) << test;
+    if (labelled > 0) {
+      EXPECT_TRUE(runs[0].row.confirmed)
+          << test << ": " << analysis::VerdictEngine::RulesFired(runs[0].row) << "\n"
+          << keys.value("x_injection", json()).dump();
+      EXPECT_EQ(runs[0].row.fingerprint, expected) << test;
+    }
     // Nothing in the evidence names the probe's address.
     EXPECT_EQ(keys["x_packets"].dump().find("198.18.1.10"), std::string::npos);
   }
@@ -170,8 +189,7 @@ TEST_F(LabPacketsTest, HenanResetsAreHenans) {
   const auto names = Injectors(runs);
   EXPECT_GT(names.count("rst_injection/henan"), 0u);
   for (const auto& name : names) EXPECT_EQ(name, "rst_injection/henan");
-  EXPECT_TRUE(runs[0].row.confirmed) << analysis::VerdictEngine::RulesFired(runs[0].row) << "\n"
-                                     << runs[0].m["test_keys"]["x_injection"].dump();
+  EXPECT_TRUE(runs[0].row.confirmed) << analysis::VerdictEngine::RulesFired(runs[0].row);
 }
 
 TEST_F(LabPacketsTest, AServersOwnResetIsTheServers) {
@@ -233,13 +251,14 @@ TEST_F(LabPacketsTest, CleanHasNoInjectionFlagAtAll) {
   const auto runs = Run("im");
   for (const auto& s : runs) {
     const json& keys = s.m["test_keys"];
-    EXPECT_TRUE(keys["x_packets"].value("available", false)) << s.m["test_name"];
+    const json packets = keys.value("x_packets", json::object());
+    EXPECT_TRUE(packets.value("available", false)) << s.m["test_name"];
     EXPECT_FALSE(keys.contains("x_injection")) << s.m["test_name"] << ": " << keys["x_injection"];
     EXPECT_FALSE(s.row.confirmed) << s.m["test_name"];
-    for (const auto& d : keys["x_packets"].value("dns_replies", json::array())) {
+    for (const auto& d : packets.value("dns_replies", json::array())) {
       EXPECT_TRUE(d["flags"].empty()) << d.dump();
     }
-    for (const auto& f : keys["x_packets"].value("tcp_flows", json::array())) {
+    for (const auto& f : packets.value("tcp_flows", json::array())) {
       EXPECT_TRUE(f["reset_source"] == "none" || f["reset_source"] == "server") << f.dump();
     }
   }
