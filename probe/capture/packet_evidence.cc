@@ -12,6 +12,7 @@
 
 #include "base/host_port.h"
 #include "probe/capture/reset_label.h"
+#include "probe/dns/dns_message.h"
 
 namespace vigil {
 namespace {
@@ -42,38 +43,6 @@ std::string FlagsHex(uint16_t flags) {
   char text[8];
   std::snprintf(text, sizeof text, "0x%04x", flags);
   return text;
-}
-
-std::string_view RcodeName(int rcode) {
-  switch (rcode) {
-    case 0:
-      return "noerror";
-    case 1:
-      return "formerr";
-    case 2:
-      return "servfail";
-    case 3:
-      return "nxdomain";
-    case 4:
-      return "notimp";
-    case 5:
-      return "refused";
-    default:
-      return "other";
-  }
-}
-
-std::string_view AnswerType(uint16_t type) {
-  switch (type) {
-    case 1:
-      return "A";
-    case 28:
-      return "AAAA";
-    case 5:
-      return "CNAME";
-    default:
-      return "";
-  }
 }
 
 // An address in Teredo's 2001::/32, where one injector's forged AAAA answers come from.
@@ -129,6 +98,17 @@ std::pair<std::string, std::string> StruckStep(const TestKeys& keys, const FlowN
     had_tls = true;
     hostname = h.server_name;
     if (h.failure) return {"tls", hostname};
+  }
+  // Handshakes kept apart from OONI's keys (x_tls_handshakes: the messaging
+  // experiments' handshakes after OONI's own connects), in the same shape.
+  if (auto it = keys.extra.find("x_tls_handshakes"); it != keys.extra.end() && it->is_array()) {
+    for (const Json& h : *it) {
+      if (!h.is_object() || h.value("address", "") != address) continue;
+      if (h.value("transaction_id", int64_t{-1}) != flow.transaction_id) continue;
+      had_tls = true;
+      hostname = h.value("server_name", "");
+      if (h.contains("failure") && h["failure"].is_string()) return {"tls", hostname};
+    }
   }
   for (const HttpTransaction& r : keys.requests) {
     if (r.timing.transaction_id != flow.transaction_id) continue;
@@ -261,8 +241,8 @@ void DnsEvidence(const Measurement& m, const std::vector<CapturedPacket>& packet
         const CapturedPacket& r = *replies[i];
         Json answers = Json::array();
         for (const DnsAnswerFacts& a : r.dns->answers) {
-          const std::string_view type = AnswerType(a.type);
-          if (type.empty()) continue;
+          if (a.type != 1 && a.type != 28 && a.type != 5) continue;  // A, AAAA, CNAME
+          const std::string type = DnsTypeName(a.type);
           Json answer = {{"answer_type", type}, {"ttl", a.ttl}};
           if (a.type == 1) answer["ipv4"] = a.data;
           if (a.type == 28) answer["ipv6"] = a.data;
@@ -282,7 +262,7 @@ void DnsEvidence(const Measurement& m, const std::vector<CapturedPacket>& packet
                               {"ip_id", r.ip_id},
                               {"df", r.df},
                               {"dns_flags", FlagsHex(r.dns->flags)},
-                              {"rcode", RcodeName(r.dns->rcode())},
+                              {"rcode", DnsRcodeName(r.dns->rcode())},
                               {"answers", std::move(answers)},
                               {"accepted", i == 0}});
       }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 
 namespace vigil {
 
@@ -32,6 +33,14 @@ bool ExpandName(const unsigned char* msg, size_t len, size_t& pos, std::string& 
 }
 
 }  // namespace
+
+std::string DnsRcodeName(int rcode) {
+  static const char* const kNames[] = {"noerror", "formerr", "servfail", "nxdomain",
+                                       "notimp",  "refused", "yxdomain", "yxrrset",
+                                       "nxrrset", "notauth", "notzone"};
+  if (rcode >= 0 && rcode < static_cast<int>(std::size(kNames))) return kNames[rcode];
+  return "rcode" + std::to_string(rcode);
+}
 
 std::string DnsTypeName(int qtype) {
   switch (qtype) {

@@ -29,6 +29,10 @@ Result<DnsResponse> ParseDnsResponse(std::string_view message);
 /// "A", "AAAA", ... for a query type number; "TYPE<n>" for the rest.
 std::string DnsTypeName(int qtype);
 
+/// OONI's lower-case rcode name ("noerror", "nxdomain", "servfail", ...); "rcodeN" for
+/// one without a name.
+std::string DnsRcodeName(int rcode);
+
 /// The query type for a name such as "A" or "aaaa"; 0 when unknown.
 int DnsTypeFromName(std::string_view name);
 

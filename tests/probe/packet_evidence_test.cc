@@ -88,6 +88,29 @@ TEST(PacketEvidence, InjectorResetsProveInjectionAtTheStepTheyStruck) {
   EXPECT_EQ(x.dump().find(kProbe), std::string::npos) << "the probe's address leaked";
 }
 
+TEST(PacketEvidence, HandshakesKeptApartInXTlsHandshakesAreTheStepStruck) {
+  // facebook_messenger: OONI's connect, then our handshake on its socket, recorded in
+  // x_tls_handshakes under the connect's transaction.
+  Measurement m;
+  m.test_keys.flows.push_back({2, kServer, 443, 40000, 0.0});
+  TcpConnect c;
+  c.ip = kServer;
+  c.port = 443;
+  c.status.success = true;
+  c.timing.transaction_id = 2;
+  m.test_keys.tcp_connect.push_back(c);
+  m.test_keys.extra["x_tls_handshakes"] = Json::array({{{"address", "198.18.70.1:443"},
+                                                        {"server_name", "b-api.facebook.com"},
+                                                        {"failure", "connection_reset"},
+                                                        {"transaction_id", 2}}});
+  AttachPacketEvidence(m, {Tcp(0.010, 0x12, 61, 0, true), Tcp(0.050, 0x14, 250, 0x9920, false)},
+                       Options());
+  const Json& inj = m.test_keys.extra["x_injection"][0];
+  EXPECT_EQ(inj["layer"], "tls");
+  EXPECT_EQ(inj["injector"], "gfw_type3");
+  EXPECT_EQ(inj["hostname"], "b-api.facebook.com");
+}
+
 TEST(PacketEvidence, AServersOwnResetIsNoInjection) {
   Measurement m = TlsMeasurement("connection_reset");
   std::vector<CapturedPacket> packets = {Tcp(0.010, 0x12, 61, 0, true),

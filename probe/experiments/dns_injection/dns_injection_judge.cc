@@ -64,14 +64,6 @@ bool Silent(const DnsProbeObservation& p, const DnsProbeJudgement& j) {
 
 }  // namespace
 
-std::string DnsRcodeName(int rcode) {
-  static const char* const kNames[] = {"noerror", "formerr", "servfail", "nxdomain",
-                                       "notimp",  "refused", "yxdomain", "yxrrset",
-                                       "nxrrset", "notauth", "notzone"};
-  if (rcode >= 0 && rcode < static_cast<int>(std::size(kNames))) return kNames[rcode];
-  return "rcode" + std::to_string(rcode);
-}
-
 const char* DnsNameVerdictName(DnsNameVerdict verdict) {
   switch (verdict) {
     case DnsNameVerdict::kInjected:

@@ -116,7 +116,6 @@ Json DnsInjectionEntry(const DnsProbeObservation& probe, const DnsProbeJudgement
 
 /// OONI's lower-case rcode names: noerror, formerr, servfail, nxdomain, notimp,
 /// refused, ...; "rcode<n>" for the rest.
-std::string DnsRcodeName(int rcode);
 
 /// The run's word for a measurement's test keys: blocked when some name was injected,
 /// ok when every name is clean, anomaly when a name is inconclusive with a flag seen
