@@ -76,17 +76,12 @@ class LabExperimentsTest : public ::testing::Test {
 
   std::vector<std::string> RunArgs(std::vector<std::string> extra,
                                    const std::string& target = "im") const {
-    std::vector<std::string> argv = {VigilBinary(),
-                                     "run",
-                                     target,
-                                     "--timeout",
-                                     "2",
-                                     "--ca-file",
-                                     g_lab->ca_file(),
-                                     "--endpoints",
-                                     g_lab->state_dir() + "/endpoints.csv",
-                                     "--asn-db",
-                                     g_lab->state_dir() + "/asn.mmdb"};
+    std::vector<std::string> argv = {VigilBinary(), "run", target, "--timeout", "2", "--ca-file",
+                                     g_lab->ca_file(), "--endpoints",
+                                     g_lab->state_dir() + "/endpoints.csv", "--asn-db",
+                                     g_lab->state_dir() + "/asn.mmdb",
+                                     // late forged DNS replies: the lab's come within 320 ms
+                                     "--dns-listen", "0.5"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }
