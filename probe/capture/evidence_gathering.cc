@@ -5,6 +5,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <chrono>
+#include <set>
 
 #include "probe/capture/packet_capture.h"
 #include "probe/capture/packet_evidence.h"
@@ -58,7 +59,23 @@ asio::awaitable<void> GatherPacketEvidence(const ExperimentContext& context, Mea
   options.is_forged = context.is_forged_ip;
   options.filter = context.capture->filter();
   options.dropped = context.capture->dropped();
-  AttachPacketEvidence(m, context.capture->Packets(zero_ns - 1'000'000'000, WallNowNs()), options);
+  // Only what can be this measurement's: segments to its flows' local ports, DNS, ICMP.
+  std::set<uint16_t> local_ports;
+  for (const FlowNote& flow : m.test_keys.flows) local_ports.insert(flow.local_port);
+  auto mine = [&local_ports](const CapturedPacket& p) {
+    switch (p.proto) {
+      case PacketProto::kTcp:
+        return local_ports.count(p.dst_port) > 0;
+      case PacketProto::kUdp:
+        return p.dns.has_value();
+      case PacketProto::kIcmp:
+        return true;
+      default:
+        return false;
+    }
+  };
+  AttachPacketEvidence(m, context.capture->Packets(zero_ns - 1'000'000'000, WallNowNs(), mine),
+                       options);
 }
 
 }  // namespace vigil

@@ -5,6 +5,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -20,6 +21,8 @@ constexpr int kBufferBytes = 4 << 20;
 // How long the reader sleeps in poll when nothing comes: the longest Stop may wait.
 constexpr int kPollMs = 50;
 constexpr auto kFlushWait = std::chrono::milliseconds(100);
+// How far out of time order the ring may hold packets (several interfaces, one ring).
+constexpr int64_t kOrderMarginNs = 100'000'000;
 
 int64_t StampNs(const pcap_pkthdr& header) {
   // With nanosecond precision libpcap puts nanoseconds in tv_usec.
@@ -48,10 +51,24 @@ class LivePacketCapture final : public PacketCapture {
   ~LivePacketCapture() override { Stop(); }
 
   std::vector<CapturedPacket> Packets(int64_t from_ns, int64_t to_ns) const override {
+    return Packets(from_ns, to_ns, [](const CapturedPacket&) { return true; });
+  }
+
+  std::vector<CapturedPacket> Packets(
+      int64_t from_ns, int64_t to_ns,
+      const std::function<bool(const CapturedPacket&)>& keep) const override {
+    // Saturating: callers ask for everything with the int64 range's ends.
+    const int64_t start =
+        from_ns < INT64_MIN + kOrderMarginNs ? INT64_MIN : from_ns - kOrderMarginNs;
+    const int64_t end = to_ns > INT64_MAX - kOrderMarginNs ? INT64_MAX : to_ns + kOrderMarginNs;
     std::lock_guard lock(mu_);
     std::vector<CapturedPacket> out;
-    for (const auto& p : ring_) {
-      if (p.time_ns >= from_ns && p.time_ns <= to_ns) out.push_back(p);
+    // The ring is in arrival order, which is time order but for packets of different
+    // interfaces stamped a little apart: start a margin early, stop a margin late.
+    const auto first = std::partition_point(ring_.begin(), ring_.end(),
+                                            [&](const auto& p) { return p.time_ns < start; });
+    for (auto it = first; it != ring_.end() && it->time_ns <= end; ++it) {
+      if (it->time_ns >= from_ns && it->time_ns <= to_ns && keep(*it)) out.push_back(*it);
     }
     return out;
   }

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,12 @@ class PacketCapture {
   /// arrived by now are included; a caller wanting packets up to a moment waits for
   /// Flush() first.
   virtual std::vector<CapturedPacket> Packets(int64_t from_ns, int64_t to_ns) const = 0;
+
+  /// The same, only those `keep` says yes to (called under the capture's lock: keep it
+  /// short). A measurement takes its own flows' packets out of a busy run's this way.
+  virtual std::vector<CapturedPacket> Packets(
+      int64_t from_ns, int64_t to_ns,
+      const std::function<bool(const CapturedPacket&)>& keep) const = 0;
 
   /// Waits until every packet the kernel has queued for the capture so far is parsed
   /// (at most ~100 ms).
