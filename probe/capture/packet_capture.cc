@@ -207,8 +207,10 @@ std::string EvidenceFilter() {
   // IPv4: libpcap's tcp[] and icmp[] read the transport header after any IP options.
   // IPv6: the transport header at offset 40, i.e. no extension headers (BPF cannot
   // walk them); byte 53 is the TCP flags byte, ip6[6] the next header.
-  return "(ip and tcp and tcp[tcpflags] & (tcp-syn|tcp-fin|tcp-rst) != 0)"
-         " or (ip6 and ip6[6] == 6 and ip6[53] & 0x07 != 0)"
+  // TCP segments only as they arrive: the evidence is the other side's (SYN-ACK, RST,
+  // FIN); our own SYNs and FINs would double the packets to parse.
+  return "(inbound and ip and tcp and tcp[tcpflags] & (tcp-syn|tcp-fin|tcp-rst) != 0)"
+         " or (inbound and ip6 and ip6[6] == 6 and ip6[53] & 0x07 != 0)"
          " or (udp port 53)"
          " or (icmp and (icmp[icmptype] == icmp-unreach or icmp[icmptype] == icmp-timxceed))"
          " or (ip6 and ip6[6] == 58 and (ip6[40] == 1 or ip6[40] == 3))";
