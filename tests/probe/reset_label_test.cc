@@ -33,8 +33,7 @@ TEST(ResetLabelTest, EachInjectorTypeIsRecognisedByItsFingerprint) {
   EXPECT_EQ(LabelResets(Flow({Segment(kRst, 97, 0, false)})).source, ResetSource::kGfwType1);
   // Its TTL less the hops from the injector to the client; not any TTL at all.
   EXPECT_EQ(LabelResets(Flow({Segment(kRst, 40, 0, false)})).source, ResetSource::kGfwType1);
-  EXPECT_EQ(LabelResets(Flow({Segment(kRst, 12, 0, false)})).source,
-            ResetSource::kUnknownInjected);
+  EXPECT_EQ(LabelResets(Flow({Segment(kRst, 12, 0, false)})).source, ResetSource::kUnknownInjected);
   EXPECT_EQ(LabelResets(Flow({Segment(kRstAck, 140, 4711, true), Segment(kRstAck, 140, 903, true),
                               Segment(kRstAck, 140, 28001, true)}))
                 .source,
