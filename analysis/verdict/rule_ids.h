@@ -3,7 +3,7 @@
 // The rules file must give a triple for each rule id here and for nothing else. The
 // delivery layer's rules judge the delivery experiment's keywords (a test message lost
 // between two benign controls that got through). The packet rules (dns.injected,
-// *.rst_injected, tls.censor_located) rest on the probe's packet evidence
+// *.rst_injected, tls.censor_located, http.censor_located) rest on the probe's packet evidence
 // (test_keys.x_injection, the censor_hop experiment's hops; docs/evidence.md): a packet
 // only a censor sends is proof, so they confirm a verdict and outrank the control-based
 // and heuristic rules of their layer.
@@ -64,6 +64,7 @@ enum class Rule : uint8_t {
   kHttpFingerprint,
   kHttpFingerprintUnconfirmed,
   kHttpRstInjected,
+  kHttpCensorLocated,
   kHttpDiff,
   kHttpFailureControlOk,
   kHttpFailureControlFailed,
@@ -130,6 +131,7 @@ inline constexpr std::array<RuleInfo, kRuleCount> kRules = {{
     {"http.fingerprint", Layer::kHttp, Evidence::kConfirmed},
     {"http.fingerprint_unconfirmed", Layer::kHttp, Evidence::kHeuristic},
     {"http.rst_injected", Layer::kHttp, Evidence::kPacket},
+    {"http.censor_located", Layer::kHttp, Evidence::kPacket},
     {"http.diff", Layer::kHttp, Evidence::kControl},
     {"http.failure_control_ok", Layer::kHttp, Evidence::kControl},
     {"http.failure_control_failed", Layer::kHttp, Evidence::kControl},

@@ -88,7 +88,8 @@ std::string_view BlockingTechnique(const ExtractedMeasurement& m, const VerdictR
   if (l.rule_id == InfoOf(Rule::kTcpRstInjected).id ||
       l.rule_id == InfoOf(Rule::kTlsRstInjected).id ||
       l.rule_id == InfoOf(Rule::kHttpRstInjected).id ||
-      l.rule_id == InfoOf(Rule::kTlsCensorLocated).id) {
+      l.rule_id == InfoOf(Rule::kTlsCensorLocated).id ||
+      l.rule_id == InfoOf(Rule::kHttpCensorLocated).id) {
     return "rst_injection";
   }
   if (l.rule_id == InfoOf(Rule::kTcpResidualBlock).id) return "residual_block";

@@ -487,6 +487,15 @@ TEST(PacketRulesTest, CensorHopExperimentVerdicts) {
   EXPECT_EQ(located.technique, "rst_injection");
   EXPECT_EQ(located.fingerprint, "censor_ttl:2,router:198.18.11.2");
 
+  // An HTTP Host trigger locates the censor at the HTTP layer.
+  json http_keys = CensorHopKeys("located", "rst");
+  http_keys["trigger"] = "http";
+  const VerdictRow http = Score("censor_hop", http_keys);
+  EXPECT_EQ(L(http, Layer::kHttp).rule_id, "http.censor_located")
+      << VerdictEngine::RulesFired(http);
+  EXPECT_TRUE(http.confirmed);
+  EXPECT_EQ(http.blocking_type, "http-failure") << VerdictEngine::RulesFired(http);
+
   // Located by silence alone: a drop, or a router's ICMP rate limit.
   const VerdictRow silent = Score("censor_hop", CensorHopKeys("located", "timeout"));
   EXPECT_FALSE(silent.confirmed) << VerdictEngine::RulesFired(silent);

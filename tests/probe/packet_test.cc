@@ -658,24 +658,63 @@ uint16_t ConnectToClosedPort(int family) {
                                  : reinterpret_cast<sockaddr_in6*>(&local)->sin6_port);
 }
 
-TEST(PacketCaptureTest, TheFilterKeepsSynsAndResetsOverIpv4AndIpv6) {
+// Connects to a loopback listener of its own: the listener's SYN-ACK comes back.
+// Returns the client's port, 0 when the family is unavailable.
+uint16_t ConnectToListener(int family) {
+  const int server = socket(family, SOCK_STREAM, 0);
+  if (server < 0) return 0;
+  sockaddr_storage at{};
+  socklen_t len = 0;
+  if (family == AF_INET) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&at);
+    a->sin_family = AF_INET;
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    len = sizeof *a;
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&at);
+    a->sin6_family = AF_INET6;
+    a->sin6_addr = in6addr_loopback;
+    len = sizeof *a;
+  }
+  uint16_t client_port = 0;
+  if (bind(server, reinterpret_cast<sockaddr*>(&at), len) == 0 && listen(server, 1) == 0 &&
+      getsockname(server, reinterpret_cast<sockaddr*>(&at), &len) == 0) {
+    const int fd = socket(family, SOCK_STREAM, 0);
+    if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&at), len) == 0) {
+      sockaddr_storage local{};
+      socklen_t local_len = sizeof local;
+      getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len);
+      client_port = ntohs(family == AF_INET ? reinterpret_cast<sockaddr_in*>(&local)->sin_port
+                                            : reinterpret_cast<sockaddr_in6*>(&local)->sin6_port);
+    }
+    if (fd >= 0) close(fd);
+  }
+  close(server);
+  return client_port;
+}
+
+// What evidence needs arrives: a server's SYN-ACK and a RST, over IPv4 and IPv6. (The
+// filter keeps TCP segments only as they arrive, so our own SYNs are not asked for.)
+TEST(PacketCaptureTest, TheFilterKeepsSynAcksAndResetsOverIpv4AndIpv6) {
   if (geteuid() != 0) GTEST_SKIP() << "a live capture needs root (CAP_NET_RAW)";
   CaptureOptions options;
   options.device = "lo";
   auto capture = PacketCapture::Open(options);
   ASSERT_TRUE(capture.ok()) << capture.error();
   for (int family : {AF_INET, AF_INET6}) {
-    const uint16_t port = ConnectToClosedPort(family);
-    if (port == 0 && family == AF_INET6) continue;  // no IPv6 loopback here
-    ASSERT_NE(port, 0);
+    const uint16_t refused = ConnectToClosedPort(family);
+    if (refused == 0 && family == AF_INET6) continue;  // no IPv6 loopback here
+    ASSERT_NE(refused, 0);
+    const uint16_t accepted = ConnectToListener(family);
+    ASSERT_NE(accepted, 0);
     (*capture)->Flush();
-    bool syn = false, rst = false;
+    bool syn_ack = false, rst = false;
     for (const auto& p : (*capture)->Packets(0, std::numeric_limits<int64_t>::max())) {
       if (p.ip_version != (family == AF_INET ? 4 : 6) || p.proto != PacketProto::kTcp) continue;
-      syn |= p.src_port == port && p.dst_port == 1 && p.tcp_flags == kSyn;
-      rst |= p.dst_port == port && p.src_port == 1 && p.tcp_flags == (kRst | kAck);
+      syn_ack |= p.dst_port == accepted && p.tcp_flags == (kSyn | kAck);
+      rst |= p.dst_port == refused && p.src_port == 1 && p.tcp_flags == (kRst | kAck);
     }
-    EXPECT_TRUE(syn) << "IPv" << (family == AF_INET ? 4 : 6);
+    EXPECT_TRUE(syn_ack) << "IPv" << (family == AF_INET ? 4 : 6);
     EXPECT_TRUE(rst) << "IPv" << (family == AF_INET ? 4 : 6);
   }
 }

@@ -44,9 +44,12 @@ void ScoreCensorHop(Scoring& c) {
       c.Fail("censor_hop.unproven");
       return;
     }
-    // x_injection's tls entry (ScoreInjection) may have decided the layer already, and
-    // named the injector.
-    if (c.Fire(Rule::kTlsCensorLocated) && c.row.fingerprint.empty()) {
+    // The layer is the trigger's: a ClientHello's SNI (tls, the default) or an HTTP
+    // request's Host. x_injection's entry of that layer (ScoreInjection) may have
+    // decided it already, and named the injector.
+    const Rule located = IsStr(c.summary.Str("trigger"), "http") ? Rule::kHttpCensorLocated
+                                                                 : Rule::kTlsCensorLocated;
+    if (c.Fire(located) && c.row.fingerprint.empty()) {
       c.row.fingerprint =
           "censor_ttl:" + std::to_string(c.summary.Get("censor_ttl")->get_int64().value_unsafe());
       if (auto router = c.summary.Str("router_at")) {
@@ -55,7 +58,7 @@ void ScoreCensorHop(Scoring& c) {
       }
     }
   } else if (IsStr(verdict, "not_triggered")) {
-    c.Fire(Rule::kTlsOk);
+    c.Fire(IsStr(c.summary.Str("trigger"), "http") ? Rule::kHttpOk : Rule::kTlsOk);
   } else if (IsStr(verdict, "inconclusive")) {
     c.Fail("censor_hop.inconclusive");
   } else {

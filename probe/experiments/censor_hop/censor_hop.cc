@@ -253,11 +253,26 @@ std::string ClientHelloBytes(const std::string& sni) {
   return size > 0 ? std::string(data, static_cast<size_t>(size)) : "";
 }
 
+std::string HttpRequestBytes(const std::string& host) {
+  std::string name;
+  for (char c : host) {
+    if (c == '\r' || c == '\n') return "";  // no header of ours carries a line break
+    name.push_back(c);
+  }
+  return "GET / HTTP/1.1\r\nHost: " + name +
+         "\r\nUser-Agent: vigil\r\nAccept: */*\r\nConnection: close\r\n\r\n";
+}
+
 asio::awaitable<Result<Measurement>> CensorHopExperiment::Run(const ExperimentContext& context,
                                                               const Json& input) const {
   auto executor = co_await asio::this_coro::executor;
   auto parsed = ParseSniEndpointInput(input);
   if (!parsed.ok()) co_return Error{"censor_hop: " + parsed.error()};
+  auto trigger = StringOption(parsed->raw, "trigger", "tls");
+  if (!trigger.ok()) co_return Error{"censor_hop: " + trigger.error()};
+  if (*trigger != "tls" && *trigger != "http") {
+    co_return Error{"censor_hop: trigger: \"" + *trigger + "\": tls or http"};
+  }
   const uint16_t port = parsed->endpoint.port;
   Measurement m = NewMeasurement(kCensorHopName, kCensorHopVersion, parsed->raw.target);
   Trace trace;
@@ -286,8 +301,13 @@ asio::awaitable<Result<Measurement>> CensorHopExperiment::Run(const ExperimentCo
   if (unavailable.empty() && ip.find(':') != std::string::npos) {
     unavailable = "censor_hop measures IPv4 paths only; " + ip + " is an IPv6 address";
   }
-  const std::string target_hello = ClientHelloBytes(parsed->sni);
-  const std::string control_hello = ClientHelloBytes(parsed->control_sni);
+  // The trigger: a TLS ClientHello naming the SNI (default), or an HTTP request naming
+  // the Host (option "trigger": "http"; the endpoint's port should then be an HTTP one).
+  const bool http = trigger.value() == "http";
+  const std::string target_hello =
+      http ? HttpRequestBytes(parsed->sni) : ClientHelloBytes(parsed->sni);
+  const std::string control_hello =
+      http ? HttpRequestBytes(parsed->control_sni) : ClientHelloBytes(parsed->control_sni);
   if (unavailable.empty() && (target_hello.empty() || control_hello.empty())) {
     unavailable = "OpenSSL made no ClientHello";
   }
@@ -296,6 +316,7 @@ asio::awaitable<Result<Measurement>> CensorHopExperiment::Run(const ExperimentCo
   keys["address"] = ip.empty() ? parsed->endpoint_text : JoinHostPort(ip, port);
   keys["sni"] = parsed->sni;
   keys["control_sni"] = parsed->control_sni;
+  keys["trigger"] = trigger.value();
   if (!unavailable.empty()) {
     keys["available"] = false;
     keys["reason"] = unavailable;
@@ -351,7 +372,7 @@ RunSummary CensorHopExperiment::Summarize(const Measurement& measurement) const 
       return k[key].is_string() ? k[key].get<std::string>() : std::string("an unnamed router");
     };
     s.verdict = RunVerdict::kBlocked;
-    s.blocking = "tls";
+    s.blocking = k.value("trigger", std::string("tls")) == "http" ? "http" : "tls";
     const std::string before =
         k["last_router_before"].is_string() ? name("last_router_before") : "the probe";
     s.evidence = "censor at TTL " + std::to_string(k.value("censor_ttl", 0)) + ", between " +

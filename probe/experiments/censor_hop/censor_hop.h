@@ -68,6 +68,10 @@ HopJudgement LocateCensor(const std::vector<Hop>& hops);
 /// first flight, taken from a memory BIO. Empty when OpenSSL fails.
 std::string ClientHelloBytes(const std::string& sni);
 
+/// The HTTP/1.1 request with `host` as its Host (GET /); empty for a name with a line
+/// break.
+std::string HttpRequestBytes(const std::string& host);
+
 class CensorHopExperiment : public Experiment {
  public:
   std::string_view name() const override { return kCensorHopName; }

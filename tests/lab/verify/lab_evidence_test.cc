@@ -45,11 +45,11 @@ class LabEvidenceTest : public ::testing::Test {
   }
 
   // `vigil run TEST` from vgl-client on kInput: the measurement's test keys.
-  static json Run(const std::string& test) {
+  static json Run(const std::string& test, const std::string& input = kInput) {
     auto r = g_lab->Exec("client",
                          {VigilBinary(), "run", test, "--batch", "--timeout", "2", "--ca-file",
                           g_lab->ca_file(), "--no-network-check", "--residual-interval", "0.5",
-                          "--residual-bound", "15", "--max-ttl", "8", "--input", kInput},
+                          "--residual-bound", "15", "--max-ttl", "8", "--input", input},
                          std::chrono::seconds(60));
     EXPECT_EQ(r.exit_code, 0) << test << ":\n" << r.output;
     std::istringstream lines(r.output);
@@ -111,6 +111,18 @@ TEST_F(LabEvidenceTest, TheCensorIsLocatedBetweenR1AndR2) {
     fired += a.value("rule", "") == "whatsapp-sni-gfw2" && !a["detail"].contains("residual");
   }
   EXPECT_EQ(fired, 1u);
+}
+
+// An HTTP request's Host as the trigger: Henan's firewall resets it on port 80.
+TEST_F(LabEvidenceTest, AnHttpHostTriggerIsLocatedToo) {
+  Use("henan-rst");
+  const json k = Run("censor_hop", R"({"input":"web.whatsapp.com","endpoint":"198.18.71.3:80",)"
+                                   R"("control_sni":"www.qq.com","trigger":"http"})");
+  ASSERT_EQ(k["available"], true) << k.dump();
+  EXPECT_EQ(k["trigger"], "http") << k.dump();
+  EXPECT_EQ(k["verdict"], "located") << k.dump();
+  EXPECT_EQ(k["censor_ttl"], 2) << k.dump();
+  EXPECT_EQ(k["router_at"], "198.18.11.2") << k.dump();
 }
 
 TEST_F(LabEvidenceTest, HenanHoldsNoResidualBlock) {

@@ -49,6 +49,13 @@ TEST(ParseIcmpError, RefusesEchoRepliesUdpQuotesAndRunts) {
   }
 }
 
+TEST(HttpRequestBytes, IsAGetNamingTheHostAndRefusesLineBreaks) {
+  EXPECT_EQ(
+      HttpRequestBytes("web.whatsapp.com").rfind("GET / HTTP/1.1\r\nHost: web.whatsapp.com\r\n", 0),
+      0u);
+  EXPECT_EQ(HttpRequestBytes("a.example\r\nX-Injected: 1"), "");
+}
+
 TEST(ClientHelloBytes, IsATlsHandshakeRecordCarryingTheSni) {
   const std::string hello = ClientHelloBytes("web.whatsapp.com");
   ASSERT_GT(hello.size(), 5u);
